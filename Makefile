@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each builds .venv if missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+export MPLBACKEND := Agg
+
+.PHONY: demo test bench lint venv clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,live,solana]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/soltrader demo
+
+test: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest tests --ignore=tests/benchmarks -q
+
+bench: $(STAMP)
+	$(PY) -m tests.benchmarks
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check soltrader tests
+	$(VENV)/bin/ruff format --check soltrader tests
+	$(VENV)/bin/lint-imports
+
+clean:
+	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis backtests/demo

@@ -1,0 +1,39 @@
+"""soltrader: research crypto trading strategies in notebooks and trade the winner live.
+
+``import soltrader as st`` gives the public API. Importing has no side effects: nothing is
+compiled, no logging is configured, nothing is read from disk or the network.
+
+Examples
+--------
+>>> import soltrader as st
+>>> bars = st.data.load("SOL/USDT", "1h")          # doctest: +SKIP
+>>> st.indicators.rsi(bars["close"], 14).iloc[-1]  # doctest: +SKIP
+"""
+
+from soltrader import data, indicators
+from soltrader.domain.errors import (
+    DataError,
+    DataNotFoundError,
+    DownloadError,
+    Error,
+    LateTradeError,
+    MissingDependencyError,
+    ParameterError,
+    SoltraderWarning,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataError",
+    "DataNotFoundError",
+    "DownloadError",
+    "Error",
+    "LateTradeError",
+    "MissingDependencyError",
+    "ParameterError",
+    "SoltraderWarning",
+    "__version__",
+    "data",
+    "indicators",
+]

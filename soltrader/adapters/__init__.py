@@ -1,0 +1,1 @@
+"""soltrader.adapters (see ARCHITECTURE.md for this ring's role)."""

@@ -1,0 +1,1 @@
+"""soltrader.costs (see ARCHITECTURE.md for this ring's role)."""

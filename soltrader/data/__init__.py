@@ -1,0 +1,23 @@
+"""Market data: the OHLCV schema, validation, resampling, candles from trades (all pure), and the
+user-facing loading and downloading functions re-exported from the file/ccxt edge.
+
+Examples
+--------
+>>> import soltrader as st
+>>> bars = st.data.load("SOL/USDT", "1h")   # doctest: +SKIP
+>>> st.data.validate(bars).summary()        # doctest: +SKIP
+"""
+
+# Pure modules first: the edge modules imported below import them back.
+from soltrader.data.schema import OHLCV_COLUMNS, ohlcv_arrays, ohlcv_frame, to_pandas, to_polars
+from soltrader.data.timeframes import bucket_start_ms, timeframe_ms
+
+__all__ = [
+    "OHLCV_COLUMNS",
+    "bucket_start_ms",
+    "ohlcv_arrays",
+    "ohlcv_frame",
+    "timeframe_ms",
+    "to_pandas",
+    "to_polars",
+]

@@ -1,0 +1,1 @@
+"""soltrader.engine (see ARCHITECTURE.md for this ring's role)."""

@@ -1,0 +1,1 @@
+"""Technical indicators: numba kernels (``*_nb``), typed wrappers, and streaming forms."""

@@ -1,0 +1,1 @@
+"""soltrader.metrics (see ARCHITECTURE.md for this ring's role)."""

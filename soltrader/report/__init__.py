@@ -1,0 +1,1 @@
+"""soltrader.report (see ARCHITECTURE.md for this ring's role)."""

@@ -1,0 +1,1 @@
+"""soltrader.risk (see ARCHITECTURE.md for this ring's role)."""

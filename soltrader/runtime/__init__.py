@@ -1,0 +1,1 @@
+"""soltrader.runtime (see ARCHITECTURE.md for this ring's role)."""

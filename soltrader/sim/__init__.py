@@ -1,0 +1,1 @@
+"""soltrader.sim (see ARCHITECTURE.md for this ring's role)."""

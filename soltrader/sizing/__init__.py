@@ -1,0 +1,1 @@
+"""soltrader.sizing (see ARCHITECTURE.md for this ring's role)."""

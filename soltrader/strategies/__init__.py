@@ -1,0 +1,1 @@
+"""soltrader.strategies (see ARCHITECTURE.md for this ring's role)."""

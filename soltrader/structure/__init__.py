@@ -1,0 +1,1 @@
+"""soltrader.structure (see ARCHITECTURE.md for this ring's role)."""
