@@ -1,1 +1,6 @@
-"""soltrader.engine (see ARCHITECTURE.md for this ring's role)."""
+"""Research drivers: the replay backtest (and, as they land, sweeps and validation)."""
+
+from soltrader.engine.backtest import backtest_signals
+from soltrader.engine.result import Result
+
+__all__ = ["Result", "backtest_signals"]

@@ -1,1 +1,5 @@
-"""soltrader.sim (see ARCHITECTURE.md for this ring's role)."""
+"""The numba simulation kernel and the statement of its fill rules (:mod:`soltrader.sim.rules`)."""
+
+from soltrader.sim.rules import PRESETS, Conventions, resolve_conventions
+
+__all__ = ["PRESETS", "Conventions", "resolve_conventions"]

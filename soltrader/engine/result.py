@@ -1,0 +1,152 @@
+"""The outcome of one backtest: records, curves, statistics, plots and a report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from soltrader.domain.enums import Direction, ExitReason, OrderStatus, OrderType, RejectReason, Side
+from soltrader.engine.inputs import Market
+from soltrader.sim.rules import Conventions
+
+
+def _labels(values: np.ndarray, enum: type, missing: str = "") -> np.ndarray:
+    names = {int(e): e.name.lower() for e in enum}
+    return np.array([names.get(int(v), missing) for v in values], dtype=object)
+
+
+@dataclass
+class Result:
+    """Everything one backtest produced.
+
+    Attributes
+    ----------
+    market : Market
+        The bars that were simulated.
+    orders_records, fills_records, trades_records : ndarray
+        Raw records (``soltrader.domain.records`` dtypes), bar-indexed.
+    cash, equity : pandas.Series
+        Cash and account value (cash + positions at the close) per bar, quote currency.
+    positions : pandas.DataFrame
+        Signed position per bar and asset, base units.
+    init_cash : float
+        Starting cash.
+    conventions : Conventions
+        The fill rules in force.
+    """
+
+    market: Market
+    orders_records: np.ndarray
+    fills_records: np.ndarray
+    trades_records: np.ndarray
+    cash: pd.Series
+    equity: pd.Series
+    positions: pd.DataFrame
+    init_cash: float
+    conventions: Conventions
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_kernel(cls, market: Market, out: tuple, *, init_cash: float,
+                    conventions: Conventions, params: dict[str, Any] | None = None) -> Result:
+        """Wrap the kernel's output tuple ``(orders, fills, trades, cash, position, equity)``."""
+        orders, fills, trades, cash, pos, equity = out
+        index = market.index
+        return cls(
+            market=market,
+            orders_records=orders,
+            fills_records=fills,
+            trades_records=trades,
+            cash=pd.Series(cash, index=index, name="cash"),
+            equity=pd.Series(equity, index=index, name="equity"),
+            positions=pd.DataFrame(pos, index=index, columns=list(market.assets)),
+            init_cash=init_cash,
+            conventions=conventions,
+            params=dict(params or {}),
+        )
+
+    def _time(self, bars: np.ndarray) -> pd.DatetimeIndex:
+        idx = self.market.index
+        safe = np.where(bars >= 0, bars, 0)
+        times = idx[safe]
+        return times.where(bars >= 0, pd.NaT)
+
+    def _asset(self, values: np.ndarray) -> np.ndarray:
+        return np.asarray(self.market.assets, dtype=object)[values]
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """One row per round trip: entry/exit time and price, size, fees, pnl, return, reason.
+
+        ``pnl`` is in quote currency after all fees; ``return`` is pnl over the capital committed
+        at entry (entry notional + entry fees). Open positions appear with ``is_open=True``,
+        marked at the last close.
+        """
+        r = self.trades_records
+        return pd.DataFrame({
+            "asset": self._asset(r["asset"]),
+            "direction": _labels(r["direction"], Direction),
+            "entry_time": self._time(r["entry_bar"]),
+            "exit_time": self._time(r["exit_bar"]),
+            "entry_price": r["entry_price"],
+            "exit_price": r["exit_price"],
+            "size": r["size"],
+            "entry_fees": r["entry_fees"],
+            "exit_fees": r["exit_fees"],
+            "fees": r["entry_fees"] + r["exit_fees"],
+            "pnl": r["pnl"],
+            "return": r["ret"],
+            "exit_reason": _labels(r["exit_reason"], ExitReason),
+            "is_open": r["is_open"],
+            "entry_bar": r["entry_bar"],
+            "exit_bar": r["exit_bar"],
+        })
+
+    @property
+    def orders(self) -> pd.DataFrame:
+        """One row per order: time decided/executed, side, type, size, price, status, fees."""
+        r = self.orders_records
+        return pd.DataFrame({
+            "time": self._time(r["bar"]),
+            "asset": self._asset(r["asset"]),
+            "side": _labels(r["side"], Side),
+            "type": _labels(r["type"], OrderType),
+            "size": r["size"],
+            "limit_price": r["limit_price"],
+            "stop_price": r["stop_price"],
+            "status": _labels(r["status"], OrderStatus),
+            "reject_reason": _labels(r["reject_reason"], RejectReason),
+            "filled_size": r["filled_size"],
+            "price": r["avg_price"],
+            "fees": r["fees"],
+            "bar": r["bar"],
+        })
+
+    @property
+    def fills(self) -> pd.DataFrame:
+        """One row per execution: time, side, size, price (after slippage), fees, reason."""
+        r = self.fills_records
+        return pd.DataFrame({
+            "time": self._time(r["bar"]),
+            "asset": self._asset(r["asset"]),
+            "order_id": r["order_id"],
+            "side": _labels(r["side"], Side),
+            "size": r["size"],
+            "price": r["price"],
+            "fees": r["fees"],
+            "reason": _labels(r["reason"], ExitReason, missing="entry"),
+            "bar": r["bar"],
+        })
+
+    @property
+    def fees_paid(self) -> float:
+        """Total fees of every fill, quote currency."""
+        return float(self.fills_records["fees"].sum())
+
+    def __repr__(self) -> str:
+        n, m = self.market.shape
+        return (f"Result({m} asset(s) x {n} bars, {len(self.trades_records)} trades, "
+                f"equity {self.init_cash:,.2f} -> {self.equity.iloc[-1]:,.2f})")
