@@ -11,6 +11,9 @@ Examples
 # Pure modules first: the edge modules imported below import them back.
 from soltrader.data.schema import OHLCV_COLUMNS, ohlcv_arrays, ohlcv_frame, to_pandas, to_polars
 from soltrader.data.timeframes import bucket_start_ms, timeframe_ms
+from soltrader.data.candles import Candle, CandleBuilder, candles_from_trades, candles_to_frame
+from soltrader.data.resample import resample
+from soltrader.data.validation import ValidationReport, fill_gaps, infer_timeframe, validate
 
 __all__ = [
     "OHLCV_COLUMNS",
@@ -20,4 +23,13 @@ __all__ = [
     "timeframe_ms",
     "to_pandas",
     "to_polars",
+    "Candle",
+    "CandleBuilder",
+    "ValidationReport",
+    "candles_from_trades",
+    "candles_to_frame",
+    "fill_gaps",
+    "infer_timeframe",
+    "resample",
+    "validate",
 ]

@@ -78,6 +78,15 @@ def _time_column(columns: list[str]) -> str | None:
 
 def _to_epoch_ms(values: Any, field: str) -> np.ndarray:
     """Epoch-ms int64 from integer ms, datetimes or ISO strings; naive datetimes are taken as UTC."""
+    if isinstance(values, pd.DatetimeIndex | pd.Series) and values.dtype.kind == "M":
+        idx = pd.DatetimeIndex(values)
+        if idx.tz is None:
+            idx = idx.tz_localize("UTC")
+        if idx.hasnans:
+            row = int(np.flatnonzero(idx.isna())[0])
+            raise DataError(f"{field}: row {row} has no timestamp", code="nan", row=row,
+                            field=field)
+        return idx.as_unit("ns").asi8 // 1_000_000
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
@@ -134,7 +143,7 @@ def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame) -> OHLCVArrays:
                 f"{list(TIME_COLUMNS)}",
                 field="timestamp",
             )
-        ts = _to_epoch_ms(frame[tcol].to_numpy(), tcol)
+        ts = _to_epoch_ms(frame[tcol], tcol)
     out = {}
     for name in OHLCV_COLUMNS:
         col = frame[name]
