@@ -10,7 +10,7 @@ Examples
 >>> st.indicators.rsi(bars["close"], 14).iloc[-1]  # doctest: +SKIP
 """
 
-from soltrader import data, indicators
+from soltrader import data, indicators, metrics
 from soltrader.domain.errors import (
     DataError,
     DataNotFoundError,
@@ -24,6 +24,15 @@ from soltrader.domain.errors import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """Import ``soltrader.report`` (matplotlib) on first use rather than at ``import soltrader``."""
+    if name == "report":
+        import soltrader.report as report
+
+        return report
+    raise AttributeError(f"module 'soltrader' has no attribute {name!r}")
+
 __all__ = [
     "DataError",
     "DataNotFoundError",
@@ -36,4 +45,6 @@ __all__ = [
     "__version__",
     "data",
     "indicators",
+    "metrics",
+    "report",
 ]

@@ -15,6 +15,17 @@ from soltrader.data.candles import Candle, CandleBuilder, candles_from_trades, c
 from soltrader.data.resample import resample
 from soltrader.data.validation import ValidationReport, fill_gaps, infer_timeframe, validate
 
+# The file/ccxt edge (import-linter allows exactly these two facade imports).
+from soltrader.adapters.download import download
+from soltrader.adapters.store import (
+    available,
+    cache_extent,
+    load,
+    load_trades,
+    read_ohlcv,
+    write_cache,
+)
+
 __all__ = [
     "OHLCV_COLUMNS",
     "bucket_start_ms",
@@ -32,4 +43,11 @@ __all__ = [
     "infer_timeframe",
     "resample",
     "validate",
+    "available",
+    "cache_extent",
+    "download",
+    "load",
+    "load_trades",
+    "read_ohlcv",
+    "write_cache",
 ]

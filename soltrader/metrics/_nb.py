@@ -1,0 +1,646 @@
+"""Numba kernels of the performance metrics (``*_nb``).
+
+Every kernel takes plain 1-D float64 arrays and floats and returns a float, an int, a small tuple
+or (only where the result *is* a series) one new array, so that a sweep kernel can call them per
+parameter combination from its own ``njit`` code. Inputs are assumed validated by the public
+wrappers in :mod:`soltrader.metrics.returns` and :mod:`soltrader.metrics.trades`: finite values,
+equity > 0, returns >= -1, ``periods_per_year`` > 0. An absent start value is passed as ``nan``.
+
+Conventions shared by all kernels (see :mod:`soltrader.metrics` for the full statement):
+
+* returns are simple per-bar returns (fractions): ``r[i] = equity[i] / equity[i-1] - 1``;
+* drawdown is a non-negative fraction: ``1 - value / running_peak``;
+* a ratio whose denominator is exactly zero is ``+inf`` or ``-inf`` by the sign of its numerator,
+  and ``nan`` when the numerator is zero or undefined (see :func:`safe_ratio_nb`);
+* a statistic of too few observations is ``nan`` (Sharpe, Sortino and volatility need >= 2
+  returns; annualised return needs >= 1; trade averages need >= 1 trade of the kind).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+@numba.njit(cache=True)
+def safe_ratio_nb(numerator: float, denominator: float) -> float:
+    """``numerator / denominator`` with the library's zero-denominator rule.
+
+    ``denominator == 0``: ``+inf`` if ``numerator > 0``, ``-inf`` if ``numerator < 0``, ``nan`` if
+    ``numerator`` is 0 or nan. Otherwise the plain quotient (nan propagates).
+
+    Examples
+    --------
+    >>> safe_ratio_nb(1.0, 0.0), safe_ratio_nb(0.0, 0.0), safe_ratio_nb(1.0, 4.0)
+    (inf, nan, 0.25)
+    """
+    if denominator == 0.0:
+        if numerator > 0.0:
+            return np.inf
+        if numerator < 0.0:
+            return -np.inf
+        return np.nan
+    return numerator / denominator
+
+
+@numba.njit(cache=True)
+def per_bar_rate_nb(rate_per_year: float, periods_per_year: float) -> float:
+    """Per-bar rate that compounds to ``rate_per_year`` over ``periods_per_year`` bars.
+
+    ``(1 + rate_per_year) ** (1 / periods_per_year) - 1`` (fractions).
+
+    Examples
+    --------
+    >>> round(per_bar_rate_nb(0.05, 365.0) * 365, 6)
+    0.048793
+    """
+    if rate_per_year == 0.0:
+        return 0.0
+    return (1.0 + rate_per_year) ** (1.0 / periods_per_year) - 1.0
+
+
+@numba.njit(cache=True)
+def returns_from_equity_nb(equity: np.ndarray, init_value: float) -> np.ndarray:
+    """Simple per-bar returns of an equity curve.
+
+    With ``init_value`` nan the result has ``len(equity) - 1`` returns (the first bar has no
+    predecessor); otherwise ``len(equity)`` returns, the first being ``equity[0] / init_value - 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> returns_from_equity_nb(np.array([100.0, 110.0, 99.0]), np.nan)
+    array([ 0.1, -0.1])
+    """
+    n = equity.shape[0]
+    if np.isnan(init_value):
+        out = np.empty(max(n - 1, 0), dtype=np.float64)
+        for i in range(1, n):
+            out[i - 1] = equity[i] / equity[i - 1] - 1.0
+        return out
+    out = np.empty(n, dtype=np.float64)
+    prev = init_value
+    for i in range(n):
+        out[i] = equity[i] / prev - 1.0
+        prev = equity[i]
+    return out
+
+
+@numba.njit(cache=True)
+def equity_from_returns_nb(returns: np.ndarray, start_value: float) -> np.ndarray:
+    """Account value after each bar: ``start_value * cumprod(1 + returns)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> equity_from_returns_nb(np.array([0.1, -0.1]), 100.0)
+    array([110.,  99.])
+    """
+    out = np.empty(returns.shape[0], dtype=np.float64)
+    value = start_value
+    for i in range(returns.shape[0]):
+        value = value * (1.0 + returns[i])
+        out[i] = value
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# returns-based
+
+
+@numba.njit(cache=True)
+def total_return_nb(returns: np.ndarray) -> float:
+    """Compounded return of the whole period: ``prod(1 + r) - 1`` (fraction; 0.0 for no returns).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(total_return_nb(np.array([0.1, -0.1])), 12)
+    -0.01
+    """
+    growth = 1.0
+    for i in range(returns.shape[0]):
+        growth *= 1.0 + returns[i]
+    return growth - 1.0
+
+
+@numba.njit(cache=True)
+def cagr_nb(growth: float, n_periods: int, periods_per_year: float) -> float:
+    """Annualised geometric return of a growth factor earned over ``n_periods`` bars.
+
+    ``growth ** (periods_per_year / n_periods) - 1``; nan when ``n_periods`` is 0.
+
+    Examples
+    --------
+    >>> round(cagr_nb(1.21, 2, 1.0), 12)
+    0.1
+    """
+    if n_periods <= 0:
+        return np.nan
+    return growth ** (periods_per_year / n_periods) - 1.0
+
+
+@numba.njit(cache=True)
+def annualized_return_nb(returns: np.ndarray, periods_per_year: float) -> float:
+    """CAGR of per-bar returns: ``prod(1 + r) ** (periods_per_year / n) - 1`` (fraction per year).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(annualized_return_nb(np.array([0.1, 0.1]), 1.0), 12)
+    0.1
+    """
+    return cagr_nb(total_return_nb(returns) + 1.0, returns.shape[0], periods_per_year)
+
+
+@numba.njit(cache=True)
+def _mean_std_nb(returns: np.ndarray, shift: float) -> tuple[float, float]:
+    """Mean and sample std (ddof=1) of ``returns - shift``; std is exactly 0.0 if all are equal."""
+    n = returns.shape[0]
+    total = 0.0
+    lo = np.inf
+    hi = -np.inf
+    for i in range(n):
+        x = returns[i]
+        total += x - shift
+        lo = min(lo, x)
+        hi = max(hi, x)
+    mean = total / n
+    if lo == hi:
+        return mean, 0.0
+    squares = 0.0
+    for i in range(n):
+        d = returns[i] - shift - mean
+        squares += d * d
+    return mean, np.sqrt(squares / (n - 1))
+
+
+@numba.njit(cache=True)
+def annualized_volatility_nb(returns: np.ndarray, periods_per_year: float) -> float:
+    """Sample std (ddof=1) of per-bar returns x ``sqrt(periods_per_year)``; nan for < 2 returns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(annualized_volatility_nb(np.array([0.01, -0.01]), 4.0), 12)
+    0.028284271247
+    """
+    if returns.shape[0] < 2:
+        return np.nan
+    return _mean_std_nb(returns, 0.0)[1] * np.sqrt(periods_per_year)
+
+
+@numba.njit(cache=True)
+def sharpe_ratio_nb(returns: np.ndarray, periods_per_year: float, risk_free_bar: float) -> float:
+    """Annualised Sharpe ratio: ``mean(r - rf) / std(r - rf, ddof=1) * sqrt(periods_per_year)``.
+
+    ``risk_free_bar`` is the per-bar risk-free return. Fewer than 2 returns: nan. Zero std: the
+    zero-denominator rule of :func:`safe_ratio_nb` (``+-inf``, or nan if the mean is 0 too).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(sharpe_ratio_nb(np.array([0.0, 0.02, 0.04]), 4.0, 0.0), 12)
+    2.0
+    """
+    if returns.shape[0] < 2:
+        return np.nan
+    mean, std = _mean_std_nb(returns, risk_free_bar)
+    if std == 0.0:
+        return safe_ratio_nb(mean, 0.0)
+    return mean / std * np.sqrt(periods_per_year)
+
+
+@numba.njit(cache=True)
+def downside_deviation_nb(returns: np.ndarray, periods_per_year: float, mar_bar: float) -> float:
+    """Annualised downside deviation below a per-bar minimum acceptable return (empyrical's).
+
+    ``sqrt(sum(min(r - mar, 0) ** 2) / n) * sqrt(periods_per_year)`` -- the mean runs over **all**
+    ``n`` bars, not only the losing ones. Nan for no returns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(downside_deviation_nb(np.array([0.1, -0.1]), 1.0, 0.0), 12)
+    0.070710678119
+    """
+    n = returns.shape[0]
+    if n == 0:
+        return np.nan
+    squares = 0.0
+    for i in range(n):
+        d = returns[i] - mar_bar
+        if d < 0.0:
+            squares += d * d
+    return np.sqrt(squares / n) * np.sqrt(periods_per_year)
+
+
+@numba.njit(cache=True)
+def sortino_ratio_nb(returns: np.ndarray, periods_per_year: float, mar_bar: float) -> float:
+    """Annualised Sortino ratio: ``mean(r - mar) * periods_per_year / downside_deviation``.
+
+    Fewer than 2 returns: nan; zero downside deviation: the rule of :func:`safe_ratio_nb`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(sortino_ratio_nb(np.array([0.1, -0.1, 0.1]), 1.0, 0.0), 12)
+    0.57735026919
+    """
+    n = returns.shape[0]
+    if n < 2:
+        return np.nan
+    total = 0.0
+    for i in range(n):
+        total += returns[i] - mar_bar
+    reward = total / n * periods_per_year
+    return safe_ratio_nb(reward, downside_deviation_nb(returns, periods_per_year, mar_bar))
+
+
+# ---------------------------------------------------------------------------------------------
+# drawdown
+
+
+@numba.njit(cache=True)
+def _drawdown_stats_nb(
+    values: np.ndarray, init_value: float, compound: bool
+) -> tuple[float, int, int]:
+    """One pass over account values (or over returns compounded from 1.0 when ``compound``).
+
+    Returns ``(max_drawdown, longest_span, deepest_span)``. A start value (``init_value``, or 1.0
+    when compounding returns) sits at position -1 and is the first peak. The running peak moves to
+    every bar whose value is >= it; a drawdown episode starts at the last bar at the peak and ends
+    at the first bar back at or above it (recovery) or at the last bar; its span is the difference
+    of those positions, in bars.
+    """
+    n = values.shape[0]
+    if compound:
+        peak = 1.0
+        peak_idx = -1
+    elif np.isnan(init_value):
+        if n == 0:
+            return 0.0, 0, 0
+        peak = values[0]
+        peak_idx = 0
+    else:
+        peak = init_value
+        peak_idx = -1
+    wealth = 1.0
+    max_dd = 0.0
+    longest = 0
+    deepest = 0
+    deepest_peak_idx = -2
+    underwater = False
+    for i in range(n):
+        if compound:
+            wealth = wealth * (1.0 + values[i])
+            value = wealth
+        else:
+            value = values[i]
+        if value >= peak:
+            if underwater:
+                span = i - peak_idx
+                longest = max(longest, span)
+                if deepest_peak_idx == peak_idx:
+                    deepest = span
+                underwater = False
+            peak = value
+            peak_idx = i
+        else:
+            underwater = True
+            dd = 1.0 - value / peak
+            if dd > max_dd:
+                max_dd = dd
+                deepest_peak_idx = peak_idx
+    if underwater:
+        span = n - 1 - peak_idx
+        longest = max(longest, span)
+        if deepest_peak_idx == peak_idx:
+            deepest = span
+    return max_dd, longest, deepest
+
+
+@numba.njit(cache=True)
+def drawdown_stats_nb(equity: np.ndarray, init_value: float) -> tuple[float, int, int]:
+    """Max drawdown (fraction >= 0), longest drawdown span and the deepest one's span (bars).
+
+    ``init_value`` (nan for none) is the account value before the first bar and counts as the
+    first peak. A span runs from the last bar at a peak to the first bar back at or above it, or
+    to the last bar if the peak is never regained.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dd, longest, deepest = drawdown_stats_nb(np.array([100.0, 80.0, 90.0, 100.0]), np.nan)
+    >>> round(dd, 12), longest, deepest
+    (0.2, 3, 3)
+    """
+    return _drawdown_stats_nb(equity, init_value, False)
+
+
+@numba.njit(cache=True)
+def drawdown_stats_returns_nb(returns: np.ndarray) -> tuple[float, int, int]:
+    """:func:`drawdown_stats_nb` of the wealth ``cumprod(1 + returns)``, 1.0 at position -1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dd, longest, deepest = drawdown_stats_returns_nb(np.array([-0.5, 1.0]))
+    >>> round(dd, 12), longest, deepest
+    (0.5, 2, 2)
+    """
+    return _drawdown_stats_nb(returns, np.nan, True)
+
+
+@numba.njit(cache=True)
+def max_drawdown_nb(equity: np.ndarray, init_value: float) -> float:
+    """Largest peak-to-trough fall of an equity curve, ``max(1 - value / running_peak)`` (>= 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(max_drawdown_nb(np.array([100.0, 120.0, 90.0, 130.0]), np.nan), 12)
+    0.25
+    """
+    return _drawdown_stats_nb(equity, init_value, False)[0]
+
+
+@numba.njit(cache=True)
+def max_drawdown_returns_nb(returns: np.ndarray) -> float:
+    """Max drawdown of ``cumprod(1 + returns)`` with the start value 1.0 as the first peak.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(max_drawdown_returns_nb(np.array([-0.25, 0.1])), 12)
+    0.25
+    """
+    return _drawdown_stats_nb(returns, np.nan, True)[0]
+
+
+@numba.njit(cache=True)
+def max_drawdown_duration_nb(equity: np.ndarray, init_value: float) -> int:
+    """Longest drawdown span in bars (see :func:`drawdown_stats_nb`); 0 without any drawdown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> max_drawdown_duration_nb(np.array([1.0, 0.9, 0.95, 1.0, 0.99]), np.nan)
+    3
+    """
+    return _drawdown_stats_nb(equity, init_value, False)[1]
+
+
+@numba.njit(cache=True)
+def drawdown_nb(equity: np.ndarray, init_value: float) -> np.ndarray:
+    """Per-bar drawdown ``1 - equity / running_peak`` (fractions >= 0); ``init_value`` seeds it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> drawdown_nb(np.array([100.0, 50.0, 100.0]), np.nan)
+    array([0. , 0.5, 0. ])
+    """
+    n = equity.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    peak = -np.inf if np.isnan(init_value) else init_value
+    for i in range(n):
+        peak = max(peak, equity[i])
+        out[i] = 1.0 - equity[i] / peak
+    return out
+
+
+@numba.njit(cache=True)
+def calmar_ratio_nb(returns: np.ndarray, periods_per_year: float) -> float:
+    """Annualised return / max drawdown (both of ``returns``, drawdown from a 1.0 start).
+
+    Zero drawdown follows :func:`safe_ratio_nb`: ``+inf`` for a positive return, nan for 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(calmar_ratio_nb(np.array([-0.5, 1.0, 0.0, 0.0]), 4.0), 12)
+    0.0
+    """
+    ann = annualized_return_nb(returns, periods_per_year)
+    return safe_ratio_nb(ann, max_drawdown_returns_nb(returns))
+
+
+@numba.njit(cache=True)
+def exposure_nb(positions: np.ndarray) -> float:
+    """Share of bars with a non-zero position (fraction in [0, 1]); nan for no bars.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exposure_nb(np.array([0.0, 1.5, -2.0, 0.0]))
+    0.5
+    """
+    n = positions.shape[0]
+    if n == 0:
+        return np.nan
+    count = 0
+    for i in range(n):
+        if positions[i] != 0.0:
+            count += 1
+    return count / n
+
+
+# ---------------------------------------------------------------------------------------------
+# trade-based (pnl and fees in quote currency, trade returns as fractions)
+
+
+@numba.njit(cache=True)
+def _gains_losses_nb(pnl: np.ndarray) -> tuple[float, int, float, int]:
+    """``(gross profit, n winners, gross loss as a positive number, n losers)``; 0 is neither."""
+    gain = 0.0
+    loss = 0.0
+    n_win = 0
+    n_loss = 0
+    for i in range(pnl.shape[0]):
+        x = pnl[i]
+        if x > 0.0:
+            gain += x
+            n_win += 1
+        elif x < 0.0:
+            loss -= x
+            n_loss += 1
+    return gain, n_win, loss, n_loss
+
+
+@numba.njit(cache=True)
+def win_rate_nb(pnl: np.ndarray) -> float:
+    """Winning trades (pnl > 0) / all trades; breakeven trades count as trades, not wins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> win_rate_nb(np.array([5.0, -1.0, 0.0, 2.0]))
+    0.5
+    """
+    n = pnl.shape[0]
+    if n == 0:
+        return np.nan
+    return _gains_losses_nb(pnl)[1] / n
+
+
+@numba.njit(cache=True)
+def profit_factor_nb(pnl: np.ndarray) -> float:
+    """Gross profit / gross loss; ``+inf`` with no loss, 0.0 with no profit, nan with neither.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> profit_factor_nb(np.array([6.0, -2.0, -1.0]))
+    2.0
+    """
+    gain, _, loss, _ = _gains_losses_nb(pnl)
+    return safe_ratio_nb(gain, loss)
+
+
+@numba.njit(cache=True)
+def expectancy_nb(pnl: np.ndarray) -> float:
+    """Mean pnl per trade (quote currency); nan with no trades.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> expectancy_nb(np.array([6.0, -2.0, -1.0]))
+    1.0
+    """
+    n = pnl.shape[0]
+    if n == 0:
+        return np.nan
+    total = 0.0
+    for i in range(n):
+        total += pnl[i]
+    return total / n
+
+
+@numba.njit(cache=True)
+def avg_win_nb(pnl: np.ndarray) -> float:
+    """Mean pnl of the winning trades (> 0, quote currency); nan with no winner.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> avg_win_nb(np.array([6.0, -2.0, 2.0]))
+    4.0
+    """
+    gain, n_win, _, _ = _gains_losses_nb(pnl)
+    return gain / n_win if n_win > 0 else np.nan
+
+
+@numba.njit(cache=True)
+def avg_loss_nb(pnl: np.ndarray) -> float:
+    """Mean pnl of the losing trades (a negative number, quote currency); nan with no loser.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> avg_loss_nb(np.array([6.0, -2.0, -1.0]))
+    -1.5
+    """
+    _, _, loss, n_loss = _gains_losses_nb(pnl)
+    return -loss / n_loss if n_loss > 0 else np.nan
+
+
+@numba.njit(cache=True)
+def win_loss_ratio_nb(pnl: np.ndarray) -> float:
+    """Average win / ``|average loss|``: ``+inf`` if no loser, 0.0 if no winner, nan if neither.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> win_loss_ratio_nb(np.array([6.0, -2.0, -1.0]))
+    4.0
+    """
+    gain, n_win, loss, n_loss = _gains_losses_nb(pnl)
+    if n_loss == 0:
+        return np.inf if n_win > 0 else np.nan
+    if n_win == 0:
+        return 0.0
+    return (gain / n_win) / (loss / n_loss)
+
+
+@numba.njit(cache=True)
+def best_trade_nb(trade_returns: np.ndarray) -> float:
+    """Largest per-trade return (fraction); nan with no trades.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> best_trade_nb(np.array([0.05, -0.02]))
+    0.05
+    """
+    if trade_returns.shape[0] == 0:
+        return np.nan
+    return trade_returns.max()
+
+
+@numba.njit(cache=True)
+def worst_trade_nb(trade_returns: np.ndarray) -> float:
+    """Smallest per-trade return (fraction); nan with no trades.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> worst_trade_nb(np.array([0.05, -0.02]))
+    -0.02
+    """
+    if trade_returns.shape[0] == 0:
+        return np.nan
+    return trade_returns.min()
+
+
+@numba.njit(cache=True)
+def fees_paid_nb(fees: np.ndarray) -> float:
+    """Sum of fees (quote currency); 0.0 with no trades.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fees_paid_nb(np.array([0.5, 0.25]))
+    0.75
+    """
+    total = 0.0
+    for i in range(fees.shape[0]):
+        total += fees[i]
+    return total
+
+
+@numba.njit(cache=True)
+def turnover_nb(notional: np.ndarray, equity: np.ndarray) -> float:
+    """Traded notional / mean equity: ``sum(|notional|) / mean(equity)`` (times the equity traded).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> turnover_nb(np.array([100.0, 110.0]), np.array([100.0, 110.0]))
+    2.0
+    """
+    traded = 0.0
+    for i in range(notional.shape[0]):
+        traded += abs(notional[i])
+    total = 0.0
+    for i in range(equity.shape[0]):
+        total += equity[i]
+    return traded / (total / equity.shape[0])
+
+
+@numba.njit(cache=True)
+def annualized_turnover_nb(
+    notional: np.ndarray, equity: np.ndarray, periods_per_year: float
+) -> float:
+    """Turnover per year: ``turnover * periods_per_year / len(equity)`` (bars = periods).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> annualized_turnover_nb(np.array([100.0, 100.0]), np.array([100.0, 100.0]), 365.0)
+    365.0
+    """
+    return turnover_nb(notional, equity) * periods_per_year / equity.shape[0]
