@@ -1,31 +1,137 @@
-"""The replay backtest: signals (or a strategy spec) in, a :class:`Result` out."""
+"""The replay backtest: signals in, a :class:`Result` out."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from soltrader.costs.models import LAMPORTS_PER_SOL, AMMPool, FeeSchedule, Impact, SolanaTxCost
+from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import ParameterError
-from soltrader.engine.inputs import as_matrix, market_from
+from soltrader.engine.inputs import Market, as_matrix, market_from
 from soltrader.engine.result import Result
 from soltrader.sim import _nb
-from soltrader.sim.rules import resolve_conventions
+from soltrader.sim.rules import Conventions, resolve_conventions
 
 _SIZE_TYPES = {"percent": _nb.SIZE_PERCENT, "amount": _nb.SIZE_AMOUNT, "value": _nb.SIZE_VALUE}
+_ORDER_TYPES = {e.name.lower(): int(e) for e in OrderType}
 
 
-def _check_fraction(name: str, value: Any, *, allow_none: bool = True, positive: bool = False):
-    if value is None and allow_none:
-        return np.nan
-    arr = np.asarray(value, dtype=np.float64) if not hasattr(value, "keys") else None
-    if arr is not None:
-        finite = arr[~np.isnan(arr)]
-        if positive and (finite <= 0).any():
-            raise ParameterError(name, f"must be > 0 (a fraction of the price), got {value!r}")
-        if not positive and (finite < 0).any():
-            raise ParameterError(name, f"must be >= 0, got {value!r}")
-    return value
+def _non_negative(name: str, value: Any, *, strictly: bool = False) -> None:
+    """Refuse negative (or, ``strictly``, non-positive) numbers anywhere in ``value``."""
+    if value is None or isinstance(value, Mapping | FeeSchedule):
+        return
+    arr = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float64)
+    finite = arr[~np.isnan(arr)]
+    if strictly and (finite <= 0).any():
+        raise ParameterError(name, f"must be > 0 (a fraction of the price), got {value!r}")
+    if (finite < 0).any():
+        raise ParameterError(name, f"must be >= 0, got {value!r}")
+
+
+def _order_type_codes(order_type: Any, shape: tuple[int, int], assets: tuple[str, ...]):
+    if isinstance(order_type, str):
+        if order_type not in _ORDER_TYPES:
+            raise ParameterError("order_type", f"{order_type!r}: use one of {sorted(_ORDER_TYPES)}")
+        return np.broadcast_to(np.int64(_ORDER_TYPES[order_type]), shape)
+    codes = as_matrix(order_type, "order_type", shape, np.int64, assets)
+    if not np.isin(codes, list(_ORDER_TYPES.values())).all():
+        raise ParameterError("order_type", "codes must be OrderType values (0..3)")
+    return codes
+
+
+def _accounts(market: Market, accounts: Any, allocation: Any, init_cash: float):
+    """Account index of every asset and the starting cash of every account."""
+    m = market.shape[1]
+    if accounts is None:
+        acc = np.zeros(m, dtype=np.int64)
+    else:
+        if isinstance(accounts, Mapping):
+            missing = [a for a in market.assets if a not in accounts]
+            if missing:
+                raise ParameterError("accounts", f"no account for asset(s) {missing}")
+            names = list(dict.fromkeys(accounts[a] for a in market.assets))
+            acc = np.array([names.index(accounts[a]) for a in market.assets], dtype=np.int64)
+        else:
+            acc = np.asarray(accounts, dtype=np.int64)
+        if acc.shape != (m,) or (acc < 0).any():
+            raise ParameterError("accounts", f"need one account index >= 0 per asset ({m})")
+    n_acc = int(acc.max()) + 1
+    if set(np.unique(acc).tolist()) != set(range(n_acc)):
+        raise ParameterError("accounts", "account indices must be 0..k-1 without holes")
+    if allocation is None:
+        weights = np.full(n_acc, 1.0 / n_acc)
+    else:
+        weights = np.asarray(allocation, dtype=np.float64)
+        if weights.shape != (n_acc,) or (weights < 0).any() or not np.isclose(weights.sum(), 1.0):
+            raise ParameterError("allocation", f"need {n_acc} weights >= 0 summing to 1, "
+                                               f"got {allocation!r}")
+    return acc, init_cash * weights
+
+
+def _fee_inputs(fees: Any, maker_fees: Any, fixed_fees: Any, index, shape, assets):
+    """Maker, taker and fixed fee matrices, the tier arrays and the tier window in bars."""
+    empty = np.empty(0)
+    if isinstance(fees, FeeSchedule):
+        if maker_fees is not None:
+            raise ParameterError("maker_fees", "already given by the FeeSchedule in fees")
+        taker = np.broadcast_to(np.float64(fees.taker), shape)
+        maker = np.broadcast_to(np.float64(fees.maker), shape)
+        fixed = as_matrix(fees.fixed + (fixed_fees or 0.0), "fixed_fees", shape, np.float64, assets)
+        tiers = fees.tier_arrays() if fees.tiers else (empty, empty, empty)
+        window = 0
+        if fees.tiers:
+            step = (index[1] - index[0]) if len(index) > 1 else None
+            bar_days = step.total_seconds() / 86_400 if step is not None else 1.0
+            window = max(1, int(round(fees.window_days / bar_days)))
+        return maker, taker, fixed, tiers, window
+    _non_negative("fees", fees)
+    _non_negative("maker_fees", maker_fees)
+    _non_negative("fixed_fees", fixed_fees)
+    taker = as_matrix(fees, "fees", shape, np.float64, assets)
+    maker = taker if maker_fees is None else as_matrix(maker_fees, "maker_fees", shape,
+                                                       np.float64, assets)
+    fixed = as_matrix(fixed_fees, "fixed_fees", shape, np.float64, assets)
+    return maker, taker, fixed, (empty, empty, empty), 0
+
+
+def _sigma(market: Market, impact: Impact | None) -> np.ndarray:
+    """Per-bar volatility for the impact models: sample std of the previous ``vol_window``
+    close-to-close returns (known before the bar; NaN-free: 0 during the warm-up)."""
+    n, m = market.shape
+    if impact is None or impact.model == "linear":
+        return np.broadcast_to(np.float64(0.0), (n, m))
+    rets = np.zeros((n, m))
+    rets[1:] = market.close[1:] / market.close[:-1] - 1.0
+    w = impact.vol_window
+    csum = np.cumsum(np.vstack([np.zeros((1, m)), rets]), axis=0)
+    csq = np.cumsum(np.vstack([np.zeros((1, m)), rets**2]), axis=0)
+    sigma = np.zeros((n, m))
+    idx = np.arange(n)
+    lo = np.maximum(idx - w, 0)
+    count = (idx - lo)[:, None].astype(float)
+    s1 = csum[idx] - csum[lo]
+    s2 = csq[idx] - csq[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (s2 - s1 * s1 / count) / (count - 1.0)
+    ok = count[:, 0] >= 2
+    sigma[ok] = np.sqrt(np.maximum(var[ok], 0.0))
+    return sigma
+
+
+def _solana_inputs(solana: SolanaTxCost | None, market: Market, shape):
+    zero = np.broadcast_to(np.float64(0.0), shape)
+    if solana is None:
+        return zero, zero, 0.0, 0
+    if solana.sol_price is None:
+        sol = market.close
+    else:
+        sol = as_matrix(solana.sol_price, "solana.sol_price", shape, np.float64, market.assets)
+    ok = solana.success_lamports / LAMPORTS_PER_SOL * sol
+    failed = solana.failure_lamports / LAMPORTS_PER_SOL * sol
+    return ok, failed, solana.fail_rate, solana.seed
 
 
 def backtest_signals(
@@ -36,57 +142,95 @@ def backtest_signals(
     short_entries: Any = None,
     short_exits: Any = None,
     fill: str | None = None,
+    size: Any = None,
+    size_type: str = "percent",
+    order_type: Any = "market",
+    limit_price: Any = None,
+    stop_price: Any = None,
+    tif: Any = 0,
+    post_only: Any = False,
+    cancel: Any = None,
     sl_stop: Any = None,
     tp_stop: Any = None,
     sl_trail: Any = None,
-    size: Any = None,
-    size_type: str = "percent",
+    partial_tp_stop: Any = None,
+    partial_tp_size: Any = 0.5,
+    trail_after_partial: bool = False,
+    max_bars: Any = 0,
+    cooldown: int = 0,
+    cooldown_same_direction: bool = False,
     fees: Any = 0.0,
+    maker_fees: Any = None,
     fixed_fees: Any = 0.0,
     slippage: Any = 0.0,
+    impact: Impact | None = None,
+    amm: AMMPool | None = None,
+    solana: SolanaTxCost | None = None,
+    max_volume_share: float = 0.0,
+    leverage: float = 1.0,
+    maintenance_margin: float = 0.0,
     init_cash: float = 10_000.0,
+    accounts: Sequence[int] | Mapping[str, Any] | None = None,
+    allocation: Sequence[float] | None = None,
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
     stop_on_entry_bar: bool | None = None,
     min_size: float | None = None,
 ) -> Result:
-    """Backtest entry/exit signals on one asset or several assets sharing one cash balance.
+    """Backtest entry/exit signals on one asset or several assets with shared or split cash.
 
     Parameters
     ----------
     data : pandas.DataFrame, polars.DataFrame or dict of them
-        OHLCV bars (see :mod:`soltrader.data.schema`); a dict name -> frame simulates several
-        assets on one shared cash balance (all frames must share one time index).
-    entries, exits : array-like of bool, shape (n,) or (n, m), Series, DataFrame or dict
-        Long entry / exit decisions taken at each bar's close.
-    short_entries, short_exits : same, optional
-        Short entry / exit decisions.
+        OHLCV bars; a dict name -> frame simulates several assets (one shared time index).
+    entries, exits, short_entries, short_exits : bool array-like (n,) / (n, m), Series,
+        DataFrame or dict
+        Long / short entry and exit decisions taken at each bar's close.
     fill : {"next_open", "close"}, optional
-        Where a decision on bar t fills: t+1's open (default) or t's close (explicit opt-in).
+        Where a market decision on bar t fills: t+1's open (default) or t's close (opt-in).
+    size, size_type
+        Entry size: ``"percent"`` of the account's cash (default 1.0 = all, fees included),
+        ``"amount"`` in base units or ``"value"`` in quote currency.
+    order_type : {"market", "limit", "stop", "stop_limit"} or codes per bar
+        Entry order type; limit and stop orders rest from the next bar at ``limit_price`` /
+        ``stop_price`` (absolute prices) for ``tif`` bars (0: until cancelled, replaced by a new
+        entry signal, or cancelled by an exit signal or ``cancel``). ``post_only`` rejects a limit
+        order that would take liquidity when placed.
     sl_stop, tp_stop : float or array, optional
-        Stop-loss / take-profit distance as a fraction of the anchor price (``stop_anchor``),
-        e.g. 0.02 for 2 %. Must be > 0.
+        Stop-loss / take-profit distances, fractions of the anchor price (> 0).
     sl_trail : bool or float, optional
-        ``True`` makes ``sl_stop`` trail the best price since entry; a float is a trailing
-        distance (fraction) on its own.
-    size : float or array, optional
-        Order size in ``size_type`` units; ``None`` commits all available cash (fees included).
-    size_type : {"percent", "amount", "value"}
-        Fraction of available cash, base units, or quote-currency value.
-    fees, fixed_fees, slippage : float or array
-        Fee as a fraction of notional, fixed fee per order (quote currency), slippage fraction.
+        ``True`` makes ``sl_stop`` trail; a float is a trailing distance on its own.
+    partial_tp_stop, partial_tp_size, trail_after_partial
+        Take ``partial_tp_size`` of the position at ``partial_tp_stop`` (fraction); with
+        ``trail_after_partial`` the stop-loss then trails from that level.
+    max_bars : int or array
+        Time stop: exit at the close of the bar ``max_bars`` bars after the entry (0: none).
+    cooldown, cooldown_same_direction
+        Ignore entry decisions for ``cooldown`` bars from an exit (only in the exited direction).
+    fees, maker_fees, fixed_fees, slippage
+        Taker fee fraction or a :class:`~soltrader.costs.FeeSchedule`; maker fee fraction (resting
+        limit and take-profit fills; default: ``fees``); fixed fee per order (quote); slippage
+        fraction on taking fills.
+    impact, amm, solana
+        Market impact model, constant-product pool execution, Solana transaction costs with a
+        failure rate (:mod:`soltrader.costs`).
+    max_volume_share : float
+        Cap every fill at this share of the bar's volume (0: no cap); the rest stays pending.
+    leverage, maintenance_margin : float
+        Isolated-margin leverage (>= 1) and maintenance margin fraction; liquidation loses the
+        position's margin.
     init_cash : float
-        Starting cash, quote currency.
-    conventions : {"soltrader", "vectorbt"}, optional
-        A preset of the rules in :mod:`soltrader.sim.rules`; explicit keywords override it.
-    stop_anchor, stop_slippage, stop_on_entry_bar, min_size
-        Individual conventions (see :mod:`soltrader.sim.rules`).
+        Starting cash, quote currency, split across ``accounts`` by ``allocation``.
+    accounts, allocation
+        Account of each asset (sub-accounts: an asset spends only its account's cash) and the
+        weights of the starting cash.
+    conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
+        Fill conventions, see :mod:`soltrader.sim.rules`.
 
     Returns
     -------
     Result
-        Orders, fills, trades, cash / positions / equity per bar and statistics.
 
     Examples
     --------
@@ -105,48 +249,95 @@ def backtest_signals(
         raise ParameterError("size_type", f"{size_type!r}: use one of {sorted(_SIZE_TYPES)}")
     if not (np.isfinite(init_cash) and init_cash > 0):
         raise ParameterError("init_cash", f"must be a positive amount, got {init_cash!r}")
+    if not (np.isfinite(leverage) and leverage >= 1.0):
+        raise ParameterError("leverage", f"must be >= 1, got {leverage!r}")
+    if not 0.0 <= maintenance_margin < 1.0 / leverage:
+        raise ParameterError("maintenance_margin", f"must be in [0, 1/leverage), got "
+                                                   f"{maintenance_margin!r}")
+    if not 0.0 <= max_volume_share <= 1.0:
+        raise ParameterError("max_volume_share", f"must be in [0, 1], got {max_volume_share!r}")
+    if cooldown < 0:
+        raise ParameterError("cooldown", f"must be >= 0 bars, got {cooldown!r}")
     market = market_from(data)
     shape, assets = market.shape, market.assets
 
     def signal(value: Any, name: str) -> np.ndarray:
         if value is None:
-            return np.broadcast_to(np.zeros(1, dtype=np.bool_), shape)
+            return np.broadcast_to(np.False_, shape)
         return as_matrix(value, name, shape, np.bool_, assets)
 
-    def number(value: Any, name: str, default: float) -> np.ndarray:
-        value = default if value is None else value
-        return as_matrix(value, name, shape, np.float64, assets)
+    def number(value: Any, name: str, dtype: type = np.float64) -> np.ndarray:
+        return as_matrix(np.nan if value is None else value, name, shape, dtype, assets)
 
-    if sl_trail is not None and not isinstance(sl_trail, bool):
+    if sl_trail is not None and not isinstance(sl_trail, bool | np.bool_):
         if sl_stop is not None:
-            raise ParameterError("sl_trail", "give a trailing distance or sl_stop with "
+            raise ParameterError("sl_trail", "give a trailing distance, or sl_stop with "
                                              "sl_trail=True, not both")
         sl_stop, sl_trail = sl_trail, True
-    _check_fraction("sl_stop", sl_stop, positive=True)
-    _check_fraction("tp_stop", tp_stop, positive=True)
-    for name, value in (("fees", fees), ("fixed_fees", fixed_fees), ("slippage", slippage)):
-        _check_fraction(name, value)
-    if size is not None:
-        sizes = np.asarray(size, dtype=np.float64) if not hasattr(size, "keys") else None
-        if sizes is not None and (sizes[~np.isnan(sizes)] < 0).any():
-            raise ParameterError("size", f"must be >= 0, got {size!r}")
-    sizes = number(size, "size", 1.0 if size_type == "percent" else np.nan)
+    for name, value in (("sl_stop", sl_stop), ("tp_stop", tp_stop),
+                        ("partial_tp_stop", partial_tp_stop)):
+        _non_negative(name, value, strictly=True)
+    _non_negative("slippage", slippage)
+    _non_negative("size", size)
+    sizes = number(1.0 if size is None and size_type == "percent" else size, "size")
     if size_type != "percent" and np.isnan(sizes).any():
         raise ParameterError("size", f"size_type={size_type!r} needs an explicit size")
-
+    ptp_size = number(partial_tp_size, "partial_tp_size")
+    if ((ptp_size <= 0) | (ptp_size > 1)).any():
+        raise ParameterError("partial_tp_size", "must be a fraction in (0, 1]")
+    codes = _order_type_codes(order_type, shape, assets)
+    limits, stops = number(limit_price, "limit_price"), number(stop_price, "stop_price")
+    needs_limit = (codes == _nb.LIMIT) | (codes == _nb.STOP_LIMIT)
+    needs_stop = (codes == _nb.STOP) | (codes == _nb.STOP_LIMIT)
+    wants = signal(entries, "entries") | signal(short_entries, "short_entries")
+    for flag, arr, name in ((needs_limit, limits, "limit_price"), (needs_stop, stops, "stop_price")):
+        bad = flag & wants & ~np.isfinite(arr)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            raise ParameterError(name, f"an entry at row {row} needs a finite {name} for its "
+                                       "order type")
+    maker, taker, fixed, tiers, window = _fee_inputs(fees, maker_fees, fixed_fees, market.index,
+                                                     shape, assets)
+    tx_ok, tx_fail, fail_rate, seed = _solana_inputs(solana, market, shape)
+    acc, acc_cash = _accounts(market, accounts, allocation, float(init_cash))
+    amm_liq = (np.broadcast_to(np.float64(np.nan), shape) if amm is None else
+               as_matrix(amm.liquidity, "amm.liquidity", shape, np.float64, assets))
+    trail = as_matrix(bool(sl_trail), "sl_trail", shape, np.bool_, assets)
+    cfg = np.zeros(_nb.N_CFG)
+    cfg[_nb.C_MIN_SIZE] = conv.min_size
+    cfg[_nb.C_MAX_VOLUME_SHARE] = max_volume_share
+    cfg[_nb.C_LEVERAGE] = leverage
+    cfg[_nb.C_MAINT_MARGIN] = maintenance_margin
+    cfg[_nb.C_FAIL_RATE] = fail_rate
+    cfg[_nb.C_IMPACT_K1] = impact.k if impact is not None else 0.0
+    cfg[_nb.C_IMPACT_K2] = impact.gamma if impact is not None else 0.0
+    cfg[_nb.C_AMM_FEE] = amm.fee if amm is not None else 0.0
+    icfg = np.zeros(_nb.N_ICFG, dtype=np.int64)
+    icfg[_nb.I_SIZE_TYPE] = _SIZE_TYPES[size_type]
+    icfg[_nb.I_FILL_MODE] = _nb.FILL_CLOSE if conv.fill == "close" else _nb.FILL_NEXT_OPEN
+    icfg[_nb.I_STOP_ANCHOR] = (_nb.ANCHOR_FILL if conv.stop_anchor == "fill"
+                               else _nb.ANCHOR_SIGNAL_CLOSE)
+    icfg[_nb.I_STOP_SLIPPAGE] = int(conv.stop_slippage)
+    icfg[_nb.I_STOP_ENTRY_BAR] = int(conv.stop_on_entry_bar)
+    icfg[_nb.I_COOLDOWN] = cooldown
+    icfg[_nb.I_COOLDOWN_SAME_DIR] = int(cooldown_same_direction)
+    icfg[_nb.I_TRAIL_AFTER_PTP] = int(trail_after_partial)
+    icfg[_nb.I_IMPACT_MODEL] = impact.code if impact is not None else 0
+    icfg[_nb.I_SEED] = seed
+    icfg[_nb.I_TIER_WINDOW] = window
     out = _nb.simulate_nb(
-        market.open, market.high, market.low, market.close,
+        market.open, market.high, market.low, market.close, market.volume,
         signal(entries, "entries"), signal(exits, "exits"),
         signal(short_entries, "short_entries"), signal(short_exits, "short_exits"),
-        sizes, _SIZE_TYPES[size_type],
-        number(fees, "fees", 0.0), number(fixed_fees, "fixed_fees", 0.0),
-        number(slippage, "slippage", 0.0),
-        number(sl_stop, "sl_stop", np.nan), number(tp_stop, "tp_stop", np.nan),
-        as_matrix(bool(sl_trail) if sl_trail is None or isinstance(sl_trail, bool) else sl_trail,
-                  "sl_trail", shape, np.bool_, assets),
-        float(init_cash),
-        _nb.FILL_CLOSE if conv.fill == "close" else _nb.FILL_NEXT_OPEN,
-        _nb.ANCHOR_FILL if conv.stop_anchor == "fill" else _nb.ANCHOR_SIGNAL_CLOSE,
-        conv.stop_slippage, conv.stop_on_entry_bar, conv.min_size,
+        sizes, codes, limits, stops, number(tif, "tif", np.int64),
+        signal(post_only, "post_only"), signal(cancel, "cancel"),
+        number(sl_stop, "sl_stop"), number(tp_stop, "tp_stop"), trail,
+        number(partial_tp_stop, "partial_tp_stop"), ptp_size, number(max_bars, "max_bars", np.int64),
+        maker, taker, fixed, number(slippage, "slippage"), tx_ok, tx_fail, amm_liq,
+        _sigma(market, impact), *tiers, acc, acc_cash, cfg, icfg,
     )
-    return Result.from_kernel(market, out, init_cash=float(init_cash), conventions=conv)
+    return Result.from_kernel(market, out, init_cash=float(init_cash), conventions=conv,
+                              accounts=acc, account_cash=acc_cash)
+
+
+__all__ = ["Conventions", "backtest_signals"]

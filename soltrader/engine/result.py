@@ -29,11 +29,17 @@ class Result:
     orders_records, fills_records, trades_records : ndarray
         Raw records (``soltrader.domain.records`` dtypes), bar-indexed.
     cash, equity : pandas.Series
-        Cash and account value (cash + positions at the close) per bar, quote currency.
-    positions : pandas.DataFrame
-        Signed position per bar and asset, base units.
+        Cash and account value (cash + position values at the close) per bar, summed over
+        accounts, quote currency.
+    account_cash, account_equity : pandas.DataFrame
+        The same per account (columns 0..k-1).
+    positions, position_values : pandas.DataFrame
+        Signed position (base units) and position value (margin + unrealised P&L, quote) per bar
+        and asset; ``cash + position_values.sum(axis=1) == equity`` on every bar.
+    accounts : ndarray
+        Account of each asset.
     init_cash : float
-        Starting cash.
+        Starting cash (all accounts).
     conventions : Conventions
         The fill rules in force.
     """
@@ -42,31 +48,47 @@ class Result:
     orders_records: np.ndarray
     fills_records: np.ndarray
     trades_records: np.ndarray
-    cash: pd.Series
-    equity: pd.Series
+    account_cash: pd.DataFrame
+    account_equity: pd.DataFrame
     positions: pd.DataFrame
+    position_values: pd.DataFrame
+    accounts: np.ndarray
     init_cash: float
     conventions: Conventions
     params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_kernel(cls, market: Market, out: tuple, *, init_cash: float,
-                    conventions: Conventions, params: dict[str, Any] | None = None) -> Result:
-        """Wrap the kernel's output tuple ``(orders, fills, trades, cash, position, equity)``."""
-        orders, fills, trades, cash, pos, equity = out
+                    conventions: Conventions, accounts: np.ndarray, account_cash: np.ndarray,
+                    params: dict[str, Any] | None = None) -> Result:
+        """Wrap the kernel's output ``(orders, fills, trades, cash, equity, position, value)``."""
+        orders, fills, trades, cash, equity, pos, value = out
         index = market.index
+        names = list(market.assets)
         return cls(
             market=market,
             orders_records=orders,
             fills_records=fills,
             trades_records=trades,
-            cash=pd.Series(cash, index=index, name="cash"),
-            equity=pd.Series(equity, index=index, name="equity"),
-            positions=pd.DataFrame(pos, index=index, columns=list(market.assets)),
+            account_cash=pd.DataFrame(cash, index=index),
+            account_equity=pd.DataFrame(equity, index=index),
+            positions=pd.DataFrame(pos, index=index, columns=names),
+            position_values=pd.DataFrame(value, index=index, columns=names),
+            accounts=np.asarray(accounts),
             init_cash=init_cash,
             conventions=conventions,
             params=dict(params or {}),
         )
+
+    @property
+    def cash(self) -> pd.Series:
+        """Cash of all accounts per bar, quote currency."""
+        return self.account_cash.sum(axis=1).rename("cash")
+
+    @property
+    def equity(self) -> pd.Series:
+        """Account value of all accounts per bar (cash + position values), quote currency."""
+        return self.account_equity.sum(axis=1).rename("equity")
 
     def _time(self, bars: np.ndarray) -> pd.DatetimeIndex:
         idx = self.market.index

@@ -1,25 +1,26 @@
 """The bar-by-bar simulation kernel (numba).
 
-One call simulates ``m`` assets over ``n`` bars with one shared cash balance. Every rule below is
-also stated, with its options, in :mod:`soltrader.sim.rules`; this module is the implementation.
+One call simulates ``m`` assets over ``n`` bars. Assets belong to accounts (sub-accounts of one
+portfolio); an asset's orders spend only its own account's cash. Every rule is stated, with its
+options, in :mod:`soltrader.sim.rules`; this module implements them.
 
-Order of events inside bar ``t`` (the same for every asset, assets in column order):
+Order of events inside bar ``t`` for each asset (assets in column order, exits before entries):
 
-1. **Open** (``fill=NEXT_OPEN``): market orders decided at the close of ``t-1`` execute at
-   ``open[t]``; exits of every asset first, then entries, so freed cash can be reused.
-2. **Intrabar**: protective exits of positions whose stops are armed for ``t``: stop-loss (or
-   trailing stop) first, then take-profit (the conservative reading when both levels lie inside
-   one bar). A level the bar *opens* beyond fills at the open (gap); otherwise at the level. A
-   trailing stop's reference is raised to the bar's high (lowered to its low for shorts) only after
-   the check, so a bar cannot both move and hit its own stop.
-3. **Close**: the signals of bar ``t`` are read. ``fill=CLOSE`` executes them at ``close[t]``
-   (explicit opt-in: the decision and the fill share one price); ``fill=NEXT_OPEN`` queues them
-   for step 1 of ``t+1``. With ``fill=CLOSE`` an asset that was stopped out in ``t`` ignores that
-   bar's signals (one order per bar, as vectorbt).
-4. **Mark**: equity = cash + sum of position x close.
+1. **Open**: pending market orders (decided at the close of ``t-1`` with ``fill=NEXT_OPEN``, or
+   remainders of volume-capped fills) execute at ``open[t]``: exits first, then entries.
+2. **Intrabar**: resting entry orders (limit, stop, stop-limit) are checked against the bar;
+   positions armed for ``t`` check their loss side (stop-loss / trailing stop / liquidation,
+   whichever level is nearer the price first), then the partial take-profit, then the
+   take-profit. A level the bar opens beyond fills at the open; otherwise at the level. A trailing
+   reference moves to the bar's high (low for shorts) only after the checks.
+3. **Close**: time stops, then the signals of bar ``t``: ``fill=CLOSE`` executes market orders at
+   ``close[t]``, ``fill=NEXT_OPEN`` queues them for ``t+1``; limit and stop orders always rest from
+   ``t+1`` (never inside their decision bar). With ``fill=CLOSE`` an asset that exited inside the
+   bar ignores that bar's signals (one order per bar, as vectorbt).
+4. **Mark**: per account, equity = cash + sum of position values (margin + unrealised P&L).
 
-Prices are in quote currency, sizes in base units, fees and cash in quote currency, fractions as
-fractions (0.001 = 10 bps).
+Units: prices in quote currency, sizes in base units, cash and fees in quote currency, fractions
+as fractions (0.001 = 10 bps), times in bars.
 """
 
 from __future__ import annotations
@@ -27,121 +28,169 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from soltrader.costs._nb import (
+    amm_base_out_nb,
+    amm_quote_in_nb,
+    amm_quote_out_nb,
+    amm_reserves_nb,
+    impact_fraction_nb,
+    uniform_nb,
+)
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
 
-# fill modes
+# ---- modes -------------------------------------------------------------------------------
 FILL_CLOSE = 0
 FILL_NEXT_OPEN = 1
-# stop anchors
 ANCHOR_FILL = 0
 ANCHOR_SIGNAL_CLOSE = 1
-# size types
 SIZE_PERCENT = 0
 SIZE_AMOUNT = 1
 SIZE_VALUE = 2
-# pending actions (next-open mode)
-_NONE = 0
-_ENTER_LONG = 1
-_ENTER_SHORT = 2
-_EXIT = 3
-_REVERSE_TO_LONG = 4
-_REVERSE_TO_SHORT = 5
+# entry order types (= domain.enums.OrderType)
+MARKET = 0
+LIMIT = 1
+STOP = 2
+STOP_LIMIT = 3
 
-# enum values (mirrors soltrader.domain.enums; numba needs plain ints)
+# ---- scalar configuration: indices into cfg (float) and icfg (int) -------------------------
+C_MIN_SIZE = 0
+C_MAX_VOLUME_SHARE = 1  # 0: no cap
+C_LEVERAGE = 2
+C_MAINT_MARGIN = 3
+C_FAIL_RATE = 4
+C_IMPACT_K1 = 5
+C_IMPACT_K2 = 6
+C_AMM_FEE = 7
+N_CFG = 8
+I_SIZE_TYPE = 0
+I_FILL_MODE = 1
+I_STOP_ANCHOR = 2
+I_STOP_SLIPPAGE = 3
+I_STOP_ENTRY_BAR = 4
+I_COOLDOWN = 5
+I_COOLDOWN_SAME_DIR = 6
+I_TRAIL_AFTER_PTP = 7
+I_IMPACT_MODEL = 8
+I_SEED = 9
+I_TIER_WINDOW = 10
+N_ICFG = 11
+
+# ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = 1
 _SELL = -1
-_MARKET = 0
-_LIMIT = 1
-_STOP = 2
 _FILLED = 0
+_PARTIAL = 1
 _REJECTED = 2
+_CANCELLED = 3
+_EXPIRED = 4
 _REJ_NONE = 0
 _REJ_CASH = 1
 _REJ_MIN_SIZE = 2
+_REJ_POST_ONLY = 3
+_REJ_TX_FAILED = 5
 _R_ENTRY = -1
 _R_SIGNAL = 0
 _R_SL = 1
 _R_TP = 2
 _R_TRAIL = 3
+_R_TIME = 4
+_R_LIQ = 5
+_R_PTP = 6
 _R_REVERSAL = 7
 _R_END = 8
 
-# Indices into the float state matrix ``st`` (one row per asset).
-_POS = 0  # signed position, base units
-_E_PRICE = 1  # average entry fill price
-_E_FEES = 2  # entry fees still attributed to the open position
-_SL_BASE = 3  # reference price of the stop-loss (peak/trough when trailing)
-_SL = 4  # stop-loss distance as a fraction (NaN: none)
-_TP_BASE = 5  # reference price of the take-profit
-_TP = 6  # take-profit distance as a fraction (NaN: none)
-_TRAIL = 7  # 1.0 if the stop-loss trails
-_ANCHOR_CLOSE = 8  # close of the bar a pending order was decided on
-_N_FLOAT = 9
-# Indices into the int state matrix ``ist``.
-_E_BAR = 0  # bar of the entry fill
-_ARMED_FROM = 1  # first bar on which stops are checked
-_PENDING = 2  # pending action for the next open
-_PENDING_BAR = 3  # bar the pending action was decided on
-_N_INT = 4
+# ---- per-asset state: float matrix fs (m, NF), int matrix js (m, NI) -----------------------
+F_POS = 0  # signed position, base units
+F_E_PRICE = 1  # average entry fill price
+F_E_FEES = 2  # entry costs not yet attributed to a closed part
+F_MARGIN = 3  # margin committed to the position (quote)
+F_SL_BASE = 4
+F_SL = 5
+F_TP_BASE = 6
+F_TP = 7
+F_TRAIL = 8
+F_PTP = 9  # partial take-profit distance (fraction), NaN: none
+F_PTP_SIZE = 10  # fraction of the initial position taken at the partial level
+F_SIZE0 = 11  # size of the position when it was opened (all entry chunks)
+F_PE_REMAIN = 12  # pending entry: units still to fill (NaN: not sized yet)
+F_PE_LIMIT = 13
+F_PE_STOP = 14
+F_PE_ANCHOR = 15  # close of the pending entry's decision bar
+F_PX_REMAIN = 16  # pending exit: units still to sell / buy back (NaN: none)
+NF = 17
+J_E_BAR = 0
+J_ARMED_FROM = 1
+J_PE_TYPE = 2  # -1: no pending entry
+J_PE_DIR = 3
+J_PE_BAR = 4  # decision bar of the pending entry (cost and risk parameters come from it)
+J_PE_EXPIRE = 5  # last bar the pending entry may fill (-1: good till cancelled)
+J_PE_TAKER_OPEN = 6  # 1 if a limit order was marketable when placed
+J_PX_REASON = 7
+J_LAST_EXIT_BAR = 8
+J_LAST_EXIT_DIR = 9
+J_PTP_DONE = 10
+J_MAX_BARS = 11
+J_PE_ACTIVE = 12  # first bar the pending entry may fill
+J_PX_BAR = 13
+NI = 14
 
 
 @njit(cache=True)
-def _grow(buf: np.ndarray) -> np.ndarray:
+def _grow(buf):
     new = np.empty(buf.shape[0] * 2, dtype=buf.dtype)
     new[: buf.shape[0]] = buf
     return new
 
 
 @njit(cache=True)
-def _record_order(
-    orders, k, asset, bar, side, otype, size, limit_price, stop_price, status, reject, filled, price, fees
-):
-    if k == orders.shape[0]:
-        orders = _grow(orders)
-    o = orders[k]
+def _order(buf, k, asset, account, bar, side, otype, size, limit, stop, status, reject, filled,
+           price, fees):
+    if k == buf.shape[0]:
+        buf = _grow(buf)
+    o = buf[k]
     o["id"] = k
     o["asset"] = asset
-    o["account"] = 0
+    o["account"] = account
     o["bar"] = bar
     o["side"] = side
     o["type"] = otype
     o["size"] = size
-    o["limit_price"] = limit_price
-    o["stop_price"] = stop_price
+    o["limit_price"] = limit
+    o["stop_price"] = stop
     o["status"] = status
     o["reject_reason"] = reject
     o["filled_size"] = filled
     o["avg_price"] = price
     o["fees"] = fees
-    return orders
+    return buf
 
 
 @njit(cache=True)
-def _record_fill(fills, k, order_id, asset, bar, side, size, price, fees, reason):
-    if k == fills.shape[0]:
-        fills = _grow(fills)
-    f = fills[k]
+def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason):
+    if k == buf.shape[0]:
+        buf = _grow(buf)
+    f = buf[k]
     f["order_id"] = order_id
     f["asset"] = asset
-    f["account"] = 0
+    f["account"] = account
     f["bar"] = bar
     f["side"] = side
     f["size"] = size
     f["price"] = price
     f["fees"] = fees
     f["reason"] = reason
-    return fills
+    return buf
 
 
 @njit(cache=True)
-def _record_trade(trades, k, asset, direction, entry_bar, exit_bar, size, entry_price, exit_price,
-                  entry_fees, exit_fees, reason, is_open):
-    if k == trades.shape[0]:
-        trades = _grow(trades)
-    tr = trades[k]
+def _trade(buf, k, asset, account, direction, entry_bar, exit_bar, size, entry_price, exit_price,
+           entry_fees, exit_fees, pnl, reason, is_open):
+    if k == buf.shape[0]:
+        buf = _grow(buf)
+    tr = buf[k]
     tr["id"] = k
     tr["asset"] = asset
-    tr["account"] = 0
+    tr["account"] = account
     tr["direction"] = direction
     tr["entry_bar"] = entry_bar
     tr["exit_bar"] = exit_bar
@@ -150,115 +199,16 @@ def _record_trade(trades, k, asset, direction, entry_bar, exit_bar, size, entry_
     tr["exit_price"] = exit_price
     tr["entry_fees"] = entry_fees
     tr["exit_fees"] = exit_fees
-    gross = size * (exit_price - entry_price) * direction
-    pnl = gross - entry_fees - exit_fees
     tr["pnl"] = pnl
     tr["ret"] = pnl / (size * entry_price + entry_fees)
     tr["exit_reason"] = reason
     tr["is_open"] = is_open
-    return trades
-
-
-@njit(cache=True)
-def entry_size_nb(cash, adj_price, size, size_type, fees, fixed_fees):
-    """Units bought (or sold short) and the cash it commits, limited by ``cash``.
-
-    Returns ``(units, notional, fee)``; ``units == 0`` when the cash cannot even cover the fees.
-    With ``SIZE_PERCENT`` the order commits ``size`` x cash including fees, exactly as vectorbt's
-    all-cash order (``size=inf``) does: units = (cash_limit - fixed_fees) / (1 + fees) / price.
-    """
-    if size_type == SIZE_PERCENT:
-        cash_limit = min(cash, size * cash)
-        units = np.inf
-    elif size_type == SIZE_VALUE:
-        cash_limit = cash
-        units = size / adj_price
-    else:
-        cash_limit = cash
-        units = size
-    if np.isfinite(units):
-        notional = units * adj_price
-        fee = notional * fees + fixed_fees
-        if notional + fee <= cash_limit * (1.0 + 1e-12):
-            return units, notional, fee
-    max_notional = (cash_limit - fixed_fees) / (1.0 + fees)
-    if max_notional <= 0.0:
-        return 0.0, 0.0, 0.0
-    return max_notional / adj_price, max_notional, cash_limit - max_notional
-
-
-@njit(cache=True)
-def _enter(
-    j, t, direction, raw_price, anchor_close, cash, st, ist, size, size_type, fees, fixed_fees,
-    slippage, min_size, sl_stop, tp_stop, sl_trail, stop_anchor, stop_entry_bar, fill_mode,
-    orders, n_orders, fills, n_fills,
-):
-    """Open a position of ``direction`` (+1 long, -1 short) in asset ``j`` at ``raw_price``."""
-    adj = raw_price * (1.0 + slippage * direction)
-    units, notional, fee = entry_size_nb(cash, adj, size, size_type, fees, fixed_fees)
-    side = _BUY if direction > 0 else _SELL
-    if units <= 0.0 or units < min_size:
-        reason = _REJ_CASH if units <= 0.0 else _REJ_MIN_SIZE
-        orders = _record_order(orders, n_orders, j, t, side, _MARKET, size, np.nan, np.nan,
-                               _REJECTED, reason, 0.0, np.nan, 0.0)
-        return cash, orders, n_orders + 1, fills, n_fills
-    orders = _record_order(orders, n_orders, j, t, side, _MARKET, units, np.nan, np.nan,
-                           _FILLED, _REJ_NONE, units, adj, fee)
-    fills = _record_fill(fills, n_fills, n_orders, j, t, side, units, adj, fee, _R_ENTRY)
-    if direction > 0:
-        cash = cash - (notional + fee)
-    else:
-        cash = cash + notional - fee
-    st[j, _POS] = units * direction
-    st[j, _E_PRICE] = adj
-    st[j, _E_FEES] = fee
-    ist[j, _E_BAR] = t
-    base = adj if stop_anchor == ANCHOR_FILL else anchor_close
-    st[j, _SL_BASE] = base
-    st[j, _TP_BASE] = base
-    st[j, _SL] = sl_stop
-    st[j, _TP] = tp_stop
-    st[j, _TRAIL] = 1.0 if sl_trail else 0.0
-    # with fill at the close no price of bar t is left; at the open the rest of bar t follows
-    if fill_mode == FILL_NEXT_OPEN and stop_entry_bar:
-        ist[j, _ARMED_FROM] = t
-    else:
-        ist[j, _ARMED_FROM] = t + 1
-    return cash, orders, n_orders + 1, fills, n_fills + 1
-
-
-@njit(cache=True)
-def _exit(j, t, raw_price, apply_slippage, otype, trigger, reason, cash, st, ist, fees,
-          fixed_fees, slippage, orders, n_orders, fills, n_fills, trades, n_trades):
-    """Close the whole position of asset ``j`` at ``raw_price`` and book the trade."""
-    pos = st[j, _POS]
-    direction = 1 if pos > 0 else -1
-    units = abs(pos)
-    adj = raw_price * (1.0 - slippage * direction) if apply_slippage else raw_price
-    notional = units * adj
-    fee = notional * fees + fixed_fees
-    side = _SELL if direction > 0 else _BUY
-    limit_price = trigger if otype == _LIMIT else np.nan
-    stop_price = trigger if otype == _STOP else np.nan
-    orders = _record_order(orders, n_orders, j, t, side, otype, units, limit_price, stop_price,
-                           _FILLED, _REJ_NONE, units, adj, fee)
-    fills = _record_fill(fills, n_fills, n_orders, j, t, side, units, adj, fee, reason)
-    if direction > 0:
-        cash = cash + notional - fee
-    else:
-        cash = cash - notional - fee
-    trades = _record_trade(trades, n_trades, j, direction, ist[j, _E_BAR], t, units,
-                           st[j, _E_PRICE], adj, st[j, _E_FEES], fee, reason, False)
-    st[j, _POS] = 0.0
-    st[j, _E_FEES] = 0.0
-    st[j, _SL] = np.nan
-    st[j, _TP] = np.nan
-    return cash, orders, n_orders + 1, fills, n_fills + 1, trades, n_trades + 1
+    return buf
 
 
 @njit(cache=True)
 def stop_hit_nb(direction, level, is_loss_side, o, h, lo):
-    """Fill price of a protective order at ``level`` in a bar (NaN if not touched).
+    """Fill price of a protective order at ``level`` in one bar (NaN if not touched).
 
     ``is_loss_side`` is True for a stop-loss (below a long, above a short) and False for a
     take-profit. A bar that opens beyond the level fills at the open (gap); one that trades
@@ -279,135 +229,459 @@ def stop_hit_nb(direction, level, is_loss_side, o, h, lo):
 
 
 @njit(cache=True)
+def liquidation_price_nb(direction, entry_price, leverage, maint_margin):
+    """Price at which an isolated-margin position's equity falls to its maintenance margin.
+
+    Long: ``e * (1 - 1/L) / (1 - mm)``; short: ``e * (1 + 1/L) / (1 + mm)``. A long without
+    leverage (``L == 1``) cannot be liquidated (returns NaN).
+    """
+    if direction > 0:
+        if leverage <= 1.0:
+            return np.nan
+        return entry_price * (1.0 - 1.0 / leverage) / (1.0 - maint_margin)
+    return entry_price * (1.0 + 1.0 / leverage) / (1.0 + maint_margin)
+
+
+@njit(cache=True)
+def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg):
+    """Average execution price of ``qty`` units at reference price ``ref`` (NaN if impossible)."""
+    liq = amm_liq[t, j]
+    if not np.isnan(liq):
+        x, y = amm_reserves_nb(liq, ref)
+        x += amm_dx[j]
+        y = liq * liq / x
+        if side > 0:
+            quote = amm_quote_in_nb(x, y, qty, cfg[C_AMM_FEE])
+        else:
+            quote = amm_quote_out_nb(x, y, qty, cfg[C_AMM_FEE])
+        if not np.isfinite(quote) or quote <= 0.0:
+            return np.nan
+        return quote / qty
+    if not is_taker:
+        return ref
+    frac = slip + impact_fraction_nb(icfg[I_IMPACT_MODEL], qty, volume[t, j], sigma[t, j],
+                                     cfg[C_IMPACT_K1], cfg[C_IMPACT_K2])
+    return ref * (1.0 + side * frac)
+
+
+@njit(cache=True)
+def _affordable_units(budget, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma,
+                      amm_liq, amm_dx, cfg, icfg):
+    """Largest size whose margin + fees fit in ``budget`` (closed form without impact or AMM,
+    bisection otherwise). Returns ``(units, notional, fee)``."""
+    lev = cfg[C_LEVERAGE]
+    spend = budget - fixed
+    if spend <= 0.0:
+        return 0.0, 0.0, 0.0
+    simple = np.isnan(amm_liq[t, j]) and (icfg[I_IMPACT_MODEL] == 0 or not is_taker)
+    if simple:
+        price = _exec_price(side, 1.0, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
+                            cfg, icfg)
+        notional = spend / (1.0 / lev + fee_rate)
+        # spend exactly the budget, as vectorbt does for its all-cash orders
+        return notional / price, notional, budget - notional / lev
+    lo_q = 0.0
+    hi_q = spend * lev / (ref * (1.0 - slip) if side < 0 else ref)
+    for _ in range(80):
+        mid = 0.5 * (lo_q + hi_q)
+        p = _exec_price(side, mid, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
+                        cfg, icfg)
+        if np.isfinite(p) and mid * p * (1.0 / lev + fee_rate) <= spend:
+            lo_q = mid
+        else:
+            hi_q = mid
+    if lo_q <= 0.0:
+        return 0.0, 0.0, 0.0
+    p = _exec_price(side, lo_q, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
+                    cfg, icfg)
+    notional = lo_q * p
+    return lo_q, notional, notional * fee_rate + fixed
+
+
+@njit(cache=True)
+def _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_notional, icfg):
+    """(maker, taker) fee fractions for asset j of account a at bar t, volume tiers applied."""
+    if tier_vol.shape[0] == 0:
+        return maker[t, j], taker[t, j]
+    w = icfg[I_TIER_WINDOW]
+    start = t - w if t - w > 0 else 0
+    traded = cum_notional[t, a] - cum_notional[start, a]
+    k = 0
+    for i in range(tier_vol.shape[0]):
+        if traded >= tier_vol[i]:
+            k = i
+    return tier_maker[k], tier_taker[k]
+
+
+@njit(cache=True)
 def simulate_nb(
-    open_, high, low, close,
+    open_, high, low, close, volume,
     long_entry, long_exit, short_entry, short_exit,
-    size, size_type, fees, fixed_fees, slippage,
-    sl_stop, tp_stop, sl_trail,
-    init_cash, fill_mode, stop_anchor, stop_slippage, stop_entry_bar, min_size,
+    size, order_type, limit_price, stop_price, tif, post_only, cancel,
+    sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars,
+    maker_fee, taker_fee, fixed_fee, slippage, tx_cost, tx_fail_cost, amm_liq, sigma,
+    tier_vol, tier_maker, tier_taker,
+    account_of, account_cash, cfg, icfg,
 ):
-    """Simulate signals on ``m`` assets with shared cash; see the module docstring for the rules.
+    """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
     Parameters
     ----------
-    open_, high, low, close : ndarray (n, m) of float64
-        Bar prices, quote currency.
+    open_, high, low, close, volume : ndarray (n, m) of float64
+        Bars; prices in quote currency, volume in base units.
     long_entry, long_exit, short_entry, short_exit : ndarray (n, m) of bool
-        Decisions taken at each bar's close.
+        Decisions at each bar's close.
     size : ndarray (n, m) of float64
-        Order size in the unit given by ``size_type`` (fraction of cash, base units or quote value).
-    size_type : int
-        ``SIZE_PERCENT``, ``SIZE_AMOUNT`` or ``SIZE_VALUE``.
-    fees, fixed_fees, slippage : ndarray (n, m) of float64
-        Fee as a fraction of notional, fixed fee per order (quote), slippage as a fraction.
-    sl_stop, tp_stop : ndarray (n, m) of float64
-        Stop-loss / take-profit distance as a fraction of the anchor price (NaN: none), taken from
-        the bar the entry was decided on.
-    sl_trail : ndarray (n, m) of bool
-        Whether the stop-loss trails the best price since entry.
-    init_cash : float
-        Starting cash, quote currency.
-    fill_mode, stop_anchor : int
-        ``FILL_CLOSE`` / ``FILL_NEXT_OPEN``; ``ANCHOR_FILL`` / ``ANCHOR_SIGNAL_CLOSE``.
-    stop_slippage, stop_entry_bar : bool
-        Apply slippage to stop exits; arm stops on the entry bar itself (next-open fills only).
-    min_size : float
-        Orders smaller than this many base units are rejected.
+        Entry size in ``icfg[I_SIZE_TYPE]`` units (fraction of account cash, base units, quote).
+    order_type, limit_price, stop_price, tif, post_only, cancel : ndarray (n, m)
+        Entry order of a decision bar: type (MARKET, LIMIT, STOP, STOP_LIMIT), absolute limit /
+        stop prices, time in force in bars (<= 0: good till cancelled), post-only flag; ``cancel``
+        withdraws a resting entry.
+    sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars : ndarray (n, m)
+        Risk of a position, taken from its entry decision bar: stop-loss / take-profit distances
+        (fractions of the anchor), trailing flag, partial take-profit distance and fraction of the
+        position, time stop in bars (<= 0: none).
+    maker_fee, taker_fee, fixed_fee, slippage : ndarray (n, m) of float64
+        Fee fractions for resting / taking fills, fixed fee per order (quote), slippage fraction.
+    tx_cost, tx_fail_cost : ndarray (n, m) of float64
+        Per-transaction cost when it lands / when it fails (quote); failures drawn with
+        ``cfg[C_FAIL_RATE]``.
+    amm_liq, sigma : ndarray (n, m) of float64
+        Constant-product pool depth (NaN: order-book venue) and per-bar volatility for impact.
+    tier_vol, tier_maker, tier_taker : ndarray (k,)
+        Volume tiers of the fee schedule (empty: none).
+    account_of : ndarray (m,) of int64
+        Account of each asset.
+    account_cash : ndarray (a,) of float64
+        Starting cash of each account.
+    cfg, icfg : ndarray
+        Scalar options (``C_*`` and ``I_*`` indices).
 
     Returns
     -------
     tuple
-        ``(orders, fills, trades, cash, position, equity)``: record arrays and per-bar cash (n,),
-        positions (n, m) and equity (n,).
+        ``(orders, fills, trades, cash (n, a), equity (n, a), position (n, m), value (n, m))``.
     """
     n, m = close.shape
-    cash = init_cash
-    st = np.full((m, _N_FLOAT), np.nan)
-    st[:, _POS] = 0.0
-    st[:, _E_FEES] = 0.0
-    ist = np.zeros((m, _N_INT), dtype=np.int64)
+    n_acc = account_cash.shape[0]
+    fill_mode = icfg[I_FILL_MODE]
+    lev = cfg[C_LEVERAGE]
+    mm = cfg[C_MAINT_MARGIN]
+    cap_share = cfg[C_MAX_VOLUME_SHARE]
+    stop_slip = icfg[I_STOP_SLIPPAGE] != 0
+    cash = account_cash.copy()
+    fs = np.full((m, NF), np.nan)
+    fs[:, F_POS] = 0.0
+    fs[:, F_E_FEES] = 0.0
+    fs[:, F_MARGIN] = 0.0
+    js = np.zeros((m, NI), dtype=np.int64)
+    js[:, J_PE_TYPE] = -1
+    js[:, J_LAST_EXIT_BAR] = -(2**40)
     cap = 64 + n // 8
     orders = np.empty(cap, dtype=order_dt)
     fills = np.empty(cap, dtype=fill_dt)
     trades = np.empty(cap, dtype=trade_dt)
-    n_orders = 0
-    n_fills = 0
-    n_trades = 0
-    cash_out = np.empty(n)
+    no = 0
+    nf = 0
+    nt = 0
+    cash_out = np.empty((n, n_acc))
+    equity_out = np.empty((n, n_acc))
     pos_out = np.empty((n, m))
-    equity_out = np.empty(n)
-    stopped = np.zeros(m, dtype=np.bool_)
-    actions = np.zeros(m, dtype=np.int64)
+    value_out = np.empty((n, m))
+    cum_notional = np.zeros((n + 1, n_acc))
+    amm_dx = np.zeros(m)
+    exited = np.zeros(m, dtype=np.bool_)
+    action = np.zeros(m, dtype=np.int64)
+    ev = 0  # execution counter: the failure draw of each transaction is keyed on it
 
     for t in range(n):
-        # 1. open: pending market orders of the previous close (exits first, then entries)
-        if fill_mode == FILL_NEXT_OPEN and t > 0:
-            for phase in range(2):
-                for j in range(m):
-                    act = ist[j, _PENDING]
-                    if act == _NONE:
-                        continue
-                    d = ist[j, _PENDING_BAR]
-                    if phase == 0 and act >= _EXIT:
-                        if st[j, _POS] != 0.0:
-                            reason = _R_SIGNAL if act == _EXIT else _R_REVERSAL
-                            cash, orders, n_orders, fills, n_fills, trades, n_trades = _exit(
-                                j, t, open_[t, j], True, _MARKET, np.nan, reason, cash, st, ist,
-                                fees[d, j], fixed_fees[d, j], slippage[d, j],
-                                orders, n_orders, fills, n_fills, trades, n_trades)
-                        if act == _EXIT:
-                            ist[j, _PENDING] = _NONE
-                        else:
-                            ist[j, _PENDING] = _ENTER_LONG if act == _REVERSE_TO_LONG else _ENTER_SHORT
-                    elif phase == 1 and (act == _ENTER_LONG or act == _ENTER_SHORT):
-                        direction = 1 if act == _ENTER_LONG else -1
-                        cash, orders, n_orders, fills, n_fills = _enter(
-                            j, t, direction, open_[t, j], st[j, _ANCHOR_CLOSE], cash, st, ist,
-                            size[d, j], size_type, fees[d, j], fixed_fees[d, j], slippage[d, j],
-                            min_size, sl_stop[d, j], tp_stop[d, j], sl_trail[d, j], stop_anchor,
-                            stop_entry_bar, fill_mode, orders, n_orders, fills, n_fills)
-                        ist[j, _PENDING] = _NONE
-
-        # 2. intrabar: stop-loss / trailing stop first, then take-profit
         for j in range(m):
-            stopped[j] = False
-            pos = st[j, _POS]
-            if pos == 0.0 or t < ist[j, _ARMED_FROM]:
-                continue
-            direction = 1 if pos > 0 else -1
+            amm_dx[j] = 0.0
+            exited[j] = False
+        cum_notional[t + 1, :] = cum_notional[t, :]
+
+        # ---------- 1. open: pending exits (all assets), then pending market entries ----------
+        for phase in range(2):
+            for j in range(m):
+                a = account_of[j]
+                if phase == 0:
+                    if np.isnan(fs[j, F_PX_REMAIN]) or fs[j, F_POS] == 0.0:
+                        continue
+                    qty_req = fs[j, F_PX_REMAIN]
+                    ref = open_[t, j]
+                    reason = js[j, J_PX_REASON]
+                    d = js[j, J_PX_BAR]
+                    is_taker = True
+                    slip = slippage[d, j]
+                    otype = MARKET
+                    trig = np.nan
+                else:
+                    if js[j, J_PE_TYPE] != MARKET or not _entry_allowed(fs, js, j):
+                        continue
+                    qty_req = np.nan
+                    ref = open_[t, j]
+                    reason = _R_ENTRY
+                    d = js[j, J_PE_BAR]
+                    is_taker = True
+                    slip = slippage[d, j]
+                    otype = MARKET
+                    trig = np.nan
+                # ---- shared execution block (exit or entry) ----
+                direction = js[j, J_PE_DIR] if phase == 1 else (1 if fs[j, F_POS] > 0 else -1)
+                side = direction if phase == 1 else -direction
+                mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
+                                    tier_taker, cum_notional, icfg)
+                fee_rate = tk if is_taker else mk
+                fixed = fixed_fee[d, j] + tx_cost[d, j]
+                ev += 1
+                if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
+                    cash[a] -= tx_fail_cost[d, j]
+                    orders = _order(orders, no, j, a, t, side, otype, qty_req, np.nan, trig,
+                                    _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[d, j])
+                    no += 1
+                    if phase == 1:  # a failed entry is dropped; a failed exit retries next open
+                        js[j, J_PE_TYPE] = -1
+                        fs[j, F_PE_REMAIN] = np.nan
+                    continue
+                if phase == 1:
+                    if np.isnan(fs[j, F_PE_REMAIN]):
+                        budget = _budget(size[d, j], icfg[I_SIZE_TYPE], cash[a])
+                        if icfg[I_SIZE_TYPE] == SIZE_AMOUNT:
+                            qty_req = size[d, j]
+                        else:
+                            qty_req = np.inf
+                    else:
+                        budget = cash[a]
+                        qty_req = fs[j, F_PE_REMAIN]
+                    out = _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed,
+                                      slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
+                    qty, price, fee, status, rej, wanted, spent = out
+                else:
+                    wanted = qty_req
+                    spent = 0.0
+                    qty, price, fee, status, rej = _size_exit(
+                        qty_req, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma,
+                        amm_liq, amm_dx, cfg, icfg)
+                if qty <= 0.0:
+                    orders = _order(orders, no, j, a, t, side, otype, qty_req, np.nan, trig,
+                                    _REJECTED, rej, 0.0, np.nan, 0.0)
+                    no += 1
+                    if phase == 1:
+                        js[j, J_PE_TYPE] = -1
+                        fs[j, F_PE_REMAIN] = np.nan
+                    continue
+                orders = _order(orders, no, j, a, t, side, otype, qty if status == _FILLED else
+                                qty_req, np.nan, trig, status, _REJ_NONE, qty, price, fee)
+                fills = _fill(fills, nf, no, j, a, t, side, qty, price, fee, reason)
+                no += 1
+                nf += 1
+                cum_notional[t + 1, a] += qty * price
+                _amm_move(j, t, side, qty, amm_liq, amm_dx, close)
+                if phase == 1:
+                    was_flat = fs[j, F_POS] == 0.0
+                    _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
+                    if was_flat:
+                        _arm(fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop, tp_stop,
+                             sl_trail, ptp_stop, ptp_size, max_bars, icfg, True)
+                    _after_entry(fs, js, j, status, wanted, qty)
+                else:
+                    trades, nt = _close_part(fs, js, j, t, qty, price, fee, reason, cash, a,
+                                             trades, nt)
+                    if status == _PARTIAL and fs[j, F_POS] != 0.0:
+                        fs[j, F_PX_REMAIN] = qty_req - qty
+                    else:
+                        fs[j, F_PX_REMAIN] = np.nan
+                    if fs[j, F_POS] == 0.0:
+                        exited[j] = True
+                        js[j, J_LAST_EXIT_BAR] = t
+                        js[j, J_LAST_EXIT_DIR] = direction
+
+        # ---------- 2. intrabar: resting entries, then protective exits ----------
+        for j in range(m):
+            a = account_of[j]
             o = open_[t, j]
             h = high[t, j]
             lo = low[t, j]
-            price = np.nan
-            level = np.nan
-            reason = _R_SL
-            otype = _STOP
-            if not np.isnan(st[j, _SL]):
-                level = st[j, _SL_BASE] * (1.0 - st[j, _SL] * direction)
-                price = stop_hit_nb(direction, level, True, o, h, lo)
-                if st[j, _TRAIL] > 0.0:
-                    reason = _R_TRAIL
-            if np.isnan(price) and not np.isnan(st[j, _TP]):
-                level = st[j, _TP_BASE] * (1.0 + st[j, _TP] * direction)
-                price = stop_hit_nb(direction, level, False, o, h, lo)
-                reason = _R_TP
-                otype = _LIMIT
-            if not np.isnan(price):
-                cash, orders, n_orders, fills, n_fills, trades, n_trades = _exit(
-                    j, t, price, stop_slippage, otype, level, reason, cash, st, ist,
-                    fees[t, j], fixed_fees[t, j], slippage[t, j],
-                    orders, n_orders, fills, n_fills, trades, n_trades)
-                stopped[j] = True
-            elif st[j, _TRAIL] > 0.0 and not np.isnan(st[j, _SL]):
-                if direction > 0 and h > st[j, _SL_BASE]:
-                    st[j, _SL_BASE] = h
-                elif direction < 0 and lo < st[j, _SL_BASE]:
-                    st[j, _SL_BASE] = lo
+            ptype = js[j, J_PE_TYPE]
+            if ptype > MARKET and _entry_allowed(fs, js, j) and t >= js[j, J_PE_ACTIVE]:
+                if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
+                    orders = _order(orders, no, j, a, t, js[j, J_PE_DIR], ptype, np.nan,
+                                    fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _EXPIRED, _REJ_NONE,
+                                    0.0, np.nan, 0.0)
+                    no += 1
+                    js[j, J_PE_TYPE] = -1
+                    fs[j, F_PE_REMAIN] = np.nan
+                else:
+                    out = _resting_entry(fs, js, j, t, o, h, lo)
+                    ref, is_taker = out
+                    if not np.isnan(ref):
+                        d = js[j, J_PE_BAR]
+                        direction = js[j, J_PE_DIR]
+                        mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
+                                            tier_taker, cum_notional, icfg)
+                        fee_rate = tk if is_taker else mk
+                        fixed = fixed_fee[d, j] + tx_cost[d, j]
+                        ev += 1
+                        failed = (cfg[C_FAIL_RATE] > 0.0 and
+                                  uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE])
+                        if failed:
+                            cash[a] -= tx_fail_cost[d, j]
+                            orders = _order(orders, no, j, a, t, direction, ptype, np.nan,
+                                            fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _REJECTED,
+                                            _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[d, j])
+                            no += 1
+                            js[j, J_PE_TYPE] = -1
+                            fs[j, F_PE_REMAIN] = np.nan
+                        else:
+                            if np.isnan(fs[j, F_PE_REMAIN]):
+                                budget = _budget(size[d, j], icfg[I_SIZE_TYPE], cash[a])
+                                qty_req = size[d, j] if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
+                            else:
+                                budget = cash[a]
+                                qty_req = fs[j, F_PE_REMAIN]
+                            qty, price, fee, status, rej, wanted, spent = _size_entry(
+                                qty_req, budget, direction, ref, is_taker, fee_rate, fixed,
+                                slippage[d, j], t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
+                            if qty <= 0.0:
+                                orders = _order(orders, no, j, a, t, direction, ptype, qty_req,
+                                                fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _REJECTED,
+                                                rej, 0.0, np.nan, 0.0)
+                                no += 1
+                                js[j, J_PE_TYPE] = -1
+                                fs[j, F_PE_REMAIN] = np.nan
+                            else:
+                                orders = _order(orders, no, j, a, t, direction, ptype,
+                                                qty if status == _FILLED else qty_req,
+                                                fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], status,
+                                                _REJ_NONE, qty, price, fee)
+                                fills = _fill(fills, nf, no, j, a, t, direction, qty, price, fee,
+                                              _R_ENTRY)
+                                no += 1
+                                nf += 1
+                                cum_notional[t + 1, a] += qty * price
+                                _amm_move(j, t, direction, qty, amm_liq, amm_dx, close)
+                                was_flat = fs[j, F_POS] == 0.0
+                                _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
+                                if was_flat:
+                                    _arm(fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop,
+                                         tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, icfg,
+                                         True)
+                                _after_entry(fs, js, j, status, wanted, qty)
 
-        # 3. close: read the signals of bar t
+            pos = fs[j, F_POS]
+            if pos == 0.0 or t < js[j, J_ARMED_FROM]:
+                continue
+            direction = 1 if pos > 0 else -1
+            # loss side: stop-loss / trailing stop / liquidation, nearest level first
+            sl_level = np.nan
+            if not np.isnan(fs[j, F_SL]):
+                sl_level = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
+            liq_level = liquidation_price_nb(direction, fs[j, F_E_PRICE], lev, mm)
+            level = sl_level
+            reason = _R_TRAIL if fs[j, F_TRAIL] > 0.0 else _R_SL
+            if not np.isnan(liq_level) and (np.isnan(sl_level) or
+                                            (liq_level - sl_level) * direction > 0.0):
+                level = liq_level
+                reason = _R_LIQ
+            price = np.nan
+            if not np.isnan(level):
+                price = stop_hit_nb(direction, level, True, o, h, lo)
+            qty = abs(pos)
+            is_taker = True
+            otype = STOP
+            if np.isnan(price) and not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
+                level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_PTP] * direction)
+                price = stop_hit_nb(direction, level, False, o, h, lo)
+                if not np.isnan(price):
+                    reason = _R_PTP
+                    is_taker = False
+                    otype = LIMIT
+                    qty = min(abs(pos), fs[j, F_PTP_SIZE] * fs[j, F_SIZE0])
+            if np.isnan(price) and not np.isnan(fs[j, F_TP]):
+                level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_TP] * direction)
+                price = stop_hit_nb(direction, level, False, o, h, lo)
+                if not np.isnan(price):
+                    reason = _R_TP
+                    is_taker = False
+                    otype = LIMIT
+            if not np.isnan(price):
+                e = js[j, J_E_BAR]
+                mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
+                                    tier_taker, cum_notional, icfg)
+                fee_rate = tk if is_taker else mk
+                slip = slippage[t, j] if (is_taker and stop_slip) else 0.0
+                if reason == _R_LIQ:
+                    trades, nt, no, nf, orders, fills = _liquidate(
+                        fs, js, j, a, t, price, level, fee_rate, cash, orders, no, fills, nf,
+                        trades, nt)
+                    exited[j] = True
+                    js[j, J_LAST_EXIT_BAR] = t
+                    js[j, J_LAST_EXIT_DIR] = direction
+                    continue
+                ev += 1
+                if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
+                    cash[a] -= tx_fail_cost[e, j]
+                    orders = _order(orders, no, j, a, t, -direction, otype, qty,
+                                    level if otype == LIMIT else np.nan,
+                                    level if otype == STOP else np.nan,
+                                    _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[e, j])
+                    no += 1
+                    # the protective order is retried at the next open
+                    fs[j, F_PX_REMAIN] = qty
+                    js[j, J_PX_REASON] = reason
+                    js[j, J_PX_BAR] = t
+                    continue
+                fixed = fixed_fee[t, j] + tx_cost[t, j]
+                if is_taker:
+                    fq, fprice, fee, status, rej = _size_exit(
+                        qty, -direction, price, True, fee_rate, fixed, slip, t, j, volume, sigma,
+                        amm_liq, amm_dx, cfg, icfg)
+                else:
+                    fq, fprice, fee, status, rej = _size_exit(
+                        qty, -direction, price, False, fee_rate, fixed, 0.0, t, j, volume,
+                        sigma, amm_liq, amm_dx, cfg, icfg)
+                if fq <= 0.0:
+                    continue
+                orders = _order(orders, no, j, a, t, -direction, otype, qty,
+                                level if otype == LIMIT else np.nan,
+                                level if otype == STOP else np.nan, status, _REJ_NONE, fq,
+                                fprice, fee)
+                fills = _fill(fills, nf, no, j, a, t, -direction, fq, fprice, fee, reason)
+                no += 1
+                nf += 1
+                cum_notional[t + 1, a] += fq * fprice
+                _amm_move(j, t, -direction, fq, amm_liq, amm_dx, close)
+                trades, nt = _close_part(fs, js, j, t, fq, fprice, fee, reason, cash, a, trades,
+                                         nt)
+                if reason == _R_PTP:
+                    js[j, J_PTP_DONE] = 1
+                    if icfg[I_TRAIL_AFTER_PTP] != 0 and not np.isnan(fs[j, F_SL]):
+                        fs[j, F_TRAIL] = 1.0
+                        fs[j, F_SL_BASE] = level
+                if status == _PARTIAL and fs[j, F_POS] != 0.0 and reason != _R_PTP:
+                    fs[j, F_PX_REMAIN] = qty - fq
+                    js[j, J_PX_REASON] = reason
+                    js[j, J_PX_BAR] = t
+                if fs[j, F_POS] == 0.0:
+                    exited[j] = True
+                    js[j, J_LAST_EXIT_BAR] = t
+                    js[j, J_LAST_EXIT_DIR] = direction
+                    continue
+            if fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
+                if direction > 0 and h > fs[j, F_SL_BASE]:
+                    fs[j, F_SL_BASE] = h
+                elif direction < 0 and lo < fs[j, F_SL_BASE]:
+                    fs[j, F_SL_BASE] = lo
+
+        # ---------- 3. close: time stops, then signals ----------
         for j in range(m):
-            actions[j] = _NONE
-            if fill_mode == FILL_CLOSE and stopped[j]:
+            action[j] = 0
+            if fill_mode == FILL_CLOSE and exited[j]:
+                continue
+            pos = fs[j, F_POS]
+            if (pos != 0.0 and js[j, J_MAX_BARS] > 0 and t - js[j, J_E_BAR] >= js[j, J_MAX_BARS]
+                    and np.isnan(fs[j, F_PX_REMAIN])):
+                action[j] = 3  # time stop
                 continue
             le = long_entry[t, j]
             lx = long_exit[t, j]
@@ -422,66 +696,453 @@ def simulate_nb(
             if le and se:
                 le = False
                 se = False
-            pos = st[j, _POS]
+            if cancel[t, j] and js[j, J_PE_TYPE] > MARKET:
+                orders = _cancel_entry(fs, js, j, t, account_of[j], orders, no)
+                no += 1
             if pos > 0.0:
                 if se:
-                    actions[j] = _REVERSE_TO_SHORT
+                    action[j] = -2  # reverse to short
                 elif lx:
-                    actions[j] = _EXIT
+                    action[j] = 2  # exit
             elif pos < 0.0:
                 if le:
-                    actions[j] = _REVERSE_TO_LONG
+                    action[j] = 1 + 10  # reverse to long
                 elif sx:
-                    actions[j] = _EXIT
+                    action[j] = 2
             else:
-                if le:
-                    actions[j] = _ENTER_LONG
-                elif se:
-                    actions[j] = _ENTER_SHORT
-        if fill_mode == FILL_NEXT_OPEN:
-            for j in range(m):
-                if actions[j] != _NONE:
-                    ist[j, _PENDING] = actions[j]
-                    ist[j, _PENDING_BAR] = t
-                    st[j, _ANCHOR_CLOSE] = close[t, j]
-        else:
-            for j in range(m):
-                act = actions[j]
-                if act >= _EXIT and st[j, _POS] != 0.0:
-                    reason = _R_SIGNAL if act == _EXIT else _R_REVERSAL
-                    cash, orders, n_orders, fills, n_fills, trades, n_trades = _exit(
-                        j, t, close[t, j], True, _MARKET, np.nan, reason, cash, st, ist,
-                        fees[t, j], fixed_fees[t, j], slippage[t, j],
-                        orders, n_orders, fills, n_fills, trades, n_trades)
-            for j in range(m):
-                act = actions[j]
-                if act == _ENTER_LONG or act == _REVERSE_TO_LONG:
-                    direction = 1
-                elif act == _ENTER_SHORT or act == _REVERSE_TO_SHORT:
-                    direction = -1
-                else:
-                    continue
-                cash, orders, n_orders, fills, n_fills = _enter(
-                    j, t, direction, close[t, j], close[t, j], cash, st, ist,
-                    size[t, j], size_type, fees[t, j], fixed_fees[t, j], slippage[t, j],
-                    min_size, sl_stop[t, j], tp_stop[t, j], sl_trail[t, j], stop_anchor,
-                    stop_entry_bar, fill_mode, orders, n_orders, fills, n_fills)
-
-        # 4. mark to market
-        value = cash
+                resting = js[j, J_PE_TYPE] > MARKET
+                if (lx or sx) and resting:
+                    orders = _cancel_entry(fs, js, j, t, account_of[j], orders, no)
+                    no += 1
+                    resting = False
+                new_dir = 1 if le else (-1 if se else 0)
+                if new_dir != 0:
+                    gap = t - js[j, J_LAST_EXIT_BAR]
+                    cool = icfg[I_COOLDOWN]
+                    if cool > 0 and gap < cool and (icfg[I_COOLDOWN_SAME_DIR] == 0 or
+                                                    js[j, J_LAST_EXIT_DIR] == new_dir):
+                        new_dir = 0
+                if new_dir != 0:
+                    if resting:
+                        orders = _cancel_entry(fs, js, j, t, account_of[j], orders, no)
+                        no += 1
+                    action[j] = 1 if new_dir > 0 else -1
+        # place orders: exits first, then entries
         for j in range(m):
-            pos_out[t, j] = st[j, _POS]
-            value += st[j, _POS] * close[t, j]
-        cash_out[t] = cash
-        equity_out[t] = value
+            act = action[j]
+            if act == 2 or act == 3 or act == -2 or act == 11:
+                reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
+                if fill_mode == FILL_NEXT_OPEN:
+                    fs[j, F_PX_REMAIN] = abs(fs[j, F_POS])
+                    js[j, J_PX_REASON] = reason
+                    js[j, J_PX_BAR] = t
+                    if act == -2 or act == 11:
+                        # the entry waits, queued, until the exit has completed
+                        _queue_entry(fs, js, j, t, -1 if act == -2 else 1, close, order_type,
+                                     limit_price, stop_price, tif)
+                else:
+                    a = account_of[j]
+                    direction = 1 if fs[j, F_POS] > 0 else -1
+                    mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
+                                        tier_taker, cum_notional, icfg)
+                    fixed = fixed_fee[t, j] + tx_cost[t, j]
+                    ev += 1
+                    if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
+                        cash[a] -= tx_fail_cost[t, j]
+                        orders = _order(orders, no, j, a, t, -direction, MARKET, abs(fs[j, F_POS]),
+                                        np.nan, np.nan, _REJECTED, _REJ_TX_FAILED, 0.0, np.nan,
+                                        tx_fail_cost[t, j])
+                        no += 1
+                        fs[j, F_PX_REMAIN] = abs(fs[j, F_POS])
+                        js[j, J_PX_REASON] = reason
+                        js[j, J_PX_BAR] = t
+                        action[j] = 0
+                        continue
+                    qty_req = abs(fs[j, F_POS])
+                    fq, fprice, fee, status, rej = _size_exit(
+                        qty_req, -direction, close[t, j], True, tk, fixed, slippage[t, j], t, j,
+                        volume, sigma, amm_liq, amm_dx, cfg, icfg)
+                    if fq <= 0.0:
+                        action[j] = 0
+                        continue
+                    orders = _order(orders, no, j, a, t, -direction, MARKET, qty_req, np.nan,
+                                    np.nan, status, _REJ_NONE, fq, fprice, fee)
+                    fills = _fill(fills, nf, no, j, a, t, -direction, fq, fprice, fee, reason)
+                    no += 1
+                    nf += 1
+                    cum_notional[t + 1, a] += fq * fprice
+                    _amm_move(j, t, -direction, fq, amm_liq, amm_dx, close)
+                    trades, nt = _close_part(fs, js, j, t, fq, fprice, fee, reason, cash, a,
+                                             trades, nt)
+                    if fs[j, F_POS] != 0.0:
+                        fs[j, F_PX_REMAIN] = qty_req - fq
+                        js[j, J_PX_REASON] = reason
+                        js[j, J_PX_BAR] = t
+                        if act == -2 or act == 11:
+                            _queue_entry(fs, js, j, t, -1 if act == -2 else 1, close, order_type,
+                                         limit_price, stop_price, tif)
+                        action[j] = 0
+                    else:
+                        js[j, J_LAST_EXIT_BAR] = t
+                        js[j, J_LAST_EXIT_DIR] = direction
+                        if act == -2:
+                            action[j] = -1
+                        elif act == 11:
+                            action[j] = 1
+                        else:
+                            action[j] = 0
+        for j in range(m):
+            act = action[j]
+            if act != 1 and act != -1:
+                continue
+            direction = act
+            otype = order_type[t, j]
+            _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_price, tif)
+            if otype == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
+                a = account_of[j]
+                orders = _order(orders, no, j, a, t, direction, LIMIT, size[t, j],
+                                limit_price[t, j], np.nan, _REJECTED, _REJ_POST_ONLY, 0.0, np.nan,
+                                0.0)
+                no += 1
+                js[j, J_PE_TYPE] = -1
+                continue
+            if otype != MARKET or fill_mode == FILL_NEXT_OPEN:
+                continue
+            # market entry at this close
+            a = account_of[j]
+            mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker, tier_taker,
+                                cum_notional, icfg)
+            fixed = fixed_fee[t, j] + tx_cost[t, j]
+            ev += 1
+            if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
+                cash[a] -= tx_fail_cost[t, j]
+                orders = _order(orders, no, j, a, t, direction, MARKET, size[t, j], np.nan,
+                                np.nan, _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[t, j])
+                no += 1
+                js[j, J_PE_TYPE] = -1
+                continue
+            budget = _budget(size[t, j], icfg[I_SIZE_TYPE], cash[a])
+            qty_req = size[t, j] if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
+            qty, price, fee, status, rej, wanted, spent = _size_entry(
+                qty_req, budget, direction, close[t, j], True, tk, fixed, slippage[t, j], t, j,
+                volume, sigma, amm_liq, amm_dx, cfg, icfg)
+            if qty <= 0.0:
+                orders = _order(orders, no, j, a, t, direction, MARKET, size[t, j], np.nan,
+                                np.nan, _REJECTED, rej, 0.0, np.nan, 0.0)
+                no += 1
+                js[j, J_PE_TYPE] = -1
+                continue
+            orders = _order(orders, no, j, a, t, direction, MARKET,
+                            qty if status == _FILLED else qty_req, np.nan, np.nan, status,
+                            _REJ_NONE, qty, price, fee)
+            fills = _fill(fills, nf, no, j, a, t, direction, qty, price, fee, _R_ENTRY)
+            no += 1
+            nf += 1
+            cum_notional[t + 1, a] += qty * price
+            _amm_move(j, t, direction, qty, amm_liq, amm_dx, close)
+            _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
+            _arm(fs, js, j, t, t, price, close[t, j], sl_stop, tp_stop, sl_trail, ptp_stop,
+                 ptp_size, max_bars, icfg, False)
+            _after_entry(fs, js, j, status, wanted, qty)
 
-    # open positions are marked at the last close, not closed
+        # ---------- 4. mark to market ----------
+        for a in range(n_acc):
+            equity_out[t, a] = cash[a]
+            cash_out[t, a] = cash[a]
+        for j in range(m):
+            pos = fs[j, F_POS]
+            pos_out[t, j] = pos
+            val = 0.0
+            if pos != 0.0:
+                val = fs[j, F_MARGIN] + pos * (close[t, j] - fs[j, F_E_PRICE])
+            value_out[t, j] = val
+            equity_out[t, account_of[j]] += val
+
     for j in range(m):
-        pos = st[j, _POS]
+        pos = fs[j, F_POS]
         if pos != 0.0:
             direction = 1 if pos > 0 else -1
-            trades = _record_trade(trades, n_trades, j, direction, ist[j, _E_BAR], -1, abs(pos),
-                                   st[j, _E_PRICE], close[n - 1, j], st[j, _E_FEES], 0.0, _R_END,
-                                   True)
-            n_trades += 1
-    return (orders[:n_orders], fills[:n_fills], trades[:n_trades], cash_out, pos_out, equity_out)
+            qty = abs(pos)
+            pnl = qty * (close[n - 1, j] - fs[j, F_E_PRICE]) * direction - fs[j, F_E_FEES]
+            trades = _trade(trades, nt, j, account_of[j], direction, js[j, J_E_BAR], -1, qty,
+                            fs[j, F_E_PRICE], close[n - 1, j], fs[j, F_E_FEES], 0.0, pnl, _R_END,
+                            True)
+            nt += 1
+    return (orders[:no], fills[:nf], trades[:nt], cash_out, equity_out, pos_out, value_out)
+
+
+@njit(cache=True)
+def _budget(size, size_type, cash):
+    """Cash an entry may commit: a fraction of the account's cash, a quote value, or all cash."""
+    if size_type == SIZE_PERCENT:
+        return min(cash, size * cash)
+    if size_type == SIZE_VALUE:
+        return min(cash, size)
+    return cash
+
+
+@njit(cache=True)
+def _entry_allowed(fs, js, j):
+    """An entry order may fill while flat, or to complete a volume-capped entry."""
+    pos = fs[j, F_POS]
+    if pos == 0.0:
+        return True
+    return not np.isnan(fs[j, F_PE_REMAIN]) and pos * js[j, J_PE_DIR] > 0.0
+
+
+@njit(cache=True)
+def _after_entry(fs, js, j, status, wanted, qty):
+    """Keep the unfilled rest of a volume-capped entry pending; clear a completed one."""
+    if status == _PARTIAL and wanted - qty > 0.0:
+        fs[j, F_PE_REMAIN] = wanted - qty
+    else:
+        js[j, J_PE_TYPE] = -1
+        fs[j, F_PE_REMAIN] = np.nan
+
+
+@njit(cache=True)
+def _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma,
+                amm_liq, amm_dx, cfg, icfg):
+    """Size, price and fee of an entry: requested units (``inf``: as many as the budget buys),
+    limited by the budget and the volume cap.
+
+    Returns ``(qty, price, fee, status, reject, wanted, spent)``; ``wanted`` is the size before
+    the volume cap, so ``wanted - qty`` is what stays pending; ``spent`` is the cash committed
+    (margin + fees)."""
+    lev = cfg[C_LEVERAGE]
+    status = _FILLED
+    cap_share = cfg[C_MAX_VOLUME_SHARE]
+    vol_cap = cap_share * volume[t, j] if cap_share > 0.0 else np.inf
+    qty = qty_req
+    if qty > vol_cap:
+        qty = vol_cap
+        status = _PARTIAL
+    if np.isfinite(qty):
+        price = _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
+                            cfg, icfg)
+        if np.isfinite(price):
+            notional = qty * price
+            fee = notional * fee_rate + fixed
+            if notional / lev + fee <= budget * (1.0 + 1e-12):
+                if qty < cfg[C_MIN_SIZE] or qty <= 0.0:
+                    return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE, 0.0, 0.0
+                return qty, price, fee, status, _REJ_NONE, qty_req, notional / lev + fee
+    units, notional, fee = _affordable_units(budget, side, ref, is_taker, fee_rate, fixed, slip, t,
+                                             j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
+    if units <= 0.0:
+        return 0.0, np.nan, 0.0, _REJECTED, _REJ_CASH, 0.0, 0.0
+    wanted = units
+    spent = notional / lev + fee
+    if spent >= budget:
+        spent = budget  # the order commits exactly its budget (no rounding below zero)
+    if units > vol_cap:
+        units = vol_cap
+        price = _exec_price(side, units, ref, is_taker, slip, t, j, volume, sigma, amm_liq,
+                            amm_dx, cfg, icfg)
+        notional = units * price
+        fee = notional * fee_rate + fixed
+        spent = notional / lev + fee
+        status = _PARTIAL
+    if units < cfg[C_MIN_SIZE]:
+        return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE, 0.0, 0.0
+    # a cash-limited order fills at the affordable size and nothing of it remains
+    return units, notional / units, fee, status, _REJ_NONE, wanted, spent
+
+
+@njit(cache=True)
+def _size_exit(qty_req, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma, amm_liq,
+               amm_dx, cfg, icfg):
+    """Size, price and fee of an exit of ``qty_req`` units (volume cap applied)."""
+    status = _FILLED
+    cap_share = cfg[C_MAX_VOLUME_SHARE]
+    qty = qty_req
+    if cap_share > 0.0 and qty > cap_share * volume[t, j]:
+        qty = cap_share * volume[t, j]
+        status = _PARTIAL
+    if qty <= 0.0:
+        return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE
+    price = _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
+                        cfg, icfg)
+    if not np.isfinite(price):
+        return 0.0, np.nan, 0.0, _REJECTED, _REJ_CASH
+    return qty, price, qty * price * fee_rate + fixed, status, _REJ_NONE
+
+
+@njit(cache=True)
+def _amm_move(j, t, side, qty, amm_liq, amm_dx, close):
+    """Our own swap moves the pool's base reserve within the bar."""
+    if not np.isnan(amm_liq[t, j]):
+        amm_dx[j] -= side * qty
+
+
+@njit(cache=True)
+def _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a):
+    """Book an entry fill: ``spent`` (margin + fees) leaves the cash, the margin is committed to
+    the position and the average entry price is updated."""
+    pos = fs[j, F_POS]
+    margin = spent - fee
+    cash[a] -= spent
+    if pos == 0.0:
+        fs[j, F_E_PRICE] = price
+        fs[j, F_E_FEES] = fee
+        fs[j, F_MARGIN] = margin
+        fs[j, F_SIZE0] = qty
+        js[j, J_E_BAR] = t
+        js[j, J_PTP_DONE] = 0
+    else:
+        held = abs(pos)
+        fs[j, F_E_PRICE] = (held * fs[j, F_E_PRICE] + qty * price) / (held + qty)
+        fs[j, F_E_FEES] += fee
+        fs[j, F_MARGIN] += margin
+        fs[j, F_SIZE0] += qty
+    fs[j, F_POS] = pos + direction * qty
+
+
+@njit(cache=True)
+def _arm(fs, js, j, t, d, fill_price, anchor_close, sl_stop, tp_stop, sl_trail, ptp_stop,
+         ptp_size, max_bars, icfg, fill_was_not_at_close):
+    """Set the protective levels of a position opened at bar t from its decision bar d (later
+    chunks of a volume-capped entry keep the levels of the first)."""
+    base = fill_price if icfg[I_STOP_ANCHOR] == ANCHOR_FILL else anchor_close
+    fs[j, F_SL_BASE] = base
+    fs[j, F_TP_BASE] = base
+    fs[j, F_SL] = sl_stop[d, j]
+    fs[j, F_TP] = tp_stop[d, j]
+    fs[j, F_TRAIL] = 1.0 if sl_trail[d, j] else 0.0
+    fs[j, F_PTP] = ptp_stop[d, j]
+    fs[j, F_PTP_SIZE] = ptp_size[d, j]
+    js[j, J_MAX_BARS] = max_bars[d, j]
+    if fill_was_not_at_close and icfg[I_STOP_ENTRY_BAR] != 0:
+        js[j, J_ARMED_FROM] = t
+    else:
+        js[j, J_ARMED_FROM] = t + 1
+
+
+@njit(cache=True)
+def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, nt):
+    """Book an exit fill of ``qty`` units: release margin, realise P&L, write the trade."""
+    pos = fs[j, F_POS]
+    held = abs(pos)
+    direction = 1 if pos > 0 else -1
+    if qty > held:
+        qty = held
+    frac = qty / held
+    margin = fs[j, F_MARGIN] * frac
+    entry_fees = fs[j, F_E_FEES] * frac
+    gross = qty * (price - fs[j, F_E_PRICE]) * direction
+    cash[a] += margin + gross - fee
+    pnl = gross - entry_fees - fee
+    trades = _trade(trades, nt, j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
+                    entry_fees, fee, pnl, reason, False)
+    if qty >= held:
+        fs[j, F_POS] = 0.0
+        fs[j, F_MARGIN] = 0.0
+        fs[j, F_E_FEES] = 0.0
+        fs[j, F_SL] = np.nan
+        fs[j, F_TP] = np.nan
+        fs[j, F_PTP] = np.nan
+        fs[j, F_TRAIL] = 0.0
+        fs[j, F_PX_REMAIN] = np.nan
+        js[j, J_MAX_BARS] = 0
+    else:
+        fs[j, F_POS] = pos - direction * qty
+        fs[j, F_MARGIN] -= margin
+        fs[j, F_E_FEES] -= entry_fees
+    return trades, nt + 1
+
+
+@njit(cache=True)
+def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, no, fills, nf, trades, nt):
+    """Isolated-margin liquidation: the position is closed at ``price`` and whatever margin is
+    left is kept by the venue, so the account loses exactly the position's margin (never more)."""
+    pos = fs[j, F_POS]
+    qty = abs(pos)
+    direction = 1 if pos > 0 else -1
+    margin = fs[j, F_MARGIN]
+    gross = qty * (price - fs[j, F_E_PRICE]) * direction
+    kept = margin + gross  # what the venue keeps as liquidation fee (may be <= 0 on a gap)
+    fee = kept if kept > 0.0 else 0.0
+    orders = _order(orders, no, j, a, t, -direction, STOP, qty, np.nan, level, _FILLED, _REJ_NONE,
+                    qty, price, fee)
+    fills = _fill(fills, nf, no, j, a, t, -direction, qty, price, fee, _R_LIQ)
+    # cash += margin + gross - fee  ==  0 when the margin covers the loss
+    entry_fees = fs[j, F_E_FEES]
+    pnl = -margin - entry_fees
+    trades = _trade(trades, nt, j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
+                    entry_fees, fee, pnl, _R_LIQ, False)
+    fs[j, F_POS] = 0.0
+    fs[j, F_MARGIN] = 0.0
+    fs[j, F_E_FEES] = 0.0
+    fs[j, F_SL] = np.nan
+    fs[j, F_TP] = np.nan
+    fs[j, F_PTP] = np.nan
+    fs[j, F_TRAIL] = 0.0
+    fs[j, F_PX_REMAIN] = np.nan
+    js[j, J_MAX_BARS] = 0
+    return trades, nt + 1, no + 1, nf + 1, orders, fills
+
+
+@njit(cache=True)
+def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_price, tif):
+    """Place the entry order decided at bar t (it fills from t+1, or at t's close if market and
+    ``fill=CLOSE``)."""
+    otype = order_type[t, j]
+    js[j, J_PE_TYPE] = otype
+    js[j, J_PE_DIR] = direction
+    js[j, J_PE_BAR] = t
+    js[j, J_PE_ACTIVE] = t + 1
+    js[j, J_PE_EXPIRE] = t + tif[t, j] if tif[t, j] > 0 else -1
+    fs[j, F_PE_LIMIT] = limit_price[t, j]
+    fs[j, F_PE_STOP] = stop_price[t, j]
+    fs[j, F_PE_ANCHOR] = close[t, j]
+    fs[j, F_PE_REMAIN] = np.nan
+    marketable = (otype == LIMIT and (limit_price[t, j] - close[t, j]) * direction >= 0.0)
+    js[j, J_PE_TAKER_OPEN] = 1 if marketable else 0
+
+
+@njit(cache=True)
+def _cancel_entry(fs, js, j, t, a, orders, no):
+    orders = _order(orders, no, j, a, t, js[j, J_PE_DIR], js[j, J_PE_TYPE], np.nan,
+                    fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _CANCELLED, _REJ_NONE, 0.0, np.nan, 0.0)
+    js[j, J_PE_TYPE] = -1
+    fs[j, F_PE_REMAIN] = np.nan
+    return orders
+
+
+@njit(cache=True)
+def _resting_entry(fs, js, j, t, o, h, lo):
+    """Whether a resting entry order fills in bar t: ``(reference price, is_taker)``, NaN if not.
+
+    Limit: a bar opening through the limit fills at the open (a taker fill if the order was
+    marketable when placed, else a maker fill at that better price); a bar trading through it
+    fills at the limit (maker). Stop: triggers when the bar reaches the stop and fills at the
+    stop, or at the open on a gap (taker). Stop-limit: triggers like a stop; fills at the trigger
+    price if that is within the limit, otherwise it becomes a resting limit order from the next
+    bar.
+    """
+    ptype = js[j, J_PE_TYPE]
+    d = js[j, J_PE_DIR]
+    lim = fs[j, F_PE_LIMIT]
+    stp = fs[j, F_PE_STOP]
+    if ptype == LIMIT:
+        if (o - lim) * d <= 0.0:
+            first_bar = t == js[j, J_PE_ACTIVE]
+            return o, first_bar and js[j, J_PE_TAKER_OPEN] == 1
+        if (lo if d > 0 else h) * d <= lim * d:
+            return lim, False
+        return np.nan, False
+    # STOP or STOP_LIMIT: a buy stop sits above the price, a sell stop below it
+    if (o - stp) * d >= 0.0:
+        trigger = o
+    elif (h if d > 0 else lo) * d >= stp * d:
+        trigger = stp
+    else:
+        return np.nan, False
+    if ptype == STOP:
+        return trigger, True
+    if (trigger - lim) * d <= 0.0:
+        return trigger, True
+    js[j, J_PE_TYPE] = LIMIT
+    js[j, J_PE_ACTIVE] = t + 1  # rests as a limit from the next bar
+    js[j, J_PE_TAKER_OPEN] = 0
+    return np.nan, False
