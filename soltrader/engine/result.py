@@ -9,8 +9,12 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.enums import Direction, ExitReason, OrderStatus, OrderType, RejectReason, Side
+from soltrader.domain.errors import ParameterError
 from soltrader.engine.inputs import Market
+from soltrader.metrics import summary
 from soltrader.sim.rules import Conventions
+
+_YEAR = pd.Timedelta(days=365)
 
 
 def _labels(values: np.ndarray, enum: type, missing: str = "") -> np.ndarray:
@@ -165,8 +169,68 @@ class Result:
 
     @property
     def fees_paid(self) -> float:
-        """Total fees of every fill, quote currency."""
-        return float(self.fills_records["fees"].sum())
+        """Every cost paid, quote currency: fees of all fills (liquidation fees included) and the
+        fees of transactions that failed."""
+        failed = self.orders_records["reject_reason"] == int(RejectReason.TX_FAILED)
+        return float(self.fills_records["fees"].sum() + self.orders_records["fees"][failed].sum())
+
+    def periods_per_year(self) -> float:
+        """Bars per 365-day year, from the most common spacing of the time index."""
+        idx = self.market.index
+        if len(idx) < 2:
+            raise ParameterError("data", "at least 2 bars are needed to annualise statistics")
+        step = pd.Series(np.diff(idx.asi8)).mode().iloc[0]
+        return _YEAR.value / float(step)
+
+    def stats(self, *, risk_free: float = 0.0) -> pd.Series:
+        """Every metric of the backtest (see :func:`soltrader.metrics.summary` for definitions;
+        fractions, not percents; a 365-day year).
+
+        ``fees_paid`` counts every cost, failed transactions included; ``exposure`` is the share
+        of bars with any open position.
+
+        Examples
+        --------
+        >>> res.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
+        """
+        equity = self.equity.to_numpy()
+        in_market = (self.positions.to_numpy() != 0.0).any(axis=1).astype(np.float64)
+        common = dict(trades=self.trades_records, positions=in_market,
+                      periods_per_year=self.periods_per_year(), init_cash=self.init_cash,
+                      risk_free=risk_free)
+        if (equity > 0.0).all():
+            out = summary(equity, **common)
+        else:  # ruined: returns of -1 then flat, since a return after a zero value is undefined
+            prev = np.concatenate([[self.init_cash], equity[:-1]])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rets = np.where(prev > 0.0, np.maximum(equity, 0.0) / prev - 1.0, 0.0)
+            out = summary(returns=rets, **common)
+            out["end_value"] = float(equity[-1])
+        out["fees_paid"] = self.fees_paid
+        return out
+
+    def plot(self, *, asset: str | None = None):
+        """Price with entries, exits and stop levels hit; equity; drawdown (matplotlib Figure).
+
+        Examples
+        --------
+        >>> fig = res.plot()  # doctest: +SKIP
+        """
+        from soltrader.report.backtest import plot_result
+
+        return plot_result(self, asset=asset)
+
+    def report(self, path: str, *, title: str = "Backtest report") -> str:
+        """Write one self-contained HTML file (stats, figures embedded as PNG, trades); returns
+        the path.
+
+        Examples
+        --------
+        >>> res.report("backtests/demo/report.html")  # doctest: +SKIP
+        """
+        from soltrader.report.backtest import html_report
+
+        return html_report(self, path, title=title)
 
     def __repr__(self) -> str:
         n, m = self.market.shape

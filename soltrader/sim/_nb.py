@@ -39,105 +39,112 @@ from soltrader.costs._nb import (
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
 
 # ---- modes -------------------------------------------------------------------------------
-FILL_CLOSE = 0
-FILL_NEXT_OPEN = 1
-ANCHOR_FILL = 0
-ANCHOR_SIGNAL_CLOSE = 1
-SIZE_PERCENT = 0
-SIZE_AMOUNT = 1
-SIZE_VALUE = 2
+FILL_CLOSE = np.int64(0)
+FILL_NEXT_OPEN = np.int64(1)
+ANCHOR_FILL = np.int64(0)
+ANCHOR_SIGNAL_CLOSE = np.int64(1)
+SIZE_PERCENT = np.int64(0)
+SIZE_AMOUNT = np.int64(1)
+SIZE_VALUE = np.int64(2)
 # entry order types (= domain.enums.OrderType)
-MARKET = 0
-LIMIT = 1
-STOP = 2
-STOP_LIMIT = 3
+MARKET = np.int64(0)
+LIMIT = np.int64(1)
+STOP = np.int64(2)
+STOP_LIMIT = np.int64(3)
 
 # ---- scalar configuration: indices into cfg (float) and icfg (int) -------------------------
-C_MIN_SIZE = 0
-C_MAX_VOLUME_SHARE = 1  # 0: no cap
-C_LEVERAGE = 2
-C_MAINT_MARGIN = 3
-C_FAIL_RATE = 4
-C_IMPACT_K1 = 5
-C_IMPACT_K2 = 6
-C_AMM_FEE = 7
-N_CFG = 8
-I_SIZE_TYPE = 0
-I_FILL_MODE = 1
-I_STOP_ANCHOR = 2
-I_STOP_SLIPPAGE = 3
-I_STOP_ENTRY_BAR = 4
-I_COOLDOWN = 5
-I_COOLDOWN_SAME_DIR = 6
-I_TRAIL_AFTER_PTP = 7
-I_IMPACT_MODEL = 8
-I_SEED = 9
-I_TIER_WINDOW = 10
-N_ICFG = 11
+C_MIN_SIZE = np.int64(0)
+C_MAX_VOLUME_SHARE = np.int64(1)  # 0: no cap
+C_LEVERAGE = np.int64(2)
+C_MAINT_MARGIN = np.int64(3)
+C_FAIL_RATE = np.int64(4)
+C_IMPACT_K1 = np.int64(5)
+C_IMPACT_K2 = np.int64(6)
+C_AMM_FEE = np.int64(7)
+N_CFG = np.int64(8)
+I_SIZE_TYPE = np.int64(0)
+I_FILL_MODE = np.int64(1)
+I_STOP_ANCHOR = np.int64(2)
+I_STOP_SLIPPAGE = np.int64(3)
+I_STOP_ENTRY_BAR = np.int64(4)
+I_COOLDOWN = np.int64(5)
+I_COOLDOWN_SAME_DIR = np.int64(6)
+I_TRAIL_AFTER_PTP = np.int64(7)
+I_IMPACT_MODEL = np.int64(8)
+I_SEED = np.int64(9)
+I_TIER_WINDOW = np.int64(10)
+N_ICFG = np.int64(11)
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
-_BUY = 1
-_SELL = -1
-_FILLED = 0
-_PARTIAL = 1
-_REJECTED = 2
-_CANCELLED = 3
-_EXPIRED = 4
-_REJ_NONE = 0
-_REJ_CASH = 1
-_REJ_MIN_SIZE = 2
-_REJ_POST_ONLY = 3
-_REJ_TX_FAILED = 5
-_R_ENTRY = -1
-_R_SIGNAL = 0
-_R_SL = 1
-_R_TP = 2
-_R_TRAIL = 3
-_R_TIME = 4
-_R_LIQ = 5
-_R_PTP = 6
-_R_REVERSAL = 7
-_R_END = 8
+_BUY = np.int64(1)
+_SELL = np.int64(-1)
+_FILLED = np.int64(0)
+_PARTIAL = np.int64(1)
+_REJECTED = np.int64(2)
+_CANCELLED = np.int64(3)
+_EXPIRED = np.int64(4)
+_REJ_NONE = np.int64(0)
+_REJ_CASH = np.int64(1)
+_REJ_MIN_SIZE = np.int64(2)
+_REJ_POST_ONLY = np.int64(3)
+_REJ_TX_FAILED = np.int64(5)
+_R_ENTRY = np.int64(-1)
+_R_SIGNAL = np.int64(0)
+_R_SL = np.int64(1)
+_R_TP = np.int64(2)
+_R_TRAIL = np.int64(3)
+_R_TIME = np.int64(4)
+_R_LIQ = np.int64(5)
+_R_PTP = np.int64(6)
+_R_REVERSAL = np.int64(7)
+_R_END = np.int64(8)
 
 # ---- per-asset state: float matrix fs (m, NF), int matrix js (m, NI) -----------------------
-F_POS = 0  # signed position, base units
-F_E_PRICE = 1  # average entry fill price
-F_E_FEES = 2  # entry costs not yet attributed to a closed part
-F_MARGIN = 3  # margin committed to the position (quote)
-F_SL_BASE = 4
-F_SL = 5
-F_TP_BASE = 6
-F_TP = 7
-F_TRAIL = 8
-F_PTP = 9  # partial take-profit distance (fraction), NaN: none
-F_PTP_SIZE = 10  # fraction of the initial position taken at the partial level
-F_SIZE0 = 11  # size of the position when it was opened (all entry chunks)
-F_PE_REMAIN = 12  # pending entry: units still to fill (NaN: not sized yet)
-F_PE_LIMIT = 13
-F_PE_STOP = 14
-F_PE_ANCHOR = 15  # close of the pending entry's decision bar
-F_PX_REMAIN = 16  # pending exit: units still to sell / buy back (NaN: none)
-NF = 17
-J_E_BAR = 0
-J_ARMED_FROM = 1
-J_PE_TYPE = 2  # -1: no pending entry
-J_PE_DIR = 3
-J_PE_BAR = 4  # decision bar of the pending entry (cost and risk parameters come from it)
-J_PE_EXPIRE = 5  # last bar the pending entry may fill (-1: good till cancelled)
-J_PE_TAKER_OPEN = 6  # 1 if a limit order was marketable when placed
-J_PX_REASON = 7
-J_LAST_EXIT_BAR = 8
-J_LAST_EXIT_DIR = 9
-J_PTP_DONE = 10
-J_MAX_BARS = 11
-J_PE_ACTIVE = 12  # first bar the pending entry may fill
-J_PX_BAR = 13
-NI = 14
+F_POS = np.int64(0)  # signed position, base units
+F_E_PRICE = np.int64(1)  # average entry fill price
+F_E_FEES = np.int64(2)  # entry costs not yet attributed to a closed part
+F_MARGIN = np.int64(3)  # margin committed to the position (quote)
+F_SL_BASE = np.int64(4)
+F_SL = np.int64(5)
+F_TP_BASE = np.int64(6)
+F_TP = np.int64(7)
+F_TRAIL = np.int64(8)
+F_PTP = np.int64(9)  # partial take-profit distance (fraction), NaN: none
+F_PTP_SIZE = np.int64(10)  # fraction of the initial position taken at the partial level
+F_SIZE0 = np.int64(11)  # size of the position when it was opened (all entry chunks)
+F_PE_REMAIN = np.int64(12)  # pending entry: units still to fill (NaN: not sized yet)
+F_PE_LIMIT = np.int64(13)
+F_PE_STOP = np.int64(14)
+F_PE_ANCHOR = np.int64(15)  # close of the pending entry's decision bar
+F_PX_REMAIN = np.int64(16)  # pending exit: units still to sell / buy back (NaN: none)
+NF = np.int64(17)
+J_E_BAR = np.int64(0)
+J_ARMED_FROM = np.int64(1)
+J_PE_TYPE = np.int64(2)  # -1: no pending entry
+J_PE_DIR = np.int64(3)
+J_PE_BAR = np.int64(4)  # decision bar of the pending entry (cost and risk parameters come from it)
+J_PE_EXPIRE = np.int64(5)  # last bar the pending entry may fill (-1: good till cancelled)
+J_PE_TAKER_OPEN = np.int64(6)  # 1 if a limit order was marketable when placed
+J_PX_REASON = np.int64(7)
+J_LAST_EXIT_BAR = np.int64(8)
+J_LAST_EXIT_DIR = np.int64(9)
+J_PTP_DONE = np.int64(10)
+J_MAX_BARS = np.int64(11)
+J_PE_ACTIVE = np.int64(12)  # first bar the pending entry may fill
+J_PX_BAR = np.int64(13)
+NI = np.int64(14)
+
+
+# numpy scalars, not Python literals: numba would compile one version of a helper per literal
+# argument value it is called with; these type as plain int64 / bool everywhere.
+_NO_BAR = np.int64(-1)
+_TRUE = np.bool_(True)
+_FALSE = np.bool_(False)
 
 
 @njit(cache=True)
 def _grow(buf):
-    new = np.empty(buf.shape[0] * 2, dtype=buf.dtype)
+    new = np.zeros(buf.shape[0] * 2, dtype=buf.dtype)
     new[: buf.shape[0]] = buf
     return new
 
@@ -279,7 +286,7 @@ def _affordable_units(budget, side, ref, is_taker, fee_rate, fixed, slip, t, j, 
                             cfg, icfg)
         notional = spend / (1.0 / lev + fee_rate)
         # spend exactly the budget, as vectorbt does for its all-cash orders
-        return notional / price, notional, budget - notional / lev
+        return notional / price, notional, max(budget - notional / lev, 0.0)
     lo_q = 0.0
     hi_q = spend * lev / (ref * (1.0 - slip) if side < 0 else ref)
     for _ in range(80):
@@ -311,6 +318,246 @@ def _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_noti
         if traded >= tier_vol[i]:
             k = i
     return tier_maker[k], tier_taker[k]
+
+
+# counters kept in one small array so helpers can advance them
+K_ORDERS = np.int64(0)
+K_FILLS = np.int64(1)
+K_TRADES = np.int64(2)
+K_EVENTS = np.int64(3)
+
+
+@njit(cache=True)
+def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
+    """Fee fraction of a fill: maker or taker, from the tier the account's volume has reached."""
+    maker, taker, _fixed, _slip, _tx, _txf, _liq, _sig, tier_vol, tier_maker, tier_taker = costs
+    mk, tk = _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_notional,
+                        icfg)
+    return tk if is_taker else mk
+
+
+@njit(cache=True)
+def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
+    """Draw whether this transaction fails; a failure pays its fee and fills nothing."""
+    cnt[K_EVENTS] += 1
+    if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], cnt[K_EVENTS], j) < cfg[C_FAIL_RATE]:
+        cash[a] -= costs[5][d, j]
+        return True
+    return False
+
+
+@njit(cache=True)
+def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, account_of, fs, js,
+           cash, cum_notional, amm_dx, cnt, orders, fills, cfg, icfg):
+    """Execute (part of) the pending entry of asset ``j`` at reference price ``ref``."""
+    _o, _h, _l, close, volume = bars
+    _mk, _tk, fixed_fee, slippage, tx_cost, tx_fail, amm_liq, sigma, _tv, _tm, _tt = costs
+    a = account_of[j]
+    d = js[j, J_PE_BAR]
+    direction = js[j, J_PE_DIR]
+    otype = js[j, J_PE_TYPE]
+    lim = fs[j, F_PE_LIMIT] if otype != MARKET else np.nan
+    stp = fs[j, F_PE_STOP] if otype != MARKET else np.nan
+    if _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
+        orders = _order(orders, cnt[K_ORDERS], j, a, t, direction, otype, size[d, j], lim, stp,
+                        _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail[d, j])
+        cnt[K_ORDERS] += 1
+        _clear_entry(fs, js, j)  # a failed entry is dropped, not chased
+        return orders, fills
+    if np.isnan(fs[j, F_PE_REMAIN]):
+        budget = _budget(size[d, j], icfg[I_SIZE_TYPE], cash[a])
+        qty_req = size[d, j] if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
+    else:
+        budget = cash[a]
+        qty_req = fs[j, F_PE_REMAIN]
+    fee_rate = _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg)
+    slip = slippage[d, j] if is_taker else 0.0
+    qty, price, fee, status, rej, wanted, spent = _size_entry(
+        qty_req, budget, direction, ref, is_taker, fee_rate, fixed_fee[d, j] + tx_cost[d, j], slip,
+        t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
+    k = cnt[K_ORDERS]
+    cnt[K_ORDERS] += 1
+    if qty <= 0.0:
+        orders = _order(orders, k, j, a, t, direction, otype, qty_req if np.isfinite(qty_req)
+                        else size[d, j], lim, stp, _REJECTED, rej, 0.0, np.nan, 0.0)
+        _clear_entry(fs, js, j)
+        return orders, fills
+    orders = _order(orders, k, j, a, t, direction, otype, qty if status == _FILLED else wanted,
+                    lim, stp, status, _REJ_NONE, qty, price, fee)
+    fills = _fill(fills, cnt[K_FILLS], k, j, a, t, direction, qty, price, fee, _R_ENTRY)
+    cnt[K_FILLS] += 1
+    cum_notional[t + 1, a] += qty * price
+    _amm_move(j, t, direction, qty, amm_liq, amm_dx, close)
+    was_flat = fs[j, F_POS] == 0.0
+    _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
+    if was_flat:
+        sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars = risk
+        _arm(fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop, tp_stop, sl_trail, ptp_stop,
+             ptp_size, max_bars, icfg, fill_not_at_close)
+    _after_entry(fs, js, j, status, wanted, qty)
+    return orders, fills
+
+
+@njit(cache=True)
+def _exit(j, t, d, qty_req, ref, is_taker, slip, otype, level, reason, bars, costs, account_of,
+          fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg):
+    """Sell (or buy back) ``qty_req`` units of asset ``j``'s position at ``ref``; cost parameters
+    from bar ``d``. A failed transaction or a volume-capped remainder stays pending for the next
+    open. Returns the record buffers and whether the position is now closed."""
+    _o, _h, _l, close, volume = bars
+    _mk, _tk, fixed_fee, _slip, tx_cost, tx_fail, amm_liq, sigma, _tv, _tm, _tt = costs
+    a = account_of[j]
+    direction = np.int64(1) if fs[j, F_POS] > 0 else np.int64(-1)
+    lim = level if otype == LIMIT else np.nan
+    stp = level if otype == STOP else np.nan
+    if _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
+        orders = _order(orders, cnt[K_ORDERS], j, a, t, -direction, otype, qty_req, lim, stp,
+                        _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail[d, j])
+        cnt[K_ORDERS] += 1
+        _pend_exit(fs, js, j, qty_req, reason, d)
+        return orders, fills, trades, False
+    fee_rate = _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg)
+    qty, price, fee, status, rej = _size_exit(
+        qty_req, -direction, ref, is_taker, fee_rate, fixed_fee[d, j] + tx_cost[d, j], slip, t, j,
+        volume, sigma, amm_liq, amm_dx, cfg, icfg)
+    if qty <= 0.0:
+        return orders, fills, trades, False
+    k = cnt[K_ORDERS]
+    orders = _order(orders, k, j, a, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE,
+                    qty, price, fee)
+    cnt[K_ORDERS] += 1
+    fills = _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, reason)
+    cnt[K_FILLS] += 1
+    cum_notional[t + 1, a] += qty * price
+    _amm_move(j, t, -direction, qty, amm_liq, amm_dx, close)
+    trades = _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt)
+    if fs[j, F_POS] == 0.0:
+        js[j, J_LAST_EXIT_BAR] = t
+        js[j, J_LAST_EXIT_DIR] = direction
+        return orders, fills, trades, True
+    if status == _PARTIAL and reason != _R_PTP:
+        _pend_exit(fs, js, j, qty_req - qty, reason, d)
+    elif reason != _R_PTP:
+        fs[j, F_PX_REMAIN] = np.nan
+    return orders, fills, trades, False
+
+
+@njit(cache=True)
+def _pend_exit(fs, js, j, qty, reason, d):
+    fs[j, F_PX_REMAIN] = qty
+    js[j, J_PX_REASON] = reason
+    js[j, J_PX_BAR] = d
+
+
+@njit(cache=True)
+def _clear_entry(fs, js, j):
+    js[j, J_PE_TYPE] = -1
+    fs[j, F_PE_REMAIN] = np.nan
+
+
+@njit(cache=True)
+def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg):
+    """What the close of bar t asks of asset j: 0 nothing, 1 / -1 enter long / short, 2 exit,
+    3 time stop, 4 reverse to long, -4 reverse to short. Resting entries to cancel are flagged
+    by the caller."""
+    pos = fs[j, F_POS]
+    if (pos != 0.0 and js[j, J_MAX_BARS] > 0 and t - js[j, J_E_BAR] >= js[j, J_MAX_BARS]
+            and np.isnan(fs[j, F_PX_REMAIN])):
+        return np.int64(3)
+    le = long_entry[t, j]
+    lx = long_exit[t, j]
+    se = short_entry[t, j]
+    sx = short_exit[t, j]
+    if le and lx:
+        le = False
+        lx = False
+    if se and sx:
+        se = False
+        sx = False
+    if le and se:
+        le = False
+        se = False
+    if pos > 0.0:
+        return np.int64(-4) if se else (np.int64(2) if lx else np.int64(0))
+    if pos < 0.0:
+        return np.int64(4) if le else (np.int64(2) if sx else np.int64(0))
+    if not (le or se):
+        return np.int64(0)
+    new_dir = np.int64(1) if le else np.int64(-1)
+    cool = icfg[I_COOLDOWN]
+    if cool > 0 and t - js[j, J_LAST_EXIT_BAR] < cool and (
+            icfg[I_COOLDOWN_SAME_DIR] == 0 or js[j, J_LAST_EXIT_DIR] == new_dir):
+        return np.int64(0)
+    return new_dir
+
+
+@njit(cache=True)
+def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
+             fills, trades, cfg, icfg):
+    """Intrabar protective exits of an armed position: loss side (stop-loss, trailing stop or
+    liquidation, nearest level first), then partial take-profit, then take-profit; then the
+    trailing reference moves. Returns the buffers and whether the position closed."""
+    open_, high, low, _c, _v = bars
+    o = open_[t, j]
+    h = high[t, j]
+    lo = low[t, j]
+    pos = fs[j, F_POS]
+    direction = np.int64(1) if pos > 0 else np.int64(-1)
+    sl_level = np.nan
+    if not np.isnan(fs[j, F_SL]):
+        sl_level = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
+    liq_level = liquidation_price_nb(direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE],
+                                     cfg[C_MAINT_MARGIN])
+    level = sl_level
+    reason = _R_TRAIL if fs[j, F_TRAIL] > 0.0 else _R_SL
+    if not np.isnan(liq_level) and (np.isnan(sl_level) or (liq_level - sl_level) * direction > 0.0):
+        level = liq_level
+        reason = _R_LIQ
+    price = np.nan
+    if not np.isnan(level):
+        price = stop_hit_nb(direction, level, _TRUE, o, h, lo)
+    if not np.isnan(price) and reason == _R_LIQ:
+        fee_rate = _fee_rate(t, j, account_of[j], _TRUE, costs, cum_notional, icfg)
+        orders, fills, trades = _liquidate(fs, js, j, account_of[j], t, price, level, fee_rate,
+                                           cash, orders, fills, trades, cnt)
+        js[j, J_LAST_EXIT_BAR] = t
+        js[j, J_LAST_EXIT_DIR] = direction
+        return orders, fills, trades, True
+    qty = abs(pos)
+    is_taker = _TRUE
+    otype = STOP
+    if np.isnan(price) and not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
+        level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_PTP] * direction)
+        price = stop_hit_nb(direction, level, _FALSE, o, h, lo)
+        if not np.isnan(price):
+            reason = _R_PTP
+            is_taker = _FALSE
+            otype = LIMIT
+            qty = min(abs(pos), fs[j, F_PTP_SIZE] * fs[j, F_SIZE0])
+    if np.isnan(price) and not np.isnan(fs[j, F_TP]):
+        level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_TP] * direction)
+        price = stop_hit_nb(direction, level, _FALSE, o, h, lo)
+        if not np.isnan(price):
+            reason = _R_TP
+            is_taker = _FALSE
+            otype = LIMIT
+    closed = False
+    if not np.isnan(price):
+        slip = costs[3][t, j] if (is_taker and icfg[I_STOP_SLIPPAGE] != 0) else 0.0
+        orders, fills, trades, closed = _exit(
+            j, t, t, qty, price, is_taker, slip, otype, level, reason, bars, costs, account_of,
+            fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg)
+        if reason == _R_PTP and not closed:
+            js[j, J_PTP_DONE] = 1
+            if icfg[I_TRAIL_AFTER_PTP] != 0 and not np.isnan(fs[j, F_SL]):
+                fs[j, F_TRAIL] = 1.0
+                fs[j, F_SL_BASE] = level
+    if not closed and fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
+        if direction > 0 and h > fs[j, F_SL_BASE]:
+            fs[j, F_SL_BASE] = h
+        elif direction < 0 and lo < fs[j, F_SL_BASE]:
+            fs[j, F_SL_BASE] = lo
+    return orders, fills, trades, closed
 
 
 @njit(cache=True)
@@ -365,10 +612,10 @@ def simulate_nb(
     n, m = close.shape
     n_acc = account_cash.shape[0]
     fill_mode = icfg[I_FILL_MODE]
-    lev = cfg[C_LEVERAGE]
-    mm = cfg[C_MAINT_MARGIN]
-    cap_share = cfg[C_MAX_VOLUME_SHARE]
-    stop_slip = icfg[I_STOP_SLIPPAGE] != 0
+    bars = (open_, high, low, close, volume)
+    risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars)
+    costs = (maker_fee, taker_fee, fixed_fee, slippage, tx_cost, tx_fail_cost, amm_liq, sigma,
+             tier_vol, tier_maker, tier_taker)
     cash = account_cash.copy()
     fs = np.full((m, NF), np.nan)
     fs[:, F_POS] = 0.0
@@ -378,12 +625,11 @@ def simulate_nb(
     js[:, J_PE_TYPE] = -1
     js[:, J_LAST_EXIT_BAR] = -(2**40)
     cap = 64 + n // 8
-    orders = np.empty(cap, dtype=order_dt)
-    fills = np.empty(cap, dtype=fill_dt)
-    trades = np.empty(cap, dtype=trade_dt)
-    no = 0
-    nf = 0
-    nt = 0
+    # zeroed, so the padding bytes of the aligned records are deterministic too
+    orders = np.zeros(cap, dtype=order_dt)
+    fills = np.zeros(cap, dtype=fill_dt)
+    trades = np.zeros(cap, dtype=trade_dt)
+    cnt = np.zeros(4, dtype=np.int64)
     cash_out = np.empty((n, n_acc))
     equity_out = np.empty((n, n_acc))
     pos_out = np.empty((n, m))
@@ -392,460 +638,91 @@ def simulate_nb(
     amm_dx = np.zeros(m)
     exited = np.zeros(m, dtype=np.bool_)
     action = np.zeros(m, dtype=np.int64)
-    ev = 0  # execution counter: the failure draw of each transaction is keyed on it
 
     for t in range(n):
         for j in range(m):
             amm_dx[j] = 0.0
             exited[j] = False
-        cum_notional[t + 1, :] = cum_notional[t, :]
-
-        # ---------- 1. open: pending exits (all assets), then pending market entries ----------
-        for phase in range(2):
-            for j in range(m):
-                a = account_of[j]
-                if phase == 0:
-                    if np.isnan(fs[j, F_PX_REMAIN]) or fs[j, F_POS] == 0.0:
-                        continue
-                    qty_req = fs[j, F_PX_REMAIN]
-                    ref = open_[t, j]
-                    reason = js[j, J_PX_REASON]
-                    d = js[j, J_PX_BAR]
-                    is_taker = True
-                    slip = slippage[d, j]
-                    otype = MARKET
-                    trig = np.nan
-                else:
-                    if js[j, J_PE_TYPE] != MARKET or not _entry_allowed(fs, js, j):
-                        continue
-                    qty_req = np.nan
-                    ref = open_[t, j]
-                    reason = _R_ENTRY
-                    d = js[j, J_PE_BAR]
-                    is_taker = True
-                    slip = slippage[d, j]
-                    otype = MARKET
-                    trig = np.nan
-                # ---- shared execution block (exit or entry) ----
-                direction = js[j, J_PE_DIR] if phase == 1 else (1 if fs[j, F_POS] > 0 else -1)
-                side = direction if phase == 1 else -direction
-                mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
-                                    tier_taker, cum_notional, icfg)
-                fee_rate = tk if is_taker else mk
-                fixed = fixed_fee[d, j] + tx_cost[d, j]
-                ev += 1
-                if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
-                    cash[a] -= tx_fail_cost[d, j]
-                    orders = _order(orders, no, j, a, t, side, otype, qty_req, np.nan, trig,
-                                    _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[d, j])
-                    no += 1
-                    if phase == 1:  # a failed entry is dropped; a failed exit retries next open
-                        js[j, J_PE_TYPE] = -1
-                        fs[j, F_PE_REMAIN] = np.nan
-                    continue
-                if phase == 1:
-                    if np.isnan(fs[j, F_PE_REMAIN]):
-                        budget = _budget(size[d, j], icfg[I_SIZE_TYPE], cash[a])
-                        if icfg[I_SIZE_TYPE] == SIZE_AMOUNT:
-                            qty_req = size[d, j]
-                        else:
-                            qty_req = np.inf
-                    else:
-                        budget = cash[a]
-                        qty_req = fs[j, F_PE_REMAIN]
-                    out = _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed,
-                                      slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
-                    qty, price, fee, status, rej, wanted, spent = out
-                else:
-                    wanted = qty_req
-                    spent = 0.0
-                    qty, price, fee, status, rej = _size_exit(
-                        qty_req, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma,
-                        amm_liq, amm_dx, cfg, icfg)
-                if qty <= 0.0:
-                    orders = _order(orders, no, j, a, t, side, otype, qty_req, np.nan, trig,
-                                    _REJECTED, rej, 0.0, np.nan, 0.0)
-                    no += 1
-                    if phase == 1:
-                        js[j, J_PE_TYPE] = -1
-                        fs[j, F_PE_REMAIN] = np.nan
-                    continue
-                orders = _order(orders, no, j, a, t, side, otype, qty if status == _FILLED else
-                                qty_req, np.nan, trig, status, _REJ_NONE, qty, price, fee)
-                fills = _fill(fills, nf, no, j, a, t, side, qty, price, fee, reason)
-                no += 1
-                nf += 1
-                cum_notional[t + 1, a] += qty * price
-                _amm_move(j, t, side, qty, amm_liq, amm_dx, close)
-                if phase == 1:
-                    was_flat = fs[j, F_POS] == 0.0
-                    _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
-                    if was_flat:
-                        _arm(fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop, tp_stop,
-                             sl_trail, ptp_stop, ptp_size, max_bars, icfg, True)
-                    _after_entry(fs, js, j, status, wanted, qty)
-                else:
-                    trades, nt = _close_part(fs, js, j, t, qty, price, fee, reason, cash, a,
-                                             trades, nt)
-                    if status == _PARTIAL and fs[j, F_POS] != 0.0:
-                        fs[j, F_PX_REMAIN] = qty_req - qty
-                    else:
-                        fs[j, F_PX_REMAIN] = np.nan
-                    if fs[j, F_POS] == 0.0:
-                        exited[j] = True
-                        js[j, J_LAST_EXIT_BAR] = t
-                        js[j, J_LAST_EXIT_DIR] = direction
-
-        # ---------- 2. intrabar: resting entries, then protective exits ----------
+        for a in range(n_acc):
+            cum_notional[t + 1, a] = cum_notional[t, a]
+        # 1. open: pending exits of every asset, then pending market entries
         for j in range(m):
-            a = account_of[j]
-            o = open_[t, j]
-            h = high[t, j]
-            lo = low[t, j]
+            if not np.isnan(fs[j, F_PX_REMAIN]) and fs[j, F_POS] != 0.0:
+                d = js[j, J_PX_BAR]
+                orders, fills, trades, closed = _exit(
+                    j, t, d, fs[j, F_PX_REMAIN], open_[t, j], _TRUE, slippage[d, j], MARKET,
+                    np.nan, js[j, J_PX_REASON], bars, costs, account_of, fs, js, cash,
+                    cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg)
+                exited[j] = closed
+        for j in range(m):
+            if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j):
+                orders, fills = _enter(j, t, open_[t, j], _TRUE, _TRUE, bars, size, risk, costs,
+                                       account_of, fs, js, cash, cum_notional, amm_dx, cnt,
+                                       orders, fills, cfg, icfg)
+        # 2. intrabar: resting entries, then protective exits
+        for j in range(m):
             ptype = js[j, J_PE_TYPE]
             if ptype > MARKET and _entry_allowed(fs, js, j) and t >= js[j, J_PE_ACTIVE]:
                 if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
-                    orders = _order(orders, no, j, a, t, js[j, J_PE_DIR], ptype, np.nan,
-                                    fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _EXPIRED, _REJ_NONE,
-                                    0.0, np.nan, 0.0)
-                    no += 1
-                    js[j, J_PE_TYPE] = -1
-                    fs[j, F_PE_REMAIN] = np.nan
+                    orders = _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
                 else:
-                    out = _resting_entry(fs, js, j, t, o, h, lo)
-                    ref, is_taker = out
+                    ref, is_taker = _resting_entry(fs, js, j, t, open_[t, j], high[t, j],
+                                                   low[t, j])
                     if not np.isnan(ref):
-                        d = js[j, J_PE_BAR]
-                        direction = js[j, J_PE_DIR]
-                        mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
-                                            tier_taker, cum_notional, icfg)
-                        fee_rate = tk if is_taker else mk
-                        fixed = fixed_fee[d, j] + tx_cost[d, j]
-                        ev += 1
-                        failed = (cfg[C_FAIL_RATE] > 0.0 and
-                                  uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE])
-                        if failed:
-                            cash[a] -= tx_fail_cost[d, j]
-                            orders = _order(orders, no, j, a, t, direction, ptype, np.nan,
-                                            fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _REJECTED,
-                                            _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[d, j])
-                            no += 1
-                            js[j, J_PE_TYPE] = -1
-                            fs[j, F_PE_REMAIN] = np.nan
-                        else:
-                            if np.isnan(fs[j, F_PE_REMAIN]):
-                                budget = _budget(size[d, j], icfg[I_SIZE_TYPE], cash[a])
-                                qty_req = size[d, j] if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
-                            else:
-                                budget = cash[a]
-                                qty_req = fs[j, F_PE_REMAIN]
-                            qty, price, fee, status, rej, wanted, spent = _size_entry(
-                                qty_req, budget, direction, ref, is_taker, fee_rate, fixed,
-                                slippage[d, j], t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
-                            if qty <= 0.0:
-                                orders = _order(orders, no, j, a, t, direction, ptype, qty_req,
-                                                fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _REJECTED,
-                                                rej, 0.0, np.nan, 0.0)
-                                no += 1
-                                js[j, J_PE_TYPE] = -1
-                                fs[j, F_PE_REMAIN] = np.nan
-                            else:
-                                orders = _order(orders, no, j, a, t, direction, ptype,
-                                                qty if status == _FILLED else qty_req,
-                                                fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], status,
-                                                _REJ_NONE, qty, price, fee)
-                                fills = _fill(fills, nf, no, j, a, t, direction, qty, price, fee,
-                                              _R_ENTRY)
-                                no += 1
-                                nf += 1
-                                cum_notional[t + 1, a] += qty * price
-                                _amm_move(j, t, direction, qty, amm_liq, amm_dx, close)
-                                was_flat = fs[j, F_POS] == 0.0
-                                _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
-                                if was_flat:
-                                    _arm(fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop,
-                                         tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, icfg,
-                                         True)
-                                _after_entry(fs, js, j, status, wanted, qty)
-
-            pos = fs[j, F_POS]
-            if pos == 0.0 or t < js[j, J_ARMED_FROM]:
-                continue
-            direction = 1 if pos > 0 else -1
-            # loss side: stop-loss / trailing stop / liquidation, nearest level first
-            sl_level = np.nan
-            if not np.isnan(fs[j, F_SL]):
-                sl_level = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
-            liq_level = liquidation_price_nb(direction, fs[j, F_E_PRICE], lev, mm)
-            level = sl_level
-            reason = _R_TRAIL if fs[j, F_TRAIL] > 0.0 else _R_SL
-            if not np.isnan(liq_level) and (np.isnan(sl_level) or
-                                            (liq_level - sl_level) * direction > 0.0):
-                level = liq_level
-                reason = _R_LIQ
-            price = np.nan
-            if not np.isnan(level):
-                price = stop_hit_nb(direction, level, True, o, h, lo)
-            qty = abs(pos)
-            is_taker = True
-            otype = STOP
-            if np.isnan(price) and not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
-                level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_PTP] * direction)
-                price = stop_hit_nb(direction, level, False, o, h, lo)
-                if not np.isnan(price):
-                    reason = _R_PTP
-                    is_taker = False
-                    otype = LIMIT
-                    qty = min(abs(pos), fs[j, F_PTP_SIZE] * fs[j, F_SIZE0])
-            if np.isnan(price) and not np.isnan(fs[j, F_TP]):
-                level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_TP] * direction)
-                price = stop_hit_nb(direction, level, False, o, h, lo)
-                if not np.isnan(price):
-                    reason = _R_TP
-                    is_taker = False
-                    otype = LIMIT
-            if not np.isnan(price):
-                e = js[j, J_E_BAR]
-                mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
-                                    tier_taker, cum_notional, icfg)
-                fee_rate = tk if is_taker else mk
-                slip = slippage[t, j] if (is_taker and stop_slip) else 0.0
-                if reason == _R_LIQ:
-                    trades, nt, no, nf, orders, fills = _liquidate(
-                        fs, js, j, a, t, price, level, fee_rate, cash, orders, no, fills, nf,
-                        trades, nt)
-                    exited[j] = True
-                    js[j, J_LAST_EXIT_BAR] = t
-                    js[j, J_LAST_EXIT_DIR] = direction
-                    continue
-                ev += 1
-                if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
-                    cash[a] -= tx_fail_cost[e, j]
-                    orders = _order(orders, no, j, a, t, -direction, otype, qty,
-                                    level if otype == LIMIT else np.nan,
-                                    level if otype == STOP else np.nan,
-                                    _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[e, j])
-                    no += 1
-                    # the protective order is retried at the next open
-                    fs[j, F_PX_REMAIN] = qty
-                    js[j, J_PX_REASON] = reason
-                    js[j, J_PX_BAR] = t
-                    continue
-                fixed = fixed_fee[t, j] + tx_cost[t, j]
-                if is_taker:
-                    fq, fprice, fee, status, rej = _size_exit(
-                        qty, -direction, price, True, fee_rate, fixed, slip, t, j, volume, sigma,
-                        amm_liq, amm_dx, cfg, icfg)
-                else:
-                    fq, fprice, fee, status, rej = _size_exit(
-                        qty, -direction, price, False, fee_rate, fixed, 0.0, t, j, volume,
-                        sigma, amm_liq, amm_dx, cfg, icfg)
-                if fq <= 0.0:
-                    continue
-                orders = _order(orders, no, j, a, t, -direction, otype, qty,
-                                level if otype == LIMIT else np.nan,
-                                level if otype == STOP else np.nan, status, _REJ_NONE, fq,
-                                fprice, fee)
-                fills = _fill(fills, nf, no, j, a, t, -direction, fq, fprice, fee, reason)
-                no += 1
-                nf += 1
-                cum_notional[t + 1, a] += fq * fprice
-                _amm_move(j, t, -direction, fq, amm_liq, amm_dx, close)
-                trades, nt = _close_part(fs, js, j, t, fq, fprice, fee, reason, cash, a, trades,
-                                         nt)
-                if reason == _R_PTP:
-                    js[j, J_PTP_DONE] = 1
-                    if icfg[I_TRAIL_AFTER_PTP] != 0 and not np.isnan(fs[j, F_SL]):
-                        fs[j, F_TRAIL] = 1.0
-                        fs[j, F_SL_BASE] = level
-                if status == _PARTIAL and fs[j, F_POS] != 0.0 and reason != _R_PTP:
-                    fs[j, F_PX_REMAIN] = qty - fq
-                    js[j, J_PX_REASON] = reason
-                    js[j, J_PX_BAR] = t
-                if fs[j, F_POS] == 0.0:
-                    exited[j] = True
-                    js[j, J_LAST_EXIT_BAR] = t
-                    js[j, J_LAST_EXIT_DIR] = direction
-                    continue
-            if fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
-                if direction > 0 and h > fs[j, F_SL_BASE]:
-                    fs[j, F_SL_BASE] = h
-                elif direction < 0 and lo < fs[j, F_SL_BASE]:
-                    fs[j, F_SL_BASE] = lo
-
-        # ---------- 3. close: time stops, then signals ----------
+                        orders, fills = _enter(j, t, ref, is_taker, _TRUE, bars, size, risk,
+                                               costs, account_of, fs, js, cash, cum_notional,
+                                               amm_dx, cnt, orders, fills, cfg, icfg)
+            if fs[j, F_POS] != 0.0 and t >= js[j, J_ARMED_FROM]:
+                orders, fills, trades, closed = _protect(
+                    j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
+                    orders, fills, trades, cfg, icfg)
+                exited[j] = exited[j] or closed
+        # 3. close: time stops and signals; exits of every asset first, then entries
         for j in range(m):
             action[j] = 0
             if fill_mode == FILL_CLOSE and exited[j]:
                 continue
-            pos = fs[j, F_POS]
-            if (pos != 0.0 and js[j, J_MAX_BARS] > 0 and t - js[j, J_E_BAR] >= js[j, J_MAX_BARS]
-                    and np.isnan(fs[j, F_PX_REMAIN])):
-                action[j] = 3  # time stop
-                continue
-            le = long_entry[t, j]
-            lx = long_exit[t, j]
-            se = short_entry[t, j]
-            sx = short_exit[t, j]
-            if le and lx:
-                le = False
-                lx = False
-            if se and sx:
-                se = False
-                sx = False
-            if le and se:
-                le = False
-                se = False
-            if cancel[t, j] and js[j, J_PE_TYPE] > MARKET:
-                orders = _cancel_entry(fs, js, j, t, account_of[j], orders, no)
-                no += 1
-            if pos > 0.0:
-                if se:
-                    action[j] = -2  # reverse to short
-                elif lx:
-                    action[j] = 2  # exit
-            elif pos < 0.0:
-                if le:
-                    action[j] = 1 + 10  # reverse to long
-                elif sx:
-                    action[j] = 2
-            else:
-                resting = js[j, J_PE_TYPE] > MARKET
-                if (lx or sx) and resting:
-                    orders = _cancel_entry(fs, js, j, t, account_of[j], orders, no)
-                    no += 1
-                    resting = False
-                new_dir = 1 if le else (-1 if se else 0)
-                if new_dir != 0:
-                    gap = t - js[j, J_LAST_EXIT_BAR]
-                    cool = icfg[I_COOLDOWN]
-                    if cool > 0 and gap < cool and (icfg[I_COOLDOWN_SAME_DIR] == 0 or
-                                                    js[j, J_LAST_EXIT_DIR] == new_dir):
-                        new_dir = 0
-                if new_dir != 0:
-                    if resting:
-                        orders = _cancel_entry(fs, js, j, t, account_of[j], orders, no)
-                        no += 1
-                    action[j] = 1 if new_dir > 0 else -1
-        # place orders: exits first, then entries
+            act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
+                                 icfg)
+            resting = js[j, J_PE_TYPE] > MARKET and fs[j, F_POS] == 0.0
+            if resting and (cancel[t, j] or long_exit[t, j] or short_exit[t, j] or
+                            act == 1 or act == -1):
+                orders = _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
+            action[j] = act
         for j in range(m):
             act = action[j]
-            if act == 2 or act == 3 or act == -2 or act == 11:
-                reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
-                if fill_mode == FILL_NEXT_OPEN:
-                    fs[j, F_PX_REMAIN] = abs(fs[j, F_POS])
-                    js[j, J_PX_REASON] = reason
-                    js[j, J_PX_BAR] = t
-                    if act == -2 or act == 11:
-                        # the entry waits, queued, until the exit has completed
-                        _queue_entry(fs, js, j, t, -1 if act == -2 else 1, close, order_type,
-                                     limit_price, stop_price, tif)
-                else:
-                    a = account_of[j]
-                    direction = 1 if fs[j, F_POS] > 0 else -1
-                    mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker,
-                                        tier_taker, cum_notional, icfg)
-                    fixed = fixed_fee[t, j] + tx_cost[t, j]
-                    ev += 1
-                    if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
-                        cash[a] -= tx_fail_cost[t, j]
-                        orders = _order(orders, no, j, a, t, -direction, MARKET, abs(fs[j, F_POS]),
-                                        np.nan, np.nan, _REJECTED, _REJ_TX_FAILED, 0.0, np.nan,
-                                        tx_fail_cost[t, j])
-                        no += 1
-                        fs[j, F_PX_REMAIN] = abs(fs[j, F_POS])
-                        js[j, J_PX_REASON] = reason
-                        js[j, J_PX_BAR] = t
-                        action[j] = 0
-                        continue
-                    qty_req = abs(fs[j, F_POS])
-                    fq, fprice, fee, status, rej = _size_exit(
-                        qty_req, -direction, close[t, j], True, tk, fixed, slippage[t, j], t, j,
-                        volume, sigma, amm_liq, amm_dx, cfg, icfg)
-                    if fq <= 0.0:
-                        action[j] = 0
-                        continue
-                    orders = _order(orders, no, j, a, t, -direction, MARKET, qty_req, np.nan,
-                                    np.nan, status, _REJ_NONE, fq, fprice, fee)
-                    fills = _fill(fills, nf, no, j, a, t, -direction, fq, fprice, fee, reason)
-                    no += 1
-                    nf += 1
-                    cum_notional[t + 1, a] += fq * fprice
-                    _amm_move(j, t, -direction, fq, amm_liq, amm_dx, close)
-                    trades, nt = _close_part(fs, js, j, t, fq, fprice, fee, reason, cash, a,
-                                             trades, nt)
-                    if fs[j, F_POS] != 0.0:
-                        fs[j, F_PX_REMAIN] = qty_req - fq
-                        js[j, J_PX_REASON] = reason
-                        js[j, J_PX_BAR] = t
-                        if act == -2 or act == 11:
-                            _queue_entry(fs, js, j, t, -1 if act == -2 else 1, close, order_type,
-                                         limit_price, stop_price, tif)
-                        action[j] = 0
-                    else:
-                        js[j, J_LAST_EXIT_BAR] = t
-                        js[j, J_LAST_EXIT_DIR] = direction
-                        if act == -2:
-                            action[j] = -1
-                        elif act == 11:
-                            action[j] = 1
-                        else:
-                            action[j] = 0
+            if act < 2 and act > -4:
+                continue
+            reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
+            if act == 4 or act == -4:  # the entry waits, queued, until the exit completes
+                _queue_entry(fs, js, j, t, 1 if act == 4 else -1, close, order_type, limit_price,
+                             stop_price, tif)
+            qty = abs(fs[j, F_POS])
+            if fill_mode == FILL_NEXT_OPEN:
+                _pend_exit(fs, js, j, qty, reason, t)
+                continue
+            orders, fills, trades, closed = _exit(
+                j, t, t, qty, close[t, j], _TRUE, slippage[t, j], MARKET, np.nan, reason, bars,
+                costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
+                cfg, icfg)
+            if closed and (act == 4 or act == -4) and js[j, J_PE_TYPE] == MARKET:
+                orders, fills = _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs,
+                                       account_of, fs, js, cash, cum_notional, amm_dx, cnt,
+                                       orders, fills, cfg, icfg)
         for j in range(m):
             act = action[j]
             if act != 1 and act != -1:
                 continue
-            direction = act
-            otype = order_type[t, j]
-            _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_price, tif)
-            if otype == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
-                a = account_of[j]
-                orders = _order(orders, no, j, a, t, direction, LIMIT, size[t, j],
-                                limit_price[t, j], np.nan, _REJECTED, _REJ_POST_ONLY, 0.0, np.nan,
-                                0.0)
-                no += 1
-                js[j, J_PE_TYPE] = -1
+            _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
+            if js[j, J_PE_TYPE] == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
+                orders = _close_entry(fs, js, j, t, account_of[j], _REJECTED, orders, cnt)
+                orders[cnt[K_ORDERS] - 1]["reject_reason"] = _REJ_POST_ONLY
                 continue
-            if otype != MARKET or fill_mode == FILL_NEXT_OPEN:
-                continue
-            # market entry at this close
-            a = account_of[j]
-            mk, tk = _fee_rates(t, j, a, maker_fee, taker_fee, tier_vol, tier_maker, tier_taker,
-                                cum_notional, icfg)
-            fixed = fixed_fee[t, j] + tx_cost[t, j]
-            ev += 1
-            if cfg[C_FAIL_RATE] > 0.0 and uniform_nb(icfg[I_SEED], ev, j) < cfg[C_FAIL_RATE]:
-                cash[a] -= tx_fail_cost[t, j]
-                orders = _order(orders, no, j, a, t, direction, MARKET, size[t, j], np.nan,
-                                np.nan, _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail_cost[t, j])
-                no += 1
-                js[j, J_PE_TYPE] = -1
-                continue
-            budget = _budget(size[t, j], icfg[I_SIZE_TYPE], cash[a])
-            qty_req = size[t, j] if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
-            qty, price, fee, status, rej, wanted, spent = _size_entry(
-                qty_req, budget, direction, close[t, j], True, tk, fixed, slippage[t, j], t, j,
-                volume, sigma, amm_liq, amm_dx, cfg, icfg)
-            if qty <= 0.0:
-                orders = _order(orders, no, j, a, t, direction, MARKET, size[t, j], np.nan,
-                                np.nan, _REJECTED, rej, 0.0, np.nan, 0.0)
-                no += 1
-                js[j, J_PE_TYPE] = -1
-                continue
-            orders = _order(orders, no, j, a, t, direction, MARKET,
-                            qty if status == _FILLED else qty_req, np.nan, np.nan, status,
-                            _REJ_NONE, qty, price, fee)
-            fills = _fill(fills, nf, no, j, a, t, direction, qty, price, fee, _R_ENTRY)
-            no += 1
-            nf += 1
-            cum_notional[t + 1, a] += qty * price
-            _amm_move(j, t, direction, qty, amm_liq, amm_dx, close)
-            _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
-            _arm(fs, js, j, t, t, price, close[t, j], sl_stop, tp_stop, sl_trail, ptp_stop,
-                 ptp_size, max_bars, icfg, False)
-            _after_entry(fs, js, j, status, wanted, qty)
-
-        # ---------- 4. mark to market ----------
+            if js[j, J_PE_TYPE] == MARKET and fill_mode == FILL_CLOSE:
+                orders, fills = _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs,
+                                       account_of, fs, js, cash, cum_notional, amm_dx, cnt,
+                                       orders, fills, cfg, icfg)
+        # 4. mark to market
         for a in range(n_acc):
             equity_out[t, a] = cash[a]
             cash_out[t, a] = cash[a]
@@ -861,14 +738,15 @@ def simulate_nb(
     for j in range(m):
         pos = fs[j, F_POS]
         if pos != 0.0:
-            direction = 1 if pos > 0 else -1
+            direction = np.int64(1) if pos > 0 else np.int64(-1)
             qty = abs(pos)
             pnl = qty * (close[n - 1, j] - fs[j, F_E_PRICE]) * direction - fs[j, F_E_FEES]
-            trades = _trade(trades, nt, j, account_of[j], direction, js[j, J_E_BAR], -1, qty,
-                            fs[j, F_E_PRICE], close[n - 1, j], fs[j, F_E_FEES], 0.0, pnl, _R_END,
-                            True)
-            nt += 1
-    return (orders[:no], fills[:nf], trades[:nt], cash_out, equity_out, pos_out, value_out)
+            trades = _trade(trades, cnt[K_TRADES], j, account_of[j], direction, js[j, J_E_BAR],
+                            _NO_BAR, qty, fs[j, F_E_PRICE], close[n - 1, j], fs[j, F_E_FEES], 0.0,
+                            pnl, _R_END, _TRUE)
+            cnt[K_TRADES] += 1
+    return (orders[: cnt[K_ORDERS]], fills[: cnt[K_FILLS]], trades[: cnt[K_TRADES]], cash_out,
+            equity_out, pos_out, value_out)
 
 
 @njit(cache=True)
@@ -1019,7 +897,7 @@ def _arm(fs, js, j, t, d, fill_price, anchor_close, sl_stop, tp_stop, sl_trail, 
 
 
 @njit(cache=True)
-def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, nt):
+def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     """Book an exit fill of ``qty`` units: release margin, realise P&L, write the trade."""
     pos = fs[j, F_POS]
     held = abs(pos)
@@ -1032,8 +910,8 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, nt):
     gross = qty * (price - fs[j, F_E_PRICE]) * direction
     cash[a] += margin + gross - fee
     pnl = gross - entry_fees - fee
-    trades = _trade(trades, nt, j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
-                    entry_fees, fee, pnl, reason, False)
+    trades = _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
+                    entry_fees, fee, pnl, reason, _FALSE)
     if qty >= held:
         fs[j, F_POS] = 0.0
         fs[j, F_MARGIN] = 0.0
@@ -1048,11 +926,12 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, nt):
         fs[j, F_POS] = pos - direction * qty
         fs[j, F_MARGIN] -= margin
         fs[j, F_E_FEES] -= entry_fees
-    return trades, nt + 1
+    cnt[K_TRADES] += 1
+    return trades
 
 
 @njit(cache=True)
-def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, no, fills, nf, trades, nt):
+def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, trades, cnt):
     """Isolated-margin liquidation: the position is closed at ``price`` and whatever margin is
     left is kept by the venue, so the account loses exactly the position's margin (never more)."""
     pos = fs[j, F_POS]
@@ -1062,14 +941,15 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, no, fills,
     gross = qty * (price - fs[j, F_E_PRICE]) * direction
     kept = margin + gross  # what the venue keeps as liquidation fee (may be <= 0 on a gap)
     fee = kept if kept > 0.0 else 0.0
-    orders = _order(orders, no, j, a, t, -direction, STOP, qty, np.nan, level, _FILLED, _REJ_NONE,
+    k = cnt[K_ORDERS]
+    orders = _order(orders, k, j, a, t, -direction, STOP, qty, np.nan, level, _FILLED, _REJ_NONE,
                     qty, price, fee)
-    fills = _fill(fills, nf, no, j, a, t, -direction, qty, price, fee, _R_LIQ)
+    fills = _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, _R_LIQ)
     # cash += margin + gross - fee  ==  0 when the margin covers the loss
     entry_fees = fs[j, F_E_FEES]
     pnl = -margin - entry_fees
-    trades = _trade(trades, nt, j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
-                    entry_fees, fee, pnl, _R_LIQ, False)
+    trades = _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
+                    entry_fees, fee, pnl, _R_LIQ, _FALSE)
     fs[j, F_POS] = 0.0
     fs[j, F_MARGIN] = 0.0
     fs[j, F_E_FEES] = 0.0
@@ -1079,7 +959,10 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, no, fills,
     fs[j, F_TRAIL] = 0.0
     fs[j, F_PX_REMAIN] = np.nan
     js[j, J_MAX_BARS] = 0
-    return trades, nt + 1, no + 1, nf + 1, orders, fills
+    cnt[K_ORDERS] += 1
+    cnt[K_FILLS] += 1
+    cnt[K_TRADES] += 1
+    return orders, fills, trades
 
 
 @njit(cache=True)
@@ -1101,11 +984,12 @@ def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_p
 
 
 @njit(cache=True)
-def _cancel_entry(fs, js, j, t, a, orders, no):
-    orders = _order(orders, no, j, a, t, js[j, J_PE_DIR], js[j, J_PE_TYPE], np.nan,
-                    fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], _CANCELLED, _REJ_NONE, 0.0, np.nan, 0.0)
-    js[j, J_PE_TYPE] = -1
-    fs[j, F_PE_REMAIN] = np.nan
+def _close_entry(fs, js, j, t, a, status, orders, cnt):
+    """Withdraw the pending entry of asset j, recording it as cancelled, expired or rejected."""
+    orders = _order(orders, cnt[K_ORDERS], j, a, t, js[j, J_PE_DIR], js[j, J_PE_TYPE], np.nan,
+                    fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], status, _REJ_NONE, 0.0, np.nan, 0.0)
+    cnt[K_ORDERS] += 1
+    _clear_entry(fs, js, j)
     return orders
 
 
