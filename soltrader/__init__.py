@@ -10,7 +10,8 @@ Examples
 >>> st.indicators.rsi(bars["close"], 14).iloc[-1]  # doctest: +SKIP
 """
 
-from soltrader import data, indicators, metrics
+from soltrader import costs, data, indicators, metrics, strategies
+from soltrader.engine import Result, backtest, backtest_signals
 from soltrader.domain.errors import (
     DataError,
     DataNotFoundError,
@@ -34,6 +35,11 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'soltrader' has no attribute {name!r}")
 
 __all__ = [
+    "Result",
+    "backtest",
+    "backtest_signals",
+    "costs",
+    "strategies",
     "DataError",
     "DataNotFoundError",
     "DownloadError",

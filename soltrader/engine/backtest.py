@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from soltrader.data.schema import ohlcv_arrays
 from soltrader.costs.models import LAMPORTS_PER_SOL, AMMPool, FeeSchedule, Impact, SolanaTxCost
 from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import ParameterError
@@ -14,6 +16,7 @@ from soltrader.engine.inputs import Market, as_matrix, market_from
 from soltrader.engine.result import Result
 from soltrader.sim import _nb
 from soltrader.sim.rules import Conventions, resolve_conventions
+from soltrader.strategies.spec import Bars, Strategy
 
 _SIZE_TYPES = {"percent": _nb.SIZE_PERCENT, "amount": _nb.SIZE_AMOUNT, "value": _nb.SIZE_VALUE}
 _ORDER_TYPES = {e.name.lower(): int(e) for e in OrderType}
@@ -340,4 +343,79 @@ def backtest_signals(
                               accounts=acc, account_cash=acc_cash)
 
 
-__all__ = ["Conventions", "backtest_signals"]
+
+
+_BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
+    "data", "entries", "exits"}
+
+
+def _strategy_signals(data: Any, strategy: Strategy, params: dict[str, Any]) -> dict[str, Any]:
+    """Run the strategy's signal function on every asset; per-asset outputs become dicts."""
+    if isinstance(data, Mapping):
+        per_asset = {name: strategy.signal(_bars(frame), **params) for name, frame in data.items()}
+        fields: dict[str, Any] = {}
+        for name, sig in per_asset.items():
+            for key, value in {"entries": sig.entries, "exits": sig.exits, **sig.extras()}.items():
+                fields.setdefault(key, {})[name] = value
+        incomplete = [k for k, v in fields.items() if len(v) != len(per_asset)]
+        if incomplete:
+            raise ParameterError("strategy", f"{strategy.name} returned {incomplete} for some "
+                                             "assets only")
+        return fields
+    sig = strategy.signal(_bars(data), **params)
+    return {"entries": sig.entries, "exits": sig.exits, **sig.extras()}
+
+
+def _bars(frame: Any) -> Bars:
+    arrays = ohlcv_arrays(frame)
+    return Bars(arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume)
+
+
+def backtest(data: Any, strategy: Strategy, **kwargs: Any) -> Result:
+    """Backtest a strategy spec: its signal function's decisions through :func:`backtest_signals`.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or dict of them
+        OHLCV bars of one asset, or of several sharing one time index.
+    strategy : Strategy
+        A pure strategy spec, e.g. ``st.strategies.sma_cross``.
+    **kwargs
+        The strategy's parameters (e.g. ``fast=20``) and any keyword of
+        :func:`backtest_signals` (``fees``, ``slippage``, ``sl_stop``, ``fill``, ...). A keyword that
+        the strategy itself sets per bar (e.g. an ATR stop as ``sl_stop``) cannot be given too.
+
+    Returns
+    -------
+    Result
+        With ``result.params`` holding the strategy name and its resolved parameters.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> bars = st.data.load("SOL/USDT", "1h")                              # doctest: +SKIP
+    >>> res = st.backtest(bars, st.strategies.sma_cross, fast=20, slow=100, sl_stop=0.02,
+    ...                   fees=0.001, slippage=0.0005)                     # doctest: +SKIP
+    >>> res.stats()["sharpe"]                                              # doctest: +SKIP
+    """
+    if not isinstance(strategy, Strategy):
+        raise ParameterError("strategy", f"expected a Strategy spec such as "
+                                         f"st.strategies.sma_cross, got {type(strategy).__name__}")
+    own = {k: v for k, v in kwargs.items() if k in strategy.params}
+    rest = {k: v for k, v in kwargs.items() if k not in strategy.params}
+    unknown = sorted(set(rest) - _BACKTEST_KEYWORDS)
+    if unknown:
+        raise ParameterError(unknown[0], f"neither a parameter of {strategy.name} "
+                                         f"({sorted(strategy.params)}) nor a backtest keyword")
+    params = strategy.resolve(**own)
+    signals = _strategy_signals(data, strategy, params)
+    clash = sorted(set(signals) & set(rest))
+    if clash:
+        raise ParameterError(clash[0], f"is set per bar by {strategy.name}; change its "
+                                       "parameters instead")
+    result = backtest_signals(data, **signals, **rest)
+    result.params = {"strategy": strategy.name, **params}
+    return result
+
+
+__all__ = ["Conventions", "backtest", "backtest_signals"]

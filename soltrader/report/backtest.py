@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -93,42 +94,64 @@ def _table(frame: pd.DataFrame, *, floatfmt: str = "{:,.6g}") -> str:
                          escape=True)
 
 
-def html_report(result: Any, path: str | Path, *, title: str = "Backtest report",
+def _section(name: str, result: Any, max_trades: int) -> str:
+    trades = result.trades
+    shown = trades.head(max_trades).drop(columns=["entry_bar", "exit_bar"])
+    note = (f"{len(trades):,} trades; the first {max_trades:,} are listed."
+            if len(trades) > max_trades else f"{len(trades):,} trades.")
+    params = getattr(result, "params", {}) or {}
+    described = ", ".join(f"{k}={v}" for k, v in params.items()) or "signals"
+    conventions = pd.Series(asdict(result.conventions)).to_frame("value")
+    return f"""<h2>{html.escape(name)}</h2>
+<p>{html.escape(described)}</p>
+<img alt="{html.escape(name)}: price, equity and drawdown"
+ src="data:image/png;base64,{_png(plot_result(result))}">
+<details><summary>Conventions</summary>{_table(conventions)}</details>
+<details><summary>Trades ({html.escape(note)})</summary>{_table(shown)}</details>
+"""
+
+
+def html_report(results: Any, path: str | Path, *, title: str = "Backtest report",
                 max_trades: int = 5_000) -> str:
-    """Write a single self-contained HTML file: statistics, conventions, the figure (embedded
-    PNG) and the trade list (first ``max_trades`` rows). Returns the path written.
+    """Write a single self-contained HTML file: a statistics table (one column per result), and
+    for each result its figure (embedded PNG), conventions and trade list (first ``max_trades``
+    rows). Returns the path written.
+
+    Parameters
+    ----------
+    results : Result or mapping of name -> Result
+        One backtest, or several to compare on the same page.
+    path : str or Path
+        Output file (its folder is created).
 
     Examples
     --------
-    >>> html_report(res, "backtests/demo/report.html")  # doctest: +SKIP
+    >>> html_report({"sma_cross": res_a, "mean_reversion": res_b}, "report.html")  # doctest: +SKIP
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    stats = result.stats().to_frame("value")
-    conventions = pd.Series(asdict(result.conventions)).to_frame("value")
-    trades = result.trades
-    shown = trades.head(max_trades)
-    note = (f"<p>{len(trades):,} trades; the first {max_trades:,} are listed.</p>"
-            if len(trades) > max_trades else f"<p>{len(trades):,} trades.</p>")
-    market = result.market
+    named = dict(results) if isinstance(results, Mapping) else {"backtest": results}
+    stats = pd.DataFrame({name: r.stats() for name, r in named.items()})
+    first = next(iter(named.values()))
+    market = first.market
     heading = (f"{', '.join(market.assets)}: {len(market.index):,} bars, "
                f"{market.index[0]} to {market.index[-1]}")
+    sections = "".join(_section(name, r, max_trades) for name, r in named.items())
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 table.t {{ border-collapse: collapse; font-size: 13px; }}
 table.t td, table.t th {{ padding: 2px 8px; border-bottom: 1px solid #ddd; text-align: right; }}
-.row {{ display: flex; gap: 3em; align-items: flex-start; }}
 img {{ max-width: 100%; }}
+details {{ margin: 0.5em 0; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
 <p>{html.escape(heading)}</p>
-<div class="row"><div><h2>Statistics</h2>{_table(stats)}</div>
-<div><h2>Conventions</h2>{_table(conventions)}</div></div>
-<h2>Price, equity and drawdown</h2>
-<img alt="price, equity and drawdown" src="data:image/png;base64,{_png(plot_result(result))}">
-<h2>Trades</h2>{note}{_table(shown.drop(columns=["entry_bar", "exit_bar"]))}
+<h2>Statistics</h2>
+<p>Fractions, not percents; a 365-day year; fees include every cost paid.</p>
+{_table(stats)}
+{sections}
 </body></html>
 """
     path.write_text(body, encoding="utf-8")

@@ -15,11 +15,13 @@ def bands_and_rsi(
     bb_n: int = 20,
     bb_k: float = 2.0,
     rsi_n: int = 14,
+    last: int | None = None,
     title: str | None = None,
 ) -> Figure:
     """Close price with Bollinger bands above, RSI with its 30/70 lines below.
 
-    Indicators are computed on the whole of ``bars`` (so the first bars show the warm-up as gaps).
+    Indicators are computed on the whole of ``bars``, then the last ``last`` bars are drawn (all
+    when ``None``; the warm-up then shows as a gap at the start).
 
     Parameters
     ----------
@@ -29,6 +31,8 @@ def bands_and_rsi(
         Bollinger window (bars) and width (standard deviations).
     rsi_n : int
         RSI window (bars).
+    last : int, optional
+        How many of the most recent bars to draw.
     title : str, optional
         Figure title.
 
@@ -46,6 +50,10 @@ def bands_and_rsi(
     close = bars["close"]
     bands = bbands(close, bb_n, bb_k)
     strength = rsi(close, rsi_n)
+    if last is not None:
+        close, strength = close.iloc[-last:], strength.iloc[-last:]
+        bands = type(bands)(*(series.iloc[-last:] for series in bands))
+        bars = bars.iloc[-last:]
     fig, (ax_price, ax_rsi) = plt.subplots(
         2, 1, figsize=(12, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )

@@ -1,0 +1,194 @@
+"""The ``soltrader`` command: data housekeeping today, backtests and live runs as they land.
+
+Exit status: 0 success, 1 a soltrader error or a failed validation, 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+import soltrader as st
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _load_args(parser: argparse.ArgumentParser, *, optional_series: bool = False) -> None:
+    nargs = "?" if optional_series else None
+    parser.add_argument("symbol", nargs=nargs, help="pair, e.g. SOL/USDT")
+    parser.add_argument("timeframe", nargs=nargs, help="bar length, e.g. 1m, 1h, 4h")
+    parser.add_argument("--exchange", default="binance", help="exchange id (default: binance)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
+
+
+def _bars(args: argparse.Namespace, *, validate: bool) -> pd.DataFrame:
+    """The series the arguments name: a file given with --file, else a stored series."""
+    if getattr(args, "file", None) is not None:
+        return st.data.read_ohlcv(args.file, timeframe=args.timeframe, validate=validate)
+    if args.symbol is None or args.timeframe is None:
+        raise st.ParameterError("symbol", "give SYMBOL and TIMEFRAME, or --file PATH")
+    return st.data.load(
+        args.symbol, args.timeframe, exchange=args.exchange, data_dir=args.data_dir,
+        validate=validate,
+    )
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """List stored series, or describe one."""
+    if args.symbol is None:
+        table = st.data.available(data_dir=args.data_dir)
+        print(table.to_string(index=False) if len(table) else "no stored series")
+        return 0
+    bars = _bars(args, validate=False)
+    report = st.data.validate(bars, args.timeframe)
+    print(f"{args.exchange} {args.symbol} {args.timeframe}: {len(bars):,} bars")
+    if len(bars):
+        print(f"first bar  {bars.index[0]}\nlast bar   {bars.index[-1]}")
+        print(f"last close {bars['close'].iloc[-1]:.6g}")
+    print(report)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate a stored series or a file; exit 1 on errors (with --strict, on any finding)."""
+    bars = _bars(args, validate=False)
+    report = st.data.validate(bars, args.timeframe)
+    print(report)
+    if args.strict:
+        st.data.validate(bars, args.timeframe, strict=True)
+    return 0 if report.ok else 1
+
+
+def cmd_resample(args: argparse.Namespace) -> int:
+    """Resample to a higher timeframe and write parquet or CSV (by the output's extension)."""
+    bars = _bars(args, validate=True)
+    out = st.data.resample(bars, args.to, drop_partial=args.drop_partial)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.out.suffix == ".parquet":
+        out.to_parquet(args.out, compression="zstd")
+    elif args.out.suffix in (".csv", ".gz"):
+        out.to_csv(args.out)
+    else:
+        raise st.ParameterError("--out", f"{args.out} must end in .parquet, .csv or .csv.gz")
+    print(f"{len(bars):,} bars {args.timeframe} -> {len(out):,} bars {args.to}: {args.out}")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    """Download bars through ccxt into the parquet cache (resumes where the cache ends)."""
+    bars = st.data.download(
+        args.exchange_id, args.symbol, args.timeframe, args.since, args.until,
+        data_dir=args.data_dir, progress=not args.no_progress,
+    )
+    first = bars.index[0] if len(bars) else "-"
+    last = bars.index[-1] if len(bars) else "-"
+    print(f"{args.exchange_id} {args.symbol} {args.timeframe}: {len(bars):,} bars "
+          f"cached ({first} .. {last})")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job on the bundled SOL data: validation summary, an indicator chart, and two
+    strategies backtested into one HTML report."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from soltrader.report import bands_and_rsi, html_report
+
+    bars = st.data.load("SOL/USDT", "1h", data_dir=args.data_dir, validate=False)
+    report = st.data.validate(bars, "1h")
+    print(f"SOL/USDT 1h (binance spot): {len(bars):,} bars, "
+          f"{bars.index[0]:%Y-%m-%d %H:%M} .. {bars.index[-1]:%Y-%m-%d %H:%M} UTC")
+    print(report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    recent = int((bars.index > bars.index[-1] - pd.Timedelta(days=args.days)).sum())
+    fig = bands_and_rsi(bars, last=recent,
+                        title=f"SOL/USDT 1h, last {args.days} days: Bollinger 20/2σ, RSI 14")
+    chart = args.out / "sol_usdt_1h_bbands_rsi.png"
+    fig.savefig(chart, dpi=110)
+    print(f"chart written: {chart}")
+    costs = {"fees": 0.001, "slippage": 0.0005}
+    results = {
+        "sma_cross": st.backtest(bars, st.strategies.sma_cross, fast=20, slow=100, sl_stop=0.02,
+                                 **costs),
+        "mean_reversion": st.backtest(bars, st.strategies.mean_reversion, **costs),
+    }
+    table = pd.DataFrame({name: r.stats() for name, r in results.items()})
+    print("\nBacktests (fill at the next open, 10 bps fees, 5 bps slippage):")
+    print(table.to_string(float_format=lambda v: f"{v:,.4f}"))
+    path = html_report(results, args.out / "report.html", title="soltrader demo: SOL/USDT 1h")
+    print(f"report written: {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``soltrader`` command."""
+    parser = argparse.ArgumentParser(
+        prog="soltrader",
+        description="Research crypto trading strategies and trade the winner with the same code.",
+    )
+    parser.add_argument("--version", action="version", version=f"soltrader {st.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the main job on the bundled SOL data")
+    demo.add_argument("--out", type=Path, default=Path("backtests/demo"), help="output folder")
+    demo.add_argument("--days", type=int, default=90, help="days shown in the chart")
+    demo.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
+    demo.set_defaults(handler=cmd_demo)
+
+    data = sub.add_parser("data", help="inspect, validate, resample and download market data")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+
+    info = dsub.add_parser("info", help="list stored series, or describe one")
+    _load_args(info, optional_series=True)
+    info.set_defaults(handler=cmd_info)
+
+    val = dsub.add_parser("validate", help="check a series against the OHLCV rules")
+    _load_args(val, optional_series=True)
+    val.add_argument("--file", type=Path, help="validate a CSV/parquet file instead")
+    val.add_argument("--strict", action="store_true", help="fail on the first finding, gaps too")
+    val.set_defaults(handler=cmd_validate)
+
+    res = dsub.add_parser("resample", help="resample to a higher timeframe")
+    _load_args(res, optional_series=True)
+    res.add_argument("--file", type=Path, help="resample a CSV/parquet file instead")
+    res.add_argument("--to", required=True, help="target timeframe, e.g. 4h")
+    res.add_argument("--out", type=Path, required=True, help="output .parquet or .csv")
+    res.add_argument("--drop-partial", action="store_true", help="drop incomplete buckets")
+    res.set_defaults(handler=cmd_resample)
+
+    dl = dsub.add_parser("download", help="download bars through ccxt into data/cache")
+    dl.add_argument("exchange_id", help="ccxt exchange id, e.g. binance")
+    dl.add_argument("symbol", help="pair, e.g. SOL/USDT")
+    dl.add_argument("timeframe", help="bar length, e.g. 1h")
+    dl.add_argument("--since", required=True, help="first bar, e.g. 2024-01-01")
+    dl.add_argument("--until", default=None, help="end (exclusive), default now")
+    dl.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
+    dl.add_argument("--no-progress", action="store_true", help="no progress bar")
+    dl.set_defaults(handler=cmd_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``soltrader`` console script."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", st.SoltraderWarning)
+        try:
+            status = handler(args)
+        except st.Error as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Signal helpers shared by strategies: crossovers (vectorbt's exact rule)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def crossed_above_nb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True at bar t when ``a`` rises above ``b`` after having been below it.
+
+    The rule of vectorbt's ``crossed_above`` (``wait=0``): a NaN in either input forgets any
+    earlier "below"; once ``a < b`` has been seen, the first bar with ``a > b`` is a crossing;
+    bars with ``a == b`` do not cross but re-arm the crossing if ``a`` had been below.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> crossed_above_nb(np.array([1.0, 3.0, 4.0]), np.array([2.0, 2.0, 2.0]))
+    array([False,  True, False])
+    """
+    out = np.zeros(a.shape[0], dtype=np.bool_)
+    was_below = False
+    crossed_ago = -1
+    for i in range(a.shape[0]):
+        if np.isnan(a[i]) or np.isnan(b[i]):
+            crossed_ago = -1
+            was_below = False
+        elif a[i] > b[i]:
+            if was_below:
+                crossed_ago += 1
+                out[i] = crossed_ago == 0
+        elif a[i] == b[i]:
+            crossed_ago = -1
+        else:
+            crossed_ago = -1
+            was_below = True
+    return out
+
+
+@njit(cache=True)
+def crossed_below_nb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """True at bar t when ``a`` falls below ``b`` after having been above it (mirror of
+    :func:`crossed_above_nb`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> crossed_below_nb(np.array([3.0, 1.0, 0.0]), np.array([2.0, 2.0, 2.0]))
+    array([False,  True, False])
+    """
+    return crossed_above_nb(b, a)

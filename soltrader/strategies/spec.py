@@ -1,0 +1,107 @@
+"""A strategy is data: a pure signal function, its parameters and their default search space.
+
+The replay engine (``st.backtest``), the sweeps and the live loop all call the same ``signal``
+function; nothing in a strategy knows which of them is calling. Risk and cost settings that the
+simulator applies (``sl_stop``, ``tp_stop``, ``fees``, ...) are ordinary backtest keywords, and a
+signal function may also return per-bar values for them (e.g. an ATR-based stop distance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from soltrader.domain.errors import ParameterError
+
+
+class Bars(NamedTuple):
+    """One asset's bars as plain float64 arrays (prices in quote currency, volume in base)."""
+
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+
+
+class Signals(NamedTuple):
+    """What a signal function returns: decisions at each bar's close, and optional per-bar
+    order and risk values that the simulator takes as its keywords of the same names."""
+
+    entries: np.ndarray
+    exits: np.ndarray
+    short_entries: np.ndarray | None = None
+    short_exits: np.ndarray | None = None
+    sl_stop: np.ndarray | None = None
+    tp_stop: np.ndarray | None = None
+    size: np.ndarray | None = None
+    limit_price: np.ndarray | None = None
+    stop_price: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+
+    def extras(self) -> dict[str, np.ndarray]:
+        """The optional fields that are set, by simulator keyword (``confidence`` excluded)."""
+        names = ("short_entries", "short_exits", "sl_stop", "tp_stop", "size", "limit_price",
+                 "stop_price")
+        return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A pure signal function with its parameters.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier (used in reports and live configs).
+    signal : callable
+        ``signal(bars: Bars, **params) -> Signals``; pure (no I/O, no clock, no state) and free of
+        look-ahead: the decision at bar t may use bars 0..t only.
+    params : mapping
+        Default value of every parameter of ``signal``.
+    space : mapping
+        Default search space of each parameter for sweeps (sequences of values).
+    description : str
+        The rules in one paragraph.
+    """
+
+    name: str
+    signal: Callable[..., Signals]
+    params: Mapping[str, Any]
+    space: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "space", MappingProxyType(dict(self.space)))
+        unknown = set(self.space) - set(self.params)
+        if unknown:
+            raise ParameterError("space", f"{sorted(unknown)} are not parameters of {self.name}")
+
+    def resolve(self, **overrides: Any) -> dict[str, Any]:
+        """The parameters with ``overrides`` applied; unknown names raise ``ParameterError``.
+
+        Examples
+        --------
+        >>> from soltrader.strategies import sma_cross
+        >>> sma_cross.resolve(fast=10)["slow"]
+        100
+        """
+        unknown = set(overrides) - set(self.params)
+        if unknown:
+            raise ParameterError(
+                sorted(unknown)[0], f"not a parameter of {self.name} (it has {sorted(self.params)})"
+            )
+        return {**self.params, **overrides}
+
+    def __call__(self, bars: Bars, **params: Any) -> Signals:
+        """Run the signal function with the defaults completed by ``params``."""
+        return self.signal(bars, **self.resolve(**params))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"Strategy({self.name}: {args})"
