@@ -137,6 +137,20 @@ def _solana_inputs(solana: SolanaTxCost | None, market: Market, shape):
     return ok, failed, solana.fail_rate, solana.seed
 
 
+def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
+    """Run the kernel with record buffers sized for a typical run; in the rare run that needs
+    more records, run it again with room for exactly as many as it produced (the simulation does
+    not depend on its records, so the second run is the same run)."""
+    start = 256 + shape[0] * shape[1] // 32
+    icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = start
+    out = _nb.simulate_nb(*args)
+    counts = out[-1][:3]
+    if (counts > start).any():
+        icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = counts
+        out = _nb.simulate_nb(*args)
+    return out[:-1]
+
+
 def backtest_signals(
     data: Any,
     entries: Any,
@@ -328,7 +342,7 @@ def backtest_signals(
     icfg[_nb.I_IMPACT_MODEL] = impact.code if impact is not None else 0
     icfg[_nb.I_SEED] = seed
     icfg[_nb.I_TIER_WINDOW] = window
-    out = _nb.simulate_nb(
+    args = [
         market.open, market.high, market.low, market.close, market.volume,
         signal(entries, "entries"), signal(exits, "exits"),
         signal(short_entries, "short_entries"), signal(short_exits, "short_exits"),
@@ -338,7 +352,10 @@ def backtest_signals(
         number(partial_tp_stop, "partial_tp_stop"), ptp_size, number(max_bars, "max_bars", np.int64),
         maker, taker, fixed, number(slippage, "slippage"), tx_ok, tx_fail, amm_liq,
         _sigma(market, impact), *tiers, acc, acc_cash, cfg, icfg,
-    )
+        np.empty((shape[0], len(acc_cash))), np.empty((shape[0], len(acc_cash))),
+        np.empty(shape), np.empty(shape),
+    ]
+    out = _run_kernel(args, icfg, shape)
     return Result.from_kernel(market, out, init_cash=float(init_cash), conventions=conv,
                               accounts=acc, account_cash=acc_cash)
 

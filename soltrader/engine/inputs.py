@@ -33,23 +33,29 @@ class Market:
         return self.close.shape  # type: ignore[return-value]
 
 
-def _single_frame(data: Any, name: str) -> pd.DataFrame:
-    if isinstance(data, pl.DataFrame | pd.DataFrame):
-        frame = ohlcv_frame(*ohlcv_arrays(data))
-    else:
+def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
+    """The time index and the five float64 columns of one OHLCV frame (views when possible)."""
+    if not isinstance(data, pl.DataFrame | pd.DataFrame):
         raise ParameterError(
             name, f"expected an OHLCV pandas or polars DataFrame, got {type(data).__name__}"
         )
+    arrays = ohlcv_arrays(data)
+    if isinstance(data, pd.DataFrame) and isinstance(data.index, pd.DatetimeIndex):
+        index = data.index if data.index.tz is not None else data.index.tz_localize("UTC")
+    else:
+        index = pd.DatetimeIndex(pd.to_datetime(arrays.ts, unit="ms", utc=True),
+                                 name="timestamp").as_unit("ns")
+    columns = {c: getattr(arrays, c) for c in ("open", "high", "low", "close", "volume")}
     for col in ("open", "high", "low", "close"):
-        bad = ~np.isfinite(frame[col].to_numpy())
+        bad = ~np.isfinite(columns[col])
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise DataError(
                 f"{name}: column {col!r} has a missing or non-finite price at row {row} "
-                f"({frame.index[row]}); the simulator needs a price on every bar",
-                code="nan", row=row, timestamp=frame.index[row], field=col,
+                f"({index[row]}); the simulator needs a price on every bar",
+                code="nan", row=row, timestamp=index[row], field=col,
             )
-    return frame
+    return index, columns
 
 
 def market_from(data: Any) -> Market:
@@ -69,17 +75,21 @@ def market_from(data: Any) -> Market:
     else:
         frames = {"asset": _single_frame(data, "data")}
     names = tuple(frames)
-    index = frames[names[0]].index
+    index = frames[names[0]][0]
     for name in names[1:]:
-        other = frames[name].index
+        other = frames[name][0]
         if len(other) != len(index) or not other.equals(index):
             raise ParameterError(
                 f"data[{name!r}]",
                 f"its index differs from data[{names[0]!r}] ({len(other)} vs {len(index)} bars); "
                 "align the assets on one time index first (nothing is aligned silently)",
             )
-    stack = {c: np.column_stack([frames[k][c].to_numpy() for k in names])
-             for c in ("open", "high", "low", "close", "volume")}
+    if len(names) == 1:  # one asset: (n, 1) views, no copy
+        cols = frames[names[0]][1]
+        stack = {c: np.ascontiguousarray(v)[:, None] for c, v in cols.items()}
+    else:
+        stack = {c: np.column_stack([frames[k][1][c] for k in names])
+                 for c in ("open", "high", "low", "close", "volume")}
     return Market(index=index, assets=names, **stack)
 
 

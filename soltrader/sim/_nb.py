@@ -73,7 +73,10 @@ I_TRAIL_AFTER_PTP = np.int64(7)
 I_IMPACT_MODEL = np.int64(8)
 I_SEED = np.int64(9)
 I_TIER_WINDOW = np.int64(10)
-N_ICFG = np.int64(11)
+I_CAP_ORDERS = np.int64(11)  # record capacities: a run that needs more returns the counts
+I_CAP_FILLS = np.int64(12)  # and is simply run again with room for all of them
+I_CAP_TRADES = np.int64(13)
+N_ICFG = np.int64(14)
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = np.int64(1)
@@ -117,7 +120,9 @@ F_PE_LIMIT = np.int64(13)
 F_PE_STOP = np.int64(14)
 F_PE_ANCHOR = np.int64(15)  # close of the pending entry's decision bar
 F_PX_REMAIN = np.int64(16)  # pending exit: units still to sell / buy back (NaN: none)
-NF = np.int64(17)
+F_LOSS_LEVEL = np.int64(17)  # nearest loss-side level (stop or liquidation), +-inf: none
+F_GAIN_LEVEL = np.int64(18)  # nearest profit-side level (partial or full take-profit)
+NF = np.int64(19)
 J_E_BAR = np.int64(0)
 J_ARMED_FROM = np.int64(1)
 J_PE_TYPE = np.int64(2)  # -1: no pending entry
@@ -143,17 +148,10 @@ _FALSE = np.bool_(False)
 
 
 @njit(cache=True)
-def _grow(buf):
-    new = np.zeros(buf.shape[0] * 2, dtype=buf.dtype)
-    new[: buf.shape[0]] = buf
-    return new
-
-
-@njit(cache=True)
 def _order(buf, k, asset, account, bar, side, otype, size, limit, stop, status, reject, filled,
            price, fees):
-    if k == buf.shape[0]:
-        buf = _grow(buf)
+    if k >= buf.shape[0]:
+        return  # counted anyway: the caller reruns with room for every record
     o = buf[k]
     o["id"] = k
     o["asset"] = asset
@@ -169,13 +167,12 @@ def _order(buf, k, asset, account, bar, side, otype, size, limit, stop, status, 
     o["filled_size"] = filled
     o["avg_price"] = price
     o["fees"] = fees
-    return buf
 
 
 @njit(cache=True)
 def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason):
-    if k == buf.shape[0]:
-        buf = _grow(buf)
+    if k >= buf.shape[0]:
+        return
     f = buf[k]
     f["order_id"] = order_id
     f["asset"] = asset
@@ -186,14 +183,13 @@ def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason
     f["price"] = price
     f["fees"] = fees
     f["reason"] = reason
-    return buf
 
 
 @njit(cache=True)
 def _trade(buf, k, asset, account, direction, entry_bar, exit_bar, size, entry_price, exit_price,
            entry_fees, exit_fees, pnl, reason, is_open):
-    if k == buf.shape[0]:
-        buf = _grow(buf)
+    if k >= buf.shape[0]:
+        return
     tr = buf[k]
     tr["id"] = k
     tr["asset"] = asset
@@ -210,7 +206,6 @@ def _trade(buf, k, asset, account, direction, entry_bar, exit_bar, size, entry_p
     tr["ret"] = pnl / (size * entry_price + entry_fees)
     tr["exit_reason"] = reason
     tr["is_open"] = is_open
-    return buf
 
 
 @njit(cache=True)
@@ -359,11 +354,11 @@ def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, acco
     lim = fs[j, F_PE_LIMIT] if otype != MARKET else np.nan
     stp = fs[j, F_PE_STOP] if otype != MARKET else np.nan
     if _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
-        orders = _order(orders, cnt[K_ORDERS], j, a, t, direction, otype, size[d, j], lim, stp,
+        _order(orders, cnt[K_ORDERS], j, a, t, direction, otype, size[d, j], lim, stp,
                         _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail[d, j])
         cnt[K_ORDERS] += 1
         _clear_entry(fs, js, j)  # a failed entry is dropped, not chased
-        return orders, fills
+        return
     if np.isnan(fs[j, F_PE_REMAIN]):
         budget = _budget(size[d, j], icfg[I_SIZE_TYPE], cash[a])
         qty_req = size[d, j] if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
@@ -378,15 +373,16 @@ def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, acco
     k = cnt[K_ORDERS]
     cnt[K_ORDERS] += 1
     if qty <= 0.0:
-        orders = _order(orders, k, j, a, t, direction, otype, qty_req if np.isfinite(qty_req)
+        _order(orders, k, j, a, t, direction, otype, qty_req if np.isfinite(qty_req)
                         else size[d, j], lim, stp, _REJECTED, rej, 0.0, np.nan, 0.0)
         _clear_entry(fs, js, j)
-        return orders, fills
-    orders = _order(orders, k, j, a, t, direction, otype, qty if status == _FILLED else wanted,
+        return
+    _order(orders, k, j, a, t, direction, otype, qty if status == _FILLED else wanted,
                     lim, stp, status, _REJ_NONE, qty, price, fee)
-    fills = _fill(fills, cnt[K_FILLS], k, j, a, t, direction, qty, price, fee, _R_ENTRY)
+    _fill(fills, cnt[K_FILLS], k, j, a, t, direction, qty, price, fee, _R_ENTRY)
     cnt[K_FILLS] += 1
-    cum_notional[t + 1, a] += qty * price
+    if cum_notional.shape[0] > 1:
+        cum_notional[t + 1, a] += qty * price
     _amm_move(j, t, direction, qty, amm_liq, amm_dx, close)
     was_flat = fs[j, F_POS] == 0.0
     _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
@@ -394,8 +390,8 @@ def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, acco
         sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars = risk
         _arm(fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop, tp_stop, sl_trail, ptp_stop,
              ptp_size, max_bars, icfg, fill_not_at_close)
+    _refresh_levels(fs, js, j, cfg)
     _after_entry(fs, js, j, status, wanted, qty)
-    return orders, fills
 
 
 @njit(cache=True)
@@ -403,7 +399,7 @@ def _exit(j, t, d, qty_req, ref, is_taker, slip, otype, level, reason, bars, cos
           fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg):
     """Sell (or buy back) ``qty_req`` units of asset ``j``'s position at ``ref``; cost parameters
     from bar ``d``. A failed transaction or a volume-capped remainder stays pending for the next
-    open. Returns the record buffers and whether the position is now closed."""
+    open. Returns whether the position is now closed."""
     _o, _h, _l, close, volume = bars
     _mk, _tk, fixed_fee, _slip, tx_cost, tx_fail, amm_liq, sigma, _tv, _tm, _tt = costs
     a = account_of[j]
@@ -411,35 +407,36 @@ def _exit(j, t, d, qty_req, ref, is_taker, slip, otype, level, reason, bars, cos
     lim = level if otype == LIMIT else np.nan
     stp = level if otype == STOP else np.nan
     if _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
-        orders = _order(orders, cnt[K_ORDERS], j, a, t, -direction, otype, qty_req, lim, stp,
+        _order(orders, cnt[K_ORDERS], j, a, t, -direction, otype, qty_req, lim, stp,
                         _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail[d, j])
         cnt[K_ORDERS] += 1
         _pend_exit(fs, js, j, qty_req, reason, d)
-        return orders, fills, trades, False
+        return False
     fee_rate = _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg)
     qty, price, fee, status, rej = _size_exit(
         qty_req, -direction, ref, is_taker, fee_rate, fixed_fee[d, j] + tx_cost[d, j], slip, t, j,
         volume, sigma, amm_liq, amm_dx, cfg, icfg)
     if qty <= 0.0:
-        return orders, fills, trades, False
+        return False
     k = cnt[K_ORDERS]
-    orders = _order(orders, k, j, a, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE,
+    _order(orders, k, j, a, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE,
                     qty, price, fee)
     cnt[K_ORDERS] += 1
-    fills = _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, reason)
+    _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, reason)
     cnt[K_FILLS] += 1
-    cum_notional[t + 1, a] += qty * price
+    if cum_notional.shape[0] > 1:
+        cum_notional[t + 1, a] += qty * price
     _amm_move(j, t, -direction, qty, amm_liq, amm_dx, close)
-    trades = _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt)
+    _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt)
     if fs[j, F_POS] == 0.0:
         js[j, J_LAST_EXIT_BAR] = t
         js[j, J_LAST_EXIT_DIR] = direction
-        return orders, fills, trades, True
+        return True
     if status == _PARTIAL and reason != _R_PTP:
         _pend_exit(fs, js, j, qty_req - qty, reason, d)
     elif reason != _R_PTP:
         fs[j, F_PX_REMAIN] = np.nan
-    return orders, fills, trades, False
+    return False
 
 
 @njit(cache=True)
@@ -492,11 +489,46 @@ def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
 
 
 @njit(cache=True)
+def _refresh_levels(fs, js, j, cfg):
+    """Cache the nearest loss-side and profit-side levels of asset j's position, so that a bar
+    that reaches neither is dismissed with two comparisons."""
+    pos = fs[j, F_POS]
+    direction = 1.0 if pos > 0 else -1.0
+    loss = -np.inf * direction
+    if not np.isnan(fs[j, F_SL]):
+        loss = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
+    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE], cfg[C_MAINT_MARGIN])
+    if not np.isnan(liq) and (liq - loss) * direction > 0.0:
+        loss = liq
+    gain = np.inf * direction
+    if not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
+        gain = fs[j, F_TP_BASE] * (1.0 + fs[j, F_PTP] * direction)
+    if not np.isnan(fs[j, F_TP]):
+        tp = fs[j, F_TP_BASE] * (1.0 + fs[j, F_TP] * direction)
+        if (gain - tp) * direction > 0.0:
+            gain = tp
+    fs[j, F_LOSS_LEVEL] = loss
+    fs[j, F_GAIN_LEVEL] = gain
+
+
+@njit(cache=True)
+def _trail(fs, js, j, h, lo, cfg):
+    """Move a trailing stop's reference to the bar's extreme (after the bar's checks)."""
+    if fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
+        if fs[j, F_POS] > 0 and h > fs[j, F_SL_BASE]:
+            fs[j, F_SL_BASE] = h
+            _refresh_levels(fs, js, j, cfg)
+        elif fs[j, F_POS] < 0 and lo < fs[j, F_SL_BASE]:
+            fs[j, F_SL_BASE] = lo
+            _refresh_levels(fs, js, j, cfg)
+
+
+@njit(cache=True)
 def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
              fills, trades, cfg, icfg):
     """Intrabar protective exits of an armed position: loss side (stop-loss, trailing stop or
     liquidation, nearest level first), then partial take-profit, then take-profit; then the
-    trailing reference moves. Returns the buffers and whether the position closed."""
+    trailing reference moves. Returns whether the position closed."""
     open_, high, low, _c, _v = bars
     o = open_[t, j]
     h = high[t, j]
@@ -518,11 +550,11 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
         price = stop_hit_nb(direction, level, _TRUE, o, h, lo)
     if not np.isnan(price) and reason == _R_LIQ:
         fee_rate = _fee_rate(t, j, account_of[j], _TRUE, costs, cum_notional, icfg)
-        orders, fills, trades = _liquidate(fs, js, j, account_of[j], t, price, level, fee_rate,
-                                           cash, orders, fills, trades, cnt)
+        _liquidate(fs, js, j, account_of[j], t, price, level, fee_rate, cash, orders, fills,
+                   trades, cnt)
         js[j, J_LAST_EXIT_BAR] = t
         js[j, J_LAST_EXIT_DIR] = direction
-        return orders, fills, trades, True
+        return True
     qty = abs(pos)
     is_taker = _TRUE
     otype = STOP
@@ -544,7 +576,7 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
     closed = False
     if not np.isnan(price):
         slip = costs[3][t, j] if (is_taker and icfg[I_STOP_SLIPPAGE] != 0) else 0.0
-        orders, fills, trades, closed = _exit(
+        closed = _exit(
             j, t, t, qty, price, is_taker, slip, otype, level, reason, bars, costs, account_of,
             fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg)
         if reason == _R_PTP and not closed:
@@ -552,12 +584,54 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
             if icfg[I_TRAIL_AFTER_PTP] != 0 and not np.isnan(fs[j, F_SL]):
                 fs[j, F_TRAIL] = 1.0
                 fs[j, F_SL_BASE] = level
-    if not closed and fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
-        if direction > 0 and h > fs[j, F_SL_BASE]:
-            fs[j, F_SL_BASE] = h
-        elif direction < 0 and lo < fs[j, F_SL_BASE]:
-            fs[j, F_SL_BASE] = lo
-    return orders, fills, trades, closed
+    if not closed and fs[j, F_POS] != 0.0:
+        _refresh_levels(fs, js, j, cfg)
+        _trail(fs, js, j, h, lo, cfg)
+    return closed
+
+
+@njit(cache=True)
+def _close_actions(t, action, bars, size, risk, costs, order_type, limit_price, stop_price, tif,
+                   post_only, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills,
+                   trades, cfg, icfg):
+    """Carry out the close-of-bar decisions in ``action`` (see :func:`_signal_action`): exits,
+    time stops and reversals of every asset first, then entries. Only called on bars where some
+    asset has something to do."""
+    close = bars[3]
+    slippage = costs[3]
+    fill_mode = icfg[I_FILL_MODE]
+    m = action.shape[0]
+    for j in range(m):
+        act = action[j]
+        if act < 2 and act > -4:
+            continue
+        reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
+        if act == 4 or act == -4:  # the entry waits, queued, until the exit completes
+            _queue_entry(fs, js, j, t, np.int64(1) if act == 4 else np.int64(-1), close,
+                         order_type, limit_price, stop_price, tif)
+        qty = abs(fs[j, F_POS])
+        if fill_mode == FILL_NEXT_OPEN:
+            _pend_exit(fs, js, j, qty, reason, t)
+            continue
+        closed = _exit(j, t, t, qty, close[t, j], _TRUE, slippage[t, j], MARKET, np.nan, reason,
+                       bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
+                       fills, trades, cfg, icfg)
+        if closed and (act == 4 or act == -4) and js[j, J_PE_TYPE] == MARKET:
+            _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs, account_of, fs, js,
+                   cash, cum_notional, amm_dx, cnt, orders, fills, cfg, icfg)
+    for j in range(m):
+        act = action[j]
+        if act != 1 and act != -1:
+            continue
+        _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
+        if js[j, J_PE_TYPE] == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
+            _close_entry(fs, js, j, t, account_of[j], _REJECTED, orders, cnt)
+            if cnt[K_ORDERS] <= orders.shape[0]:
+                orders[cnt[K_ORDERS] - 1]["reject_reason"] = _REJ_POST_ONLY
+            continue
+        if js[j, J_PE_TYPE] == MARKET and fill_mode == FILL_CLOSE:
+            _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs, account_of, fs, js,
+                   cash, cum_notional, amm_dx, cnt, orders, fills, cfg, icfg)
 
 
 @njit(cache=True)
@@ -568,7 +642,7 @@ def simulate_nb(
     sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars,
     maker_fee, taker_fee, fixed_fee, slippage, tx_cost, tx_fail_cost, amm_liq, sigma,
     tier_vol, tier_maker, tier_taker,
-    account_of, account_cash, cfg, icfg,
+    account_of, account_cash, cfg, icfg, cash_out, equity_out, pos_out, value_out,
 ):
     """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
@@ -603,11 +677,16 @@ def simulate_nb(
         Starting cash of each account.
     cfg, icfg : ndarray
         Scalar options (``C_*`` and ``I_*`` indices).
+    cash_out, equity_out, pos_out, value_out : ndarray
+        Output buffers, (n, a), (n, a), (n, m), (n, m), filled bar by bar (allocated by the
+        caller: numpy's allocator backs large arrays with huge pages, numba's does not).
 
     Returns
     -------
     tuple
-        ``(orders, fills, trades, cash (n, a), equity (n, a), position (n, m), value (n, m))``.
+        ``(orders, fills, trades, cash (n, a), equity (n, a), position (n, m), value (n, m),
+        counts)``; ``counts[:3]`` are the numbers of orders, fills and trades the run produced
+        (more than returned if a capacity in ``icfg`` was too small).
     """
     n, m = close.shape
     n_acc = account_cash.shape[0]
@@ -624,17 +703,15 @@ def simulate_nb(
     js = np.zeros((m, NI), dtype=np.int64)
     js[:, J_PE_TYPE] = -1
     js[:, J_LAST_EXIT_BAR] = -(2**40)
-    cap = 64 + n // 8
-    # zeroed, so the padding bytes of the aligned records are deterministic too
-    orders = np.zeros(cap, dtype=order_dt)
-    fills = np.zeros(cap, dtype=fill_dt)
-    trades = np.zeros(cap, dtype=trade_dt)
+    # fixed buffers, never reassigned in the loop (a reassigned array costs reference counting on
+    # every iteration); zeroed, so the padding bytes of the aligned records are deterministic too
+    orders = np.zeros(icfg[I_CAP_ORDERS], dtype=order_dt)
+    fills = np.zeros(icfg[I_CAP_FILLS], dtype=fill_dt)
+    trades = np.zeros(icfg[I_CAP_TRADES], dtype=trade_dt)
     cnt = np.zeros(4, dtype=np.int64)
-    cash_out = np.empty((n, n_acc))
-    equity_out = np.empty((n, n_acc))
-    pos_out = np.empty((n, m))
-    value_out = np.empty((n, m))
-    cum_notional = np.zeros((n + 1, n_acc))
+    # traded notional per account, cumulated by bar: only fee tiers need it
+    cum_notional = np.zeros((n + 1 if tier_vol.shape[0] > 0 else 1, n_acc))
+    tiered = tier_vol.shape[0] > 0
     amm_dx = np.zeros(m)
     exited = np.zeros(m, dtype=np.bool_)
     action = np.zeros(m, dtype=np.int64)
@@ -643,20 +720,21 @@ def simulate_nb(
         for j in range(m):
             amm_dx[j] = 0.0
             exited[j] = False
-        for a in range(n_acc):
-            cum_notional[t + 1, a] = cum_notional[t, a]
+        if tiered:
+            for a in range(n_acc):
+                cum_notional[t + 1, a] = cum_notional[t, a]
         # 1. open: pending exits of every asset, then pending market entries
         for j in range(m):
             if not np.isnan(fs[j, F_PX_REMAIN]) and fs[j, F_POS] != 0.0:
                 d = js[j, J_PX_BAR]
-                orders, fills, trades, closed = _exit(
+                closed = _exit(
                     j, t, d, fs[j, F_PX_REMAIN], open_[t, j], _TRUE, slippage[d, j], MARKET,
                     np.nan, js[j, J_PX_REASON], bars, costs, account_of, fs, js, cash,
                     cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg)
                 exited[j] = closed
         for j in range(m):
             if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j):
-                orders, fills = _enter(j, t, open_[t, j], _TRUE, _TRUE, bars, size, risk, costs,
+                _enter(j, t, open_[t, j], _TRUE, _TRUE, bars, size, risk, costs,
                                        account_of, fs, js, cash, cum_notional, amm_dx, cnt,
                                        orders, fills, cfg, icfg)
         # 2. intrabar: resting entries, then protective exits
@@ -664,76 +742,64 @@ def simulate_nb(
             ptype = js[j, J_PE_TYPE]
             if ptype > MARKET and _entry_allowed(fs, js, j) and t >= js[j, J_PE_ACTIVE]:
                 if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
-                    orders = _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
+                    _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
                 else:
                     ref, is_taker = _resting_entry(fs, js, j, t, open_[t, j], high[t, j],
                                                    low[t, j])
                     if not np.isnan(ref):
-                        orders, fills = _enter(j, t, ref, is_taker, _TRUE, bars, size, risk,
+                        _enter(j, t, ref, is_taker, _TRUE, bars, size, risk,
                                                costs, account_of, fs, js, cash, cum_notional,
                                                amm_dx, cnt, orders, fills, cfg, icfg)
-            if fs[j, F_POS] != 0.0 and t >= js[j, J_ARMED_FROM]:
-                orders, fills, trades, closed = _protect(
-                    j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
-                    orders, fills, trades, cfg, icfg)
-                exited[j] = exited[j] or closed
+            pos = fs[j, F_POS]
+            if pos != 0.0 and t >= js[j, J_ARMED_FROM]:
+                h = high[t, j]
+                lo = low[t, j]
+                if pos > 0.0:
+                    touched = lo <= fs[j, F_LOSS_LEVEL] or h >= fs[j, F_GAIN_LEVEL]
+                else:
+                    touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
+                if touched:
+                    closed = _protect(
+                        j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
+                        orders, fills, trades, cfg, icfg)
+                    exited[j] = exited[j] or closed
+                elif fs[j, F_TRAIL] > 0.0:
+                    _trail(fs, js, j, h, lo, cfg)
         # 3. close: time stops and signals; exits of every asset first, then entries
+        busy = False
         for j in range(m):
             action[j] = 0
             if fill_mode == FILL_CLOSE and exited[j]:
+                continue
+            quiet = not (long_entry[t, j] or long_exit[t, j] or short_entry[t, j] or
+                         short_exit[t, j] or cancel[t, j] or js[j, J_MAX_BARS] > 0)
+            if quiet:
                 continue
             act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
                                  icfg)
             resting = js[j, J_PE_TYPE] > MARKET and fs[j, F_POS] == 0.0
             if resting and (cancel[t, j] or long_exit[t, j] or short_exit[t, j] or
                             act == 1 or act == -1):
-                orders = _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
+                _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
             action[j] = act
-        for j in range(m):
-            act = action[j]
-            if act < 2 and act > -4:
-                continue
-            reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
-            if act == 4 or act == -4:  # the entry waits, queued, until the exit completes
-                _queue_entry(fs, js, j, t, 1 if act == 4 else -1, close, order_type, limit_price,
-                             stop_price, tif)
-            qty = abs(fs[j, F_POS])
-            if fill_mode == FILL_NEXT_OPEN:
-                _pend_exit(fs, js, j, qty, reason, t)
-                continue
-            orders, fills, trades, closed = _exit(
-                j, t, t, qty, close[t, j], _TRUE, slippage[t, j], MARKET, np.nan, reason, bars,
-                costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
-                cfg, icfg)
-            if closed and (act == 4 or act == -4) and js[j, J_PE_TYPE] == MARKET:
-                orders, fills = _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs,
-                                       account_of, fs, js, cash, cum_notional, amm_dx, cnt,
-                                       orders, fills, cfg, icfg)
-        for j in range(m):
-            act = action[j]
-            if act != 1 and act != -1:
-                continue
-            _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
-            if js[j, J_PE_TYPE] == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
-                orders = _close_entry(fs, js, j, t, account_of[j], _REJECTED, orders, cnt)
-                orders[cnt[K_ORDERS] - 1]["reject_reason"] = _REJ_POST_ONLY
-                continue
-            if js[j, J_PE_TYPE] == MARKET and fill_mode == FILL_CLOSE:
-                orders, fills = _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs,
-                                       account_of, fs, js, cash, cum_notional, amm_dx, cnt,
-                                       orders, fills, cfg, icfg)
+            busy = busy or act != 0
+        if busy:
+            _close_actions(t, action, bars, size, risk, costs, order_type, limit_price, stop_price,
+                           tif, post_only, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
+                           orders, fills, trades, cfg, icfg)
         # 4. mark to market
         for a in range(n_acc):
-            equity_out[t, a] = cash[a]
             cash_out[t, a] = cash[a]
+            equity_out[t, a] = cash[a]
         for j in range(m):
             pos = fs[j, F_POS]
             pos_out[t, j] = pos
-            val = 0.0
             if pos != 0.0:
                 val = fs[j, F_MARGIN] + pos * (close[t, j] - fs[j, F_E_PRICE])
-            value_out[t, j] = val
-            equity_out[t, account_of[j]] += val
+                value_out[t, j] = val
+                equity_out[t, account_of[j]] += val
+            else:
+                value_out[t, j] = 0.0
 
     for j in range(m):
         pos = fs[j, F_POS]
@@ -741,12 +807,13 @@ def simulate_nb(
             direction = np.int64(1) if pos > 0 else np.int64(-1)
             qty = abs(pos)
             pnl = qty * (close[n - 1, j] - fs[j, F_E_PRICE]) * direction - fs[j, F_E_FEES]
-            trades = _trade(trades, cnt[K_TRADES], j, account_of[j], direction, js[j, J_E_BAR],
+            _trade(trades, cnt[K_TRADES], j, account_of[j], direction, js[j, J_E_BAR],
                             _NO_BAR, qty, fs[j, F_E_PRICE], close[n - 1, j], fs[j, F_E_FEES], 0.0,
                             pnl, _R_END, _TRUE)
             cnt[K_TRADES] += 1
-    return (orders[: cnt[K_ORDERS]], fills[: cnt[K_FILLS]], trades[: cnt[K_TRADES]], cash_out,
-            equity_out, pos_out, value_out)
+    return (orders[: min(cnt[K_ORDERS], orders.shape[0])], fills[: min(cnt[K_FILLS],
+            fills.shape[0])], trades[: min(cnt[K_TRADES], trades.shape[0])], cash_out, equity_out,
+            pos_out, value_out, cnt)
 
 
 @njit(cache=True)
@@ -910,7 +977,7 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     gross = qty * (price - fs[j, F_E_PRICE]) * direction
     cash[a] += margin + gross - fee
     pnl = gross - entry_fees - fee
-    trades = _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
+    _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
                     entry_fees, fee, pnl, reason, _FALSE)
     if qty >= held:
         fs[j, F_POS] = 0.0
@@ -927,7 +994,6 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
         fs[j, F_MARGIN] -= margin
         fs[j, F_E_FEES] -= entry_fees
     cnt[K_TRADES] += 1
-    return trades
 
 
 @njit(cache=True)
@@ -942,13 +1008,13 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, tra
     kept = margin + gross  # what the venue keeps as liquidation fee (may be <= 0 on a gap)
     fee = kept if kept > 0.0 else 0.0
     k = cnt[K_ORDERS]
-    orders = _order(orders, k, j, a, t, -direction, STOP, qty, np.nan, level, _FILLED, _REJ_NONE,
+    _order(orders, k, j, a, t, -direction, STOP, qty, np.nan, level, _FILLED, _REJ_NONE,
                     qty, price, fee)
-    fills = _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, _R_LIQ)
+    _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, _R_LIQ)
     # cash += margin + gross - fee  ==  0 when the margin covers the loss
     entry_fees = fs[j, F_E_FEES]
     pnl = -margin - entry_fees
-    trades = _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
+    _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
                     entry_fees, fee, pnl, _R_LIQ, _FALSE)
     fs[j, F_POS] = 0.0
     fs[j, F_MARGIN] = 0.0
@@ -962,7 +1028,6 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, tra
     cnt[K_ORDERS] += 1
     cnt[K_FILLS] += 1
     cnt[K_TRADES] += 1
-    return orders, fills, trades
 
 
 @njit(cache=True)
@@ -986,11 +1051,10 @@ def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_p
 @njit(cache=True)
 def _close_entry(fs, js, j, t, a, status, orders, cnt):
     """Withdraw the pending entry of asset j, recording it as cancelled, expired or rejected."""
-    orders = _order(orders, cnt[K_ORDERS], j, a, t, js[j, J_PE_DIR], js[j, J_PE_TYPE], np.nan,
+    _order(orders, cnt[K_ORDERS], j, a, t, js[j, J_PE_DIR], js[j, J_PE_TYPE], np.nan,
                     fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], status, _REJ_NONE, 0.0, np.nan, 0.0)
     cnt[K_ORDERS] += 1
     _clear_entry(fs, js, j)
-    return orders
 
 
 @njit(cache=True)
