@@ -10,7 +10,7 @@ Examples
 >>> st.indicators.rsi(bars["close"], 14).iloc[-1]  # doctest: +SKIP
 """
 
-from soltrader import costs, data, indicators, metrics, strategies
+from soltrader import costs, data, indicators, metrics, sim, strategies
 from soltrader.engine import Result, backtest, backtest_signals
 from soltrader.domain.errors import (
     DataError,
@@ -53,4 +53,5 @@ __all__ = [
     "indicators",
     "metrics",
     "report",
+    "sim",
 ]

@@ -137,6 +137,35 @@ def _solana_inputs(solana: SolanaTxCost | None, market: Market, shape):
     return ok, failed, solana.fail_rate, solana.seed
 
 
+def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lower-timeframe lows, highs and the range of sub-bars inside every bar (see the kernel).
+
+    A sub-bar belongs to bar t when ``index[t] <= its open time < index[t + 1]`` (for the last
+    bar: before ``index[-1]`` plus the most common bar spacing); sub-bars outside the data are
+    ignored. Sub-bar times must be strictly increasing.
+    """
+    n, m = market.shape
+    if intrabar is None:
+        empty = np.empty((0, m))
+        return empty, empty, np.zeros(n + 1, dtype=np.int64)
+    sub = market_from(intrabar)
+    if sub.assets != market.assets and not (len(sub.assets) == 1 == m):
+        raise ParameterError("intrabar", f"needs the same assets as data {list(market.assets)}, "
+                                         f"got {list(sub.assets)}")
+    bar_ns = market.index.asi8
+    sub_ns = sub.index.asi8
+    if len(sub_ns) > 1 and not (np.diff(sub_ns) > 0).all():
+        row = int(np.flatnonzero(np.diff(sub_ns) <= 0)[0]) + 1
+        raise ParameterError("intrabar", f"times must be strictly increasing (row {row})")
+    step = int(np.median(np.diff(bar_ns))) if n > 1 else 0
+    owner = np.searchsorted(bar_ns, sub_ns, side="right") - 1
+    keep = (owner >= 0) & (sub_ns < bar_ns[-1] + step)
+    owner = owner[keep]
+    sub_start = np.searchsorted(owner, np.arange(n + 1), side="left").astype(np.int64)
+    return (np.ascontiguousarray(sub.low[keep]), np.ascontiguousarray(sub.high[keep]),
+            sub_start)
+
+
 def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
     """Run the kernel with record buffers sized for a typical run; in the rare run that needs
     more records, run it again with room for exactly as many as it produced (the simulation does
@@ -189,6 +218,8 @@ def backtest_signals(
     init_cash: float = 10_000.0,
     accounts: Sequence[int] | Mapping[str, Any] | None = None,
     allocation: Sequence[float] | None = None,
+    accumulate: bool = False,
+    intrabar: Any = None,
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
@@ -242,6 +273,14 @@ def backtest_signals(
     accounts, allocation
         Account of each asset (sub-accounts: an asset spends only its account's cash) and the
         weights of the starting cash.
+    accumulate : bool
+        ``False`` (default): one position per asset, entries are ignored while it is open.
+        ``True``: an entry in the position's direction adds to it (average entry price; the
+        stop levels of the first entry stay).
+    intrabar : OHLCV frame (or dict of them), optional
+        Lower-timeframe bars (e.g. 1m inside 1h) that decide whether the stop or the target came
+        first when both lie inside one bar; without them (and when one sub-bar holds both) the
+        stop is taken first.
     conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
         Fill conventions, see :mod:`soltrader.sim.rules`.
 
@@ -342,6 +381,7 @@ def backtest_signals(
     icfg[_nb.I_IMPACT_MODEL] = impact.code if impact is not None else 0
     icfg[_nb.I_SEED] = seed
     icfg[_nb.I_TIER_WINDOW] = window
+    icfg[_nb.I_ACCUMULATE] = int(accumulate)
     args = [
         market.open, market.high, market.low, market.close, market.volume,
         signal(entries, "entries"), signal(exits, "exits"),
@@ -353,7 +393,7 @@ def backtest_signals(
         maker, taker, fixed, number(slippage, "slippage"), tx_ok, tx_fail, amm_liq,
         _sigma(market, impact), *tiers, acc, acc_cash, cfg, icfg,
         np.empty((shape[0], len(acc_cash))), np.empty((shape[0], len(acc_cash))),
-        np.empty(shape), np.empty(shape),
+        np.empty(shape), np.empty(shape), *_intrabar(market, intrabar),
     ]
     out = _run_kernel(args, icfg, shape)
     return Result.from_kernel(market, out, init_cash=float(init_cash), conventions=conv,

@@ -76,7 +76,8 @@ I_TIER_WINDOW = np.int64(10)
 I_CAP_ORDERS = np.int64(11)  # record capacities: a run that needs more returns the counts
 I_CAP_FILLS = np.int64(12)  # and is simply run again with room for all of them
 I_CAP_TRADES = np.int64(13)
-N_ICFG = np.int64(14)
+I_ACCUMULATE = np.int64(14)  # 1: entries in the direction of an open position add to it
+N_ICFG = np.int64(15)
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = np.int64(1)
@@ -474,10 +475,15 @@ def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
     if le and se:
         le = False
         se = False
+    adding = icfg[I_ACCUMULATE] != 0 and js[j, J_PE_TYPE] < 0
     if pos > 0.0:
-        return np.int64(-4) if se else (np.int64(2) if lx else np.int64(0))
+        if se:
+            return np.int64(-4)
+        return np.int64(2) if lx else (np.int64(1) if le and adding else np.int64(0))
     if pos < 0.0:
-        return np.int64(4) if le else (np.int64(2) if sx else np.int64(0))
+        if le:
+            return np.int64(4)
+        return np.int64(2) if sx else (np.int64(-1) if se and adding else np.int64(0))
     if not (le or se):
         return np.int64(0)
     new_dir = np.int64(1) if le else np.int64(-1)
@@ -524,11 +530,37 @@ def _trail(fs, js, j, h, lo, cfg):
 
 
 @njit(cache=True)
+def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
+    """Whether lower-timeframe bars inside bar t reach the profit-side level before the
+    loss-side one. False without sub-bars, when the profit side is not reached, or when one
+    sub-bar reaches both (then the conservative reading holds: loss first)."""
+    sub_low, sub_high, sub_start = sub
+    if not np.isfinite(gain_level):
+        return False
+    for k in range(sub_start[t], sub_start[t + 1]):
+        lo = sub_low[k, j]
+        h = sub_high[k, j]
+        if direction > 0:
+            loss = lo <= loss_level
+            gain = h >= gain_level
+        else:
+            loss = h >= loss_level
+            gain = lo <= gain_level
+        if loss:
+            return False
+        if gain:
+            return True
+    return False
+
+
+@njit(cache=True)
 def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
-             fills, trades, cfg, icfg):
+             fills, trades, cfg, icfg, sub):
     """Intrabar protective exits of an armed position: loss side (stop-loss, trailing stop or
     liquidation, nearest level first), then partial take-profit, then take-profit; then the
-    trailing reference moves. Returns whether the position closed."""
+    trailing reference moves. When both sides lie inside the bar, lower-timeframe bars (``sub``)
+    decide which came first, if given; otherwise, and when a sub-bar holds both, the loss side.
+    One protective fill per bar. Returns whether the position closed."""
     open_, high, low, _c, _v = bars
     o = open_[t, j]
     h = high[t, j]
@@ -548,6 +580,9 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
     price = np.nan
     if not np.isnan(level):
         price = stop_hit_nb(direction, level, _TRUE, o, h, lo)
+    if not np.isnan(price) and price != o and _gain_first_nb(t, j, direction, level,
+                                                             fs[j, F_GAIN_LEVEL], sub):
+        price = np.nan  # the lower timeframe shows the profit side was reached first
     if not np.isnan(price) and reason == _R_LIQ:
         fee_rate = _fee_rate(t, j, account_of[j], _TRUE, costs, cum_notional, icfg)
         _liquidate(fs, js, j, account_of[j], t, price, level, fee_rate, cash, orders, fills,
@@ -643,6 +678,7 @@ def simulate_nb(
     maker_fee, taker_fee, fixed_fee, slippage, tx_cost, tx_fail_cost, amm_liq, sigma,
     tier_vol, tier_maker, tier_taker,
     account_of, account_cash, cfg, icfg, cash_out, equity_out, pos_out, value_out,
+    sub_low, sub_high, sub_start,
 ):
     """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
@@ -680,6 +716,9 @@ def simulate_nb(
     cash_out, equity_out, pos_out, value_out : ndarray
         Output buffers, (n, a), (n, a), (n, m), (n, m), filled bar by bar (allocated by the
         caller: numpy's allocator backs large arrays with huge pages, numba's does not).
+    sub_low, sub_high, sub_start : ndarray
+        Lower-timeframe lows and highs (k, m) and, per bar t, the range
+        ``sub_start[t]:sub_start[t + 1]`` of its sub-bars (all equal: none).
 
     Returns
     -------
@@ -692,6 +731,7 @@ def simulate_nb(
     n_acc = account_cash.shape[0]
     fill_mode = icfg[I_FILL_MODE]
     bars = (open_, high, low, close, volume)
+    sub = (sub_low, sub_high, sub_start)
     risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars)
     costs = (maker_fee, taker_fee, fixed_fee, slippage, tx_cost, tx_fail_cost, amm_liq, sigma,
              tier_vol, tier_maker, tier_taker)
@@ -733,14 +773,14 @@ def simulate_nb(
                     cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg)
                 exited[j] = closed
         for j in range(m):
-            if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j):
+            if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j, icfg):
                 _enter(j, t, open_[t, j], _TRUE, _TRUE, bars, size, risk, costs,
                                        account_of, fs, js, cash, cum_notional, amm_dx, cnt,
                                        orders, fills, cfg, icfg)
         # 2. intrabar: resting entries, then protective exits
         for j in range(m):
             ptype = js[j, J_PE_TYPE]
-            if ptype > MARKET and _entry_allowed(fs, js, j) and t >= js[j, J_PE_ACTIVE]:
+            if ptype > MARKET and _entry_allowed(fs, js, j, icfg) and t >= js[j, J_PE_ACTIVE]:
                 if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
                     _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
                 else:
@@ -761,7 +801,7 @@ def simulate_nb(
                 if touched:
                     closed = _protect(
                         j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
-                        orders, fills, trades, cfg, icfg)
+                        orders, fills, trades, cfg, icfg, sub)
                     exited[j] = exited[j] or closed
                 elif fs[j, F_TRAIL] > 0.0:
                     _trail(fs, js, j, h, lo, cfg)
@@ -827,12 +867,14 @@ def _budget(size, size_type, cash):
 
 
 @njit(cache=True)
-def _entry_allowed(fs, js, j):
-    """An entry order may fill while flat, or to complete a volume-capped entry."""
+def _entry_allowed(fs, js, j, icfg):
+    """An entry order may fill while flat, to complete a volume-capped entry, or (accumulating)
+    to add to a position in its own direction."""
     pos = fs[j, F_POS]
     if pos == 0.0:
         return True
-    return not np.isnan(fs[j, F_PE_REMAIN]) and pos * js[j, J_PE_DIR] > 0.0
+    same_side = pos * js[j, J_PE_DIR] > 0.0
+    return same_side and (icfg[I_ACCUMULATE] != 0 or not np.isnan(fs[j, F_PE_REMAIN]))
 
 
 @njit(cache=True)

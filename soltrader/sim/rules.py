@@ -20,22 +20,49 @@ min_size               1e-8 base units                              1e-8
 
 Rules common to both:
 
-* **Intrabar order**: stop-loss (or trailing stop) is checked before take-profit, the
-  conservative reading when both levels lie inside one bar.
+* **Decisions and fills**: signals are decisions taken at a bar's close. Market orders fill at
+  the next open (or at that close with ``fill="close"``); limit, stop and stop-limit entries rest
+  from the next bar, never inside the bar that produced them.
+* **Resting entries**: a limit fills at the limit when the bar trades through it, or at the open
+  when the bar opens beyond it (a maker fill, unless the order was marketable when placed);
+  ``post_only`` rejects a limit that would take liquidity when placed. A stop fills at the stop,
+  or at the open on a gap (a taker fill with slippage). A triggered stop-limit fills at the
+  trigger price if that is within its limit, otherwise it rests as a limit from the next bar.
+  ``tif`` bars after placement an unfilled order expires; a new entry signal replaces it; an exit
+  signal or ``cancel`` withdraws it.
+* **Intrabar order**: on the loss side the stop-loss, trailing stop or liquidation level nearest
+  the price comes first; then the partial take-profit, then the take-profit. When a loss-side
+  and a profit-side level both lie inside one bar, the loss side is taken (conservative) unless
+  lower-timeframe bars (``intrabar=``) show the profit side was reached first; a sub-bar that
+  holds both keeps the conservative reading. One protective fill per bar and asset.
 * **Gaps**: a bar that opens beyond a stop or target fills at the open, else at the level.
 * **Trailing stop**: the reference price rises to the bar's high (falls to its low for shorts)
-  only *after* the bar's stop check.
-* **One position per asset**: entries are ignored while a position in that direction is open,
-  exits while flat; an opposite entry reverses the position (exit, then entry).
+  only *after* the bar's checks; ``trail_after_partial`` starts trailing from the partial
+  take-profit level once it has filled.
+* **Time stop and cooldown**: ``max_bars`` after the entry the position exits at that bar's
+  close decision; entry decisions within ``cooldown`` bars of an exit (optionally only in the
+  exited direction) are ignored.
+* **One position per asset**: entries are ignored while a position in that direction is open
+  (``accumulate=True`` adds to it instead); exits while flat; an opposite entry reverses the
+  position (exit, then entry). Exit orders are reduce-only: they never exceed the position.
 * **Conflicts**: an entry and an exit of the same direction on one bar cancel out, and so do a
   long and a short entry.
-* **Sizing**: ``size=None`` commits all available cash including fees:
-  units = (cash - fixed_fees) / (1 + fees) / price (vectorbt's ``size=inf``).
-* **Fees** are a fraction of the notional at the slippage-adjusted price, charged on both sides,
-  plus an optional fixed fee per order.
+* **Sizing**: ``size=None`` commits all available cash of the asset's account including fees:
+  units = (cash - fixed costs) / (1 / leverage + fee) / price (vectorbt's ``size=inf``).
+* **Costs**: fees are fractions of the notional at the execution price (maker for resting
+  limits and take-profits, taker otherwise, volume tiers when a ``FeeSchedule`` has them) plus
+  fixed fees and Solana transaction costs per order; slippage and market impact move taking
+  fills; an AMM asset fills along its constant-product curve. A failed transaction pays its fee
+  and fills nothing: a failed entry is dropped, a failed exit is retried at the next open.
+* **Volume cap**: with ``max_volume_share`` every fill is capped at that share of the bar's
+  volume; the rest stays pending and fills at the following opens.
+* **Leverage**: isolated margin; a position is liquidated at
+  ``e * (1 - 1/L) / (1 - mm)`` (long) or ``e * (1 + 1/L) / (1 + mm)`` (short) and the account loses
+  exactly its margin. A short without leverage is liquidated when its margin is exhausted, so
+  cash never goes negative.
 * **End of data**: an open position is marked at the last close, not closed.
-* **Shared cash**: at each execution point exits of all assets execute before entries, and
-  entries in column order.
+* **Shared cash and accounts**: at each execution point exits of all assets execute before
+  entries, and entries in column order; an asset spends only its own account's cash.
 """
 
 from __future__ import annotations

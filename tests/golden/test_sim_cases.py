@@ -43,6 +43,10 @@ def build(case: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             value = AMMPool(**value)
         elif key == "solana":
             value = SolanaTxCost(**value)
+        elif key == "intrabar":
+            rows = np.asarray(value["rows"], dtype=np.float64)
+            start = START_MS + 60_000 * value["start_bar"]
+            value = ohlcv_frame(start + 1_000 * value["spacing_s"] * np.arange(len(rows)), *rows.T)
         elif isinstance(value, list) and key not in ("accounts", "allocation"):
             value = np.asarray(value + [value[-1]] * (n - len(value)))
         kwargs[key] = value
