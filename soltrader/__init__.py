@@ -11,7 +11,6 @@ Examples
 """
 
 from soltrader import costs, data, indicators, metrics, sim, strategies
-from soltrader.engine import Result, backtest, backtest_signals
 from soltrader.domain.errors import (
     DataError,
     DataNotFoundError,
@@ -22,6 +21,7 @@ from soltrader.domain.errors import (
     ParameterError,
     SoltraderWarning,
 )
+from soltrader.engine import Result, backtest, backtest_signals
 
 __version__ = "0.1.0"
 
@@ -34,12 +34,8 @@ def __getattr__(name: str) -> object:
         return report
     raise AttributeError(f"module 'soltrader' has no attribute {name!r}")
 
+
 __all__ = [
-    "Result",
-    "backtest",
-    "backtest_signals",
-    "costs",
-    "strategies",
     "DataError",
     "DataNotFoundError",
     "DownloadError",
@@ -47,11 +43,16 @@ __all__ = [
     "LateTradeError",
     "MissingDependencyError",
     "ParameterError",
+    "Result",
     "SoltraderWarning",
     "__version__",
+    "backtest",
+    "backtest_signals",
+    "costs",
     "data",
     "indicators",
     "metrics",
     "report",
     "sim",
+    "strategies",
 ]

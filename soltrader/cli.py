@@ -33,7 +33,10 @@ def _bars(args: argparse.Namespace, *, validate: bool) -> pd.DataFrame:
     if args.symbol is None or args.timeframe is None:
         raise st.ParameterError("symbol", "give SYMBOL and TIMEFRAME, or --file PATH")
     return st.data.load(
-        args.symbol, args.timeframe, exchange=args.exchange, data_dir=args.data_dir,
+        args.symbol,
+        args.timeframe,
+        exchange=args.exchange,
+        data_dir=args.data_dir,
         validate=validate,
     )
 
@@ -82,13 +85,20 @@ def cmd_resample(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     """Download bars through ccxt into the parquet cache (resumes where the cache ends)."""
     bars = st.data.download(
-        args.exchange_id, args.symbol, args.timeframe, args.since, args.until,
-        data_dir=args.data_dir, progress=not args.no_progress,
+        args.exchange_id,
+        args.symbol,
+        args.timeframe,
+        args.since,
+        args.until,
+        data_dir=args.data_dir,
+        progress=not args.no_progress,
     )
     first = bars.index[0] if len(bars) else "-"
     last = bars.index[-1] if len(bars) else "-"
-    print(f"{args.exchange_id} {args.symbol} {args.timeframe}: {len(bars):,} bars "
-          f"cached ({first} .. {last})")
+    print(
+        f"{args.exchange_id} {args.symbol} {args.timeframe}: {len(bars):,} bars "
+        f"cached ({first} .. {last})"
+    )
     return 0
 
 
@@ -102,20 +112,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     bars = st.data.load("SOL/USDT", "1h", data_dir=args.data_dir, validate=False)
     report = st.data.validate(bars, "1h")
-    print(f"SOL/USDT 1h (binance spot): {len(bars):,} bars, "
-          f"{bars.index[0]:%Y-%m-%d %H:%M} .. {bars.index[-1]:%Y-%m-%d %H:%M} UTC")
+    print(
+        f"SOL/USDT 1h (binance spot): {len(bars):,} bars, "
+        f"{bars.index[0]:%Y-%m-%d %H:%M} .. {bars.index[-1]:%Y-%m-%d %H:%M} UTC"
+    )
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
     recent = int((bars.index > bars.index[-1] - pd.Timedelta(days=args.days)).sum())
-    fig = bands_and_rsi(bars, last=recent,
-                        title=f"SOL/USDT 1h, last {args.days} days: Bollinger 20/2σ, RSI 14")
+    fig = bands_and_rsi(
+        bars, last=recent, title=f"SOL/USDT 1h, last {args.days} days: Bollinger 20/2 sd, RSI 14"
+    )
     chart = args.out / "sol_usdt_1h_bbands_rsi.png"
     fig.savefig(chart, dpi=110)
     print(f"chart written: {chart}")
     costs = {"fees": 0.001, "slippage": 0.0005}
     results = {
-        "sma_cross": st.backtest(bars, st.strategies.sma_cross, fast=20, slow=100, sl_stop=0.02,
-                                 **costs),
+        "sma_cross": st.backtest(
+            bars, st.strategies.sma_cross, fast=20, slow=100, sl_stop=0.02, **costs
+        ),
         "mean_reversion": st.backtest(bars, st.strategies.mean_reversion, **costs),
     }
     table = pd.DataFrame({name: r.stats() for name, r in results.items()})

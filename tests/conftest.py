@@ -28,10 +28,16 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 def read_sample_bars(exchange: str, symbol: str, timeframe: str) -> pd.DataFrame:
     """Bundled bars as the canonical pandas frame (UTC DatetimeIndex, float64 OHLCV)."""
     df = pl.read_parquet(SAMPLE / exchange / symbol / timeframe / "*.parquet").sort("timestamp")
-    index = pd.DatetimeIndex(
-        df["timestamp"].dt.epoch("ms").to_numpy().astype("datetime64[ms]"), name="timestamp"
-    ).tz_localize("UTC").as_unit("ns")
-    cols = {c: df[c].to_numpy().astype(np.float64) for c in ("open", "high", "low", "close", "volume")}
+    index = (
+        pd.DatetimeIndex(
+            df["timestamp"].dt.epoch("ms").to_numpy().astype("datetime64[ms]"), name="timestamp"
+        )
+        .tz_localize("UTC")
+        .as_unit("ns")
+    )
+    cols = {
+        c: df[c].to_numpy().astype(np.float64) for c in ("open", "high", "low", "close", "volume")
+    }
     return pd.DataFrame(cols, index=index)
 
 

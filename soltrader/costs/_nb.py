@@ -13,8 +13,9 @@ IMPACT_ALMGREN_CHRISS = 3
 
 
 @njit(cache=True)
-def impact_fraction_nb(model: int, qty: float, bar_volume: float, sigma: float, k1: float,
-                       k2: float) -> float:
+def impact_fraction_nb(
+    model: int, qty: float, bar_volume: float, sigma: float, k1: float, k2: float
+) -> float:
     """Adverse price move, as a fraction of the price, of trading ``qty`` units in one bar.
 
     Parameters

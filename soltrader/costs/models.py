@@ -83,15 +83,24 @@ class FeeSchedule:
 #: 30 days (VIP1 from 1M USDT: 0.09 % / 0.1 %, VIP2 from 5M: 0.08 % / 0.1 %, VIP3 from 20M:
 #: 0.042 % / 0.06 %), as Binance published them for spot; check your own account's schedule.
 binance_spot = FeeSchedule(
-    maker=0.001, taker=0.001, window_days=30.0,
-    tiers=(FeeTier(0.0, 0.001, 0.001), FeeTier(1e6, 0.0009, 0.001),
-           FeeTier(5e6, 0.0008, 0.001), FeeTier(2e7, 0.00042, 0.0006)),
+    maker=0.001,
+    taker=0.001,
+    window_days=30.0,
+    tiers=(
+        FeeTier(0.0, 0.001, 0.001),
+        FeeTier(1e6, 0.0009, 0.001),
+        FeeTier(5e6, 0.0008, 0.001),
+        FeeTier(2e7, 0.00042, 0.0006),
+    ),
 )
 
 
 ImpactModel = Literal["linear", "sqrt", "almgren_chriss"]
-_IMPACT_CODES = {"linear": _nb.IMPACT_LINEAR, "sqrt": _nb.IMPACT_SQRT,
-                 "almgren_chriss": _nb.IMPACT_ALMGREN_CHRISS}
+_IMPACT_CODES = {
+    "linear": _nb.IMPACT_LINEAR,
+    "sqrt": _nb.IMPACT_SQRT,
+    "almgren_chriss": _nb.IMPACT_ALMGREN_CHRISS,
+}
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,9 @@ class Impact:
 
     def __post_init__(self) -> None:
         if self.model not in _IMPACT_CODES:
-            raise ParameterError("impact.model", f"{self.model!r}: use one of {sorted(_IMPACT_CODES)}")
+            raise ParameterError(
+                "impact.model", f"{self.model!r}: use one of {sorted(_IMPACT_CODES)}"
+            )
         _non_negative("impact.k", self.k)
         _non_negative("impact.gamma", self.gamma)
         if self.vol_window < 2:

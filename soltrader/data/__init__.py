@@ -8,6 +8,7 @@ Examples
 >>> st.data.validate(bars).summary()        # doctest: +SKIP
 """
 
+# ruff: noqa: I001 RUF022 - the pure modules are imported before the edge on purpose
 # Pure modules first: the edge modules imported below import them back.
 from soltrader.data.schema import OHLCV_COLUMNS, ohlcv_arrays, ohlcv_frame, to_pandas, to_polars
 from soltrader.data.timeframes import bucket_start_ms, timeframe_ms

@@ -38,7 +38,7 @@ class OHLCVArrays(NamedTuple):
 
 def ohlcv_frame(
     ts_ms: np.ndarray,
-    open: np.ndarray,  # noqa: A002 - the schema's own name
+    open: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,
     close: np.ndarray,
@@ -77,15 +77,16 @@ def _time_column(columns: list[str]) -> str | None:
 
 
 def _to_epoch_ms(values: Any, field: str) -> np.ndarray:
-    """Epoch-ms int64 from integer ms, datetimes or ISO strings; naive datetimes are taken as UTC."""
+    """Epoch-ms int64 from integer ms, datetimes or ISO strings (naive datetimes taken as UTC)."""
     if isinstance(values, pd.DatetimeIndex | pd.Series) and values.dtype.kind == "M":
         idx = pd.DatetimeIndex(values)
         if idx.tz is None:
             idx = idx.tz_localize("UTC")
         if idx.hasnans:
             row = int(np.flatnonzero(idx.isna())[0])
-            raise DataError(f"{field}: row {row} has no timestamp", code="nan", row=row,
-                            field=field)
+            raise DataError(
+                f"{field}: row {row} has no timestamp", code="nan", row=row, field=field
+            )
         return idx.as_unit("ns").asi8 // 1_000_000
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":

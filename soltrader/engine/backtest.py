@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from soltrader.data.schema import ohlcv_arrays
 from soltrader.costs.models import LAMPORTS_PER_SOL, AMMPool, FeeSchedule, Impact, SolanaTxCost
+from soltrader.data.schema import ohlcv_arrays
 from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.inputs import Market, as_matrix, market_from
@@ -69,8 +69,9 @@ def _accounts(market: Market, accounts: Any, allocation: Any, init_cash: float):
     else:
         weights = np.asarray(allocation, dtype=np.float64)
         if weights.shape != (n_acc,) or (weights < 0).any() or not np.isclose(weights.sum(), 1.0):
-            raise ParameterError("allocation", f"need {n_acc} weights >= 0 summing to 1, "
-                                               f"got {allocation!r}")
+            raise ParameterError(
+                "allocation", f"need {n_acc} weights >= 0 summing to 1, got {allocation!r}"
+            )
     return acc, init_cash * weights
 
 
@@ -88,14 +89,17 @@ def _fee_inputs(fees: Any, maker_fees: Any, fixed_fees: Any, index, shape, asset
         if fees.tiers:
             step = (index[1] - index[0]) if len(index) > 1 else None
             bar_days = step.total_seconds() / 86_400 if step is not None else 1.0
-            window = max(1, int(round(fees.window_days / bar_days)))
+            window = max(1, round(fees.window_days / bar_days))
         return maker, taker, fixed, tiers, window
     _non_negative("fees", fees)
     _non_negative("maker_fees", maker_fees)
     _non_negative("fixed_fees", fixed_fees)
     taker = as_matrix(fees, "fees", shape, np.float64, assets)
-    maker = taker if maker_fees is None else as_matrix(maker_fees, "maker_fees", shape,
-                                                       np.float64, assets)
+    maker = (
+        taker
+        if maker_fees is None
+        else as_matrix(maker_fees, "maker_fees", shape, np.float64, assets)
+    )
     fixed = as_matrix(fixed_fees, "fixed_fees", shape, np.float64, assets)
     return maker, taker, fixed, (empty, empty, empty), 0
 
@@ -150,8 +154,10 @@ def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np
         return empty, empty, np.zeros(n + 1, dtype=np.int64)
     sub = market_from(intrabar)
     if sub.assets != market.assets and not (len(sub.assets) == 1 == m):
-        raise ParameterError("intrabar", f"needs the same assets as data {list(market.assets)}, "
-                                         f"got {list(sub.assets)}")
+        raise ParameterError(
+            "intrabar",
+            f"needs the same assets as data {list(market.assets)}, got {list(sub.assets)}",
+        )
     bar_ns = market.index.asi8
     sub_ns = sub.index.asi8
     if len(sub_ns) > 1 and not (np.diff(sub_ns) > 0).all():
@@ -162,8 +168,7 @@ def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np
     keep = (owner >= 0) & (sub_ns < bar_ns[-1] + step)
     owner = owner[keep]
     sub_start = np.searchsorted(owner, np.arange(n + 1), side="left").astype(np.int64)
-    return (np.ascontiguousarray(sub.low[keep]), np.ascontiguousarray(sub.high[keep]),
-            sub_start)
+    return (np.ascontiguousarray(sub.low[keep]), np.ascontiguousarray(sub.high[keep]), sub_start)
 
 
 def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
@@ -298,8 +303,12 @@ def backtest_signals(
     >>> res.stats()["total_return"]                                          # doctest: +SKIP
     """
     conv = resolve_conventions(
-        conventions, fill=fill, stop_anchor=stop_anchor, stop_slippage=stop_slippage,
-        stop_on_entry_bar=stop_on_entry_bar, min_size=min_size,
+        conventions,
+        fill=fill,
+        stop_anchor=stop_anchor,
+        stop_slippage=stop_slippage,
+        stop_on_entry_bar=stop_on_entry_bar,
+        min_size=min_size,
     )
     if size_type not in _SIZE_TYPES:
         raise ParameterError("size_type", f"{size_type!r}: use one of {sorted(_SIZE_TYPES)}")
@@ -308,8 +317,9 @@ def backtest_signals(
     if not (np.isfinite(leverage) and leverage >= 1.0):
         raise ParameterError("leverage", f"must be >= 1, got {leverage!r}")
     if not 0.0 <= maintenance_margin < 1.0 / leverage:
-        raise ParameterError("maintenance_margin", f"must be in [0, 1/leverage), got "
-                                                   f"{maintenance_margin!r}")
+        raise ParameterError(
+            "maintenance_margin", f"must be in [0, 1/leverage), got {maintenance_margin!r}"
+        )
     if not 0.0 <= max_volume_share <= 1.0:
         raise ParameterError("max_volume_share", f"must be in [0, 1], got {max_volume_share!r}")
     if cooldown < 0:
@@ -327,11 +337,15 @@ def backtest_signals(
 
     if sl_trail is not None and not isinstance(sl_trail, bool | np.bool_):
         if sl_stop is not None:
-            raise ParameterError("sl_trail", "give a trailing distance, or sl_stop with "
-                                             "sl_trail=True, not both")
+            raise ParameterError(
+                "sl_trail", "give a trailing distance, or sl_stop with sl_trail=True, not both"
+            )
         sl_stop, sl_trail = sl_trail, True
-    for name, value in (("sl_stop", sl_stop), ("tp_stop", tp_stop),
-                        ("partial_tp_stop", partial_tp_stop)):
+    for name, value in (
+        ("sl_stop", sl_stop),
+        ("tp_stop", tp_stop),
+        ("partial_tp_stop", partial_tp_stop),
+    ):
         _non_negative(name, value, strictly=True)
     _non_negative("slippage", slippage)
     _non_negative("size", size)
@@ -346,18 +360,26 @@ def backtest_signals(
     needs_limit = (codes == _nb.LIMIT) | (codes == _nb.STOP_LIMIT)
     needs_stop = (codes == _nb.STOP) | (codes == _nb.STOP_LIMIT)
     wants = signal(entries, "entries") | signal(short_entries, "short_entries")
-    for flag, arr, name in ((needs_limit, limits, "limit_price"), (needs_stop, stops, "stop_price")):
+    for flag, arr, name in (
+        (needs_limit, limits, "limit_price"),
+        (needs_stop, stops, "stop_price"),
+    ):
         bad = flag & wants & ~np.isfinite(arr)
         if bad.any():
             row = int(np.argwhere(bad)[0][0])
-            raise ParameterError(name, f"an entry at row {row} needs a finite {name} for its "
-                                       "order type")
-    maker, taker, fixed, tiers, window = _fee_inputs(fees, maker_fees, fixed_fees, market.index,
-                                                     shape, assets)
+            raise ParameterError(
+                name, f"an entry at row {row} needs a finite {name} for its order type"
+            )
+    maker, taker, fixed, tiers, window = _fee_inputs(
+        fees, maker_fees, fixed_fees, market.index, shape, assets
+    )
     tx_ok, tx_fail, fail_rate, seed = _solana_inputs(solana, market, shape)
     acc, acc_cash = _accounts(market, accounts, allocation, float(init_cash))
-    amm_liq = (np.broadcast_to(np.float64(np.nan), shape) if amm is None else
-               as_matrix(amm.liquidity, "amm.liquidity", shape, np.float64, assets))
+    amm_liq = (
+        np.broadcast_to(np.float64(np.nan), shape)
+        if amm is None
+        else as_matrix(amm.liquidity, "amm.liquidity", shape, np.float64, assets)
+    )
     trail = as_matrix(bool(sl_trail), "sl_trail", shape, np.bool_, assets)
     cfg = np.zeros(_nb.N_CFG)
     cfg[_nb.C_MIN_SIZE] = conv.min_size
@@ -371,8 +393,9 @@ def backtest_signals(
     icfg = np.zeros(_nb.N_ICFG, dtype=np.int64)
     icfg[_nb.I_SIZE_TYPE] = _SIZE_TYPES[size_type]
     icfg[_nb.I_FILL_MODE] = _nb.FILL_CLOSE if conv.fill == "close" else _nb.FILL_NEXT_OPEN
-    icfg[_nb.I_STOP_ANCHOR] = (_nb.ANCHOR_FILL if conv.stop_anchor == "fill"
-                               else _nb.ANCHOR_SIGNAL_CLOSE)
+    icfg[_nb.I_STOP_ANCHOR] = (
+        _nb.ANCHOR_FILL if conv.stop_anchor == "fill" else _nb.ANCHOR_SIGNAL_CLOSE
+    )
     icfg[_nb.I_STOP_SLIPPAGE] = int(conv.stop_slippage)
     icfg[_nb.I_STOP_ENTRY_BAR] = int(conv.stop_on_entry_bar)
     icfg[_nb.I_COOLDOWN] = cooldown
@@ -383,27 +406,63 @@ def backtest_signals(
     icfg[_nb.I_TIER_WINDOW] = window
     icfg[_nb.I_ACCUMULATE] = int(accumulate)
     args = [
-        market.open, market.high, market.low, market.close, market.volume,
-        signal(entries, "entries"), signal(exits, "exits"),
-        signal(short_entries, "short_entries"), signal(short_exits, "short_exits"),
-        sizes, codes, limits, stops, number(tif, "tif", np.int64),
-        signal(post_only, "post_only"), signal(cancel, "cancel"),
-        number(sl_stop, "sl_stop"), number(tp_stop, "tp_stop"), trail,
-        number(partial_tp_stop, "partial_tp_stop"), ptp_size, number(max_bars, "max_bars", np.int64),
-        maker, taker, fixed, number(slippage, "slippage"), tx_ok, tx_fail, amm_liq,
-        _sigma(market, impact), *tiers, acc, acc_cash, cfg, icfg,
-        np.empty((shape[0], len(acc_cash))), np.empty((shape[0], len(acc_cash))),
-        np.empty(shape), np.empty(shape), *_intrabar(market, intrabar),
+        market.open,
+        market.high,
+        market.low,
+        market.close,
+        market.volume,
+        signal(entries, "entries"),
+        signal(exits, "exits"),
+        signal(short_entries, "short_entries"),
+        signal(short_exits, "short_exits"),
+        sizes,
+        codes,
+        limits,
+        stops,
+        number(tif, "tif", np.int64),
+        signal(post_only, "post_only"),
+        signal(cancel, "cancel"),
+        number(sl_stop, "sl_stop"),
+        number(tp_stop, "tp_stop"),
+        trail,
+        number(partial_tp_stop, "partial_tp_stop"),
+        ptp_size,
+        number(max_bars, "max_bars", np.int64),
+        maker,
+        taker,
+        fixed,
+        number(slippage, "slippage"),
+        tx_ok,
+        tx_fail,
+        amm_liq,
+        _sigma(market, impact),
+        *tiers,
+        acc,
+        acc_cash,
+        cfg,
+        icfg,
+        np.empty((shape[0], len(acc_cash))),
+        np.empty((shape[0], len(acc_cash))),
+        np.empty(shape),
+        np.empty(shape),
+        *_intrabar(market, intrabar),
     ]
     out = _run_kernel(args, icfg, shape)
-    return Result.from_kernel(market, out, init_cash=float(init_cash), conventions=conv,
-                              accounts=acc, account_cash=acc_cash)
-
-
+    return Result.from_kernel(
+        market,
+        out,
+        init_cash=float(init_cash),
+        conventions=conv,
+        accounts=acc,
+        account_cash=acc_cash,
+    )
 
 
 _BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
-    "data", "entries", "exits"}
+    "data",
+    "entries",
+    "exits",
+}
 
 
 def _strategy_signals(data: Any, strategy: Strategy, params: dict[str, Any]) -> dict[str, Any]:
@@ -416,8 +475,9 @@ def _strategy_signals(data: Any, strategy: Strategy, params: dict[str, Any]) -> 
                 fields.setdefault(key, {})[name] = value
         incomplete = [k for k, v in fields.items() if len(v) != len(per_asset)]
         if incomplete:
-            raise ParameterError("strategy", f"{strategy.name} returned {incomplete} for some "
-                                             "assets only")
+            raise ParameterError(
+                "strategy", f"{strategy.name} returned {incomplete} for some assets only"
+            )
         return fields
     sig = strategy.signal(_bars(data), **params)
     return {"entries": sig.entries, "exits": sig.exits, **sig.extras()}
@@ -439,8 +499,9 @@ def backtest(data: Any, strategy: Strategy, **kwargs: Any) -> Result:
         A pure strategy spec, e.g. ``st.strategies.sma_cross``.
     **kwargs
         The strategy's parameters (e.g. ``fast=20``) and any keyword of
-        :func:`backtest_signals` (``fees``, ``slippage``, ``sl_stop``, ``fill``, ...). A keyword that
-        the strategy itself sets per bar (e.g. an ATR stop as ``sl_stop``) cannot be given too.
+        :func:`backtest_signals` (``fees``, ``slippage``, ``sl_stop``, ``fill``, ...). A keyword
+        that the strategy itself sets per bar (e.g. an ATR stop as ``sl_stop``) cannot be given
+        too.
 
     Returns
     -------
@@ -456,20 +517,27 @@ def backtest(data: Any, strategy: Strategy, **kwargs: Any) -> Result:
     >>> res.stats()["sharpe"]                                              # doctest: +SKIP
     """
     if not isinstance(strategy, Strategy):
-        raise ParameterError("strategy", f"expected a Strategy spec such as "
-                                         f"st.strategies.sma_cross, got {type(strategy).__name__}")
+        raise ParameterError(
+            "strategy",
+            f"expected a Strategy spec such as "
+            f"st.strategies.sma_cross, got {type(strategy).__name__}",
+        )
     own = {k: v for k, v in kwargs.items() if k in strategy.params}
     rest = {k: v for k, v in kwargs.items() if k not in strategy.params}
     unknown = sorted(set(rest) - _BACKTEST_KEYWORDS)
     if unknown:
-        raise ParameterError(unknown[0], f"neither a parameter of {strategy.name} "
-                                         f"({sorted(strategy.params)}) nor a backtest keyword")
+        raise ParameterError(
+            unknown[0],
+            f"neither a parameter of {strategy.name} "
+            f"({sorted(strategy.params)}) nor a backtest keyword",
+        )
     params = strategy.resolve(**own)
     signals = _strategy_signals(data, strategy, params)
     clash = sorted(set(signals) & set(rest))
     if clash:
-        raise ParameterError(clash[0], f"is set per bar by {strategy.name}; change its "
-                                       "parameters instead")
+        raise ParameterError(
+            clash[0], f"is set per bar by {strategy.name}; change its parameters instead"
+        )
     result = backtest_signals(data, **signals, **rest)
     result.params = {"strategy": strategy.name, **params}
     return result

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from soltrader.data.schema import ohlcv_arrays, ohlcv_frame
+from soltrader.data.schema import ohlcv_arrays
 from soltrader.domain.errors import DataError, ParameterError
 
 
@@ -43,8 +43,9 @@ def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.
     if isinstance(data, pd.DataFrame) and isinstance(data.index, pd.DatetimeIndex):
         index = data.index if data.index.tz is not None else data.index.tz_localize("UTC")
     else:
-        index = pd.DatetimeIndex(pd.to_datetime(arrays.ts, unit="ms", utc=True),
-                                 name="timestamp").as_unit("ns")
+        index = pd.DatetimeIndex(
+            pd.to_datetime(arrays.ts, unit="ms", utc=True), name="timestamp"
+        ).as_unit("ns")
     columns = {c: getattr(arrays, c) for c in ("open", "high", "low", "close", "volume")}
     for col in ("open", "high", "low", "close"):
         bad = ~np.isfinite(columns[col])
@@ -53,7 +54,10 @@ def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.
             raise DataError(
                 f"{name}: column {col!r} has a missing or non-finite price at row {row} "
                 f"({index[row]}); the simulator needs a price on every bar",
-                code="nan", row=row, timestamp=index[row], field=col,
+                code="nan",
+                row=row,
+                timestamp=index[row],
+                field=col,
             )
     return index, columns
 
@@ -64,6 +68,7 @@ def market_from(data: Any) -> Market:
     Examples
     --------
     >>> import numpy as np
+    >>> from soltrader.data.schema import ohlcv_frame
     >>> bars = ohlcv_frame(np.arange(3) * 60_000, *[np.ones(3)] * 5)
     >>> market_from({"SOL": bars, "BTC": bars}).shape
     (3, 2)
@@ -88,8 +93,10 @@ def market_from(data: Any) -> Market:
         cols = frames[names[0]][1]
         stack = {c: np.ascontiguousarray(v)[:, None] for c, v in cols.items()}
     else:
-        stack = {c: np.column_stack([frames[k][1][c] for k in names])
-                 for c in ("open", "high", "low", "close", "volume")}
+        stack = {
+            c: np.column_stack([frames[k][1][c] for k in names])
+            for c in ("open", "high", "low", "close", "volume")
+        }
     return Market(index=index, assets=names, **stack)
 
 
@@ -107,8 +114,9 @@ def as_matrix(value: Any, name: str, shape: tuple[int, int], dtype: type, assets
         return np.column_stack(cols)
     if isinstance(value, pd.DataFrame):
         if m > 1 and list(map(str, value.columns)) != list(assets):
-            raise ParameterError(name, f"columns {list(value.columns)} do not match the assets "
-                                       f"{list(assets)}")
+            raise ParameterError(
+                name, f"columns {list(value.columns)} do not match the assets {list(assets)}"
+            )
     arr = np.asarray(_values(value))
     if arr.dtype == object:
         raise ParameterError(name, "must be numeric or boolean, got objects")

@@ -62,9 +62,17 @@ class Result:
     params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_kernel(cls, market: Market, out: tuple, *, init_cash: float,
-                    conventions: Conventions, accounts: np.ndarray, account_cash: np.ndarray,
-                    params: dict[str, Any] | None = None) -> Result:
+    def from_kernel(
+        cls,
+        market: Market,
+        out: tuple,
+        *,
+        init_cash: float,
+        conventions: Conventions,
+        accounts: np.ndarray,
+        account_cash: np.ndarray,
+        params: dict[str, Any] | None = None,
+    ) -> Result:
         """Wrap the kernel's output ``(orders, fills, trades, cash, equity, position, value)``."""
         orders, fills, trades, cash, equity, pos, value = out
         index = market.index
@@ -112,60 +120,66 @@ class Result:
         marked at the last close.
         """
         r = self.trades_records
-        return pd.DataFrame({
-            "asset": self._asset(r["asset"]),
-            "direction": _labels(r["direction"], Direction),
-            "entry_time": self._time(r["entry_bar"]),
-            "exit_time": self._time(r["exit_bar"]),
-            "entry_price": r["entry_price"],
-            "exit_price": r["exit_price"],
-            "size": r["size"],
-            "entry_fees": r["entry_fees"],
-            "exit_fees": r["exit_fees"],
-            "fees": r["entry_fees"] + r["exit_fees"],
-            "pnl": r["pnl"],
-            "return": r["ret"],
-            "exit_reason": _labels(r["exit_reason"], ExitReason),
-            "is_open": r["is_open"],
-            "entry_bar": r["entry_bar"],
-            "exit_bar": r["exit_bar"],
-        })
+        return pd.DataFrame(
+            {
+                "asset": self._asset(r["asset"]),
+                "direction": _labels(r["direction"], Direction),
+                "entry_time": self._time(r["entry_bar"]),
+                "exit_time": self._time(r["exit_bar"]),
+                "entry_price": r["entry_price"],
+                "exit_price": r["exit_price"],
+                "size": r["size"],
+                "entry_fees": r["entry_fees"],
+                "exit_fees": r["exit_fees"],
+                "fees": r["entry_fees"] + r["exit_fees"],
+                "pnl": r["pnl"],
+                "return": r["ret"],
+                "exit_reason": _labels(r["exit_reason"], ExitReason),
+                "is_open": r["is_open"],
+                "entry_bar": r["entry_bar"],
+                "exit_bar": r["exit_bar"],
+            }
+        )
 
     @property
     def orders(self) -> pd.DataFrame:
         """One row per order: time decided/executed, side, type, size, price, status, fees."""
         r = self.orders_records
-        return pd.DataFrame({
-            "time": self._time(r["bar"]),
-            "asset": self._asset(r["asset"]),
-            "side": _labels(r["side"], Side),
-            "type": _labels(r["type"], OrderType),
-            "size": r["size"],
-            "limit_price": r["limit_price"],
-            "stop_price": r["stop_price"],
-            "status": _labels(r["status"], OrderStatus),
-            "reject_reason": _labels(r["reject_reason"], RejectReason),
-            "filled_size": r["filled_size"],
-            "price": r["avg_price"],
-            "fees": r["fees"],
-            "bar": r["bar"],
-        })
+        return pd.DataFrame(
+            {
+                "time": self._time(r["bar"]),
+                "asset": self._asset(r["asset"]),
+                "side": _labels(r["side"], Side),
+                "type": _labels(r["type"], OrderType),
+                "size": r["size"],
+                "limit_price": r["limit_price"],
+                "stop_price": r["stop_price"],
+                "status": _labels(r["status"], OrderStatus),
+                "reject_reason": _labels(r["reject_reason"], RejectReason),
+                "filled_size": r["filled_size"],
+                "price": r["avg_price"],
+                "fees": r["fees"],
+                "bar": r["bar"],
+            }
+        )
 
     @property
     def fills(self) -> pd.DataFrame:
         """One row per execution: time, side, size, price (after slippage), fees, reason."""
         r = self.fills_records
-        return pd.DataFrame({
-            "time": self._time(r["bar"]),
-            "asset": self._asset(r["asset"]),
-            "order_id": r["order_id"],
-            "side": _labels(r["side"], Side),
-            "size": r["size"],
-            "price": r["price"],
-            "fees": r["fees"],
-            "reason": _labels(r["reason"], ExitReason, missing="entry"),
-            "bar": r["bar"],
-        })
+        return pd.DataFrame(
+            {
+                "time": self._time(r["bar"]),
+                "asset": self._asset(r["asset"]),
+                "order_id": r["order_id"],
+                "side": _labels(r["side"], Side),
+                "size": r["size"],
+                "price": r["price"],
+                "fees": r["fees"],
+                "reason": _labels(r["reason"], ExitReason, missing="entry"),
+                "bar": r["bar"],
+            }
+        )
 
     @property
     def fees_paid(self) -> float:
@@ -195,9 +209,13 @@ class Result:
         """
         equity = self.equity.to_numpy()
         in_market = (self.positions.to_numpy() != 0.0).any(axis=1).astype(np.float64)
-        common = dict(trades=self.trades_records, positions=in_market,
-                      periods_per_year=self.periods_per_year(), init_cash=self.init_cash,
-                      risk_free=risk_free)
+        common = dict(
+            trades=self.trades_records,
+            positions=in_market,
+            periods_per_year=self.periods_per_year(),
+            init_cash=self.init_cash,
+            risk_free=risk_free,
+        )
         if (equity > 0.0).all():
             out = summary(equity, **common)
         else:  # ruined: returns of -1 then flat, since a return after a zero value is undefined
@@ -234,5 +252,7 @@ class Result:
 
     def __repr__(self) -> str:
         n, m = self.market.shape
-        return (f"Result({m} asset(s) x {n} bars, {len(self.trades_records)} trades, "
-                f"equity {self.init_cash:,.2f} -> {self.equity.iloc[-1]:,.2f})")
+        return (
+            f"Result({m} asset(s) x {n} bars, {len(self.trades_records)} trades, "
+            f"equity {self.init_cash:,.2f} -> {self.equity.iloc[-1]:,.2f})"
+        )

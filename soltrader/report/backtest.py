@@ -19,9 +19,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-_EXIT_COLOURS = {"signal": "tab:red", "stop_loss": "tab:orange", "trailing_stop": "tab:orange",
-                 "take_profit": "tab:green", "partial_take_profit": "tab:olive",
-                 "liquidation": "black", "time_stop": "tab:purple", "reversal": "tab:red"}
+_EXIT_COLOURS = {
+    "signal": "tab:red",
+    "stop_loss": "tab:orange",
+    "trailing_stop": "tab:orange",
+    "take_profit": "tab:green",
+    "partial_take_profit": "tab:olive",
+    "liquidation": "black",
+    "time_stop": "tab:purple",
+    "reversal": "tab:red",
+}
 
 
 def plot_result(result: Any, *, asset: str | None = None) -> Figure:
@@ -47,20 +54,35 @@ def plot_result(result: Any, *, asset: str | None = None) -> Figure:
     name = asset if asset is not None else market.assets[0]
     j = market.assets.index(name)
     index = market.index
-    fig, (ax_p, ax_e, ax_d) = plt.subplots(3, 1, figsize=(12, 8), sharex=True,
-                                           gridspec_kw={"height_ratios": [3, 1.4, 1]})
+    fig, (ax_p, ax_e, ax_d) = plt.subplots(
+        3, 1, figsize=(12, 8), sharex=True, gridspec_kw={"height_ratios": [3, 1.4, 1]}
+    )
     ax_p.plot(index, market.close[:, j], color="black", lw=0.7, label=f"{name} close")
     fills = result.fills
     fills = fills[fills["asset"] == name]
     entries = fills[fills["reason"] == "entry"]
     for side, marker, colour in (("buy", "^", "tab:green"), ("sell", "v", "tab:red")):
         sub = entries[entries["side"] == side]
-        ax_p.scatter(sub["time"], sub["price"], marker=marker, color=colour, s=28, zorder=3,
-                     label=f"entry ({side})" if len(sub) else None)
+        ax_p.scatter(
+            sub["time"],
+            sub["price"],
+            marker=marker,
+            color=colour,
+            s=28,
+            zorder=3,
+            label=f"entry ({side})" if len(sub) else None,
+        )
     exits = fills[fills["reason"] != "entry"]
     for reason, sub in exits.groupby("reason"):
-        ax_p.scatter(sub["time"], sub["price"], marker="x", s=26, zorder=3,
-                     color=_EXIT_COLOURS.get(str(reason), "tab:grey"), label=f"exit: {reason}")
+        ax_p.scatter(
+            sub["time"],
+            sub["price"],
+            marker="x",
+            s=26,
+            zorder=3,
+            color=_EXIT_COLOURS.get(str(reason), "tab:grey"),
+            label=f"exit: {reason}",
+        )
     ax_p.set_ylabel("price")
     lo, hi = np.nanmin(market.low[:, j]), np.nanmax(market.high[:, j])
     if lo > 0 and hi / lo > 10.0:
@@ -90,15 +112,19 @@ def _png(fig: Figure) -> str:
 
 
 def _table(frame: pd.DataFrame, *, floatfmt: str = "{:,.6g}") -> str:
-    return frame.to_html(border=0, classes="t", float_format=floatfmt.format, na_rep="",
-                         escape=True)
+    return frame.to_html(
+        border=0, classes="t", float_format=floatfmt.format, na_rep="", escape=True
+    )
 
 
 def _section(name: str, result: Any, max_trades: int) -> str:
     trades = result.trades
     shown = trades.head(max_trades).drop(columns=["entry_bar", "exit_bar"])
-    note = (f"{len(trades):,} trades; the first {max_trades:,} are listed."
-            if len(trades) > max_trades else f"{len(trades):,} trades.")
+    note = (
+        f"{len(trades):,} trades; the first {max_trades:,} are listed."
+        if len(trades) > max_trades
+        else f"{len(trades):,} trades."
+    )
     params = getattr(result, "params", {}) or {}
     described = ", ".join(f"{k}={v}" for k, v in params.items()) or "signals"
     conventions = pd.Series(asdict(result.conventions)).to_frame("value")
@@ -111,8 +137,9 @@ def _section(name: str, result: Any, max_trades: int) -> str:
 """
 
 
-def html_report(results: Any, path: str | Path, *, title: str = "Backtest report",
-                max_trades: int = 5_000) -> str:
+def html_report(
+    results: Any, path: str | Path, *, title: str = "Backtest report", max_trades: int = 5_000
+) -> str:
     """Write a single self-contained HTML file: a statistics table (one column per result), and
     for each result its figure (embedded PNG), conventions and trade list (first ``max_trades``
     rows). Returns the path written.
@@ -134,8 +161,10 @@ def html_report(results: Any, path: str | Path, *, title: str = "Backtest report
     stats = pd.DataFrame({name: r.stats() for name, r in named.items()})
     first = next(iter(named.values()))
     market = first.market
-    heading = (f"{', '.join(market.assets)}: {len(market.index):,} bars, "
-               f"{market.index[0]} to {market.index[-1]}")
+    heading = (
+        f"{', '.join(market.assets)}: {len(market.index):,} bars, "
+        f"{market.index[0]} to {market.index[-1]}"
+    )
     sections = "".join(_section(name, r, max_trades) for name, r in named.items())
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>

@@ -57,8 +57,14 @@ def bands_and_rsi(
     fig, (ax_price, ax_rsi) = plt.subplots(
         2, 1, figsize=(12, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
-    ax_price.fill_between(bars.index, bands.lower, bands.upper, color="tab:blue", alpha=0.12,
-                          label=f"Bollinger {bb_n}, {bb_k:g}σ")
+    ax_price.fill_between(
+        bars.index,
+        bands.lower,
+        bands.upper,
+        color="tab:blue",
+        alpha=0.12,
+        label=f"Bollinger {bb_n}, {bb_k:g} sd",
+    )
     ax_price.plot(bars.index, bands.middle, color="tab:blue", lw=0.8, label=f"SMA {bb_n}")
     ax_price.plot(bars.index, close, color="black", lw=0.8, label="close")
     ax_price.set_ylabel("price")

@@ -29,7 +29,6 @@ import numpy as np
 from numba import njit
 
 from soltrader.costs._nb import (
-    amm_base_out_nb,
     amm_quote_in_nb,
     amm_quote_out_nb,
     amm_reserves_nb,
@@ -149,8 +148,9 @@ _FALSE = np.bool_(False)
 
 
 @njit(cache=True)
-def _order(buf, k, asset, account, bar, side, otype, size, limit, stop, status, reject, filled,
-           price, fees):
+def _order(
+    buf, k, asset, account, bar, side, otype, size, limit, stop, status, reject, filled, price, fees
+):
     if k >= buf.shape[0]:
         return  # counted anyway: the caller reruns with room for every record
     o = buf[k]
@@ -187,8 +187,23 @@ def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason
 
 
 @njit(cache=True)
-def _trade(buf, k, asset, account, direction, entry_bar, exit_bar, size, entry_price, exit_price,
-           entry_fees, exit_fees, pnl, reason, is_open):
+def _trade(
+    buf,
+    k,
+    asset,
+    account,
+    direction,
+    entry_bar,
+    exit_bar,
+    size,
+    entry_price,
+    exit_price,
+    entry_fees,
+    exit_fees,
+    pnl,
+    reason,
+    is_open,
+):
     if k >= buf.shape[0]:
         return
     tr = buf[k]
@@ -262,14 +277,30 @@ def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, am
         return quote / qty
     if not is_taker:
         return ref
-    frac = slip + impact_fraction_nb(icfg[I_IMPACT_MODEL], qty, volume[t, j], sigma[t, j],
-                                     cfg[C_IMPACT_K1], cfg[C_IMPACT_K2])
+    frac = slip + impact_fraction_nb(
+        icfg[I_IMPACT_MODEL], qty, volume[t, j], sigma[t, j], cfg[C_IMPACT_K1], cfg[C_IMPACT_K2]
+    )
     return ref * (1.0 + side * frac)
 
 
 @njit(cache=True)
-def _affordable_units(budget, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma,
-                      amm_liq, amm_dx, cfg, icfg):
+def _affordable_units(
+    budget,
+    side,
+    ref,
+    is_taker,
+    fee_rate,
+    fixed,
+    slip,
+    t,
+    j,
+    volume,
+    sigma,
+    amm_liq,
+    amm_dx,
+    cfg,
+    icfg,
+):
     """Largest size whose margin + fees fit in ``budget`` (closed form without impact or AMM,
     bisection otherwise). Returns ``(units, notional, fee)``."""
     lev = cfg[C_LEVERAGE]
@@ -278,8 +309,9 @@ def _affordable_units(budget, side, ref, is_taker, fee_rate, fixed, slip, t, j, 
         return 0.0, 0.0, 0.0
     simple = np.isnan(amm_liq[t, j]) and (icfg[I_IMPACT_MODEL] == 0 or not is_taker)
     if simple:
-        price = _exec_price(side, 1.0, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
-                            cfg, icfg)
+        price = _exec_price(
+            side, 1.0, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg
+        )
         notional = spend / (1.0 / lev + fee_rate)
         # spend exactly the budget, as vectorbt does for its all-cash orders
         return notional / price, notional, max(budget - notional / lev, 0.0)
@@ -287,16 +319,18 @@ def _affordable_units(budget, side, ref, is_taker, fee_rate, fixed, slip, t, j, 
     hi_q = spend * lev / (ref * (1.0 - slip) if side < 0 else ref)
     for _ in range(80):
         mid = 0.5 * (lo_q + hi_q)
-        p = _exec_price(side, mid, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
-                        cfg, icfg)
+        p = _exec_price(
+            side, mid, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg
+        )
         if np.isfinite(p) and mid * p * (1.0 / lev + fee_rate) <= spend:
             lo_q = mid
         else:
             hi_q = mid
     if lo_q <= 0.0:
         return 0.0, 0.0, 0.0
-    p = _exec_price(side, lo_q, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
-                    cfg, icfg)
+    p = _exec_price(
+        side, lo_q, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg
+    )
     notional = lo_q * p
     return lo_q, notional, notional * fee_rate + fixed
 
@@ -327,8 +361,7 @@ K_EVENTS = np.int64(3)
 def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
     """Fee fraction of a fill: maker or taker, from the tier the account's volume has reached."""
     maker, taker, _fixed, _slip, _tx, _txf, _liq, _sig, tier_vol, tier_maker, tier_taker = costs
-    mk, tk = _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_notional,
-                        icfg)
+    mk, tk = _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_notional, icfg)
     return tk if is_taker else mk
 
 
@@ -343,8 +376,28 @@ def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
 
 
 @njit(cache=True)
-def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, account_of, fs, js,
-           cash, cum_notional, amm_dx, cnt, orders, fills, cfg, icfg):
+def _enter(
+    j,
+    t,
+    ref,
+    is_taker,
+    fill_not_at_close,
+    bars,
+    size,
+    risk,
+    costs,
+    account_of,
+    fs,
+    js,
+    cash,
+    cum_notional,
+    amm_dx,
+    cnt,
+    orders,
+    fills,
+    cfg,
+    icfg,
+):
     """Execute (part of) the pending entry of asset ``j`` at reference price ``ref``."""
     _o, _h, _l, close, volume = bars
     _mk, _tk, fixed_fee, slippage, tx_cost, tx_fail, amm_liq, sigma, _tv, _tm, _tt = costs
@@ -355,8 +408,23 @@ def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, acco
     lim = fs[j, F_PE_LIMIT] if otype != MARKET else np.nan
     stp = fs[j, F_PE_STOP] if otype != MARKET else np.nan
     if _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
-        _order(orders, cnt[K_ORDERS], j, a, t, direction, otype, size[d, j], lim, stp,
-                        _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail[d, j])
+        _order(
+            orders,
+            cnt[K_ORDERS],
+            j,
+            a,
+            t,
+            direction,
+            otype,
+            size[d, j],
+            lim,
+            stp,
+            _REJECTED,
+            _REJ_TX_FAILED,
+            0.0,
+            np.nan,
+            tx_fail[d, j],
+        )
         cnt[K_ORDERS] += 1
         _clear_entry(fs, js, j)  # a failed entry is dropped, not chased
         return
@@ -369,17 +437,62 @@ def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, acco
     fee_rate = _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg)
     slip = slippage[d, j] if is_taker else 0.0
     qty, price, fee, status, rej, wanted, spent = _size_entry(
-        qty_req, budget, direction, ref, is_taker, fee_rate, fixed_fee[d, j] + tx_cost[d, j], slip,
-        t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
+        qty_req,
+        budget,
+        direction,
+        ref,
+        is_taker,
+        fee_rate,
+        fixed_fee[d, j] + tx_cost[d, j],
+        slip,
+        t,
+        j,
+        volume,
+        sigma,
+        amm_liq,
+        amm_dx,
+        cfg,
+        icfg,
+    )
     k = cnt[K_ORDERS]
     cnt[K_ORDERS] += 1
     if qty <= 0.0:
-        _order(orders, k, j, a, t, direction, otype, qty_req if np.isfinite(qty_req)
-                        else size[d, j], lim, stp, _REJECTED, rej, 0.0, np.nan, 0.0)
+        _order(
+            orders,
+            k,
+            j,
+            a,
+            t,
+            direction,
+            otype,
+            qty_req if np.isfinite(qty_req) else size[d, j],
+            lim,
+            stp,
+            _REJECTED,
+            rej,
+            0.0,
+            np.nan,
+            0.0,
+        )
         _clear_entry(fs, js, j)
         return
-    _order(orders, k, j, a, t, direction, otype, qty if status == _FILLED else wanted,
-                    lim, stp, status, _REJ_NONE, qty, price, fee)
+    _order(
+        orders,
+        k,
+        j,
+        a,
+        t,
+        direction,
+        otype,
+        qty if status == _FILLED else wanted,
+        lim,
+        stp,
+        status,
+        _REJ_NONE,
+        qty,
+        price,
+        fee,
+    )
     _fill(fills, cnt[K_FILLS], k, j, a, t, direction, qty, price, fee, _R_ENTRY)
     cnt[K_FILLS] += 1
     if cum_notional.shape[0] > 1:
@@ -389,15 +502,54 @@ def _enter(j, t, ref, is_taker, fill_not_at_close, bars, size, risk, costs, acco
     _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
     if was_flat:
         sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars = risk
-        _arm(fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop, tp_stop, sl_trail, ptp_stop,
-             ptp_size, max_bars, icfg, fill_not_at_close)
+        _arm(
+            fs,
+            js,
+            j,
+            t,
+            d,
+            price,
+            fs[j, F_PE_ANCHOR],
+            sl_stop,
+            tp_stop,
+            sl_trail,
+            ptp_stop,
+            ptp_size,
+            max_bars,
+            icfg,
+            fill_not_at_close,
+        )
     _refresh_levels(fs, js, j, cfg)
     _after_entry(fs, js, j, status, wanted, qty)
 
 
 @njit(cache=True)
-def _exit(j, t, d, qty_req, ref, is_taker, slip, otype, level, reason, bars, costs, account_of,
-          fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg):
+def _exit(
+    j,
+    t,
+    d,
+    qty_req,
+    ref,
+    is_taker,
+    slip,
+    otype,
+    level,
+    reason,
+    bars,
+    costs,
+    account_of,
+    fs,
+    js,
+    cash,
+    cum_notional,
+    amm_dx,
+    cnt,
+    orders,
+    fills,
+    trades,
+    cfg,
+    icfg,
+):
     """Sell (or buy back) ``qty_req`` units of asset ``j``'s position at ``ref``; cost parameters
     from bar ``d``. A failed transaction or a volume-capped remainder stays pending for the next
     open. Returns whether the position is now closed."""
@@ -408,20 +560,50 @@ def _exit(j, t, d, qty_req, ref, is_taker, slip, otype, level, reason, bars, cos
     lim = level if otype == LIMIT else np.nan
     stp = level if otype == STOP else np.nan
     if _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
-        _order(orders, cnt[K_ORDERS], j, a, t, -direction, otype, qty_req, lim, stp,
-                        _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, tx_fail[d, j])
+        _order(
+            orders,
+            cnt[K_ORDERS],
+            j,
+            a,
+            t,
+            -direction,
+            otype,
+            qty_req,
+            lim,
+            stp,
+            _REJECTED,
+            _REJ_TX_FAILED,
+            0.0,
+            np.nan,
+            tx_fail[d, j],
+        )
         cnt[K_ORDERS] += 1
         _pend_exit(fs, js, j, qty_req, reason, d)
         return False
     fee_rate = _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg)
-    qty, price, fee, status, rej = _size_exit(
-        qty_req, -direction, ref, is_taker, fee_rate, fixed_fee[d, j] + tx_cost[d, j], slip, t, j,
-        volume, sigma, amm_liq, amm_dx, cfg, icfg)
+    qty, price, fee, status, _rej = _size_exit(
+        qty_req,
+        -direction,
+        ref,
+        is_taker,
+        fee_rate,
+        fixed_fee[d, j] + tx_cost[d, j],
+        slip,
+        t,
+        j,
+        volume,
+        sigma,
+        amm_liq,
+        amm_dx,
+        cfg,
+        icfg,
+    )
     if qty <= 0.0:
         return False
     k = cnt[K_ORDERS]
-    _order(orders, k, j, a, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE,
-                    qty, price, fee)
+    _order(
+        orders, k, j, a, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE, qty, price, fee
+    )
     cnt[K_ORDERS] += 1
     _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, reason)
     cnt[K_FILLS] += 1
@@ -459,8 +641,12 @@ def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
     3 time stop, 4 reverse to long, -4 reverse to short. Resting entries to cancel are flagged
     by the caller."""
     pos = fs[j, F_POS]
-    if (pos != 0.0 and js[j, J_MAX_BARS] > 0 and t - js[j, J_E_BAR] >= js[j, J_MAX_BARS]
-            and np.isnan(fs[j, F_PX_REMAIN])):
+    if (
+        pos != 0.0
+        and js[j, J_MAX_BARS] > 0
+        and t - js[j, J_E_BAR] >= js[j, J_MAX_BARS]
+        and np.isnan(fs[j, F_PX_REMAIN])
+    ):
         return np.int64(3)
     le = long_entry[t, j]
     lx = long_exit[t, j]
@@ -488,8 +674,11 @@ def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
         return np.int64(0)
     new_dir = np.int64(1) if le else np.int64(-1)
     cool = icfg[I_COOLDOWN]
-    if cool > 0 and t - js[j, J_LAST_EXIT_BAR] < cool and (
-            icfg[I_COOLDOWN_SAME_DIR] == 0 or js[j, J_LAST_EXIT_DIR] == new_dir):
+    if (
+        cool > 0
+        and t - js[j, J_LAST_EXIT_BAR] < cool
+        and (icfg[I_COOLDOWN_SAME_DIR] == 0 or js[j, J_LAST_EXIT_DIR] == new_dir)
+    ):
         return np.int64(0)
     return new_dir
 
@@ -554,8 +743,25 @@ def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
 
 
 @njit(cache=True)
-def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
-             fills, trades, cfg, icfg, sub):
+def _protect(
+    j,
+    t,
+    bars,
+    costs,
+    account_of,
+    fs,
+    js,
+    cash,
+    cum_notional,
+    amm_dx,
+    cnt,
+    orders,
+    fills,
+    trades,
+    cfg,
+    icfg,
+    sub,
+):
     """Intrabar protective exits of an armed position: loss side (stop-loss, trailing stop or
     liquidation, nearest level first), then partial take-profit, then take-profit; then the
     trailing reference moves. When both sides lie inside the bar, lower-timeframe bars (``sub``)
@@ -570,8 +776,9 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
     sl_level = np.nan
     if not np.isnan(fs[j, F_SL]):
         sl_level = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
-    liq_level = liquidation_price_nb(direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE],
-                                     cfg[C_MAINT_MARGIN])
+    liq_level = liquidation_price_nb(
+        direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE], cfg[C_MAINT_MARGIN]
+    )
     level = sl_level
     reason = _R_TRAIL if fs[j, F_TRAIL] > 0.0 else _R_SL
     if not np.isnan(liq_level) and (np.isnan(sl_level) or (liq_level - sl_level) * direction > 0.0):
@@ -580,13 +787,17 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
     price = np.nan
     if not np.isnan(level):
         price = stop_hit_nb(direction, level, _TRUE, o, h, lo)
-    if not np.isnan(price) and price != o and _gain_first_nb(t, j, direction, level,
-                                                             fs[j, F_GAIN_LEVEL], sub):
+    if (
+        not np.isnan(price)
+        and price != o
+        and _gain_first_nb(t, j, direction, level, fs[j, F_GAIN_LEVEL], sub)
+    ):
         price = np.nan  # the lower timeframe shows the profit side was reached first
     if not np.isnan(price) and reason == _R_LIQ:
         fee_rate = _fee_rate(t, j, account_of[j], _TRUE, costs, cum_notional, icfg)
-        _liquidate(fs, js, j, account_of[j], t, price, level, fee_rate, cash, orders, fills,
-                   trades, cnt)
+        _liquidate(
+            fs, js, j, account_of[j], t, price, level, fee_rate, cash, orders, fills, trades, cnt
+        )
         js[j, J_LAST_EXIT_BAR] = t
         js[j, J_LAST_EXIT_DIR] = direction
         return True
@@ -612,8 +823,31 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
     if not np.isnan(price):
         slip = costs[3][t, j] if (is_taker and icfg[I_STOP_SLIPPAGE] != 0) else 0.0
         closed = _exit(
-            j, t, t, qty, price, is_taker, slip, otype, level, reason, bars, costs, account_of,
-            fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg)
+            j,
+            t,
+            t,
+            qty,
+            price,
+            is_taker,
+            slip,
+            otype,
+            level,
+            reason,
+            bars,
+            costs,
+            account_of,
+            fs,
+            js,
+            cash,
+            cum_notional,
+            amm_dx,
+            cnt,
+            orders,
+            fills,
+            trades,
+            cfg,
+            icfg,
+        )
         if reason == _R_PTP and not closed:
             js[j, J_PTP_DONE] = 1
             if icfg[I_TRAIL_AFTER_PTP] != 0 and not np.isnan(fs[j, F_SL]):
@@ -626,9 +860,31 @@ def _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, 
 
 
 @njit(cache=True)
-def _close_actions(t, action, bars, size, risk, costs, order_type, limit_price, stop_price, tif,
-                   post_only, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills,
-                   trades, cfg, icfg):
+def _close_actions(
+    t,
+    action,
+    bars,
+    size,
+    risk,
+    costs,
+    order_type,
+    limit_price,
+    stop_price,
+    tif,
+    post_only,
+    account_of,
+    fs,
+    js,
+    cash,
+    cum_notional,
+    amm_dx,
+    cnt,
+    orders,
+    fills,
+    trades,
+    cfg,
+    icfg,
+):
     """Carry out the close-of-bar decisions in ``action`` (see :func:`_signal_action`): exits,
     time stops and reversals of every asset first, then entries. Only called on bars where some
     asset has something to do."""
@@ -642,18 +898,71 @@ def _close_actions(t, action, bars, size, risk, costs, order_type, limit_price, 
             continue
         reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
         if act == 4 or act == -4:  # the entry waits, queued, until the exit completes
-            _queue_entry(fs, js, j, t, np.int64(1) if act == 4 else np.int64(-1), close,
-                         order_type, limit_price, stop_price, tif)
+            _queue_entry(
+                fs,
+                js,
+                j,
+                t,
+                np.int64(1) if act == 4 else np.int64(-1),
+                close,
+                order_type,
+                limit_price,
+                stop_price,
+                tif,
+            )
         qty = abs(fs[j, F_POS])
         if fill_mode == FILL_NEXT_OPEN:
             _pend_exit(fs, js, j, qty, reason, t)
             continue
-        closed = _exit(j, t, t, qty, close[t, j], _TRUE, slippage[t, j], MARKET, np.nan, reason,
-                       bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
-                       fills, trades, cfg, icfg)
+        closed = _exit(
+            j,
+            t,
+            t,
+            qty,
+            close[t, j],
+            _TRUE,
+            slippage[t, j],
+            MARKET,
+            np.nan,
+            reason,
+            bars,
+            costs,
+            account_of,
+            fs,
+            js,
+            cash,
+            cum_notional,
+            amm_dx,
+            cnt,
+            orders,
+            fills,
+            trades,
+            cfg,
+            icfg,
+        )
         if closed and (act == 4 or act == -4) and js[j, J_PE_TYPE] == MARKET:
-            _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs, account_of, fs, js,
-                   cash, cum_notional, amm_dx, cnt, orders, fills, cfg, icfg)
+            _enter(
+                j,
+                t,
+                close[t, j],
+                _TRUE,
+                _FALSE,
+                bars,
+                size,
+                risk,
+                costs,
+                account_of,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                cnt,
+                orders,
+                fills,
+                cfg,
+                icfg,
+            )
     for j in range(m):
         act = action[j]
         if act != 1 and act != -1:
@@ -665,20 +974,76 @@ def _close_actions(t, action, bars, size, risk, costs, order_type, limit_price, 
                 orders[cnt[K_ORDERS] - 1]["reject_reason"] = _REJ_POST_ONLY
             continue
         if js[j, J_PE_TYPE] == MARKET and fill_mode == FILL_CLOSE:
-            _enter(j, t, close[t, j], _TRUE, _FALSE, bars, size, risk, costs, account_of, fs, js,
-                   cash, cum_notional, amm_dx, cnt, orders, fills, cfg, icfg)
+            _enter(
+                j,
+                t,
+                close[t, j],
+                _TRUE,
+                _FALSE,
+                bars,
+                size,
+                risk,
+                costs,
+                account_of,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                cnt,
+                orders,
+                fills,
+                cfg,
+                icfg,
+            )
 
 
 @njit(cache=True)
 def simulate_nb(
-    open_, high, low, close, volume,
-    long_entry, long_exit, short_entry, short_exit,
-    size, order_type, limit_price, stop_price, tif, post_only, cancel,
-    sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars,
-    maker_fee, taker_fee, fixed_fee, slippage, tx_cost, tx_fail_cost, amm_liq, sigma,
-    tier_vol, tier_maker, tier_taker,
-    account_of, account_cash, cfg, icfg, cash_out, equity_out, pos_out, value_out,
-    sub_low, sub_high, sub_start,
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    long_entry,
+    long_exit,
+    short_entry,
+    short_exit,
+    size,
+    order_type,
+    limit_price,
+    stop_price,
+    tif,
+    post_only,
+    cancel,
+    sl_stop,
+    tp_stop,
+    sl_trail,
+    ptp_stop,
+    ptp_size,
+    max_bars,
+    maker_fee,
+    taker_fee,
+    fixed_fee,
+    slippage,
+    tx_cost,
+    tx_fail_cost,
+    amm_liq,
+    sigma,
+    tier_vol,
+    tier_maker,
+    tier_taker,
+    account_of,
+    account_cash,
+    cfg,
+    icfg,
+    cash_out,
+    equity_out,
+    pos_out,
+    value_out,
+    sub_low,
+    sub_high,
+    sub_start,
 ):
     """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
@@ -733,8 +1098,19 @@ def simulate_nb(
     bars = (open_, high, low, close, volume)
     sub = (sub_low, sub_high, sub_start)
     risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars)
-    costs = (maker_fee, taker_fee, fixed_fee, slippage, tx_cost, tx_fail_cost, amm_liq, sigma,
-             tier_vol, tier_maker, tier_taker)
+    costs = (
+        maker_fee,
+        taker_fee,
+        fixed_fee,
+        slippage,
+        tx_cost,
+        tx_fail_cost,
+        amm_liq,
+        sigma,
+        tier_vol,
+        tier_maker,
+        tier_taker,
+    )
     cash = account_cash.copy()
     fs = np.full((m, NF), np.nan)
     fs[:, F_POS] = 0.0
@@ -768,15 +1144,56 @@ def simulate_nb(
             if not np.isnan(fs[j, F_PX_REMAIN]) and fs[j, F_POS] != 0.0:
                 d = js[j, J_PX_BAR]
                 closed = _exit(
-                    j, t, d, fs[j, F_PX_REMAIN], open_[t, j], _TRUE, slippage[d, j], MARKET,
-                    np.nan, js[j, J_PX_REASON], bars, costs, account_of, fs, js, cash,
-                    cum_notional, amm_dx, cnt, orders, fills, trades, cfg, icfg)
+                    j,
+                    t,
+                    d,
+                    fs[j, F_PX_REMAIN],
+                    open_[t, j],
+                    _TRUE,
+                    slippage[d, j],
+                    MARKET,
+                    np.nan,
+                    js[j, J_PX_REASON],
+                    bars,
+                    costs,
+                    account_of,
+                    fs,
+                    js,
+                    cash,
+                    cum_notional,
+                    amm_dx,
+                    cnt,
+                    orders,
+                    fills,
+                    trades,
+                    cfg,
+                    icfg,
+                )
                 exited[j] = closed
         for j in range(m):
             if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j, icfg):
-                _enter(j, t, open_[t, j], _TRUE, _TRUE, bars, size, risk, costs,
-                                       account_of, fs, js, cash, cum_notional, amm_dx, cnt,
-                                       orders, fills, cfg, icfg)
+                _enter(
+                    j,
+                    t,
+                    open_[t, j],
+                    _TRUE,
+                    _TRUE,
+                    bars,
+                    size,
+                    risk,
+                    costs,
+                    account_of,
+                    fs,
+                    js,
+                    cash,
+                    cum_notional,
+                    amm_dx,
+                    cnt,
+                    orders,
+                    fills,
+                    cfg,
+                    icfg,
+                )
         # 2. intrabar: resting entries, then protective exits
         for j in range(m):
             ptype = js[j, J_PE_TYPE]
@@ -784,12 +1201,30 @@ def simulate_nb(
                 if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
                     _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
                 else:
-                    ref, is_taker = _resting_entry(fs, js, j, t, open_[t, j], high[t, j],
-                                                   low[t, j])
+                    ref, is_taker = _resting_entry(fs, js, j, t, open_[t, j], high[t, j], low[t, j])
                     if not np.isnan(ref):
-                        _enter(j, t, ref, is_taker, _TRUE, bars, size, risk,
-                                               costs, account_of, fs, js, cash, cum_notional,
-                                               amm_dx, cnt, orders, fills, cfg, icfg)
+                        _enter(
+                            j,
+                            t,
+                            ref,
+                            is_taker,
+                            _TRUE,
+                            bars,
+                            size,
+                            risk,
+                            costs,
+                            account_of,
+                            fs,
+                            js,
+                            cash,
+                            cum_notional,
+                            amm_dx,
+                            cnt,
+                            orders,
+                            fills,
+                            cfg,
+                            icfg,
+                        )
             pos = fs[j, F_POS]
             if pos != 0.0 and t >= js[j, J_ARMED_FROM]:
                 h = high[t, j]
@@ -800,8 +1235,24 @@ def simulate_nb(
                     touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
                 if touched:
                     closed = _protect(
-                        j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
-                        orders, fills, trades, cfg, icfg, sub)
+                        j,
+                        t,
+                        bars,
+                        costs,
+                        account_of,
+                        fs,
+                        js,
+                        cash,
+                        cum_notional,
+                        amm_dx,
+                        cnt,
+                        orders,
+                        fills,
+                        trades,
+                        cfg,
+                        icfg,
+                        sub,
+                    )
                     exited[j] = exited[j] or closed
                 elif fs[j, F_TRAIL] > 0.0:
                     _trail(fs, js, j, h, lo, cfg)
@@ -811,22 +1262,50 @@ def simulate_nb(
             action[j] = 0
             if fill_mode == FILL_CLOSE and exited[j]:
                 continue
-            quiet = not (long_entry[t, j] or long_exit[t, j] or short_entry[t, j] or
-                         short_exit[t, j] or cancel[t, j] or js[j, J_MAX_BARS] > 0)
+            quiet = not (
+                long_entry[t, j]
+                or long_exit[t, j]
+                or short_entry[t, j]
+                or short_exit[t, j]
+                or cancel[t, j]
+                or js[j, J_MAX_BARS] > 0
+            )
             if quiet:
                 continue
-            act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
-                                 icfg)
+            act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg)
             resting = js[j, J_PE_TYPE] > MARKET and fs[j, F_POS] == 0.0
-            if resting and (cancel[t, j] or long_exit[t, j] or short_exit[t, j] or
-                            act == 1 or act == -1):
+            if resting and (
+                cancel[t, j] or long_exit[t, j] or short_exit[t, j] or act == 1 or act == -1
+            ):
                 _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
             action[j] = act
             busy = busy or act != 0
         if busy:
-            _close_actions(t, action, bars, size, risk, costs, order_type, limit_price, stop_price,
-                           tif, post_only, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
-                           orders, fills, trades, cfg, icfg)
+            _close_actions(
+                t,
+                action,
+                bars,
+                size,
+                risk,
+                costs,
+                order_type,
+                limit_price,
+                stop_price,
+                tif,
+                post_only,
+                account_of,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                cnt,
+                orders,
+                fills,
+                trades,
+                cfg,
+                icfg,
+            )
         # 4. mark to market
         for a in range(n_acc):
             cash_out[t, a] = cash[a]
@@ -847,13 +1326,34 @@ def simulate_nb(
             direction = np.int64(1) if pos > 0 else np.int64(-1)
             qty = abs(pos)
             pnl = qty * (close[n - 1, j] - fs[j, F_E_PRICE]) * direction - fs[j, F_E_FEES]
-            _trade(trades, cnt[K_TRADES], j, account_of[j], direction, js[j, J_E_BAR],
-                            _NO_BAR, qty, fs[j, F_E_PRICE], close[n - 1, j], fs[j, F_E_FEES], 0.0,
-                            pnl, _R_END, _TRUE)
+            _trade(
+                trades,
+                cnt[K_TRADES],
+                j,
+                account_of[j],
+                direction,
+                js[j, J_E_BAR],
+                _NO_BAR,
+                qty,
+                fs[j, F_E_PRICE],
+                close[n - 1, j],
+                fs[j, F_E_FEES],
+                0.0,
+                pnl,
+                _R_END,
+                _TRUE,
+            )
             cnt[K_TRADES] += 1
-    return (orders[: min(cnt[K_ORDERS], orders.shape[0])], fills[: min(cnt[K_FILLS],
-            fills.shape[0])], trades[: min(cnt[K_TRADES], trades.shape[0])], cash_out, equity_out,
-            pos_out, value_out, cnt)
+    return (
+        orders[: min(cnt[K_ORDERS], orders.shape[0])],
+        fills[: min(cnt[K_FILLS], fills.shape[0])],
+        trades[: min(cnt[K_TRADES], trades.shape[0])],
+        cash_out,
+        equity_out,
+        pos_out,
+        value_out,
+        cnt,
+    )
 
 
 @njit(cache=True)
@@ -888,8 +1388,24 @@ def _after_entry(fs, js, j, status, wanted, qty):
 
 
 @njit(cache=True)
-def _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma,
-                amm_liq, amm_dx, cfg, icfg):
+def _size_entry(
+    qty_req,
+    budget,
+    side,
+    ref,
+    is_taker,
+    fee_rate,
+    fixed,
+    slip,
+    t,
+    j,
+    volume,
+    sigma,
+    amm_liq,
+    amm_dx,
+    cfg,
+    icfg,
+):
     """Size, price and fee of an entry: requested units (``inf``: as many as the budget buys),
     limited by the budget and the volume cap.
 
@@ -905,8 +1421,9 @@ def _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed, slip, t, 
         qty = vol_cap
         status = _PARTIAL
     if np.isfinite(qty):
-        price = _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
-                            cfg, icfg)
+        price = _exec_price(
+            side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg
+        )
         if np.isfinite(price):
             notional = qty * price
             fee = notional * fee_rate + fixed
@@ -914,8 +1431,23 @@ def _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed, slip, t, 
                 if qty < cfg[C_MIN_SIZE] or qty <= 0.0:
                     return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE, 0.0, 0.0
                 return qty, price, fee, status, _REJ_NONE, qty_req, notional / lev + fee
-    units, notional, fee = _affordable_units(budget, side, ref, is_taker, fee_rate, fixed, slip, t,
-                                             j, volume, sigma, amm_liq, amm_dx, cfg, icfg)
+    units, notional, fee = _affordable_units(
+        budget,
+        side,
+        ref,
+        is_taker,
+        fee_rate,
+        fixed,
+        slip,
+        t,
+        j,
+        volume,
+        sigma,
+        amm_liq,
+        amm_dx,
+        cfg,
+        icfg,
+    )
     if units <= 0.0:
         return 0.0, np.nan, 0.0, _REJECTED, _REJ_CASH, 0.0, 0.0
     wanted = units
@@ -924,8 +1456,9 @@ def _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed, slip, t, 
         spent = budget  # the order commits exactly its budget (no rounding below zero)
     if units > vol_cap:
         units = vol_cap
-        price = _exec_price(side, units, ref, is_taker, slip, t, j, volume, sigma, amm_liq,
-                            amm_dx, cfg, icfg)
+        price = _exec_price(
+            side, units, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg
+        )
         notional = units * price
         fee = notional * fee_rate + fixed
         spent = notional / lev + fee
@@ -937,8 +1470,23 @@ def _size_entry(qty_req, budget, side, ref, is_taker, fee_rate, fixed, slip, t, 
 
 
 @njit(cache=True)
-def _size_exit(qty_req, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume, sigma, amm_liq,
-               amm_dx, cfg, icfg):
+def _size_exit(
+    qty_req,
+    side,
+    ref,
+    is_taker,
+    fee_rate,
+    fixed,
+    slip,
+    t,
+    j,
+    volume,
+    sigma,
+    amm_liq,
+    amm_dx,
+    cfg,
+    icfg,
+):
     """Size, price and fee of an exit of ``qty_req`` units (volume cap applied)."""
     status = _FILLED
     cap_share = cfg[C_MAX_VOLUME_SHARE]
@@ -948,8 +1496,9 @@ def _size_exit(qty_req, side, ref, is_taker, fee_rate, fixed, slip, t, j, volume
         status = _PARTIAL
     if qty <= 0.0:
         return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE
-    price = _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx,
-                        cfg, icfg)
+    price = _exec_price(
+        side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg
+    )
     if not np.isfinite(price):
         return 0.0, np.nan, 0.0, _REJECTED, _REJ_CASH
     return qty, price, qty * price * fee_rate + fixed, status, _REJ_NONE
@@ -986,8 +1535,23 @@ def _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a):
 
 
 @njit(cache=True)
-def _arm(fs, js, j, t, d, fill_price, anchor_close, sl_stop, tp_stop, sl_trail, ptp_stop,
-         ptp_size, max_bars, icfg, fill_was_not_at_close):
+def _arm(
+    fs,
+    js,
+    j,
+    t,
+    d,
+    fill_price,
+    anchor_close,
+    sl_stop,
+    tp_stop,
+    sl_trail,
+    ptp_stop,
+    ptp_size,
+    max_bars,
+    icfg,
+    fill_was_not_at_close,
+):
     """Set the protective levels of a position opened at bar t from its decision bar d (later
     chunks of a volume-capped entry keep the levels of the first)."""
     base = fill_price if icfg[I_STOP_ANCHOR] == ANCHOR_FILL else anchor_close
@@ -1019,8 +1583,23 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     gross = qty * (price - fs[j, F_E_PRICE]) * direction
     cash[a] += margin + gross - fee
     pnl = gross - entry_fees - fee
-    _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
-                    entry_fees, fee, pnl, reason, _FALSE)
+    _trade(
+        trades,
+        cnt[K_TRADES],
+        j,
+        a,
+        direction,
+        js[j, J_E_BAR],
+        t,
+        qty,
+        fs[j, F_E_PRICE],
+        price,
+        entry_fees,
+        fee,
+        pnl,
+        reason,
+        _FALSE,
+    )
     if qty >= held:
         fs[j, F_POS] = 0.0
         fs[j, F_MARGIN] = 0.0
@@ -1050,14 +1629,44 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, tra
     kept = margin + gross  # what the venue keeps as liquidation fee (may be <= 0 on a gap)
     fee = kept if kept > 0.0 else 0.0
     k = cnt[K_ORDERS]
-    _order(orders, k, j, a, t, -direction, STOP, qty, np.nan, level, _FILLED, _REJ_NONE,
-                    qty, price, fee)
+    _order(
+        orders,
+        k,
+        j,
+        a,
+        t,
+        -direction,
+        STOP,
+        qty,
+        np.nan,
+        level,
+        _FILLED,
+        _REJ_NONE,
+        qty,
+        price,
+        fee,
+    )
     _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, _R_LIQ)
     # cash += margin + gross - fee  ==  0 when the margin covers the loss
     entry_fees = fs[j, F_E_FEES]
     pnl = -margin - entry_fees
-    _trade(trades, cnt[K_TRADES], j, a, direction, js[j, J_E_BAR], t, qty, fs[j, F_E_PRICE], price,
-                    entry_fees, fee, pnl, _R_LIQ, _FALSE)
+    _trade(
+        trades,
+        cnt[K_TRADES],
+        j,
+        a,
+        direction,
+        js[j, J_E_BAR],
+        t,
+        qty,
+        fs[j, F_E_PRICE],
+        price,
+        entry_fees,
+        fee,
+        pnl,
+        _R_LIQ,
+        _FALSE,
+    )
     fs[j, F_POS] = 0.0
     fs[j, F_MARGIN] = 0.0
     fs[j, F_E_FEES] = 0.0
@@ -1086,15 +1695,30 @@ def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_p
     fs[j, F_PE_STOP] = stop_price[t, j]
     fs[j, F_PE_ANCHOR] = close[t, j]
     fs[j, F_PE_REMAIN] = np.nan
-    marketable = (otype == LIMIT and (limit_price[t, j] - close[t, j]) * direction >= 0.0)
+    marketable = otype == LIMIT and (limit_price[t, j] - close[t, j]) * direction >= 0.0
     js[j, J_PE_TAKER_OPEN] = 1 if marketable else 0
 
 
 @njit(cache=True)
 def _close_entry(fs, js, j, t, a, status, orders, cnt):
     """Withdraw the pending entry of asset j, recording it as cancelled, expired or rejected."""
-    _order(orders, cnt[K_ORDERS], j, a, t, js[j, J_PE_DIR], js[j, J_PE_TYPE], np.nan,
-                    fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], status, _REJ_NONE, 0.0, np.nan, 0.0)
+    _order(
+        orders,
+        cnt[K_ORDERS],
+        j,
+        a,
+        t,
+        js[j, J_PE_DIR],
+        js[j, J_PE_TYPE],
+        np.nan,
+        fs[j, F_PE_LIMIT],
+        fs[j, F_PE_STOP],
+        status,
+        _REJ_NONE,
+        0.0,
+        np.nan,
+        0.0,
+    )
     cnt[K_ORDERS] += 1
     _clear_entry(fs, js, j)
 

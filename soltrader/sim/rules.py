@@ -88,7 +88,9 @@ class Conventions:
 
     def __post_init__(self) -> None:
         if self.fill not in ("close", "next_open"):
-            raise ParameterError("fill", f"{self.fill!r} is not a fill mode; use 'next_open' or 'close'")
+            raise ParameterError(
+                "fill", f"{self.fill!r} is not a fill mode; use 'next_open' or 'close'"
+            )
         if self.stop_anchor not in ("fill", "signal_close"):
             raise ParameterError(
                 "stop_anchor", f"{self.stop_anchor!r}: use 'fill' or 'signal_close'"

@@ -11,8 +11,23 @@ from soltrader.strategies.spec import Bars, Signals, Strategy
 
 
 @njit(cache=True)
-def mean_reversion_nb(high, low, close, volume, rsi_n, rsi_low, rsi_high, z_n, z_entry, z_exit,
-                      atr_n, sl_atr, vol_n, min_quote_volume, allow_short):
+def mean_reversion_nb(
+    high,
+    low,
+    close,
+    volume,
+    rsi_n,
+    rsi_low,
+    rsi_high,
+    z_n,
+    z_entry,
+    z_exit,
+    atr_n,
+    sl_atr,
+    vol_n,
+    min_quote_volume,
+    allow_short,
+):
     """Kernel of :func:`mean_reversion_signals`: ``(entries, exits, short_entries, short_exits,
     sl_stop)``, ``sl_stop`` as a fraction of the close (NaN before ATR is defined)."""
     n = close.shape[0]
@@ -79,9 +94,22 @@ def mean_reversion_signals(
     if not (z_entry > 0 and sl_atr > 0):
         raise ParameterError("z_entry", "z_entry and sl_atr must be > 0")
     e, x, se, sx, sl = mean_reversion_nb(
-        bars.high, bars.low, bars.close, bars.volume, int(rsi_n), float(rsi_low),
-        float(rsi_high), int(z_n), float(z_entry), float(z_exit), int(atr_n), float(sl_atr),
-        int(vol_n), float(min_quote_volume), bool(allow_short))
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.volume,
+        int(rsi_n),
+        float(rsi_low),
+        float(rsi_high),
+        int(z_n),
+        float(z_entry),
+        float(z_exit),
+        int(atr_n),
+        float(sl_atr),
+        int(vol_n),
+        float(min_quote_volume),
+        bool(allow_short),
+    )
     if allow_short:
         return Signals(e, x, se, sx, sl_stop=sl)
     return Signals(e, x, sl_stop=sl)
@@ -90,10 +118,20 @@ def mean_reversion_signals(
 mean_reversion = Strategy(
     name="mean_reversion",
     signal=mean_reversion_signals,
-    params={"rsi_n": 14, "rsi_low": 30.0, "rsi_high": 70.0, "z_n": 20, "z_entry": 2.0,
-            "z_exit": 0.0, "atr_n": 14, "sl_atr": 2.0, "vol_n": 24, "min_quote_volume": 0.0,
-            "allow_short": False},
+    params={
+        "rsi_n": 14,
+        "rsi_low": 30.0,
+        "rsi_high": 70.0,
+        "z_n": 20,
+        "z_entry": 2.0,
+        "z_exit": 0.0,
+        "atr_n": 14,
+        "sl_atr": 2.0,
+        "vol_n": 24,
+        "min_quote_volume": 0.0,
+        "allow_short": False,
+    },
     space={"rsi_n": range(5, 40), "z_entry": np.linspace(1.0, 3.0, 21)},
     description="Buy RSI + z-score oversold extremes in liquid markets, exit on reversion to the "
-                "mean, ATR stop.",
+    "mean, ATR stop.",
 )

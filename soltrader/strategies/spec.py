@@ -45,8 +45,15 @@ class Signals(NamedTuple):
 
     def extras(self) -> dict[str, np.ndarray]:
         """The optional fields that are set, by simulator keyword (``confidence`` excluded)."""
-        names = ("short_entries", "short_exits", "sl_stop", "tp_stop", "size", "limit_price",
-                 "stop_price")
+        names = (
+            "short_entries",
+            "short_exits",
+            "sl_stop",
+            "tp_stop",
+            "size",
+            "limit_price",
+            "stop_price",
+        )
         return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
 
 

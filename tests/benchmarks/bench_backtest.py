@@ -67,8 +67,14 @@ def soltrader_cold() -> tuple[float, float]:
     """(import + data seconds, first-call seconds) in a fresh process with an empty numba cache."""
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        done = subprocess.run([sys.executable, "-c", COLD_SCRIPT.format(root=str(ROOT))],
-                              capture_output=True, text=True, env=env, check=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-c", COLD_SCRIPT.format(root=str(ROOT))],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+            timeout=600,
+        )
     setup, first = (float(v) for v in done.stdout.split())
     return setup, first
 
@@ -77,8 +83,16 @@ def vectorbt_rows(bars: pd.DataFrame, ours_final: float, ours_s: float) -> list[
     import vectorbt as vbt
 
     close = bars["close"]
-    kw = dict(open=bars["open"], high=bars["high"], low=bars["low"], sl_stop=SL, fees=FEES,
-              slippage=SLIPPAGE, init_cash=10_000.0, freq="1min")
+    kw = dict(
+        open=bars["open"],
+        high=bars["high"],
+        low=bars["low"],
+        sl_stop=SL,
+        fees=FEES,
+        slippage=SLIPPAGE,
+        init_cash=10_000.0,
+        freq="1min",
+    )
 
     def full() -> object:
         fast = vbt.MA.run(close, FAST).ma
@@ -95,11 +109,20 @@ def vectorbt_rows(bars: pd.DataFrame, ours_final: float, ours_s: float) -> list[
         sim_s, _ = best_of(lambda: vbt.Portfolio.from_signals(close, entries, exits, **kw), 3)
         final = float(pf.value().iloc[-1])
     return [
-        {"case": "vectorbt MA + crossover + from_signals", "seconds": full_s,
-         "bars_per_s": N_BARS / full_s, "soltrader_speedup": full_s / ours_s,
-         "final_equity": final, "rel_diff_vs_soltrader": abs(final / ours_final - 1.0)},
-        {"case": "vectorbt from_signals only", "seconds": sim_s, "bars_per_s": N_BARS / sim_s,
-         "soltrader_speedup": sim_s / ours_s},
+        {
+            "case": "vectorbt MA + crossover + from_signals",
+            "seconds": full_s,
+            "bars_per_s": N_BARS / full_s,
+            "soltrader_speedup": full_s / ours_s,
+            "final_equity": final,
+            "rel_diff_vs_soltrader": abs(final / ours_final - 1.0),
+        },
+        {
+            "case": "vectorbt from_signals only",
+            "seconds": sim_s,
+            "bars_per_s": N_BARS / sim_s,
+            "soltrader_speedup": sim_s / ours_s,
+        },
     ]
 
 
@@ -124,14 +147,19 @@ def backtesting_py_row(bars: pd.DataFrame, ours_s: float) -> dict:
     frame = bars.rename(columns=str.capitalize)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bt = Backtest(frame, SmaCross, cash=1_000_000, commission=FEES, spread=SLIPPAGE,
-                      finalize_trades=True)
+        bt = Backtest(
+            frame, SmaCross, cash=1_000_000, commission=FEES, spread=SLIPPAGE, finalize_trades=True
+        )
         start = time.perf_counter()
         stats = bt.run()
         seconds = time.perf_counter() - start
-    return {"case": "backtesting.py 0.6.6 (one run)", "seconds": seconds,
-            "bars_per_s": N_BARS / seconds, "soltrader_speedup": seconds / ours_s,
-            "n_trades": int(stats["# Trades"])}
+    return {
+        "case": "backtesting.py 0.6.6 (one run)",
+        "seconds": seconds,
+        "bars_per_s": N_BARS / seconds,
+        "soltrader_speedup": seconds / ours_s,
+        "n_trades": int(stats["# Trades"]),
+    }
 
 
 def run() -> list[dict]:
@@ -140,19 +168,34 @@ def run() -> list[dict]:
     bars = gbm_bars()
     kw = dict(fast=FAST, slow=SLOW, sl_stop=SL, fees=FEES, slippage=SLIPPAGE)
     st.backtest(bars, st.strategies.sma_cross, fill="close", conventions="vectorbt", **kw)
-    vbt_s, res = best_of(lambda: st.backtest(bars, st.strategies.sma_cross, fill="close",
-                                             conventions="vectorbt", **kw), 5)
+    vbt_s, res = best_of(
+        lambda: st.backtest(
+            bars, st.strategies.sma_cross, fill="close", conventions="vectorbt", **kw
+        ),
+        5,
+    )
     default_s, res_default = best_of(lambda: st.backtest(bars, st.strategies.sma_cross, **kw), 5)
     ours_final = float(res.equity.iloc[-1])
     setup_s, cold_s = soltrader_cold()
     rows = [
-        {"case": "soltrader st.backtest, vectorbt conventions (warm)", "seconds": vbt_s,
-         "bars_per_s": N_BARS / vbt_s, "final_equity": ours_final,
-         "n_trades": len(res.trades_records)},
-        {"case": "soltrader st.backtest, default next-open fills (warm)", "seconds": default_s,
-         "bars_per_s": N_BARS / default_s, "n_trades": len(res_default.trades_records)},
-        {"case": "soltrader first call, numba cache empty", "seconds": cold_s,
-         "setup_seconds": setup_s},
+        {
+            "case": "soltrader st.backtest, vectorbt conventions (warm)",
+            "seconds": vbt_s,
+            "bars_per_s": N_BARS / vbt_s,
+            "final_equity": ours_final,
+            "n_trades": len(res.trades_records),
+        },
+        {
+            "case": "soltrader st.backtest, default next-open fills (warm)",
+            "seconds": default_s,
+            "bars_per_s": N_BARS / default_s,
+            "n_trades": len(res_default.trades_records),
+        },
+        {
+            "case": "soltrader first call, numba cache empty",
+            "seconds": cold_s,
+            "setup_seconds": setup_s,
+        },
     ]
     rows += vectorbt_rows(bars, ours_final, vbt_s)
     rows.append(backtesting_py_row(bars, vbt_s))

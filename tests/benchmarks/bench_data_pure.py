@@ -53,33 +53,82 @@ def run() -> list[dict]:
     rows: list[dict] = []
 
     def add(task: str, impl: str, seconds: float, items: int) -> None:
-        rows.append({"task": task, "impl": impl, "rows": items, "seconds": seconds,
-                     "Mrows_per_s": items / seconds / 1e6})
+        rows.append(
+            {
+                "task": task,
+                "impl": impl,
+                "rows": items,
+                "seconds": seconds,
+                "Mrows_per_s": items / seconds / 1e6,
+            }
+        )
 
-    add("ohlcv_arrays (pandas tz index)", "soltrader.schema", best_of(lambda: ohlcv_arrays(bars), 1), n)
+    add(
+        "ohlcv_arrays (pandas tz index)",
+        "soltrader.schema",
+        best_of(lambda: ohlcv_arrays(bars), 1),
+        n,
+    )
     add("validate 1m", "soltrader (pandas in)", best_of(lambda: validate(bars, "1m"), 1), n)
     add("validate 1m", "soltrader (polars in)", best_of(lambda: validate(bars_pl, "1m"), 1), n)
-    int_frame = pd.DataFrame({"open_time_ms": arrays.ts, **{k: getattr(arrays, k) for k in
-                                                             ("open", "high", "low", "close", "volume")}})
+    int_frame = pd.DataFrame(
+        {
+            "open_time_ms": arrays.ts,
+            **{k: getattr(arrays, k) for k in ("open", "high", "low", "close", "volume")},
+        }
+    )
     add("validate 1m", "soltrader (int ms column)", best_of(lambda: validate(int_frame, "1m")), n)
-    add("validate 1m", "pandas reference checks", best_of(lambda: (
-        bars.isna().any(axis=None), (bars["high"] < bars["low"]).any(),
-        bars.index.is_monotonic_increasing, bars.index.has_duplicates,
-        (bars.index.to_series().diff() > pd.Timedelta("1min")).sum())), n)
-    add("resample 1m->1h", "soltrader (int ms column)",
-        best_of(lambda: resample(int_frame, "1h", source_timeframe="1m")), n)
+    add(
+        "validate 1m",
+        "pandas reference checks",
+        best_of(
+            lambda: (
+                bars.isna().any(axis=None),
+                (bars["high"] < bars["low"]).any(),
+                bars.index.is_monotonic_increasing,
+                bars.index.has_duplicates,
+                (bars.index.to_series().diff() > pd.Timedelta("1min")).sum(),
+            )
+        ),
+        n,
+    )
+    add(
+        "resample 1m->1h",
+        "soltrader (int ms column)",
+        best_of(lambda: resample(int_frame, "1h", source_timeframe="1m")),
+        n,
+    )
     agg = {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
-    add("resample 1m->1h", "pandas .resample().agg", best_of(lambda: bars.resample("1h").agg(agg)), n)
-    add("resample 1m->1h", "polars group_by_dynamic", best_of(lambda: bars_pl.group_by_dynamic(
-        "timestamp", every="1h").agg(pl.col("open").first(), pl.col("high").max(),
-                                      pl.col("low").min(), pl.col("close").last(),
-                                      pl.col("volume").sum())), n)
+    add(
+        "resample 1m->1h",
+        "pandas .resample().agg",
+        best_of(lambda: bars.resample("1h").agg(agg)),
+        n,
+    )
+    add(
+        "resample 1m->1h",
+        "polars group_by_dynamic",
+        best_of(
+            lambda: bars_pl.group_by_dynamic("timestamp", every="1h").agg(
+                pl.col("open").first(),
+                pl.col("high").max(),
+                pl.col("low").min(),
+                pl.col("close").last(),
+                pl.col("volume").sum(),
+            )
+        ),
+        n,
+    )
 
     trades = trades_x10()
     m = trades.height
     candles_from_trades(trades.head(10), "1m")  # compile / load the cached kernel
-    add("candles 1m from trades", "soltrader batch (numba)",
-        best_of(lambda: candles_from_trades(trades, "1m")), m)
+    add(
+        "candles 1m from trades",
+        "soltrader batch (numba)",
+        best_of(lambda: candles_from_trades(trades, "1m")),
+        m,
+    )
     ts = trades["timestamp"].dt.epoch("us").to_list()
     px, amt = trades["price"].to_list(), trades["amount"].to_list()
 
@@ -90,9 +139,23 @@ def run() -> list[dict]:
         b.flush()
 
     add("candles 1m from trades", "soltrader CandleBuilder", best_of(streaming, 1), m)
-    add("candles 1m from trades", "polars group_by_dynamic", best_of(lambda: trades.sort(
-        "timestamp").group_by_dynamic("timestamp", every="1m").agg(
-        pl.col("price").first().alias("open"), pl.col("price").max().alias("high"),
-        pl.col("price").min().alias("low"), pl.col("price").last().alias("close"),
-        pl.col("amount").sum().alias("volume"), pl.len().alias("trades"))), m)
+    add(
+        "candles 1m from trades",
+        "polars group_by_dynamic",
+        best_of(
+            lambda: (
+                trades.sort("timestamp")
+                .group_by_dynamic("timestamp", every="1m")
+                .agg(
+                    pl.col("price").first().alias("open"),
+                    pl.col("price").max().alias("high"),
+                    pl.col("price").min().alias("low"),
+                    pl.col("price").last().alias("close"),
+                    pl.col("amount").sum().alias("volume"),
+                    pl.len().alias("trades"),
+                )
+            )
+        ),
+        m,
+    )
     return rows

@@ -30,8 +30,9 @@ def test_console_script_help() -> None:
     assert done.returncode == 0
     for word in ("demo", "data"):
         assert word in done.stdout
-    data_help = subprocess.run([str(exe), "data", "--help"], capture_output=True, text=True,
-                               timeout=120)
+    data_help = subprocess.run(
+        [str(exe), "data", "--help"], capture_output=True, text=True, timeout=120
+    )
     for word in ("info", "validate", "resample", "download"):
         assert word in data_help.stdout
 
@@ -39,17 +40,19 @@ def test_console_script_help() -> None:
 def test_data_info_lists_and_describes(capsys) -> None:
     code, out, _ = run(["data", "info", "--data-dir", str(SAMPLE_DIR)], capsys)
     assert code == 0 and "SOL-USDT" in out.replace("/", "-") and "1m" in out
-    code, out, err = run(["data", "info", "SOL/USDT", "1h", "--data-dir", str(SAMPLE_DIR)], capsys)
+    code, out, _ = run(["data", "info", "SOL/USDT", "1h", "--data-dir", str(SAMPLE_DIR)], capsys)
     assert code == 0
     assert "47,359 bars" in out and "gap" in out
 
 
 def test_data_validate_clean_strict_and_corrupt(tmp_path, capsys, sol_1h) -> None:
-    code, out, _ = run(["data", "validate", "SOL/USDT", "1h", "--data-dir", str(SAMPLE_DIR)],
-                       capsys)
+    code, out, _ = run(
+        ["data", "validate", "SOL/USDT", "1h", "--data-dir", str(SAMPLE_DIR)], capsys
+    )
     assert code == 0 and "10 warning" in out
-    code, _, err = run(["data", "validate", "SOL/USDT", "1h", "--strict", "--data-dir",
-                        str(SAMPLE_DIR)], capsys)
+    code, _, err = run(
+        ["data", "validate", "SOL/USDT", "1h", "--strict", "--data-dir", str(SAMPLE_DIR)], capsys
+    )
     assert code == 1 and "gap" in err and "row 2664" in err
     bad = sol_1h.iloc[:500].copy()
     bad.iloc[123, bad.columns.get_loc("high")] = bad["low"].iloc[123] - 1.0
@@ -61,8 +64,21 @@ def test_data_validate_clean_strict_and_corrupt(tmp_path, capsys, sol_1h) -> Non
 
 def test_data_resample_writes_what_the_library_computes(tmp_path, capsys, sol_1h) -> None:
     out_path = tmp_path / "sol_4h.parquet"
-    code, out, _ = run(["data", "resample", "SOL/USDT", "1h", "--to", "4h", "--out",
-                        str(out_path), "--data-dir", str(SAMPLE_DIR)], capsys)
+    code, _, _ = run(
+        [
+            "data",
+            "resample",
+            "SOL/USDT",
+            "1h",
+            "--to",
+            "4h",
+            "--out",
+            str(out_path),
+            "--data-dir",
+            str(SAMPLE_DIR),
+        ],
+        capsys,
+    )
     assert code == 0 and out_path.exists()
     written = pd.read_parquet(out_path)
     expected = st.data.resample(sol_1h, "4h")
@@ -73,16 +89,32 @@ def test_data_resample_writes_what_the_library_computes(tmp_path, capsys, sol_1h
 def test_data_download_into_cache(tmp_path, capsys, monkeypatch, sol_1h) -> None:
     source = sol_1h.loc["2023-01-01":"2023-01-20"]
     with BinanceServer(source) as server:
-        monkeypatch.setattr(download_module, "make_exchange",
-                            lambda exchange_id: server.ccxt_exchange())
-        code, out, err = run(["data", "download", "binance", "SOL/USDT", "1h", "--since",
-                              "2023-01-01", "--until", "2023-01-20", "--no-progress",
-                              "--data-dir", str(tmp_path)], capsys)
+        monkeypatch.setattr(
+            download_module, "make_exchange", lambda exchange_id: server.ccxt_exchange()
+        )
+        code, out, err = run(
+            [
+                "data",
+                "download",
+                "binance",
+                "SOL/USDT",
+                "1h",
+                "--since",
+                "2023-01-01",
+                "--until",
+                "2023-01-20",
+                "--no-progress",
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capsys,
+        )
     assert code == 0, err
     assert f"{len(source.loc[:'2023-01-19 23:00']):,} bars" in out
     cached = st.data.load("SOL/USDT", "1h", data_dir=tmp_path)
-    np.testing.assert_array_equal(cached["close"].to_numpy(),
-                                  source.loc[:"2023-01-19 23:00", "close"].to_numpy())
+    np.testing.assert_array_equal(
+        cached["close"].to_numpy(), source.loc[:"2023-01-19 23:00", "close"].to_numpy()
+    )
 
 
 def test_unknown_series_is_a_clear_error(capsys) -> None:

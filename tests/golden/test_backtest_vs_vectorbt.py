@@ -20,8 +20,15 @@ def run_vectorbt(bars: pd.DataFrame, entries, exits, **kw) -> object:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return vbt.Portfolio.from_signals(
-            bars["close"], entries, exits, open=bars["open"], high=bars["high"], low=bars["low"],
-            init_cash=10_000.0, freq="1min", **kw,
+            bars["close"],
+            entries,
+            exits,
+            open=bars["open"],
+            high=bars["high"],
+            low=bars["low"],
+            init_cash=10_000.0,
+            freq="1min",
+            **kw,
         )
 
 
@@ -77,8 +84,9 @@ def test_sma_cross_matches_vectorbt(sol_1m) -> None:
     fast, slow = close.rolling(20).mean(), close.rolling(100).mean()
     entries = (fast > slow) & (fast.shift() <= slow.shift())
     exits = (fast < slow) & (fast.shift() >= slow.shift())
-    assert_same_as_vectorbt(sol_1m, entries.to_numpy(), exits.to_numpy(), sl_stop=0.02,
-                            fees=0.001, slippage=0.0005)
+    assert_same_as_vectorbt(
+        sol_1m, entries.to_numpy(), exits.to_numpy(), sl_stop=0.02, fees=0.001, slippage=0.0005
+    )
 
 
 def test_trade_return_convention_differs_from_vectorbt_by_entry_fees(sol_1m) -> None:

@@ -36,8 +36,9 @@ def build(case: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     n = len(next(iter(data.values()))) if multi else len(data)
     kwargs: dict[str, Any] = {}
     for name, bars in case["signals"].items():
-        kwargs[name] = ({k: flags(v, n) for k, v in bars.items()} if isinstance(bars, dict)
-                        else flags(bars, n))
+        kwargs[name] = (
+            {k: flags(v, n) for k, v in bars.items()} if isinstance(bars, dict) else flags(bars, n)
+        )
     for key, value in case["params"].items():
         if key == "amm":
             value = AMMPool(**value)
@@ -86,8 +87,8 @@ def test_hand_computed_case(case: dict[str, Any]) -> None:
     if "final_equity" in expect:
         assert res.equity.iloc[-1] == pytest.approx(expect["final_equity"], rel=1e-9)
     if "account_equity" in expect:
-        np.testing.assert_allclose(res.account_equity.iloc[-1], expect["account_equity"],
-                                   rtol=1e-9)
+        np.testing.assert_allclose(res.account_equity.iloc[-1], expect["account_equity"], rtol=1e-9)
     # the accounting identity holds on every bar of every case
-    np.testing.assert_allclose(res.cash + res.position_values.sum(axis=1), res.equity,
-                               rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        res.cash + res.position_values.sum(axis=1), res.equity, rtol=1e-12, atol=1e-9
+    )

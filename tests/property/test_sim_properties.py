@@ -14,18 +14,20 @@ from hypothesis import strategies as hs
 from soltrader.costs import SolanaTxCost
 from soltrader.engine import backtest_signals
 
-SETTINGS = hs.fixed_dictionaries({
-    "fill": hs.sampled_from(["next_open", "close"]),
-    "sl_stop": hs.one_of(hs.none(), hs.floats(0.002, 0.05)),
-    "tp_stop": hs.one_of(hs.none(), hs.floats(0.002, 0.08)),
-    "fees": hs.sampled_from([0.0, 0.001, 0.003]),
-    "slippage": hs.sampled_from([0.0, 0.0005]),
-    "size": hs.sampled_from([None, 0.3, 1.0]),
-    "max_volume_share": hs.sampled_from([0.0, 0.01, 0.2]),
-    "cooldown": hs.integers(0, 5),
-    "max_bars": hs.integers(0, 50),
-    "order_type": hs.sampled_from(["market", "limit", "stop"]),
-})
+SETTINGS = hs.fixed_dictionaries(
+    {
+        "fill": hs.sampled_from(["next_open", "close"]),
+        "sl_stop": hs.one_of(hs.none(), hs.floats(0.002, 0.05)),
+        "tp_stop": hs.one_of(hs.none(), hs.floats(0.002, 0.08)),
+        "fees": hs.sampled_from([0.0, 0.001, 0.003]),
+        "slippage": hs.sampled_from([0.0, 0.0005]),
+        "size": hs.sampled_from([None, 0.3, 1.0]),
+        "max_volume_share": hs.sampled_from([0.0, 0.01, 0.2]),
+        "cooldown": hs.integers(0, 5),
+        "max_bars": hs.integers(0, 50),
+        "order_type": hs.sampled_from(["market", "limit", "stop"]),
+    }
+)
 
 
 def window(sol_1m: pd.DataFrame, start: int, length: int) -> pd.DataFrame:
@@ -53,8 +55,14 @@ def run(bars: pd.DataFrame, sig: dict[str, np.ndarray], cfg: dict[str, Any], **e
 
 
 @settings(max_examples=30)
-@given(start=hs.integers(0, 100_000), length=hs.integers(100, 1_500), cut=hs.floats(0.2, 0.9),
-       seed=hs.integers(0, 2**31), shorts=hs.booleans(), cfg=SETTINGS)
+@given(
+    start=hs.integers(0, 100_000),
+    length=hs.integers(100, 1_500),
+    cut=hs.floats(0.2, 0.9),
+    seed=hs.integers(0, 2**31),
+    shorts=hs.booleans(),
+    cfg=SETTINGS,
+)
 def test_no_look_ahead(sol_1m, start, length, cut, seed, shorts, cfg) -> None:
     """Dropping every bar after t leaves every fill and every equity value up to t unchanged."""
     bars = window(sol_1m, start, length)
@@ -69,15 +77,27 @@ def test_no_look_ahead(sol_1m, start, length, cut, seed, shorts, cfg) -> None:
 
 
 @settings(max_examples=30)
-@given(start=hs.integers(0, 100_000), length=hs.integers(100, 1_500), seed=hs.integers(0, 2**31),
-       shorts=hs.booleans(), leverage=hs.sampled_from([1.0, 3.0]), cfg=SETTINGS)
+@given(
+    start=hs.integers(0, 100_000),
+    length=hs.integers(100, 1_500),
+    seed=hs.integers(0, 2**31),
+    shorts=hs.booleans(),
+    leverage=hs.sampled_from([1.0, 3.0]),
+    cfg=SETTINGS,
+)
 def test_accounting_identity_and_costs(sol_1m, start, length, seed, shorts, leverage, cfg) -> None:
     """cash + position values == equity on every bar; every fee is >= 0; volume cap holds."""
     bars = window(sol_1m, start, length)
-    res = run(bars, signals(len(bars), seed, shorts), cfg, leverage=leverage,
-              maintenance_margin=0.005 if leverage > 1 else 0.0)
-    np.testing.assert_allclose(res.cash + res.position_values.sum(axis=1), res.equity,
-                               rtol=1e-12, atol=1e-7)
+    res = run(
+        bars,
+        signals(len(bars), seed, shorts),
+        cfg,
+        leverage=leverage,
+        maintenance_margin=0.005 if leverage > 1 else 0.0,
+    )
+    np.testing.assert_allclose(
+        res.cash + res.position_values.sum(axis=1), res.equity, rtol=1e-12, atol=1e-7
+    )
     assert (res.fills_records["fees"] >= 0).all()
     assert (res.orders_records["fees"] >= 0).all()
     assert (res.fills_records["size"] > 0).all()
@@ -88,8 +108,12 @@ def test_accounting_identity_and_costs(sol_1m, start, length, seed, shorts, leve
 
 
 @settings(max_examples=30)
-@given(start=hs.integers(0, 100_000), length=hs.integers(100, 1_500), seed=hs.integers(0, 2**31),
-       cfg=SETTINGS)
+@given(
+    start=hs.integers(0, 100_000),
+    length=hs.integers(100, 1_500),
+    seed=hs.integers(0, 2**31),
+    cfg=SETTINGS,
+)
 def test_cash_never_negative_without_leverage(sol_1m, start, length, seed, cfg) -> None:
     bars = window(sol_1m, start, length)
     res = run(bars, signals(len(bars), seed, shorts=False), cfg)
@@ -98,8 +122,13 @@ def test_cash_never_negative_without_leverage(sol_1m, start, length, seed, cfg) 
 
 
 @settings(max_examples=15)
-@given(start=hs.integers(0, 100_000), length=hs.integers(100, 800), seed=hs.integers(0, 2**31),
-       fail_seed=hs.integers(0, 2**31), cfg=SETTINGS)
+@given(
+    start=hs.integers(0, 100_000),
+    length=hs.integers(100, 800),
+    seed=hs.integers(0, 2**31),
+    fail_seed=hs.integers(0, 2**31),
+    cfg=SETTINGS,
+)
 def test_deterministic(sol_1m, start, length, seed, fail_seed, cfg) -> None:
     """Same inputs and seed: bit-identical records and curves (failures included)."""
     bars = window(sol_1m, start, length)
@@ -111,9 +140,11 @@ def test_deterministic(sol_1m, start, length, seed, fail_seed, cfg) -> None:
         assert getattr(a, name).tobytes() == getattr(b, name).tobytes(), name
     assert a.equity.to_numpy().tobytes() == b.equity.to_numpy().tobytes()
     failed = (a.orders["reject_reason"] == "tx_failed").sum()
-    other = run(bars, sig, cfg, solana=SolanaTxCost(priority_fee=50_000, fail_rate=0.2,
-                                                    seed=fail_seed + 1))
+    other = run(
+        bars, sig, cfg, solana=SolanaTxCost(priority_fee=50_000, fail_rate=0.2, seed=fail_seed + 1)
+    )
     if failed + (other.orders["reject_reason"] == "tx_failed").sum() > 4:
         # another seed draws other failures
-        assert not np.array_equal(a.orders_records["status"], other.orders_records["status"]) or \
-            len(a.orders_records) != len(other.orders_records)
+        assert not np.array_equal(
+            a.orders_records["status"], other.orders_records["status"]
+        ) or len(a.orders_records) != len(other.orders_records)

@@ -23,8 +23,12 @@ def at(n: int, *bars_: int) -> np.ndarray:
     return out
 
 
-ROWS = [[100, 100, 100, 100, 1e6], [102, 103, 101, 102, 1e6], [101, 101, 90, 95, 1e6],
-        [95, 96, 94, 95, 1e6]]
+ROWS = [
+    [100, 100, 100, 100, 1e6],
+    [102, 103, 101, 102, 1e6],
+    [101, 101, 90, 95, 1e6],
+    [95, 96, 94, 95, 1e6],
+]
 
 
 def test_fill_next_open_versus_close() -> None:
@@ -39,8 +43,9 @@ def test_stop_anchor_fill_versus_signal_close() -> None:
     """Slippage 1 %: entry fills at 101 (close 100 + 1 %). A 5 % stop anchored on the fill sits at
     95.95; anchored on the signal bar's close (vectorbt) at 95. Bar 2 trades down to 90."""
     data = bars(ROWS)
-    kw = dict(size=1.0, size_type="amount", fill="close", sl_stop=0.05, slippage=0.01,
-              stop_slippage=False)
+    kw = dict(
+        size=1.0, size_type="amount", fill="close", sl_stop=0.05, slippage=0.01, stop_slippage=False
+    )
     on_fill = st.backtest_signals(data, at(4, 0), stop_anchor="fill", **kw)
     on_close = st.backtest_signals(data, at(4, 0), stop_anchor="signal_close", **kw)
     assert on_fill.fills["price"].iloc[1] == pytest.approx(101.0 * 0.95)
@@ -49,8 +54,14 @@ def test_stop_anchor_fill_versus_signal_close() -> None:
 
 def test_slippage_on_stop_exits_or_not() -> None:
     data = bars(ROWS)
-    kw = dict(size=1.0, size_type="amount", fill="close", sl_stop=0.05, slippage=0.01,
-              stop_anchor="signal_close")
+    kw = dict(
+        size=1.0,
+        size_type="amount",
+        fill="close",
+        sl_stop=0.05,
+        slippage=0.01,
+        stop_anchor="signal_close",
+    )
     slipped = st.backtest_signals(data, at(4, 0), stop_slippage=True, **kw)
     at_level = st.backtest_signals(data, at(4, 0), stop_slippage=False, **kw)
     assert slipped.fills["price"].iloc[1] == pytest.approx(95.0 * 0.99)
@@ -74,8 +85,9 @@ def test_min_size_rejects_dust() -> None:
     tiny = st.backtest_signals(data, at(4, 0), size=1e-9, size_type="amount", fill="close")
     assert tiny.orders["status"].tolist() == ["rejected"]
     assert tiny.orders["reject_reason"].tolist() == ["below_min_size"]
-    allowed = st.backtest_signals(data, at(4, 0), size=1e-9, size_type="amount", fill="close",
-                                  min_size=0.0)
+    allowed = st.backtest_signals(
+        data, at(4, 0), size=1e-9, size_type="amount", fill="close", min_size=0.0
+    )
     assert allowed.fills["size"].iloc[0] == pytest.approx(1e-9)
 
 
@@ -102,6 +114,6 @@ def test_intrabar_without_ambiguity_changes_nothing(sol_1h, sol_1m) -> None:
     a = plain.trades.set_index("entry_bar")["exit_reason"]
     b = real.trades.set_index("entry_bar")["exit_reason"]
     common = a.index.intersection(b.index)
-    changed = (a[common] != b[common])
+    changed = a[common] != b[common]
     assert changed.any()
     assert (a[common][changed] == "stop_loss").all()

@@ -27,25 +27,28 @@ def test_nan_price_names_column_and_row(small) -> None:
     assert info.value.row == 42 and info.value.field == "close"
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"size": -1.0}, "size"),
-    ({"sl_stop": 0.0}, "sl_stop"),
-    ({"sl_stop": -0.02}, "sl_stop"),
-    ({"tp_stop": 0.0}, "tp_stop"),
-    ({"fill": "midday"}, "fill"),
-    ({"conventions": "zipline"}, "conventions"),
-    ({"stop_anchor": "open"}, "stop_anchor"),
-    ({"fees": -0.001}, "fees"),
-    ({"slippage": -0.01}, "slippage"),
-    ({"leverage": 0.5}, "leverage"),
-    ({"init_cash": 0.0}, "init_cash"),
-    ({"size_type": "lots"}, "size_type"),
-    ({"order_type": "iceberg"}, "order_type"),
-    ({"order_type": "limit"}, "limit_price"),
-    ({"max_volume_share": 1.5}, "max_volume_share"),
-    ({"partial_tp_size": 1.5}, "partial_tp_size"),
-    ({"accounts": [0, 2]}, "accounts"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"size": -1.0}, "size"),
+        ({"sl_stop": 0.0}, "sl_stop"),
+        ({"sl_stop": -0.02}, "sl_stop"),
+        ({"tp_stop": 0.0}, "tp_stop"),
+        ({"fill": "midday"}, "fill"),
+        ({"conventions": "zipline"}, "conventions"),
+        ({"stop_anchor": "open"}, "stop_anchor"),
+        ({"fees": -0.001}, "fees"),
+        ({"slippage": -0.01}, "slippage"),
+        ({"leverage": 0.5}, "leverage"),
+        ({"init_cash": 0.0}, "init_cash"),
+        ({"size_type": "lots"}, "size_type"),
+        ({"order_type": "iceberg"}, "order_type"),
+        ({"order_type": "limit"}, "limit_price"),
+        ({"max_volume_share": 1.5}, "max_volume_share"),
+        ({"partial_tp_size": 1.5}, "partial_tp_size"),
+        ({"accounts": [0, 2]}, "accounts"),
+    ],
+)
 def test_bad_keyword_is_named(small, kwargs, name) -> None:
     entries = np.zeros(len(small), dtype=bool)
     entries[10] = True
@@ -60,8 +63,9 @@ def test_signals_must_be_boolean(small) -> None:
 
 def test_assets_must_share_one_index(sol_1h) -> None:
     with pytest.raises(st.ParameterError, match="index differs"):
-        st.backtest_signals({"a": sol_1h.iloc[:100], "b": sol_1h.iloc[1:101]},
-                            np.zeros((100, 2), dtype=bool))
+        st.backtest_signals(
+            {"a": sol_1h.iloc[:100], "b": sol_1h.iloc[1:101]}, np.zeros((100, 2), dtype=bool)
+        )
 
 
 def test_backtest_names_unknown_keywords(small) -> None:
