@@ -147,7 +147,7 @@ _TRUE = np.bool_(True)
 _FALSE = np.bool_(False)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _order(
     buf, k, asset, account, bar, side, otype, size, limit, stop, status, reject, filled, price, fees
 ):
@@ -170,7 +170,7 @@ def _order(
     o["fees"] = fees
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason):
     if k >= buf.shape[0]:
         return
@@ -186,7 +186,7 @@ def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason
     f["reason"] = reason
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _trade(
     buf,
     k,
@@ -224,7 +224,7 @@ def _trade(
     tr["is_open"] = is_open
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def stop_hit_nb(direction, level, is_loss_side, o, h, lo):
     """Fill price of a protective order at ``level`` in one bar (NaN if not touched).
 
@@ -246,7 +246,7 @@ def stop_hit_nb(direction, level, is_loss_side, o, h, lo):
     return np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def liquidation_price_nb(direction, entry_price, leverage, maint_margin):
     """Price at which an isolated-margin position's equity falls to its maintenance margin.
 
@@ -260,7 +260,7 @@ def liquidation_price_nb(direction, entry_price, leverage, maint_margin):
     return entry_price * (1.0 + 1.0 / leverage) / (1.0 + maint_margin)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg):
     """Average execution price of ``qty`` units at reference price ``ref`` (NaN if impossible)."""
     liq = amm_liq[t, j]
@@ -283,7 +283,7 @@ def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, am
     return ref * (1.0 + side * frac)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _affordable_units(
     budget,
     side,
@@ -335,7 +335,7 @@ def _affordable_units(
     return lo_q, notional, notional * fee_rate + fixed
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_notional, icfg):
     """(maker, taker) fee fractions for asset j of account a at bar t, volume tiers applied."""
     if tier_vol.shape[0] == 0:
@@ -357,7 +357,7 @@ K_TRADES = np.int64(2)
 K_EVENTS = np.int64(3)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
     """Fee fraction of a fill: maker or taker, from the tier the account's volume has reached."""
     maker, taker, _fixed, _slip, _tx, _txf, _liq, _sig, tier_vol, tier_maker, tier_taker = costs
@@ -365,7 +365,7 @@ def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
     return tk if is_taker else mk
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
     """Draw whether this transaction fails; a failure pays its fee and fills nothing."""
     cnt[K_EVENTS] += 1
@@ -375,7 +375,7 @@ def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _enter(
     j,
     t,
@@ -523,7 +523,7 @@ def _enter(
     _after_entry(fs, js, j, status, wanted, qty)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _exit(
     j,
     t,
@@ -622,20 +622,20 @@ def _exit(
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _pend_exit(fs, js, j, qty, reason, d):
     fs[j, F_PX_REMAIN] = qty
     js[j, J_PX_REASON] = reason
     js[j, J_PX_BAR] = d
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _clear_entry(fs, js, j):
     js[j, J_PE_TYPE] = -1
     fs[j, F_PE_REMAIN] = np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg):
     """What the close of bar t asks of asset j: 0 nothing, 1 / -1 enter long / short, 2 exit,
     3 time stop, 4 reverse to long, -4 reverse to short. Resting entries to cancel are flagged
@@ -683,7 +683,7 @@ def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
     return new_dir
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _refresh_levels(fs, js, j, cfg):
     """Cache the nearest loss-side and profit-side levels of asset j's position, so that a bar
     that reaches neither is dismissed with two comparisons."""
@@ -706,7 +706,7 @@ def _refresh_levels(fs, js, j, cfg):
     fs[j, F_GAIN_LEVEL] = gain
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _trail(fs, js, j, h, lo, cfg):
     """Move a trailing stop's reference to the bar's extreme (after the bar's checks)."""
     if fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
@@ -718,7 +718,7 @@ def _trail(fs, js, j, h, lo, cfg):
             _refresh_levels(fs, js, j, cfg)
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
     """Whether lower-timeframe bars inside bar t reach the profit-side level before the
     loss-side one. False without sub-bars, when the profit side is not reached, or when one
@@ -742,7 +742,7 @@ def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _protect(
     j,
     t,
@@ -859,7 +859,7 @@ def _protect(
     return closed
 
 
-@njit(cache=True)
+@njit(cache=True, _nrt=False)
 def _close_actions(
     t,
     action,
@@ -998,6 +998,216 @@ def _close_actions(
             )
 
 
+@njit(cache=True, _nrt=False)
+def _busy_bar(
+    t,
+    bars,
+    sig,
+    spec,
+    size,
+    risk,
+    costs,
+    sub,
+    account_of,
+    fs,
+    js,
+    cash,
+    cum_notional,
+    amm_dx,
+    exited,
+    action,
+    cnt,
+    orders,
+    fills,
+    trades,
+    cfg,
+    icfg,
+):
+    """Phases 1-3 of bar t (open, intrabar, close; see the module docstring) for a bar on which
+    some asset has something to do."""
+    open_, high, low, close, _volume = bars
+    long_entry, long_exit, short_entry, short_exit, cancel = sig
+    order_type, limit_price, stop_price, tif, post_only = spec
+    slippage = costs[3]
+    m = close.shape[1]
+    n_acc = cash.shape[0]
+    fill_mode = icfg[I_FILL_MODE]
+    tiered = cum_notional.shape[0] > 1
+    for j in range(m):
+        amm_dx[j] = 0.0
+        exited[j] = False
+    if tiered:
+        for a in range(n_acc):
+            cum_notional[t + 1, a] = cum_notional[t, a]
+    # 1. open: pending exits of every asset, then pending market entries
+    for j in range(m):
+        if not np.isnan(fs[j, F_PX_REMAIN]) and fs[j, F_POS] != 0.0:
+            d = js[j, J_PX_BAR]
+            closed = _exit(
+                j,
+                t,
+                d,
+                fs[j, F_PX_REMAIN],
+                open_[t, j],
+                _TRUE,
+                slippage[d, j],
+                MARKET,
+                np.nan,
+                js[j, J_PX_REASON],
+                bars,
+                costs,
+                account_of,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                cnt,
+                orders,
+                fills,
+                trades,
+                cfg,
+                icfg,
+            )
+            exited[j] = closed
+    for j in range(m):
+        if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j, icfg):
+            _enter(
+                j,
+                t,
+                open_[t, j],
+                _TRUE,
+                _TRUE,
+                bars,
+                size,
+                risk,
+                costs,
+                account_of,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                cnt,
+                orders,
+                fills,
+                cfg,
+                icfg,
+            )
+    # 2. intrabar: resting entries, then protective exits
+    for j in range(m):
+        ptype = js[j, J_PE_TYPE]
+        if ptype > MARKET and _entry_allowed(fs, js, j, icfg) and t >= js[j, J_PE_ACTIVE]:
+            if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
+                _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
+            else:
+                ref, is_taker = _resting_entry(fs, js, j, t, open_[t, j], high[t, j], low[t, j])
+                if not np.isnan(ref):
+                    _enter(
+                        j,
+                        t,
+                        ref,
+                        is_taker,
+                        _TRUE,
+                        bars,
+                        size,
+                        risk,
+                        costs,
+                        account_of,
+                        fs,
+                        js,
+                        cash,
+                        cum_notional,
+                        amm_dx,
+                        cnt,
+                        orders,
+                        fills,
+                        cfg,
+                        icfg,
+                    )
+        pos = fs[j, F_POS]
+        if pos != 0.0 and t >= js[j, J_ARMED_FROM]:
+            h = high[t, j]
+            lo = low[t, j]
+            if pos > 0.0:
+                touched = lo <= fs[j, F_LOSS_LEVEL] or h >= fs[j, F_GAIN_LEVEL]
+            else:
+                touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
+            if touched:
+                closed = _protect(
+                    j,
+                    t,
+                    bars,
+                    costs,
+                    account_of,
+                    fs,
+                    js,
+                    cash,
+                    cum_notional,
+                    amm_dx,
+                    cnt,
+                    orders,
+                    fills,
+                    trades,
+                    cfg,
+                    icfg,
+                    sub,
+                )
+                exited[j] = exited[j] or closed
+            elif fs[j, F_TRAIL] > 0.0:
+                _trail(fs, js, j, h, lo, cfg)
+    # 3. close: time stops and signals; exits of every asset first, then entries
+    busy = False
+    for j in range(m):
+        action[j] = 0
+        if fill_mode == FILL_CLOSE and exited[j]:
+            continue
+        quiet = not (
+            long_entry[t, j]
+            or long_exit[t, j]
+            or short_entry[t, j]
+            or short_exit[t, j]
+            or cancel[t, j]
+            or js[j, J_MAX_BARS] > 0
+        )
+        if quiet:
+            continue
+        act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg)
+        resting = js[j, J_PE_TYPE] > MARKET and fs[j, F_POS] == 0.0
+        if resting and (
+            cancel[t, j] or long_exit[t, j] or short_exit[t, j] or act == 1 or act == -1
+        ):
+            _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
+        action[j] = act
+        busy = busy or act != 0
+    if busy:
+        _close_actions(
+            t,
+            action,
+            bars,
+            size,
+            risk,
+            costs,
+            order_type,
+            limit_price,
+            stop_price,
+            tif,
+            post_only,
+            account_of,
+            fs,
+            js,
+            cash,
+            cum_notional,
+            amm_dx,
+            cnt,
+            orders,
+            fills,
+            trades,
+            cfg,
+            icfg,
+        )
+
+
 @njit(cache=True)
 def simulate_nb(
     open_,
@@ -1094,7 +1304,6 @@ def simulate_nb(
     """
     n, m = close.shape
     n_acc = account_cash.shape[0]
-    fill_mode = icfg[I_FILL_MODE]
     bars = (open_, high, low, close, volume)
     sub = (sub_low, sub_high, sub_start)
     risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars)
@@ -1127,178 +1336,60 @@ def simulate_nb(
     cnt = np.zeros(4, dtype=np.int64)
     # traded notional per account, cumulated by bar: only fee tiers need it
     cum_notional = np.zeros((n + 1 if tier_vol.shape[0] > 0 else 1, n_acc))
-    tiered = tier_vol.shape[0] > 0
     amm_dx = np.zeros(m)
     exited = np.zeros(m, dtype=np.bool_)
     action = np.zeros(m, dtype=np.int64)
 
+    sig = (long_entry, long_exit, short_entry, short_exit, cancel)
+    spec = (order_type, limit_price, stop_price, tif, post_only)
+    tiered = cum_notional.shape[0] > 1
     for t in range(n):
+        # A bar is quiet when no asset has a pending or resting order, a signal, a time stop, a
+        # trailing stop, or a bar that reaches its position's cached protective levels; quiet bars
+        # only mark to market. This check is written out here, without calls or tuples: in this
+        # loop either would cost reference counting or bloat on every bar.
+        quiet = True
         for j in range(m):
-            amm_dx[j] = 0.0
-            exited[j] = False
-        if tiered:
-            for a in range(n_acc):
-                cum_notional[t + 1, a] = cum_notional[t, a]
-        # 1. open: pending exits of every asset, then pending market entries
-        for j in range(m):
-            if not np.isnan(fs[j, F_PX_REMAIN]) and fs[j, F_POS] != 0.0:
-                d = js[j, J_PX_BAR]
-                closed = _exit(
-                    j,
-                    t,
-                    d,
-                    fs[j, F_PX_REMAIN],
-                    open_[t, j],
-                    _TRUE,
-                    slippage[d, j],
-                    MARKET,
-                    np.nan,
-                    js[j, J_PX_REASON],
-                    bars,
-                    costs,
-                    account_of,
-                    fs,
-                    js,
-                    cash,
-                    cum_notional,
-                    amm_dx,
-                    cnt,
-                    orders,
-                    fills,
-                    trades,
-                    cfg,
-                    icfg,
-                )
-                exited[j] = closed
-        for j in range(m):
-            if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j, icfg):
-                _enter(
-                    j,
-                    t,
-                    open_[t, j],
-                    _TRUE,
-                    _TRUE,
-                    bars,
-                    size,
-                    risk,
-                    costs,
-                    account_of,
-                    fs,
-                    js,
-                    cash,
-                    cum_notional,
-                    amm_dx,
-                    cnt,
-                    orders,
-                    fills,
-                    cfg,
-                    icfg,
-                )
-        # 2. intrabar: resting entries, then protective exits
-        for j in range(m):
-            ptype = js[j, J_PE_TYPE]
-            if ptype > MARKET and _entry_allowed(fs, js, j, icfg) and t >= js[j, J_PE_ACTIVE]:
-                if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
-                    _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
-                else:
-                    ref, is_taker = _resting_entry(fs, js, j, t, open_[t, j], high[t, j], low[t, j])
-                    if not np.isnan(ref):
-                        _enter(
-                            j,
-                            t,
-                            ref,
-                            is_taker,
-                            _TRUE,
-                            bars,
-                            size,
-                            risk,
-                            costs,
-                            account_of,
-                            fs,
-                            js,
-                            cash,
-                            cum_notional,
-                            amm_dx,
-                            cnt,
-                            orders,
-                            fills,
-                            cfg,
-                            icfg,
-                        )
             pos = fs[j, F_POS]
-            if pos != 0.0 and t >= js[j, J_ARMED_FROM]:
-                h = high[t, j]
-                lo = low[t, j]
-                if pos > 0.0:
-                    touched = lo <= fs[j, F_LOSS_LEVEL] or h >= fs[j, F_GAIN_LEVEL]
-                else:
-                    touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
-                if touched:
-                    closed = _protect(
-                        j,
-                        t,
-                        bars,
-                        costs,
-                        account_of,
-                        fs,
-                        js,
-                        cash,
-                        cum_notional,
-                        amm_dx,
-                        cnt,
-                        orders,
-                        fills,
-                        trades,
-                        cfg,
-                        icfg,
-                        sub,
-                    )
-                    exited[j] = exited[j] or closed
-                elif fs[j, F_TRAIL] > 0.0:
-                    _trail(fs, js, j, h, lo, cfg)
-        # 3. close: time stops and signals; exits of every asset first, then entries
-        busy = False
-        for j in range(m):
-            action[j] = 0
-            if fill_mode == FILL_CLOSE and exited[j]:
-                continue
-            quiet = not (
-                long_entry[t, j]
+            if (
+                js[j, J_PE_TYPE] >= 0
+                or long_entry[t, j]
                 or long_exit[t, j]
                 or short_entry[t, j]
                 or short_exit[t, j]
                 or cancel[t, j]
-                or js[j, J_MAX_BARS] > 0
-            )
-            if quiet:
-                continue
-            act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg)
-            resting = js[j, J_PE_TYPE] > MARKET and fs[j, F_POS] == 0.0
-            if resting and (
-                cancel[t, j] or long_exit[t, j] or short_exit[t, j] or act == 1 or act == -1
             ):
-                _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
-            action[j] = act
-            busy = busy or act != 0
-        if busy:
-            _close_actions(
+                quiet = False
+            elif pos != 0.0:
+                if not np.isnan(fs[j, F_PX_REMAIN]) or js[j, J_MAX_BARS] > 0:
+                    quiet = False
+                elif t >= js[j, J_ARMED_FROM]:
+                    h = high[t, j]
+                    lo = low[t, j]
+                    if fs[j, F_TRAIL] > 0.0:
+                        quiet = False
+                    elif pos > 0.0:
+                        quiet = quiet and lo > fs[j, F_LOSS_LEVEL] and h < fs[j, F_GAIN_LEVEL]
+                    else:
+                        quiet = quiet and h < fs[j, F_LOSS_LEVEL] and lo > fs[j, F_GAIN_LEVEL]
+        if not quiet:
+            _busy_bar(
                 t,
-                action,
                 bars,
+                sig,
+                spec,
                 size,
                 risk,
                 costs,
-                order_type,
-                limit_price,
-                stop_price,
-                tif,
-                post_only,
+                sub,
                 account_of,
                 fs,
                 js,
                 cash,
                 cum_notional,
                 amm_dx,
+                exited,
+                action,
                 cnt,
                 orders,
                 fills,
@@ -1306,7 +1397,10 @@ def simulate_nb(
                 cfg,
                 icfg,
             )
-        # 4. mark to market
+        # mark to market (bar t's fills were added to cum_notional[t + 1]; add the total before)
+        if tiered:
+            for a in range(n_acc):
+                cum_notional[t + 1, a] += cum_notional[t, a]
         for a in range(n_acc):
             cash_out[t, a] = cash[a]
             equity_out[t, a] = cash[a]
