@@ -10,7 +10,7 @@ Examples
 >>> st.indicators.rsi(bars["close"], 14).iloc[-1]  # doctest: +SKIP
 """
 
-from soltrader import costs, data, indicators, metrics, sim, strategies
+from soltrader import costs, data, indicators, metrics, risk, sim, sizing, strategies, structure
 from soltrader.domain.errors import (
     DataError,
     DataNotFoundError,
@@ -53,6 +53,9 @@ __all__ = [
     "indicators",
     "metrics",
     "report",
+    "risk",
     "sim",
+    "sizing",
     "strategies",
+    "structure",
 ]
