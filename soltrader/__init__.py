@@ -10,7 +10,18 @@ Examples
 >>> st.indicators.rsi(bars["close"], 14).iloc[-1]  # doctest: +SKIP
 """
 
-from soltrader import costs, data, indicators, metrics, risk, sim, sizing, strategies, structure
+from soltrader import (
+    costs,
+    data,
+    indicators,
+    metrics,
+    risk,
+    sim,
+    sizing,
+    strategies,
+    structure,
+    validation,
+)
 from soltrader.domain.errors import (
     DataError,
     DataNotFoundError,
@@ -22,6 +33,7 @@ from soltrader.domain.errors import (
     SoltraderWarning,
 )
 from soltrader.engine import Result, backtest, backtest_signals
+from soltrader.validation import walk_forward
 
 __version__ = "0.1.0"
 
@@ -58,4 +70,6 @@ __all__ = [
     "sizing",
     "strategies",
     "structure",
+    "validation",
+    "walk_forward",
 ]
