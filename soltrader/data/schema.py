@@ -101,7 +101,7 @@ def _to_epoch_ms(values: Any, field: str) -> np.ndarray:
     return idx.as_unit("ms").asi8.astype(np.int64)
 
 
-def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame) -> OHLCVArrays:
+def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame, *, with_time: bool = True) -> OHLCVArrays:
     """Extract the timestamp and OHLCV columns of ``data`` as plain arrays, without altering them.
 
     Parameters
@@ -109,6 +109,9 @@ def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame) -> OHLCVArrays:
     data : pandas.DataFrame or polars.DataFrame
         Pandas with a DatetimeIndex (or a time column), or polars with a time column. The time
         column may be named ``timestamp``, ``open_time_ms``, ``time``, ``date`` or ``datetime``.
+    with_time : bool
+        ``False`` skips reading the bar times (``ts`` is then empty), for callers that only need
+        the prices.
 
     Raises
     ------
@@ -134,7 +137,9 @@ def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame) -> OHLCVArrays:
             f"missing column(s) {missing}; an OHLCV frame needs {list(OHLCV_COLUMNS)}",
             field=missing[0],
         )
-    if isinstance(frame.index, pd.DatetimeIndex):
+    if not with_time:
+        ts = np.empty(0, dtype=np.int64)
+    elif isinstance(frame.index, pd.DatetimeIndex):
         ts = _to_epoch_ms(frame.index, "index")
     else:
         tcol = _time_column(columns)

@@ -34,6 +34,39 @@ def _non_negative(name: str, value: Any, *, strictly: bool = False) -> None:
         raise ParameterError(name, f"must be >= 0, got {value!r}")
 
 
+def _raw(value: Any) -> np.ndarray:
+    """A user value as a float array without broadcasting it (validations stay O(input))."""
+    if hasattr(value, "to_numpy"):
+        value = value.to_numpy()
+    if isinstance(value, Mapping):
+        value = [np.asarray(v, dtype=np.float64).ravel() for v in value.values()]
+        return np.concatenate(value) if value else np.empty(0)
+    return np.asarray(value, dtype=np.float64)
+
+
+def _any_nan(value: Any) -> bool:
+    return bool(np.isnan(_raw(value)).any())
+
+
+def _check_entry_prices(codes, limits, stops, entries, short_entries, shape, assets) -> None:
+    """Every entry decision whose order type needs a limit or stop price must have a finite one."""
+    wants = as_matrix(False if entries is None else entries, "entries", shape, np.bool_, assets)
+    if short_entries is not None:
+        wants = wants | as_matrix(short_entries, "short_entries", shape, np.bool_, assets)
+    needs_limit = (codes == _nb.LIMIT) | (codes == _nb.STOP_LIMIT)
+    needs_stop = (codes == _nb.STOP) | (codes == _nb.STOP_LIMIT)
+    for flag, arr, name in (
+        (needs_limit, limits, "limit_price"),
+        (needs_stop, stops, "stop_price"),
+    ):
+        bad = flag & wants & ~np.isfinite(arr)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            raise ParameterError(
+                name, f"an entry at row {row} needs a finite {name} for its order type"
+            )
+
+
 def _order_type_codes(order_type: Any, shape: tuple[int, int], assets: tuple[str, ...]):
     if isinstance(order_type, str):
         if order_type not in _ORDER_TYPES:
@@ -349,27 +382,17 @@ def backtest_signals(
         _non_negative(name, value, strictly=True)
     _non_negative("slippage", slippage)
     _non_negative("size", size)
-    sizes = number(1.0 if size is None and size_type == "percent" else size, "size")
-    if size_type != "percent" and np.isnan(sizes).any():
+    if size_type != "percent" and (size is None or _any_nan(size)):
         raise ParameterError("size", f"size_type={size_type!r} needs an explicit size")
-    ptp_size = number(partial_tp_size, "partial_tp_size")
-    if ((ptp_size <= 0) | (ptp_size > 1)).any():
+    sizes = number(1.0 if size is None else size, "size")
+    ptp_raw = _raw(partial_tp_size)
+    if ((ptp_raw <= 0) | (ptp_raw > 1)).any():
         raise ParameterError("partial_tp_size", "must be a fraction in (0, 1]")
+    ptp_size = number(partial_tp_size, "partial_tp_size")
     codes = _order_type_codes(order_type, shape, assets)
     limits, stops = number(limit_price, "limit_price"), number(stop_price, "stop_price")
-    needs_limit = (codes == _nb.LIMIT) | (codes == _nb.STOP_LIMIT)
-    needs_stop = (codes == _nb.STOP) | (codes == _nb.STOP_LIMIT)
-    wants = signal(entries, "entries") | signal(short_entries, "short_entries")
-    for flag, arr, name in (
-        (needs_limit, limits, "limit_price"),
-        (needs_stop, stops, "stop_price"),
-    ):
-        bad = flag & wants & ~np.isfinite(arr)
-        if bad.any():
-            row = int(np.argwhere(bad)[0][0])
-            raise ParameterError(
-                name, f"an entry at row {row} needs a finite {name} for its order type"
-            )
+    if not (isinstance(order_type, str) and order_type == "market"):
+        _check_entry_prices(codes, limits, stops, entries, short_entries, shape, assets)
     maker, taker, fixed, tiers, window = _fee_inputs(
         fees, maker_fees, fixed_fees, market.index, shape, assets
     )
@@ -484,7 +507,7 @@ def _strategy_signals(data: Any, strategy: Strategy, params: dict[str, Any]) -> 
 
 
 def _bars(frame: Any) -> Bars:
-    arrays = ohlcv_arrays(frame)
+    arrays = ohlcv_arrays(frame, with_time=False)
     return Bars(arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume)
 
 

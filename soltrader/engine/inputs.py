@@ -39,8 +39,9 @@ def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.
         raise ParameterError(
             name, f"expected an OHLCV pandas or polars DataFrame, got {type(data).__name__}"
         )
-    arrays = ohlcv_arrays(data)
-    if isinstance(data, pd.DataFrame) and isinstance(data.index, pd.DatetimeIndex):
+    has_index = isinstance(data, pd.DataFrame) and isinstance(data.index, pd.DatetimeIndex)
+    arrays = ohlcv_arrays(data, with_time=not has_index)
+    if has_index:
         index = data.index if data.index.tz is not None else data.index.tz_localize("UTC")
     else:
         index = pd.DatetimeIndex(

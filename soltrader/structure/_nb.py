@@ -259,8 +259,19 @@ def structure_nb(
         if i >= 0 and swing_low[i]:
             rl, rl_bar = low[i], i
         trend[t], ref_high[t], ref_low[t] = state, rh, rl
-    return (trend, break_kind, break_dir, break_level, ref_high, ref_low,
-            ev_bar[:k], ev_kind[:k], ev_dir[:k], ev_level[:k], ev_swing_bar[:k])
+    return (
+        trend,
+        break_kind,
+        break_dir,
+        break_level,
+        ref_high,
+        ref_low,
+        ev_bar[:k],
+        ev_kind[:k],
+        ev_dir[:k],
+        ev_level[:k],
+        ev_swing_bar[:k],
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,8 +421,17 @@ def order_blocks_nb(
             alive[w] = j
             w += 1
         n_alive = w
-    return (z_dir[:m], z_kind[:m], z_low[:m], z_high[:m], z_source[:m], z_created[:m],
-            z_inv[:m], z_parent[:m], z_event[:m])
+    return (
+        z_dir[:m],
+        z_kind[:m],
+        z_low[:m],
+        z_high[:m],
+        z_source[:m],
+        z_created[:m],
+        z_inv[:m],
+        z_parent[:m],
+        z_event[:m],
+    )
 
 
 @numba.njit(cache=True)
@@ -434,8 +454,13 @@ def _fill_side_nb(
 @numba.njit(cache=True)
 def _side_arrays_nb(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-bar outputs of one side: id, low, high, kind, touch id."""
-    return (np.full(n, NONE, dtype=np.int64), np.full(n, _NAN), np.full(n, _NAN),
-            np.full(n, NO_ZONE, dtype=np.int8), np.full(n, NONE, dtype=np.int64))
+    return (
+        np.full(n, NONE, dtype=np.int64),
+        np.full(n, _NAN),
+        np.full(n, _NAN),
+        np.full(n, NO_ZONE, dtype=np.int8),
+        np.full(n, NONE, dtype=np.int64),
+    )
 
 
 @numba.njit(cache=True)

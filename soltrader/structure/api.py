@@ -188,8 +188,9 @@ def _fail(code: str, row: int, field: str, message: str, like: Like) -> DataErro
     """A :class:`DataError` naming the row (and its index label) and the field."""
     stamp = like.index[row] if like.index is not None else None
     where = f"row {row}" + (f" ({stamp})" if stamp is not None else "")
-    return DataError(f"bars: {where}: {field} {message}", code=code, row=row, timestamp=stamp,
-                     field=field)
+    return DataError(
+        f"bars: {where}: {field} {message}", code=code, row=row, timestamp=stamp, field=field
+    )
 
 
 def _check_finite(prices: dict[str, np.ndarray], like: Like) -> None:
@@ -213,8 +214,7 @@ def _check_ohlc(prices: dict[str, np.ndarray], like: Like) -> None:
     bad = np.flatnonzero(high < low)
     if bad.size:
         row = int(bad[0])
-        raise _fail("high_below_low", row, "high", f"{high[row]!r} is below low {low[row]!r}",
-                    like)
+        raise _fail("high_below_low", row, "high", f"{high[row]!r} is below low {low[row]!r}", like)
     for name in ("open", "close"):
         values = prices[name]
         bad = np.flatnonzero((values < low) | (values > high))
@@ -229,8 +229,9 @@ def _ohlc(bars: Any) -> tuple[dict[str, np.ndarray], Like]:
     columns = _columns(bars)
     arrays, like = as_floats({f"bars[{f!r}]": columns[f] for f in _FIELDS})
     if len(like.shape) != 1:
-        raise ParameterError("bars", f"expected one series per price, shape (bars,), got "
-                                     f"{like.shape}")
+        raise ParameterError(
+            "bars", f"expected one series per price, shape (bars,), got {like.shape}"
+        )
     prices = {f: np.ascontiguousarray(a) for f, a in zip(_FIELDS, arrays, strict=True)}
     _check_ohlc(prices, like)
     return prices, like
@@ -272,8 +273,9 @@ def _labels(index: pd.Index, bars: np.ndarray) -> pd.Series:
     return taken.where(bars >= 0)
 
 
-def _table(like: Like, cols: dict[str, np.ndarray], dtype: np.dtype,
-           times: dict[str, str]) -> Table:
+def _table(
+    like: Like, cols: dict[str, np.ndarray], dtype: np.dtype, times: dict[str, str]
+) -> Table:
     """An event / zone table; ``times`` maps pandas label columns to their bar columns."""
     if like.kind == "numpy":
         return _records(cols, dtype)
@@ -287,8 +289,7 @@ def _table(like: Like, cols: dict[str, np.ndarray], dtype: np.dtype,
 
 def _pl_dtype(values: np.ndarray) -> Any:
     """The polars dtype keeping a column's numpy integer width."""
-    return {np.dtype(np.int8): pl.Int8, np.dtype(np.int64): pl.Int64}.get(values.dtype,
-                                                                          pl.Float64)
+    return {np.dtype(np.int8): pl.Int8, np.dtype(np.int64): pl.Int64}.get(values.dtype, pl.Float64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,12 +317,18 @@ def _structure_cols(
     p: dict[str, np.ndarray], sw: dict[str, np.ndarray], right: int
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per-bar structure columns and the event columns (without ``ob_id``)."""
-    out = _nb.structure_nb(p["high"], p["low"], p["close"], sw["swing_high"], sw["swing_low"],
-                           right)
+    out = _nb.structure_nb(
+        p["high"], p["low"], p["close"], sw["swing_high"], sw["swing_low"], right
+    )
     names = ("trend", "break_kind", "break_dir", "break_level", "ref_high", "ref_low")
     per_bar = dict(zip(names, out[:6], strict=True))
-    events = {"bar": out[6], "kind": out[7], "direction": out[8], "level": out[9],
-              "swing_bar": out[10]}
+    events = {
+        "bar": out[6],
+        "kind": out[7],
+        "direction": out[8],
+        "level": out[9],
+        "swing_bar": out[10],
+    }
     return per_bar, events
 
 
@@ -329,20 +336,53 @@ def _block_cols(
     p: dict[str, np.ndarray], events: dict[str, np.ndarray]
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Zone records and per-bar zone columns; adds ``ob_id`` to ``events``."""
-    out = _nb.order_blocks_nb(p["open"], p["high"], p["low"], p["close"], events["bar"],
-                              events["direction"], events["swing_bar"])
-    names = ("direction", "kind", "low", "high", "source_candle_bar", "created_bar",
-             "invalidated_bar", "parent", "event")
-    blocks = {"id": np.arange(out[0].shape[0], dtype=np.int64),
-              **dict(zip(names, out, strict=True))}
-    z = _nb.zones_nb(p["high"], p["low"], blocks["direction"], blocks["kind"], blocks["low"],
-                     blocks["high"], blocks["created_bar"], blocks["invalidated_bar"])
+    out = _nb.order_blocks_nb(
+        p["open"],
+        p["high"],
+        p["low"],
+        p["close"],
+        events["bar"],
+        events["direction"],
+        events["swing_bar"],
+    )
+    names = (
+        "direction",
+        "kind",
+        "low",
+        "high",
+        "source_candle_bar",
+        "created_bar",
+        "invalidated_bar",
+        "parent",
+        "event",
+    )
+    blocks = {
+        "id": np.arange(out[0].shape[0], dtype=np.int64),
+        **dict(zip(names, out, strict=True)),
+    }
+    z = _nb.zones_nb(
+        p["high"],
+        p["low"],
+        blocks["direction"],
+        blocks["kind"],
+        blocks["low"],
+        blocks["high"],
+        blocks["created_bar"],
+        blocks["invalidated_bar"],
+    )
     zones: dict[str, np.ndarray] = {}
     for side, part in (("bull", z[:5]), ("bear", z[5:])):
         zid, zlow, zhigh, zkind, touch = part
-        zones.update({f"{side}_id": zid, f"{side}_low": zlow, f"{side}_high": zhigh,
-                      f"{side}_kind": zkind, f"{side}_touch": touch >= 0,
-                      f"{side}_touch_id": touch})
+        zones.update(
+            {
+                f"{side}_id": zid,
+                f"{side}_low": zlow,
+                f"{side}_high": zhigh,
+                f"{side}_kind": zkind,
+                f"{side}_touch": touch >= 0,
+                f"{side}_touch_id": touch,
+            }
+        )
     fresh = blocks["kind"] == _nb.FRESH
     ob_id = np.full(events["bar"].shape[0], -1, dtype=np.int64)
     ob_id[blocks["event"][fresh]] = blocks["id"][fresh]
@@ -450,8 +490,7 @@ def structure(bars: Any, *, left: int = 3, right: int = 3) -> StructureResult:
     sw = _swing_cols(prices, left, right)
     per_bar, events = _structure_cols(prices, sw, right)
     _block_cols(prices, events)
-    return StructureResult(_per_bar(like, per_bar),
-                           _table(like, events, event_dt, _EVENT_TIMES))
+    return StructureResult(_per_bar(like, per_bar), _table(like, events, event_dt, _EVENT_TIMES))
 
 
 def order_blocks(bars: Any, *, left: int = 3, right: int = 3) -> OrderBlockResult:
@@ -521,8 +560,9 @@ def order_blocks(bars: Any, *, left: int = 3, right: int = 3) -> OrderBlockResul
     sw = _swing_cols(prices, left, right)
     _, events = _structure_cols(prices, sw, right)
     blocks, zones = _block_cols(prices, events)
-    return OrderBlockResult(_table(like, blocks, order_block_dt, _BLOCK_TIMES),
-                            _per_bar(like, zones))
+    return OrderBlockResult(
+        _table(like, blocks, order_block_dt, _BLOCK_TIMES), _per_bar(like, zones)
+    )
 
 
 def smc(bars: Any, *, left: int = 3, right: int = 3) -> SMCResult:
@@ -569,9 +609,11 @@ def smc(bars: Any, *, left: int = 3, right: int = 3) -> SMCResult:
     sw = _swing_cols(prices, left, right)
     st_bar, events = _structure_cols(prices, sw, right)
     blocks, zones = _block_cols(prices, events)
-    return SMCResult(_per_bar(like, {**sw, **st_bar, **zones}),
-                     _table(like, events, event_dt, _EVENT_TIMES),
-                     _table(like, blocks, order_block_dt, _BLOCK_TIMES))
+    return SMCResult(
+        _per_bar(like, {**sw, **st_bar, **zones}),
+        _table(like, events, event_dt, _EVENT_TIMES),
+        _table(like, blocks, order_block_dt, _BLOCK_TIMES),
+    )
 
 
 def blocks_at(blocks: Table, bar: int) -> Table:
@@ -622,6 +664,6 @@ def blocks_at(blocks: Table, bar: int) -> Table:
             pl.when(inv > bar).then(-1).otherwise(inv).cast(pl.Int64).alias("invalidated_bar")
         )
     raise ParameterError(
-        "blocks", f"expected the blocks table of order_blocks() or smc(), got "
-                  f"{type(blocks).__name__}"
+        "blocks",
+        f"expected the blocks table of order_blocks() or smc(), got {type(blocks).__name__}",
     )

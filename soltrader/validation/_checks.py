@@ -28,8 +28,9 @@ def as_int(value: Any, name: str, *, low: int) -> int:
     return int(value)
 
 
-def as_float(value: Any, name: str, *, low: float, high: float = np.inf,
-             low_open: bool = False) -> float:
+def as_float(
+    value: Any, name: str, *, low: float, high: float = np.inf, low_open: bool = False
+) -> float:
     """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``low_open``).
 
     Examples
@@ -43,8 +44,9 @@ def as_float(value: Any, name: str, *, low: float, high: float = np.inf,
     below = out <= low if low_open else out < low
     if not np.isfinite(out) or below or out > high:
         bracket = "(" if low_open else "["
-        raise ParameterError(name, f"expected a finite number in {bracket}{low}, {high}], "
-                                   f"got {value!r}")
+        raise ParameterError(
+            name, f"expected a finite number in {bracket}{low}, {high}], got {value!r}"
+        )
     return out
 
 
@@ -107,13 +109,13 @@ def as_matrix_values(values: Any, name: str) -> tuple[np.ndarray, list[Any]]:
     except (TypeError, ValueError) as exc:
         raise ParameterError(name, f"cannot be read as a 2-D array of numbers ({exc})") from exc
     if arr.ndim != 2:
-        raise ParameterError(name, f"expected a 2-D (periods x configurations) array, got "
-                                   f"{arr.ndim} dimension(s)")
+        raise ParameterError(
+            name, f"expected a 2-D (periods x configurations) array, got {arr.ndim} dimension(s)"
+        )
     if arr.dtype.kind not in "biuf":
         raise ParameterError(name, f"expected numbers, got dtype {arr.dtype}")
     if arr.size == 0:
-        raise ParameterError(name, f"is empty (shape {arr.shape}): no periods or no "
-                                   "configurations")
+        raise ParameterError(name, f"is empty (shape {arr.shape}): no periods or no configurations")
     arr = np.ascontiguousarray(arr, dtype=np.float64)
     _require_finite(arr, name, index, labels)
     return arr, labels if labels is not None else list(range(arr.shape[1]))
@@ -128,9 +130,18 @@ def _require_finite(arr: np.ndarray, name: str, index: Any, labels: list[Any] | 
     if arr.ndim == 2:
         col = int(bad[0][1])
         label = labels[col] if labels is not None else col
-        raise DataError(f"{name}: row {row}{when}, column {label!r} is {arr[row, col]}; "
-                        "expected finite numbers", code="nan", row=row,
-                        timestamp=index[row] if index is not None else None, field=str(label))
-    raise DataError(f"{name}: row {row}{when} is {arr[row]}; expected finite numbers",
-                    code="nan", row=row, timestamp=index[row] if index is not None else None,
-                    field=name)
+        raise DataError(
+            f"{name}: row {row}{when}, column {label!r} is {arr[row, col]}; "
+            "expected finite numbers",
+            code="nan",
+            row=row,
+            timestamp=index[row] if index is not None else None,
+            field=str(label),
+        )
+    raise DataError(
+        f"{name}: row {row}{when} is {arr[row]}; expected finite numbers",
+        code="nan",
+        row=row,
+        timestamp=index[row] if index is not None else None,
+        field=name,
+    )

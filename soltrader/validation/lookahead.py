@@ -70,18 +70,27 @@ class LookaheadReport:
         return self.findings.empty
 
     def __repr__(self) -> str:
-        verdict = "ok" if self.ok else (f"LOOK-AHEAD in {sorted(self.summary.index)} at "
-                                        f"{int(self.summary['n_cuts'].max())} of "
-                                        f"{len(self.cuts)} cuts")
-        return (f"LookaheadReport({self.strategy}, {len(self.cuts)} cuts over {self.n_bars} "
-                f"bars, fields {list(self.fields)}: {verdict})")
+        verdict = (
+            "ok"
+            if self.ok
+            else (
+                f"LOOK-AHEAD in {sorted(self.summary.index)} at "
+                f"{int(self.summary['n_cuts'].max())} of "
+                f"{len(self.cuts)} cuts"
+            )
+        )
+        return (
+            f"LookaheadReport({self.strategy}, {len(self.cuts)} cuts over {self.n_bars} "
+            f"bars, fields {list(self.fields)}: {verdict})"
+        )
 
 
 def _signal_fields(sig: Any, n: int, name: str, where: str) -> dict[str, np.ndarray]:
     """The set fields of a Signals as 1-D arrays of length ``n``."""
     if not isinstance(sig, Signals):
-        raise ParameterError("strategy", f"{name}'s signal function returned "
-                                         f"{type(sig).__name__}, expected Signals")
+        raise ParameterError(
+            "strategy", f"{name}'s signal function returned {type(sig).__name__}, expected Signals"
+        )
     out = {}
     for key in Signals._fields:
         value = getattr(sig, key)
@@ -89,8 +98,11 @@ def _signal_fields(sig: Any, n: int, name: str, where: str) -> dict[str, np.ndar
             continue
         arr = np.asarray(value)
         if arr.shape != (n,):
-            raise ParameterError("strategy", f"{name} returned {key} of shape {arr.shape} on "
-                                             f"{where} ({n} bars); expected ({n},)")
+            raise ParameterError(
+                "strategy",
+                f"{name} returned {key} of shape {arr.shape} on "
+                f"{where} ({n} bars); expected ({n},)",
+            )
         out[key] = arr.astype(np.bool_) if key in _BOOL_FIELDS else arr.astype(np.float64)
     return out
 
@@ -113,13 +125,15 @@ def _pick(pool: np.ndarray, k: int, rng: np.random.Generator | None) -> np.ndarr
     return np.sort(rng.choice(pool, size=k, replace=False))
 
 
-def _choose_cuts(full: dict[str, np.ndarray], n: int, n_cuts: int, seed: int | None,
-                 cuts: Any) -> np.ndarray:
+def _choose_cuts(
+    full: dict[str, np.ndarray], n: int, n_cuts: int, seed: int | None, cuts: Any
+) -> np.ndarray:
     if cuts is not None:
         arr = np.unique(np.asarray(cuts))
         if arr.dtype.kind not in "iu" or not arr.size or arr.min() < 0 or arr.max() > n - 2:
-            raise ParameterError("cuts", f"expected bar positions in [0, {n - 2}] (the last bar "
-                                         f"kept), got {cuts!r}")
+            raise ParameterError(
+                "cuts", f"expected bar positions in [0, {n - 2}] (the last bar kept), got {cuts!r}"
+            )
         return arr.astype(np.int64)
     lo, hi = max(1, n // 10), n - 2
     if hi < lo:
@@ -130,7 +144,7 @@ def _choose_cuts(full: dict[str, np.ndarray], n: int, n_cuts: int, seed: int | N
     for key in _BOOL_FIELDS:
         if key in full:
             acted |= full[key]
-    chosen = _pick(span[acted[lo:hi + 1]], n_cuts, rng)
+    chosen = _pick(span[acted[lo : hi + 1]], n_cuts, rng)
     if chosen.size < n_cuts:
         rest = np.setdiff1d(span, chosen)
         chosen = np.union1d(chosen, _pick(rest, n_cuts - chosen.size, rng))
@@ -199,8 +213,12 @@ def lookahead_check(
     market = market_from(data)
     if market.shape[1] != 1:
         raise ParameterError("data", "lookahead_check takes one asset's bars")
-    bars = Bars(*(np.ascontiguousarray(getattr(market, c)[:, 0])
-                  for c in ("open", "high", "low", "close", "volume")))
+    bars = Bars(
+        *(
+            np.ascontiguousarray(getattr(market, c)[:, 0])
+            for c in ("open", "high", "low", "close", "volume")
+        )
+    )
     n = market.shape[0]
     resolved = strategy.resolve(**(params or {}))
     full = _signal_fields(strategy.signal(bars, **resolved), n, strategy.name, "the full data")
@@ -212,31 +230,42 @@ def lookahead_check(
     for c in chosen:
         trunc = _truncated_fields(strategy, bars, resolved, int(c))
         for key in sorted(set(full) | set(trunc)):
-            _compare(key, full.get(key), trunc.get(key), int(c), tol, keep, market.index, rows,
-                     counts)
+            _compare(
+                key, full.get(key), trunc.get(key), int(c), tol, keep, market.index, rows, counts
+            )
     return _report(strategy.name, resolved, chosen, rows, counts, n, tuple(full))
 
 
-def _truncated_fields(strategy: Strategy, bars: Bars, params: dict[str, Any],
-                      cut: int) -> dict[str, np.ndarray]:
-    short = Bars(*(np.array(a[:cut + 1]) for a in bars))
+def _truncated_fields(
+    strategy: Strategy, bars: Bars, params: dict[str, Any], cut: int
+) -> dict[str, np.ndarray]:
+    short = Bars(*(np.array(a[: cut + 1]) for a in bars))
     try:
         sig = strategy.signal(short, **params)
     except Error as exc:
-        raise ParameterError("cuts", f"{strategy.name} fails on the first {cut + 1} bars: "
-                                     f"{exc}") from exc
+        raise ParameterError(
+            "cuts", f"{strategy.name} fails on the first {cut + 1} bars: {exc}"
+        ) from exc
     return _signal_fields(sig, cut + 1, strategy.name, f"the first {cut + 1} bars")
 
 
-def _compare(key: str, full: np.ndarray | None, trunc: np.ndarray | None, cut: int, rtol: float,
-             keep: int, index: pd.DatetimeIndex, rows: list[dict[str, Any]],
-             counts: dict[str, list[int]]) -> None:
+def _compare(
+    key: str,
+    full: np.ndarray | None,
+    trunc: np.ndarray | None,
+    cut: int,
+    rtol: float,
+    keep: int,
+    index: pd.DatetimeIndex,
+    rows: list[dict[str, Any]],
+    counts: dict[str, list[int]],
+) -> None:
     """Append the differences of one field at one cut to ``rows`` and ``counts``."""
     if full is None or trunc is None:
         bars = np.array([cut])
         values = [("set" if full is not None else None, "set" if trunc is not None else None)]
     else:
-        bars = np.flatnonzero(_differs(full[:cut + 1], trunc, rtol))
+        bars = np.flatnonzero(_differs(full[: cut + 1], trunc, rtol))
         if not bars.size:
             return
         shown = bars[-keep:]
@@ -245,19 +274,37 @@ def _compare(key: str, full: np.ndarray | None, trunc: np.ndarray | None, cut: i
     entry[0] += 1
     entry[1] += int(bars.size)
     entry[2] = min(entry[2], int(bars[0]))
-    for b, (fv, tv) in zip(bars[-len(values):], values, strict=True):
-        rows.append({"cut": cut, "bar": int(b), "time": index[int(b)], "field": key,
-                     "full": fv, "truncated": tv})
+    for b, (fv, tv) in zip(bars[-len(values) :], values, strict=True):
+        rows.append(
+            {
+                "cut": cut,
+                "bar": int(b),
+                "time": index[int(b)],
+                "field": key,
+                "full": fv,
+                "truncated": tv,
+            }
+        )
 
 
-def _report(name: str, params: dict[str, Any], cuts: np.ndarray, rows: list[dict[str, Any]],
-            counts: dict[str, list[int]], n: int, fields: tuple[str, ...]) -> LookaheadReport:
+def _report(
+    name: str,
+    params: dict[str, Any],
+    cuts: np.ndarray,
+    rows: list[dict[str, Any]],
+    counts: dict[str, list[int]],
+    n: int,
+    fields: tuple[str, ...],
+) -> LookaheadReport:
     columns = ["cut", "bar", "time", "field", "full", "truncated"]
     findings = pd.DataFrame(rows, columns=columns)
     summary = pd.DataFrame(
-        [{"field": k, "n_cuts": v[0], "n_decisions": v[1], "first_bar": v[2]}
-         for k, v in sorted(counts.items())],
-        columns=["field", "n_cuts", "n_decisions", "first_bar"]).set_index("field")
+        [
+            {"field": k, "n_cuts": v[0], "n_decisions": v[1], "first_bar": v[2]}
+            for k, v in sorted(counts.items())
+        ],
+        columns=["field", "n_cuts", "n_decisions", "first_bar"],
+    ).set_index("field")
     return LookaheadReport(name, dict(params), cuts, findings, summary, n, fields)
 
 

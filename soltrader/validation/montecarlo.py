@@ -35,8 +35,9 @@ _DEFAULT_Q = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 
 @numba.njit(cache=True)
-def mc_paths_nb(returns: np.ndarray, n_paths: int, method: np.int64, seed: int, init: float,
-                points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def mc_paths_nb(
+    returns: np.ndarray, n_paths: int, method: np.int64, seed: int, init: float, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Simulate ``n_paths`` equity paths of ``len(returns)`` trades each.
 
     Returns per path the final equity, the maximum drawdown (fraction of the running peak, the
@@ -178,9 +179,14 @@ class MonteCarloResult:
         """
         qs = _quantile_levels(q)
         final = np.quantile(self.final_equity, qs)
-        return pd.DataFrame({"final_equity": final, "total_return": final / self.init_cash - 1.0,
-                             "max_drawdown": np.quantile(self.max_drawdown, qs)},
-                            index=pd.Index(qs, name="quantile"))
+        return pd.DataFrame(
+            {
+                "final_equity": final,
+                "total_return": final / self.init_cash - 1.0,
+                "max_drawdown": np.quantile(self.max_drawdown, qs),
+            },
+            index=pd.Index(qs, name="quantile"),
+        )
 
     def summary(self) -> pd.Series:
         """Observed versus simulated figures, risk of ruin and probability of a loss.
@@ -189,21 +195,26 @@ class MonteCarloResult:
         --------
         >>> mc.summary()["risk_of_ruin"]  # doctest: +SKIP
         """
-        return pd.Series({
-            "n_trades": float(self.trade_returns.size),
-            "n_paths": float(self.n_paths),
-            "observed_final_equity": self.observed_final_equity,
-            "median_final_equity": float(np.median(self.final_equity)),
-            "p05_final_equity": float(np.quantile(self.final_equity, 0.05)),
-            "p95_final_equity": float(np.quantile(self.final_equity, 0.95)),
-            "prob_loss": float(np.mean(self.final_equity < self.init_cash)),
-            "observed_max_drawdown": self.observed_max_drawdown,
-            "median_max_drawdown": float(np.median(self.max_drawdown)),
-            "p95_max_drawdown": float(np.quantile(self.max_drawdown, 0.95)),
-            "prob_worse_drawdown": float(np.mean(self.max_drawdown > self.observed_max_drawdown)),
-            "ruin_level": self.ruin_level,
-            "risk_of_ruin": self.risk_of_ruin,
-        }, name="monte_carlo")
+        return pd.Series(
+            {
+                "n_trades": float(self.trade_returns.size),
+                "n_paths": float(self.n_paths),
+                "observed_final_equity": self.observed_final_equity,
+                "median_final_equity": float(np.median(self.final_equity)),
+                "p05_final_equity": float(np.quantile(self.final_equity, 0.05)),
+                "p95_final_equity": float(np.quantile(self.final_equity, 0.95)),
+                "prob_loss": float(np.mean(self.final_equity < self.init_cash)),
+                "observed_max_drawdown": self.observed_max_drawdown,
+                "median_max_drawdown": float(np.median(self.max_drawdown)),
+                "p95_max_drawdown": float(np.quantile(self.max_drawdown, 0.95)),
+                "prob_worse_drawdown": float(
+                    np.mean(self.max_drawdown > self.observed_max_drawdown)
+                ),
+                "ruin_level": self.ruin_level,
+                "risk_of_ruin": self.risk_of_ruin,
+            },
+            name="monte_carlo",
+        )
 
     def bands(self, q: Any = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
         """Equity quantiles across paths at each kept trade number (rows) per ``q`` (columns).
@@ -229,10 +240,12 @@ class MonteCarloResult:
         return fan_chart(self, q, ax=ax)
 
     def __repr__(self) -> str:
-        return (f"MonteCarloResult({self.method}, {self.n_paths} paths x "
-                f"{self.trade_returns.size} trades, median final "
-                f"{np.median(self.final_equity):,.2f}, risk of ruin "
-                f"{self.risk_of_ruin:.2%} below {self.ruin_level:.0%})")
+        return (
+            f"MonteCarloResult({self.method}, {self.n_paths} paths x "
+            f"{self.trade_returns.size} trades, median final "
+            f"{np.median(self.final_equity):,.2f}, risk of ruin "
+            f"{self.risk_of_ruin:.2%} below {self.ruin_level:.0%})"
+        )
 
 
 def _quantile_levels(q: Any) -> np.ndarray:
@@ -249,8 +262,10 @@ def _trade_returns(trade_returns: Any) -> np.ndarray:
     arr, _ = as_series_values(trade_returns, "trade_returns")
     if (arr < -1.0).any():
         row = int(np.flatnonzero(arr < -1.0)[0])
-        raise ParameterError("trade_returns", f"row {row} is {arr[row]}; a trade cannot lose "
-                                              "more than everything (expected >= -1)")
+        raise ParameterError(
+            "trade_returns",
+            f"row {row} is {arr[row]}; a trade cannot lose more than everything (expected >= -1)",
+        )
     return arr
 
 
@@ -314,12 +329,32 @@ def monte_carlo(
     init = as_float(init_cash, "init_cash", low=0.0, low_open=True)
     level = as_float(ruin_level, "ruin_level", low=0.0, high=1.0, low_open=True)
     points = _fan_points(returns.size)
-    final, mdd, low, curves = mc_paths_nb(returns, np.int64(paths), _METHODS[method],
-                                          np.int64(seed_), init, points)
+    final, mdd, low, curves = mc_paths_nb(
+        returns, np.int64(paths), _METHODS[method], np.int64(seed_), init, points
+    )
     obs_final, obs_mdd = _observed(returns, init)
-    return MonteCarloResult(method, paths, seed_, init, level, returns, final, mdd, low, points,
-                            curves, obs_final, obs_mdd)
+    return MonteCarloResult(
+        method,
+        paths,
+        seed_,
+        init,
+        level,
+        returns,
+        final,
+        mdd,
+        low,
+        points,
+        curves,
+        obs_final,
+        obs_mdd,
+    )
 
 
-__all__ = ["BOOTSTRAP", "MAX_FAN_POINTS", "SHUFFLE", "MonteCarloResult", "mc_paths_nb",
-           "monte_carlo"]
+__all__ = [
+    "BOOTSTRAP",
+    "MAX_FAN_POINTS",
+    "SHUFFLE",
+    "MonteCarloResult",
+    "mc_paths_nb",
+    "monte_carlo",
+]

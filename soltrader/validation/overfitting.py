@@ -46,8 +46,9 @@ _NORMAL = NormalDist()
 
 
 @numba.njit(cache=True)
-def block_sums_nb(returns: np.ndarray, bounds: np.ndarray,
-                  centre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def block_sums_nb(
+    returns: np.ndarray, bounds: np.ndarray, centre: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per block and column: sum of ``r - centre``, sum of ``(r - centre)**2`` and sum of
     ``log1p(r)``; blocks are the rows ``bounds[b] .. bounds[b + 1] - 1``.
 
@@ -93,9 +94,16 @@ def _perf_nb(count: float, s: float, q: float, g: float, centre: float, metric: 
 
 
 @numba.njit(cache=True)
-def _fill_perf_nb(in_set: np.ndarray, counts: np.ndarray, sums: np.ndarray, sumsq: np.ndarray,
-                  logs: np.ndarray, centre: np.ndarray, metric: np.int64,
-                  out: np.ndarray) -> None:
+def _fill_perf_nb(
+    in_set: np.ndarray,
+    counts: np.ndarray,
+    sums: np.ndarray,
+    sumsq: np.ndarray,
+    logs: np.ndarray,
+    centre: np.ndarray,
+    metric: np.int64,
+    out: np.ndarray,
+) -> None:
     """``out[j]`` = metric of column ``j`` over the blocks flagged in ``in_set``."""
     n_blocks, n_cols = sums.shape
     for j in range(n_cols):
@@ -133,9 +141,15 @@ def mid_rank_nb(values: np.ndarray, k: int) -> float:
 
 
 @numba.njit(cache=True)
-def cscv_nb(counts: np.ndarray, sums: np.ndarray, sumsq: np.ndarray, logs: np.ndarray,
-            centre: np.ndarray, combos: np.ndarray,
-            metric: np.int64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def cscv_nb(
+    counts: np.ndarray,
+    sums: np.ndarray,
+    sumsq: np.ndarray,
+    logs: np.ndarray,
+    centre: np.ndarray,
+    combos: np.ndarray,
+    metric: np.int64,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Combinatorially symmetric cross-validation over precomputed block sums.
 
     For every row of ``combos`` (the in-sample blocks) the configuration with the best
@@ -236,13 +250,15 @@ class PBOResult:
         --------
         >>> res.table().head()  # doctest: +SKIP
         """
-        return pd.DataFrame({
-            "config": [self.configs[j] for j in self.is_best],
-            "is_performance": self.is_performance,
-            "oos_performance": self.oos_performance,
-            "oos_relative_rank": self.oos_relative_rank,
-            "logit": self.logits,
-        })
+        return pd.DataFrame(
+            {
+                "config": [self.configs[j] for j in self.is_best],
+                "is_performance": self.is_performance,
+                "oos_performance": self.oos_performance,
+                "oos_relative_rank": self.oos_relative_rank,
+                "logit": self.logits,
+            }
+        )
 
     def plot(self) -> Any:
         """Histogram of the logits and the degradation scatter (matplotlib Figure).
@@ -256,28 +272,33 @@ class PBOResult:
         return plot_pbo(self)
 
     def __repr__(self) -> str:
-        return (f"PBOResult(pbo={self.pbo:.3f}, {self.n_combinations} combinations of "
-                f"{self.n_splits} blocks, {len(self.configs)} configs, metric={self.metric}, "
-                f"slope={self.slope:.3f})")
+        return (
+            f"PBOResult(pbo={self.pbo:.3f}, {self.n_combinations} combinations of "
+            f"{self.n_splits} blocks, {len(self.configs)} configs, metric={self.metric}, "
+            f"slope={self.slope:.3f})"
+        )
 
 
 def _combinations(s: int) -> np.ndarray:
     return np.array(list(itertools.combinations(range(s), s // 2)), dtype=np.int64)
 
 
-def _callable_cscv(matrix: np.ndarray, bounds: np.ndarray, combos: np.ndarray,
-                   metric: Callable[[np.ndarray], Any]) -> tuple[np.ndarray, ...]:
+def _callable_cscv(
+    matrix: np.ndarray, bounds: np.ndarray, combos: np.ndarray, metric: Callable[[np.ndarray], Any]
+) -> tuple[np.ndarray, ...]:
     """CSCV with a user metric: ``metric(rows (t, N)) -> (N,)``; slower (Python loop)."""
     n_cols = matrix.shape[1]
     blocks = [np.arange(bounds[b], bounds[b + 1]) for b in range(len(bounds) - 1)]
-    out = (np.empty(len(combos), dtype=np.int64), np.empty(len(combos)), np.empty(len(combos)),
-           np.empty(len(combos)))
+    out = (
+        np.empty(len(combos), dtype=np.int64),
+        np.empty(len(combos)),
+        np.empty(len(combos)),
+        np.empty(len(combos)),
+    )
     for c, combo in enumerate(combos):
         rest = np.setdiff1d(np.arange(len(blocks)), combo)
-        is_vals = _metric_values(metric, matrix[np.concatenate([blocks[b] for b in combo])],
-                                 n_cols)
-        oos_vals = _metric_values(metric, matrix[np.concatenate([blocks[b] for b in rest])],
-                                  n_cols)
+        is_vals = _metric_values(metric, matrix[np.concatenate([blocks[b] for b in combo])], n_cols)
+        oos_vals = _metric_values(metric, matrix[np.concatenate([blocks[b] for b in rest])], n_cols)
         k = int(np.argmax(np.where(np.isnan(is_vals), -np.inf, is_vals)))
         out[0][c], out[1][c], out[2][c] = k, is_vals[k], oos_vals[k]
         out[3][c] = mid_rank_nb(oos_vals, k)
@@ -287,13 +308,16 @@ def _callable_cscv(matrix: np.ndarray, bounds: np.ndarray, combos: np.ndarray,
 def _metric_values(metric: Callable[[np.ndarray], Any], rows: np.ndarray, n: int) -> np.ndarray:
     vals = np.asarray(metric(rows), dtype=np.float64)
     if vals.shape != (n,):
-        raise ParameterError("metric", f"must return one value per configuration (shape ({n},)), "
-                                       f"got shape {vals.shape}")
+        raise ParameterError(
+            "metric",
+            f"must return one value per configuration (shape ({n},)), got shape {vals.shape}",
+        )
     return vals
 
 
-def pbo_cscv(perf_matrix: Any, n_splits: int = 16,
-             metric: str | Callable[[np.ndarray], Any] = "sharpe") -> PBOResult:
+def pbo_cscv(
+    perf_matrix: Any, n_splits: int = 16, metric: str | Callable[[np.ndarray], Any] = "sharpe"
+) -> PBOResult:
     """Probability of backtest overfitting by combinatorially symmetric cross-validation.
 
     Bailey, Borwein, López de Prado & Zhu (2015): the T x N matrix of per-period returns of N
@@ -343,14 +367,15 @@ def pbo_cscv(perf_matrix: Any, n_splits: int = 16,
         raise ParameterError("perf_matrix", f"needs at least 2 configurations (columns), got {n}")
     need = max(s, 4) if metric == "sharpe" else s  # a Sharpe half needs >= 2 periods
     if t < need:
-        raise ParameterError("n_splits", f"{s} blocks need at least {need} periods (rows), "
-                                         f"got {t}")
+        raise ParameterError("n_splits", f"{s} blocks need at least {need} periods (rows), got {t}")
     if not callable(metric) and metric not in _METRICS:
         raise ParameterError("metric", f"{metric!r}: use one of {sorted(_METRICS)} or a function")
     if metric == "total_return" and (matrix < -1.0).any():
         row, col = (int(v) for v in np.argwhere(matrix < -1.0)[0])
-        raise ParameterError("perf_matrix", f"row {row}, column {labels[col]!r} is a return "
-                                            f"below -1 ({matrix[row, col]})")
+        raise ParameterError(
+            "perf_matrix",
+            f"row {row}, column {labels[col]!r} is a return below -1 ({matrix[row, col]})",
+        )
     bounds = np.cumsum([0] + [len(p) for p in np.array_split(np.arange(t), s)]).astype(np.int64)
     combos = _combinations(s)
     if callable(metric):
@@ -360,14 +385,23 @@ def pbo_cscv(perf_matrix: Any, n_splits: int = 16,
         centre = matrix.mean(axis=0)
         sums, sumsq, logs = block_sums_nb(matrix, bounds, centre)
         counts = np.diff(bounds).astype(np.float64)
-        best, is_perf, oos_perf, rank = cscv_nb(counts, sums, sumsq, logs, centre, combos,
-                                                _METRICS[metric])
+        best, is_perf, oos_perf, rank = cscv_nb(
+            counts, sums, sumsq, logs, centre, combos, _METRICS[metric]
+        )
         name = metric
     return _pbo_result(best, is_perf, oos_perf, rank, n, s, name, labels)
 
 
-def _pbo_result(best: np.ndarray, is_perf: np.ndarray, oos_perf: np.ndarray, rank: np.ndarray,
-                n: int, s: int, name: str, labels: list[Any]) -> PBOResult:
+def _pbo_result(
+    best: np.ndarray,
+    is_perf: np.ndarray,
+    oos_perf: np.ndarray,
+    rank: np.ndarray,
+    n: int,
+    s: int,
+    name: str,
+    labels: list[Any],
+) -> PBOResult:
     w = rank / (n + 1.0)
     logits = np.log(w / (1.0 - w))
     finite = np.isfinite(is_perf) & np.isfinite(oos_perf)
@@ -375,10 +409,20 @@ def _pbo_result(best: np.ndarray, is_perf: np.ndarray, oos_perf: np.ndarray, ran
     if finite.sum() >= 2 and np.ptp(is_perf[finite]) > 0:
         slope, intercept = (float(v) for v in np.polyfit(is_perf[finite], oos_perf[finite], 1))
     return PBOResult(
-        pbo=float(np.mean(logits <= 0.0)), logits=logits, oos_relative_rank=w, is_best=best,
-        is_performance=is_perf, oos_performance=oos_perf, slope=slope, intercept=intercept,
-        prob_oos_loss=float(np.mean(oos_perf < 0.0)), n_splits=s, n_combinations=len(best),
-        metric=name, configs=labels)
+        pbo=float(np.mean(logits <= 0.0)),
+        logits=logits,
+        oos_relative_rank=w,
+        is_best=best,
+        is_performance=is_perf,
+        oos_performance=oos_perf,
+        slope=slope,
+        intercept=intercept,
+        prob_oos_loss=float(np.mean(oos_perf < 0.0)),
+        n_splits=s,
+        n_combinations=len(best),
+        metric=name,
+        configs=labels,
+    )
 
 
 # ---------------------------------------------------------------------------- Sharpe
@@ -406,26 +450,35 @@ def sharpe_stats(returns: Any) -> SharpeStats:
     """
     r, _ = as_series_values(returns, "returns", min_size=3)
     if np.ptp(r) == 0.0:
-        raise ParameterError("returns", "are constant: the Sharpe ratio and the moments are "
-                                        "undefined")
+        raise ParameterError(
+            "returns", "are constant: the Sharpe ratio and the moments are undefined"
+        )
     d = r - r.mean()
     m2 = float(np.mean(d * d))
-    return SharpeStats(float(r.mean() / r.std(ddof=1)), int(r.size),
-                       float(np.mean(d**3) / m2**1.5), float(np.mean(d**4) / m2**2))
+    return SharpeStats(
+        float(r.mean() / r.std(ddof=1)),
+        int(r.size),
+        float(np.mean(d**3) / m2**1.5),
+        float(np.mean(d**4) / m2**2),
+    )
 
 
 def _check_moments(skew: float, kurtosis: float) -> tuple[float, float]:
     g3 = as_float(skew, "skew", low=-np.inf)
     g4 = as_float(kurtosis, "kurtosis", low=1.0)
     if g4 < 1.0 + g3 * g3 - 1e-12:
-        raise ParameterError("kurtosis", f"must be >= 1 + skew**2 = {1.0 + g3 * g3:.6g} for any "
-                                         f"distribution (Pearson kurtosis, 3 for a normal), got "
-                                         f"{kurtosis!r}; an excess kurtosis needs + 3")
+        raise ParameterError(
+            "kurtosis",
+            f"must be >= 1 + skew**2 = {1.0 + g3 * g3:.6g} for any "
+            f"distribution (Pearson kurtosis, 3 for a normal), got "
+            f"{kurtosis!r}; an excess kurtosis needs + 3",
+        )
     return g3, g4
 
 
-def probabilistic_sharpe_ratio(sr: float, sr_benchmark: float, n_obs: int, skew: float = 0.0,
-                               kurtosis: float = 3.0) -> float:
+def probabilistic_sharpe_ratio(
+    sr: float, sr_benchmark: float, n_obs: int, skew: float = 0.0, kurtosis: float = 3.0
+) -> float:
     """Probability that the true Sharpe ratio exceeds ``sr_benchmark`` (Bailey & LdP 2012).
 
     ``PSR = Phi((sr - sr*) * sqrt(T - 1) / sqrt(1 - skew * sr + (kurtosis - 1) / 4 * sr**2))``,
@@ -481,8 +534,14 @@ def expected_max_sharpe(n_trials: int, var_trials_sr: float) -> float:
     return math.sqrt(v) * ((1.0 - EULER_GAMMA) * z1 + EULER_GAMMA * z2)
 
 
-def deflated_sharpe_ratio(sr: float, n_trials: int, var_trials_sr: float, n_obs: int,
-                          skew: float = 0.0, kurtosis: float = 3.0) -> float:
+def deflated_sharpe_ratio(
+    sr: float,
+    n_trials: int,
+    var_trials_sr: float,
+    n_obs: int,
+    skew: float = 0.0,
+    kurtosis: float = 3.0,
+) -> float:
     """Deflated Sharpe ratio: the PSR of the selected strategy against the Sharpe ratio that the
     best of ``n_trials`` unskilled trials would reach (Bailey & López de Prado 2014).
 
@@ -551,8 +610,9 @@ def deflated_sharpe_from_sweep(perf_matrix: Any, *, n_trials: int | None = None)
     std = matrix.std(axis=0, ddof=1)
     if (std == 0.0).any():
         col = int(np.flatnonzero(std == 0.0)[0])
-        raise ParameterError("perf_matrix", f"column {labels[col]!r} is constant: its Sharpe "
-                                            "ratio is undefined")
+        raise ParameterError(
+            "perf_matrix", f"column {labels[col]!r} is constant: its Sharpe ratio is undefined"
+        )
     srs = matrix.mean(axis=0) / std
     k = int(np.argmax(srs))
     trials = n if n_trials is None else as_int(n_trials, "n_trials", low=1)
@@ -562,8 +622,15 @@ def deflated_sharpe_from_sweep(perf_matrix: Any, *, n_trials: int | None = None)
     return DeflatedSharpe(
         dsr=probabilistic_sharpe_ratio(st.sr, sr0, t, st.skew, st.kurtosis),
         psr=probabilistic_sharpe_ratio(st.sr, 0.0, t, st.skew, st.kurtosis),
-        sr=st.sr, sr0=sr0, n_trials=trials, var_trials_sr=var, n_obs=t, skew=st.skew,
-        kurtosis=st.kurtosis, best=labels[k])
+        sr=st.sr,
+        sr0=sr0,
+        n_trials=trials,
+        var_trials_sr=var,
+        n_obs=t,
+        skew=st.skew,
+        kurtosis=st.kurtosis,
+        best=labels[k],
+    )
 
 
 __all__ = [

@@ -98,15 +98,17 @@ class Fold(NamedTuple):
 def _as_index(index: Any) -> tuple[int, pd.DatetimeIndex | None]:
     """Number of bars and their times (``None`` for a bare bar count or a non-time index)."""
     if isinstance(index, bool | np.bool_):
-        raise ParameterError("index", f"expected bars (a DatetimeIndex, frame or count), "
-                                      f"got {index!r}")
+        raise ParameterError(
+            "index", f"expected bars (a DatetimeIndex, frame or count), got {index!r}"
+        )
     if isinstance(index, int | np.integer):
         return as_int(index, "index", low=1), None
     if isinstance(index, pl.DataFrame):
         col = next((c for c in TIME_COLUMNS if c in index.columns), None)
         if col is None:
-            raise ParameterError("index", f"a polars frame needs a time column, one of "
-                                          f"{list(TIME_COLUMNS)}")
+            raise ParameterError(
+                "index", f"a polars frame needs a time column, one of {list(TIME_COLUMNS)}"
+            )
         index = pd.DatetimeIndex(index[col].to_numpy())
     if isinstance(index, pd.Series | pd.DataFrame):
         index = index.index
@@ -127,14 +129,23 @@ def _checked_times(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
         raise ParameterError("index", "no bars: the index is empty")
     if index.hasnans:
         row = int(np.flatnonzero(index.isna())[0])
-        raise DataError(f"index: row {row} has no time (NaT); expected a time on every bar",
-                        code="nan", row=row, field="timestamp")
+        raise DataError(
+            f"index: row {row} has no time (NaT); expected a time on every bar",
+            code="nan",
+            row=row,
+            field="timestamp",
+        )
     steps = np.diff(index.asi8)
     if (steps <= 0).any():
         row = int(np.flatnonzero(steps <= 0)[0]) + 1
-        raise DataError(f"index: row {row} ({index[row]}) is not after row {row - 1} "
-                        f"({index[row - 1]}); expected strictly increasing times",
-                        code="not_increasing", row=row, timestamp=index[row], field="timestamp")
+        raise DataError(
+            f"index: row {row} ({index[row]}) is not after row {row - 1} "
+            f"({index[row - 1]}); expected strictly increasing times",
+            code="not_increasing",
+            row=row,
+            timestamp=index[row],
+            field="timestamp",
+        )
     return index
 
 
@@ -151,13 +162,17 @@ def _span(value: Any, name: str) -> int | pd.Timedelta | pd.DateOffset:
             try:
                 return pd.tseries.frequencies.to_offset(value)
             except ValueError as exc:
-                raise ParameterError(name, f"{value!r} is neither a bar count nor a time span "
-                                           "such as '90D', '12h' or '3MS'") from exc
+                raise ParameterError(
+                    name,
+                    f"{value!r} is neither a bar count nor a time span "
+                    "such as '90D', '12h' or '3MS'",
+                ) from exc
     elif isinstance(value, pd.Timedelta | dt.timedelta | pd.offsets.Tick):
         span = pd.Timedelta(value)
     else:
-        raise ParameterError(name, f"expected a bar count or a time span such as '90D', got "
-                                   f"{value!r}")
+        raise ParameterError(
+            name, f"expected a bar count or a time span such as '90D', got {value!r}"
+        )
     if span <= pd.Timedelta(0):
         raise ParameterError(name, f"expected a positive time span, got {value!r}")
     return span
@@ -170,19 +185,22 @@ def _stamp(times: pd.DatetimeIndex | None, pos: int) -> Any:
 def _bar_starts(n: int, train: int, test: int, step: int) -> list[tuple[int, int, int]]:
     """(first train bar, test start, test stop) per window, rolling layout, bar counts."""
     if train + test > n:
-        raise ParameterError("train", f"train ({train} bars) + test ({test} bars) is longer "
-                                      f"than the data ({n} bars)")
+        raise ParameterError(
+            "train", f"train ({train} bars) + test ({test} bars) is longer than the data ({n} bars)"
+        )
     return [(s - train, s, min(s + test, n)) for s in range(train, n, step)]
 
 
-def _time_starts(times: pd.DatetimeIndex, train: Any, test: Any,
-                 step: Any) -> list[tuple[int, int, int]]:
+def _time_starts(
+    times: pd.DatetimeIndex, train: Any, test: Any, step: Any
+) -> list[tuple[int, int, int]]:
     """(first train bar, test start, test stop) per window, rolling layout, time spans."""
     t0, last = times[0], times[-1]
     bar = pd.Timedelta(int(np.median(np.diff(times.asi8)))) if len(times) > 1 else pd.Timedelta(0)
     if t0 + train + test > last + bar:
-        raise ParameterError("train", f"train ({train}) + test ({test}) is longer than the data "
-                                      f"({t0} .. {last})")
+        raise ParameterError(
+            "train", f"train ({train}) + test ({test}) is longer than the data ({t0} .. {last})"
+        )
     out = []
     k = 0
     while True:
@@ -256,34 +274,52 @@ def walk_forward_windows(
     spans["step"] = spans["test"] if step is None else _span(step, "step")
     kinds = {k: isinstance(v, int) for k, v in spans.items()}
     if len(set(kinds.values())) > 1:
-        raise ParameterError("step" if step is not None else "test",
-                             f"train, test and step must all be bar counts or all time spans, "
-                             f"got {train!r}, {test!r}, {step!r}")
+        raise ParameterError(
+            "step" if step is not None else "test",
+            f"train, test and step must all be bar counts or all time spans, "
+            f"got {train!r}, {test!r}, {step!r}",
+        )
     gap = as_int(purge, "purge", low=0) + as_int(embargo, "embargo", low=0)
     if kinds["train"]:
         starts = _bar_starts(n, spans["train"], spans["test"], spans["step"])
     elif times is None:
-        raise ParameterError("train", f"a time span ({train!r}) needs bar times: pass a "
-                                      "DatetimeIndex or a frame indexed by time")
+        raise ParameterError(
+            "train",
+            f"a time span ({train!r}) needs bar times: pass a "
+            "DatetimeIndex or a frame indexed by time",
+        )
     else:
         starts = _time_starts(times, spans["train"], spans["test"], spans["step"])
-    return [_window(k, first, s, e, gap, anchored, times)
-            for k, (first, s, e) in enumerate(starts)]
+    return [_window(k, first, s, e, gap, anchored, times) for k, (first, s, e) in enumerate(starts)]
 
 
-def _window(k: int, first: int, s: int, e: int, gap: int, anchored: bool,
-            times: pd.DatetimeIndex | None) -> Window:
+def _window(
+    k: int, first: int, s: int, e: int, gap: int, anchored: bool, times: pd.DatetimeIndex | None
+) -> Window:
     lo = 0 if anchored else first
     hi = s - gap
     if s <= lo:
         when = f" before {times[s]}" if times is not None else ""
-        raise ParameterError("train", f"window {k} has no training bar{when}: the data has a "
-                                      "gap longer than the training span")
+        raise ParameterError(
+            "train",
+            f"window {k} has no training bar{when}: the data has a "
+            "gap longer than the training span",
+        )
     if hi <= lo:
-        raise ParameterError("purge", f"purge + embargo ({gap} bars) leaves no training bar in "
-                                      f"window {k} (train bars {lo}..{s - 1})")
-    return Window(k, slice(lo, hi), slice(s, e), _stamp(times, lo), _stamp(times, hi - 1),
-                  _stamp(times, s), _stamp(times, e - 1))
+        raise ParameterError(
+            "purge",
+            f"purge + embargo ({gap} bars) leaves no training bar in "
+            f"window {k} (train bars {lo}..{s - 1})",
+        )
+    return Window(
+        k,
+        slice(lo, hi),
+        slice(s, e),
+        _stamp(times, lo),
+        _stamp(times, hi - 1),
+        _stamp(times, s),
+        _stamp(times, e - 1),
+    )
 
 
 def purged_kfold(
@@ -349,11 +385,15 @@ def purged_kfold(
     out = []
     for j in range(folds):
         a, b = int(bounds[j]), int(bounds[j + 1])
-        train = np.concatenate([np.arange(0, max(0, a - before)),
-                                np.arange(min(n, b + after), n)]).astype(np.int64)
+        train = np.concatenate(
+            [np.arange(0, max(0, a - before)), np.arange(min(n, b + after), n)]
+        ).astype(np.int64)
         if not train.size:
-            raise ParameterError("embargo", f"purge/label_horizon/embargo leave fold {j} "
-                                            f"(bars {a}..{b - 1}) without training bars")
+            raise ParameterError(
+                "embargo",
+                f"purge/label_horizon/embargo leave fold {j} "
+                f"(bars {a}..{b - 1}) without training bars",
+            )
         out.append(Fold(j, train, slice(a, b), _stamp(times, a), _stamp(times, b - 1)))
     return out
 
@@ -369,12 +409,27 @@ def windows_table(windows: list[Window] | list[Fold]) -> pd.DataFrame:
     rows = []
     for w in windows:
         if isinstance(w, Window):
-            rows.append({"fold": w.fold, "train_start": w.train_start, "train_end": w.train_end,
-                         "test_start": w.test_start, "test_end": w.test_end,
-                         "n_train": w.n_train, "n_test": w.n_test})
+            rows.append(
+                {
+                    "fold": w.fold,
+                    "train_start": w.train_start,
+                    "train_end": w.train_end,
+                    "test_start": w.test_start,
+                    "test_end": w.test_end,
+                    "n_train": w.n_train,
+                    "n_test": w.n_test,
+                }
+            )
         else:
-            rows.append({"fold": w.fold, "test_start": w.test_start, "test_end": w.test_end,
-                         "n_train": int(w.train.size), "n_test": w.test.stop - w.test.start})
+            rows.append(
+                {
+                    "fold": w.fold,
+                    "test_start": w.test_start,
+                    "test_end": w.test_end,
+                    "n_train": int(w.train.size),
+                    "n_test": w.test.stop - w.test.start,
+                }
+            )
     return pd.DataFrame(rows).set_index("fold")
 
 

@@ -44,8 +44,14 @@ def _alpha(alpha: float) -> float:
     return as_float(alpha, "alpha", low=0.0, high=1.0, low_open=True)
 
 
-def adf(returns: Any, *, regression: str = "c", autolag: str | None = "AIC",
-        maxlag: int | None = None, alpha: float = 0.05) -> StatTestResult:
+def adf(
+    returns: Any,
+    *,
+    regression: str = "c",
+    autolag: str | None = "AIC",
+    maxlag: int | None = None,
+    alpha: float = 0.05,
+) -> StatTestResult:
     """Augmented Dickey-Fuller unit-root test.
 
     Parameters
@@ -78,22 +84,35 @@ def adf(returns: Any, *, regression: str = "c", autolag: str | None = "AIC",
     if regression not in ("c", "ct", "ctt", "n"):
         raise ParameterError("regression", f"{regression!r}: use 'c', 'ct', 'ctt' or 'n'")
     lag = None if maxlag is None else as_int(maxlag, "maxlag", low=0)
-    extra = ({"result_object": False}  # the plain tuple, on statsmodels before and after 0.15
-             if "result_object" in inspect.signature(adfuller).parameters else {})
+    extra = (
+        {"result_object": False}  # the plain tuple, on statsmodels before and after 0.15
+        if "result_object" in inspect.signature(adfuller).parameters
+        else {}
+    )
     try:
-        stat, p, used, nobs, crit, _ = adfuller(x, maxlag=lag, regression=regression,
-                                                autolag=autolag, **extra)
+        stat, p, used, nobs, crit, _ = adfuller(
+            x, maxlag=lag, regression=regression, autolag=autolag, **extra
+        )
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise ParameterError("returns", f"the ADF regression cannot be run ({exc})") from exc
     a = _alpha(alpha)
     if p < a:
-        text = (f"Rejects a unit root at the {a:.0%} level (p={p:.3g}): the series looks "
-                "stationary, fluctuating around a stable level.")
+        text = (
+            f"Rejects a unit root at the {a:.0%} level (p={p:.3g}): the series looks "
+            "stationary, fluctuating around a stable level."
+        )
     else:
-        text = (f"Cannot reject a unit root at the {a:.0%} level (p={p:.3g}): the series may "
-                "wander like a random walk (non-stationary).")
-    return StatTestResult("adf", float(stat), float(p), text,
-                      {"used_lag": int(used), "n_obs": int(nobs), "critical_values": dict(crit)})
+        text = (
+            f"Cannot reject a unit root at the {a:.0%} level (p={p:.3g}): the series may "
+            "wander like a random walk (non-stationary)."
+        )
+    return StatTestResult(
+        "adf",
+        float(stat),
+        float(p),
+        text,
+        {"used_lag": int(used), "n_obs": int(nobs), "critical_values": dict(crit)},
+    )
 
 
 def jarque_bera(returns: Any, *, alpha: float = 0.05) -> StatTestResult:
@@ -119,18 +138,24 @@ def jarque_bera(returns: Any, *, alpha: float = 0.05) -> StatTestResult:
     stat, p, skew, kurt = sm_jarque_bera(x)
     a = _alpha(alpha)
     if p < a:
-        text = (f"Rejects normality at the {a:.0%} level (p={p:.3g}): skewness {skew:.2f} and "
-                f"kurtosis {kurt:.2f} (a normal has 0 and 3), so normal-based confidence in "
-                "Sharpe ratios and VaR is overstated.")
+        text = (
+            f"Rejects normality at the {a:.0%} level (p={p:.3g}): skewness {skew:.2f} and "
+            f"kurtosis {kurt:.2f} (a normal has 0 and 3), so normal-based confidence in "
+            "Sharpe ratios and VaR is overstated."
+        )
     else:
-        text = (f"Cannot reject normality at the {a:.0%} level (p={p:.3g}): skewness "
-                f"{skew:.2f} and kurtosis {kurt:.2f} are compatible with a normal.")
-    return StatTestResult("jarque_bera", float(stat), float(p), text,
-                      {"skew": float(skew), "kurtosis": float(kurt)})
+        text = (
+            f"Cannot reject normality at the {a:.0%} level (p={p:.3g}): skewness "
+            f"{skew:.2f} and kurtosis {kurt:.2f} are compatible with a normal."
+        )
+    return StatTestResult(
+        "jarque_bera", float(stat), float(p), text, {"skew": float(skew), "kurtosis": float(kurt)}
+    )
 
 
-def ljung_box(returns: Any, lags: int = 10, *, squared: bool = False,
-              alpha: float = 0.05) -> StatTestResult:
+def ljung_box(
+    returns: Any, lags: int = 10, *, squared: bool = False, alpha: float = 0.05
+) -> StatTestResult:
     """Ljung-Box test that the autocorrelations at lags 1..``lags`` are all zero.
 
     ``Q = n (n + 2) * sum_k rho_k**2 / (n - k)``, chi-squared with ``lags`` degrees of freedom
@@ -165,13 +190,20 @@ def ljung_box(returns: Any, lags: int = 10, *, squared: bool = False,
     a = _alpha(alpha)
     what = "squared returns" if squared else "returns"
     if p < a:
-        meaning = ("volatility clusters (calm and wild periods persist)" if squared else
-                   "past returns carry information about the next ones")
-        text = (f"Rejects 'no autocorrelation up to lag {lag}' in the {what} at the {a:.0%} "
-                f"level (p={p:.3g}): {meaning}.")
+        meaning = (
+            "volatility clusters (calm and wild periods persist)"
+            if squared
+            else "past returns carry information about the next ones"
+        )
+        text = (
+            f"Rejects 'no autocorrelation up to lag {lag}' in the {what} at the {a:.0%} "
+            f"level (p={p:.3g}): {meaning}."
+        )
     else:
-        text = (f"Cannot reject 'no autocorrelation up to lag {lag}' in the {what} at the "
-                f"{a:.0%} level (p={p:.3g}): they look serially independent.")
+        text = (
+            f"Cannot reject 'no autocorrelation up to lag {lag}' in the {what} at the "
+            f"{a:.0%} level (p={p:.3g}): they look serially independent."
+        )
     name = "ljung_box_squared" if squared else "ljung_box"
     return StatTestResult(name, stat, p, text, {"lags": lag})
 
@@ -200,13 +232,21 @@ def return_tests(returns: Any, *, lags: int = 10, alpha: float = 0.05) -> pd.Dat
     >>> return_tests(rets, lags=24)[["pvalue", "reject"]]     # doctest: +SKIP
     """
     a = _alpha(alpha)
-    results = [adf(returns, alpha=a), jarque_bera(returns, alpha=a),
-               ljung_box(returns, lags, alpha=a), ljung_box(returns, lags, squared=True, alpha=a)]
+    results = [
+        adf(returns, alpha=a),
+        jarque_bera(returns, alpha=a),
+        ljung_box(returns, lags, alpha=a),
+        ljung_box(returns, lags, squared=True, alpha=a),
+    ]
     return pd.DataFrame(
-        {"statistic": [r.statistic for r in results], "pvalue": [r.pvalue for r in results],
-         "reject": [r.pvalue < a for r in results],
-         "conclusion": [r.conclusion for r in results]},
-        index=pd.Index([r.test for r in results], name="test"))
+        {
+            "statistic": [r.statistic for r in results],
+            "pvalue": [r.pvalue for r in results],
+            "reject": [r.pvalue < a for r in results],
+            "conclusion": [r.conclusion for r in results],
+        },
+        index=pd.Index([r.test for r in results], name="test"),
+    )
 
 
 __all__ = ["StatTestResult", "adf", "jarque_bera", "ljung_box", "return_tests"]

@@ -35,11 +35,22 @@ from soltrader.validation._checks import as_int
 from soltrader.validation.splits import Span, Window, walk_forward_windows
 
 _BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
-    "data", "entries", "exits"}
+    "data",
+    "entries",
+    "exits",
+}
 #: Metrics of ``Result.stats()`` for which lower is better (the optimiser minimises them).
-LOWER_IS_BETTER = frozenset({"max_drawdown", "max_drawdown_duration_bars",
-                             "deepest_drawdown_duration_bars", "annualized_volatility",
-                             "fees_paid", "turnover", "annualized_turnover"})
+LOWER_IS_BETTER = frozenset(
+    {
+        "max_drawdown",
+        "max_drawdown_duration_bars",
+        "deepest_drawdown_duration_bars",
+        "annualized_volatility",
+        "fees_paid",
+        "turnover",
+        "annualized_turnover",
+    }
+)
 _YEAR = pd.Timedelta(days=365)
 
 Metric = str | Callable[[Result], float]
@@ -58,29 +69,35 @@ def grid(space: Mapping[str, Any]) -> list[dict[str, Any]]:
     [{'fast': 10, 'slow': 100}, {'fast': 20, 'slow': 100}]
     """
     if not isinstance(space, Mapping):
-        raise ParameterError("space", f"expected a dict of name -> values, got "
-                                      f"{type(space).__name__}")
+        raise ParameterError(
+            "space", f"expected a dict of name -> values, got {type(space).__name__}"
+        )
     if not space:
-        raise ParameterError("space", "is empty: give at least one parameter and its values, "
-                                      "e.g. {'fast': [10, 20]}")
+        raise ParameterError(
+            "space", "is empty: give at least one parameter and its values, e.g. {'fast': [10, 20]}"
+        )
     values = {}
     for name, seq in space.items():
         if isinstance(seq, str | bytes) or not isinstance(seq, Sequence | np.ndarray | range):
-            raise ParameterError(f"space[{name!r}]", f"expected a sequence of values, got "
-                                                     f"{seq!r} (wrap a single value in a list)")
+            raise ParameterError(
+                f"space[{name!r}]",
+                f"expected a sequence of values, got {seq!r} (wrap a single value in a list)",
+            )
         if len(seq) == 0:
             raise ParameterError(f"space[{name!r}]", "has no values")
         values[name] = [v.item() if isinstance(v, np.generic) else v for v in seq]
     names = list(values)
-    return [dict(zip(names, combo, strict=True))
-            for combo in itertools.product(*values.values())]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]
 
 
 def _check_names(strategy: Strategy, names: Sequence[str], what: str) -> None:
     unknown = [k for k in names if k not in strategy.params and k not in _BACKTEST_KEYWORDS]
     if unknown:
-        raise ParameterError(unknown[0], f"in {what}: neither a parameter of {strategy.name} "
-                                         f"({sorted(strategy.params)}) nor a backtest keyword")
+        raise ParameterError(
+            unknown[0],
+            f"in {what}: neither a parameter of {strategy.name} "
+            f"({sorted(strategy.params)}) nor a backtest keyword",
+        )
 
 
 def _check_metric(metric: Metric) -> None:
@@ -88,8 +105,11 @@ def _check_metric(metric: Metric) -> None:
         return
     known = set(SUMMARY_FIELDS)
     if metric not in known:
-        raise ParameterError("metric", f"{metric!r}: use a field of Result.stats() "
-                                       f"({sorted(known)}) or a function of a Result")
+        raise ParameterError(
+            "metric",
+            f"{metric!r}: use a field of Result.stats() "
+            f"({sorted(known)}) or a function of a Result",
+        )
 
 
 def _frame(data: Any) -> pd.DataFrame:
@@ -110,8 +130,15 @@ def _score(result: Result, metric: Metric) -> float:
 # ---------------------------------------------------------------------------- evaluation
 
 
-def evaluate(data: pd.DataFrame, strategy: Strategy, params: Mapping[str, Any], *,
-             start: int = 0, stop: int | None = None, **backtest_kwargs: Any) -> Result:
+def evaluate(
+    data: pd.DataFrame,
+    strategy: Strategy,
+    params: Mapping[str, Any],
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    **backtest_kwargs: Any,
+) -> Result:
     """Backtest ``strategy`` with ``params`` on the bars ``[start, stop)`` of ``data``, its
     indicators warmed up on the bars before ``start``.
 
@@ -151,27 +178,42 @@ def evaluate(data: pd.DataFrame, strategy: Strategy, params: Mapping[str, Any], 
     rest = {k: v for k, v in merged.items() if k not in strategy.params}
     end = len(data) if stop is None else stop
     if not 0 <= start < end <= len(data):
-        raise ParameterError("start", f"need 0 <= start < stop <= {len(data)}, got "
-                                      f"start={start}, stop={stop}")
+        raise ParameterError(
+            "start", f"need 0 <= start < stop <= {len(data)}, got start={start}, stop={stop}"
+        )
     head = data.iloc[:end]
-    bars = Bars(*(np.ascontiguousarray(head[c].to_numpy())
-                  for c in ("open", "high", "low", "close", "volume")))
+    bars = Bars(
+        *(
+            np.ascontiguousarray(head[c].to_numpy())
+            for c in ("open", "high", "low", "close", "volume")
+        )
+    )
     sig = strategy.signal(bars, **own)
     fields = {"entries": sig.entries, "exits": sig.exits, **sig.extras()}
     clash = sorted(set(fields) & set(rest))
     if clash:
-        raise ParameterError(clash[0], f"is set per bar by {strategy.name}; change its "
-                                       "parameters instead")
+        raise ParameterError(
+            clash[0], f"is set per bar by {strategy.name}; change its parameters instead"
+        )
     window = {k: np.asarray(v)[start:end] for k, v in fields.items()}
     result = backtest_signals(data.iloc[start:end], **window, **rest)
-    result.params = {"strategy": strategy.name, **own,
-                     **{k: v for k, v in params.items() if k not in strategy.params}}
+    result.params = {
+        "strategy": strategy.name,
+        **own,
+        **{k: v for k, v in params.items() if k not in strategy.params},
+    }
     return result
 
 
-def optimise(data: pd.DataFrame, strategy: Strategy, space: Mapping[str, Any],
-             metric: Metric = "sharpe", *, start: int = 0,
-             **backtest_kwargs: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+def optimise(
+    data: pd.DataFrame,
+    strategy: Strategy,
+    space: Mapping[str, Any],
+    metric: Metric = "sharpe",
+    *,
+    start: int = 0,
+    **backtest_kwargs: Any,
+) -> tuple[dict[str, Any], pd.DataFrame]:
     """Evaluate every combination of the grid ``space`` on ``data[start:]`` and pick the best.
 
     This is the optimiser :func:`walk_forward` calls; any function with this signature and
@@ -216,8 +258,15 @@ def optimise(data: pd.DataFrame, strategy: Strategy, space: Mapping[str, Any],
         res = evaluate(data, strategy, combo, start=start, **backtest_kwargs)
         stats = res.stats()
         value = _score(res, metric)
-        rows.append({**combo, "metric": value, "total_return": stats["total_return"],
-                     "max_drawdown": stats["max_drawdown"], "n_trades": stats["n_trades"]})
+        rows.append(
+            {
+                **combo,
+                "metric": value,
+                "total_return": stats["total_return"],
+                "max_drawdown": stats["max_drawdown"],
+                "n_trades": stats["n_trades"],
+            }
+        )
     table = pd.DataFrame(rows)
     key = table["metric"].to_numpy(dtype=np.float64)
     if isinstance(metric, str) and metric in LOWER_IS_BETTER:
@@ -304,8 +353,9 @@ class WalkForwardResult:
         """
         idx = self.equity.index
         if len(idx) < 2:
-            raise ParameterError("test", "at least 2 out-of-sample bars are needed to "
-                                         "annualise statistics")
+            raise ParameterError(
+                "test", "at least 2 out-of-sample bars are needed to annualise statistics"
+            )
         return _YEAR.value / float(pd.Series(np.diff(idx.asi8)).mode().iloc[0])
 
     def _trades(self) -> dict[str, np.ndarray]:
@@ -316,11 +366,18 @@ class WalkForwardResult:
         for res in self.results:
             rec = res.trades_records
             scale = level[offset] / self.init_cash
-            parts.append({"pnl": rec["pnl"] * scale, "ret": rec["ret"],
-                          "entry_fees": rec["entry_fees"] * scale,
-                          "exit_fees": rec["exit_fees"] * scale, "size": rec["size"] * scale,
-                          "entry_price": rec["entry_price"], "exit_price": rec["exit_price"],
-                          "is_open": rec["is_open"]})
+            parts.append(
+                {
+                    "pnl": rec["pnl"] * scale,
+                    "ret": rec["ret"],
+                    "entry_fees": rec["entry_fees"] * scale,
+                    "exit_fees": rec["exit_fees"] * scale,
+                    "size": rec["size"] * scale,
+                    "entry_price": rec["entry_price"],
+                    "exit_price": rec["exit_price"],
+                    "is_open": rec["is_open"],
+                }
+            )
             offset += len(res.market.index)
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
@@ -334,10 +391,16 @@ class WalkForwardResult:
         --------
         >>> wf.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
         """
-        in_market = np.concatenate([(res.positions.to_numpy() != 0.0).any(axis=1)
-                                    for res in self.results]).astype(np.float64)
-        common = dict(trades=self._trades(), positions=in_market, init_cash=self.init_cash,
-                      periods_per_year=self.periods_per_year(), risk_free=risk_free)
+        in_market = np.concatenate(
+            [(res.positions.to_numpy() != 0.0).any(axis=1) for res in self.results]
+        ).astype(np.float64)
+        common = dict(
+            trades=self._trades(),
+            positions=in_market,
+            init_cash=self.init_cash,
+            periods_per_year=self.periods_per_year(),
+            risk_free=risk_free,
+        )
         equity = self.equity.to_numpy()
         if (equity > 0.0).all():
             return summary(equity, **common)
@@ -358,9 +421,11 @@ class WalkForwardResult:
         return plot_walk_forward(self)
 
     def __repr__(self) -> str:
-        return (f"WalkForwardResult({self.strategy}, {len(self.splits)} windows, metric "
-                f"{self.metric}, OOS equity {self.init_cash:,.2f} -> "
-                f"{self.equity.iloc[-1]:,.2f})")
+        return (
+            f"WalkForwardResult({self.strategy}, {len(self.splits)} windows, metric "
+            f"{self.metric}, OOS equity {self.init_cash:,.2f} -> "
+            f"{self.equity.iloc[-1]:,.2f})"
+        )
 
 
 def _warm_start(start: int, warmup: int | None) -> int:
@@ -380,14 +445,25 @@ def _stitch(results: list[Result], init_cash: float) -> pd.Series:
     return pd.Series(values, index=index, name="equity")
 
 
-def _window_row(w: Window, best: dict[str, Any], table: pd.DataFrame, res: Result,
-                oos: float) -> dict[str, Any]:
+def _window_row(
+    w: Window, best: dict[str, Any], table: pd.DataFrame, res: Result, oos: float
+) -> dict[str, Any]:
     stats = res.stats()
-    return {"fold": w.fold, "train_start": w.train_start, "train_end": w.train_end,
-            "test_start": w.test_start, "test_end": w.test_end, "n_train": w.n_train,
-            "n_test": w.n_test, "params": dict(best), **best,
-            "is_metric": float(table["metric"].iloc[0]), "oos_metric": oos,
-            "oos_return": float(stats["total_return"]), "oos_trades": int(stats["n_trades"])}
+    return {
+        "fold": w.fold,
+        "train_start": w.train_start,
+        "train_end": w.train_end,
+        "test_start": w.test_start,
+        "test_end": w.test_end,
+        "n_train": w.n_train,
+        "n_test": w.n_test,
+        "params": dict(best),
+        **best,
+        "is_metric": float(table["metric"].iloc[0]),
+        "oos_metric": oos,
+        "oos_return": float(stats["total_return"]),
+        "oos_trades": int(stats["n_trades"]),
+    }
 
 
 def walk_forward(
@@ -466,25 +542,40 @@ def walk_forward(
     _check_metric(metric)
     warm = None if warmup is None else as_int(warmup, "warmup", low=0)
     frame = _frame(data)
-    splits = walk_forward_windows(frame.index, train, test, anchored=anchored, purge=purge,
-                                  embargo=embargo)
+    splits = walk_forward_windows(
+        frame.index, train, test, anchored=anchored, purge=purge, embargo=embargo
+    )
     rows, results, tables = [], [], []
     for w in splits:
         w0 = _warm_start(w.train.start, warm)
-        best, table = optimiser(frame.iloc[w0:w.train.stop], strategy, space, metric,
-                                start=w.train.start - w0, **backtest_kwargs)
+        best, table = optimiser(
+            frame.iloc[w0 : w.train.stop],
+            strategy,
+            space,
+            metric,
+            start=w.train.start - w0,
+            **backtest_kwargs,
+        )
         t0 = _warm_start(w.test.start, warm)
-        res = evaluate(frame.iloc[t0:w.test.stop], strategy, best, start=w.test.start - t0,
-                       **backtest_kwargs)
+        res = evaluate(
+            frame.iloc[t0 : w.test.stop], strategy, best, start=w.test.start - t0, **backtest_kwargs
+        )
         rows.append(_window_row(w, best, table, res, _score(res, metric)))
         results.append(res)
         tables.append(table)
     init = float(results[0].init_cash)
     name = metric if isinstance(metric, str) else getattr(metric, "__name__", "callable")
-    return WalkForwardResult(strategy.name, name, pd.DataFrame(rows).set_index("fold"),
-                             _stitch(results, init), results, tables, splits, init,
-                             frame["close"])
+    return WalkForwardResult(
+        strategy.name,
+        name,
+        pd.DataFrame(rows).set_index("fold"),
+        _stitch(results, init),
+        results,
+        tables,
+        splits,
+        init,
+        frame["close"],
+    )
 
 
-__all__ = ["LOWER_IS_BETTER", "WalkForwardResult", "evaluate", "grid", "optimise",
-           "walk_forward"]
+__all__ = ["LOWER_IS_BETTER", "WalkForwardResult", "evaluate", "grid", "optimise", "walk_forward"]
