@@ -20,7 +20,6 @@ from soltrader import (
     sizing,
     strategies,
     structure,
-    validation,
 )
 from soltrader.domain.errors import (
     DataError,
@@ -32,8 +31,8 @@ from soltrader.domain.errors import (
     ParameterError,
     SoltraderWarning,
 )
-from soltrader.engine import Result, backtest, backtest_signals
-from soltrader.validation import walk_forward
+from soltrader.engine import Result, backtest, backtest_signals, validation
+from soltrader.engine.validation import walk_forward
 
 __version__ = "0.1.0"
 

@@ -1208,7 +1208,7 @@ def _busy_bar(
         )
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simulate_nb(
     open_,
     high,

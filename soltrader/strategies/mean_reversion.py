@@ -10,7 +10,7 @@ from soltrader.indicators.nb import atr_1d_nb, rsi_1d_nb, sma_1d_nb, zscore_1d_n
 from soltrader.strategies.spec import Bars, Signals, Strategy
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mean_reversion_nb(
     high,
     low,

@@ -10,7 +10,7 @@ from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb
 from soltrader.strategies.spec import Bars, Signals, Strategy
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, np.ndarray]:
     """Entries where SMA(fast) crosses above SMA(slow), exits where it crosses below.
 

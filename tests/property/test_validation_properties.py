@@ -22,7 +22,7 @@ from scipy import stats
 
 import soltrader as st
 from soltrader.data.schema import ohlcv_frame
-from soltrader.validation import (
+from soltrader.engine.validation import (
     deflated_sharpe_ratio,
     lookahead_check,
     monte_carlo,

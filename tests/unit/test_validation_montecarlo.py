@@ -10,7 +10,7 @@ import pytest
 
 import soltrader as st
 from soltrader.costs._nb import uniform_nb
-from soltrader.validation.montecarlo import MAX_FAN_POINTS, monte_carlo
+from soltrader.engine.validation.montecarlo import MAX_FAN_POINTS, monte_carlo
 
 TRADES = np.array([0.12, -0.08, 0.05, -0.15, 0.2, -0.03, 0.07, -0.1])
 

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 import soltrader as st
-from soltrader.validation.overfitting import (
+from soltrader.engine.validation.overfitting import (
     deflated_sharpe_from_sweep,
     deflated_sharpe_ratio,
     expected_max_sharpe,

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import soltrader as st
-from soltrader.validation.splits import (
+from soltrader.engine.validation.splits import (
     Window,
     purged_kfold,
     walk_forward_windows,

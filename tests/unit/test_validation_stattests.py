@@ -12,7 +12,7 @@ from statsmodels.stats.stattools import jarque_bera as sm_jarque_bera
 from statsmodels.tsa.stattools import adfuller
 
 import soltrader as st
-from soltrader.validation.stattests import adf, jarque_bera, ljung_box, return_tests
+from soltrader.engine.validation.stattests import adf, jarque_bera, ljung_box, return_tests
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 
 import soltrader as st
 from soltrader.strategies import Bars
-from soltrader.validation.walkforward import evaluate, grid, optimise, walk_forward
+from soltrader.engine.validation.walkforward import evaluate, grid, optimise, walk_forward
 
 SPACE = {"fast": [10, 20], "slow": [50, 100]}
 COSTS = {"fees": 0.001, "slippage": 0.0005}

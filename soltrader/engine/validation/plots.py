@@ -2,7 +2,7 @@
 the Monte Carlo fan chart, the PBO logit histogram and degradation scatter.
 
 Imported on first use by the results' ``plot`` / ``fan_chart`` methods, so importing
-:mod:`soltrader.validation` does not import matplotlib.
+:mod:`soltrader.engine.validation` does not import matplotlib.
 """
 
 from __future__ import annotations

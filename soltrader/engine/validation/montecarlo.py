@@ -24,7 +24,7 @@ import pandas as pd
 
 from soltrader.costs._nb import uniform_nb
 from soltrader.domain.errors import ParameterError
-from soltrader.validation._checks import as_float, as_int, as_series_values
+from soltrader.engine.validation._checks import as_float, as_int, as_series_values
 
 BOOTSTRAP = np.int64(0)
 SHUFFLE = np.int64(1)
@@ -235,7 +235,7 @@ class MonteCarloResult:
         --------
         >>> fig = mc.fan_chart()  # doctest: +SKIP
         """
-        from soltrader.validation.plots import fan_chart
+        from soltrader.engine.validation.plots import fan_chart
 
         return fan_chart(self, q, ax=ax)
 

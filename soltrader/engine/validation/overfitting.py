@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.errors import ParameterError
-from soltrader.validation._checks import as_float, as_int, as_matrix_values, as_series_values
+from soltrader.engine.validation._checks import as_float, as_int, as_matrix_values, as_series_values
 
 #: Euler-Mascheroni constant (the expected maximum of N standard normals, Bailey & LdP 2014).
 EULER_GAMMA = 0.5772156649015329
@@ -267,7 +267,7 @@ class PBOResult:
         --------
         >>> fig = res.plot()  # doctest: +SKIP
         """
-        from soltrader.validation.plots import plot_pbo
+        from soltrader.engine.validation.plots import plot_pbo
 
         return plot_pbo(self)
 

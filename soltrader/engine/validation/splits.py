@@ -22,7 +22,7 @@ import polars as pl
 
 from soltrader.data.schema import TIME_COLUMNS
 from soltrader.domain.errors import DataError, ParameterError
-from soltrader.validation._checks import as_int
+from soltrader.engine.validation._checks import as_int
 
 Span = int | str | pd.Timedelta | dt.timedelta | pd.DateOffset
 

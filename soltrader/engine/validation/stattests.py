@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.errors import ParameterError
-from soltrader.validation._checks import as_float, as_int, as_series_values
+from soltrader.engine.validation._checks import as_float, as_int, as_series_values
 
 
 class StatTestResult(NamedTuple):

@@ -1,27 +1,27 @@
 """Honest validation of strategies and sweeps (pure: no I/O, no clock).
 
-* :mod:`~soltrader.validation.splits` -- walk-forward windows and purged K-fold splits;
-* :mod:`~soltrader.validation.walkforward` -- walk-forward optimisation with a stitched
+* :mod:`~soltrader.engine.validation.splits` -- walk-forward windows and purged K-fold splits;
+* :mod:`~soltrader.engine.validation.walkforward` -- walk-forward optimisation with a stitched
   out-of-sample equity curve;
-* :mod:`~soltrader.validation.overfitting` -- probability of backtest overfitting (CSCV) and the
+* :mod:`~soltrader.engine.validation.overfitting` -- probability of backtest overfitting (CSCV) and the
   probabilistic / deflated Sharpe ratio;
-* :mod:`~soltrader.validation.montecarlo` -- bootstrap / shuffle of trade returns, risk of ruin;
-* :mod:`~soltrader.validation.stattests` -- ADF, Jarque-Bera, Ljung-Box;
-* :mod:`~soltrader.validation.lookahead` -- look-ahead check of any strategy.
+* :mod:`~soltrader.engine.validation.montecarlo` -- bootstrap / shuffle of trade returns, risk of ruin;
+* :mod:`~soltrader.engine.validation.stattests` -- ADF, Jarque-Bera, Ljung-Box;
+* :mod:`~soltrader.engine.validation.lookahead` -- look-ahead check of any strategy.
 
 Importing compiles nothing and imports neither matplotlib nor statsmodels; both load on first
 use. See ``docs/validation.md`` for what each tool answers and how to read it.
 
 Examples
 --------
->>> import soltrader.validation as sv
+>>> import soltrader.engine.validation as sv
 >>> [(w.train, w.test) for w in sv.walk_forward_windows(10, 6, 2)]
 [(slice(0, 6, None), slice(6, 8, None)), (slice(2, 8, None), slice(8, 10, None))]
 """
 
-from soltrader.validation.lookahead import LookaheadReport, lookahead_check
-from soltrader.validation.montecarlo import MonteCarloResult, monte_carlo
-from soltrader.validation.overfitting import (
+from soltrader.engine.validation.lookahead import LookaheadReport, lookahead_check
+from soltrader.engine.validation.montecarlo import MonteCarloResult, monte_carlo
+from soltrader.engine.validation.overfitting import (
     DeflatedSharpe,
     PBOResult,
     SharpeStats,
@@ -32,21 +32,21 @@ from soltrader.validation.overfitting import (
     probabilistic_sharpe_ratio,
     sharpe_stats,
 )
-from soltrader.validation.splits import (
+from soltrader.engine.validation.splits import (
     Fold,
     Window,
     purged_kfold,
     walk_forward_windows,
     windows_table,
 )
-from soltrader.validation.stattests import (
+from soltrader.engine.validation.stattests import (
     StatTestResult,
     adf,
     jarque_bera,
     ljung_box,
     return_tests,
 )
-from soltrader.validation.walkforward import (
+from soltrader.engine.validation.walkforward import (
     WalkForwardResult,
     evaluate,
     grid,
