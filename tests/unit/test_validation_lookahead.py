@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import soltrader as st
+from soltrader.engine.validation.lookahead import lookahead_check
 from soltrader.strategies import Bars, Signals, Strategy
 from soltrader.strategies.sma_cross import sma_cross_nb
-from soltrader.engine.validation.lookahead import lookahead_check
 
 
 def _next_close_higher(bars: Bars) -> Signals:

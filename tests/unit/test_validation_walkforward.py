@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 import soltrader as st
-from soltrader.strategies import Bars
 from soltrader.engine.validation.walkforward import evaluate, grid, optimise, walk_forward
+from soltrader.strategies import Bars
 
 SPACE = {"fast": [10, 20], "slow": [50, 100]}
 COSTS = {"fees": 0.001, "slippage": 0.0005}

@@ -1,13 +1,13 @@
 """Honest validation of strategies and sweeps (pure: no I/O, no clock).
 
-* :mod:`~soltrader.engine.validation.splits` -- walk-forward windows and purged K-fold splits;
-* :mod:`~soltrader.engine.validation.walkforward` -- walk-forward optimisation with a stitched
+* :mod:`~.splits` -- walk-forward windows and purged K-fold splits;
+* :mod:`~.walkforward` -- walk-forward optimisation with a stitched
   out-of-sample equity curve;
-* :mod:`~soltrader.engine.validation.overfitting` -- probability of backtest overfitting (CSCV) and the
+* :mod:`~.overfitting` -- probability of backtest overfitting (CSCV) and the
   probabilistic / deflated Sharpe ratio;
-* :mod:`~soltrader.engine.validation.montecarlo` -- bootstrap / shuffle of trade returns, risk of ruin;
-* :mod:`~soltrader.engine.validation.stattests` -- ADF, Jarque-Bera, Ljung-Box;
-* :mod:`~soltrader.engine.validation.lookahead` -- look-ahead check of any strategy.
+* :mod:`~.montecarlo` -- bootstrap / shuffle of trade returns, risk of ruin;
+* :mod:`~.stattests` -- ADF, Jarque-Bera, Ljung-Box;
+* :mod:`~.lookahead` -- look-ahead check of any strategy.
 
 Importing compiles nothing and imports neither matplotlib nor statsmodels; both load on first
 use. See ``docs/validation.md`` for what each tool answers and how to read it.

@@ -21,8 +21,8 @@ import pandas as pd
 
 from soltrader.domain.errors import Error, ParameterError
 from soltrader.engine.inputs import market_from
-from soltrader.strategies.spec import Bars, Signals, Strategy
 from soltrader.engine.validation._checks import as_float, as_int
+from soltrader.strategies.spec import Bars, Signals, Strategy
 
 _BOOL_FIELDS = ("entries", "exits", "short_entries", "short_exits")
 

@@ -29,10 +29,10 @@ from soltrader.domain.errors import ParameterError
 from soltrader.engine.backtest import backtest_signals
 from soltrader.engine.inputs import market_from
 from soltrader.engine.result import Result
-from soltrader.metrics import SUMMARY_FIELDS, summary
-from soltrader.strategies.spec import Bars, Strategy
 from soltrader.engine.validation._checks import as_int
 from soltrader.engine.validation.splits import Span, Window, walk_forward_windows
+from soltrader.metrics import SUMMARY_FIELDS, summary
+from soltrader.strategies.spec import Bars, Strategy
 
 _BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
     "data",
@@ -483,7 +483,7 @@ def walk_forward(
 ) -> WalkForwardResult:
     """Walk-forward optimisation of ``strategy`` over the grid ``space``.
 
-    For each window of :func:`~soltrader.engine.validation.splits.walk_forward_windows` (test windows
+    For each window of :func:`~.splits.walk_forward_windows` (test windows
     tile the data after the first training span): every combination is backtested on the
     training bars, the best by ``metric`` is backtested on the test bars, and the test runs are
     stitched into one out-of-sample equity curve (see the module notes for the warm-up and
