@@ -429,8 +429,10 @@ def backtest_signals(
     icfg[_nb.I_TIER_WINDOW] = window
     icfg[_nb.I_ACCUMULATE] = int(accumulate)
     args = [
-        *(np.broadcast_to(x, shape) for x in (market.open, market.high, market.low, market.close,
-                                               market.volume)),
+        *(
+            np.broadcast_to(x, shape)
+            for x in (market.open, market.high, market.low, market.close, market.volume)
+        ),
         signal(entries, "entries"),
         signal(exits, "exits"),
         signal(short_entries, "short_entries"),

@@ -51,7 +51,7 @@ def windows(draw: st.DrawFn) -> dict[str, Any]:
 def window(real: dict[str, pd.DataFrame], w: dict[str, Any]) -> pd.DataFrame:
     data = real[w["tf"]]
     start = int(w["start"] * (len(data) - w["length"]))
-    return data.iloc[start: start + w["length"]]
+    return data.iloc[start : start + w["length"]]
 
 
 def altered(real: dict[str, pd.DataFrame], bars: pd.DataFrame, w: dict[str, Any]) -> pd.DataFrame:
@@ -62,9 +62,9 @@ def altered(real: dict[str, pd.DataFrame], bars: pd.DataFrame, w: dict[str, Any]
     data = real[w["tf"]]
     k = len(bars) - t - 1
     start = int(w["donor"] * (len(data) - k))
-    tail = data.iloc[start: start + k].to_numpy() * w["scale"]
+    tail = data.iloc[start : start + k].to_numpy() * w["scale"]
     out = bars.copy()
-    out.iloc[t + 1:] = tail
+    out.iloc[t + 1 :] = tail
     return out
 
 
@@ -76,19 +76,23 @@ def test_no_look_ahead_on_real_bars(real: dict[str, pd.DataFrame], w: dict[str, 
     other = ss.smc(altered(real, bars, w), left=w["left"], right=right)
     rows = slice(0, t + 1)
     # every column of rows <= t but the swing flags at their own (unconfirmed) bar
-    pd.testing.assert_frame_equal(other.per_bar.iloc[rows].drop(columns=UNCONFIRMED),
-                                  full.per_bar.iloc[rows].drop(columns=UNCONFIRMED))
+    pd.testing.assert_frame_equal(
+        other.per_bar.iloc[rows].drop(columns=UNCONFIRMED),
+        full.per_bar.iloc[rows].drop(columns=UNCONFIRMED),
+    )
     # swings confirmed by t: flags and confirmation bars at bars <= t - right
     confirmed = slice(0, max(t + 1 - right, 0))
     pd.testing.assert_frame_equal(other.per_bar.iloc[confirmed], full.per_bar.iloc[confirmed])
-    pd.testing.assert_frame_equal(other.events[other.events["bar"] <= t],
-                                  full.events[full.events["bar"] <= t])
+    pd.testing.assert_frame_equal(
+        other.events[other.events["bar"] <= t], full.events[full.events["bar"] <= t]
+    )
     pd.testing.assert_frame_equal(ss.blocks_at(other.blocks, t), ss.blocks_at(full.blocks, t))
 
 
 @given(w=windows())
-def test_truncated_input_never_confirms_past_its_end(real: dict[str, pd.DataFrame],
-                                                     w: dict[str, Any]) -> None:
+def test_truncated_input_never_confirms_past_its_end(
+    real: dict[str, pd.DataFrame], w: dict[str, Any]
+) -> None:
     bars = window(real, w).iloc[: w["t"] + 1]
     out = ss.swings(bars, left=w["left"], right=w["right"])
     n = len(bars)
@@ -121,7 +125,7 @@ def check_invariants(bars: pd.DataFrame, res: ss.SMCResult, right: int) -> None:
         assert parent.kind == ss.ZoneKind.FRESH and parent.invalidated_bar == row.created_bar
         assert (parent.direction, parent.low, parent.high) == (-row.direction, row.low, row.high)
     for row in ob.itertuples():  # invalidated exactly at the first close beyond, never before
-        seg = c[row.created_bar + 1: n]
+        seg = c[row.created_bar + 1 : n]
         beyond = seg < row.low if row.direction == 1 else seg > row.high
         first = row.created_bar + 1 + int(np.argmax(beyond)) if beyond.any() else -1
         assert row.invalidated_bar == first
@@ -182,8 +186,9 @@ def test_invariants_on_all_of_sol_4h(real: dict[str, pd.DataFrame]) -> None:
 # an independent plain-Python reading of the rules
 
 
-def reference(o: list[float], h: list[float], lo: list[float], c: list[float], left: int,
-              right: int) -> dict[str, Any]:
+def reference(
+    o: list[float], h: list[float], lo: list[float], c: list[float], left: int, right: int
+) -> dict[str, Any]:
     n = len(c)
 
     def swing(values: list[float], i: int, sign: int) -> bool:
@@ -221,8 +226,16 @@ def reference(o: list[float], h: list[float], lo: list[float], c: list[float], l
             if alive and ((c[t] < z["low"]) if z["dir"] == 1 else (c[t] > z["high"])):
                 z["inv"] = t
                 if z["kind"] == 0:
-                    zones.append({**z, "dir": -z["dir"], "kind": 1, "created": t, "inv": -1,
-                                  "parent": zones.index(z)})
+                    zones.append(
+                        {
+                            **z,
+                            "dir": -z["dir"],
+                            "kind": 1,
+                            "created": t,
+                            "inv": -1,
+                            "parent": zones.index(z),
+                        }
+                    )
         for e, (bar, _, direction, _, s) in enumerate(events):
             if bar != t:
                 continue
@@ -238,16 +251,37 @@ def reference(o: list[float], h: list[float], lo: list[float], c: list[float], l
             if cands and cands[-1] not in used:
                 k = cands[-1]
                 used.add(k)
-                zones.append({"dir": direction, "kind": 0, "low": lo[k], "high": h[k],
-                              "source": k, "created": t, "inv": -1, "parent": -1, "event": e})
-    per_bar: dict[str, list[int]] = {"bull_id": [], "bull_touch_id": [], "bear_id": [],
-                                     "bear_touch_id": []}
+                zones.append(
+                    {
+                        "dir": direction,
+                        "kind": 0,
+                        "low": lo[k],
+                        "high": h[k],
+                        "source": k,
+                        "created": t,
+                        "inv": -1,
+                        "parent": -1,
+                        "event": e,
+                    }
+                )
+    per_bar: dict[str, list[int]] = {
+        "bull_id": [],
+        "bull_touch_id": [],
+        "bear_id": [],
+        "bear_touch_id": [],
+    }
     for t in range(n):
-        valid = [(i, z) for i, z in enumerate(zones)
-                 if z["created"] <= t and (z["inv"] == -1 or z["inv"] > t)]
+        valid = [
+            (i, z)
+            for i, z in enumerate(zones)
+            if z["created"] <= t and (z["inv"] == -1 or z["inv"] > t)
+        ]
         for side, sign in (("bull", 1), ("bear", -1)):
-            mine = [(sign * (z["high"] if sign == 1 else z["low"]), i, z)
-                    for i, z in valid if z["dir"] == sign]
+            mine = [
+                (sign * (z["high"] if sign == 1 else z["low"]), i, z)
+                for i, z in valid
+                if z["dir"] == sign
+            ]
             near = max(mine, key=lambda m: (m[0], m[1]))[1] if mine else -1
             older = [m for m in mine if m[2]["created"] < t]
             touch = -1
@@ -257,8 +291,14 @@ def reference(o: list[float], h: list[float], lo: list[float], c: list[float], l
                 touch = i if hit else -1
             per_bar[f"{side}_id"].append(near)
             per_bar[f"{side}_touch_id"].append(touch)
-    return {"swing_high": sh, "swing_low": sl, "trend": trends, "events": events,
-            "zones": zones, **per_bar}
+    return {
+        "swing_high": sh,
+        "swing_low": sl,
+        "trend": trends,
+        "events": events,
+        "zones": zones,
+        **per_bar,
+    }
 
 
 @st.composite
@@ -287,10 +327,20 @@ def test_kernels_match_plain_python_reading(case: tuple[pd.DataFrame, int, int])
     assert res.per_bar["trend"].tolist() == ref["trend"]
     got = res.events[["bar", "kind", "direction", "level", "swing_bar"]]
     assert list(got.itertuples(index=False, name=None)) == ref["events"]
-    want = [(z["dir"], z["kind"], z["low"], z["high"], z["source"], z["created"], z["inv"],
-             z["parent"]) for z in ref["zones"]]
-    cols = ["direction", "kind", "low", "high", "source_candle_bar", "created_bar",
-            "invalidated_bar", "parent"]
+    want = [
+        (z["dir"], z["kind"], z["low"], z["high"], z["source"], z["created"], z["inv"], z["parent"])
+        for z in ref["zones"]
+    ]
+    cols = [
+        "direction",
+        "kind",
+        "low",
+        "high",
+        "source_candle_bar",
+        "created_bar",
+        "invalidated_bar",
+        "parent",
+    ]
     assert list(res.blocks[cols].itertuples(index=False, name=None)) == want
     for name in ("bull_id", "bull_touch_id", "bear_id", "bear_touch_id"):
         assert res.per_bar[name].tolist() == ref[name], name

@@ -35,19 +35,28 @@ from soltrader.engine.validation import (
 H = pd.Timedelta(hours=1)
 
 
-def _no_train_in_guarded_zone(train: np.ndarray, start: int, stop: int, before: int,
-                              after: int) -> bool:
+def _no_train_in_guarded_zone(
+    train: np.ndarray, start: int, stop: int, before: int, after: int
+) -> bool:
     return not ((train >= start - before) & (train < stop + after)).any()
 
 
-@given(n=hs.integers(10, 400), train=hs.integers(1, 120), test=hs.integers(1, 60),
-       step=hs.one_of(hs.none(), hs.integers(1, 60)), anchored=hs.booleans(),
-       purge=hs.integers(0, 10), embargo=hs.integers(0, 10))
-def test_walk_forward_bar_windows_never_train_on_the_test(n, train, test, step, anchored, purge,
-                                                         embargo) -> None:
+@given(
+    n=hs.integers(10, 400),
+    train=hs.integers(1, 120),
+    test=hs.integers(1, 60),
+    step=hs.one_of(hs.none(), hs.integers(1, 60)),
+    anchored=hs.booleans(),
+    purge=hs.integers(0, 10),
+    embargo=hs.integers(0, 10),
+)
+def test_walk_forward_bar_windows_never_train_on_the_test(
+    n, train, test, step, anchored, purge, embargo
+) -> None:
     assume(train + test <= n and train > purge + embargo)
-    wins = walk_forward_windows(n, train, test, step=step, anchored=anchored, purge=purge,
-                                embargo=embargo)
+    wins = walk_forward_windows(
+        n, train, test, step=step, anchored=anchored, purge=purge, embargo=embargo
+    )
     assert wins
     for w in wins:
         tr = np.arange(w.train.start, w.train.stop)
@@ -68,15 +77,23 @@ def gappy_times(draw: hs.DrawFn) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(pd.Timestamp("2024-01-01", tz="UTC") + hours * H)
 
 
-@given(times=gappy_times(), train_h=hs.integers(5, 200), test_h=hs.integers(1, 80),
-       anchored=hs.booleans(), purge=hs.integers(0, 3), embargo=hs.integers(0, 3))
-def test_walk_forward_time_windows_respect_their_spans(times, train_h, test_h, anchored, purge,
-                                                       embargo) -> None:
+@given(
+    times=gappy_times(),
+    train_h=hs.integers(5, 200),
+    test_h=hs.integers(1, 80),
+    anchored=hs.booleans(),
+    purge=hs.integers(0, 3),
+    embargo=hs.integers(0, 3),
+)
+def test_walk_forward_time_windows_respect_their_spans(
+    times, train_h, test_h, anchored, purge, embargo
+) -> None:
     bar = pd.Timedelta(int(np.median(np.diff(times.asi8))))
     assume(pd.Timedelta(hours=train_h + test_h) <= times[-1] - times[0] + bar)
     try:
-        wins = walk_forward_windows(times, f"{train_h}h", f"{test_h}h", anchored=anchored,
-                                    purge=purge, embargo=embargo)
+        wins = walk_forward_windows(
+            times, f"{train_h}h", f"{test_h}h", anchored=anchored, purge=purge, embargo=embargo
+        )
     except st.ParameterError as exc:  # a gap left a training window empty: refused, not fixed
         assert exc.name in ("purge", "train")
         return
@@ -91,8 +108,13 @@ def test_walk_forward_time_windows_respect_their_spans(times, train_h, test_h, a
             assert times[w.train.start] >= boundary - pd.Timedelta(hours=train_h)
 
 
-@given(n=hs.integers(4, 300), k=hs.integers(2, 10), purge=hs.integers(0, 8),
-       embargo=hs.integers(0, 8), h=hs.integers(0, 8))
+@given(
+    n=hs.integers(4, 300),
+    k=hs.integers(2, 10),
+    purge=hs.integers(0, 8),
+    embargo=hs.integers(0, 8),
+    h=hs.integers(0, 8),
+)
 def test_purged_kfold_never_trains_on_overlapping_labels(n, k, purge, embargo, h) -> None:
     assume(k <= n)
     try:
@@ -108,13 +130,19 @@ def test_purged_kfold_never_trains_on_overlapping_labels(n, k, purge, embargo, h
         # label [i, i + h] overlaps the test labels' span [a, b - 1 + h]: never trained on
         assert not ((f.train + h >= a) & (f.train <= b - 1 + h)).any()
         assert _no_train_in_guarded_zone(f.train, a, b, purge + h, h + embargo)
-        outside = np.setdiff1d(np.arange(n), np.arange(max(0, a - purge - h),
-                                                       min(n, b + h + embargo)))
+        outside = np.setdiff1d(
+            np.arange(n), np.arange(max(0, a - purge - h), min(n, b + h + embargo))
+        )
         assert np.array_equal(f.train, outside)
 
 
-@given(seed=hs.integers(0, 2**32 - 1), t=hs.integers(8, 60), n=hs.integers(2, 8),
-       s=hs.sampled_from([2, 4, 6]), metric=hs.sampled_from(["sharpe", "mean"]))
+@given(
+    seed=hs.integers(0, 2**32 - 1),
+    t=hs.integers(8, 60),
+    n=hs.integers(2, 8),
+    s=hs.sampled_from([2, 4, 6]),
+    metric=hs.sampled_from(["sharpe", "mean"]),
+)
 def test_cscv_equals_the_papers_definition(seed, t, n, s, metric) -> None:
     assume(t >= max(s, 4))
     m = np.random.default_rng(seed).normal(0.0, 0.01, (t, n))
@@ -136,8 +164,10 @@ def test_cscv_equals_the_papers_definition(seed, t, n, s, metric) -> None:
     assert 0.0 <= res.pbo <= 1.0
 
 
-@given(r=hs.lists(hs.floats(-0.5, 0.5, allow_subnormal=False), min_size=1, max_size=60),
-       seed=hs.integers(0, 10_000))
+@given(
+    r=hs.lists(hs.floats(-0.5, 0.5, allow_subnormal=False), min_size=1, max_size=60),
+    seed=hs.integers(0, 10_000),
+)
 def test_shuffle_keeps_final_equity_and_drawdowns_stay_fractions(r, seed) -> None:
     mc = monte_carlo(r, n_paths=64, method="shuffle", seed=seed, init_cash=100.0)
     np.testing.assert_allclose(mc.final_equity, mc.observed_final_equity, rtol=1e-12)
@@ -151,11 +181,16 @@ def test_shuffle_keeps_final_equity_and_drawdowns_stay_fractions(r, seed) -> Non
     assert mc.max_drawdown.max() <= 1.0 - np.prod(1.0 + losses) + 1e-12
 
 
-@given(sr=hs.floats(-0.3, 0.3), d=hs.floats(0.001, 0.2), t=hs.integers(10, 5000),
-       skew=hs.floats(-2, 2), excess=hs.floats(0, 20), n=hs.integers(1, 10_000),
-       var=hs.floats(0, 0.05))
-def test_psr_rises_with_sharpe_and_deflation_only_lowers_it(sr, d, t, skew, excess, n,
-                                                            var) -> None:
+@given(
+    sr=hs.floats(-0.3, 0.3),
+    d=hs.floats(0.001, 0.2),
+    t=hs.integers(10, 5000),
+    skew=hs.floats(-2, 2),
+    excess=hs.floats(0, 20),
+    n=hs.integers(1, 10_000),
+    var=hs.floats(0, 0.05),
+)
+def test_psr_rises_with_sharpe_and_deflation_only_lowers_it(sr, d, t, skew, excess, n, var) -> None:
     kurt = 1.0 + skew * skew + excess
     lo = probabilistic_sharpe_ratio(sr, 0.0, t, skew, kurt)
     hi = probabilistic_sharpe_ratio(sr + d, 0.0, t, skew, kurt)
@@ -175,13 +210,19 @@ def random_bars(draw: hs.DrawFn) -> pd.DataFrame:
     return ohlcv_frame(ts, close, close + spread, close - spread, close, rng.uniform(1, 10, n))
 
 
-@given(bars=random_bars(), fast=hs.integers(2, 20), slow=hs.integers(5, 60),
-       seed=hs.integers(0, 1000))
+@given(
+    bars=random_bars(), fast=hs.integers(2, 20), slow=hs.integers(5, 60), seed=hs.integers(0, 1000)
+)
 def test_a_causal_strategy_passes_the_lookahead_check(bars, fast, slow, seed) -> None:
-    rep = lookahead_check(st.strategies.sma_cross, bars, params={"fast": fast, "slow": slow},
-                          n_cuts=6, seed=seed)
+    rep = lookahead_check(
+        st.strategies.sma_cross, bars, params={"fast": fast, "slow": slow}, n_cuts=6, seed=seed
+    )
     assert rep.ok
-    rev = lookahead_check(st.strategies.mean_reversion, bars,
-                          params={"rsi_n": 5, "z_n": 10, "z_entry": 1.0, "allow_short": True},
-                          n_cuts=4, seed=seed)
+    rev = lookahead_check(
+        st.strategies.mean_reversion,
+        bars,
+        params={"rsi_n": 5, "z_n": 10, "z_entry": 1.0, "allow_short": True},
+        n_cuts=4,
+        seed=seed,
+    )
     assert rev.ok

@@ -75,11 +75,27 @@ def test_golden_structure(case: dict[str, Any]) -> None:
 def test_golden_order_blocks(case: dict[str, Any]) -> None:
     exp = case["expect"]
     res = ss.order_blocks(case_frame(case), left=case["left"], right=case["right"])
-    cols = ["direction", "kind", "low", "high", "source_candle_bar", "created_bar",
-            "invalidated_bar", "parent"]
+    cols = [
+        "direction",
+        "kind",
+        "low",
+        "high",
+        "source_candle_bar",
+        "created_bar",
+        "invalidated_bar",
+        "parent",
+    ]
     want = [
-        (DIRS[b["direction"]], KINDS[b["kind"]], b["low"], b["high"], b["source_candle_bar"],
-         b["created_bar"], b["invalidated_bar"], b["parent"])
+        (
+            DIRS[b["direction"]],
+            KINDS[b["kind"]],
+            b["low"],
+            b["high"],
+            b["source_candle_bar"],
+            b["created_bar"],
+            b["invalidated_bar"],
+            b["parent"],
+        )
         for b in exp["blocks"]
     ]
     assert list(res.blocks[cols].itertuples(index=False, name=None)) == want
@@ -99,8 +115,10 @@ def test_golden_known_at_every_bar(case: dict[str, Any]) -> None:
     for t in range(len(bars)):
         cut = ss.smc(bars.iloc[: t + 1], left=case["left"], right=right)
         known = slice(0, max(t + 1 - right, 0))
-        pd.testing.assert_frame_equal(cut.per_bar.drop(columns=_UNCONFIRMED),
-                                      full.per_bar.iloc[: t + 1].drop(columns=_UNCONFIRMED))
+        pd.testing.assert_frame_equal(
+            cut.per_bar.drop(columns=_UNCONFIRMED),
+            full.per_bar.iloc[: t + 1].drop(columns=_UNCONFIRMED),
+        )
         pd.testing.assert_frame_equal(cut.per_bar.iloc[known], full.per_bar.iloc[known])
         pd.testing.assert_frame_equal(cut.events, full.events[full.events["bar"] <= t])
         pd.testing.assert_frame_equal(ss.blocks_at(cut.blocks, t), ss.blocks_at(full.blocks, t))
@@ -180,12 +198,21 @@ def test_no_swing_without_full_windows_and_empty_input() -> None:
 
 
 def test_enums_match_kernel_codes() -> None:
-    assert (ss.Trend.BULLISH, ss.Trend.BEARISH, ss.Trend.NEUTRAL) == (nb.BULLISH, nb.BEARISH,
-                                                                     nb.NEUTRAL)
-    assert (ss.BreakKind.BOS, ss.BreakKind.CHOCH, ss.BreakKind.NONE) == (nb.BOS, nb.CHOCH,
-                                                                        nb.NO_BREAK)
-    assert (ss.ZoneKind.FRESH, ss.ZoneKind.BREAKER, ss.ZoneKind.NONE) == (nb.FRESH, nb.BREAKER,
-                                                                         nb.NO_ZONE)
+    assert (ss.Trend.BULLISH, ss.Trend.BEARISH, ss.Trend.NEUTRAL) == (
+        nb.BULLISH,
+        nb.BEARISH,
+        nb.NEUTRAL,
+    )
+    assert (ss.BreakKind.BOS, ss.BreakKind.CHOCH, ss.BreakKind.NONE) == (
+        nb.BOS,
+        nb.CHOCH,
+        nb.NO_BREAK,
+    )
+    assert (ss.ZoneKind.FRESH, ss.ZoneKind.BREAKER, ss.ZoneKind.NONE) == (
+        nb.FRESH,
+        nb.BREAKER,
+        nb.NO_ZONE,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,10 +222,8 @@ def test_enums_match_kernel_codes() -> None:
 def test_blocks_at_all_kinds() -> None:
     frame = case_frame(CASES[1])
     pdres = ss.order_blocks(frame, left=1, right=1).blocks
-    npres = ss.order_blocks({c: frame[c].to_numpy() for c in frame.columns}, left=1,
-                            right=1).blocks
-    plres = ss.order_blocks(pl.from_pandas(frame.reset_index(drop=True)), left=1,
-                            right=1).blocks
+    npres = ss.order_blocks({c: frame[c].to_numpy() for c in frame.columns}, left=1, right=1).blocks
+    plres = ss.order_blocks(pl.from_pandas(frame.reset_index(drop=True)), left=1, right=1).blocks
     at = ss.blocks_at(pdres, 11)
     assert at["id"].tolist() == [0, 1, 2, 3, 4]
     assert at["invalidated_bar"].tolist() == [11, 11, -1, -1, -1]
@@ -230,8 +255,13 @@ def _arrays(case: dict[str, Any] = CASE) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize(
     ("kwargs", "name"),
-    [({"left": 0}, "left"), ({"right": 0}, "right"), ({"left": 1.5}, "left"),
-     ({"right": True}, "right"), ({"left": "3"}, "left")],
+    [
+        ({"left": 0}, "left"),
+        ({"right": 0}, "right"),
+        ({"left": 1.5}, "left"),
+        ({"right": True}, "right"),
+        ({"left": "3"}, "left"),
+    ],
 )
 def test_bad_windows(kwargs: dict[str, Any], name: str) -> None:
     for fn in (ss.swings, ss.structure, ss.order_blocks, ss.smc):
@@ -259,9 +289,14 @@ def test_bad_containers() -> None:
 
 @pytest.mark.parametrize(
     ("field", "row", "value", "code"),
-    [("close", 3, np.nan, "nan"), ("open", 7, np.inf, "inf"), ("low", 2, -np.inf, "inf"),
-     ("high", 5, 9.0, "high_below_low"), ("close", 4, 11.5, "ohlc_inconsistent"),
-     ("open", 9, 9.0, "ohlc_inconsistent")],
+    [
+        ("close", 3, np.nan, "nan"),
+        ("open", 7, np.inf, "inf"),
+        ("low", 2, -np.inf, "inf"),
+        ("high", 5, 9.0, "high_below_low"),
+        ("close", 4, 11.5, "ohlc_inconsistent"),
+        ("open", 9, 9.0, "ohlc_inconsistent"),
+    ],
 )
 def test_bad_prices_name_row_and_field(field: str, row: int, value: float, code: str) -> None:
     frame = case_frame(CASE)
@@ -291,8 +326,9 @@ def test_kernels_are_what_the_wrappers_run() -> None:
     p = _arrays(CASES[2])
     sh, sl = nb.swings_nb(p["high"], p["low"], 2, 1)
     st_out = nb.structure_nb(p["high"], p["low"], p["close"], sh, sl, 1)
-    ob = nb.order_blocks_nb(p["open"], p["high"], p["low"], p["close"], st_out[6], st_out[8],
-                            st_out[10])
+    ob = nb.order_blocks_nb(
+        p["open"], p["high"], p["low"], p["close"], st_out[6], st_out[8], st_out[10]
+    )
     zones = nb.zones_nb(p["high"], p["low"], ob[0], ob[1], ob[2], ob[3], ob[5], ob[6])
     res = ss.smc(p, left=2, right=1)
     np.testing.assert_array_equal(res.per_bar["swing_high"], sh)
@@ -326,7 +362,12 @@ def test_import_compiles_nothing() -> None:
         "kernels = [getattr(_nb, k) for k in dir(_nb) if k.endswith('_nb')]\n"
         "print(len(kernels), sum(len(k.signatures) for k in kernels))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     count, compiled = map(int, out.stdout.split())
     assert count >= 10 and compiled == 0

@@ -30,7 +30,7 @@ def _future_stop(bars: Bars) -> Signals:
     n = c.size
     stop = np.full(n, 0.02)
     for t in range(n - 5):
-        stop[t] = max(0.005, 1.0 - c[t + 1:t + 6].min() / c[t])  # just below the next 5 lows
+        stop[t] = max(0.005, 1.0 - c[t + 1 : t + 6].min() / c[t])  # just below the next 5 lows
     e, x = sma_cross_nb(c, 10, 50)
     return Signals(e, x, sl_stop=stop)
 
@@ -48,8 +48,13 @@ def test_sma_cross_has_no_lookahead_on_real_data(sol_1h: pd.DataFrame) -> None:
 
 
 def test_mean_reversion_with_shorts_has_no_lookahead(sol_1h: pd.DataFrame) -> None:
-    rep = lookahead_check(st.strategies.mean_reversion, sol_1h.iloc[-20_000:],
-                          params={"allow_short": True}, n_cuts=15, seed=3)
+    rep = lookahead_check(
+        st.strategies.mean_reversion,
+        sol_1h.iloc[-20_000:],
+        params={"allow_short": True},
+        n_cuts=15,
+        seed=3,
+    )
     assert rep.ok, rep.findings.head()
     assert set(rep.fields) == {"entries", "exits", "short_entries", "short_exits", "sl_stop"}
 
@@ -59,7 +64,9 @@ def test_cuts_favour_bars_with_decisions(sol_1h: pd.DataFrame) -> None:
     rep = lookahead_check(st.strategies.sma_cross, bars, params={"fast": 10, "slow": 50})
     sig = st.strategies.sma_cross(
         Bars(*(bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume"))),
-        fast=10, slow=50)
+        fast=10,
+        slow=50,
+    )
     acted = sig.entries | sig.exits
     assert acted[rep.cuts].all()
     assert rep.cuts.min() >= 500 and rep.cuts.max() <= 4998
@@ -74,8 +81,9 @@ def test_next_close_cheat_is_caught_at_its_entry_bars(sol_1h: pd.DataFrame) -> N
     # the cheat's decision at the cut bar needs bar cut + 1: it is the only one that changes
     assert (f["bar"] == f["cut"]).all()
     assert (f["full"] == True).all() and (f["truncated"] == False).all()  # noqa: E712
-    full = _next_close_higher(Bars(*(bars[c].to_numpy()
-                                     for c in ("open", "high", "low", "close", "volume"))))
+    full = _next_close_higher(
+        Bars(*(bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")))
+    )
     assert sorted(f["bar"]) == [int(c) for c in rep.cuts if full.entries[c]]
     assert len(f) == 25  # every cut was taken at a decision bar
     assert (f["time"] == bars.index[f["bar"]]).all()
@@ -118,7 +126,8 @@ def test_a_field_that_appears_only_with_more_data_is_a_finding(sol_1h: pd.DataFr
 
     rep = lookahead_check(Strategy("late", late_stop, {}), sol_1h.iloc[:2000], cuts=[1000, 1800])
     assert rep.findings[["cut", "field", "full", "truncated"]].values.tolist() == [
-        [1000, "sl_stop", "set", None]]
+        [1000, "sl_stop", "set", None]
+    ]
 
 
 def test_malformed_signals_and_failing_prefixes_raise(sol_1h: pd.DataFrame) -> None:
@@ -140,11 +149,19 @@ def test_malformed_signals_and_failing_prefixes_raise(sol_1h: pd.DataFrame) -> N
     assert err.value.name == "cuts"
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"n_cuts": 0}, "n_cuts"), ({"cuts": [499]}, "cuts"), ({"cuts": [-1]}, "cuts"),
-    ({"cuts": [1.5]}, "cuts"), ({"seed": -3}, "seed"), ({"rtol": -1.0}, "rtol"),
-    ({"params": {"fastest": 3}}, "fastest"), ({"max_findings": 0}, "max_findings"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"n_cuts": 0}, "n_cuts"),
+        ({"cuts": [499]}, "cuts"),
+        ({"cuts": [-1]}, "cuts"),
+        ({"cuts": [1.5]}, "cuts"),
+        ({"seed": -3}, "seed"),
+        ({"rtol": -1.0}, "rtol"),
+        ({"params": {"fastest": 3}}, "fastest"),
+        ({"max_findings": 0}, "max_findings"),
+    ],
+)
 def test_bad_settings_raise(sol_1h: pd.DataFrame, kwargs: dict, name: str) -> None:
     with pytest.raises(st.ParameterError) as err:
         lookahead_check(st.strategies.sma_cross, sol_1h.iloc[:500], **kwargs)

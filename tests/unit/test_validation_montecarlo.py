@@ -48,8 +48,7 @@ def test_same_seed_same_paths_other_seed_other_paths() -> None:
     assert np.array_equal(a.curves, b.curves)
     assert not np.array_equal(a.final_equity, c.final_equity)
     # counter-based: the first paths do not depend on how many paths are drawn
-    assert np.array_equal(monte_carlo(TRADES, n_paths=10, seed=7).final_equity,
-                          a.final_equity[:10])
+    assert np.array_equal(monte_carlo(TRADES, n_paths=10, seed=7).final_equity, a.final_equity[:10])
 
 
 def test_shuffle_keeps_the_final_equity_and_moves_the_drawdowns() -> None:
@@ -127,17 +126,20 @@ def test_a_backtest_result_gives_its_closed_trades(sol_1h: pd.DataFrame) -> None
     assert mc.observed_final_equity == pytest.approx(10_000.0 * np.prod(1.0 + closed), rel=1e-12)
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"trade_returns": []}, "trade_returns"),
-    ({"trade_returns": [0.1, -1.5]}, "trade_returns"),
-    ({"method": "block"}, "method"),
-    ({"n_paths": 0}, "n_paths"),
-    ({"ruin_level": 0.0}, "ruin_level"),
-    ({"ruin_level": 1.5}, "ruin_level"),
-    ({"seed": -1}, "seed"),
-    ({"init_cash": 0.0}, "init_cash"),
-    ({"trade_returns": [[0.1, 0.2]]}, "trade_returns"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"trade_returns": []}, "trade_returns"),
+        ({"trade_returns": [0.1, -1.5]}, "trade_returns"),
+        ({"method": "block"}, "method"),
+        ({"n_paths": 0}, "n_paths"),
+        ({"ruin_level": 0.0}, "ruin_level"),
+        ({"ruin_level": 1.5}, "ruin_level"),
+        ({"seed": -1}, "seed"),
+        ({"init_cash": 0.0}, "init_cash"),
+        ({"trade_returns": [[0.1, 0.2]]}, "trade_returns"),
+    ],
+)
 def test_bad_input_raises_a_parameter_error(kwargs: dict, name: str) -> None:
     args = {"trade_returns": TRADES, **kwargs}
     with pytest.raises(st.ParameterError) as err:

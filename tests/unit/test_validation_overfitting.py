@@ -24,8 +24,9 @@ from soltrader.engine.validation.overfitting import (
     sharpe_stats,
 )
 
-GOLDEN = json.loads((Path(__file__).resolve().parents[1] / "golden"
-                     / "validation_overfitting.json").read_text())
+GOLDEN = json.loads(
+    (Path(__file__).resolve().parents[1] / "golden" / "validation_overfitting.json").read_text()
+)
 
 
 def brute_force_cscv(m: np.ndarray, s: int, metric) -> tuple[np.ndarray, ...]:
@@ -59,8 +60,7 @@ def test_pbo_hand_computed_cases(case: dict) -> None:
     assert res.pbo == exp["pbo"]
     assert res.is_best.tolist() == exp["is_best"]
     np.testing.assert_allclose(res.is_performance, exp["is_performance"], rtol=1e-12)
-    np.testing.assert_allclose(res.oos_performance, exp["oos_performance"], rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(res.oos_performance, exp["oos_performance"], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(res.oos_relative_rank, exp["oos_relative_rank"], rtol=1e-12)
     np.testing.assert_allclose(res.logits, exp["logits"], rtol=1e-12, atol=1e-12)
     assert res.prob_oos_loss == exp["prob_oos_loss"]
@@ -130,19 +130,22 @@ def test_frames_keep_their_column_labels() -> None:
     assert "pbo=0.000" in repr(res)
 
 
-@pytest.mark.parametrize(("matrix", "kwargs", "name"), [
-    (np.zeros((0, 3)), {}, "perf_matrix"),
-    (np.zeros((20, 1)), {"n_splits": 4}, "perf_matrix"),
-    (np.zeros(20), {}, "perf_matrix"),
-    (np.zeros((20, 3)), {"n_splits": 5}, "n_splits"),
-    (np.zeros((20, 3)), {"n_splits": 22}, "n_splits"),
-    (np.zeros((20, 3)), {"n_splits": 0}, "n_splits"),
-    (np.zeros((6, 3)), {"n_splits": 8}, "n_splits"),
-    (np.zeros((3, 3)), {"n_splits": 2}, "n_splits"),
-    (np.zeros((20, 3)), {"n_splits": 4, "metric": "sortino"}, "metric"),
-    (np.full((20, 3), -2.0), {"n_splits": 4, "metric": "total_return"}, "perf_matrix"),
-    (np.zeros((20, 3)), {"n_splits": 4, "metric": lambda r: r.mean()}, "metric"),
-])
+@pytest.mark.parametrize(
+    ("matrix", "kwargs", "name"),
+    [
+        (np.zeros((0, 3)), {}, "perf_matrix"),
+        (np.zeros((20, 1)), {"n_splits": 4}, "perf_matrix"),
+        (np.zeros(20), {}, "perf_matrix"),
+        (np.zeros((20, 3)), {"n_splits": 5}, "n_splits"),
+        (np.zeros((20, 3)), {"n_splits": 22}, "n_splits"),
+        (np.zeros((20, 3)), {"n_splits": 0}, "n_splits"),
+        (np.zeros((6, 3)), {"n_splits": 8}, "n_splits"),
+        (np.zeros((3, 3)), {"n_splits": 2}, "n_splits"),
+        (np.zeros((20, 3)), {"n_splits": 4, "metric": "sortino"}, "metric"),
+        (np.full((20, 3), -2.0), {"n_splits": 4, "metric": "total_return"}, "perf_matrix"),
+        (np.zeros((20, 3)), {"n_splits": 4, "metric": lambda r: r.mean()}, "metric"),
+    ],
+)
 def test_bad_pbo_input_raises_a_parameter_error(matrix, kwargs: dict, name: str) -> None:
     with pytest.raises(st.ParameterError) as err:
         pbo_cscv(matrix, **kwargs)
@@ -167,8 +170,9 @@ def test_the_dsr_papers_numerical_example() -> None:
     sr = inp["sr_annualised"] / math.sqrt(ppy)
     var = inp["var_trials_sr_annualised"] / ppy
     sr0 = expected_max_sharpe(inp["n_trials"], var)
-    dsr = deflated_sharpe_ratio(sr, inp["n_trials"], var, inp["n_obs"], inp["skew"],
-                                inp["kurtosis"])
+    dsr = deflated_sharpe_ratio(
+        sr, inp["n_trials"], var, inp["n_obs"], inp["skew"], inp["kurtosis"]
+    )
     assert sr0 == pytest.approx(published["sr0"], abs=5e-5)
     assert dsr == pytest.approx(published["dsr"], abs=1e-4)
     assert sr0 == pytest.approx(hand["sr0"], rel=1e-9)
@@ -179,15 +183,17 @@ def test_the_dsr_papers_numerical_example() -> None:
 
 @pytest.mark.parametrize("case", GOLDEN["psr_cases"])
 def test_psr_hand_cases(case: dict) -> None:
-    got = probabilistic_sharpe_ratio(case["sr"], case["sr_benchmark"], case["n_obs"],
-                                     case["skew"], case["kurtosis"])
+    got = probabilistic_sharpe_ratio(
+        case["sr"], case["sr_benchmark"], case["n_obs"], case["skew"], case["kurtosis"]
+    )
     assert got == pytest.approx(case["psr"], rel=1e-9)
 
 
 @pytest.mark.parametrize("case", GOLDEN["expected_max_sharpe_cases"])
 def test_expected_max_sharpe_hand_cases(case: dict) -> None:
     assert expected_max_sharpe(case["n_trials"], case["var_trials_sr"]) == pytest.approx(
-        case["sr0"], rel=1e-9)
+        case["sr0"], rel=1e-9
+    )
 
 
 def test_one_trial_is_not_deflated() -> None:
@@ -217,10 +223,15 @@ def test_deflated_sharpe_of_a_noise_sweep_falls_below_its_psr() -> None:
     assert single.dsr == single.psr == d.psr
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"n_obs": 1}, "n_obs"), ({"kurtosis": 0.5}, "kurtosis"),
-    ({"skew": 2.0, "kurtosis": 3.0}, "kurtosis"), ({"sr": float("nan")}, "sr"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"n_obs": 1}, "n_obs"),
+        ({"kurtosis": 0.5}, "kurtosis"),
+        ({"skew": 2.0, "kurtosis": 3.0}, "kurtosis"),
+        ({"sr": float("nan")}, "sr"),
+    ],
+)
 def test_bad_psr_input(kwargs: dict, name: str) -> None:
     args = {"sr": 0.1, "sr_benchmark": 0.0, "n_obs": 100, "skew": 0.0, "kurtosis": 3.0, **kwargs}
     with pytest.raises(st.ParameterError) as err:

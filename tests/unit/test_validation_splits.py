@@ -48,7 +48,7 @@ def test_step_shorter_than_test_gives_overlapping_tests() -> None:
 
 
 def test_time_windows_on_real_hourly_bars(sol_1h: pd.DataFrame) -> None:
-    bars = sol_1h.iloc[-24 * 200:]
+    bars = sol_1h.iloc[-24 * 200 :]
     wins = walk_forward_windows(bars.index, "90D", "30D")
     t0 = bars.index[0]
     assert wins[0].test_start >= t0 + pd.Timedelta("90D")
@@ -66,20 +66,22 @@ def test_time_windows_on_real_hourly_bars(sol_1h: pd.DataFrame) -> None:
 
 
 def test_time_spans_accept_timedelta_and_calendar_offsets(sol_1h: pd.DataFrame) -> None:
-    idx = sol_1h.index[:24 * 120]
+    idx = sol_1h.index[: 24 * 120]
     by_str = walk_forward_windows(idx, "60D", "20D")
     by_td = walk_forward_windows(idx, pd.Timedelta(days=60), pd.Timedelta(days=20))
     assert slices(by_str) == slices(by_td)
-    monthly = walk_forward_windows(sol_1h.index[:24 * 200], pd.DateOffset(months=2),
-                                   pd.DateOffset(months=1))
+    monthly = walk_forward_windows(
+        sol_1h.index[: 24 * 200], pd.DateOffset(months=2), pd.DateOffset(months=1)
+    )
     assert all(w.test_start.day == monthly[0].test_start.day for w in monthly[:3])
 
 
 def test_frames_and_polars_give_the_same_windows(sol_1h: pd.DataFrame) -> None:
-    bars = sol_1h.iloc[:24 * 60]
+    bars = sol_1h.iloc[: 24 * 60]
     frame = pl.from_pandas(bars.reset_index())
     assert slices(walk_forward_windows(bars, "20D", "10D")) == slices(
-        walk_forward_windows(frame, "20D", "10D"))
+        walk_forward_windows(frame, "20D", "10D")
+    )
 
 
 def test_windows_table_lists_every_window() -> None:
@@ -89,16 +91,19 @@ def test_windows_table_lists_every_window() -> None:
     assert table["test_start"].tolist() == [8, 12, 16]
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"train": 15, "test": 6}, "train"),
-    ({"train": 0, "test": 6}, "train"),
-    ({"train": 5, "test": "2D"}, "test"),
-    ({"train": 5, "test": 3, "step": 0}, "step"),
-    ({"train": 5, "test": 3, "purge": -1}, "purge"),
-    ({"train": 5, "test": 3, "purge": 3, "embargo": 2}, "purge"),
-    ({"train": "5D", "test": "2D"}, "train"),
-    ({"train": "soon", "test": 3}, "train"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"train": 15, "test": 6}, "train"),
+        ({"train": 0, "test": 6}, "train"),
+        ({"train": 5, "test": "2D"}, "test"),
+        ({"train": 5, "test": 3, "step": 0}, "step"),
+        ({"train": 5, "test": 3, "purge": -1}, "purge"),
+        ({"train": 5, "test": 3, "purge": 3, "embargo": 2}, "purge"),
+        ({"train": "5D", "test": "2D"}, "train"),
+        ({"train": "soon", "test": 3}, "train"),
+    ],
+)
 def test_bad_windows_raise_a_parameter_error(kwargs: dict, name: str) -> None:
     with pytest.raises(st.ParameterError) as err:
         walk_forward_windows(20, **kwargs)
@@ -107,7 +112,7 @@ def test_bad_windows_raise_a_parameter_error(kwargs: dict, name: str) -> None:
 
 def test_a_window_longer_than_the_data_names_both_spans(sol_1h: pd.DataFrame) -> None:
     with pytest.raises(st.ParameterError, match="longer than the data"):
-        walk_forward_windows(sol_1h.index[:24 * 100], "90D", "30D")
+        walk_forward_windows(sol_1h.index[: 24 * 100], "90D", "30D")
 
 
 def test_unordered_or_missing_times_are_data_errors() -> None:
@@ -148,10 +153,16 @@ def test_purged_kfold_keeps_times(sol_1h: pd.DataFrame) -> None:
     assert folds[1].test_end == sol_1h.index[49]
 
 
-@pytest.mark.parametrize(("kwargs", "name"), [
-    ({"k": 1}, "k"), ({"k": 11}, "k"), ({"k": 2.0}, "k"), ({"k": 2, "embargo": -1}, "embargo"),
-    ({"k": 2, "label_horizon": 5, "embargo": 5}, "embargo"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"k": 1}, "k"),
+        ({"k": 11}, "k"),
+        ({"k": 2.0}, "k"),
+        ({"k": 2, "embargo": -1}, "embargo"),
+        ({"k": 2, "label_horizon": 5, "embargo": 5}, "embargo"),
+    ],
+)
 def test_bad_folds_raise(kwargs: dict, name: str) -> None:
     with pytest.raises(st.ParameterError) as err:
         purged_kfold(10, **kwargs)

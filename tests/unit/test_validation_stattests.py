@@ -26,8 +26,7 @@ def white_noise() -> np.ndarray:
 
 
 def test_adf_matches_statsmodels_on_real_returns(sol_returns: pd.Series) -> None:
-    direct = adfuller(sol_returns.to_numpy(), regression="c", autolag="AIC",
-                      result_object=False)
+    direct = adfuller(sol_returns.to_numpy(), regression="c", autolag="AIC", result_object=False)
     got = adf(sol_returns)
     assert got.statistic == pytest.approx(direct[0], rel=1e-12)
     assert got.pvalue == pytest.approx(direct[1], rel=1e-9, abs=1e-300)
@@ -40,14 +39,16 @@ def test_jarque_bera_matches_statsmodels_on_real_returns(sol_returns: pd.Series)
     jb, p, skew, kurt = sm_jarque_bera(sol_returns.to_numpy())
     got = jarque_bera(sol_returns)
     assert (got.statistic, got.details["skew"], got.details["kurtosis"]) == pytest.approx(
-        (jb, skew, kurt), rel=1e-12)
+        (jb, skew, kurt), rel=1e-12
+    )
     assert got.pvalue == pytest.approx(p, abs=1e-300)
     assert got.details["kurtosis"] > 3.0 and "Rejects normality" in got.conclusion
 
 
 @pytest.mark.parametrize("squared", [False, True])
-def test_ljung_box_matches_statsmodels_on_real_returns(sol_returns: pd.Series,
-                                                       squared: bool) -> None:
+def test_ljung_box_matches_statsmodels_on_real_returns(
+    sol_returns: pd.Series, squared: bool
+) -> None:
     x = sol_returns.to_numpy()
     if squared:
         x = (x - x.mean()) ** 2
@@ -88,22 +89,27 @@ def test_return_tests_table(sol_returns: pd.Series, white_noise: np.ndarray) -> 
     table = return_tests(sol_returns, lags=24)
     assert table.index.tolist() == ["adf", "jarque_bera", "ljung_box", "ljung_box_squared"]
     assert table.loc["jarque_bera", "pvalue"] == jarque_bera(sol_returns).pvalue
-    assert table.loc["ljung_box_squared", "statistic"] == ljung_box(
-        sol_returns, 24, squared=True).statistic
+    assert (
+        table.loc["ljung_box_squared", "statistic"]
+        == ljung_box(sol_returns, 24, squared=True).statistic
+    )
     assert (table["reject"] == (table["pvalue"] < 0.05)).all()
     noise = return_tests(pl.Series(white_noise), alpha=0.01)
     assert noise["reject"].tolist() == [True, False, False, False]
 
 
-@pytest.mark.parametrize(("call", "name"), [
-    (lambda x: adf(x, regression="quadratic"), "regression"),
-    (lambda x: adf(x[:5]), "returns"),
-    (lambda x: ljung_box(x, 0), "lags"),
-    (lambda x: ljung_box(x[:8], 10), "returns"),
-    (lambda x: jarque_bera(x, alpha=0.0), "alpha"),
-    (lambda x: jarque_bera(np.zeros(50)), "returns"),
-    (lambda x: return_tests(pd.DataFrame({"r": x})), "returns"),
-])
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda x: adf(x, regression="quadratic"), "regression"),
+        (lambda x: adf(x[:5]), "returns"),
+        (lambda x: ljung_box(x, 0), "lags"),
+        (lambda x: ljung_box(x[:8], 10), "returns"),
+        (lambda x: jarque_bera(x, alpha=0.0), "alpha"),
+        (lambda x: jarque_bera(np.zeros(50)), "returns"),
+        (lambda x: return_tests(pd.DataFrame({"r": x})), "returns"),
+    ],
+)
 def test_bad_input_raises_a_parameter_error(white_noise: np.ndarray, call, name: str) -> None:
     with pytest.raises(st.ParameterError) as err:
         call(white_noise)

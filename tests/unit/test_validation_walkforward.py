@@ -19,7 +19,7 @@ COSTS = {"fees": 0.001, "slippage": 0.0005}
 
 @pytest.fixture(scope="module")
 def bars(sol_1h: pd.DataFrame) -> pd.DataFrame:
-    return sol_1h.iloc[-24 * 240:]
+    return sol_1h.iloc[-24 * 240 :]
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +51,17 @@ def test_windows_tile_the_data_after_the_first_training_span(wf, bars: pd.DataFr
 
 
 def test_each_window_trades_the_training_winner(wf, bars: pd.DataFrame) -> None:
-    for w, row, res, tab in zip(wf.splits, wf.windows.itertuples(), wf.results, wf.tables,
-                                strict=True):
-        best, again = optimise(bars.iloc[:w.train.stop], st.strategies.sma_cross, SPACE,
-                               "sharpe", start=w.train.start, **COSTS)
+    for w, row, res, tab in zip(
+        wf.splits, wf.windows.itertuples(), wf.results, wf.tables, strict=True
+    ):
+        best, again = optimise(
+            bars.iloc[: w.train.stop],
+            st.strategies.sma_cross,
+            SPACE,
+            "sharpe",
+            start=w.train.start,
+            **COSTS,
+        )
         assert best == row.params
         pd.testing.assert_frame_equal(again, tab)
         assert tab["metric"].iloc[0] == row.is_metric == tab["metric"].max()
@@ -63,14 +70,16 @@ def test_each_window_trades_the_training_winner(wf, bars: pd.DataFrame) -> None:
 
 
 def test_the_test_run_warms_up_on_earlier_bars_but_trades_only_inside(
-        wf, bars: pd.DataFrame) -> None:
+    wf, bars: pd.DataFrame
+) -> None:
     w = wf.splits[2]
     params = wf.windows["params"].iloc[2]
     full = st.strategies.sma_cross(_bars_of(bars), **params)
     s, e = w.test.start, w.test.stop
     direct = st.backtest_signals(bars.iloc[s:e], full.entries[s:e], full.exits[s:e], **COSTS)
-    np.testing.assert_allclose(wf.results[2].equity.to_numpy(), direct.equity.to_numpy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        wf.results[2].equity.to_numpy(), direct.equity.to_numpy(), rtol=1e-12
+    )
     trades = wf.results[2].trades
     assert (trades["entry_bar"] >= 0).all() and (trades["entry_bar"] < w.n_test).all()
 
@@ -79,12 +88,23 @@ def test_evaluate_counts_only_the_window(bars: pd.DataFrame) -> None:
     params = {"fast": 10, "slow": 50, "sl_stop": 0.03}
     res = evaluate(bars, st.strategies.sma_cross, params, start=1000, stop=2000, fees=0.001)
     full = st.strategies.sma_cross(_bars_of(bars), fast=10, slow=50)
-    direct = st.backtest_signals(bars.iloc[1000:2000], full.entries[1000:2000],
-                                 full.exits[1000:2000], sl_stop=0.03, fees=0.001)
+    direct = st.backtest_signals(
+        bars.iloc[1000:2000],
+        full.entries[1000:2000],
+        full.exits[1000:2000],
+        sl_stop=0.03,
+        fees=0.001,
+    )
     np.testing.assert_allclose(res.equity.to_numpy(), direct.equity.to_numpy(), rtol=1e-12)
     assert res.params == {"strategy": "sma_cross", "fast": 10, "slow": 50, "sl_stop": 0.03}
-    from_polars = evaluate(pl.from_pandas(bars.reset_index()), st.strategies.sma_cross, params,
-                           start=1000, stop=2000, fees=0.001)
+    from_polars = evaluate(
+        pl.from_pandas(bars.reset_index()),
+        st.strategies.sma_cross,
+        params,
+        start=1000,
+        stop=2000,
+        fees=0.001,
+    )
     np.testing.assert_array_equal(from_polars.equity.to_numpy(), res.equity.to_numpy())
     with pytest.raises(st.ParameterError) as err:
         evaluate(bars, st.strategies.sma_cross, params, start=2000, stop=1000)
@@ -94,13 +114,21 @@ def test_evaluate_counts_only_the_window(bars: pd.DataFrame) -> None:
 @pytest.mark.parametrize("warmup", [0, 150])
 def test_warmup_limits_the_history_the_indicators_see(bars: pd.DataFrame, warmup: int) -> None:
     params = {"fast": 10, "slow": 100}
-    res = walk_forward(bars, st.strategies.sma_cross, {k: [v] for k, v in params.items()},
-                       train="90D", test="30D", warmup=warmup, **COSTS)
+    res = walk_forward(
+        bars,
+        st.strategies.sma_cross,
+        {k: [v] for k, v in params.items()},
+        train="90D",
+        test="30D",
+        warmup=warmup,
+        **COSTS,
+    )
     for w, r in zip(res.splits, res.results, strict=True):
-        seen = bars.iloc[w.test.start - warmup:w.test.stop]
+        seen = bars.iloc[w.test.start - warmup : w.test.stop]
         sig = st.strategies.sma_cross(_bars_of(seen), **params)
-        direct = st.backtest_signals(bars.iloc[w.test.start:w.test.stop], sig.entries[warmup:],
-                                     sig.exits[warmup:], **COSTS)
+        direct = st.backtest_signals(
+            bars.iloc[w.test.start : w.test.stop], sig.entries[warmup:], sig.exits[warmup:], **COSTS
+        )
         np.testing.assert_allclose(r.equity.to_numpy(), direct.equity.to_numpy(), rtol=1e-12)
         if warmup == 0:  # no history: SMA(100) has its first crossing at bar 100 at the earliest
             assert (r.trades["entry_bar"] > 100).all()
@@ -123,8 +151,9 @@ def test_stats_of_the_out_of_sample_run(wf) -> None:
     assert s["n_bars"] == len(wf.equity) and s["periods_per_year"] == 8760.0
     closed = sum(int((~r.trades["is_open"]).sum()) for r in wf.results)
     assert s["n_trades"] == closed
-    assert s["sharpe"] == pytest.approx(st.metrics.sharpe_ratio(wf.returns, timeframe="1h"),
-                                        rel=1e-12)
+    assert s["sharpe"] == pytest.approx(
+        st.metrics.sharpe_ratio(wf.returns, timeframe="1h"), rel=1e-12
+    )
     # trade P&L is scaled to the stitched account's size when each window starts
     pnl, level = [], wf.init_cash
     for res in wf.results:
@@ -145,9 +174,19 @@ def test_plot_shows_windows_and_equity(wf) -> None:
 
 
 def test_anchored_purged_and_a_swept_stop(bars: pd.DataFrame) -> None:
-    res = walk_forward(bars, st.strategies.sma_cross, {"fast": [10], "sl_stop": [0.02, 0.05]},
-                       train=24 * 60, test=24 * 60, anchored=True, purge=24, embargo=24,
-                       metric="total_return", slow=50, **COSTS)
+    res = walk_forward(
+        bars,
+        st.strategies.sma_cross,
+        {"fast": [10], "sl_stop": [0.02, 0.05]},
+        train=24 * 60,
+        test=24 * 60,
+        anchored=True,
+        purge=24,
+        embargo=24,
+        metric="total_return",
+        slow=50,
+        **COSTS,
+    )
     assert (res.windows["train_start"] == bars.index[0]).all()
     for w in res.splits:
         assert w.train.stop == w.test.start - 48
@@ -156,8 +195,9 @@ def test_anchored_purged_and_a_swept_stop(bars: pd.DataFrame) -> None:
 
 
 def test_lower_is_better_metric_is_minimised(bars: pd.DataFrame) -> None:
-    best, table = optimise(bars.iloc[:3000], st.strategies.sma_cross, SPACE, "max_drawdown",
-                           start=1000, **COSTS)
+    best, table = optimise(
+        bars.iloc[:3000], st.strategies.sma_cross, SPACE, "max_drawdown", start=1000, **COSTS
+    )
     assert table["metric"].iloc[0] == table["metric"].min()
     assert table["rank"].tolist() == [1, 2, 3, 4]
     assert {k: table.iloc[0][k] for k in SPACE} == best
@@ -173,26 +213,38 @@ def test_a_callable_metric_and_a_swapped_optimiser(bars: pd.DataFrame) -> None:
     def final_value(res) -> float:
         return float(res.equity.iloc[-1])
 
-    res = walk_forward(bars, st.strategies.sma_cross, SPACE, train="90D", test="60D",
-                       metric=final_value, optimiser=fixed, **COSTS)
+    res = walk_forward(
+        bars,
+        st.strategies.sma_cross,
+        SPACE,
+        train="90D",
+        test="60D",
+        metric=final_value,
+        optimiser=fixed,
+        **COSTS,
+    )
     assert len(calls) == len(res.windows) and all(c[2] is final_value for c in calls)
     assert (res.windows["is_metric"] == 1.5).all()
     assert res.windows["oos_metric"].tolist() == [r.equity.iloc[-1] for r in res.results]
     assert res.metric == "final_value"
 
 
-@pytest.mark.parametrize(("space", "kwargs", "name"), [
-    ({}, {}, "space"),
-    ({"fast": []}, {}, "space['fast']"),
-    ({"fast": 10}, {}, "space['fast']"),
-    ({"fastest": [10]}, {}, "fastest"),
-    (SPACE, {"metric": "alpha"}, "metric"),
-    (SPACE, {"bogus_fee": 0.1}, "bogus_fee"),
-    (SPACE, {"train": "300D"}, "train"),
-    (SPACE, {"warmup": -1}, "warmup"),
-])
-def test_bad_input_raises_a_parameter_error(bars: pd.DataFrame, space: dict, kwargs: dict,
-                                            name: str) -> None:
+@pytest.mark.parametrize(
+    ("space", "kwargs", "name"),
+    [
+        ({}, {}, "space"),
+        ({"fast": []}, {}, "space['fast']"),
+        ({"fast": 10}, {}, "space['fast']"),
+        ({"fastest": [10]}, {}, "fastest"),
+        (SPACE, {"metric": "alpha"}, "metric"),
+        (SPACE, {"bogus_fee": 0.1}, "bogus_fee"),
+        (SPACE, {"train": "300D"}, "train"),
+        (SPACE, {"warmup": -1}, "warmup"),
+    ],
+)
+def test_bad_input_raises_a_parameter_error(
+    bars: pd.DataFrame, space: dict, kwargs: dict, name: str
+) -> None:
     args = {"train": "90D", "test": "30D", **kwargs}
     with pytest.raises(st.ParameterError) as err:
         walk_forward(bars, st.strategies.sma_cross, space, **args)
@@ -212,6 +264,7 @@ def test_nan_prices_and_several_assets_are_refused(bars: pd.DataFrame) -> None:
 
 def test_a_strategy_stop_cannot_also_be_swept(bars: pd.DataFrame) -> None:
     with pytest.raises(st.ParameterError, match="set per bar") as err:
-        walk_forward(bars, st.strategies.mean_reversion, {"sl_stop": [0.02]}, train="90D",
-                     test="30D")
+        walk_forward(
+            bars, st.strategies.mean_reversion, {"sl_stop": [0.02]}, train="90D", test="30D"
+        )
     assert err.value.name == "sl_stop"
