@@ -11,7 +11,7 @@ export MPLBACKEND := Agg
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,live,solana]'
+	$(PY) -m pip install --quiet -e '.[dev,live,solana,dist,search]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

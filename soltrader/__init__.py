@@ -31,7 +31,15 @@ from soltrader.domain.errors import (
     ParameterError,
     SoltraderWarning,
 )
-from soltrader.engine import Result, backtest, backtest_signals, validation
+from soltrader.engine import (
+    Result,
+    SweepResult,
+    backtest,
+    backtest_signals,
+    fixed,
+    sweep,
+    validation,
+)
 from soltrader.engine.validation import walk_forward
 
 __version__ = "0.1.0"
@@ -56,11 +64,13 @@ __all__ = [
     "ParameterError",
     "Result",
     "SoltraderWarning",
+    "SweepResult",
     "__version__",
     "backtest",
     "backtest_signals",
     "costs",
     "data",
+    "fixed",
     "indicators",
     "metrics",
     "report",
@@ -69,6 +79,7 @@ __all__ = [
     "sizing",
     "strategies",
     "structure",
+    "sweep",
     "validation",
     "walk_forward",
 ]

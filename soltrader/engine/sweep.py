@@ -1,0 +1,623 @@
+"""Parameter sweeps: grids, seeded random samples and Bayesian search (optuna) over a strategy's
+parameters and any backtest keyword, run in parallel, with overfitting diagnostics attached.
+
+Every combination is a complete :func:`soltrader.engine.backtest`, so a sweep row and
+``st.backtest`` of that combination are the same computation; ``SweepResult.backtest(row)``
+re-runs one as a full :class:`~soltrader.engine.Result`. Combinations run in threads (the numba
+kernels release the GIL), or on a Dask cluster with ``executor="dask"``. The table is ordered by
+combination whatever the execution, so serial, parallel, chunked and distributed runs give
+identical tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from soltrader.domain.errors import MissingDependencyError, ParameterError
+from soltrader.engine.backtest import _BACKTEST_KEYWORDS, backtest
+from soltrader.engine.result import Result
+from soltrader.strategies.spec import Strategy
+
+#: Values of these types in the search space are swept; anything else is a fixed value.
+SWEPT_TYPES = (list, tuple, range, np.ndarray)
+#: Metrics that are better when smaller.
+MINIMISED = frozenset(
+    {
+        "max_drawdown",
+        "max_drawdown_duration_bars",
+        "deepest_drawdown_duration_bars",
+        "annualized_volatility",
+        "fees_paid",
+        "turnover",
+        "annualized_turnover",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Marks a value as fixed for every combination even though it is a sequence (for example
+    a per-bar array of limit prices). ``st.fixed(x)`` builds one."""
+
+    value: Any
+
+
+def fixed(value: Any) -> Fixed:
+    """Keep ``value`` fixed in a sweep even if it is a list or an array.
+
+    Examples
+    --------
+    >>> fixed([1, 2, 3]).value
+    [1, 2, 3]
+    """
+    return Fixed(value)
+
+
+def split_space(strategy: Strategy, space: Mapping[str, Any]) -> tuple[dict, dict]:
+    """Split sweep keywords into fixed values and swept value lists.
+
+    Examples
+    --------
+    >>> from soltrader.strategies import sma_cross
+    >>> split_space(sma_cross, {"fast": range(5, 15, 5), "fees": 0.001})
+    ({'fees': 0.001}, {'fast': [5, 10]})
+    """
+    fixed_values: dict[str, Any] = {}
+    swept: dict[str, list[Any]] = {}
+    for name, value in space.items():
+        if name not in strategy.params and name not in _BACKTEST_KEYWORDS:
+            raise ParameterError(
+                name,
+                f"neither a parameter of {strategy.name} "
+                f"({sorted(strategy.params)}) nor a backtest keyword",
+            )
+        if isinstance(value, Fixed):
+            fixed_values[name] = value.value
+        elif isinstance(value, SWEPT_TYPES) and np.ndim(value) == 1:
+            values = [v.item() if isinstance(v, np.generic) else v for v in value]
+            if not values:
+                raise ParameterError(name, "its list of values to sweep is empty")
+            swept[name] = values
+        else:
+            fixed_values[name] = value
+    return fixed_values, swept
+
+
+def grid(swept: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the swept values, in a stable order (the last name varies fastest).
+
+    Examples
+    --------
+    >>> grid({"a": [1, 2], "b": [3]})
+    [{'a': 1, 'b': 3}, {'a': 2, 'b': 3}]
+    """
+    names = list(swept)
+    return [
+        dict(zip(names, values, strict=True))
+        for values in itertools.product(*(swept[n] for n in names))
+    ]
+
+
+Constraint = str | Callable[[dict[str, Any]], bool]
+
+
+def _as_list(constraints: Constraint | Iterable[Constraint]) -> list[Constraint]:
+    if isinstance(constraints, str) or callable(constraints):
+        return [constraints]
+    return list(constraints)
+
+
+def _satisfies(combo: dict[str, Any], constraint: Constraint) -> bool:
+    if callable(constraint):
+        return bool(constraint(combo))
+    return bool(eval(constraint, {"__builtins__": {}}, dict(combo)))
+
+
+def apply_constraints(
+    combos: list[dict[str, Any]], constraints: Constraint | Iterable[Constraint] | None
+) -> list[dict[str, Any]]:
+    """Keep the combinations that satisfy every constraint: a callable of the parameter dict or
+    an expression over the parameter names such as ``"fast < slow"``.
+
+    Raises
+    ------
+    ParameterError
+        If a constraint cannot be evaluated, or no combination satisfies them all.
+
+    Examples
+    --------
+    >>> apply_constraints(grid({"fast": [10, 50], "slow": [20]}), "fast < slow")
+    [{'fast': 10, 'slow': 20}]
+    """
+    if constraints is None:
+        return combos
+    items = _as_list(constraints)
+    kept = []
+    for combo in combos:
+        try:
+            if all(_satisfies(combo, c) for c in items):
+                kept.append(combo)
+        except Exception as exc:
+            raise ParameterError(
+                "constraints", f"cannot evaluate {items!r} on {combo}: {exc}"
+            ) from exc
+    if not kept:
+        raise ParameterError("constraints", f"no combination of the space satisfies {items!r}")
+    return kept
+
+
+def _period_returns(result: Result, periods: str) -> pd.Series:
+    """Account returns per calendar period (e.g. daily), the first against the starting cash."""
+    ends = result.equity.resample(periods).last().dropna()
+    previous = np.concatenate([[result.init_cash], ends.to_numpy()[:-1]])
+    return pd.Series(ends.to_numpy() / previous - 1.0, index=ends.index)
+
+
+def evaluate_chunk(
+    data: Any,
+    strategy: Strategy,
+    combos: list[dict[str, Any]],
+    fixed_values: dict[str, Any],
+    periods: str,
+) -> list[tuple[pd.Series, pd.Series]]:
+    """Backtest each combination of ``combos``: (statistics, period returns) per combination."""
+    out = []
+    for combo in combos:
+        result = backtest(data, strategy, **fixed_values, **combo)
+        out.append((result.stats(), _period_returns(result, periods)))
+    return out
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+@dataclass
+class SweepResult:
+    """A sweep's outcome.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per combination (index ``combination``): the swept parameters, then every
+        statistic of :meth:`soltrader.engine.Result.stats`.
+    returns : pandas.DataFrame
+        Per-period (default daily) account returns, one column per combination: the input of
+        the probability of backtest overfitting and the deflated Sharpe ratio.
+    params : list of str
+        The swept names.
+    fixed : dict
+        The values shared by every combination.
+    metric : str
+        The statistic that ranks combinations; ``maximize`` tells the direction.
+    complete : bool
+        False when the sweep was interrupted: the table holds the combinations finished by then.
+    lookahead : LookaheadReport or None
+        The look-ahead check of the best combination (None when not run).
+    """
+
+    table: pd.DataFrame
+    returns: pd.DataFrame
+    params: list[str]
+    fixed: dict[str, Any]
+    metric: str
+    maximize: bool
+    data: Any = field(repr=False)
+    strategy: Strategy = field(repr=False)
+    combos: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    complete: bool = True
+    lookahead: Any = None
+
+    def _order(self, metric: str | None) -> tuple[str, bool]:
+        name = metric or self.metric
+        if name not in self.table.columns:
+            raise ParameterError("metric", f"{name!r} is not a column of the sweep table")
+        maximize = self.maximize if metric is None else name not in MINIMISED
+        return name, maximize
+
+    def top(self, n: int = 10, metric: str | None = None) -> pd.DataFrame:
+        """The ``n`` best rows by ``metric`` (NaN last).
+
+        Examples
+        --------
+        >>> grid_result.top(5, "sortino")  # doctest: +SKIP
+        """
+        name, maximize = self._order(metric)
+        return self.table.sort_values(
+            name, ascending=not maximize, na_position="last", kind="stable"
+        ).head(n)
+
+    def best(self, metric: str | None = None) -> pd.Series:
+        """The best row by ``metric``."""
+        return self.top(1, metric).iloc[0]
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """Parameters of the best combination (swept and fixed), ready for ``st.backtest``."""
+        return {**self.fixed, **self.combos[int(self.best().name)]}
+
+    def backtest(self, row: int | pd.Series) -> Result:
+        """Re-run one combination (a row of the table, or its combination number) as a full
+        backtest; its ``stats()`` equal that row of the table exactly."""
+        key = row.name if isinstance(row, pd.Series) else row
+        if key not in self.table.index:
+            raise ParameterError("row", f"no combination {key!r} in this sweep")
+        return backtest(self.data, self.strategy, **self.fixed, **self.combos[int(key)])
+
+    def heatmap(self, x: str, y: str, metric: str | None = None, *, ax: Any = None) -> Any:
+        """A heatmap of ``metric`` over two swept parameters (the best value over any others).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        name, maximize = self._order(metric)
+        for axis in (x, y):
+            if axis not in self.params:
+                raise ParameterError(axis, f"not a swept parameter ({self.params})")
+        pivot = self.table.pivot_table(
+            index=y, columns=x, values=name, aggfunc="max" if maximize else "min"
+        )
+        if ax is None:
+            fig, ax = plt.subplots(
+                figsize=(1.2 + 0.6 * pivot.shape[1], 1.0 + 0.45 * pivot.shape[0])
+            )
+        else:
+            fig = ax.figure
+        image = ax.imshow(
+            pivot.to_numpy(dtype=float),
+            aspect="auto",
+            origin="lower",
+            cmap="viridis" if maximize else "viridis_r",
+        )
+        ax.set_xticks(range(pivot.shape[1]), [f"{v:g}" for v in pivot.columns], rotation=45)
+        ax.set_yticks(range(pivot.shape[0]), [f"{v:g}" for v in pivot.index])
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        fig.colorbar(image, ax=ax, label=name)
+        ax.set_title(f"{self.strategy.name}: {name}")
+        fig.tight_layout()
+        return fig
+
+    @cached_property
+    def pbo(self) -> Any:
+        """Probability of backtest overfitting (CSCV over the period returns), a ``PBOResult``;
+        None when there are fewer than 2 combinations or 4 periods."""
+        from soltrader.engine.validation import pbo_cscv
+
+        t, n = self.returns.shape
+        if n < 2 or t < 4:
+            return None
+        splits = min(16, t - t % 2 if t % 2 else t)
+        splits = max(2, splits - splits % 2)
+        return pbo_cscv(self.returns.to_numpy(), n_splits=splits, metric="sharpe")
+
+    @cached_property
+    def deflated_sharpe(self) -> Any:
+        """Deflated Sharpe ratio of the best configuration given all those tried, a
+        ``DeflatedSharpe``; None with fewer than 2 combinations."""
+        from soltrader.engine.validation import deflated_sharpe_from_sweep
+
+        if self.returns.shape[1] < 2 or self.returns.shape[0] < 4:
+            return None
+        return deflated_sharpe_from_sweep(self.returns.to_numpy())
+
+    def summary(self) -> pd.Series:
+        """The sweep in a few figures: size, best row, PBO, deflated Sharpe, look-ahead."""
+        best = self.best()
+        pbo = self.pbo
+        dsr = self.deflated_sharpe
+        return pd.Series(
+            {
+                "combinations": len(self.table),
+                "complete": self.complete,
+                "metric": self.metric,
+                "best": self.combos[int(best.name)],
+                f"best_{self.metric}": float(best[self.metric]),
+                "pbo": None if pbo is None else pbo.pbo,
+                "deflated_sharpe": None if dsr is None else dsr.dsr,
+                "lookahead_ok": None if self.lookahead is None else self.lookahead.ok,
+            }
+        )
+
+
+def _run_local(
+    data, strategy, combos, fixed_values, periods, n_jobs, chunk_size, progress, callback
+):
+    chunks = _chunks(combos, chunk_size)
+    results: list[list[tuple[pd.Series, pd.Series]] | None] = [None] * len(chunks)
+    bar = _progress(len(combos), progress)
+    complete = True
+    pool = ThreadPoolExecutor(max_workers=n_jobs) if n_jobs > 1 else None
+    try:
+        if pool is None:
+            for i, chunk in enumerate(chunks):
+                results[i] = evaluate_chunk(data, strategy, chunk, fixed_values, periods)
+                _advance(bar, callback, chunks[i], results[i])
+        else:
+            futures = [
+                pool.submit(evaluate_chunk, data, strategy, c, fixed_values, periods)
+                for c in chunks
+            ]
+            for i, fut in enumerate(futures):
+                results[i] = fut.result()
+                _advance(bar, callback, chunks[i], results[i])
+    except KeyboardInterrupt:
+        complete = False
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=complete, cancel_futures=True)
+        if bar is not None:
+            bar.close()
+    return results, complete
+
+
+def _run_dask(
+    data, strategy, combos, fixed_values, periods, n_jobs, chunk_size, address, progress, callback
+):
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "executor='dask' needs dask.distributed: pip install 'soltrader[dist]'"
+        ) from exc
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(
+            n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    chunks = _chunks(combos, chunk_size)
+    bar = _progress(len(combos), progress)
+    try:
+        shared = client.scatter(data, broadcast=True)
+        futures = [
+            client.submit(evaluate_chunk, shared, strategy, c, fixed_values, periods, pure=False)
+            for c in chunks
+        ]
+        results = []
+        for chunk, fut in zip(chunks, futures, strict=True):
+            results.append(fut.result())
+            _advance(bar, callback, chunk, results[-1])
+    finally:
+        if bar is not None:
+            bar.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return results, True
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="combination", desc="sweep")
+
+
+def _advance(bar: Any, callback: Callable | None, chunk: list[dict], rows: list) -> None:
+    if bar is not None:
+        bar.update(len(chunk))
+    if callback is not None:
+        for combo, (stats, _returns) in zip(chunk, rows, strict=True):
+            callback(combo, stats)
+
+
+def _optuna_combos(
+    data, strategy, swept, fixed_values, periods, n_trials, seed, metric, maximize, constraints
+):
+    try:
+        import optuna
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "method='optuna' needs optuna: pip install 'soltrader[search]'"
+        ) from exc
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    evaluated: dict[tuple, tuple[dict, tuple[pd.Series, pd.Series]]] = {}
+
+    def objective(trial: Any) -> float:
+        combo = {name: trial.suggest_categorical(name, values) for name, values in swept.items()}
+        if constraints is not None and not all(_satisfies(combo, c) for c in _as_list(constraints)):
+            raise optuna.TrialPruned()
+        key = tuple(combo.items())
+        if key not in evaluated:
+            evaluated[key] = (
+                combo,
+                evaluate_chunk(data, strategy, [combo], fixed_values, periods)[0],
+            )
+        value = float(evaluated[key][1][0][metric])
+        return value if math.isfinite(value) else (-math.inf if maximize else math.inf)
+
+    study = optuna.create_study(
+        direction="maximize" if maximize else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+    )
+    study.optimize(objective, n_trials=n_trials)
+    return list(evaluated.values())
+
+
+def sweep(
+    data: Any,
+    strategy: Strategy,
+    *,
+    method: str = "grid",
+    n_samples: int | None = None,
+    n_trials: int | None = None,
+    seed: int = 0,
+    constraints: Constraint | Iterable[Constraint] | None = None,
+    metric: str = "sharpe",
+    maximize: bool | None = None,
+    n_jobs: int | None = None,
+    chunk_size: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    periods: str = "1D",
+    check_lookahead: bool = True,
+    progress: bool = False,
+    callback: Callable[[dict, pd.Series], None] | None = None,
+    **space: Any,
+) -> SweepResult:
+    """Backtest many parameter combinations of ``strategy`` and rank them.
+
+    Parameters
+    ----------
+    data : OHLCV frame or dict of frames
+        As for :func:`soltrader.engine.backtest`.
+    strategy : Strategy
+        The strategy spec.
+    method : {"grid", "random", "optuna"}
+        Every combination of the space; ``n_samples`` of them drawn without replacement
+        (seeded); or ``n_trials`` of optuna's TPE search over the same discrete values (seeded).
+    constraints : str, callable or a list of them, optional
+        Combinations must satisfy all, e.g. ``"fast < slow"``; none apply unless given.
+    metric, maximize
+        The statistic that ranks combinations (any column of ``Result.stats()``) and its
+        direction (default: larger is better, except for drawdowns, volatility, costs).
+    n_jobs : int, optional
+        Threads (``executor="local"``, default: the number of CPUs) or Dask workers.
+    chunk_size : int, optional
+        Combinations per task (default: an even split into about 4 tasks per worker).
+    executor : {"local", "dask"}
+        Where chunks run; ``"dask"`` uses a ``LocalCluster`` unless ``address`` names a running
+        scheduler (e.g. ``"tcp://10.0.0.5:8786"``).
+    periods : str
+        Calendar period of the returns kept for PBO and the deflated Sharpe ratio.
+    check_lookahead : bool
+        Run :func:`soltrader.engine.validation.lookahead_check` on the best combination.
+    progress : bool
+        Show a progress bar (combinations done, rate, time left).
+    callback : callable, optional
+        Called with ``(combination, stats)`` as results arrive (streaming).
+    **space
+        Strategy parameters and backtest keywords: a list / tuple / range / 1-D array is swept,
+        anything else (or ``st.fixed(x)``) is fixed.
+
+    Returns
+    -------
+    SweepResult
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> res = st.sweep(bars, st.strategies.sma_cross, fast=range(10, 101, 10),
+    ...                slow=range(50, 501, 50), sl_stop=0.02, fees=0.001, slippage=0.0005,
+    ...                constraints="fast < slow")                      # doctest: +SKIP
+    >>> res.best(), res.pbo.pbo, res.deflated_sharpe.dsr              # doctest: +SKIP
+    """
+    if not isinstance(strategy, Strategy):
+        raise ParameterError("strategy", f"expected a Strategy spec, got {type(strategy).__name__}")
+    if method not in ("grid", "random", "optuna"):
+        raise ParameterError("method", f"{method!r}: use 'grid', 'random' or 'optuna'")
+    if executor not in ("local", "dask"):
+        raise ParameterError("executor", f"{executor!r}: use 'local' or 'dask'")
+    fixed_values, swept = split_space(strategy, space)
+    if not swept:
+        raise ParameterError(
+            "space", "nothing to sweep: give at least one keyword a list, range or array of values"
+        )
+    maximize = metric not in MINIMISED if maximize is None else maximize
+    n_jobs = max(1, n_jobs or _cpu_count())
+    if method == "optuna":
+        if not n_trials or n_trials < 1:
+            raise ParameterError("n_trials", "method='optuna' needs n_trials >= 1")
+        pairs = _optuna_combos(
+            data,
+            strategy,
+            swept,
+            fixed_values,
+            periods,
+            n_trials,
+            seed,
+            metric,
+            maximize,
+            constraints,
+        )
+        combos = [combo for combo, _ in pairs]
+        rows = [row for _, row in pairs]
+        complete = True
+    else:
+        combos = apply_constraints(grid(swept), constraints)
+        if method == "random":
+            if not n_samples or n_samples < 1:
+                raise ParameterError("n_samples", "method='random' needs n_samples >= 1")
+            rng = np.random.default_rng(seed)
+            pick = np.sort(rng.choice(len(combos), size=min(n_samples, len(combos)), replace=False))
+            combos = [combos[i] for i in pick]
+        size = chunk_size or max(1, math.ceil(len(combos) / (4 * n_jobs)))
+        job = (data, strategy, combos, fixed_values, periods, n_jobs, size)
+        if executor == "local":
+            chunk_rows, complete = _run_local(*job, progress, callback)
+        else:
+            chunk_rows, complete = _run_dask(*job, address, progress, callback)
+        rows = [row for chunk in chunk_rows if chunk is not None for row in chunk]
+        combos = combos[: len(rows)]
+    return _assemble(
+        data,
+        strategy,
+        combos,
+        rows,
+        list(swept),
+        fixed_values,
+        metric,
+        maximize,
+        complete,
+        check_lookahead,
+    )
+
+
+def _assemble(
+    data, strategy, combos, rows, names, fixed_values, metric, maximize, complete, check_lookahead
+) -> SweepResult:
+    params = pd.DataFrame(combos, columns=names)
+    stats = pd.DataFrame([s for s, _ in rows]).reset_index(drop=True)
+    table = pd.concat([params, stats], axis=1)
+    table.index.name = "combination"
+    returns = (
+        pd.concat([r.rename(i) for i, (_, r) in enumerate(rows)], axis=1)
+        if rows
+        else (pd.DataFrame())
+    )
+    result = SweepResult(
+        table=table,
+        returns=returns,
+        params=names,
+        fixed=fixed_values,
+        metric=metric,
+        maximize=maximize,
+        data=data,
+        strategy=strategy,
+        combos=combos,
+        complete=complete,
+    )
+    if metric not in table.columns:
+        raise ParameterError(
+            "metric", f"{metric!r} is not a statistic; use one of {list(stats.columns)}"
+        )
+    if check_lookahead and len(table) and not isinstance(data, Mapping):
+        from soltrader.engine.validation import lookahead_check
+
+        own = {k: v for k, v in result.best_params.items() if k in strategy.params}
+        result.lookahead = lookahead_check(strategy, data, params=own, n_cuts=10, seed=0)
+    return result
+
+
+def _cpu_count() -> int:
+    import os
+
+    return (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
