@@ -10,6 +10,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -140,6 +141,90 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spec(path: Path) -> Any:
+    import tomllib
+
+    from soltrader.engine.spec import parse_spec
+
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise st.ParameterError("spec", f"{path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise st.ParameterError("spec", f"{path} is not valid TOML: {exc}") from None
+    return parse_spec(raw)
+
+
+def _spec_bars(spec: Any, data_dir: Path | None) -> pd.DataFrame:
+    data = spec.data
+    return st.data.load(
+        data["symbol"],
+        data["timeframe"],
+        exchange=data.get("exchange", "binance"),
+        start=data.get("start"),
+        end=data.get("end"),
+        data_dir=data_dir,
+    )
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    return args.out if args.out is not None else args.spec.with_suffix("")
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    """Run the single backtest a spec describes; write its HTML report beside the spec."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    spec = _spec(args.spec)
+    if spec.space:
+        raise st.ParameterError("space", "this spec sweeps values: run it with soltrader sweep")
+    bars = _spec_bars(spec, args.data_dir)
+    result = st.backtest(bars, spec.strategy, **spec.params)
+    print(result.stats().to_string(float_format=lambda v: f"{v:,.4f}"))
+    path = result.report(_out_dir(args) / "report.html", title=f"{args.spec.stem}")
+    print(f"report written: {path}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the sweep a spec describes; write its table, heatmap and HTML summary beside it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from soltrader.report import sweep_report, write_table
+
+    spec = _spec(args.spec)
+    if not spec.space:
+        raise st.ParameterError("space", "a sweep spec needs a [space] table of swept values")
+    bars = _spec_bars(spec, args.data_dir)
+    result = st.sweep(
+        bars,
+        spec.strategy,
+        **spec.params,
+        **spec.space,
+        **spec.sweep,
+        progress=not args.no_progress,
+    )
+    out = _out_dir(args)
+    for path in write_table(result.table, out):
+        print(f"table written: {path}")
+    print(result.summary().to_string())
+    print(
+        result.top(10)[
+            [*result.params, result.metric, "total_return", "max_drawdown", "n_trades"]
+        ].to_string()
+    )
+    path = sweep_report(result, out / "summary.html", title=f"{args.spec.stem}")
+    if len(result.params) >= 2:
+        heat = out / f"heatmap_{result.params[0]}_{result.params[1]}.png"
+        result.heatmap(result.params[0], result.params[1]).savefig(heat, dpi=110)
+        print(f"heatmap written: {heat}")
+    print(f"summary written: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``soltrader`` command."""
     parser = argparse.ArgumentParser(
@@ -154,6 +239,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=90, help="days shown in the chart")
     demo.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
     demo.set_defaults(handler=cmd_demo)
+
+    for name, handler, text in (
+        ("backtest", cmd_backtest, "run the backtest a TOML spec describes"),
+        ("sweep", cmd_sweep, "run the parameter sweep a TOML spec describes"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("spec", type=Path, help="the spec, e.g. backtests/sma_cross_sweep.toml")
+        cmd.add_argument(
+            "--out",
+            type=Path,
+            default=None,
+            help="output folder (default: beside the spec, named after it)",
+        )
+        cmd.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
+        cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+        cmd.set_defaults(handler=handler)
 
     data = sub.add_parser("data", help="inspect, validate, resample and download market data")
     dsub = data.add_subparsers(dest="data_command", required=True)

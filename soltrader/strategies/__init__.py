@@ -12,7 +12,11 @@ from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb
 from soltrader.strategies.sma_cross import sma_cross
 from soltrader.strategies.spec import Bars, Signals, Strategy
 
+#: Strategies by name, as specs and live configs refer to them.
+REGISTRY: dict[str, Strategy] = {s.name: s for s in (sma_cross, mean_reversion)}
+
 __all__ = [
+    "REGISTRY",
     "Bars",
     "Signals",
     "Strategy",

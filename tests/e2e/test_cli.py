@@ -131,3 +131,64 @@ def test_demo_writes_chart_and_report(tmp_path, capsys) -> None:
     html = report.read_text()
     assert "sma_cross" in html and "mean_reversion" in html and "data:image/png;base64," in html
     assert "sharpe" in out and "total_return" in out
+
+
+SWEEP_SPEC = """
+[data]
+symbol = "SOL/USDT"
+timeframe = "1h"
+start = "2024-01-01"
+end = "2024-04-01"
+
+[strategy]
+name = "sma_cross"
+
+[params]
+sl_stop = 0.03
+fees = 0.001
+
+[space]
+fast = [5, 10, 20]
+slow = { range = [30, 91, 30] }
+
+[sweep]
+constraints = ["fast < slow"]
+n_jobs = 1
+"""
+
+
+def test_sweep_spec_writes_table_heatmap_and_summary(tmp_path, capsys) -> None:
+    spec = tmp_path / "small_sweep.toml"
+    spec.write_text(SWEEP_SPEC)
+    code, out, err = run(
+        ["sweep", str(spec), "--no-progress", "--data-dir", str(SAMPLE_DIR)], capsys
+    )
+    assert code == 0, err
+    folder = tmp_path / "small_sweep"
+    table = pd.read_parquet(folder / "table.parquet")
+    assert len(table) == 9 and {"fast", "slow", "sharpe"} <= set(table.columns)
+    assert (folder / "table.csv").exists() and (folder / "heatmap_fast_slow.png").exists()
+    html = (folder / "summary.html").read_text()
+    assert "Probability of backtest overfitting" in html and "Look-ahead check" in html
+    bars = st.data.load(
+        "SOL/USDT", "1h", data_dir=SAMPLE_DIR, start="2024-01-01", end="2024-04-01", validate=False
+    )
+    again = st.backtest(
+        bars, st.strategies.sma_cross, fast=10, slow=60, sl_stop=0.03, fees=0.001
+    ).stats()
+    row = table[(table["fast"] == 10) & (table["slow"] == 60)].iloc[0]
+    assert row["sharpe"] == again["sharpe"]
+
+
+def test_backtest_spec_and_misuse(tmp_path, capsys) -> None:
+    spec = tmp_path / "one.toml"
+    spec.write_text(SWEEP_SPEC.split("[space]")[0])
+    code, out, err = run(["backtest", str(spec), "--data-dir", str(SAMPLE_DIR)], capsys)
+    assert code == 0, err
+    assert "sharpe" in out and (tmp_path / "one" / "report.html").exists()
+    code, _, err = run(["backtest", str(tmp_path / "missing.toml")], capsys)
+    assert code == 1 and "does not exist" in err
+    sweep_spec = tmp_path / "sweep.toml"
+    sweep_spec.write_text(SWEEP_SPEC)
+    code, _, err = run(["backtest", str(sweep_spec), "--data-dir", str(SAMPLE_DIR)], capsys)
+    assert code == 1 and "soltrader sweep" in err
