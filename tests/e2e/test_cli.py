@@ -160,9 +160,7 @@ n_jobs = 1
 def test_sweep_spec_writes_table_heatmap_and_summary(tmp_path, capsys) -> None:
     spec = tmp_path / "small_sweep.toml"
     spec.write_text(SWEEP_SPEC)
-    code, _, err = run(
-        ["sweep", str(spec), "--no-progress", "--data-dir", str(SAMPLE_DIR)], capsys
-    )
+    code, _, err = run(["sweep", str(spec), "--no-progress", "--data-dir", str(SAMPLE_DIR)], capsys)
     assert code == 0, err
     folder = tmp_path / "small_sweep"
     table = pd.read_parquet(folder / "table.parquet")
