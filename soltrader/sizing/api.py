@@ -250,10 +250,12 @@ def leveraged_exposure(margin_fraction: Any, leverage: Any, max_leverage: Any) -
 
 
 def whole_contracts(units: Any, contract_size: Any) -> Any:
-    """Whole contracts in a size, floored: ``floor(units / contract_size + 1e-9)``.
+    """Whole contracts in a size, floored: ``floor(q + max(1e-9, 8 eps q))``, ``q = units /
+    contract_size``, ``eps`` the float64 machine epsilon.
 
-    ``1e-9`` contracts of float rounding are forgiven (``0.3 / 0.1`` is 2.9999999999999996 in
-    binary floating point, and is 3 contracts).
+    Float rounding of the division is forgiven (``0.3 / 0.1`` is 2.9999999999999996 in binary
+    floating point, and is 3 contracts; the tolerance grows with the count so it still exceeds
+    the spacing of doubles for tens of millions of contracts).
 
     Parameters
     ----------

@@ -124,17 +124,21 @@ def leveraged_exposure_nb(margin_fraction: float, leverage: float, max_leverage:
 
 @numba.njit(cache=True)
 def whole_contracts_nb(units: float, contract_size: float) -> float:
-    """Whole contracts in ``units`` base units, floored: ``floor(units / contract_size + 1e-9)``.
+    """Whole contracts in ``units`` base units, floored: ``floor(q + max(1e-9, 8 eps q))`` with
+    ``q = units / contract_size`` and ``eps`` the float64 machine epsilon.
 
-    Returns an integer-valued float (so that njit callers keep one type); ``1e-9`` contracts of
-    float rounding are forgiven so that ``0.3`` units of ``0.1`` are 3 contracts, not 2.
+    Returns an integer-valued float (so that njit callers keep one type); float rounding of the
+    division is forgiven, absolutely for small counts (``0.3`` units of ``0.1`` are 3 contracts,
+    not 2) and by a few units in the last place for large ones (an absolute 1e-9 is below the
+    spacing of doubles from about 1e7 contracts on).
 
     Examples
     --------
     >>> whole_contracts_nb(0.3, 0.1), whole_contracts_nb(53.3, 1.0)
     (3.0, 53.0)
     """
-    return np.floor(units / contract_size + FLOOR_EPS)
+    q = units / contract_size
+    return np.floor(q + max(FLOOR_EPS, 8.0 * 2.220446049250313e-16 * abs(q)))
 
 
 @numba.njit(cache=True)
