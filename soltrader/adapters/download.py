@@ -88,6 +88,14 @@ def make_exchange(exchange_id: str) -> Any:
     return getattr(ccxt, exchange_id)({"enableRateLimit": True})
 
 
+def _seconds_or_none(text: str) -> float | None:
+    """``Retry-After`` as delta seconds, or None when it is not a number (an HTTP date)."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def retry_after_seconds(headers: Mapping[str, Any] | None, now_s: float) -> float | None:
     """Seconds to wait according to a ``Retry-After`` header (delta seconds or HTTP date).
 
@@ -114,10 +122,9 @@ def retry_after_seconds(headers: Mapping[str, Any] | None, now_s: float) -> floa
     if value is None:
         return None
     text = str(value).strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
+    seconds = _seconds_or_none(text)
+    if seconds is not None:
+        return max(0.0, seconds)
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
