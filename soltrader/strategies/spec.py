@@ -42,6 +42,10 @@ class Signals(NamedTuple):
     limit_price: np.ndarray | None = None
     stop_price: np.ndarray | None = None
     confidence: np.ndarray | None = None
+    order_type: np.ndarray | None = None
+    partial_tp_stop: np.ndarray | None = None
+    partial_tp_size: np.ndarray | None = None
+    max_bars: np.ndarray | None = None
 
     def extras(self) -> dict[str, np.ndarray]:
         """The optional fields that are set, by simulator keyword (``confidence`` excluded)."""
@@ -53,6 +57,10 @@ class Signals(NamedTuple):
             "size",
             "limit_price",
             "stop_price",
+            "order_type",
+            "partial_tp_stop",
+            "partial_tp_size",
+            "max_bars",
         )
         return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
 
