@@ -218,7 +218,7 @@ def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tu
     return out[:-1]
 
 
-def backtest_signals(
+def _kernel_inputs(
     data: Any,
     entries: Any,
     exits: Any = None,
@@ -263,78 +263,9 @@ def backtest_signals(
     stop_slippage: bool | None = None,
     stop_on_entry_bar: bool | None = None,
     min_size: float | None = None,
-) -> Result:
-    """Backtest entry/exit signals on one asset or several assets with shared or split cash.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame, polars.DataFrame or dict of them
-        OHLCV bars; a dict name -> frame simulates several assets (one shared time index).
-    entries, exits, short_entries, short_exits : bool array-like (n,) / (n, m), Series,
-        DataFrame or dict
-        Long / short entry and exit decisions taken at each bar's close.
-    fill : {"next_open", "close"}, optional
-        Where a market decision on bar t fills: t+1's open (default) or t's close (opt-in).
-    size, size_type
-        Entry size: ``"percent"`` of the account's cash (default 1.0 = all, fees included),
-        ``"amount"`` in base units or ``"value"`` in quote currency.
-    order_type : {"market", "limit", "stop", "stop_limit"} or codes per bar
-        Entry order type; limit and stop orders rest from the next bar at ``limit_price`` /
-        ``stop_price`` (absolute prices) for ``tif`` bars (0: until cancelled, replaced by a new
-        entry signal, or cancelled by an exit signal or ``cancel``). ``post_only`` rejects a limit
-        order that would take liquidity when placed.
-    sl_stop, tp_stop : float or array, optional
-        Stop-loss / take-profit distances, fractions of the anchor price (> 0).
-    sl_trail : bool or float, optional
-        ``True`` makes ``sl_stop`` trail; a float is a trailing distance on its own.
-    partial_tp_stop, partial_tp_size, trail_after_partial
-        Take ``partial_tp_size`` of the position at ``partial_tp_stop`` (fraction); with
-        ``trail_after_partial`` the stop-loss then trails from that level.
-    max_bars : int or array
-        Time stop: exit at the close of the bar ``max_bars`` bars after the entry (0: none).
-    cooldown, cooldown_same_direction
-        Ignore entry decisions for ``cooldown`` bars from an exit (only in the exited direction).
-    fees, maker_fees, fixed_fees, slippage
-        Taker fee fraction or a :class:`~soltrader.costs.FeeSchedule`; maker fee fraction (resting
-        limit and take-profit fills; default: ``fees``); fixed fee per order (quote); slippage
-        fraction on taking fills.
-    impact, amm, solana
-        Market impact model, constant-product pool execution, Solana transaction costs with a
-        failure rate (:mod:`soltrader.costs`).
-    max_volume_share : float
-        Cap every fill at this share of the bar's volume (0: no cap); the rest stays pending.
-    leverage, maintenance_margin : float
-        Isolated-margin leverage (>= 1) and maintenance margin fraction; liquidation loses the
-        position's margin.
-    init_cash : float
-        Starting cash, quote currency, split across ``accounts`` by ``allocation``.
-    accounts, allocation
-        Account of each asset (sub-accounts: an asset spends only its account's cash) and the
-        weights of the starting cash.
-    accumulate : bool
-        ``False`` (default): one position per asset, entries are ignored while it is open.
-        ``True``: an entry in the position's direction adds to it (average entry price; the
-        stop levels of the first entry stay).
-    intrabar : OHLCV frame (or dict of them), optional
-        Lower-timeframe bars (e.g. 1m inside 1h) that decide whether the stop or the target came
-        first when both lie inside one bar; without them (and when one sub-bar holds both) the
-        stop is taken first.
-    conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
-        Fill conventions, see :mod:`soltrader.sim.rules`.
-
-    Returns
-    -------
-    Result
-
-    Examples
-    --------
-    >>> import soltrader as st
-    >>> bars = st.data.load("SOL/USDT", "1h")                                # doctest: +SKIP
-    >>> fast, slow = (st.indicators.sma(bars["close"], n) for n in (20, 100))  # doctest: +SKIP
-    >>> res = st.backtest_signals(bars, fast > slow, fast < slow, sl_stop=0.02,
-    ...                           fees=0.001, slippage=0.0005)                 # doctest: +SKIP
-    >>> res.stats()["total_return"]                                          # doctest: +SKIP
-    """
+) -> tuple:
+    """Validate the arguments of :func:`backtest_signals` and build the simulation kernel's
+    inputs: ``(market, args, icfg, conventions, accounts, account_cash)``."""
     conv = resolve_conventions(
         conventions,
         fill=fill,
@@ -469,7 +400,172 @@ def backtest_signals(
         np.empty(shape),
         *_intrabar(market, intrabar),
     ]
-    out = _run_kernel(args, icfg, shape)
+    return market, args, icfg, conv, acc, acc_cash
+
+
+def backtest_signals(
+    data: Any,
+    entries: Any,
+    exits: Any = None,
+    *,
+    short_entries: Any = None,
+    short_exits: Any = None,
+    fill: str | None = None,
+    size: Any = None,
+    size_type: str = "percent",
+    order_type: Any = "market",
+    limit_price: Any = None,
+    stop_price: Any = None,
+    tif: Any = 0,
+    post_only: Any = False,
+    cancel: Any = None,
+    sl_stop: Any = None,
+    tp_stop: Any = None,
+    sl_trail: Any = None,
+    partial_tp_stop: Any = None,
+    partial_tp_size: Any = 0.5,
+    trail_after_partial: bool = False,
+    max_bars: Any = 0,
+    cooldown: int = 0,
+    cooldown_same_direction: bool = False,
+    fees: Any = 0.0,
+    maker_fees: Any = None,
+    fixed_fees: Any = 0.0,
+    slippage: Any = 0.0,
+    impact: Impact | None = None,
+    amm: AMMPool | None = None,
+    solana: SolanaTxCost | None = None,
+    max_volume_share: float = 0.0,
+    leverage: float = 1.0,
+    maintenance_margin: float = 0.0,
+    init_cash: float = 10_000.0,
+    accounts: Sequence[int] | Mapping[str, Any] | None = None,
+    allocation: Sequence[float] | None = None,
+    accumulate: bool = False,
+    intrabar: Any = None,
+    conventions: str | None = None,
+    stop_anchor: str | None = None,
+    stop_slippage: bool | None = None,
+    stop_on_entry_bar: bool | None = None,
+    min_size: float | None = None,
+) -> Result:
+    """Backtest entry/exit signals on one asset or several assets with shared or split cash.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or dict of them
+        OHLCV bars; a dict name -> frame simulates several assets (one shared time index).
+    entries, exits, short_entries, short_exits : bool array-like (n,) / (n, m), Series,
+        DataFrame or dict
+        Long / short entry and exit decisions taken at each bar's close.
+    fill : {"next_open", "close"}, optional
+        Where a market decision on bar t fills: t+1's open (default) or t's close (opt-in).
+    size, size_type
+        Entry size: ``"percent"`` of the account's cash (default 1.0 = all, fees included),
+        ``"amount"`` in base units or ``"value"`` in quote currency.
+    order_type : {"market", "limit", "stop", "stop_limit"} or codes per bar
+        Entry order type; limit and stop orders rest from the next bar at ``limit_price`` /
+        ``stop_price`` (absolute prices) for ``tif`` bars (0: until cancelled, replaced by a new
+        entry signal, or cancelled by an exit signal or ``cancel``). ``post_only`` rejects a limit
+        order that would take liquidity when placed.
+    sl_stop, tp_stop : float or array, optional
+        Stop-loss / take-profit distances, fractions of the anchor price (> 0).
+    sl_trail : bool or float, optional
+        ``True`` makes ``sl_stop`` trail; a float is a trailing distance on its own.
+    partial_tp_stop, partial_tp_size, trail_after_partial
+        Take ``partial_tp_size`` of the position at ``partial_tp_stop`` (fraction); with
+        ``trail_after_partial`` the stop-loss then trails from that level.
+    max_bars : int or array
+        Time stop: exit at the close of the bar ``max_bars`` bars after the entry (0: none).
+    cooldown, cooldown_same_direction
+        Ignore entry decisions for ``cooldown`` bars from an exit (only in the exited direction).
+    fees, maker_fees, fixed_fees, slippage
+        Taker fee fraction or a :class:`~soltrader.costs.FeeSchedule`; maker fee fraction (resting
+        limit and take-profit fills; default: ``fees``); fixed fee per order (quote); slippage
+        fraction on taking fills.
+    impact, amm, solana
+        Market impact model, constant-product pool execution, Solana transaction costs with a
+        failure rate (:mod:`soltrader.costs`).
+    max_volume_share : float
+        Cap every fill at this share of the bar's volume (0: no cap); the rest stays pending.
+    leverage, maintenance_margin : float
+        Isolated-margin leverage (>= 1) and maintenance margin fraction; liquidation loses the
+        position's margin.
+    init_cash : float
+        Starting cash, quote currency, split across ``accounts`` by ``allocation``.
+    accounts, allocation
+        Account of each asset (sub-accounts: an asset spends only its account's cash) and the
+        weights of the starting cash.
+    accumulate : bool
+        ``False`` (default): one position per asset, entries are ignored while it is open.
+        ``True``: an entry in the position's direction adds to it (average entry price; the
+        stop levels of the first entry stay).
+    intrabar : OHLCV frame (or dict of them), optional
+        Lower-timeframe bars (e.g. 1m inside 1h) that decide whether the stop or the target came
+        first when both lie inside one bar; without them (and when one sub-bar holds both) the
+        stop is taken first.
+    conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
+        Fill conventions, see :mod:`soltrader.sim.rules`.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> bars = st.data.load("SOL/USDT", "1h")                                # doctest: +SKIP
+    >>> fast, slow = (st.indicators.sma(bars["close"], n) for n in (20, 100))  # doctest: +SKIP
+    >>> res = st.backtest_signals(bars, fast > slow, fast < slow, sl_stop=0.02,
+    ...                           fees=0.001, slippage=0.0005)                 # doctest: +SKIP
+    >>> res.stats()["total_return"]                                          # doctest: +SKIP
+    """
+    market, args, icfg, conv, acc, acc_cash = _kernel_inputs(
+        data,
+        entries,
+        exits,
+        short_entries=short_entries,
+        short_exits=short_exits,
+        fill=fill,
+        size=size,
+        size_type=size_type,
+        order_type=order_type,
+        limit_price=limit_price,
+        stop_price=stop_price,
+        tif=tif,
+        post_only=post_only,
+        cancel=cancel,
+        sl_stop=sl_stop,
+        tp_stop=tp_stop,
+        sl_trail=sl_trail,
+        partial_tp_stop=partial_tp_stop,
+        partial_tp_size=partial_tp_size,
+        trail_after_partial=trail_after_partial,
+        max_bars=max_bars,
+        cooldown=cooldown,
+        cooldown_same_direction=cooldown_same_direction,
+        fees=fees,
+        maker_fees=maker_fees,
+        fixed_fees=fixed_fees,
+        slippage=slippage,
+        impact=impact,
+        amm=amm,
+        solana=solana,
+        max_volume_share=max_volume_share,
+        leverage=leverage,
+        maintenance_margin=maintenance_margin,
+        init_cash=init_cash,
+        accounts=accounts,
+        allocation=allocation,
+        accumulate=accumulate,
+        intrabar=intrabar,
+        conventions=conventions,
+        stop_anchor=stop_anchor,
+        stop_slippage=stop_slippage,
+        stop_on_entry_bar=stop_on_entry_bar,
+        min_size=min_size,
+    )
+    out = _run_kernel(args, icfg, market.shape)
     return Result.from_kernel(
         market,
         out,

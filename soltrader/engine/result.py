@@ -11,7 +11,9 @@ import pandas as pd
 from soltrader.domain.enums import Direction, ExitReason, OrderStatus, OrderType, RejectReason, Side
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.inputs import Market
-from soltrader.metrics import summary
+from soltrader.metrics import SUMMARY_FIELDS
+from soltrader.metrics import _nb as metrics_nb
+from soltrader.metrics._validate import as_scalar
 from soltrader.sim.rules import Conventions
 
 _YEAR = pd.Timedelta(days=365)
@@ -185,8 +187,11 @@ class Result:
     def fees_paid(self) -> float:
         """Every cost paid, quote currency: fees of all fills (liquidation fees included) and the
         fees of transactions that failed."""
-        failed = self.orders_records["reject_reason"] == int(RejectReason.TX_FAILED)
-        return float(self.fills_records["fees"].sum() + self.orders_records["fees"][failed].sum())
+        return float(
+            metrics_nb.fees_of_records_nb(
+                self.fills_records, self.orders_records, int(RejectReason.TX_FAILED)
+            )
+        )
 
     def periods_per_year(self) -> float:
         """Bars per 365-day year, from the most common spacing of the time index."""
@@ -207,25 +212,24 @@ class Result:
         --------
         >>> res.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
         """
-        equity = self.equity.to_numpy()
-        in_market = (self.positions.to_numpy() != 0.0).any(axis=1).astype(np.float64)
-        common = dict(
-            trades=self.trades_records,
-            positions=in_market,
-            periods_per_year=self.periods_per_year(),
-            init_cash=self.init_cash,
-            risk_free=risk_free,
+        equity = np.ascontiguousarray(self.equity.to_numpy(), dtype=np.float64)
+        in_market = int((self.positions.to_numpy() != 0.0).any(axis=1).sum())
+        ppy = self.periods_per_year()
+        rf = metrics_nb.per_bar_rate_nb(
+            as_scalar(risk_free, "risk_free", low=-1.0, strict=True), ppy
         )
-        if (equity > 0.0).all():
-            out = summary(equity, **common)
-        else:  # ruined: returns of -1 then flat, since a return after a zero value is undefined
-            prev = np.concatenate([[self.init_cash], equity[:-1]])
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rets = np.where(prev > 0.0, np.maximum(equity, 0.0) / prev - 1.0, 0.0)
-            out = summary(returns=rets, **common)
-            out["end_value"] = float(equity[-1])
-        out["fees_paid"] = self.fees_paid
-        return out
+        out = np.empty(metrics_nb.N_STATS)
+        metrics_nb.backtest_stats_nb(
+            equity,
+            float(self.init_cash),
+            in_market,
+            self.trades_records,
+            self.fees_paid,
+            ppy,
+            rf,
+            out,
+        )
+        return pd.Series(out, index=list(SUMMARY_FIELDS), dtype=np.float64, name="summary")
 
     def plot(self, *, asset: str | None = None):
         """Price with entries, exits and stop levels hit; equity; drawdown (matplotlib Figure).

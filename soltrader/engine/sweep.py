@@ -24,7 +24,17 @@ import pandas as pd
 
 from soltrader.domain.errors import MissingDependencyError, ParameterError
 from soltrader.engine.backtest import _BACKTEST_KEYWORDS, backtest
+from soltrader.engine.fused import (
+    Periods,
+    evaluate_chunk,
+    fused_chunk,
+    fused_plan,
+    generic_chunk,
+    period_index,
+)
+from soltrader.engine.inputs import market_from
 from soltrader.engine.result import Result
+from soltrader.metrics import SUMMARY_FIELDS
 from soltrader.strategies.spec import Strategy
 
 #: Values of these types in the search space are swept; anything else is a fixed value.
@@ -155,28 +165,6 @@ def apply_constraints(
     return kept
 
 
-def _period_returns(result: Result, periods: str) -> pd.Series:
-    """Account returns per calendar period (e.g. daily), the first against the starting cash."""
-    ends = result.equity.resample(periods).last().dropna()
-    previous = np.concatenate([[result.init_cash], ends.to_numpy()[:-1]])
-    return pd.Series(ends.to_numpy() / previous - 1.0, index=ends.index)
-
-
-def evaluate_chunk(
-    data: Any,
-    strategy: Strategy,
-    combos: list[dict[str, Any]],
-    fixed_values: dict[str, Any],
-    periods: str,
-) -> list[tuple[pd.Series, pd.Series]]:
-    """Backtest each combination of ``combos``: (statistics, period returns) per combination."""
-    out = []
-    for combo in combos:
-        result = backtest(data, strategy, **fixed_values, **combo)
-        out.append((result.stats(), _period_returns(result, periods)))
-    return out
-
-
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -203,6 +191,9 @@ class SweepResult:
         False when the sweep was interrupted: the table holds the combinations finished by then.
     lookahead : LookaheadReport or None
         The look-ahead check of the best combination (None when not run).
+    fused : bool
+        True when the combinations ran in the strategy's fused parallel kernel, False when each
+        was a full backtest (same results either way).
     """
 
     table: pd.DataFrame
@@ -216,6 +207,7 @@ class SweepResult:
     combos: list[dict[str, Any]] = field(default_factory=list, repr=False)
     complete: bool = True
     lookahead: Any = None
+    fused: bool = False
 
     def _order(self, metric: str | None) -> tuple[str, bool]:
         name = metric or self.metric
@@ -332,27 +324,35 @@ class SweepResult:
         )
 
 
-def _run_local(
-    data, strategy, combos, fixed_values, periods, n_jobs, chunk_size, progress, callback
-):
-    chunks = _chunks(combos, chunk_size)
-    results: list[list[tuple[pd.Series, pd.Series]] | None] = [None] * len(chunks)
+Chunk = tuple[np.ndarray, np.ndarray]
+
+
+def _run_local(data, strategy, combos, fixed_values, periods, n_jobs, size, progress, callback):
+    """Chunks in turn through the fused kernel (each chunk parallel inside), or through a pool
+    of threads running full backtests; stops cleanly at a KeyboardInterrupt between chunks."""
+    plan = fused_plan(data, strategy, combos, fixed_values)
+    bounds = [(lo, min(lo + size, len(combos))) for lo in range(0, len(combos), size)]
+    results: list[Chunk] = []
     bar = _progress(len(combos), progress)
     complete = True
-    pool = ThreadPoolExecutor(max_workers=n_jobs) if n_jobs > 1 else None
+    pool = ThreadPoolExecutor(max_workers=n_jobs) if plan is None and n_jobs > 1 else None
     try:
-        if pool is None:
-            for i, chunk in enumerate(chunks):
-                results[i] = evaluate_chunk(data, strategy, chunk, fixed_values, periods)
-                _advance(bar, callback, chunks[i], results[i])
+        if plan is not None:
+            for lo, hi in bounds:
+                results.append(fused_chunk(plan, strategy, lo, hi, periods, n_jobs))
+                _advance(bar, callback, combos[lo:hi], results[-1])
+        elif pool is None:
+            for lo, hi in bounds:
+                results.append(generic_chunk(data, strategy, combos[lo:hi], fixed_values, periods))
+                _advance(bar, callback, combos[lo:hi], results[-1])
         else:
             futures = [
-                pool.submit(evaluate_chunk, data, strategy, c, fixed_values, periods)
-                for c in chunks
+                pool.submit(generic_chunk, data, strategy, combos[lo:hi], fixed_values, periods)
+                for lo, hi in bounds
             ]
-            for i, fut in enumerate(futures):
-                results[i] = fut.result()
-                _advance(bar, callback, chunks[i], results[i])
+            for (lo, hi), future in zip(bounds, futures, strict=True):
+                results.append(future.result())
+                _advance(bar, callback, combos[lo:hi], results[-1])
     except KeyboardInterrupt:
         complete = False
     finally:
@@ -360,11 +360,11 @@ def _run_local(
             pool.shutdown(wait=complete, cancel_futures=True)
         if bar is not None:
             bar.close()
-    return results, complete
+    return results, complete, plan is not None
 
 
 def _run_dask(
-    data, strategy, combos, fixed_values, periods, n_jobs, chunk_size, address, progress, callback
+    data, strategy, combos, fixed_values, periods, n_jobs, size, address, progress, callback
 ):
     try:
         from dask.distributed import Client, LocalCluster
@@ -380,12 +380,13 @@ def _run_dask(
         client = Client(cluster)
     else:
         client = Client(address)
-    chunks = _chunks(combos, chunk_size)
+    chunks = _chunks(combos, size)
     bar = _progress(len(combos), progress)
+    fused = fused_plan(data, strategy, combos[:1], fixed_values) is not None
     try:
         shared = client.scatter(data, broadcast=True)
         futures = [
-            client.submit(evaluate_chunk, shared, strategy, c, fixed_values, periods, pure=False)
+            client.submit(evaluate_chunk, shared, strategy, c, fixed_values, periods, 1, pure=False)
             for c in chunks
         ]
         results = []
@@ -398,7 +399,7 @@ def _run_dask(
         client.close()
         if cluster is not None:
             cluster.close()
-    return results, True
+    return results, True, fused
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -409,12 +410,12 @@ def _progress(total: int, enabled: bool) -> Any:
     return tqdm(total=total, unit="combination", desc="sweep")
 
 
-def _advance(bar: Any, callback: Callable | None, chunk: list[dict], rows: list) -> None:
+def _advance(bar: Any, callback: Callable | None, combos: list[dict], chunk: Chunk) -> None:
     if bar is not None:
-        bar.update(len(chunk))
+        bar.update(len(combos))
     if callback is not None:
-        for combo, (stats, _returns) in zip(chunk, rows, strict=True):
-            callback(combo, stats)
+        for combo, stats in zip(combos, chunk[0], strict=True):
+            callback(combo, pd.Series(stats, index=list(SUMMARY_FIELDS), name="summary"))
 
 
 def _optuna_combos(
@@ -426,8 +427,13 @@ def _optuna_combos(
         raise MissingDependencyError(
             "method='optuna' needs optuna: pip install 'soltrader[search]'"
         ) from exc
+    if metric not in SUMMARY_FIELDS:
+        raise ParameterError(
+            "metric", f"{metric!r} is not a statistic; use one of {list(SUMMARY_FIELDS)}"
+        )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    evaluated: dict[tuple, tuple[dict, tuple[pd.Series, pd.Series]]] = {}
+    evaluated: dict[tuple, tuple[dict, Chunk]] = {}
+    column = SUMMARY_FIELDS.index(metric)
 
     def objective(trial: Any) -> float:
         combo = {name: trial.suggest_categorical(name, values) for name, values in swept.items()}
@@ -437,9 +443,9 @@ def _optuna_combos(
         if key not in evaluated:
             evaluated[key] = (
                 combo,
-                evaluate_chunk(data, strategy, [combo], fixed_values, periods)[0],
+                evaluate_chunk(data, strategy, [combo], fixed_values, periods),
             )
-        value = float(evaluated[key][1][0][metric])
+        value = float(evaluated[key][1][0][0, column])
         return value if math.isfinite(value) else (-math.inf if maximize else math.inf)
 
     study = optuna.create_study(
@@ -530,7 +536,14 @@ def sweep(
             "space", "nothing to sweep: give at least one keyword a list, range or array of values"
         )
     maximize = metric not in MINIMISED if maximize is None else maximize
+    if metric not in SUMMARY_FIELDS:
+        raise ParameterError(
+            "metric", f"{metric!r} is not a statistic; use one of {list(SUMMARY_FIELDS)}"
+        )
     n_jobs = max(1, n_jobs or _cpu_count())
+    index = market_from(data).index
+    calendar = period_index(index, periods)
+    fused = False
     if method == "optuna":
         if not n_trials or n_trials < 1:
             raise ParameterError("n_trials", "method='optuna' needs n_trials >= 1")
@@ -539,7 +552,7 @@ def sweep(
             strategy,
             swept,
             fixed_values,
-            periods,
+            calendar,
             n_trials,
             seed,
             metric,
@@ -547,7 +560,7 @@ def sweep(
             constraints,
         )
         combos = [combo for combo, _ in pairs]
-        rows = [row for _, row in pairs]
+        chunks = [chunk for _, chunk in pairs]
         complete = True
     else:
         combos = apply_constraints(grid(swept), constraints)
@@ -557,41 +570,40 @@ def sweep(
             rng = np.random.default_rng(seed)
             pick = np.sort(rng.choice(len(combos), size=min(n_samples, len(combos)), replace=False))
             combos = [combos[i] for i in pick]
+        if chunk_size is not None and chunk_size < 1:
+            raise ParameterError("chunk_size", f"must be >= 1, got {chunk_size!r}")
         size = chunk_size or max(1, math.ceil(len(combos) / (4 * n_jobs)))
-        job = (data, strategy, combos, fixed_values, periods, n_jobs, size)
+        job = (data, strategy, combos, fixed_values, calendar, n_jobs, size)
         if executor == "local":
-            chunk_rows, complete = _run_local(*job, progress, callback)
+            chunks, complete, fused = _run_local(*job, progress, callback)
         else:
-            chunk_rows, complete = _run_dask(*job, address, progress, callback)
-        rows = [row for chunk in chunk_rows if chunk is not None for row in chunk]
-        combos = combos[: len(rows)]
-    return _assemble(
-        data,
-        strategy,
-        combos,
-        rows,
-        list(swept),
-        fixed_values,
-        metric,
-        maximize,
-        complete,
-        check_lookahead,
+            chunks, complete, fused = _run_dask(*job, address, progress, callback)
+    result = _assemble(
+        data, strategy, combos, chunks, list(swept), fixed_values, metric, maximize, calendar
     )
+    result.complete = complete
+    result.fused = fused
+    if check_lookahead and len(result.table) and not isinstance(data, Mapping):
+        from soltrader.engine.validation import lookahead_check
+
+        own = {k: v for k, v in result.best_params.items() if k in strategy.params}
+        result.lookahead = lookahead_check(strategy, data, params=own, n_cuts=10, seed=0)
+    return result
 
 
 def _assemble(
-    data, strategy, combos, rows, names, fixed_values, metric, maximize, complete, check_lookahead
+    data, strategy, combos, chunks, names, fixed_values, metric, maximize, calendar: Periods
 ) -> SweepResult:
+    """The table and the returns of the finished chunks (combinations in order)."""
+    done = sum(c[0].shape[0] for c in chunks)
+    combos = combos[:done]
+    stats = np.concatenate([c[0] for c in chunks]) if chunks else np.empty((0, len(SUMMARY_FIELDS)))
+    rets = np.concatenate([c[1] for c in chunks]) if chunks else np.empty((0, len(calendar.ends)))
     params = pd.DataFrame(combos, columns=names)
-    stats = pd.DataFrame([s for s, _ in rows]).reset_index(drop=True)
-    table = pd.concat([params, stats], axis=1)
+    table = pd.concat([params, pd.DataFrame(stats, columns=list(SUMMARY_FIELDS))], axis=1)
     table.index.name = "combination"
-    returns = (
-        pd.concat([r.rename(i) for i, (_, r) in enumerate(rows)], axis=1)
-        if rows
-        else (pd.DataFrame())
-    )
-    result = SweepResult(
+    returns = pd.DataFrame(rets.T, index=calendar.labels, columns=range(done))
+    return SweepResult(
         table=table,
         returns=returns,
         params=names,
@@ -601,18 +613,7 @@ def _assemble(
         data=data,
         strategy=strategy,
         combos=combos,
-        complete=complete,
     )
-    if metric not in table.columns:
-        raise ParameterError(
-            "metric", f"{metric!r} is not a statistic; use one of {list(stats.columns)}"
-        )
-    if check_lookahead and len(table) and not isinstance(data, Mapping):
-        from soltrader.engine.validation import lookahead_check
-
-        own = {k: v for k, v in result.best_params.items() if k in strategy.params}
-        result.lookahead = lookahead_check(strategy, data, params=own, n_cuts=10, seed=0)
-    return result
 
 
 def _cpu_count() -> int:

@@ -644,3 +644,282 @@ def annualized_turnover_nb(
     365.0
     """
     return turnover_nb(notional, equity) * periods_per_year / equity.shape[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# everything at once: one backtest's statistics in two passes over its equity curve
+
+
+@numba.njit(cache=True)
+def curve_stats_nb(
+    equity: np.ndarray, init_value: float, periods_per_year: float, risk_free_bar: float
+) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float]:
+    """Every returns-based statistic of an equity curve in two passes, without a returns array.
+
+    Gives bit for bit what the single-purpose kernels give on ``returns_from_equity_nb(equity,
+    init_value)``: the returns are recomputed on the fly with the same arithmetic and summed in
+    the same order (this is what lets a fused sweep and ``Result.stats`` agree exactly).
+
+    Returns
+    -------
+    tuple
+        ``(start, end, total_return, annualized_return, annualized_volatility, sharpe, sortino,
+        calmar, max_drawdown, longest_drawdown_bars, deepest_drawdown_bars, sum_of_values)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = curve_stats_nb(np.array([110.0, 99.0, 121.0]), 100.0, 3.0, 0.0)
+    >>> round(s[2], 12), round(s[8], 12), s[9]
+    (0.21, 0.1, 2)
+    """
+    n = equity.shape[0]
+    first = 0 if not np.isnan(init_value) else 1
+    n_ret = n - first
+    start = init_value if first == 0 else equity[0]
+    prev = start
+    total_rf = 0.0
+    total_0 = 0.0
+    downside = 0.0
+    lo = np.inf
+    hi = -np.inf
+    value_sum = 0.0
+    # drawdown state, as _drawdown_stats_nb (the start value is the first peak)
+    peak = start
+    peak_idx = -1 if first == 0 else 0
+    max_dd = 0.0
+    longest = 0
+    deepest = 0
+    deepest_peak_idx = -2
+    underwater = False
+    for i in range(n):
+        value = equity[i]
+        value_sum += value
+        if i >= first:
+            x = value / prev - 1.0
+            total_rf += x - risk_free_bar
+            total_0 += x - 0.0
+            lo = min(lo, x)
+            hi = max(hi, x)
+            d = x - risk_free_bar
+            if d < 0.0:
+                downside += d * d
+            prev = value
+        if value >= peak:
+            if underwater:
+                span = i - peak_idx
+                longest = max(longest, span)
+                if deepest_peak_idx == peak_idx:
+                    deepest = span
+                underwater = False
+            peak = value
+            peak_idx = i
+        else:
+            underwater = True
+            dd = 1.0 - value / peak
+            if dd > max_dd:
+                max_dd = dd
+                deepest_peak_idx = peak_idx
+    if underwater:
+        span = n - 1 - peak_idx
+        longest = max(longest, span)
+        if deepest_peak_idx == peak_idx:
+            deepest = span
+    end = equity[n - 1] if n > 0 else start
+    growth = end / start
+    ann = cagr_nb(growth, n_ret, periods_per_year)
+    vol = np.nan
+    sharpe = np.nan
+    sortino = np.nan
+    if n_ret >= 2:
+        mean_rf = total_rf / n_ret
+        mean_0 = total_0 / n_ret
+        sq_rf = 0.0
+        sq_0 = 0.0
+        if lo != hi:
+            prev = start
+            for i in range(first, n):
+                x = equity[i] / prev - 1.0
+                prev = equity[i]
+                d_rf = x - risk_free_bar - mean_rf
+                sq_rf += d_rf * d_rf
+                d_0 = x - 0.0 - mean_0
+                sq_0 += d_0 * d_0
+        std_rf = np.sqrt(sq_rf / (n_ret - 1)) if lo != hi else 0.0
+        std_0 = np.sqrt(sq_0 / (n_ret - 1)) if lo != hi else 0.0
+        vol = std_0 * np.sqrt(periods_per_year)
+        if std_rf == 0.0:
+            sharpe = safe_ratio_nb(mean_rf, 0.0)
+        else:
+            sharpe = mean_rf / std_rf * np.sqrt(periods_per_year)
+        reward = total_rf / n_ret * periods_per_year
+        dd_dev = np.sqrt(downside / n_ret) * np.sqrt(periods_per_year)
+        sortino = safe_ratio_nb(reward, dd_dev)
+    calmar = safe_ratio_nb(ann, max_dd)
+    return (
+        start,
+        end,
+        growth - 1.0,
+        ann,
+        vol,
+        sharpe,
+        sortino,
+        calmar,
+        max_dd,
+        longest,
+        deepest,
+        value_sum,
+    )
+
+
+#: Positions of the statistics in :func:`backtest_stats_nb`'s output (``SUMMARY_FIELDS`` order).
+N_STATS = 26
+S_END_VALUE = 1
+S_FEES_PAID = 21
+
+
+@numba.njit(cache=True)
+def trade_stats_nb(trades: np.ndarray, out: np.ndarray) -> float:
+    """Trade statistics of trade records (``trade_dt``) into ``out[12:21]`` (n_trades .. worst)
+    and ``out[22]`` is left to the caller; returns the traded notional ``sum(|notional|)``.
+
+    Closed trades count for pnl and returns; every trade counts for notional (an open trade's
+    entry leg only), as :func:`soltrader.metrics.trade_arrays` reads them.
+    """
+    gain = 0.0
+    loss = 0.0
+    n_win = 0
+    n_loss = 0
+    total = 0.0
+    n_closed = 0
+    best = -np.inf
+    worst = np.inf
+    traded = 0.0
+    for k in range(trades.shape[0]):
+        tr = trades[k]
+        size = abs(tr["size"])
+        if tr["is_open"]:
+            traded += abs(size * tr["entry_price"] + 0.0)
+            continue
+        traded += abs(size * tr["entry_price"] + size * tr["exit_price"])
+        x = tr["pnl"]
+        n_closed += 1
+        total += x
+        if x > 0.0:
+            gain += x
+            n_win += 1
+        elif x < 0.0:
+            loss -= x
+            n_loss += 1
+        r = tr["ret"]
+        best = max(best, r)
+        worst = min(worst, r)
+    out[12] = float(n_closed)
+    if n_closed == 0:
+        for k in range(13, 21):
+            out[k] = np.nan
+        out[14] = safe_ratio_nb(gain, loss)
+        return traded
+    out[13] = n_win / n_closed
+    out[14] = safe_ratio_nb(gain, loss)
+    out[15] = total / n_closed
+    out[16] = gain / n_win if n_win > 0 else np.nan
+    out[17] = -loss / n_loss if n_loss > 0 else np.nan
+    if n_loss == 0:
+        out[18] = np.inf if n_win > 0 else np.nan
+    elif n_win == 0:
+        out[18] = 0.0
+    else:
+        out[18] = (gain / n_win) / (loss / n_loss)
+    out[19] = best
+    out[20] = worst
+    return traded
+
+
+@numba.njit(cache=True)
+def fees_of_records_nb(fills: np.ndarray, orders: np.ndarray, tx_failed_code: int) -> float:
+    """Every cost paid, quote currency: the fees of all fills, then those of failed
+    transactions, each summed in record order."""
+    total = 0.0
+    for k in range(fills.shape[0]):
+        total += fills[k]["fees"]
+    failed = 0.0
+    for k in range(orders.shape[0]):
+        if orders[k]["reject_reason"] == tx_failed_code:
+            failed += orders[k]["fees"]
+    return total + failed
+
+
+@numba.njit(cache=True)
+def backtest_stats_nb(
+    equity: np.ndarray,
+    init_cash: float,
+    n_in_market: int,
+    trades: np.ndarray,
+    fees_paid: float,
+    periods_per_year: float,
+    risk_free_bar: float,
+    out: np.ndarray,
+) -> None:
+    """Every statistic of one backtest into ``out`` (``SUMMARY_FIELDS`` order, 26 floats).
+
+    ``equity`` is the account value per bar (quote currency), ``n_in_market`` the number of bars
+    with an open position, ``trades`` the trade records and ``fees_paid`` every cost paid. An
+    account whose value reaches zero or less is ruined: its returns are -1 on that bar and 0
+    after (a return after a zero value is undefined), values compound from ``init_cash``, and
+    ``end_value`` is the last equity. The replay result and the fused sweep both call this.
+    """
+    n = equity.shape[0]
+    ruined = False
+    for i in range(n):
+        if equity[i] <= 0.0:
+            ruined = True
+            break
+    if not ruined:
+        (
+            out[0],
+            out[1],
+            out[2],
+            out[3],
+            out[4],
+            out[5],
+            out[6],
+            out[7],
+            out[8],
+            longest,
+            deepest,
+            value_sum,
+        ) = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar)
+        out[9] = float(longest)
+        out[10] = float(deepest)
+    else:
+        rets = np.empty(n)
+        prev = init_cash
+        for i in range(n):
+            rets[i] = max(equity[i], 0.0) / prev - 1.0 if prev > 0.0 else 0.0
+            prev = equity[i]
+        values = equity_from_returns_nb(rets, init_cash)
+        max_dd, longest_r, deepest_r = drawdown_stats_returns_nb(rets)
+        growth = values[n - 1] / init_cash
+        ann = cagr_nb(growth, n, periods_per_year)
+        out[0] = init_cash
+        out[1] = equity[n - 1]
+        out[2] = growth - 1.0
+        out[3] = ann
+        out[4] = annualized_volatility_nb(rets, periods_per_year)
+        out[5] = sharpe_ratio_nb(rets, periods_per_year, risk_free_bar)
+        out[6] = sortino_ratio_nb(rets, periods_per_year, risk_free_bar)
+        out[7] = safe_ratio_nb(ann, max_dd)
+        out[8] = max_dd
+        out[9] = float(longest_r)
+        out[10] = float(deepest_r)
+        value_sum = 0.0
+        for i in range(n):
+            value_sum += values[i]
+    out[11] = n_in_market / n if n > 0 else np.nan
+    traded = trade_stats_nb(trades, out)
+    out[21] = fees_paid
+    out[22] = traded / (value_sum / n)
+    out[23] = out[22] * periods_per_year / n
+    out[24] = float(n)
+    out[25] = periods_per_year

@@ -51,3 +51,47 @@ def crossed_below_nb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     array([False,  True, False])
     """
     return crossed_above_nb(b, a)
+
+
+@njit(cache=True, nogil=True)
+def crossings_into_nb(a: np.ndarray, b: np.ndarray, above: np.ndarray, below: np.ndarray) -> None:
+    """:func:`crossed_above_nb` and :func:`crossed_below_nb` of ``a`` and ``b`` in one pass,
+    written into ``above`` and ``below`` (equal to the two functions, bit for bit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> up, down = np.zeros(3, np.bool_), np.zeros(3, np.bool_)
+    >>> crossings_into_nb(np.array([1.0, 3.0, 1.0]), np.full(3, 2.0), up, down)
+    >>> up.tolist(), down.tolist()
+    ([False, True, False], [False, False, True])
+    """
+    was_below = False
+    up_ago = -1
+    was_above = False
+    down_ago = -1
+    for i in range(a.shape[0]):
+        x = a[i]
+        y = b[i]
+        above[i] = False
+        below[i] = False
+        if np.isnan(x) or np.isnan(y):
+            up_ago = -1
+            was_below = False
+            down_ago = -1
+            was_above = False
+        elif x > y:
+            if was_below:
+                up_ago += 1
+                above[i] = up_ago == 0
+            down_ago = -1
+            was_above = True
+        elif x == y:
+            up_ago = -1
+            down_ago = -1
+        else:
+            if was_above:
+                down_ago += 1
+                below[i] = down_ago == 0
+            up_ago = -1
+            was_below = True

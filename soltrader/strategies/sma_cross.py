@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import sma_1d_nb
-from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb
-from soltrader.strategies.spec import Bars, Signals, Strategy
+from soltrader.sim.lean import run_combo_nb, workspace_nb
+from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb, crossings_into_nb
+from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 
 @njit(cache=True, nogil=True)
@@ -27,6 +29,80 @@ def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, n
     f = sma_1d_nb(close, fast)
     s = sma_1d_nb(close, slow)
     return crossed_above_nb(f, s), crossed_below_nb(f, s)
+
+
+@njit(cache=True, nogil=True)
+def sma_cross_into_nb(close, fast, slow, fast_ma, slow_ma, entries, exits) -> None:
+    """:func:`sma_cross_nb` writing into preallocated arrays (the averages into ``fast_ma`` and
+    ``slow_ma``); the form a fused sweep calls per combination."""
+    sma_1d_nb(close, fast, fast_ma)
+    sma_1d_nb(close, slow, slow_ma)
+    crossings_into_nb(fast_ma, slow_ma, entries, exits)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sma_cross_sweep_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    params,
+    fcfg,
+    icfg,
+    level_map,
+    ends,
+    ppy,
+    rf,
+    stats,
+    periods,
+    blocks,
+) -> None:
+    """Fused sweep of :data:`sma_cross`: for every row ``(fast, slow)`` of ``params``, the
+    averages, the crossings, the simulation and the statistics, in per-thread scratch (see
+    :mod:`soltrader.sim.lean`); ``blocks`` (the number of threads) share the rows."""
+    k = params.shape[0]
+    n = close.shape[0]
+    for b in prange(blocks):
+        ws = workspace_nb(n, 0)
+        fast_ma = np.empty(n)
+        slow_ma = np.empty(n)
+        for i in range(b, k, blocks):
+            fast = np.int64(params[i, 0])
+            slow = np.int64(params[i, 1])
+            sma_cross_into_nb(close, fast, slow, fast_ma, slow_ma, ws[0][0], ws[0][1])
+            run_combo_nb(
+                open_,
+                high,
+                low,
+                close,
+                volume,
+                ws,
+                2,
+                level_map,
+                fcfg[i],
+                icfg[i],
+                ends,
+                ppy,
+                rf,
+                stats[i],
+                periods[i],
+            )
+
+
+def check_sma_cross(fast: int = 20, slow: int = 100) -> None:
+    """Refuse windows that are not whole numbers of bars >= 1.
+
+    Examples
+    --------
+    >>> check_sma_cross(fast=0)
+    Traceback (most recent call last):
+    ...
+    soltrader.domain.errors.ParameterError: fast: must be a whole number of bars >= 1, got 0
+    """
+    for name, value in (("fast", fast), ("slow", slow)):
+        if isinstance(value, bool) or int(value) != value or value < 1:
+            raise ParameterError(name, f"must be a whole number of bars >= 1, got {value!r}")
 
 
 def sma_cross_signals(bars: Bars, fast: int = 20, slow: int = 100) -> Signals:
@@ -52,6 +128,7 @@ def sma_cross_signals(bars: Bars, fast: int = 20, slow: int = 100) -> Signals:
     >>> res = st.backtest(bars, st.strategies.sma_cross, fast=20, slow=100, sl_stop=0.02,
     ...                   fees=0.001, slippage=0.0005)   # doctest: +SKIP
     """
+    check_sma_cross(fast, slow)
     entries, exits = sma_cross_nb(bars.close, int(fast), int(slow))
     return Signals(entries, exits)
 
@@ -62,4 +139,6 @@ sma_cross = Strategy(
     params={"fast": 20, "slow": 100},
     space={"fast": range(10, 101, 10), "slow": range(50, 501, 50)},
     description="Long when SMA(fast) crosses above SMA(slow); flat when it crosses below.",
+    check=check_sma_cross,
+    fused=Fused(sma_cross_sweep_nb),
 )

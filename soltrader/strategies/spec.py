@@ -66,6 +66,28 @@ class Signals(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Fused:
+    """How a sweep runs a strategy inside one parallel numba kernel (see :mod:`soltrader.sim.lean`).
+
+    Attributes
+    ----------
+    kernel : numba dispatcher
+        ``kernel(open, high, low, close, volume, params, fcfg, icfg, level_map, ends,
+        periods_per_year, risk_free_bar, stats, periods, blocks)``: a ``prange`` over ``blocks``
+        (the number of threads), each taking every ``blocks``-th row of
+        ``params`` (the strategy's parameters in the order of ``Strategy.params``, as floats) that
+        computes each combination's signals into per-thread scratch and simulates it with
+        :func:`soltrader.sim.lean.run_combo_nb`.
+    levels : tuple of str
+        The per-bar simulator inputs the kernel writes, in the order of its level rows (e.g.
+        ``("sl_stop",)``); they cannot also be given as backtest keywords.
+    """
+
+    kernel: Callable[..., None]
+    levels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Strategy:
     """A pure signal function with its parameters.
 
@@ -82,6 +104,12 @@ class Strategy:
         Default search space of each parameter for sweeps (sequences of values).
     description : str
         The rules in one paragraph.
+    check : callable, optional
+        ``check(**params)`` raises ``ParameterError`` for invalid parameters (the signal function
+        calls it too); sweeps call it on every combination before fusing them.
+    fused : Fused, optional
+        The strategy's parallel sweep kernel; without one, sweeps run the generic path (every
+        combination a full backtest), with the same results.
     """
 
     name: str
@@ -89,6 +117,8 @@ class Strategy:
     params: Mapping[str, Any]
     space: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    check: Callable[..., None] | None = field(default=None, repr=False)
+    fused: Fused | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))

@@ -1,0 +1,229 @@
+"""Evaluating sweep combinations: fused in one parallel numba kernel when the strategy has one
+and every combination fits it, otherwise one full backtest per combination (the generic path).
+
+Both paths give each combination's statistics (``SUMMARY_FIELDS`` order) and its returns per
+calendar period, bit for bit the same: the fused kernel runs the replay kernel's own bar handling
+(:mod:`soltrader.sim.lean`) and both compute the statistics with
+:func:`soltrader.metrics._nb.backtest_stats_nb`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+
+from soltrader.domain.errors import ParameterError
+from soltrader.engine.backtest import _kernel_inputs, backtest
+from soltrader.engine.inputs import market_from
+from soltrader.metrics._nb import N_STATS
+from soltrader.sim import _nb as sim_nb
+from soltrader.sim import lean
+from soltrader.strategies.spec import Strategy
+
+_YEAR_NS = pd.Timedelta(days=365).value
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The last bar of every calendar period that has bars, and the periods' labels."""
+
+    ends: np.ndarray
+    labels: pd.Index
+
+
+def period_index(index: pd.DatetimeIndex, periods: str) -> Periods:
+    """Where each calendar period (``"1D"``, ``"1W"``, ...) ends in ``index``.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=48, freq="1h")
+    >>> period_index(idx, "1D").ends.tolist()
+    [23, 47]
+    """
+    try:
+        last = pd.Series(np.arange(len(index)), index=index).resample(periods).last().dropna()
+    except (ValueError, TypeError) as exc:
+        raise ParameterError("periods", f"{periods!r} is not a pandas frequency: {exc}") from exc
+    return Periods(last.to_numpy().astype(np.int64), last.index)
+
+
+def periods_per_year(index: pd.DatetimeIndex) -> float:
+    """Bars per 365-day year from the most common spacing of ``index`` (as ``Result``)."""
+    if len(index) < 2:
+        raise ParameterError("data", "at least 2 bars are needed to annualise statistics")
+    step = pd.Series(np.diff(index.asi8)).mode().iloc[0]
+    return _YEAR_NS / float(step)
+
+
+def generic_chunk(
+    data: Any,
+    strategy: Strategy,
+    combos: list[dict[str, Any]],
+    fixed_values: dict[str, Any],
+    periods: Periods,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Backtest each combination in full: (statistics, period returns) as two matrices."""
+    stats = np.empty((len(combos), N_STATS))
+    rets = np.empty((len(combos), len(periods.ends)))
+    for i, combo in enumerate(combos):
+        result = backtest(data, strategy, **fixed_values, **combo)
+        stats[i] = result.stats().to_numpy()
+        equity = np.ascontiguousarray(result.equity.to_numpy(), dtype=np.float64)
+        lean.period_returns_nb(equity, periods.ends, float(result.init_cash), rets[i])
+    return stats, rets
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the fused kernel needs: the bars as 1-D arrays and one row of configuration per
+    combination (see :mod:`soltrader.sim.lean`)."""
+
+    bars: tuple[np.ndarray, ...]
+    params: np.ndarray
+    fcfg: np.ndarray
+    icfg: np.ndarray
+    level_map: np.ndarray
+    periods_per_year: float
+
+
+def _key(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return (type(value).__name__, value)
+
+
+def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The scalars of one set of backtest keywords, validated exactly as ``st.backtest`` does;
+    None when they need what only the full kernel offers (several assets or accounts, per-bar
+    values, volume tiers, lower-timeframe bars, non-market entries)."""
+    market, args, icfg, _conv, _acc, acc_cash = _kernel_inputs(data, False, None, **keywords)
+    per_bar = args[9:30]
+    if market.shape[1] != 1 or acc_cash.shape[0] != 1 or args[30].size or args[41].shape[0]:
+        return None
+    if any(a.strides != (0, 0) for a in per_bar) or int(args[10][0, 0]) != sim_nb.MARKET:
+        return None
+    row = [float(a[0, 0]) for a in per_bar] + [float(v) for v in args[35]] + [float(acc_cash[0])]
+    return np.array(row), icfg.copy()
+
+
+def _strategy_row(strategy: Strategy, combo: dict[str, Any]) -> list[float] | None:
+    own = strategy.resolve(**{k: v for k, v in combo.items() if k in strategy.params})
+    if strategy.check is not None:
+        strategy.check(**own)
+    try:
+        return [float(own[name]) for name in strategy.params]
+    except (TypeError, ValueError):
+        return None
+
+
+def fused_plan(
+    data: Any, strategy: Strategy, combos: list[dict[str, Any]], fixed_values: dict[str, Any]
+) -> Plan | None:
+    """The fused plan of a sweep, or None when some combination must take the generic path.
+
+    Raises
+    ------
+    ParameterError
+        For an invalid combination (as ``st.backtest`` would), including a backtest keyword that
+        the strategy sets per bar.
+    """
+    if strategy.fused is None or isinstance(data, Mapping):
+        return None
+    levels = strategy.fused.levels
+    k = len(combos)
+    params = np.empty((k, len(strategy.params)))
+    fcfg = np.empty((k, lean.N_FCFG))
+    icfg = np.empty((k, sim_nb.N_ICFG), dtype=np.int64)
+    configs: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
+    for i, combo in enumerate(combos):
+        merged = {**fixed_values, **combo}
+        row = _strategy_row(strategy, merged)
+        rest = {n: v for n, v in merged.items() if n not in strategy.params}
+        clash = sorted(set(levels) & set(rest))
+        if clash:
+            raise ParameterError(
+                clash[0], f"is set per bar by {strategy.name}; change its parameters instead"
+            )
+        key = tuple(sorted((n, _key(v)) for n, v in rest.items()))
+        if key not in configs:
+            configs[key] = _lean_config(data, rest)
+        config = configs[key]
+        if row is None or config is None:
+            return None
+        params[i] = row
+        fcfg[i], icfg[i] = config
+    market = market_from(data)
+    bars = tuple(
+        np.ascontiguousarray(x[:, 0], dtype=np.float64)
+        for x in (market.open, market.high, market.low, market.close, market.volume)
+    )
+    level_map = np.full(lean.N_PARAMS, -1, dtype=np.int64)
+    positions = dict(lean.LEVEL_FIELDS)
+    for r, name in enumerate(levels):
+        level_map[positions[name]] = r
+    return Plan(bars, params, fcfg, icfg, level_map, periods_per_year(market.index))
+
+
+def fused_chunk(
+    plan: Plan, strategy: Strategy, lo: int, hi: int, periods: Periods, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run combinations ``lo:hi`` of a plan in the strategy's parallel kernel on ``threads``
+    numba threads (default: numba's setting)."""
+    stats = np.empty((hi - lo, N_STATS))
+    rets = np.empty((hi - lo, len(periods.ends)))
+    before = numba.get_num_threads()
+    if threads is not None:
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    blocks = max(1, min(numba.get_num_threads(), hi - lo))
+    try:
+        strategy.fused.kernel(
+            *plan.bars,
+            plan.params[lo:hi],
+            plan.fcfg[lo:hi],
+            plan.icfg[lo:hi],
+            plan.level_map,
+            periods.ends,
+            plan.periods_per_year,
+            0.0,
+            stats,
+            rets,
+            blocks,
+        )
+    finally:
+        numba.set_num_threads(before)
+    return stats, rets
+
+
+def evaluate_chunk(
+    data: Any,
+    strategy: Strategy,
+    combos: list[dict[str, Any]],
+    fixed_values: dict[str, Any],
+    periods: Periods,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Statistics and period returns of ``combos``: fused if possible, else generic (what a
+    Dask worker runs)."""
+    plan = fused_plan(data, strategy, combos, fixed_values)
+    if plan is None:
+        return generic_chunk(data, strategy, combos, fixed_values, periods)
+    return fused_chunk(plan, strategy, 0, len(combos), periods, threads)
+
+
+__all__ = [
+    "Periods",
+    "Plan",
+    "evaluate_chunk",
+    "fused_chunk",
+    "fused_plan",
+    "generic_chunk",
+    "period_index",
+    "periods_per_year",
+]

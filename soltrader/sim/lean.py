@@ -1,0 +1,464 @@
+"""One asset, one account, every parameter a scalar: the simulation a fused sweep runs per
+parameter combination, inside a parallel kernel, with per-thread scratch buffers.
+
+It is the replay kernel :func:`soltrader.sim._nb.simulate_nb` specialised, not a second engine:
+every bar on which anything happens (a signal, a pending order, a stop level reached) is handled
+by the very same ``_busy_bar`` code, with the same state layout; only the loop over quiet bars and
+the marking to market are written out here, for one asset, writing nothing but the equity. So a
+sweep row and ``st.backtest`` of the same combination give the same trades and equity bit for bit
+(tests check it on real data).
+
+A fused sweep kernel (one per strategy, next to its signal kernel) looks like::
+
+    @njit(cache=True, nogil=True, parallel=True)
+    def my_sweep_nb(o, h, l, c, v, params, fcfg, icfg, level_map, ends, ppy, rf, stats,
+                    periods, blocks):
+        k = params.shape[0]
+        for b in prange(blocks):
+            ws = workspace_nb(c.shape[0], N_LEVELS)           # this thread's scratch
+            for i in range(b, k, blocks):
+                my_signal_into_nb(c, params[i], ws[0], ws[1])  # signals into the scratch
+                run_combo_nb(o, h, l, c, v, ws, N_SIGNAL_ROWS, LEVEL_MAP, fcfg[i], icfg[i],
+                             ends, ppy, rf, stats[i], periods[i])
+
+Per-combination scalars (``fcfg``): the simulator's per-bar parameters at the positions ``P_*``,
+then the kernel's ``cfg`` (``N_CFG`` values) and the starting cash; ``icfg`` is the kernel's
+integer configuration. :func:`soltrader.engine.sweep` builds both from the same validation as
+``st.backtest``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from soltrader.domain.records import fill_dt, order_dt, trade_dt
+from soltrader.metrics._nb import N_STATS, backtest_stats_nb, fees_of_records_nb
+from soltrader.sim._nb import (
+    F_E_FEES,
+    F_E_PRICE,
+    F_GAIN_LEVEL,
+    F_LOSS_LEVEL,
+    F_MARGIN,
+    F_POS,
+    F_PX_REMAIN,
+    F_TRAIL,
+    I_CAP_FILLS,
+    I_CAP_ORDERS,
+    I_CAP_TRADES,
+    J_ARMED_FROM,
+    J_E_BAR,
+    J_LAST_EXIT_BAR,
+    J_MAX_BARS,
+    J_PE_TYPE,
+    K_ORDERS,
+    K_TRADES,
+    N_CFG,
+    NF,
+    NI,
+    _busy_bar,
+    _trade,
+)
+
+# positions of the per-bar parameters in a combination's float configuration (the order of
+# simulate_nb's arguments 9..29)
+P_SIZE = 0
+P_ORDER_TYPE = 1
+P_LIMIT = 2
+P_STOP = 3
+P_TIF = 4
+P_POST_ONLY = 5
+P_CANCEL = 6
+P_SL = 7
+P_TP = 8
+P_TRAIL = 9
+P_PTP = 10
+P_PTP_SIZE = 11
+P_MAX_BARS = 12
+P_MAKER = 13
+P_TAKER = 14
+P_FIXED = 15
+P_SLIPPAGE = 16
+P_TX = 17
+P_TX_FAIL = 18
+P_AMM_LIQ = 19
+P_SIGMA = 20
+N_PARAMS = 21
+#: where the kernel's ``cfg`` starts in a combination's float configuration, and the cash
+CFG_START = N_PARAMS
+CASH_AT = N_PARAMS + N_CFG
+N_FCFG = N_PARAMS + N_CFG + 1
+
+#: Per-bar float fields a strategy kernel may write (rows of the level scratch), by position
+#: in a combination's float configuration.
+LEVEL_FIELDS = (
+    ("size", P_SIZE),
+    ("limit_price", P_LIMIT),
+    ("stop_price", P_STOP),
+    ("sl_stop", P_SL),
+    ("tp_stop", P_TP),
+    ("partial_tp_stop", P_PTP),
+    ("partial_tp_size", P_PTP_SIZE),
+)
+_NO_BAR = np.int64(-1)
+_R_END = np.int64(8)
+_TRUE = np.bool_(True)
+_TX_FAILED = np.int64(5)
+
+
+@njit(cache=True, nogil=True)
+def workspace_nb(n: int, n_levels: int) -> tuple:
+    """One thread's scratch: signal rows (4, n) bool (long entries, long exits, short entries,
+    short exits), level rows (n_levels, n), equity (n,), order / fill / trade record buffers and
+    an all-zero sub-bar index (n + 1,)."""
+    cap = 256 + n // 32
+    return (
+        np.zeros((4, n), dtype=np.bool_),
+        np.full((max(n_levels, 1), n), np.nan),
+        np.empty(n),
+        np.zeros(cap, dtype=order_dt),
+        np.zeros(cap, dtype=fill_dt),
+        np.zeros(cap, dtype=trade_dt),
+        np.zeros(n + 1, dtype=np.int64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def _param(fcfg, p, level_map, levels, n):
+    """A per-bar float parameter: the strategy's row if it writes one, else the scalar."""
+    row = level_map[p]
+    if row >= 0:
+        return np.broadcast_to(levels[row].reshape((n, 1)), (n, 1))
+    return np.broadcast_to(fcfg[p], (n, 1))
+
+
+@njit(cache=True, nogil=True)
+def simulate_one_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    signals,
+    n_signal_rows,
+    levels,
+    level_map,
+    fcfg,
+    icfg,
+    equity_out,
+    orders,
+    fills,
+    trades,
+    sub_start,
+):
+    """Simulate one asset with one account; bars as 1-D arrays, parameters as scalars in
+    ``fcfg`` (or strategy rows in ``levels``, see :func:`_param`).
+
+    Writes the equity per bar into ``equity_out`` and the records into the buffers (as far as
+    their capacity in ``icfg`` allows; the counts say how many there are). Returns
+    ``(n_bars_in_market, counts)``.
+    """
+    n = close.shape[0]
+    col = (n, 1)
+    bars = (
+        np.broadcast_to(open_.reshape(col), col),
+        np.broadcast_to(high.reshape(col), col),
+        np.broadcast_to(low.reshape(col), col),
+        np.broadcast_to(close.reshape(col), col),
+        np.broadcast_to(volume.reshape(col), col),
+    )
+    no = np.broadcast_to(np.bool_(False), col)
+    long_entry = np.broadcast_to(signals[0].reshape(col), col)
+    long_exit = np.broadcast_to(signals[1].reshape(col), col)
+    short_entry = no
+    short_exit = no
+    if n_signal_rows > 2:
+        short_entry = np.broadcast_to(signals[2].reshape(col), col)
+        short_exit = np.broadcast_to(signals[3].reshape(col), col)
+    cancel = np.broadcast_to(fcfg[P_CANCEL] != 0.0, col)
+    sig = (long_entry, long_exit, short_entry, short_exit, cancel)
+    spec = (
+        np.broadcast_to(np.int64(fcfg[P_ORDER_TYPE]), col),
+        _param(fcfg, P_LIMIT, level_map, levels, n),
+        _param(fcfg, P_STOP, level_map, levels, n),
+        np.broadcast_to(np.int64(fcfg[P_TIF]), col),
+        np.broadcast_to(fcfg[P_POST_ONLY] != 0.0, col),
+    )
+    size = _param(fcfg, P_SIZE, level_map, levels, n)
+    risk = (
+        _param(fcfg, P_SL, level_map, levels, n),
+        _param(fcfg, P_TP, level_map, levels, n),
+        np.broadcast_to(fcfg[P_TRAIL] != 0.0, col),
+        _param(fcfg, P_PTP, level_map, levels, n),
+        _param(fcfg, P_PTP_SIZE, level_map, levels, n),
+        np.broadcast_to(np.int64(fcfg[P_MAX_BARS]), col),
+    )
+    empty = np.empty(0)
+    costs = (
+        np.broadcast_to(fcfg[P_MAKER], col),
+        np.broadcast_to(fcfg[P_TAKER], col),
+        np.broadcast_to(fcfg[P_FIXED], col),
+        np.broadcast_to(fcfg[P_SLIPPAGE], col),
+        np.broadcast_to(fcfg[P_TX], col),
+        np.broadcast_to(fcfg[P_TX_FAIL], col),
+        np.broadcast_to(fcfg[P_AMM_LIQ], col),
+        np.broadcast_to(fcfg[P_SIGMA], col),
+        empty,
+        empty,
+        empty,
+    )
+    sub = (np.empty((0, 1)), np.empty((0, 1)), sub_start)
+    cfg = fcfg[CFG_START:CASH_AT].copy()
+    return _loop(
+        bars,
+        sig,
+        spec,
+        size,
+        risk,
+        costs,
+        sub,
+        cfg,
+        icfg,
+        fcfg[CASH_AT],
+        equity_out,
+        orders,
+        fills,
+        trades,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _loop(
+    bars, sig, spec, size, risk, costs, sub, cfg, icfg, init_cash, equity_out, orders, fills, trades
+):
+    """The bar loop of :func:`soltrader.sim._nb.simulate_nb` for one asset (``j = 0``)."""
+    high = bars[1]
+    low = bars[2]
+    close = bars[3]
+    long_entry, long_exit, short_entry, short_exit, cancel = sig
+    n = close.shape[0]
+    account_of = np.zeros(1, dtype=np.int64)
+    cash = np.full(1, init_cash)
+    fs = np.full((1, NF), np.nan)
+    fs[0, F_POS] = 0.0
+    fs[0, F_E_FEES] = 0.0
+    fs[0, F_MARGIN] = 0.0
+    js = np.zeros((1, NI), dtype=np.int64)
+    js[0, J_PE_TYPE] = -1
+    js[0, J_LAST_EXIT_BAR] = -(2**40)
+    cnt = np.zeros(4, dtype=np.int64)
+    cum_notional = np.zeros((1, 1))
+    amm_dx = np.zeros(1)
+    exited = np.zeros(1, dtype=np.bool_)
+    action = np.zeros(1, dtype=np.int64)
+    in_market = 0
+    for t in range(n):
+        quiet = True
+        pos = fs[0, F_POS]
+        if (
+            js[0, J_PE_TYPE] >= 0
+            or long_entry[t, 0]
+            or long_exit[t, 0]
+            or short_entry[t, 0]
+            or short_exit[t, 0]
+            or cancel[t, 0]
+        ):
+            quiet = False
+        elif pos != 0.0:
+            if not np.isnan(fs[0, F_PX_REMAIN]) or js[0, J_MAX_BARS] > 0:
+                quiet = False
+            elif t >= js[0, J_ARMED_FROM]:
+                h = high[t, 0]
+                lo = low[t, 0]
+                if fs[0, F_TRAIL] > 0.0:
+                    quiet = False
+                elif pos > 0.0:
+                    quiet = lo > fs[0, F_LOSS_LEVEL] and h < fs[0, F_GAIN_LEVEL]
+                else:
+                    quiet = h < fs[0, F_LOSS_LEVEL] and lo > fs[0, F_GAIN_LEVEL]
+        if not quiet:
+            _busy_bar(
+                t,
+                bars,
+                sig,
+                spec,
+                size,
+                risk,
+                costs,
+                sub,
+                account_of,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                exited,
+                action,
+                cnt,
+                orders,
+                fills,
+                trades,
+                cfg,
+                icfg,
+            )
+        pos = fs[0, F_POS]
+        if pos != 0.0:
+            in_market += 1
+            equity_out[t] = cash[0] + (fs[0, F_MARGIN] + pos * (close[t, 0] - fs[0, F_E_PRICE]))
+        else:
+            equity_out[t] = cash[0]
+    pos = fs[0, F_POS]
+    if pos != 0.0:
+        direction = np.int64(1) if pos > 0 else np.int64(-1)
+        qty = abs(pos)
+        last = close[n - 1, 0]
+        pnl = qty * (last - fs[0, F_E_PRICE]) * direction - fs[0, F_E_FEES]
+        _trade(
+            trades,
+            cnt[K_TRADES],
+            0,
+            0,
+            direction,
+            js[0, J_E_BAR],
+            _NO_BAR,
+            qty,
+            fs[0, F_E_PRICE],
+            last,
+            fs[0, F_E_FEES],
+            0.0,
+            pnl,
+            _R_END,
+            _TRUE,
+        )
+        cnt[K_TRADES] += 1
+    return in_market, cnt
+
+
+@njit(cache=True, nogil=True)
+def period_returns_nb(equity, ends, init_cash, out):
+    """Returns over calendar periods: ``equity[ends[k]] / equity[ends[k - 1]] - 1``, the first
+    against the starting cash (``ends``: the last bar of every period that has bars)."""
+    prev = init_cash
+    for k in range(ends.shape[0]):
+        value = equity[ends[k]]
+        out[k] = value / prev - 1.0
+        prev = value
+
+
+@njit(cache=True, nogil=True)
+def run_combo_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    ws,
+    n_signal_rows,
+    level_map,
+    fcfg,
+    icfg,
+    ends,
+    periods_per_year,
+    risk_free_bar,
+    stats_out,
+    periods_out,
+):
+    """Simulate one combination whose signals are in the scratch ``ws`` and write its statistics
+    (``SUMMARY_FIELDS`` order) and period returns. A run that produced more records than the
+    scratch holds is run again with room for all of them."""
+    signals, levels, equity, orders, fills, trades, sub_start = ws
+    conf = icfg.copy()
+    conf[I_CAP_ORDERS] = orders.shape[0]
+    conf[I_CAP_FILLS] = fills.shape[0]
+    conf[I_CAP_TRADES] = trades.shape[0]
+    in_market, cnt = simulate_one_nb(
+        open_,
+        high,
+        low,
+        close,
+        volume,
+        signals,
+        n_signal_rows,
+        levels,
+        level_map,
+        fcfg,
+        conf,
+        equity,
+        orders,
+        fills,
+        trades,
+        sub_start,
+    )
+    if cnt[0] > orders.shape[0] or cnt[1] > fills.shape[0] or cnt[2] > trades.shape[0]:
+        big_orders = np.zeros(cnt[0], dtype=order_dt)
+        big_fills = np.zeros(cnt[1], dtype=fill_dt)
+        big_trades = np.zeros(cnt[2], dtype=trade_dt)
+        conf[I_CAP_ORDERS] = cnt[0]
+        conf[I_CAP_FILLS] = cnt[1]
+        conf[I_CAP_TRADES] = cnt[2]
+        in_market, cnt = simulate_one_nb(
+            open_,
+            high,
+            low,
+            close,
+            volume,
+            signals,
+            n_signal_rows,
+            levels,
+            level_map,
+            fcfg,
+            conf,
+            equity,
+            big_orders,
+            big_fills,
+            big_trades,
+            sub_start,
+        )
+        _finish(
+            equity,
+            fcfg[CASH_AT],
+            in_market,
+            big_trades[: cnt[2]],
+            big_fills[: cnt[1]],
+            big_orders[: cnt[0]],
+            ends,
+            periods_per_year,
+            risk_free_bar,
+            stats_out,
+            periods_out,
+        )
+        return
+    _finish(
+        equity,
+        fcfg[CASH_AT],
+        in_market,
+        trades[: cnt[2]],
+        fills[: cnt[1]],
+        orders[: cnt[K_ORDERS]],
+        ends,
+        periods_per_year,
+        risk_free_bar,
+        stats_out,
+        periods_out,
+    )
+
+
+@njit(cache=True, nogil=True)
+def _finish(
+    equity, init_cash, in_market, trades, fills, orders, ends, ppy, rf, stats_out, periods_out
+):
+    fees = fees_of_records_nb(fills, orders, _TX_FAILED)
+    backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out)
+    period_returns_nb(equity, ends, init_cash, periods_out)
+
+
+__all__ = [
+    "LEVEL_FIELDS",
+    "N_FCFG",
+    "N_PARAMS",
+    "N_STATS",
+    "period_returns_nb",
+    "run_combo_nb",
+    "simulate_one_nb",
+    "workspace_nb",
+]
