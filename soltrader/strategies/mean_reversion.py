@@ -1,6 +1,47 @@
-"""Mean reversion: buy an oversold extreme confirmed by both RSI and z-score, sell the reversion."""
+"""Mean reversion: buy an oversold extreme confirmed by both RSI and z-score, sell the reversion.
+
+The rules, stated once (decisions at each bar's close ``t``; every input is from bars ``<= t``):
+
+Indicators
+    * ``RSI(rsi_n)``: Wilder's RSI of the close, 0..100 (undefined for the first ``rsi_n`` bars);
+    * ``z = (close - mean) / std`` over the last ``z_n`` closes, population std (undefined for
+      the first ``z_n - 1`` bars and on a constant window);
+    * ``ATR(atr_n)``: Wilder's average true range, price units (undefined for ``atr_n`` bars);
+    * liquidity: ``quote_volume = mean(close x volume)`` over the last ``vol_n`` bars, bar ``t``
+      included (quote currency per bar; undefined for the first ``vol_n - 1`` bars).
+
+Liquidity health filter
+    A bar is *liquid* when ``quote_volume >= min_quote_volume``. An undefined quote volume
+    (warm-up) is not liquid, so no entry is taken during the first ``vol_n - 1`` bars even with
+    the default ``min_quote_volume = 0``. The filter gates entries only, never exits.
+
+Entries and exits
+    * long entry: liquid and ``RSI < rsi_low`` and ``z < -z_entry``;
+    * long exit (signal): ``z >= -z_exit`` (the close is back to within ``z_exit`` standard
+      deviations below the mean; ``z_exit = 0``: back to the mean);
+    * with ``allow_short``, the mirror image: short entry when liquid and ``RSI > rsi_high`` and
+      ``z > z_entry``, short exit when ``z <= z_exit``;
+    * an undefined RSI or z-score decides nothing (no entry, no exit);
+    * with ``z_exit > z_entry`` an entry and an exit can hold on one bar; the simulator then
+      takes neither (see :mod:`soltrader.sim.rules`).
+
+Stop
+    ``sl_stop = sl_atr x ATR / close`` of the decision bar, a fraction of the entry price passed
+    per bar; NaN (no stop) where ATR is undefined or 0.
+
+Size
+    ``risk_fraction = 0`` (default) or ``None``: every entry commits all the cash (no ``size``
+    output, the simulator's default). ``risk_fraction > 0``: fixed risk per trade from the ATR
+    stop, ``size = min(risk_fraction / sl_stop, 1)`` as a fraction of cash (``size_type
+    "percent"``), so the loss at the stop is ``risk_fraction`` of the cash at entry (before fees
+    and slippage; less when capped at 1). Entries then need a defined stop; ``size`` is 0 where
+    the stop is undefined (no entry is taken there).
+"""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -9,27 +50,63 @@ from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import atr_1d_nb, rsi_1d_nb, sma_1d_nb, zscore_1d_nb
 from soltrader.strategies.spec import Bars, Signals, Strategy
 
+_ZERO = np.float64(0.0)
+_ONE = np.float64(1.0)
+
+
+@njit(cache=True, nogil=True)
+def atr_risk_size_nb(sl_stop: np.ndarray, risk_fraction: float) -> np.ndarray:
+    """Fraction of cash whose loss at a stop ``sl_stop`` away is ``risk_fraction`` of the cash.
+
+    ``min(risk_fraction / sl_stop, 1)`` per bar (fractions); 0 where ``sl_stop`` is NaN or <= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> atr_risk_size_nb(np.array([0.02, 0.005, np.nan]), 0.01)
+    array([0.5, 1. , 0. ])
+    """
+    out = np.zeros(sl_stop.shape[0])
+    for t in range(sl_stop.shape[0]):
+        if sl_stop[t] > _ZERO:
+            out[t] = min(risk_fraction / sl_stop[t], _ONE)
+    return out
+
 
 @njit(cache=True, nogil=True)
 def mean_reversion_nb(
-    high,
-    low,
-    close,
-    volume,
-    rsi_n,
-    rsi_low,
-    rsi_high,
-    z_n,
-    z_entry,
-    z_exit,
-    atr_n,
-    sl_atr,
-    vol_n,
-    min_quote_volume,
-    allow_short,
-):
-    """Kernel of :func:`mean_reversion_signals`: ``(entries, exits, short_entries, short_exits,
-    sl_stop)``, ``sl_stop`` as a fraction of the close (NaN before ATR is defined)."""
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    rsi_n: int,
+    rsi_low: float,
+    rsi_high: float,
+    z_n: int,
+    z_entry: float,
+    z_exit: float,
+    atr_n: int,
+    sl_atr: float,
+    vol_n: int,
+    min_quote_volume: float,
+    allow_short: bool,
+    risk_fraction: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel of :func:`mean_reversion_signals` (the rules are in the module docstring).
+
+    Returns ``(entries, exits, short_entries, short_exits, sl_stop, size)``: ``sl_stop`` as a
+    fraction of the close (NaN where ATR is undefined or 0) and ``size`` as a fraction of cash
+    (all 1 when ``risk_fraction`` is 0, else :func:`atr_risk_size_nb`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([10.0, 10.2, 10.1, 10.3, 10.2, 9.0, 9.4, 10.4])
+    >>> e, x, _, _, sl, size = mean_reversion_nb(c + 0.1, c - 0.1, c, np.ones(8), 2, 30.0,
+    ...                                          70.0, 4, 1.5, 0.0, 2, 2.0, 2, 0.0, False, 0.01)
+    >>> np.flatnonzero(e), np.flatnonzero(x), round(float(size[5]), 4)
+    (array([5]), array([3, 4, 7]), 0.0585)
+    """
     n = close.shape[0]
     r = rsi_1d_nb(close, rsi_n)
     z = zscore_1d_nb(close, z_n)
@@ -40,16 +117,58 @@ def mean_reversion_nb(
     short_entries = np.zeros(n, dtype=np.bool_)
     short_exits = np.zeros(n, dtype=np.bool_)
     sl_stop = np.full(n, np.nan)
+    sized = risk_fraction > _ZERO
     for t in range(n):
-        liquid = quote_vol[t] >= min_quote_volume  # False while NaN (warm-up)
-        if not np.isnan(atr[t]) and close[t] > 0.0:
+        if atr[t] > _ZERO and close[t] > _ZERO:
             sl_stop[t] = sl_atr * atr[t] / close[t]
-        entries[t] = liquid and r[t] < rsi_low and z[t] < -z_entry
+        liquid = quote_vol[t] >= min_quote_volume  # False while NaN (warm-up)
+        can_enter = liquid and (not sized or not np.isnan(sl_stop[t]))
+        entries[t] = can_enter and r[t] < rsi_low and z[t] < -z_entry
         exits[t] = z[t] >= -z_exit
         if allow_short:
-            short_entries[t] = liquid and r[t] > rsi_high and z[t] > z_entry
+            short_entries[t] = can_enter and r[t] > rsi_high and z[t] > z_entry
             short_exits[t] = z[t] <= z_exit
-    return entries, exits, short_entries, short_exits, sl_stop
+    if sized:
+        size = atr_risk_size_nb(sl_stop, risk_fraction)
+    else:
+        size = np.ones(n)
+    return entries, exits, short_entries, short_exits, sl_stop, size
+
+
+def _is_flag(value: Any) -> bool:
+    """True for ``True`` / ``False`` (also numpy booleans and the integers 0 and 1)."""
+    return isinstance(value, bool | np.bool_ | int | np.integer) and value in (0, 1)
+
+
+def _number(name: str, value: Any) -> float:
+    """``value`` as a finite float, or a ParameterError naming it."""
+    ok = isinstance(value, int | np.integer | float | np.floating) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value):
+        raise ParameterError(name, f"must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _check_params(p: dict[str, Any]) -> float:
+    """Raise ParameterError for a bad parameter; return ``risk_fraction`` as a float (0: off)."""
+    for name in ("rsi_n", "z_n", "atr_n", "vol_n"):
+        if not _number(name, p[name]).is_integer() or p[name] < 2:
+            raise ParameterError(name, f"must be a whole number of bars >= 2, got {p[name]!r}")
+    if not 0.0 <= _number("rsi_low", p["rsi_low"]) <= _number("rsi_high", p["rsi_high"]) <= 100.0:
+        raise ParameterError("rsi_low", "need 0 <= rsi_low <= rsi_high <= 100")
+    for name, unit in (("z_entry", "standard deviations"), ("sl_atr", "ATRs")):
+        if not _number(name, p[name]) > 0:
+            raise ParameterError(name, f"must be > 0 {unit}, got {p[name]!r}")
+    _number("z_exit", p["z_exit"])
+    if not _number("min_quote_volume", p["min_quote_volume"]) >= 0:
+        raise ParameterError("min_quote_volume", f"must be >= 0, got {p['min_quote_volume']!r}")
+    if not _is_flag(p["allow_short"]):
+        raise ParameterError("allow_short", f"must be True or False, got {p['allow_short']!r}")
+    rf = p["risk_fraction"]
+    if rf is None:
+        return 0.0
+    if not 0.0 <= _number("risk_fraction", rf) <= 1.0:
+        raise ParameterError("risk_fraction", f"must be a fraction of cash in [0, 1], got {rf!r}")
+    return float(rf)
 
 
 def mean_reversion_signals(
@@ -65,35 +184,48 @@ def mean_reversion_signals(
     vol_n: int = 24,
     min_quote_volume: float = 0.0,
     allow_short: bool = False,
+    risk_fraction: float | None = 0.0,
 ) -> Signals:
     """RSI extreme **and** z-score extreme together, in a liquid market; exit on reversion.
 
-    Rules (decisions at each bar's close):
+    The exact rules (indicators, liquidity health filter, entries, exits, stop, size) are in the
+    docstring of :mod:`soltrader.strategies.mean_reversion`.
 
-    * long entry: ``RSI(rsi_n) < rsi_low`` and ``zscore(close, z_n) < -z_entry`` and the mean
-      quote volume (close x volume) of the last ``vol_n`` bars >= ``min_quote_volume``;
-    * long exit: ``zscore >= -z_exit`` (back to the mean for ``z_exit = 0``);
-    * stop-loss: ``sl_atr`` x ATR(atr_n) below the entry, passed per bar as ``sl_stop`` (a
-      fraction of the close of the decision bar);
-    * with ``allow_short`` the mirror image for shorts (``RSI > rsi_high``, ``z > z_entry``, exit
-      at ``z <= z_exit``).
+    Parameters
+    ----------
+    bars : Bars
+        One asset's bars.
+    rsi_n, z_n, atr_n, vol_n : int
+        Windows of RSI, z-score, ATR and mean quote volume, bars (>= 2).
+    rsi_low, rsi_high : float
+        RSI levels, 0 <= rsi_low <= rsi_high <= 100 (RSI points).
+    z_entry : float
+        Entry extreme, standard deviations (> 0).
+    z_exit : float
+        Exit level, standard deviations (0: the mean).
+    sl_atr : float
+        Stop distance, ATRs (> 0).
+    min_quote_volume : float
+        Liquidity floor: mean quote volume per bar over ``vol_n`` bars (quote currency, >= 0).
+    allow_short : bool
+        Also trade the mirror image short.
+    risk_fraction : float or None
+        Cash fraction risked per trade at the ATR stop (e.g. 0.01); 0 or None: all cash.
 
-    Parameters are in bars, RSI points (0..100), standard deviations and quote currency.
+    Returns
+    -------
+    Signals
+        ``entries``, ``exits`` (and ``short_*`` with ``allow_short``), ``sl_stop``, and ``size``
+        (fractions of cash, ``size_type="percent"``) when ``risk_fraction > 0``.
 
     Examples
     --------
     >>> import soltrader as st
     >>> res = st.backtest(bars, st.strategies.mean_reversion, rsi_n=14, z_entry=2.0,
-    ...                   fees=0.001)  # doctest: +SKIP
+    ...                   risk_fraction=0.01, fees=0.001)  # doctest: +SKIP
     """
-    for name, value in (("rsi_n", rsi_n), ("z_n", z_n), ("atr_n", atr_n), ("vol_n", vol_n)):
-        if int(value) != value or value < 2:
-            raise ParameterError(name, f"must be a whole number of bars >= 2, got {value!r}")
-    if not 0.0 <= rsi_low <= rsi_high <= 100.0:
-        raise ParameterError("rsi_low", "need 0 <= rsi_low <= rsi_high <= 100")
-    if not (z_entry > 0 and sl_atr > 0):
-        raise ParameterError("z_entry", "z_entry and sl_atr must be > 0")
-    e, x, se, sx, sl = mean_reversion_nb(
+    rf = _check_params({k: v for k, v in locals().items() if k != "bars"})
+    e, x, se, sx, sl, size = mean_reversion_nb(
         bars.high,
         bars.low,
         bars.close,
@@ -109,10 +241,10 @@ def mean_reversion_signals(
         int(vol_n),
         float(min_quote_volume),
         bool(allow_short),
+        rf,
     )
-    if allow_short:
-        return Signals(e, x, se, sx, sl_stop=sl)
-    return Signals(e, x, sl_stop=sl)
+    shorts = (se, sx) if allow_short else (None, None)
+    return Signals(e, x, *shorts, sl_stop=sl, size=size if rf > 0.0 else None)
 
 
 mean_reversion = Strategy(
@@ -130,8 +262,10 @@ mean_reversion = Strategy(
         "vol_n": 24,
         "min_quote_volume": 0.0,
         "allow_short": False,
+        "risk_fraction": 0.0,
     },
     space={"rsi_n": range(5, 40), "z_entry": np.linspace(1.0, 3.0, 21)},
-    description="Buy RSI + z-score oversold extremes in liquid markets, exit on reversion to the "
-    "mean, ATR stop.",
+    description="Buy RSI + z-score oversold extremes in liquid markets (mean quote volume over "
+    "vol_n bars >= min_quote_volume), exit on reversion to the mean, ATR stop; with "
+    "risk_fraction > 0 each trade risks that fraction of cash at the stop.",
 )

@@ -1,0 +1,310 @@
+"""Grid trading: lay a grid of price levels inside a quiet range, buy dips, sell rallies.
+
+The simulator holds one net position per asset and its signal exits close the whole position,
+so the grid is expressed as accumulating market entries (one *rung* of capital per lower level
+crossed) and a whole-inventory exit at the first upper level crossed or at a breakout. The rules
+are stated exactly in :func:`grid_signals`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from soltrader.domain.errors import ParameterError
+from soltrader.indicators.nb import realized_vol_1d_nb, rolling_max_1d_nb, rolling_min_1d_nb
+from soltrader.strategies.spec import Bars, Signals, Strategy
+
+#: Level spacings by name, as codes for :func:`grid_nb`.
+SPACINGS: dict[str, int] = {"arithmetic": 0, "geometric": 1}
+
+
+@njit(cache=True, nogil=True)
+def grid_levels_nb(
+    lo: float, hi: float, n_levels: int, geometric: bool, out: np.ndarray
+) -> np.ndarray:
+    """Write the ``n_levels`` grid levels strictly inside ``(lo, hi)`` into ``out``; returns it.
+
+    Level ``i`` (0-based) sits at the fraction ``f = (i + 1) / (n_levels + 1)`` of the range:
+    ``lo + f * (hi - lo)`` (arithmetic) or ``lo * (hi / lo) ** f`` (geometric, ``lo > 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> grid_levels_nb(90.0, 110.0, 4, False, np.empty(4))
+    array([ 94.,  98., 102., 106.])
+    """
+    for i in range(n_levels):
+        f = (i + 1.0) / (n_levels + 1.0)
+        out[i] = lo * (hi / lo) ** f if geometric else lo + f * (hi - lo)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _range_ok_nb(lo: float, hi: float, vol: float, max_width: float, max_vol: float) -> bool:
+    """A window's range is tradable: positive prices, ``(hi - lo) / mid <= max_width`` and
+    realised volatility ``<= max_vol`` (False when any of them is NaN)."""
+    if not (lo > 0.0 and hi >= lo):
+        return False
+    width = (hi - lo) / (0.5 * (hi + lo))
+    return width <= max_width and vol <= max_vol
+
+
+@njit(cache=True, nogil=True)
+def _buy_rungs_nb(prev: float, now: float, levels: np.ndarray, held: np.ndarray) -> int:
+    """Mark every lower level not yet held that the close crossed down through
+    (``prev > level >= now``) as held; return how many were marked."""
+    k = 0
+    for i in range(held.shape[0]):
+        if not held[i] and prev > levels[i] >= now:
+            held[i] = True
+            k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def _crossed_up_nb(prev: float, now: float, levels: np.ndarray, first_upper: int) -> bool:
+    """The close crossed up through an upper level: ``prev < level <= now``."""
+    for i in range(first_upper, levels.shape[0]):
+        if prev < levels[i] <= now:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def grid_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    range_n: int,
+    max_width: float,
+    max_vol: float,
+    n_levels: int,
+    geometric: bool,
+    break_buffer: float,
+    alloc: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel of :func:`grid_signals`: ``(entries, exits, size)``; ``size`` is the fraction of
+    the cash each entry commits (NaN on bars without an entry).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([100.0, 100, 100, 100, 100, 97, 103])
+    >>> h, lo = c + 1.0, c - 1.0
+    >>> e, x, s = grid_nb(h, lo, c, 4, 0.05, 1.0, 2, False, 0.05, 1.0)
+    >>> np.flatnonzero(e), np.flatnonzero(x), float(s[5])
+    (array([5]), array([6]), 1.0)
+    """
+    n = close.shape[0]
+    hi_w = rolling_max_1d_nb(high, range_n)
+    lo_w = rolling_min_1d_nb(low, range_n)
+    vol_w = realized_vol_1d_nb(close, range_n - 1, 1.0)
+    entries = np.zeros(n, dtype=np.bool_)
+    exits = np.zeros(n, dtype=np.bool_)
+    size = np.full(n, np.nan)
+    levels = np.empty(n_levels)
+    n_buy = n_levels // 2
+    held = np.zeros(n_buy, dtype=np.bool_)
+    first_upper = n_levels - n_buy
+    active = False
+    g_lo = np.nan
+    g_hi = np.nan
+    n_held = 0
+    resume = range_n
+    for t in range(range_n, n):
+        c = close[t]
+        if active:
+            if c > g_hi * (1.0 + break_buffer) or c < g_lo * (1.0 - break_buffer):
+                exits[t] = n_held > 0
+                held[:] = False
+                n_held = 0
+                active = False
+                resume = t + range_n + 1
+                continue
+            k = _buy_rungs_nb(close[t - 1], c, levels, held)
+            if k > 0:
+                entries[t] = True
+                size[t] = k * alloc / (n_buy - n_held * alloc)
+                n_held += k
+            elif n_held > 0 and _crossed_up_nb(close[t - 1], c, levels, first_upper):
+                exits[t] = True
+                held[:] = False
+                n_held = 0
+        elif t >= resume:
+            lo, hi = lo_w[t - 1], hi_w[t - 1]
+            if _range_ok_nb(lo, hi, vol_w[t - 1], max_width, max_vol) and lo <= c <= hi:
+                grid_levels_nb(lo, hi, n_levels, geometric, levels)
+                g_lo = lo
+                g_hi = hi
+                active = True
+    return entries, exits, size
+
+
+def _number(name: str, value: object) -> float:
+    """``value`` as a float; anything that is not a real number raises ``ParameterError``."""
+    if isinstance(value, bool | str | bytes):
+        raise ParameterError(name, f"must be a number, got {value!r}")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ParameterError(name, f"must be a number, got {value!r}") from None
+
+
+def _whole(name: str, value: object, low: int) -> int:
+    number = _number(name, value)
+    if not (number.is_integer() and number >= low):
+        raise ParameterError(name, f"must be a whole number >= {low}, got {value!r}")
+    return int(number)
+
+
+def _check(
+    range_n: int,
+    max_width: float,
+    max_vol: float,
+    n_levels: int,
+    spacing: str,
+    break_buffer: float,
+    alloc: float,
+) -> tuple[int, int, bool]:
+    """Validate the parameters; return ``range_n``, ``n_levels`` and the geometric flag."""
+    n = _whole("range_n", range_n, 3)
+    levels = _whole("n_levels", n_levels, 2)
+    if not isinstance(spacing, str) or spacing not in SPACINGS:
+        raise ParameterError("spacing", f"{spacing!r}: use one of {sorted(SPACINGS)}")
+    for name, value in (("max_width", max_width), ("max_vol", max_vol)):
+        if not _number(name, value) > 0.0:
+            raise ParameterError(name, f"must be a fraction > 0, got {value!r}")
+    buffer = _number("break_buffer", break_buffer)
+    if not (np.isfinite(buffer) and buffer >= 0.0):
+        raise ParameterError("break_buffer", f"must be a fraction >= 0, got {break_buffer!r}")
+    if not 0.0 < _number("alloc", alloc) <= 1.0:
+        raise ParameterError("alloc", f"must be a fraction in (0, 1], got {alloc!r}")
+    return n, levels, SPACINGS[spacing] == 1
+
+
+def grid_signals(
+    bars: Bars,
+    range_n: int = 48,
+    max_width: float = 0.08,
+    max_vol: float = 0.01,
+    n_levels: int = 6,
+    spacing: str = "arithmetic",
+    break_buffer: float = 0.01,
+    alloc: float = 1.0,
+) -> Signals:
+    """Long-only grid inside a detected range; stands down and flattens when the range breaks.
+
+    Rules (decisions at each bar's close ``t``; only bars ``< t`` define the range, so no
+    look-ahead):
+
+    * **range**: over the window of the previous ``range_n`` bars (``t - range_n .. t - 1``),
+      ``lo`` = lowest low, ``hi`` = highest high, ``mid = (hi + lo) / 2``; the range is valid
+      when ``(hi - lo) / mid <= max_width`` and the realised volatility (sample standard
+      deviation of the ``range_n - 1`` close-to-close log returns inside the window, per bar)
+      is ``<= max_vol``.
+    * **laying a grid**: when no grid is active, the range at ``t`` is valid and
+      ``lo <= close[t] <= hi``, a grid is laid on ``[lo, hi]`` and frozen until it breaks:
+      ``n_levels`` levels at the fractions ``(i + 1) / (n_levels + 1)`` of the range,
+      ``"arithmetic"`` (equal steps) or ``"geometric"`` (equal ratios). The lower
+      ``n_levels // 2`` levels are buy levels, the upper ``n_levels // 2`` sell levels (with an
+      odd count the middle level is the centre and trades nothing); for arithmetic spacing these
+      are exactly the levels below / above ``mid``. Nothing trades on the bar that lays the grid.
+    * **buy**: the close crosses down through a buy level that holds no rung
+      (``close[t-1] > level >= close[t]``): buy one rung per such level (several in one order
+      when one bar crosses several). A rung is ``alloc / (n_levels // 2)`` of the capital at
+      the start of the cycle (the cash while flat), emitted as ``size`` = the fraction of the
+      *current* cash, ``k * alloc / (n_levels // 2 - held * alloc)`` for ``k`` new rungs with
+      ``held`` rungs already bought; a level holds at most one rung.
+    * **sell** (the honest approximation of a grid's per-rung sells: the simulator's signal
+      exits close the whole position): when rungs are held and the close crosses up through any
+      sell level (``close[t-1] < level <= close[t]``), the whole inventory is sold and every buy
+      level is re-armed.
+    * **breakout**: when ``close[t] > hi * (1 + break_buffer)`` or
+      ``close[t] < lo * (1 - break_buffer)`` (the active grid's range), the whole position is
+      flattened, the grid is removed and the strategy stands down: no new grid (hence no buy)
+      until the range window lies entirely after the breakout bar (bar ``t + range_n + 1``).
+
+    Backtest keywords the grid needs (``st.backtest`` passes ``size`` per bar itself):
+
+    * ``accumulate=True`` (required): without it every rung after the first is ignored;
+    * ``size_type="percent"`` (the default): ``size`` is a fraction of the cash;
+    * the rung accounting assumes the position changes only through these signals: do not add
+      ``sl_stop`` / ``tp_stop`` / ``sl_trail`` / ``max_bars`` / ``cooldown`` /
+      ``max_volume_share`` (the breakout flatten is the grid's stop). ``fill`` ("next_open" by
+      default, or "close"), ``fees`` and ``slippage`` apply as for any strategy.
+
+    Parameters
+    ----------
+    bars : Bars
+        One asset's bars (prices in quote currency, > 0).
+    range_n : int
+        Window of the range, bars (>= 3).
+    max_width : float
+        Largest range width ``(hi - lo) / mid``, fraction (> 0).
+    max_vol : float
+        Largest per-bar realised volatility of the window, fraction (> 0; ``inf`` disables).
+    n_levels : int
+        Grid levels inside the range (>= 2).
+    spacing : {"arithmetic", "geometric"}
+        Level spacing.
+    break_buffer : float
+        Breakout margin beyond the grid's range, fraction of ``hi`` / ``lo`` (>= 0).
+    alloc : float
+        Share of the capital the whole grid may commit, fraction in (0, 1].
+
+    Returns
+    -------
+    Signals
+        ``entries`` (add rungs), ``exits`` (sell everything) and ``size`` (fraction of cash).
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> bars = st.data.load("SOL/USDT", "1h")                           # doctest: +SKIP
+    >>> res = st.backtest(bars, st.strategies.grid, range_n=48, n_levels=6, accumulate=True,
+    ...                   fees=0.001)                                   # doctest: +SKIP
+    """
+    n, levels, geometric = _check(
+        range_n, max_width, max_vol, n_levels, spacing, break_buffer, alloc
+    )
+    entries, exits, size = grid_nb(
+        np.ascontiguousarray(bars.high, dtype=np.float64),
+        np.ascontiguousarray(bars.low, dtype=np.float64),
+        np.ascontiguousarray(bars.close, dtype=np.float64),
+        n,
+        float(max_width),
+        float(max_vol),
+        levels,
+        geometric,
+        float(break_buffer),
+        float(alloc),
+    )
+    return Signals(entries, exits, size=size)
+
+
+grid = Strategy(
+    name="grid",
+    signal=grid_signals,
+    params={
+        "range_n": 48,
+        "max_width": 0.08,
+        "max_vol": 0.01,
+        "n_levels": 6,
+        "spacing": "arithmetic",
+        "break_buffer": 0.01,
+        "alloc": 1.0,
+    },
+    space={
+        "range_n": range(24, 169, 24),
+        "max_width": np.linspace(0.04, 0.16, 7),
+        "n_levels": range(2, 13, 2),
+        "spacing": ("arithmetic", "geometric"),
+    },
+    description="Lay a frozen grid inside a narrow, quiet range of the last range_n bars; buy a "
+    "rung of capital per lower level crossed down, sell the whole inventory at the first upper "
+    "level crossed up; flatten and stand down for range_n bars when the close breaks out. "
+    "Backtest with accumulate=True.",
+)
+
+__all__ = ["SPACINGS", "grid", "grid_levels_nb", "grid_nb", "grid_signals"]

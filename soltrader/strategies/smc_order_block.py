@@ -1,0 +1,776 @@
+"""SMC order-block strategy: trade touches of valid order blocks (OB), long or short.
+
+Zones come from :mod:`soltrader.structure` (swings, BOS / CHoCH, order blocks invalidated on a
+close beyond them and flipped into breakers); this module only decides what to do with them.
+
+Rules (every decision at a bar's close, from bars ``0..t`` only)
+----------------------------------------------------------------
+*Zones.* A zone is *eligible* when it is a fresh OB, or a breaker and ``trade_breakers`` is
+on. It is *valid at t* when it was created at or before ``t`` and no close up to ``t`` went
+beyond it (a bullish zone: a close below its low; a bearish one: a close above its high). A
+bullish zone (support) gives longs, a bearish zone (resistance) gives shorts
+(``allow_short``). Its *near edge* is the side price meets first: the high of a bullish zone,
+the low of a bearish one.
+
+*Mode A (market at the close of the touching candle).* Bar ``t`` touches a bullish zone created
+before ``t`` and still valid after ``t``'s close when ``low[t] <= zone high`` (bearish:
+``high[t] >= zone low``). The long entry is decided at ``t``'s close for the touched eligible
+zone nearest to the price (highest high; a bearish zone: lowest low; ties to the newest) and
+executed at that close (backtest keyword ``fill="close"``). A bar touching a bullish and a
+bearish zone at once decides nothing.
+
+*Mode B (resting limit at ``penetration`` into the zone).* The limit is ``high - p (high -
+low)`` for a bullish zone and ``low + p (high - low)`` for a bearish one, ``p`` the
+penetration of the zone's kind (0.2: 20 % of the zone's height in from its near edge). The
+order is *stated* at the close of every bar ``t`` at which the eligible zone is valid, the
+close is still on the outer side of the limit (``close > limit`` for a long) and price is
+*approaching*: no more than ``approach_atr`` ATRs outside the near edge
+(``close - zone high <= approach_atr * ATR``; bearish ``zone low - close <= approach_atr *
+ATR``). Among several bullish zones the one with the highest limit is stated (bearish: the
+lowest; ties to the newest); when both sides qualify the limit nearer to the close is stated
+and an exact tie states nothing. A stated order rests from the next bar, good till cancelled;
+stating it again at the next close replaces it by the same order, so it acts as one resting
+order that is re-placed after every drop (a fill, an entry ignored during a cooldown or an
+open position). It is cancelled by the exit signal of its zone's invalidation (below), or
+replaced by a later statement; as the limit lies inside the zone, a bar that closes beyond the
+zone has traded through a resting limit first, so in bar data the order fills and the exit then
+closes that fill at the close. Stop-loss, partial target and size of a fill come from the bar
+the order was last stated; a bar that opens through the limit fills at its open (a better
+price), and the stop and target fractions then apply to that price.
+
+*Stop.* The first close beyond a zone for which an entry was decided or stated (a close below
+a bullish zone's low) is an exit signal of that direction, executed at that close: it closes
+the trade of that zone, or a trade of the same direction opened from another zone (a later
+zone touched while it was open was broken), and cancels a resting entry. A bar with an exit
+signal decides no entry, in either direction (the exit keeps its reason). A protective
+stop-loss ``sl_stop`` sits ``stop_atr`` ATRs beyond the zone's far edge (long: ``zone low -
+stop_atr * ATR``), as a fraction of the expected entry price (the close in mode A, the limit in
+mode B); it catches gaps and crashes inside a bar, which a close-based stop cannot.
+
+*Targets.* ``partial_fraction`` (0.5) of the position is taken at ``tp_atr`` ATRs from the
+entry (``partial_tp_stop = tp_atr * ATR / reference price``, the kind's ``tp_atr``, 2 by
+default); with the backtest keyword ``trail_after_partial=True`` the rest is then protected by
+a trailing stop that starts at the partial level and trails the highs (lows for shorts) at
+the ``sl_stop`` distance.
+
+*Cooldown and positions.* Entries are ignored for 3 bars after an exit in the same direction
+(backtest keywords ``cooldown=3, cooldown_same_direction=True``) and while a position is open
+(one position per symbol, the simulator's default); with ``fill="close"`` a bar on which a
+protective order closed the position ignores its own signals. An entry of the opposite direction
+reverses the position (the simulator's rule): in mode A on a touch of an opposite zone, in mode
+B when price approaches an opposite zone and its order is stated.
+
+*Sizing.* Fresh OBs: ``fresh_margin`` (40 %) of capital at ``fresh_leverage`` (20x); breakers:
+``breaker_margin`` (30 %) at ``breaker_leverage`` (10x) (:func:`soltrader.sizing.smc_size`).
+The simulator has one leverage per backtest, so it runs at ``L = max(fresh_leverage,
+breaker_leverage)``; every order gets the notional of its rule (margin x leverage x capital),
+so a breaker trade posts ``0.3 * 10 / 20 = 15 %`` of capital as margin instead of 30 % and is
+liquidated 5 % against the entry instead of 10 %. ``sizing="contracts"`` (default) sizes in
+whole contracts of ``contract_size`` base units from a fixed ``capital`` (the starting cash,
+not compounded) and the reference price (backtest keyword ``size_type="amount"``); once the
+account holds less cash than the margin, the simulator buys what the cash affords (no longer
+whole contracts). ``sizing="percent"`` sizes as a fraction of the cash at the fill
+(compounding; not floored to contracts): ``margin * leverage / L``.
+
+The fixed backtest keywords are in :data:`SMC_BACKTEST_DEFAULTS`, which fits the default
+``sizing``, ``capital`` and leverages only, and :func:`smc_backtest_kwargs` (for any
+parameters; e.g. ``sizing="percent"`` needs ``size_type="percent"``, else the fractions would be
+read as base units); :func:`smc_backtest` and :func:`compare_modes` apply them in one call. The
+engine is passed in as ``backtest=st.backtest``, because the pure strategies layer never
+imports it.
+
+Examples
+--------
+>>> import soltrader as st
+>>> from soltrader.strategies.smc_order_block import SMC_BACKTEST_DEFAULTS, smc_order_block
+>>> bars = st.data.load("SOL/USDT", "1h")                                      # doctest: +SKIP
+>>> res = st.backtest(bars, smc_order_block, mode="B", fees=0.001,
+...                   **SMC_BACKTEST_DEFAULTS)                                  # doctest: +SKIP
+>>> compare_modes(bars, backtest=st.backtest, fees=0.001)                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from numbers import Integral, Real
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from soltrader.domain.errors import DataError, ParameterError
+from soltrader.indicators.nb import atr_1d_nb
+from soltrader.sizing.nb import smc_units_nb
+from soltrader.strategies.spec import Bars, Signals, Strategy
+from soltrader.structure.nb import (
+    BULLISH,
+    FRESH,
+    NONE,
+    order_blocks_nb,
+    structure_nb,
+    swings_nb,
+)
+
+__all__ = [
+    "MODES",
+    "SIZINGS",
+    "SMC_BACKTEST_DEFAULTS",
+    "compare_modes",
+    "smc_backtest",
+    "smc_backtest_kwargs",
+    "smc_order_block",
+    "smc_order_block_nb",
+    "smc_order_block_signals",
+]
+
+#: Entry modes by name: ``"A"`` market at the touching close, ``"B"`` resting limit.
+MODES = {"A": 0, "B": 1}
+#: Sizing rules by name (see the module docstring).
+SIZINGS = {"contracts": 0, "percent": 1}
+
+MODE_A = np.int64(0)
+MODE_B = np.int64(1)
+SIZE_CONTRACTS = np.int64(0)
+SIZE_PERCENT = np.int64(1)
+_LIMIT = np.int64(1)  # OrderType.LIMIT
+_BIG = 1e15  # upper bound of "any positive number" parameters
+
+
+# ---------------------------------------------------------------------------------------------
+# kernel
+
+
+@njit(cache=True, nogil=True)
+def _zone_records_nb(open_, high, low, close, left, right):
+    """Order-block records (direction, kind, low, high, created bar, invalidated bar)."""
+    sh, sl = swings_nb(high, low, left, right)
+    st = structure_nb(high, low, close, sh, sl, right)
+    ob = order_blocks_nb(open_, high, low, close, st[6], st[8], st[10])
+    return ob[0], ob[1], ob[2], ob[3], ob[5], ob[6]
+
+
+@njit(cache=True, nogil=True)
+def _limit_nb(direction, zone_low, zone_high, penetration):
+    """Mode B limit price: ``penetration`` of the zone's height in from its near edge."""
+    if direction == BULLISH:
+        return zone_high - penetration * (zone_high - zone_low)
+    return zone_low + penetration * (zone_high - zone_low)
+
+
+@njit(cache=True, nogil=True)
+def _expire_nb(t, alive, n_alive, z_dir, z_inv, signalled, exits, short_exits):
+    """Drop the zones invalidated by ``close[t]``; a traded one raises its exit signal."""
+    w = 0
+    for a in range(n_alive):
+        j = alive[a]
+        if z_inv[j] == t:
+            if signalled[j]:
+                if z_dir[j] == BULLISH:
+                    exits[t] = True
+                else:
+                    short_exits[t] = True
+        else:
+            alive[w] = j
+            w += 1
+    return w
+
+
+@njit(cache=True, nogil=True)
+def _touched_nb(t, side, alive, n_alive, zones, trade_kind, high, low):
+    """Mode A: the eligible zone of ``side`` touched by bar ``t`` nearest the price, or -1."""
+    z_dir, z_kind, z_low, z_high, z_created = zones
+    best = NONE
+    edge = 0.0
+    for a in range(n_alive):
+        j = alive[a]
+        if z_dir[j] != side or z_created[j] >= t or not trade_kind[z_kind[j]]:
+            continue
+        if side == BULLISH:
+            if low[t] <= z_high[j] and (best < 0 or z_high[j] >= edge):
+                best, edge = j, z_high[j]
+        elif high[t] >= z_low[j] and (best < 0 or z_low[j] <= edge):
+            best, edge = j, z_low[j]
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _approached_nb(t, side, alive, n_alive, zones, trade_kind, penetration, reach, c):
+    """Mode B: the eligible zone of ``side`` whose limit is stated at close ``c``, or -1.
+
+    ``reach`` is the approach distance in price (``approach_atr * ATR``)."""
+    z_dir, z_kind, z_low, z_high, _created = zones
+    best = NONE
+    best_limit = 0.0
+    for a in range(n_alive):
+        j = alive[a]
+        if z_dir[j] != side or not trade_kind[z_kind[j]]:
+            continue
+        lim = _limit_nb(side, z_low[j], z_high[j], penetration[z_kind[j]])
+        if side == BULLISH:
+            ok = c > lim and c - z_high[j] <= reach
+            better = best < 0 or lim >= best_limit
+        else:
+            ok = c < lim and z_low[j] - c <= reach
+            better = best < 0 or lim <= best_limit
+        if ok and better:
+            best, best_limit = j, lim
+    return best
+
+
+@njit(cache=True, nogil=True)
+def _choose_nb(mode, bull, bear, c, zones, penetration):
+    """One zone for bar t's decision: mode A drops a two-sided bar, mode B keeps the limit
+    nearer to the close ``c`` (an exact tie: none)."""
+    if bull < 0 or bear < 0:
+        return bull if bull >= 0 else bear
+    if mode == MODE_A:
+        return NONE
+    z_dir, z_kind, z_low, z_high, _created = zones
+    d_bull = c - _limit_nb(z_dir[bull], z_low[bull], z_high[bull], penetration[z_kind[bull]])
+    d_bear = _limit_nb(z_dir[bear], z_low[bear], z_high[bear], penetration[z_kind[bear]]) - c
+    if d_bull < d_bear:
+        return bull
+    if d_bear < d_bull:
+        return bear
+    return NONE
+
+
+@njit(cache=True, nogil=True)
+def _units_nb(ref, fresh, margin, leverage, sizing, capital, contract_size):
+    """Entry size: whole contracts from ``capital`` (base units) or a fraction of cash."""
+    sim_lev = max(leverage[0], leverage[1])
+    if sizing == SIZE_CONTRACTS:
+        return smc_units_nb(
+            capital,
+            ref,
+            fresh,
+            margin[0],
+            leverage[0],
+            margin[1],
+            leverage[1],
+            sim_lev,
+            contract_size,
+            0.0,
+        )
+    k = 0 if fresh else 1
+    return margin[k] * min(leverage[k], sim_lev) / sim_lev
+
+
+@njit(cache=True, nogil=True)
+def _decide_nb(t, j, mode, c, atr, zones, penetration, tp_atr, stop_atr, sizing_args, out):
+    """Write the entry decision of bar ``t`` for zone ``j``; False when it cannot be sized."""
+    z_dir, z_kind, z_low, z_high, _created = zones
+    margin, leverage, sizing, capital, contract_size = sizing_args
+    entries, _x, short_entries, _sx, order_type, limit_price, sl_stop, ptp, _ps, size, zone = out
+    kind = z_kind[j]
+    ref = c
+    if mode == MODE_B:
+        ref = _limit_nb(z_dir[j], z_low[j], z_high[j], penetration[kind])
+    if z_dir[j] == BULLISH:
+        sl = (ref - (z_low[j] - stop_atr * atr)) / ref
+    else:
+        sl = (z_high[j] + stop_atr * atr - ref) / ref
+    units = _units_nb(ref, kind == FRESH, margin, leverage, sizing, capital, contract_size)
+    if not (ref > 0.0 and sl > 0.0 and units > 0.0):
+        return False
+    if z_dir[j] == BULLISH:
+        entries[t] = True
+    else:
+        short_entries[t] = True
+    if mode == MODE_B:
+        order_type[t] = _LIMIT
+        limit_price[t] = ref
+    sl_stop[t] = sl
+    ptp[t] = tp_atr[kind] * atr / ref
+    size[t] = units
+    zone[t] = j
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _outputs_nb(n, partial_fraction):
+    """Per-bar outputs, empty: no signal, NaN prices and stops, zero size, zone -1."""
+    return (
+        np.zeros(n, dtype=np.bool_),
+        np.zeros(n, dtype=np.bool_),
+        np.zeros(n, dtype=np.bool_),
+        np.zeros(n, dtype=np.bool_),
+        np.zeros(n, dtype=np.int64),
+        np.full(n, np.nan),
+        np.full(n, np.nan),
+        np.full(n, np.nan),
+        np.full(n, partial_fraction),
+        np.zeros(n),
+        np.full(n, NONE, dtype=np.int64),
+    )
+
+
+@njit(cache=True, nogil=True)
+def smc_order_block_nb(
+    open_,
+    high,
+    low,
+    close,
+    mode,
+    left,
+    right,
+    atr_n,
+    approach_atr,
+    stop_atr,
+    tp_atr,
+    penetration,
+    trade_kind,
+    partial_fraction,
+    allow_short,
+    margin,
+    leverage,
+    sizing,
+    capital,
+    contract_size,
+):
+    """Kernel of :func:`smc_order_block_signals` (rules in the module docstring).
+
+    Parameters
+    ----------
+    open_, high, low, close : numpy.ndarray
+        Bar prices, float64, shape ``(bars,)``, finite with ``low <= open, close <= high``.
+    mode : int
+        ``MODE_A`` (0) or ``MODE_B`` (1).
+    left, right, atr_n : int
+        Swing windows and ATR window, bars (>= 1).
+    approach_atr, stop_atr : float
+        Mode B approach distance and protective-stop buffer, ATRs.
+    tp_atr, penetration : numpy.ndarray
+        Per zone kind (index 0 fresh, 1 breaker): partial target in ATRs, limit penetration
+        (fraction of the zone's height).
+    trade_kind : numpy.ndarray of bool
+        Per zone kind: whether it is traded.
+    partial_fraction : float
+        Share of the position taken at the partial target.
+    allow_short : bool
+        Trade bearish zones.
+    margin, leverage : numpy.ndarray
+        Per zone kind: margin fraction of capital and leverage of the sizing rule.
+    sizing : int
+        ``SIZE_CONTRACTS`` (0) or ``SIZE_PERCENT`` (1).
+    capital, contract_size : float
+        Capital of the contract sizing (quote) and base units per contract.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Shape ``(bars,)`` each: ``entries``, ``exits``, ``short_entries``, ``short_exits``
+        (bool), ``order_type`` (int64: 0 market, 1 limit), ``limit_price`` (price, NaN without
+        a limit), ``sl_stop``, ``partial_tp_stop`` (fractions of the reference price, NaN
+        without an entry), ``partial_tp_size`` (fraction), ``size`` (base units or fraction of
+        cash, 0 without an entry), ``zone`` (int64 id of the zone of the entry in the
+        ``order_blocks`` table, -1 without one).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> o = np.array([10, 10.5, 11.8, 11, 10.4, 11.4, 12.4, 11.5])
+    >>> h = np.array([11, 12, 11.9, 11.2, 11.5, 12.6, 12.5, 12.0])
+    >>> lo = np.array([9.5, 10.4, 10.8, 10.2, 10.3, 11.3, 11.0, 11.4])
+    >>> c = np.array([10.5, 11.8, 11, 10.4, 11.4, 12.5, 11.5, 11.9])
+    >>> two = lambda a, b: np.array([a, b])
+    >>> out = smc_order_block_nb(o, h, lo, c, 0, 1, 1, 1, 1.0, 1.0, two(2.0, 2.0),
+    ...                          two(0.2, 0.2), np.array([True, True]), 0.5, True,
+    ...                          two(0.4, 0.3), two(20.0, 10.0), 0, 10_000.0, 1.0)
+    >>> np.flatnonzero(out[0]), int(out[10][6]), float(out[9][6])  # bar 6, zone 0, 80000/11.5
+    (array([6]), 0, 6956.0)
+    """
+    n = close.shape[0]
+    z_dir, z_kind, z_low, z_high, z_created, z_inv = _zone_records_nb(
+        open_, high, low, close, left, right
+    )
+    zones = (z_dir, z_kind, z_low, z_high, z_created)
+    atr = atr_1d_nb(high, low, close, atr_n)
+    out = _outputs_nb(n, partial_fraction)
+    exits, short_exits = out[1], out[3]
+    sizing_args = (margin, leverage, sizing, capital, contract_size)
+    m = z_dir.shape[0]
+    alive = np.empty(m, dtype=np.int64)
+    signalled = np.zeros(m, dtype=np.bool_)
+    n_alive = 0
+    p = 0
+    for t in range(n):
+        n_alive = _expire_nb(t, alive, n_alive, z_dir, z_inv, signalled, exits, short_exits)
+        while p < m and z_created[p] == t:
+            alive[n_alive] = p
+            n_alive += 1
+            p += 1
+        if exits[t] or short_exits[t] or not atr[t] > 0.0:
+            continue  # an exit signal has priority over any entry on its bar
+        if mode == MODE_A:
+            bull = _touched_nb(t, BULLISH, alive, n_alive, zones, trade_kind, high, low)
+            bear = _touched_nb(t, -BULLISH, alive, n_alive, zones, trade_kind, high, low)
+        else:
+            reach = approach_atr * atr[t]
+            bull = _approached_nb(
+                t, BULLISH, alive, n_alive, zones, trade_kind, penetration, reach, close[t]
+            )
+            bear = _approached_nb(
+                t, -BULLISH, alive, n_alive, zones, trade_kind, penetration, reach, close[t]
+            )
+        if not allow_short:
+            bear = NONE
+        j = _choose_nb(mode, bull, bear, close[t], zones, penetration)
+        if j >= 0 and _decide_nb(
+            t, j, mode, close[t], atr[t], zones, penetration, tp_atr, stop_atr, sizing_args, out
+        ):
+            signalled[j] = True
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# wrapper
+
+
+def _number(value: Any, name: str, low: float, high: float, *, open_low: bool = False) -> float:
+    """``value`` as a float in ``[low, high]`` (``(low, high]`` with ``open_low``)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ParameterError(name, f"expected a number, got {value!r}")
+    v = float(value)
+    ok = (v > low if open_low else v >= low) and v <= high and not np.isnan(v)
+    if not ok:
+        bracket = "(" if open_low else "["
+        raise ParameterError(name, f"expected a value in {bracket}{low}, {high}], got {value!r}")
+    return v
+
+
+def _pair(fresh: Any, breaker: Any, name: str, low: float, high: float, **kw: bool) -> np.ndarray:
+    """``[fresh_<name>, breaker_<name>]`` validated by :func:`_number`."""
+    first = _number(fresh, f"fresh_{name}", low, high, **kw)
+    second = _number(breaker, f"breaker_{name}", low, high, **kw)
+    return np.array([first, second])
+
+
+def _whole(value: Any, name: str) -> int:
+    """``value`` as an int >= 1 (bars)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ParameterError(name, f"expected a whole number of bars >= 1, got {value!r}")
+    return int(value)
+
+
+def _choice(value: Any, name: str, options: Mapping[str, int]) -> int:
+    """The code of a named option."""
+    if not isinstance(value, str) or value not in options:
+        raise ParameterError(name, f"expected one of {sorted(options)}, got {value!r}")
+    return options[value]
+
+
+def _flag(value: Any, name: str) -> bool:
+    """``value`` as a bool (Python or numpy bool only)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ParameterError(name, f"expected True or False, got {value!r}")
+    return bool(value)
+
+
+def _prices(bars: Bars) -> tuple[np.ndarray, ...]:
+    """Open, high, low, close as contiguous float64 arrays of one length, finite, consistent."""
+    fields = ("open", "high", "low", "close")
+    try:
+        arrays = [np.ascontiguousarray(getattr(bars, f), dtype=np.float64) for f in fields]
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise ParameterError("bars", f"expected Bars of float prices ({exc})") from exc
+    if any(a.ndim != 1 or a.shape != arrays[3].shape for a in arrays):
+        raise ParameterError("bars", "open, high, low and close must be 1-D arrays of one length")
+    for name, a in zip(fields, arrays, strict=True):
+        bad = np.flatnonzero(~np.isfinite(a))
+        if bad.size:
+            row = int(bad[0])
+            code = "nan" if np.isnan(a[row]) else "inf"
+            msg = f"bars: row {row}: {name} is {a[row]!r}; expected a finite price"
+            raise DataError(msg, code=code, row=row, field=name)
+    o, h, lo, c = arrays
+    bad = np.flatnonzero((lo > np.minimum(o, c)) | (h < np.maximum(o, c)))
+    if bad.size:
+        row = int(bad[0])
+        msg = f"bars: row {row}: open or close outside [low {lo[row]!r}, high {h[row]!r}]"
+        raise DataError(msg, code="ohlc_inconsistent", row=row, field="close")
+    return o, h, lo, c
+
+
+def smc_order_block_signals(
+    bars: Bars,
+    mode: str = "A",
+    left: int = 3,
+    right: int = 3,
+    atr_n: int = 14,
+    approach_atr: float = 1.0,
+    stop_atr: float = 1.0,
+    fresh_tp_atr: float = 2.0,
+    breaker_tp_atr: float = 2.0,
+    fresh_penetration: float = 0.2,
+    breaker_penetration: float = 0.2,
+    trade_breakers: bool = True,
+    partial_fraction: float = 0.5,
+    allow_short: bool = True,
+    sizing: str = "contracts",
+    capital: float = 10_000.0,
+    contract_size: float = 1.0,
+    fresh_margin: float = 0.4,
+    fresh_leverage: float = 20.0,
+    breaker_margin: float = 0.3,
+    breaker_leverage: float = 10.0,
+) -> Signals:
+    """Entries on touches of valid order blocks, exits on a close beyond them (module docstring).
+
+    Parameters
+    ----------
+    bars : Bars
+        One asset's bars (prices in quote currency).
+    mode : {"A", "B"}
+        ``"A"``: market order at the close of the touching candle; ``"B"``: resting limit at
+        ``penetration`` into the zone.
+    left, right : int
+        Swing windows, bars (:func:`soltrader.structure.swings`).
+    atr_n : int
+        Wilder ATR window, bars.
+    approach_atr : float
+        Mode B: an order is stated while the close is at most this many ATRs outside the zone's
+        near edge (>= 0; ``inf``: whenever the zone is valid).
+    stop_atr : float
+        Protective stop beyond the zone's far edge, ATRs (> 0).
+    fresh_tp_atr, breaker_tp_atr : float
+        Partial take-profit distance from the entry, ATRs (> 0), for fresh OBs / breakers.
+    fresh_penetration, breaker_penetration : float
+        Mode B limit depth into the zone from its near edge, fraction of its height in [0, 1].
+    trade_breakers : bool
+        Trade breakers too (fresh OBs are always traded).
+    partial_fraction : float
+        Share of the position taken at the partial target, in (0, 1].
+    allow_short : bool
+        Short bearish zones (else long only).
+    sizing : {"contracts", "percent"}
+        Whole contracts from ``capital`` (backtest ``size_type="amount"``) or a fraction of cash
+        (``size_type="percent"``).
+    capital : float
+        Capital of the contract sizing, quote currency (> 0); the starting cash.
+    contract_size : float
+        Base units per contract (> 0).
+    fresh_margin, breaker_margin : float
+        Margin per trade, fraction of capital in (0, 1].
+    fresh_leverage, breaker_leverage : float
+        Leverage of the sizing rule (>= 1); the backtest runs at their maximum.
+
+    Returns
+    -------
+    Signals
+        ``entries``, ``exits``, ``short_entries``, ``short_exits``; per entry bar ``sl_stop``,
+        ``partial_tp_stop`` (fractions of the reference price), ``size``; ``partial_tp_size``
+        on every bar; mode B adds ``order_type`` (1 = limit on entry bars) and ``limit_price``.
+
+    Raises
+    ------
+    ParameterError
+        For a parameter out of its range or of the wrong type.
+    DataError
+        For a non-finite price or an open / close outside ``[low, high]``.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> bars = st.data.load("SOL/USDT", "1h")                              # doctest: +SKIP
+    >>> res = st.backtest(bars, smc_order_block, mode="A", fees=0.001,
+    ...                   **SMC_BACKTEST_DEFAULTS)                          # doctest: +SKIP
+    >>> res.trades[["entry_time", "exit_reason", "pnl"]].head()             # doctest: +SKIP
+    """
+    mode_code = _choice(mode, "mode", MODES)
+    sizing_code = _choice(sizing, "sizing", SIZINGS)
+    windows = [_whole(v, k) for k, v in (("left", left), ("right", right), ("atr_n", atr_n))]
+    per_kind = {
+        "tp": _pair(fresh_tp_atr, breaker_tp_atr, "tp_atr", 0.0, _BIG, open_low=True),
+        "pen": _pair(fresh_penetration, breaker_penetration, "penetration", 0.0, 1.0),
+        "margin": _pair(fresh_margin, breaker_margin, "margin", 0.0, 1.0, open_low=True),
+        "lev": _pair(fresh_leverage, breaker_leverage, "leverage", 1.0, _BIG),
+    }
+    scalars = (
+        _number(approach_atr, "approach_atr", 0.0, np.inf),
+        _number(stop_atr, "stop_atr", 0.0, _BIG, open_low=True),
+    )
+    kinds = np.array([True, _flag(trade_breakers, "trade_breakers")])
+    part = _number(partial_fraction, "partial_fraction", 0.0, 1.0, open_low=True)
+    short = _flag(allow_short, "allow_short")
+    cap = _number(capital, "capital", 0.0, _BIG, open_low=True)
+    csize = _number(contract_size, "contract_size", 0.0, _BIG, open_low=True)
+    o, h, lo, c = _prices(bars)
+    out = smc_order_block_nb(
+        o,
+        h,
+        lo,
+        c,
+        mode_code,
+        *windows,
+        *scalars,
+        per_kind["tp"],
+        per_kind["pen"],
+        kinds,
+        part,
+        short,
+        per_kind["margin"],
+        per_kind["lev"],
+        sizing_code,
+        cap,
+        csize,
+    )
+    e, x, se, sx, otype, limit, sl, ptp, psize, size, _zone = out
+    risk = {"sl_stop": sl, "size": size, "partial_tp_stop": ptp, "partial_tp_size": psize}
+    if mode_code == MODE_B:
+        return Signals(e, x, se, sx, limit_price=limit, order_type=otype, **risk)
+    return Signals(e, x, se, sx, **risk)
+
+
+_DEFAULTS: dict[str, Any] = {
+    "mode": "A",
+    "left": 3,
+    "right": 3,
+    "atr_n": 14,
+    "approach_atr": 1.0,
+    "stop_atr": 1.0,
+    "fresh_tp_atr": 2.0,
+    "breaker_tp_atr": 2.0,
+    "fresh_penetration": 0.2,
+    "breaker_penetration": 0.2,
+    "trade_breakers": True,
+    "partial_fraction": 0.5,
+    "allow_short": True,
+    "sizing": "contracts",
+    "capital": 10_000.0,
+    "contract_size": 1.0,
+    "fresh_margin": 0.4,
+    "fresh_leverage": 20.0,
+    "breaker_margin": 0.3,
+    "breaker_leverage": 10.0,
+}
+
+smc_order_block = Strategy(
+    name="smc_order_block",
+    signal=smc_order_block_signals,
+    params=_DEFAULTS,
+    space={
+        "left": range(2, 7),
+        "right": range(2, 7),
+        "stop_atr": [0.5, 1.0, 1.5, 2.0],
+        "fresh_tp_atr": np.linspace(1.0, 4.0, 7),
+        "fresh_penetration": np.linspace(0.0, 0.5, 6),
+        "approach_atr": [0.5, 1.0, 2.0, 3.0],
+    },
+    description="Enter on a touch of a valid order block (A: market at the close; B: resting "
+    "limit 20 % into it), exit on a close beyond it, take half at 2 ATR and trail the rest; "
+    "40 % margin at 20x on fresh OBs, 30 % at 10x on breakers.",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# backtest helpers (the engine is passed in: strategies never import it)
+
+
+def smc_backtest_kwargs(**params: Any) -> dict[str, Any]:
+    """The fixed backtest keywords the rules need, for the given strategy parameters.
+
+    ``fill="close"`` (mode A fills at the touching close; exits at the breaking close),
+    ``cooldown=3`` with ``cooldown_same_direction=True``, ``trail_after_partial=True``,
+    ``leverage = max(fresh_leverage, breaker_leverage)``, ``size_type`` of the ``sizing`` rule
+    and, for contract sizing, ``init_cash = capital``.
+
+    Parameters
+    ----------
+    **params
+        Parameters of :data:`smc_order_block` (defaults for the missing ones).
+
+    Returns
+    -------
+    dict
+        Backtest keywords.
+
+    Examples
+    --------
+    >>> smc_backtest_kwargs(breaker_leverage=25.0)["leverage"]
+    25.0
+    >>> smc_backtest_kwargs(sizing="percent")["size_type"]
+    'percent'
+    """
+    p = smc_order_block.resolve(**params)
+    _choice(p["sizing"], "sizing", SIZINGS)
+    lev = _pair(p["fresh_leverage"], p["breaker_leverage"], "leverage", 1.0, _BIG)
+    out: dict[str, Any] = {
+        "fill": "close",
+        "cooldown": 3,
+        "cooldown_same_direction": True,
+        "trail_after_partial": True,
+        "leverage": float(lev.max()),
+        "size_type": "amount" if p["sizing"] == "contracts" else "percent",
+    }
+    if p["sizing"] == "contracts":
+        out["init_cash"] = _number(p["capital"], "capital", 0.0, _BIG, open_low=True)
+    return out
+
+
+#: The fixed backtest keywords for the default parameters (see :func:`smc_backtest_kwargs`).
+SMC_BACKTEST_DEFAULTS: Mapping[str, Any] = MappingProxyType(smc_backtest_kwargs())
+
+
+def smc_backtest(data: Any, *, backtest: Callable[..., Any], mode: str = "A", **kwargs: Any):
+    """Backtest :data:`smc_order_block` with its fixed keywords in one call.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or dict of them
+        OHLCV bars.
+    backtest : callable
+        The engine's ``st.backtest`` (passed in: the pure strategies layer does not import the
+        engine).
+    mode : {"A", "B"}
+        Entry mode.
+    **kwargs
+        Strategy parameters and backtest keywords (``fees``, ``slippage``, ...); a backtest
+        keyword given here overrides the fixed one of :func:`smc_backtest_kwargs`.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> res = smc_backtest(bars, backtest=st.backtest, mode="B", fees=0.001)  # doctest: +SKIP
+    """
+    if not callable(backtest):
+        raise ParameterError("backtest", f"expected st.backtest, got {backtest!r}")
+    own = {k: v for k, v in kwargs.items() if k in smc_order_block.params}
+    rest = {k: v for k, v in kwargs.items() if k not in smc_order_block.params}
+    keywords = {**smc_backtest_kwargs(**own, mode=mode), **rest}
+    return backtest(data, smc_order_block, mode=mode, **own, **keywords)
+
+
+def compare_modes(data: Any, *, backtest: Callable[..., Any], **kwargs: Any) -> pd.DataFrame:
+    """Mode A and mode B side by side: the statistics of :func:`smc_backtest` for each.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame, polars.DataFrame or dict of them
+        OHLCV bars.
+    backtest : callable
+        The engine's ``st.backtest``.
+    **kwargs
+        Strategy parameters (but ``mode``) and backtest keywords, shared by both runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per statistic of ``Result.stats()``, columns ``"A"`` and ``"B"``.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> table = compare_modes(bars, backtest=st.backtest, fees=0.001)       # doctest: +SKIP
+    >>> table.loc[["total_return", "sharpe", "max_drawdown", "trades"]]     # doctest: +SKIP
+    """
+    if "mode" in kwargs:
+        raise ParameterError("mode", "compare_modes runs both modes; do not give one")
+    stats = {m: smc_backtest(data, backtest=backtest, mode=m, **kwargs).stats() for m in MODES}
+    return pd.DataFrame(stats)
