@@ -228,6 +228,7 @@ class Result:
             ppy,
             rf,
             out,
+            np.empty(equity.shape[0]),
         )
         return pd.Series(out, index=list(SUMMARY_FIELDS), dtype=np.float64, name="summary")
 

@@ -652,13 +652,18 @@ def annualized_turnover_nb(
 
 @numba.njit(cache=True)
 def curve_stats_nb(
-    equity: np.ndarray, init_value: float, periods_per_year: float, risk_free_bar: float
+    equity: np.ndarray,
+    init_value: float,
+    periods_per_year: float,
+    risk_free_bar: float,
+    scratch: np.ndarray,
 ) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float]:
-    """Every returns-based statistic of an equity curve in two passes, without a returns array.
+    """Every returns-based statistic of an equity curve in two passes.
 
     Gives bit for bit what the single-purpose kernels give on ``returns_from_equity_nb(equity,
-    init_value)``: the returns are recomputed on the fly with the same arithmetic and summed in
-    the same order (this is what lets a fused sweep and ``Result.stats`` agree exactly).
+    init_value)``: the same returns, summed in the same order (this is what lets a fused sweep
+    and ``Result.stats`` agree exactly). ``scratch`` (at least ``len(equity)`` floats) holds the
+    returns between the passes; a drawdown is only divided out on a new low since the peak.
 
     Returns
     -------
@@ -669,7 +674,7 @@ def curve_stats_nb(
     Examples
     --------
     >>> import numpy as np
-    >>> s = curve_stats_nb(np.array([110.0, 99.0, 121.0]), 100.0, 3.0, 0.0)
+    >>> s = curve_stats_nb(np.array([110.0, 99.0, 121.0]), 100.0, 3.0, 0.0, np.empty(3))
     >>> round(s[2], 12), round(s[8], 12), s[9]
     (0.21, 0.1, 2)
     """
@@ -686,6 +691,7 @@ def curve_stats_nb(
     value_sum = 0.0
     # drawdown state, as _drawdown_stats_nb (the start value is the first peak)
     peak = start
+    low = np.inf  # lowest value since the peak: a drawdown can only deepen below it
     peak_idx = -1 if first == 0 else 0
     max_dd = 0.0
     longest = 0
@@ -697,13 +703,13 @@ def curve_stats_nb(
         value_sum += value
         if i >= first:
             x = value / prev - 1.0
+            scratch[i] = x
             total_rf += x - risk_free_bar
-            total_0 += x - 0.0
-            lo = min(lo, x)
-            hi = max(hi, x)
+            lo = x if x < lo else lo
+            hi = x if x > hi else hi
             d = x - risk_free_bar
-            if d < 0.0:
-                downside += d * d
+            d = d if d < 0.0 else 0.0  # adding 0.0 * 0.0 leaves the sum exactly as it was
+            downside += d * d
             prev = value
         if value >= peak:
             if underwater:
@@ -713,9 +719,11 @@ def curve_stats_nb(
                     deepest = span
                 underwater = False
             peak = value
+            low = np.inf
             peak_idx = i
-        else:
+        elif value < low:
             underwater = True
+            low = value
             dd = 1.0 - value / peak
             if dd > max_dd:
                 max_dd = dd
@@ -733,18 +741,27 @@ def curve_stats_nb(
     sortino = np.nan
     if n_ret >= 2:
         mean_rf = total_rf / n_ret
+        if risk_free_bar != 0.0:
+            for i in range(first, n):
+                total_0 += scratch[i] - 0.0
+        else:
+            total_0 = total_rf
         mean_0 = total_0 / n_ret
         sq_rf = 0.0
         sq_0 = 0.0
         if lo != hi:
-            prev = start
-            for i in range(first, n):
-                x = equity[i] / prev - 1.0
-                prev = equity[i]
-                d_rf = x - risk_free_bar - mean_rf
-                sq_rf += d_rf * d_rf
-                d_0 = x - 0.0 - mean_0
-                sq_0 += d_0 * d_0
+            if risk_free_bar == 0.0:
+                for i in range(first, n):
+                    d_0 = scratch[i] - 0.0 - mean_0
+                    sq_0 += d_0 * d_0
+                sq_rf = sq_0
+            else:
+                for i in range(first, n):
+                    x = scratch[i]
+                    d_rf = x - risk_free_bar - mean_rf
+                    sq_rf += d_rf * d_rf
+                    d_0 = x - 0.0 - mean_0
+                    sq_0 += d_0 * d_0
         std_rf = np.sqrt(sq_rf / (n_ret - 1)) if lo != hi else 0.0
         std_0 = np.sqrt(sq_0 / (n_ret - 1)) if lo != hi else 0.0
         vol = std_0 * np.sqrt(periods_per_year)
@@ -860,8 +877,10 @@ def backtest_stats_nb(
     periods_per_year: float,
     risk_free_bar: float,
     out: np.ndarray,
+    scratch: np.ndarray,
 ) -> None:
-    """Every statistic of one backtest into ``out`` (``SUMMARY_FIELDS`` order, 26 floats).
+    """Every statistic of one backtest into ``out`` (``SUMMARY_FIELDS`` order, 26 floats);
+    ``scratch`` holds at least ``len(equity)`` floats of working space.
 
     ``equity`` is the account value per bar (quote currency), ``n_in_market`` the number of bars
     with an open position, ``trades`` the trade records and ``fees_paid`` every cost paid. An
@@ -889,7 +908,7 @@ def backtest_stats_nb(
             longest,
             deepest,
             value_sum,
-        ) = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar)
+        ) = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar, scratch)
         out[9] = float(longest)
         out[10] = float(deepest)
     else:

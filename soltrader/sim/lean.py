@@ -109,16 +109,18 @@ _TX_FAILED = np.int64(5)
 @njit(cache=True, nogil=True)
 def workspace_nb(n: int, n_levels: int) -> tuple:
     """One thread's scratch: signal rows (4, n) bool (long entries, long exits, short entries,
-    short exits), level rows (n_levels, n), equity (n,), order / fill / trade record buffers and
-    an all-zero sub-bar index (n + 1,)."""
+    short exits), level rows (n_levels, n), equity (n,), returns (n,), order / fill / trade
+    record buffers and an all-zero sub-bar index (n + 1,). A strategy kernel writes every signal
+    and level row it uses, in full."""
     cap = 256 + n // 32
     return (
-        np.zeros((4, n), dtype=np.bool_),
-        np.full((max(n_levels, 1), n), np.nan),
+        np.empty((4, n), dtype=np.bool_),
+        np.empty((max(n_levels, 1), n)),
         np.empty(n),
-        np.zeros(cap, dtype=order_dt),
-        np.zeros(cap, dtype=fill_dt),
-        np.zeros(cap, dtype=trade_dt),
+        np.empty(n),
+        np.empty(cap, dtype=order_dt),
+        np.empty(cap, dtype=fill_dt),
+        np.empty(cap, dtype=trade_dt),
         np.zeros(n + 1, dtype=np.int64),
     )
 
@@ -224,14 +226,87 @@ def simulate_one_nb(
         orders,
         fills,
         trades,
+        signals,
+        n_signal_rows if fcfg[P_CANCEL] == 0.0 else -1,
+        high,
+        low,
+        close,
     )
 
 
 @njit(cache=True, nogil=True)
+def _any_signal(signals, rows, out):
+    """Whether bar t has any signal (``rows``: 2 long only, 4 with shorts, -1 a cancel on every
+    bar): the bars where quiet stretches stop."""
+    n = out.shape[0]
+    if rows < 0:
+        out[:] = True
+        return
+    for t in range(n):
+        out[t] = signals[0, t] or signals[1, t]
+    if rows > 2:
+        for t in range(n):
+            out[t] = out[t] or signals[2, t] or signals[3, t]
+
+
+@njit(cache=True, nogil=True)
+def _flat_stretch(t, n, any_signal, cash, equity_out):
+    """Bars from ``t`` on while flat with nothing pending and no signal: equity is the cash.
+    Returns the first bar that is not such a bar."""
+    while t < n and not any_signal[t]:
+        equity_out[t] = cash
+        t += 1
+    return t
+
+
+@njit(cache=True, nogil=True)
+def _held_stretch(t, n, any_signal, fs, js, cash, high, low, close, equity_out):
+    """Bars from ``t`` on while a position is held with no pending order, time stop or trailing
+    stop, no signal, and no protective level reached: marked to market. Returns the first bar
+    that is not such a bar."""
+    pos = fs[0, F_POS]
+    margin = fs[0, F_MARGIN]
+    entry = fs[0, F_E_PRICE]
+    loss = fs[0, F_LOSS_LEVEL]
+    gain = fs[0, F_GAIN_LEVEL]
+    armed = js[0, J_ARMED_FROM]
+    while t < n and not any_signal[t]:
+        if t >= armed:
+            if pos > 0.0:
+                if not (low[t] > loss and high[t] < gain):
+                    return t
+            elif not (high[t] < loss and low[t] > gain):
+                return t
+        equity_out[t] = cash + (margin + pos * (close[t] - entry))
+        t += 1
+    return t
+
+
+@njit(cache=True, nogil=True)
 def _loop(
-    bars, sig, spec, size, risk, costs, sub, cfg, icfg, init_cash, equity_out, orders, fills, trades
+    bars,
+    sig,
+    spec,
+    size,
+    risk,
+    costs,
+    sub,
+    cfg,
+    icfg,
+    init_cash,
+    equity_out,
+    orders,
+    fills,
+    trades,
+    signals,
+    rows,
+    high1,
+    low1,
+    close1,
 ):
-    """The bar loop of :func:`soltrader.sim._nb.simulate_nb` for one asset (``j = 0``)."""
+    """The bar loop of :func:`soltrader.sim._nb.simulate_nb` for one asset (``j = 0``): quiet
+    stretches are marked in tight loops over 1-D arrays, every other bar goes through the replay
+    kernel's ``_busy_bar``."""
     high = bars[1]
     low = bars[2]
     close = bars[3]
@@ -252,7 +327,23 @@ def _loop(
     exited = np.zeros(1, dtype=np.bool_)
     action = np.zeros(1, dtype=np.int64)
     in_market = 0
-    for t in range(n):
+    any_signal = np.empty(n, dtype=np.bool_)
+    _any_signal(signals, rows, any_signal)
+    t = 0
+    while t < n:
+        if js[0, J_PE_TYPE] < 0:
+            if fs[0, F_POS] == 0.0:
+                t = _flat_stretch(t, n, any_signal, cash[0], equity_out)
+            elif (
+                np.isnan(fs[0, F_PX_REMAIN]) and js[0, J_MAX_BARS] <= 0 and not fs[0, F_TRAIL] > 0.0
+            ):
+                start = t
+                t = _held_stretch(
+                    t, n, any_signal, fs, js, cash[0], high1, low1, close1, equity_out
+                )
+                in_market += t - start
+            if t >= n:
+                break
         quiet = True
         pos = fs[0, F_POS]
         if (
@@ -307,6 +398,7 @@ def _loop(
             equity_out[t] = cash[0] + (fs[0, F_MARGIN] + pos * (close[t, 0] - fs[0, F_E_PRICE]))
         else:
             equity_out[t] = cash[0]
+        t += 1
     pos = fs[0, F_POS]
     if pos != 0.0:
         direction = np.int64(1) if pos > 0 else np.int64(-1)
@@ -366,7 +458,7 @@ def run_combo_nb(
     """Simulate one combination whose signals are in the scratch ``ws`` and write its statistics
     (``SUMMARY_FIELDS`` order) and period returns. A run that produced more records than the
     scratch holds is run again with room for all of them."""
-    signals, levels, equity, orders, fills, trades, sub_start = ws
+    signals, levels, equity, scratch, orders, fills, trades, sub_start = ws
     conf = icfg.copy()
     conf[I_CAP_ORDERS] = orders.shape[0]
     conf[I_CAP_FILLS] = fills.shape[0]
@@ -416,6 +508,7 @@ def run_combo_nb(
         )
         _finish(
             equity,
+            scratch,
             fcfg[CASH_AT],
             in_market,
             big_trades[: cnt[2]],
@@ -430,6 +523,7 @@ def run_combo_nb(
         return
     _finish(
         equity,
+        scratch,
         fcfg[CASH_AT],
         in_market,
         trades[: cnt[2]],
@@ -445,10 +539,21 @@ def run_combo_nb(
 
 @njit(cache=True, nogil=True)
 def _finish(
-    equity, init_cash, in_market, trades, fills, orders, ends, ppy, rf, stats_out, periods_out
+    equity,
+    scratch,
+    init_cash,
+    in_market,
+    trades,
+    fills,
+    orders,
+    ends,
+    ppy,
+    rf,
+    stats_out,
+    periods_out,
 ):
     fees = fees_of_records_nb(fills, orders, _TX_FAILED)
-    backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out)
+    backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out, scratch)
     period_returns_nb(equity, ends, init_cash, periods_out)
 
 

@@ -31,15 +31,6 @@ def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, n
     return crossed_above_nb(f, s), crossed_below_nb(f, s)
 
 
-@njit(cache=True, nogil=True)
-def sma_cross_into_nb(close, fast, slow, fast_ma, slow_ma, entries, exits) -> None:
-    """:func:`sma_cross_nb` writing into preallocated arrays (the averages into ``fast_ma`` and
-    ``slow_ma``); the form a fused sweep calls per combination."""
-    sma_1d_nb(close, fast, fast_ma)
-    sma_1d_nb(close, slow, slow_ma)
-    crossings_into_nb(fast_ma, slow_ma, entries, exits)
-
-
 @njit(cache=True, nogil=True, parallel=True)
 def sma_cross_sweep_nb(
     open_,
@@ -60,17 +51,26 @@ def sma_cross_sweep_nb(
 ) -> None:
     """Fused sweep of :data:`sma_cross`: for every row ``(fast, slow)`` of ``params``, the
     averages, the crossings, the simulation and the statistics, in per-thread scratch (see
-    :mod:`soltrader.sim.lean`); ``blocks`` (the number of threads) share the rows."""
+    :mod:`soltrader.sim.lean`); ``blocks`` (the number of threads) share the rows. A thread
+    keeps its last two averages and recomputes one only when its window changes."""
     k = params.shape[0]
     n = close.shape[0]
     for b in prange(blocks):
         ws = workspace_nb(n, 0)
         fast_ma = np.empty(n)
         slow_ma = np.empty(n)
+        have_fast = np.int64(-1)
+        have_slow = np.int64(-1)
         for i in range(b, k, blocks):
             fast = np.int64(params[i, 0])
             slow = np.int64(params[i, 1])
-            sma_cross_into_nb(close, fast, slow, fast_ma, slow_ma, ws[0][0], ws[0][1])
+            if fast != have_fast:
+                sma_1d_nb(close, fast, fast_ma)
+                have_fast = fast
+            if slow != have_slow:
+                sma_1d_nb(close, slow, slow_ma)
+                have_slow = slow
+            crossings_into_nb(fast_ma, slow_ma, ws[0][0], ws[0][1])
             run_combo_nb(
                 open_,
                 high,
