@@ -429,11 +429,12 @@ def _loop(
 @njit(cache=True, nogil=True)
 def period_returns_nb(equity, ends, init_cash, out):
     """Returns over calendar periods: ``equity[ends[k]] / equity[ends[k - 1]] - 1``, the first
-    against the starting cash (``ends``: the last bar of every period that has bars)."""
+    against the starting cash (``ends``: the last bar of every period that has bars). An account
+    whose value reached zero or less is ruined: -1 on that period, 0 after (as the statistics)."""
     prev = init_cash
     for k in range(ends.shape[0]):
         value = equity[ends[k]]
-        out[k] = value / prev - 1.0
+        out[k] = max(value, 0.0) / prev - 1.0 if prev > 0.0 else 0.0
         prev = value
 
 

@@ -1,0 +1,130 @@
+"""The fused sweep against the replay backtest on real data: every row equals ``st.backtest`` of
+its combination bit for bit, whatever the backtest keywords; the generic path gives the same
+table; serial, parallel and chunked runs are identical."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+import soltrader as st
+from soltrader.costs import FeeSchedule, FeeTier
+from soltrader.domain.errors import ParameterError
+from soltrader.engine.fused import fused_plan
+
+
+@pytest.fixture(scope="module")
+def bars(sol_1h) -> pd.DataFrame:
+    return sol_1h.loc["2023-01-01":"2023-12-31"]
+
+
+def _keywords() -> hs.SearchStrategy[dict]:
+    """Backtest keywords a user sweeps or fixes, each drawn or left out."""
+    stop = hs.sampled_from([0.01, 0.03, 0.08])
+    return hs.fixed_dictionaries(
+        {},
+        optional={
+            "fill": hs.sampled_from(["next_open", "close"]),
+            "conventions": hs.just("vectorbt"),
+            "sl_stop": stop,
+            "tp_stop": stop,
+            "sl_trail": hs.booleans(),
+            "fees": hs.sampled_from([0.0, 0.001, 0.004]),
+            "maker_fees": hs.sampled_from([0.0, 0.0002]),
+            "fixed_fees": hs.sampled_from([0.0, 1.5]),
+            "slippage": hs.sampled_from([0.0, 0.0005, 0.002]),
+            "max_bars": hs.sampled_from([0, 5, 40]),
+            "cooldown": hs.sampled_from([0, 3]),
+            "cooldown_same_direction": hs.booleans(),
+            "size": hs.sampled_from([0.25, 1.0]),
+            "init_cash": hs.sampled_from([1_000.0, 10_000.0]),
+            "leverage": hs.sampled_from([1.0, 3.0]),
+            "partial_tp_stop": hs.sampled_from([0.02, 0.05]),
+            "stop_anchor": hs.sampled_from(["fill", "signal_close"]),
+            "stop_on_entry_bar": hs.booleans(),
+        },
+    ).filter(lambda kw: not ("sl_trail" in kw and "sl_stop" not in kw))
+
+
+def _assert_rows_equal_backtests(bars, res, fixed) -> None:
+    for row, combo in enumerate(res.combos):
+        fresh = st.backtest(bars, st.strategies.sma_cross, **fixed, **combo).stats()
+        stored = res.table.loc[row, fresh.index].to_numpy(dtype=float)
+        np.testing.assert_array_equal(stored, fresh.to_numpy(), err_msg=f"{fixed} {combo}")
+
+
+@settings(max_examples=25)
+@given(
+    fast=hs.lists(hs.integers(2, 60), min_size=1, max_size=3, unique=True),
+    slow=hs.integers(20, 200),
+    keywords=_keywords(),
+)
+def test_fused_rows_equal_backtests(bars, fast, slow, keywords) -> None:
+    res = st.sweep(
+        bars, st.strategies.sma_cross, fast=fast, slow=slow, check_lookahead=False, **keywords
+    )
+    assert res.fused
+    _assert_rows_equal_backtests(bars, res, {**keywords, "slow": slow})
+
+
+@settings(max_examples=8)
+@given(keywords=_keywords())
+def test_fused_equals_generic(bars, keywords) -> None:
+    generic = dataclasses.replace(st.strategies.sma_cross, fused=None)
+    space = dict(fast=[5, 12], slow=[30, 90], check_lookahead=False, **keywords)
+    fused = st.sweep(bars, st.strategies.sma_cross, **space)
+    plain = st.sweep(bars, generic, **space)
+    assert fused.fused and not plain.fused
+    pd.testing.assert_frame_equal(fused.table, plain.table, check_exact=True)
+    pd.testing.assert_frame_equal(fused.returns, plain.returns, check_exact=True)
+
+
+def test_swept_backtest_keywords_and_every_execution_agree(bars) -> None:
+    space = dict(
+        fast=[5, 10, 20],
+        slow=[40, 80],
+        sl_stop=[0.02, 0.05],
+        fill=["next_open", "close"],
+        fees=0.001,
+        check_lookahead=False,
+    )
+    parallel = st.sweep(bars, st.strategies.sma_cross, n_jobs=2, **space)
+    assert parallel.fused and len(parallel.table) == 24
+    for other in (
+        st.sweep(bars, st.strategies.sma_cross, n_jobs=1, **space),
+        st.sweep(bars, st.strategies.sma_cross, n_jobs=2, chunk_size=1, **space),
+        st.sweep(bars, st.strategies.sma_cross, n_jobs=2, chunk_size=7, **space),
+    ):
+        pd.testing.assert_frame_equal(other.table, parallel.table, check_exact=True)
+        pd.testing.assert_frame_equal(other.returns, parallel.returns, check_exact=True)
+    _assert_rows_equal_backtests(bars, parallel, {"fees": 0.001})
+
+
+def test_what_the_fused_kernel_cannot_take_runs_the_generic_path(bars) -> None:
+    tiers = FeeSchedule(maker=0.001, taker=0.001, tiers=(FeeTier(1e5, 0.0008, 0.0009),))
+    for fixed in ({"fees": tiers}, {"order_type": "limit"}, {"fees": np.full(len(bars), 0.001)}):
+        combos = [{"fast": 5, "slow": 30}]
+        assert fused_plan(bars, st.strategies.sma_cross, combos, fixed) is None
+    res = st.sweep(bars, st.strategies.sma_cross, fast=[5, 10], slow=30, fees=tiers)
+    assert not res.fused
+    _assert_rows_equal_backtests(bars, res, {"slow": 30, "fees": tiers})
+
+
+def test_a_combination_that_overflows_the_record_scratch_is_rerun(sol_1h) -> None:
+    # 2-bar averages cross nearly every other bar: far more records than the first scratch holds
+    bars = sol_1h.iloc[:4_000]
+    res = st.sweep(bars, st.strategies.sma_cross, fast=[1, 2], slow=3, check_lookahead=False)
+    assert res.fused and res.table["n_trades"].min() > 4_000 // 32
+    _assert_rows_equal_backtests(bars, res, {"slow": 3})
+
+
+def test_invalid_combinations_are_refused_before_running(bars) -> None:
+    with pytest.raises(ParameterError, match="fast"):
+        st.sweep(bars, st.strategies.sma_cross, fast=[0, 5], slow=30)
+    with pytest.raises(ParameterError, match="sl_stop"):
+        st.sweep(bars, st.strategies.sma_cross, fast=[5], slow=30, sl_stop=[0.02, -0.01])
