@@ -117,6 +117,8 @@ def _strategy_row(strategy: Strategy, combo: dict[str, Any]) -> list[float] | No
     own = strategy.resolve(**{k: v for k, v in combo.items() if k in strategy.params})
     if strategy.check is not None:
         strategy.check(**own)
+    if strategy.fused.accepts is not None and not strategy.fused.accepts(own):
+        return None
     try:
         return [float(own[name]) for name in strategy.params]
     except (TypeError, ValueError):

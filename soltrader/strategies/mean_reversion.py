@@ -44,11 +44,12 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import atr_1d_nb, rsi_1d_nb, sma_1d_nb, zscore_1d_nb
-from soltrader.strategies.spec import Bars, Signals, Strategy
+from soltrader.sim.lean import run_combo_nb, workspace_nb
+from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
 _ONE = np.float64(1.0)
@@ -224,7 +225,7 @@ def mean_reversion_signals(
     >>> res = st.backtest(bars, st.strategies.mean_reversion, rsi_n=14, z_entry=2.0,
     ...                   risk_fraction=0.01, fees=0.001)  # doctest: +SKIP
     """
-    rf = _check_params({k: v for k, v in locals().items() if k != "bars"})
+    rf = check_mean_reversion(**{k: v for k, v in locals().items() if k != "bars"})
     e, x, se, sx, sl, size = mean_reversion_nb(
         bars.high,
         bars.low,
@@ -247,25 +248,118 @@ def mean_reversion_signals(
     return Signals(e, x, *shorts, sl_stop=sl, size=size if rf > 0.0 else None)
 
 
+_DEFAULTS = {
+    "rsi_n": 14,
+    "rsi_low": 30.0,
+    "rsi_high": 70.0,
+    "z_n": 20,
+    "z_entry": 2.0,
+    "z_exit": 0.0,
+    "atr_n": 14,
+    "sl_atr": 2.0,
+    "vol_n": 24,
+    "min_quote_volume": 0.0,
+    "allow_short": False,
+    "risk_fraction": 0.0,
+}
+
+
+def check_mean_reversion(**params: Any) -> float:
+    """Refuse invalid parameters (a ``ParameterError`` naming the first); returns
+    ``risk_fraction`` as a float (0: all cash).
+
+    Examples
+    --------
+    >>> check_mean_reversion(**{**mean_reversion.params, "rsi_n": 1})
+    Traceback (most recent call last):
+    ...
+    soltrader.domain.errors.ParameterError: rsi_n: must be a whole number of bars >= 2, got 1
+    """
+    return _check_params({**_DEFAULTS, **params})
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def mean_reversion_sweep_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    params,
+    fcfg,
+    icfg,
+    level_map,
+    ends,
+    ppy,
+    rf,
+    stats,
+    periods,
+    blocks,
+) -> None:
+    """Fused sweep of :data:`mean_reversion` (parameters in the order of ``params``; combinations
+    with ``risk_fraction == 0``), with its per-bar ATR stop as a level row and short signals when
+    ``allow_short`` (see :mod:`soltrader.sim.lean`)."""
+    k = params.shape[0]
+    n = close.shape[0]
+    for b in prange(blocks):
+        ws = workspace_nb(n, 1)
+        for i in range(b, k, blocks):
+            p = params[i]
+            e, x, se, sx, sl, _size = mean_reversion_nb(
+                high,
+                low,
+                close,
+                volume,
+                np.int64(p[0]),
+                p[1],
+                p[2],
+                np.int64(p[3]),
+                p[4],
+                p[5],
+                np.int64(p[6]),
+                p[7],
+                np.int64(p[8]),
+                p[9],
+                p[10] != 0.0,
+                0.0,
+            )
+            ws[0][0][:] = e
+            ws[0][1][:] = x
+            ws[0][2][:] = se
+            ws[0][3][:] = sx
+            ws[1][0][:] = sl
+            rows = np.int64(4) if p[10] != 0.0 else np.int64(2)
+            run_combo_nb(
+                open_,
+                high,
+                low,
+                close,
+                volume,
+                ws,
+                rows,
+                level_map,
+                fcfg[i],
+                icfg[i],
+                ends,
+                ppy,
+                rf,
+                stats[i],
+                periods[i],
+            )
+
+
 mean_reversion = Strategy(
     name="mean_reversion",
     signal=mean_reversion_signals,
-    params={
-        "rsi_n": 14,
-        "rsi_low": 30.0,
-        "rsi_high": 70.0,
-        "z_n": 20,
-        "z_entry": 2.0,
-        "z_exit": 0.0,
-        "atr_n": 14,
-        "sl_atr": 2.0,
-        "vol_n": 24,
-        "min_quote_volume": 0.0,
-        "allow_short": False,
-        "risk_fraction": 0.0,
-    },
+    params=_DEFAULTS,
     space={"rsi_n": range(5, 40), "z_entry": np.linspace(1.0, 3.0, 21)},
     description="Buy RSI + z-score oversold extremes in liquid markets (mean quote volume over "
     "vol_n bars >= min_quote_volume), exit on reversion to the mean, ATR stop; with "
     "risk_fraction > 0 each trade risks that fraction of cash at the stop.",
+    check=check_mean_reversion,
+    fused=Fused(
+        mean_reversion_sweep_nb,
+        levels=("sl_stop",),
+        accepts=lambda p: not p["risk_fraction"],
+    ),
 )

@@ -81,10 +81,14 @@ class Fused:
     levels : tuple of str
         The per-bar simulator inputs the kernel writes, in the order of its level rows (e.g.
         ``("sl_stop",)``); they cannot also be given as backtest keywords.
+    accepts : callable, optional
+        ``accepts(params) -> bool``: whether the kernel covers these parameters (a sweep with any
+        combination it does not cover runs the generic path).
     """
 
     kernel: Callable[..., None]
     levels: tuple[str, ...] = ()
+    accepts: Callable[[Mapping[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True)

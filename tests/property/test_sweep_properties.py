@@ -128,3 +128,31 @@ def test_invalid_combinations_are_refused_before_running(bars) -> None:
         st.sweep(bars, st.strategies.sma_cross, fast=[0, 5], slow=30)
     with pytest.raises(ParameterError, match="sl_stop"):
         st.sweep(bars, st.strategies.sma_cross, fast=[5], slow=30, sl_stop=[0.02, -0.01])
+
+
+@settings(max_examples=10)
+@given(
+    rsi_n=hs.lists(hs.integers(3, 30), min_size=1, max_size=2, unique=True),
+    z_entry=hs.sampled_from([1.0, 1.5, 2.5]),
+    allow_short=hs.booleans(),
+    keywords=_keywords().map(lambda kw: {k: v for k, v in kw.items() if k != "sl_stop"}),
+)
+def test_mean_reversion_fused_rows_equal_backtests(bars, rsi_n, z_entry, allow_short, keywords):
+    strategy = st.strategies.mean_reversion
+    fixed = {"z_entry": z_entry, "allow_short": allow_short, **keywords}
+    fixed.pop("sl_trail", None)
+    res = st.sweep(bars, strategy, rsi_n=rsi_n, check_lookahead=False, **fixed)
+    assert res.fused
+    for row, combo in enumerate(res.combos):
+        fresh = st.backtest(bars, strategy, **fixed, **combo).stats()
+        stored = res.table.loc[row, fresh.index].to_numpy(dtype=float)
+        np.testing.assert_array_equal(stored, fresh.to_numpy(), err_msg=f"{fixed} {combo}")
+
+
+def test_mean_reversion_with_risk_sizing_runs_the_generic_path(bars) -> None:
+    res = st.sweep(
+        bars, st.strategies.mean_reversion, rsi_n=[10, 14], risk_fraction=0.01, fees=0.001
+    )
+    assert not res.fused and len(res.table) == 2
+    with pytest.raises(ParameterError, match="sl_stop"):
+        st.sweep(bars, st.strategies.mean_reversion, rsi_n=[10, 14], sl_stop=0.02)
