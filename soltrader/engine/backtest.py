@@ -650,6 +650,7 @@ def backtest(data: Any, strategy: Strategy, **kwargs: Any) -> Result:
             f"({sorted(strategy.params)}) nor a backtest keyword",
         )
     params = strategy.resolve(**own)
+    rest = {**strategy.keywords(params), **rest}
     signals = _strategy_signals(data, strategy, params)
     clash = sorted(set(signals) & set(rest))
     if clash:

@@ -147,7 +147,9 @@ def fused_plan(
     for i, combo in enumerate(combos):
         merged = {**fixed_values, **combo}
         row = _strategy_row(strategy, merged)
+        own = strategy.resolve(**{n: v for n, v in merged.items() if n in strategy.params})
         rest = {n: v for n, v in merged.items() if n not in strategy.params}
+        rest = {**strategy.keywords(own), **rest}
         clash = sorted(set(levels) & set(rest))
         if clash:
             raise ParameterError(

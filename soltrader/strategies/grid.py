@@ -305,6 +305,7 @@ grid = Strategy(
     "rung of capital per lower level crossed down, sell the whole inventory at the first upper "
     "level crossed up; flatten and stand down for range_n bars when the close breaks out. "
     "Backtest with accumulate=True.",
+    backtest_defaults={"accumulate": True},
 )
 
 __all__ = ["SPACINGS", "grid", "grid_levels_nb", "grid_nb", "grid_signals"]

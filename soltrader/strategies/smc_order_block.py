@@ -662,6 +662,7 @@ smc_order_block = Strategy(
     description="Enter on a touch of a valid order block (A: market at the close; B: resting "
     "limit 20 % into it), exit on a close beyond it, take half at 2 ATR and trail the rest; "
     "40 % margin at 20x on fresh OBs, 30 % at 10x on breakers.",
+    backtest_defaults=lambda **p: smc_backtest_kwargs(**p),
 )
 
 

@@ -114,6 +114,10 @@ class Strategy:
     fused : Fused, optional
         The strategy's parallel sweep kernel; without one, sweeps run the generic path (every
         combination a full backtest), with the same results.
+    backtest_defaults : mapping or callable, optional
+        Backtest keywords the rules need (e.g. ``{"accumulate": True}`` for a grid), or
+        ``f(params) -> mapping`` when they depend on the parameters. ``st.backtest``, sweeps and
+        walk-forward apply them; a keyword the user gives wins.
     """
 
     name: str
@@ -123,6 +127,9 @@ class Strategy:
     description: str = ""
     check: Callable[..., None] | None = field(default=None, repr=False)
     fused: Fused | None = field(default=None, repr=False)
+    backtest_defaults: Mapping[str, Any] | Callable[..., Mapping[str, Any]] | None = field(
+        default=None, repr=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
@@ -146,6 +153,22 @@ class Strategy:
                 sorted(unknown)[0], f"not a parameter of {self.name} (it has {sorted(self.params)})"
             )
         return {**self.params, **overrides}
+
+    def keywords(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The backtest keywords these (resolved) parameters need (see ``backtest_defaults``).
+
+        Examples
+        --------
+        >>> from soltrader.strategies import grid
+        >>> grid.keywords(grid.params)
+        {'accumulate': True}
+        """
+        defaults = self.backtest_defaults
+        if defaults is None:
+            return {}
+        if callable(defaults):
+            return dict(defaults(**params))
+        return dict(defaults)
 
     def __call__(self, bars: Bars, **params: Any) -> Signals:
         """Run the signal function with the defaults completed by ``params``."""

@@ -154,7 +154,9 @@ def test_rungs_are_equal_shares_of_the_allocation() -> None:
 
 
 def test_without_accumulate_only_the_first_rung_fills() -> None:
-    res = st.backtest(frame(HAND[:9]), grid, fees=FEE, **HAND_PARAMS)
+    applied = st.backtest(frame(HAND[:9]), grid, fees=FEE, **HAND_PARAMS)
+    assert applied.fills["bar"].tolist() == [6, 7]  # the strategy's accumulate=True applies
+    res = st.backtest(frame(HAND[:9]), grid, fees=FEE, accumulate=False, **HAND_PARAMS)
     assert res.fills["bar"].tolist() == [6]
 
 

@@ -176,6 +176,7 @@ def evaluate(
     _check_names(strategy, list(merged), "params")
     own = strategy.resolve(**{k: v for k, v in merged.items() if k in strategy.params})
     rest = {k: v for k, v in merged.items() if k not in strategy.params}
+    rest = {**strategy.keywords(own), **rest}
     end = len(data) if stop is None else stop
     if not 0 <= start < end <= len(data):
         raise ParameterError(
