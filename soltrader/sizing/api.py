@@ -250,7 +250,7 @@ def leveraged_exposure(margin_fraction: Any, leverage: Any, max_leverage: Any) -
 
 
 def whole_contracts(units: Any, contract_size: Any) -> Any:
-    """Whole contracts in a size, floored: ``floor(q + max(1e-9, 8 eps q))``, ``q = units /
+    """Whole contracts in a size, floored: ``floor(q + max(1e-9, 2 eps q))``, ``q = units /
     contract_size``, ``eps`` the float64 machine epsilon.
 
     Float rounding of the division is forgiven (``0.3 / 0.1`` is 2.9999999999999996 in binary

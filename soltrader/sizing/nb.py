@@ -124,13 +124,14 @@ def leveraged_exposure_nb(margin_fraction: float, leverage: float, max_leverage:
 
 @numba.njit(cache=True)
 def whole_contracts_nb(units: float, contract_size: float) -> float:
-    """Whole contracts in ``units`` base units, floored: ``floor(q + max(1e-9, 8 eps q))`` with
+    """Whole contracts in ``units`` base units, floored: ``floor(q + max(1e-9, 2 eps q))`` with
     ``q = units / contract_size`` and ``eps`` the float64 machine epsilon.
 
     Returns an integer-valued float (so that njit callers keep one type); float rounding of the
     division is forgiven, absolutely for small counts (``0.3`` units of ``0.1`` are 3 contracts,
-    not 2) and by a few units in the last place for large ones (an absolute 1e-9 is below the
-    spacing of doubles from about 1e7 contracts on).
+    not 2) and by two to four units in the last place for large ones (an absolute 1e-9 is below
+    the spacing of doubles from about 1e7 contracts on; more than a few units would round a
+    fraction of a contract up once the spacing of doubles nears one contract).
 
     Examples
     --------
@@ -138,7 +139,7 @@ def whole_contracts_nb(units: float, contract_size: float) -> float:
     (3.0, 53.0)
     """
     q = units / contract_size
-    return np.floor(q + max(FLOOR_EPS, 8.0 * 2.220446049250313e-16 * abs(q)))
+    return np.floor(q + max(FLOOR_EPS, 2.0 * 2.220446049250313e-16 * abs(q)))
 
 
 @numba.njit(cache=True)
