@@ -331,6 +331,7 @@ def _run_local(data, strategy, combos, fixed_values, periods, n_jobs, size, prog
     """Chunks in turn through the fused kernel (each chunk parallel inside), or through a pool
     of threads running full backtests; stops cleanly at a KeyboardInterrupt between chunks."""
     plan = fused_plan(data, strategy, combos, fixed_values)
+    size = size or _default_chunk(len(combos), n_jobs, plan is not None)
     bounds = [(lo, min(lo + size, len(combos))) for lo in range(0, len(combos), size)]
     results: list[Chunk] = []
     bar = _progress(len(combos), progress)
@@ -380,7 +381,7 @@ def _run_dask(
         client = Client(cluster)
     else:
         client = Client(address)
-    chunks = _chunks(combos, size)
+    chunks = _chunks(combos, size or _default_chunk(len(combos), n_jobs, False))
     bar = _progress(len(combos), progress)
     fused = fused_plan(data, strategy, combos[:1], fixed_values) is not None
     try:
@@ -400,6 +401,15 @@ def _run_dask(
         if cluster is not None:
             cluster.close()
     return results, True, fused
+
+
+def _default_chunk(k: int, n_jobs: int, fused: bool) -> int:
+    """Combinations per chunk: a fused chunk keeps every thread busy for many combinations (its
+    scratch and moving averages are reused inside a chunk) and still reports progress about ten
+    times; a generic chunk is a task of a thread pool or a Dask worker (about 4 per worker)."""
+    if fused:
+        return max(1, min(k, max(math.ceil(k / 10), 64 * n_jobs)))
+    return max(1, math.ceil(k / (4 * n_jobs)))
 
 
 def _progress(total: int, enabled: bool) -> Any:
@@ -496,7 +506,9 @@ def sweep(
     n_jobs : int, optional
         Threads (``executor="local"``, default: the number of CPUs) or Dask workers.
     chunk_size : int, optional
-        Combinations per task (default: an even split into about 4 tasks per worker).
+        Combinations per chunk; progress, streaming and Ctrl-C act between chunks (default: fused
+        runs, at least 64 per thread and about ten chunks; generic runs, about 4 tasks per
+        worker).
     executor : {"local", "dask"}
         Where chunks run; ``"dask"`` uses a ``LocalCluster`` unless ``address`` names a running
         scheduler (e.g. ``"tcp://10.0.0.5:8786"``).
@@ -572,8 +584,7 @@ def sweep(
             combos = [combos[i] for i in pick]
         if chunk_size is not None and chunk_size < 1:
             raise ParameterError("chunk_size", f"must be >= 1, got {chunk_size!r}")
-        size = chunk_size or max(1, math.ceil(len(combos) / (4 * n_jobs)))
-        job = (data, strategy, combos, fixed_values, calendar, n_jobs, size)
+        job = (data, strategy, combos, fixed_values, calendar, n_jobs, chunk_size)
         if executor == "local":
             chunks, complete, fused = _run_local(*job, progress, callback)
         else:
