@@ -32,10 +32,12 @@ from soltrader.domain.errors import (
     SoltraderWarning,
 )
 from soltrader.engine import (
+    CoordinatorResult,
     Result,
     SweepResult,
     backtest,
     backtest_signals,
+    coordinate,
     fixed,
     sweep,
     validation,
@@ -55,6 +57,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "CoordinatorResult",
     "DataError",
     "DataNotFoundError",
     "DownloadError",
@@ -68,6 +71,7 @@ __all__ = [
     "__version__",
     "backtest",
     "backtest_signals",
+    "coordinate",
     "costs",
     "data",
     "fixed",

@@ -1,7 +1,17 @@
-"""Research drivers: the replay backtest, parameter sweeps and validation."""
+"""Research drivers: the replay backtest, parameter sweeps, the coordinator and validation."""
 
 from soltrader.engine.backtest import backtest, backtest_signals
+from soltrader.engine.coordinator import CoordinatorResult, coordinate
 from soltrader.engine.result import Result
 from soltrader.engine.sweep import SweepResult, fixed, sweep
 
-__all__ = ["Result", "SweepResult", "backtest", "backtest_signals", "fixed", "sweep"]
+__all__ = [
+    "CoordinatorResult",
+    "Result",
+    "SweepResult",
+    "backtest",
+    "backtest_signals",
+    "coordinate",
+    "fixed",
+    "sweep",
+]

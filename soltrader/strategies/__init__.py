@@ -20,6 +20,13 @@ from soltrader.strategies.arbitrage import (
     arbitrage_signals,
     check_legs,
 )
+from soltrader.strategies.coordinator import (
+    DEFAULT_WEIGHTS,
+    allocation_weights,
+    fixed_weights,
+    rebalance_bars,
+    resolve_conflicts,
+)
 from soltrader.strategies.grid import grid
 from soltrader.strategies.mean_reversion import mean_reversion
 from soltrader.strategies.momentum import momentum, momentum_bypassed
@@ -40,6 +47,7 @@ REGISTRY: dict[str, Strategy] = {
 }
 
 __all__ = [
+    "DEFAULT_WEIGHTS",
     "REGISTRY",
     "ArbitrageSignals",
     "Bars",
@@ -47,6 +55,7 @@ __all__ = [
     "ScreenResult",
     "Signals",
     "Strategy",
+    "allocation_weights",
     "arbitrage_backtest",
     "arbitrage_edge_nb",
     "arbitrage_signals",
@@ -54,10 +63,13 @@ __all__ = [
     "compare_modes",
     "crossed_above_nb",
     "crossed_below_nb",
+    "fixed_weights",
     "grid",
     "mean_reversion",
     "momentum",
     "momentum_bypassed",
+    "rebalance_bars",
+    "resolve_conflicts",
     "screen",
     "sma_cross",
     "smc_backtest",
