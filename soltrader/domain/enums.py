@@ -54,6 +54,7 @@ class ExitReason(IntEnum):
     PARTIAL_TAKE_PROFIT = 6
     REVERSAL = 7
     END_OF_DATA = 8
+    RISK_GUARD = 9
 
 
 class RejectReason(IntEnum):
@@ -67,3 +68,4 @@ class RejectReason(IntEnum):
     TX_FAILED = 5
     POSITION_LIMIT = 6
     COOLDOWN = 7
+    RISK_LIMIT = 8

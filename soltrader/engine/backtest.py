@@ -14,6 +14,7 @@ from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.inputs import Market, as_matrix, market_from
 from soltrader.engine.result import Result
+from soltrader.risk.limits import RiskLimits
 from soltrader.sim import _nb
 from soltrader.sim.rules import Conventions, resolve_conventions
 from soltrader.strategies.spec import Bars, Strategy
@@ -204,6 +205,27 @@ def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np
     return (np.ascontiguousarray(sub.low[keep]), np.ascontiguousarray(sub.high[keep]), sub_start)
 
 
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _risk_config(risk: RiskLimits | None, cfg: np.ndarray, icfg: np.ndarray) -> None:
+    """The account guards of ``risk`` as kernel configuration (a guard set to None is off)."""
+    if risk is None:
+        return
+    if not isinstance(risk, RiskLimits):
+        raise ParameterError("risk", f"expected a soltrader.risk.RiskLimits, got {risk!r}")
+
+    def limit(value: Any) -> float:
+        return np.inf if value is None else float(value)
+
+    cfg[_nb.C_SOFT_DD] = limit(risk.soft_drawdown)
+    cfg[_nb.C_SOFT_MULT] = float(risk.soft_multiplier)
+    cfg[_nb.C_HARD_DD] = limit(risk.hard_drawdown)
+    cfg[_nb.C_DAILY_LOSS] = limit(risk.daily_loss_limit)
+    icfg[_nb.I_RISK] = 1
+    icfg[_nb.I_MAX_POSITIONS] = risk.max_open_positions or 0
+
+
 def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
     """Run the kernel with record buffers sized for a typical run; in the rare run that needs
     more records, run it again with room for exactly as many as it produced (the simulation does
@@ -258,6 +280,7 @@ def _kernel_inputs(
     allocation: Sequence[float] | None = None,
     accumulate: bool = False,
     intrabar: Any = None,
+    risk: RiskLimits | None = None,
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
@@ -359,6 +382,7 @@ def _kernel_inputs(
     icfg[_nb.I_SEED] = seed
     icfg[_nb.I_TIER_WINDOW] = window
     icfg[_nb.I_ACCUMULATE] = int(accumulate)
+    _risk_config(risk, cfg, icfg)
     args = [
         *(
             np.broadcast_to(x, shape)
@@ -399,6 +423,7 @@ def _kernel_inputs(
         np.empty(shape),
         np.empty(shape),
         *_intrabar(market, intrabar),
+        market.index.asi8 // _NS_PER_DAY,
     ]
     return market, args, icfg, conv, acc, acc_cash
 
@@ -443,6 +468,7 @@ def backtest_signals(
     allocation: Sequence[float] | None = None,
     accumulate: bool = False,
     intrabar: Any = None,
+    risk: RiskLimits | None = None,
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
@@ -504,6 +530,15 @@ def backtest_signals(
         Lower-timeframe bars (e.g. 1m inside 1h) that decide whether the stop or the target came
         first when both lie inside one bar; without them (and when one sub-bar holds both) the
         stop is taken first.
+    risk : RiskLimits, optional
+        Account guards, checked at every bar's close on each account's value (see
+        :func:`soltrader.risk.nb.guard_step_nb`): a soft drawdown scales the size of later entries
+        by ``soft_multiplier``; a daily loss beyond the limit refuses entries for the rest of the
+        UTC day; a hard drawdown flattens the account (at that close with ``fill="close"``,
+        else at the next open; exit reason ``risk_guard``) and halts it for good; entries beyond
+        ``max_open_positions`` open positions are refused. Refused entries are recorded as
+        rejected orders (``risk_limit`` / ``position_limit``). Concentration, correlation and
+        heat limits need a live portfolio and are not applied here.
     conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
         Fill conventions, see :mod:`soltrader.sim.rules`.
 
@@ -559,6 +594,7 @@ def backtest_signals(
         allocation=allocation,
         accumulate=accumulate,
         intrabar=intrabar,
+        risk=risk,
         conventions=conventions,
         stop_anchor=stop_anchor,
         stop_slippage=stop_slippage,

@@ -36,6 +36,7 @@ from soltrader.costs._nb import (
     uniform_nb,
 )
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
+from soltrader.risk.nb import guard_step_nb
 
 # ---- modes -------------------------------------------------------------------------------
 FILL_CLOSE = np.int64(0)
@@ -60,7 +61,11 @@ C_FAIL_RATE = np.int64(4)
 C_IMPACT_K1 = np.int64(5)
 C_IMPACT_K2 = np.int64(6)
 C_AMM_FEE = np.int64(7)
-N_CFG = np.int64(8)
+C_SOFT_DD = np.int64(8)  # risk guards (inf: off), see _guard_after_mark
+C_SOFT_MULT = np.int64(9)
+C_HARD_DD = np.int64(10)
+C_DAILY_LOSS = np.int64(11)
+N_CFG = np.int64(12)
 I_SIZE_TYPE = np.int64(0)
 I_FILL_MODE = np.int64(1)
 I_STOP_ANCHOR = np.int64(2)
@@ -76,7 +81,9 @@ I_CAP_ORDERS = np.int64(11)  # record capacities: a run that needs more returns 
 I_CAP_FILLS = np.int64(12)  # and is simply run again with room for all of them
 I_CAP_TRADES = np.int64(13)
 I_ACCUMULATE = np.int64(14)  # 1: entries in the direction of an open position add to it
-N_ICFG = np.int64(15)
+I_RISK = np.int64(15)  # 1: the account guards of cfg[C_SOFT_DD:] and I_MAX_POSITIONS apply
+I_MAX_POSITIONS = np.int64(16)  # most open positions over all assets (0: no limit)
+N_ICFG = np.int64(17)
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = np.int64(1)
@@ -101,6 +108,9 @@ _R_LIQ = np.int64(5)
 _R_PTP = np.int64(6)
 _R_REVERSAL = np.int64(7)
 _R_END = np.int64(8)
+_R_RISK = np.int64(9)
+_REJ_RISK = np.int64(8)
+_REJ_POSITIONS = np.int64(6)
 
 # ---- per-asset state: float matrix fs (m, NF), int matrix js (m, NI) -----------------------
 F_POS = np.int64(0)  # signed position, base units
@@ -122,7 +132,8 @@ F_PE_ANCHOR = np.int64(15)  # close of the pending entry's decision bar
 F_PX_REMAIN = np.int64(16)  # pending exit: units still to sell / buy back (NaN: none)
 F_LOSS_LEVEL = np.int64(17)  # nearest loss-side level (stop or liquidation), +-inf: none
 F_GAIN_LEVEL = np.int64(18)  # nearest profit-side level (partial or full take-profit)
-NF = np.int64(19)
+F_PE_MULT = np.int64(19)  # size multiplier of the pending entry (risk guards; 1: none)
+NF = np.int64(20)
 J_E_BAR = np.int64(0)
 J_ARMED_FROM = np.int64(1)
 J_PE_TYPE = np.int64(2)  # -1: no pending entry
@@ -350,6 +361,17 @@ def _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_noti
     return tier_maker[k], tier_taker[k]
 
 
+# per-account guard state (the rows of ``guard``)
+G_PEAK = np.int64(0)
+G_DAY_START = np.int64(1)
+G_DAY_LOW = np.int64(2)
+G_HALTED = np.int64(3)
+G_ALLOWED = np.int64(4)
+G_MULT = np.int64(5)
+G_REASON = np.int64(6)
+NG = np.int64(7)
+
+
 # counters kept in one small array so helpers can advance them
 K_ORDERS = np.int64(0)
 K_FILLS = np.int64(1)
@@ -429,8 +451,9 @@ def _enter(
         _clear_entry(fs, js, j)  # a failed entry is dropped, not chased
         return
     if np.isnan(fs[j, F_PE_REMAIN]):
-        budget = _budget(size[d, j], icfg[I_SIZE_TYPE], cash[a])
-        qty_req = size[d, j] if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
+        wanted_size = size[d, j] * fs[j, F_PE_MULT]  # scaled by a soft-drawdown guard
+        budget = _budget(wanted_size, icfg[I_SIZE_TYPE], cash[a])
+        qty_req = wanted_size if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
     else:
         budget = cash[a]
         qty_req = fs[j, F_PE_REMAIN]
@@ -884,6 +907,7 @@ def _close_actions(
     trades,
     cfg,
     icfg,
+    guard,
 ):
     """Carry out the close-of-bar decisions in ``action`` (see :func:`_signal_action`): exits,
     time stops and reversals of every asset first, then entries. Only called on bars where some
@@ -897,6 +921,11 @@ def _close_actions(
         if act < 2 and act > -4:
             continue
         reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
+        if (act == 4 or act == -4) and _entry_guarded(
+            j, t, act, account_of, fs, js, guard, orders, cnt, icfg
+        ):
+            act = np.int64(2)  # the guards refuse the new side: the reversal is a plain exit
+            action[j] = act
         if act == 4 or act == -4:  # the entry waits, queued, until the exit completes
             _queue_entry(
                 fs,
@@ -910,6 +939,7 @@ def _close_actions(
                 stop_price,
                 tif,
             )
+            fs[j, F_PE_MULT] = guard[account_of[j], G_MULT]
         qty = abs(fs[j, F_POS])
         if fill_mode == FILL_NEXT_OPEN:
             _pend_exit(fs, js, j, qty, reason, t)
@@ -967,7 +997,10 @@ def _close_actions(
         act = action[j]
         if act != 1 and act != -1:
             continue
+        if _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, icfg):
+            continue
         _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
+        fs[j, F_PE_MULT] = guard[account_of[j], G_MULT]
         if js[j, J_PE_TYPE] == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
             _close_entry(fs, js, j, t, account_of[j], _REJECTED, orders, cnt)
             if cnt[K_ORDERS] <= orders.shape[0]:
@@ -999,6 +1032,116 @@ def _close_actions(
 
 
 @njit(cache=True, _nrt=False)
+def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, icfg):
+    """Whether the account guards refuse the entry decided for asset j at bar t (then recorded
+    as a rejected order): a halted, daily-loss-blocked or ruined account (``RISK_LIMIT``), or a
+    new position beyond the most open positions (``POSITION_LIMIT``)."""
+    if icfg[I_RISK] == 0:
+        return False
+    a = account_of[j]
+    reason = np.int64(-1)
+    if guard[a, G_ALLOWED] == 0.0:
+        reason = _REJ_RISK
+    elif icfg[I_MAX_POSITIONS] > 0:
+        held = 0
+        for k in range(fs.shape[0]):
+            if k != j and (fs[k, F_POS] != 0.0 or js[k, J_PE_TYPE] >= 0):
+                held += 1
+        if held >= icfg[I_MAX_POSITIONS]:
+            reason = _REJ_POSITIONS
+    if reason < 0:
+        return False
+    direction = np.int64(1) if act > 0 else np.int64(-1)
+    _order(
+        orders, cnt[K_ORDERS], j, a, t, direction, MARKET, np.nan, np.nan, np.nan, _REJECTED,
+        reason, 0.0, np.nan, 0.0,
+    )  # fmt: skip
+    cnt[K_ORDERS] += 1
+    return True
+
+
+@njit(cache=True, _nrt=False)
+def _guard_update(t, day, equity, guard, cfg):
+    """Advance every account's guard state with its equity at bar t's close (``equity``: the
+    (n, a) marks); returns whether some account must be flattened now."""
+    flatten_any = False
+    for a in range(guard.shape[0]):
+        eq = equity[t, a]
+        if t > 0 and day[t] != day[t - 1]:
+            guard[a, G_DAY_START] = equity[t - 1, a]
+            guard[a, G_DAY_LOW] = equity[t - 1, a]
+        guard[a, G_PEAK] = max(guard[a, G_PEAK], eq)
+        guard[a, G_DAY_LOW] = min(guard[a, G_DAY_LOW], eq)
+        allowed, mult, flatten, reason = guard_step_nb(
+            eq,
+            guard[a, G_PEAK],
+            guard[a, G_DAY_START],
+            guard[a, G_DAY_LOW],
+            guard[a, G_HALTED] != 0.0,
+            cfg[C_SOFT_DD],
+            cfg[C_SOFT_MULT],
+            cfg[C_HARD_DD],
+            cfg[C_DAILY_LOSS],
+        )
+        guard[a, G_ALLOWED] = 1.0 if allowed else 0.0
+        guard[a, G_MULT] = mult
+        guard[a, G_REASON] = reason
+        if flatten and guard[a, G_HALTED] == 0.0:
+            guard[a, G_HALTED] = 2.0  # 2: flatten now, then 1: halted
+            flatten_any = True
+    return flatten_any
+
+
+@njit(cache=True, _nrt=False)
+def _flatten_guarded(
+    t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
+    cfg, icfg, guard,
+):  # fmt: skip
+    """Flatten every asset of the accounts whose hard-drawdown guard just fired (``G_HALTED ==
+    2``): at bar t's close with ``fill=CLOSE``, else at the next open; resting or pending entries
+    are cancelled. The accounts stay halted."""
+    close = bars[3]
+    slippage = costs[3]
+    for j in range(fs.shape[0]):
+        a = account_of[j]
+        if guard[a, G_HALTED] != 2.0:
+            continue
+        if js[j, J_PE_TYPE] >= 0 and fs[j, F_POS] == 0.0:
+            _close_entry(fs, js, j, t, a, _CANCELLED, orders, cnt)
+        qty = abs(fs[j, F_POS])
+        if qty == 0.0:
+            continue
+        if icfg[I_FILL_MODE] == FILL_NEXT_OPEN:
+            _pend_exit(fs, js, j, qty, _R_RISK, t)
+            continue
+        _exit(
+            j, t, t, qty, close[t, j], _TRUE, slippage[t, j], MARKET, np.nan, _R_RISK, bars,
+            costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
+            cfg, icfg,
+        )  # fmt: skip
+    for a in range(guard.shape[0]):
+        if guard[a, G_HALTED] == 2.0:
+            guard[a, G_HALTED] = 1.0
+
+
+@njit(cache=True, _nrt=False)
+def _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out):
+    """Mark bar t: cash, account values, positions and position values."""
+    for a in range(cash.shape[0]):
+        cash_out[t, a] = cash[a]
+        equity_out[t, a] = cash[a]
+    for j in range(fs.shape[0]):
+        pos = fs[j, F_POS]
+        pos_out[t, j] = pos
+        if pos != 0.0:
+            val = fs[j, F_MARGIN] + pos * (close[t, j] - fs[j, F_E_PRICE])
+            value_out[t, j] = val
+            equity_out[t, account_of[j]] += val
+        else:
+            value_out[t, j] = 0.0
+
+
+@njit(cache=True, _nrt=False)
 def _busy_bar(
     t,
     bars,
@@ -1022,6 +1165,7 @@ def _busy_bar(
     trades,
     cfg,
     icfg,
+    guard,
 ):
     """Phases 1-3 of bar t (open, intrabar, close; see the module docstring) for a bar on which
     some asset has something to do."""
@@ -1205,6 +1349,7 @@ def _busy_bar(
             trades,
             cfg,
             icfg,
+            guard,
         )
 
 
@@ -1254,6 +1399,7 @@ def simulate_nb(
     sub_low,
     sub_high,
     sub_start,
+    day,
 ):
     """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
@@ -1294,6 +1440,9 @@ def simulate_nb(
     sub_low, sub_high, sub_start : ndarray
         Lower-timeframe lows and highs (k, m) and, per bar t, the range
         ``sub_start[t]:sub_start[t + 1]`` of its sub-bars (all equal: none).
+    day : ndarray (n,) of int64
+        Day number of every bar (UTC days), for the daily loss limit of the account guards
+        (``icfg[I_RISK]``; ``cfg[C_SOFT_DD:]`` and ``icfg[I_MAX_POSITIONS]``).
 
     Returns
     -------
@@ -1339,6 +1488,14 @@ def simulate_nb(
     amm_dx = np.zeros(m)
     exited = np.zeros(m, dtype=np.bool_)
     action = np.zeros(m, dtype=np.int64)
+    guard = np.zeros((n_acc, NG))
+    for a in range(n_acc):
+        guard[a, G_PEAK] = account_cash[a]
+        guard[a, G_DAY_START] = account_cash[a]
+        guard[a, G_DAY_LOW] = account_cash[a]
+        guard[a, G_ALLOWED] = 1.0
+        guard[a, G_MULT] = 1.0
+    risky = icfg[I_RISK] != 0
 
     sig = (long_entry, long_exit, short_entry, short_exit, cancel)
     spec = (order_type, limit_price, stop_price, tif, post_only)
@@ -1396,6 +1553,7 @@ def simulate_nb(
                 trades,
                 cfg,
                 icfg,
+                guard,
             )
         # mark to market (bar t's fills were added to cum_notional[t + 1]; add the total before)
         if tiered:
@@ -1413,6 +1571,12 @@ def simulate_nb(
                 equity_out[t, account_of[j]] += val
             else:
                 value_out[t, j] = 0.0
+        if risky and _guard_update(t, day, equity_out, guard, cfg):
+            _flatten_guarded(
+                t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
+                fills, trades, cfg, icfg, guard,
+            )  # fmt: skip
+            _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out)
 
     for j in range(m):
         pos = fs[j, F_POS]
@@ -1789,6 +1953,7 @@ def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_p
     fs[j, F_PE_STOP] = stop_price[t, j]
     fs[j, F_PE_ANCHOR] = close[t, j]
     fs[j, F_PE_REMAIN] = np.nan
+    fs[j, F_PE_MULT] = 1.0
     marketable = otype == LIMIT and (limit_price[t, j] - close[t, j]) * direction >= 0.0
     js[j, J_PE_TAKER_OPEN] = 1 if marketable else 0
 

@@ -43,6 +43,8 @@ from soltrader.sim._nb import (
     F_POS,
     F_PX_REMAIN,
     F_TRAIL,
+    G_ALLOWED,
+    G_MULT,
     I_CAP_FILLS,
     I_CAP_ORDERS,
     I_CAP_TRADES,
@@ -55,6 +57,7 @@ from soltrader.sim._nb import (
     K_TRADES,
     N_CFG,
     NF,
+    NG,
     NI,
     _busy_bar,
     _trade,
@@ -326,6 +329,9 @@ def _loop(
     amm_dx = np.zeros(1)
     exited = np.zeros(1, dtype=np.bool_)
     action = np.zeros(1, dtype=np.int64)
+    guard = np.zeros((1, NG))  # the account guards are off in the lean loop (icfg[I_RISK] == 0)
+    guard[0, G_ALLOWED] = 1.0
+    guard[0, G_MULT] = 1.0
     in_market = 0
     any_signal = np.empty(n, dtype=np.bool_)
     _any_signal(signals, rows, any_signal)
@@ -391,6 +397,7 @@ def _loop(
                 trades,
                 cfg,
                 icfg,
+                guard,
             )
         pos = fs[0, F_POS]
         if pos != 0.0:

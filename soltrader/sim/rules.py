@@ -47,6 +47,14 @@ Rules common to both:
   position (exit, then entry). Exit orders are reduce-only: they never exceed the position.
 * **Conflicts**: an entry and an exit of the same direction on one bar cancel out, and so do a
   long and a short entry.
+* **Account guards** (``risk=RiskLimits(...)``): after every bar's mark, each account's value
+  updates its peak and its UTC day's start and low (``soltrader.risk.nb.guard_step_nb``). Entry
+  decisions at the next closes see that verdict: a soft drawdown scales their size by
+  ``soft_multiplier``, a daily loss beyond the limit refuses them until the day changes, more than
+  ``max_open_positions`` positions (open or pending, all assets) refuses a new one. A hard
+  drawdown flattens the account at that close (``fill="close"``) or the next open, cancels its
+  pending entries and halts it for good. Refusals are rejected orders (``risk_limit``,
+  ``position_limit``); guard exits have the reason ``risk_guard``.
 * **Sizing**: ``size=None`` commits all available cash of the asset's account including fees:
   units = (cash - fixed costs) / (1 / leverage + fee) / price (vectorbt's ``size=inf``).
 * **Costs**: fees are fractions of the notional at the execution price (maker for resting

@@ -1,0 +1,152 @@
+"""Account guards in the replay: each guard demonstrated by a path that breaches it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import soltrader as st
+from soltrader.data.schema import ohlcv_frame
+from soltrader.risk import RiskLimits
+from soltrader.risk.nb import guard_path_nb
+
+OFF = dict(
+    daily_loss_limit=None,
+    soft_drawdown=None,
+    hard_drawdown=None,
+    max_open_positions=None,
+    max_symbol_exposure=None,
+    max_correlation=None,
+    max_heat=None,
+)
+
+
+def bars(closes: list[float], step_ms: int = 3_600_000) -> pd.DataFrame:
+    """Bars whose open is the previous close and whose range is the two of them."""
+    c = np.asarray(closes, dtype=float)
+    o = np.concatenate([[c[0]], c[:-1]])
+    t = 1_700_006_400_000 + step_ms * np.arange(len(c))  # 2023-11-15 00:00 UTC
+    return ohlcv_frame(t, o, np.maximum(o, c), np.minimum(o, c), c, np.full(len(c), 1e6))
+
+
+def flags(n: int, at: list[int]) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    out[at] = True
+    return out
+
+
+def test_hard_drawdown_flattens_at_the_breach_close_and_halts_for_good() -> None:
+    closes = [100, 100, 95, 90, 85, 79, 85, 100, 110, 120, 125, 130]
+    data = bars(closes)
+    n = len(closes)
+    res = st.backtest_signals(
+        data,
+        flags(n, [1, 8]),
+        None,
+        fill="close",
+        risk=RiskLimits(**{**OFF, "hard_drawdown": 0.2}),
+    )
+    trades = res.trades
+    assert trades["exit_reason"].tolist() == ["risk_guard"]
+    assert trades["exit_bar"].tolist() == [5]  # 10,000 * 79 / 100 = 7,900 <= 8,000
+    assert trades["exit_price"].tolist() == [79.0]
+    assert (res.positions.iloc[5:, 0] == 0.0).all()  # flat from the breach on
+    np.testing.assert_allclose(res.equity.iloc[5:], 7_900.0, rtol=0, atol=1e-9)
+    refused = res.orders[res.orders["status"] == "rejected"]
+    assert refused["bar"].tolist() == [8] and refused["reject_reason"].tolist() == ["risk_limit"]
+
+
+def test_hard_drawdown_with_next_open_fills_exits_at_the_next_open() -> None:
+    closes = [100, 100, 95, 90, 85, 79, 78, 100, 110]
+    res = st.backtest_signals(
+        bars(closes),
+        flags(len(closes), [0]),
+        None,
+        risk=RiskLimits(**{**OFF, "hard_drawdown": 0.2}),
+    )
+    trade = res.trades.iloc[0]
+    assert trade["exit_reason"] == "risk_guard" and trade["exit_bar"] == 6
+    assert trade["exit_price"] == 79.0  # bar 6 opens at bar 5's close
+    assert res.positions.iloc[-1, 0] == 0.0
+
+
+def test_daily_loss_limit_refuses_entries_until_the_next_day() -> None:
+    # hourly bars from midnight: a 6 % loss on day one, an exit, then entry signals on both days
+    closes = [100.0] * 3 + [94.0] * 6 + [94.0] * 15 + [94.0] * 4
+    n = len(closes)
+    entries = flags(n, [1, 10, 25])
+    exits = flags(n, [5])
+    res = st.backtest_signals(
+        bars(closes),
+        entries,
+        exits,
+        fill="close",
+        risk=RiskLimits(**{**OFF, "daily_loss_limit": 0.05}),
+    )
+    refused = res.orders[res.orders["status"] == "rejected"]
+    assert refused["bar"].tolist() == [10]
+    assert refused["reject_reason"].tolist() == ["risk_limit"]
+    assert res.trades["entry_bar"].tolist() == [1, 25]  # day two (bar 24 on) trades again
+
+
+def test_soft_drawdown_scales_the_next_entry() -> None:
+    closes = [100, 100, 88, 88, 88, 88, 88]
+    n = len(closes)
+    res = st.backtest_signals(
+        bars(closes),
+        flags(n, [1, 4]),
+        flags(n, [3]),
+        fill="close",
+        risk=RiskLimits(**{**OFF, "soft_drawdown": 0.1, "soft_multiplier": 0.5}),
+    )
+    first, second = res.trades["size"].tolist()
+    assert first == pytest.approx(100.0)  # all 10,000 at 100
+    cash_before = 8_800.0
+    assert second == pytest.approx(0.5 * cash_before / 88.0)  # half the cash, 12 % down
+
+
+def test_max_open_positions_refuses_a_second_asset() -> None:
+    closes = [100, 100, 101, 102, 103]
+    data = {"A": bars(closes), "B": bars(closes)}
+    n = len(closes)
+    entries = {"A": flags(n, [1]), "B": flags(n, [1, 3])}
+    res = st.backtest_signals(
+        data,
+        entries,
+        None,
+        fill="close",
+        size=0.4,
+        risk=RiskLimits(**{**OFF, "max_open_positions": 1}),
+    )
+    refused = res.orders[res.orders["status"] == "rejected"]
+    assert refused[["asset", "bar"]].values.tolist() == [["B", 1], ["B", 3]]
+    assert set(refused["reject_reason"]) == {"position_limit"}
+    assert res.trades["asset"].tolist() == ["A"]
+
+
+def test_guards_off_change_nothing(sol_1h) -> None:
+    data = sol_1h.iloc[:3_000]
+    kw = dict(fast=10, slow=40, sl_stop=0.03, fees=0.001)
+    plain = st.backtest(data, st.strategies.sma_cross, **kw)
+    off = st.backtest(data, st.strategies.sma_cross, risk=RiskLimits(**OFF), **kw)
+    np.testing.assert_array_equal(plain.equity.to_numpy(), off.equity.to_numpy())
+    np.testing.assert_array_equal(plain.stats().to_numpy(), off.stats().to_numpy())
+
+
+def test_replay_refusals_agree_with_the_guard_path(sol_1h) -> None:
+    data = sol_1h.iloc[:6_000]
+    limits = RiskLimits(**{**OFF, "daily_loss_limit": 0.03, "hard_drawdown": 0.25})
+    res = st.backtest(
+        data, st.strategies.sma_cross, fast=5, slow=20, fill="close", leverage=3.0, risk=limits
+    )
+    equity = res.equity.to_numpy()
+    day = data.index.asi8 // 86_400_000_000_000
+    allowed, _mult, flatten, _reason = guard_path_nb(equity, day, 10_000.0, np.inf, 1.0, 0.25, 0.03)
+    refused_bars = res.orders.loc[res.orders["reject_reason"] == "risk_limit", "bar"].to_numpy()
+    assert len(refused_bars) > 0
+    # an entry decided at bar t is refused when the guard at bar t - 1's close said no
+    assert not allowed[refused_bars - 1].any()
+    if flatten.any():
+        halt = int(np.flatnonzero(flatten)[0])
+        assert (res.positions.iloc[halt:, 0] == 0.0).all()
