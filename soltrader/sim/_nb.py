@@ -1032,6 +1032,27 @@ def _close_actions(
 
 
 @njit(cache=True, _nrt=False)
+def _liquidated_on_entry_bar(
+    j, t, close, costs, account_of, fs, js, cash, cum_notional, cnt, orders, fills, trades, cfg,
+    icfg,
+):  # fmt: skip
+    """A position opened inside bar t, before its protective orders are armed, whose bar closes
+    beyond its liquidation price was liquidated on the way from its fill to that close: the
+    venue does not wait for our stops. It is liquidated at the liquidation price."""
+    pos = fs[j, F_POS]
+    direction = np.int64(1) if pos > 0 else np.int64(-1)
+    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE], cfg[C_MAINT_MARGIN])
+    if np.isnan(liq) or (close[t, j] - liq) * direction > 0.0:
+        return False
+    a = account_of[j]
+    fee_rate = _fee_rate(t, j, a, _TRUE, costs, cum_notional, icfg)
+    _liquidate(fs, js, j, a, t, liq, liq, fee_rate, cash, orders, fills, trades, cnt)
+    js[j, J_LAST_EXIT_BAR] = t
+    js[j, J_LAST_EXIT_DIR] = direction
+    return True
+
+
+@njit(cache=True, _nrt=False)
 def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, icfg):
     """Whether the account guards refuse the entry decided for asset j at bar t (then recorded
     as a rejected order): a halted, daily-loss-blocked or ruined account (``RISK_LIMIT``), or a
@@ -1300,6 +1321,10 @@ def _busy_bar(
                 exited[j] = exited[j] or closed
             elif fs[j, F_TRAIL] > 0.0:
                 _trail(fs, js, j, h, lo, cfg)
+        elif pos != 0.0 and js[j, J_E_BAR] == t:
+            exited[j] = _liquidated_on_entry_bar(j, t, close, costs, account_of, fs, js, cash,
+                                                 cum_notional, cnt, orders, fills, trades, cfg,
+                                                 icfg)  # fmt: skip
     # 3. close: time stops and signals; exits of every asset first, then entries
     busy = False
     for j in range(m):

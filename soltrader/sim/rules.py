@@ -67,7 +67,9 @@ Rules common to both:
 * **Leverage**: isolated margin; a position is liquidated at
   ``e * (1 - 1/L) / (1 - mm)`` (long) or ``e * (1 + 1/L) / (1 + mm)`` (short) and the account loses
   exactly its margin. A short without leverage is liquidated when its margin is exhausted, so
-  cash never goes negative.
+  cash never goes negative. A position opened inside a bar, before its stops are armed, whose bar
+  closes beyond its liquidation price is liquidated at that price in that bar (the path from
+  its fill to the close crossed it).
 * **End of data**: an open position is marked at the last close, not closed.
 * **Shared cash and accounts**: at each execution point exits of all assets execute before
   entries, and entries in column order; an asset spends only its own account's cash.

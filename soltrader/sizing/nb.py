@@ -131,7 +131,8 @@ def whole_contracts_nb(units: float, contract_size: float) -> float:
     division is forgiven, absolutely for small counts (``0.3`` units of ``0.1`` are 3 contracts,
     not 2) and by two to four units in the last place for large ones (an absolute 1e-9 is below
     the spacing of doubles from about 1e7 contracts on; more than a few units would round a
-    fraction of a contract up once the spacing of doubles nears one contract).
+    fraction of a contract up once the spacing of doubles nears one contract). Beyond about 1e12
+    contracts a double cannot tell one contract from rounding, and no flooring rule is exact.
 
     Examples
     --------
