@@ -69,3 +69,5 @@ class RejectReason(IntEnum):
     POSITION_LIMIT = 6
     COOLDOWN = 7
     RISK_LIMIT = 8
+    CONCENTRATION = 9
+    HEAT = 10

@@ -222,6 +222,8 @@ def _risk_config(risk: RiskLimits | None, cfg: np.ndarray, icfg: np.ndarray) -> 
     cfg[_nb.C_SOFT_MULT] = float(risk.soft_multiplier)
     cfg[_nb.C_HARD_DD] = limit(risk.hard_drawdown)
     cfg[_nb.C_DAILY_LOSS] = limit(risk.daily_loss_limit)
+    cfg[_nb.C_MAX_EXPOSURE] = limit(risk.max_symbol_exposure)
+    cfg[_nb.C_MAX_HEAT] = limit(risk.max_heat)
     icfg[_nb.I_RISK] = 1
     icfg[_nb.I_MAX_POSITIONS] = risk.max_open_positions or 0
 
@@ -536,9 +538,12 @@ def backtest_signals(
         by ``soft_multiplier``; a daily loss beyond the limit refuses entries for the rest of the
         UTC day; a hard drawdown flattens the account (at that close with ``fill="close"``,
         else at the next open; exit reason ``risk_guard``) and halts it for good; entries beyond
-        ``max_open_positions`` open positions are refused. Refused entries are recorded as
-        rejected orders (``risk_limit`` / ``position_limit``). Concentration, correlation and
-        heat limits need a live portfolio and are not applied here.
+        ``max_open_positions`` open positions are refused, and so are entries whose net notional
+        in the asset would exceed ``max_symbol_exposure`` of the account's value or whose risk at
+        the stop, added to the open positions', would exceed ``max_heat`` of it (both estimated at
+        the decision bar's close). Refused entries are recorded as rejected orders
+        (``risk_limit``, ``position_limit``, ``concentration``, ``heat``). The correlation limit
+        needs return histories of a live portfolio and is applied by the live runtime only.
     conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
         Fill conventions, see :mod:`soltrader.sim.rules`.
 

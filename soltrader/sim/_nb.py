@@ -65,7 +65,9 @@ C_SOFT_DD = np.int64(8)  # risk guards (inf: off), see _guard_after_mark
 C_SOFT_MULT = np.int64(9)
 C_HARD_DD = np.int64(10)
 C_DAILY_LOSS = np.int64(11)
-N_CFG = np.int64(12)
+C_MAX_EXPOSURE = np.int64(12)  # net notional per asset, fraction of the account's value
+C_MAX_HEAT = np.int64(13)  # open risk (loss at every stop), fraction of the account's value
+N_CFG = np.int64(14)
 I_SIZE_TYPE = np.int64(0)
 I_FILL_MODE = np.int64(1)
 I_STOP_ANCHOR = np.int64(2)
@@ -111,6 +113,8 @@ _R_END = np.int64(8)
 _R_RISK = np.int64(9)
 _REJ_RISK = np.int64(8)
 _REJ_POSITIONS = np.int64(6)
+_REJ_CONCENTRATION = np.int64(9)
+_REJ_HEAT = np.int64(10)
 
 # ---- per-asset state: float matrix fs (m, NF), int matrix js (m, NI) -----------------------
 F_POS = np.int64(0)  # signed position, base units
@@ -369,7 +373,8 @@ G_HALTED = np.int64(3)
 G_ALLOWED = np.int64(4)
 G_MULT = np.int64(5)
 G_REASON = np.int64(6)
-NG = np.int64(7)
+G_EQUITY = np.int64(7)  # the account's value at the last close
+NG = np.int64(8)
 
 
 # counters kept in one small array so helpers can advance them
@@ -922,7 +927,21 @@ def _close_actions(
             continue
         reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
         if (act == 4 or act == -4) and _entry_guarded(
-            j, t, act, account_of, fs, js, guard, orders, cnt, icfg
+            j,
+            t,
+            act,
+            account_of,
+            fs,
+            js,
+            guard,
+            orders,
+            cnt,
+            cfg,
+            icfg,
+            close,
+            size,
+            risk[0],
+            cash,
         ):
             act = np.int64(2)  # the guards refuse the new side: the reversal is a plain exit
             action[j] = act
@@ -997,7 +1016,23 @@ def _close_actions(
         act = action[j]
         if act != 1 and act != -1:
             continue
-        if _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, icfg):
+        if _entry_guarded(
+            j,
+            t,
+            act,
+            account_of,
+            fs,
+            js,
+            guard,
+            orders,
+            cnt,
+            cfg,
+            icfg,
+            close,
+            size,
+            risk[0],
+            cash,
+        ):
             continue
         _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
         fs[j, F_PE_MULT] = guard[account_of[j], G_MULT]
@@ -1053,13 +1088,47 @@ def _liquidated_on_entry_bar(
 
 
 @njit(cache=True, _nrt=False)
-def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, icfg):
+def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg):
+    """Notional an entry decided at bar t would take (quote), from its size at that close."""
+    wanted = size[t, j] * guard[a, G_MULT]
+    kind = icfg[I_SIZE_TYPE]
+    if kind == SIZE_AMOUNT:
+        return wanted * close[t, j]
+    budget = _budget(wanted, kind, cash[a])
+    return budget * cfg[C_LEVERAGE]
+
+
+@njit(cache=True, _nrt=False)
+def _open_risk(a, t, close, account_of, fs, skip):
+    """Loss of the account's open positions (but asset ``skip``) if every stop were hit (a
+    position without a stop risks its whole value), quote."""
+    total = 0.0
+    for k in range(fs.shape[0]):
+        pos = fs[k, F_POS]
+        if pos == 0.0 or account_of[k] != a or k == skip:
+            continue
+        level = fs[k, F_LOSS_LEVEL]
+        if np.isfinite(level):
+            total += abs(pos) * max((close[t, k] - level) * (1.0 if pos > 0 else -1.0), 0.0)
+        else:
+            total += abs(pos) * close[t, k]
+    return total
+
+
+@njit(cache=True, _nrt=False)
+def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg, close, size,
+                   sl_stop, cash):  # fmt: skip
     """Whether the account guards refuse the entry decided for asset j at bar t (then recorded
-    as a rejected order): a halted, daily-loss-blocked or ruined account (``RISK_LIMIT``), or a
-    new position beyond the most open positions (``POSITION_LIMIT``)."""
+    as a rejected order): a halted, daily-loss-blocked or ruined account (``RISK_LIMIT``); a new
+    position beyond the most open positions (``POSITION_LIMIT``); a net notional in the asset
+    beyond ``C_MAX_EXPOSURE`` of the account's value (``CONCENTRATION``); open risk at the stops
+    beyond ``C_MAX_HEAT`` of it (``HEAT``). The entry's notional and risk are estimated at bar t's
+    close from its size, the soft-drawdown multiplier and the leverage; the account's value is
+    that of the last close."""
     if icfg[I_RISK] == 0:
         return False
     a = account_of[j]
+    direction = np.int64(1) if act > 0 else np.int64(-1)
     reason = np.int64(-1)
     if guard[a, G_ALLOWED] == 0.0:
         reason = _REJ_RISK
@@ -1070,9 +1139,21 @@ def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, icfg):
                 held += 1
         if held >= icfg[I_MAX_POSITIONS]:
             reason = _REJ_POSITIONS
+    if reason < 0 and (np.isfinite(cfg[C_MAX_EXPOSURE]) or np.isfinite(cfg[C_MAX_HEAT])):
+        equity = guard[a, G_EQUITY]
+        notional = _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg)
+        held_here = fs[j, F_POS] if act == 1 or act == -1 else 0.0  # a reversal closes it first
+        net = held_here * close[t, j] + direction * notional
+        if abs(net) > cfg[C_MAX_EXPOSURE] * equity:
+            reason = _REJ_CONCENTRATION
+        else:
+            stop = sl_stop[t, j]
+            intent_risk = notional * stop if np.isfinite(stop) else notional
+            open_risk = _open_risk(a, t, close, account_of, fs, j if held_here == 0.0 else -1)
+            if open_risk + intent_risk > cfg[C_MAX_HEAT] * equity:
+                reason = _REJ_HEAT
     if reason < 0:
         return False
-    direction = np.int64(1) if act > 0 else np.int64(-1)
     _order(
         orders, cnt[K_ORDERS], j, a, t, direction, MARKET, np.nan, np.nan, np.nan, _REJECTED,
         reason, 0.0, np.nan, 0.0,
@@ -1104,6 +1185,7 @@ def _guard_update(t, day, equity, guard, cfg):
             cfg[C_HARD_DD],
             cfg[C_DAILY_LOSS],
         )
+        guard[a, G_EQUITY] = eq
         guard[a, G_ALLOWED] = 1.0 if allowed else 0.0
         guard[a, G_MULT] = mult
         guard[a, G_REASON] = reason
@@ -1520,6 +1602,7 @@ def simulate_nb(
         guard[a, G_DAY_LOW] = account_cash[a]
         guard[a, G_ALLOWED] = 1.0
         guard[a, G_MULT] = 1.0
+        guard[a, G_EQUITY] = account_cash[a]
     risky = icfg[I_RISK] != 0
 
     sig = (long_entry, long_exit, short_entry, short_exit, cancel)

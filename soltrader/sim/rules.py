@@ -51,10 +51,13 @@ Rules common to both:
   updates its peak and its UTC day's start and low (``soltrader.risk.nb.guard_step_nb``). Entry
   decisions at the next closes see that verdict: a soft drawdown scales their size by
   ``soft_multiplier``, a daily loss beyond the limit refuses them until the day changes, more than
-  ``max_open_positions`` positions (open or pending, all assets) refuses a new one. A hard
+  ``max_open_positions`` positions (open or pending, all assets) refuses a new one, and so does a
+  net notional in the asset above ``max_symbol_exposure`` of the account's value or open risk at
+  the stops above ``max_heat`` of it (the entry's notional estimated at its decision close from
+  its size and the leverage; a position without a stop risks its whole value). A hard
   drawdown flattens the account at that close (``fill="close"``) or the next open, cancels its
   pending entries and halts it for good. Refusals are rejected orders (``risk_limit``,
-  ``position_limit``); guard exits have the reason ``risk_guard``.
+  ``position_limit``, ``concentration``, ``heat``); guard exits have the reason ``risk_guard``.
 * **Sizing**: ``size=None`` commits all available cash of the asset's account including fees:
   units = (cash - fixed costs) / (1 / leverage + fee) / price (vectorbt's ``size=inf``).
 * **Costs**: fees are fractions of the notional at the execution price (maker for resting

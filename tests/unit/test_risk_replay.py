@@ -150,3 +150,54 @@ def test_replay_refusals_agree_with_the_guard_path(sol_1h) -> None:
     if flatten.any():
         halt = int(np.flatnonzero(flatten)[0])
         assert (res.positions.iloc[halt:, 0] == 0.0).all()
+
+
+@pytest.mark.parametrize(("size", "refused"), [(1.0, True), (0.4, False)])
+def test_concentration_refuses_an_entry_beyond_the_exposure_cap(size, refused) -> None:
+    closes = [100, 100, 101, 102]
+    res = st.backtest_signals(
+        bars(closes),
+        flags(len(closes), [1]),
+        None,
+        fill="close",
+        size=size,
+        risk=RiskLimits(**{**OFF, "max_symbol_exposure": 0.5}),
+    )
+    rejected = res.orders[res.orders["status"] == "rejected"]
+    assert rejected["reject_reason"].tolist() == (["concentration"] if refused else [])
+    assert len(res.trades) == (0 if refused else 1)
+
+
+@pytest.mark.parametrize(("size", "refused"), [(1.0, True), (0.4, False)])
+def test_heat_refuses_an_entry_whose_risk_at_the_stop_is_too_large(size, refused) -> None:
+    # 10,000 x size at risk 2 %: 200 or 80 quote against a cap of 1 % of 10,000 = 100
+    closes = [100, 100, 101, 102]
+    res = st.backtest_signals(
+        bars(closes),
+        flags(len(closes), [1]),
+        None,
+        fill="close",
+        size=size,
+        sl_stop=0.02,
+        risk=RiskLimits(**{**OFF, "max_heat": 0.01}),
+    )
+    rejected = res.orders[res.orders["status"] == "rejected"]
+    assert rejected["reject_reason"].tolist() == (["heat"] if refused else [])
+
+
+def test_heat_counts_the_open_positions_at_their_stops() -> None:
+    closes = [100, 100, 100, 100]
+    data = {"A": bars(closes), "B": bars(closes)}
+    n = len(closes)
+    res = st.backtest_signals(
+        data,
+        {"A": flags(n, [1]), "B": flags(n, [2])},
+        None,
+        fill="close",
+        size=0.3,
+        sl_stop=0.05,
+        risk=RiskLimits(**{**OFF, "max_heat": 0.02}),
+    )
+    # A risks 3,000 x 5 % = 150 <= 200; B would add 7,000 x 0.3 x 5 % = 105: 255 > 200
+    refused = res.orders[res.orders["status"] == "rejected"]
+    assert refused[["asset", "reject_reason"]].values.tolist() == [["B", "heat"]]
