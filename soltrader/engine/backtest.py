@@ -14,6 +14,7 @@ from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.inputs import Market, as_matrix, market_from
 from soltrader.engine.result import Result
+from soltrader.risk.codes import ControlMode
 from soltrader.risk.limits import RiskLimits
 from soltrader.sim import _nb
 from soltrader.sim.rules import Conventions, resolve_conventions
@@ -224,8 +225,47 @@ def _risk_config(risk: RiskLimits | None, cfg: np.ndarray, icfg: np.ndarray) -> 
     cfg[_nb.C_DAILY_LOSS] = limit(risk.daily_loss_limit)
     cfg[_nb.C_MAX_EXPOSURE] = limit(risk.max_symbol_exposure)
     cfg[_nb.C_MAX_HEAT] = limit(risk.max_heat)
+    cfg[_nb.C_REDUCE_MULT] = float(risk.reduce_multiplier)
     icfg[_nb.I_RISK] = 1
     icfg[_nb.I_MAX_POSITIONS] = risk.max_open_positions or 0
+
+
+def _control_modes(control: Any, market: Market, risk: RiskLimits | None, cfg, icfg):
+    """The control mode of every bar as kernel input (all NORMAL when not given); a control
+    schedule switches the account guards on (with every limit off unless ``risk`` sets them)."""
+    n = market.shape[0]
+    if control is None:
+        return np.zeros(n, dtype=np.int64)
+    modes = np.asarray(control.to_numpy() if hasattr(control, "to_numpy") else control)
+    if modes.ndim == 0:
+        modes = np.full(n, modes)
+    if modes.shape != (n,):
+        raise ParameterError("control", f"need one ControlMode per bar ({n}), got {modes.shape}")
+    lookup = {}
+    for value in np.unique(modes).tolist():
+        try:
+            mode = ControlMode[value.upper()] if isinstance(value, str) else ControlMode(value)
+        except (KeyError, ValueError) as exc:
+            row = int(np.flatnonzero(modes == value)[0])
+            names = [m.name.lower() for m in ControlMode]
+            raise ParameterError(
+                "control", f"row {row}: {value!r} is not a control mode ({names})"
+            ) from exc
+        lookup[value] = int(mode)
+    out = np.array([lookup[v] for v in modes.tolist()], dtype=np.int64)
+    if risk is None:
+        for k in (
+            _nb.C_SOFT_DD,
+            _nb.C_HARD_DD,
+            _nb.C_DAILY_LOSS,
+            _nb.C_MAX_EXPOSURE,
+            _nb.C_MAX_HEAT,
+        ):
+            cfg[k] = np.inf
+        cfg[_nb.C_SOFT_MULT] = 1.0
+        cfg[_nb.C_REDUCE_MULT] = float(RiskLimits().reduce_multiplier)
+        icfg[_nb.I_RISK] = 1
+    return out
 
 
 def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
@@ -283,6 +323,7 @@ def _kernel_inputs(
     accumulate: bool = False,
     intrabar: Any = None,
     risk: RiskLimits | None = None,
+    control: Any = None,
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
@@ -385,6 +426,7 @@ def _kernel_inputs(
     icfg[_nb.I_TIER_WINDOW] = window
     icfg[_nb.I_ACCUMULATE] = int(accumulate)
     _risk_config(risk, cfg, icfg)
+    modes = _control_modes(control, market, risk, cfg, icfg)
     args = [
         *(
             np.broadcast_to(x, shape)
@@ -426,6 +468,7 @@ def _kernel_inputs(
         np.empty(shape),
         *_intrabar(market, intrabar),
         market.index.asi8 // _NS_PER_DAY,
+        modes,
     ]
     return market, args, icfg, conv, acc, acc_cash
 
@@ -471,6 +514,7 @@ def backtest_signals(
     accumulate: bool = False,
     intrabar: Any = None,
     risk: RiskLimits | None = None,
+    control: Any = None,
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
@@ -544,6 +588,10 @@ def backtest_signals(
         the decision bar's close). Refused entries are recorded as rejected orders
         (``risk_limit``, ``position_limit``, ``concentration``, ``heat``). The correlation limit
         needs return histories of a live portfolio and is applied by the live runtime only.
+    control : ControlMode codes or names per bar, optional
+        A control schedule (e.g. a replayed kill switch): ``pause`` refuses entries, ``reduce``
+        scales them by ``risk.reduce_multiplier`` (0.5 without ``risk``), ``emergency`` refuses
+        them and flattens every account at that close (``fill="close"``) or the next open.
     conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
         Fill conventions, see :mod:`soltrader.sim.rules`.
 
@@ -600,6 +648,7 @@ def backtest_signals(
         accumulate=accumulate,
         intrabar=intrabar,
         risk=risk,
+        control=control,
         conventions=conventions,
         stop_anchor=stop_anchor,
         stop_slippage=stop_slippage,

@@ -67,7 +67,8 @@ C_HARD_DD = np.int64(10)
 C_DAILY_LOSS = np.int64(11)
 C_MAX_EXPOSURE = np.int64(12)  # net notional per asset, fraction of the account's value
 C_MAX_HEAT = np.int64(13)  # open risk (loss at every stop), fraction of the account's value
-N_CFG = np.int64(14)
+C_REDUCE_MULT = np.int64(14)  # entry size multiplier in the REDUCE control mode
+N_CFG = np.int64(15)
 I_SIZE_TYPE = np.int64(0)
 I_FILL_MODE = np.int64(1)
 I_STOP_ANCHOR = np.int64(2)
@@ -374,7 +375,14 @@ G_ALLOWED = np.int64(4)
 G_MULT = np.int64(5)
 G_REASON = np.int64(6)
 G_EQUITY = np.int64(7)  # the account's value at the last close
-NG = np.int64(8)
+G_CONTROL = np.int64(
+    8
+)  # control mode of the current bar (0 normal, 1 pause, 2 reduce, 3 emergency)
+G_FLATTEN = np.int64(9)  # 1: flatten the account at this bar's close (or the next open)
+NG = np.int64(10)
+_PAUSE = 1.0
+_REDUCE = 2.0
+_EMERGENCY = 3.0
 
 
 # counters kept in one small array so helpers can advance them
@@ -958,7 +966,7 @@ def _close_actions(
                 stop_price,
                 tif,
             )
-            fs[j, F_PE_MULT] = guard[account_of[j], G_MULT]
+            fs[j, F_PE_MULT] = _entry_mult(guard, account_of[j], cfg)
         qty = abs(fs[j, F_POS])
         if fill_mode == FILL_NEXT_OPEN:
             _pend_exit(fs, js, j, qty, reason, t)
@@ -1035,7 +1043,7 @@ def _close_actions(
         ):
             continue
         _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
-        fs[j, F_PE_MULT] = guard[account_of[j], G_MULT]
+        fs[j, F_PE_MULT] = _entry_mult(guard, account_of[j], cfg)
         if js[j, J_PE_TYPE] == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
             _close_entry(fs, js, j, t, account_of[j], _REJECTED, orders, cnt)
             if cnt[K_ORDERS] <= orders.shape[0]:
@@ -1088,9 +1096,18 @@ def _liquidated_on_entry_bar(
 
 
 @njit(cache=True, _nrt=False)
+def _entry_mult(guard, a, cfg):
+    """Size multiplier of an entry decided now: the soft-drawdown guard's, times the REDUCE
+    control mode's."""
+    if guard[a, G_CONTROL] == _REDUCE:
+        return guard[a, G_MULT] * cfg[C_REDUCE_MULT]
+    return guard[a, G_MULT]
+
+
+@njit(cache=True, _nrt=False)
 def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg):
     """Notional an entry decided at bar t would take (quote), from its size at that close."""
-    wanted = size[t, j] * guard[a, G_MULT]
+    wanted = size[t, j] * _entry_mult(guard, a, cfg)
     kind = icfg[I_SIZE_TYPE]
     if kind == SIZE_AMOUNT:
         return wanted * close[t, j]
@@ -1130,7 +1147,8 @@ def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg,
     a = account_of[j]
     direction = np.int64(1) if act > 0 else np.int64(-1)
     reason = np.int64(-1)
-    if guard[a, G_ALLOWED] == 0.0:
+    mode = guard[a, G_CONTROL]
+    if guard[a, G_ALLOWED] == 0.0 or mode == _PAUSE or mode == _EMERGENCY:
         reason = _REJ_RISK
     elif icfg[I_MAX_POSITIONS] > 0:
         held = 0
@@ -1190,8 +1208,11 @@ def _guard_update(t, day, equity, guard, cfg):
         guard[a, G_MULT] = mult
         guard[a, G_REASON] = reason
         if flatten and guard[a, G_HALTED] == 0.0:
-            guard[a, G_HALTED] = 2.0  # 2: flatten now, then 1: halted
-            flatten_any = True
+            guard[a, G_HALTED] = 1.0
+            guard[a, G_FLATTEN] = 1.0
+        if guard[a, G_CONTROL] == _EMERGENCY:
+            guard[a, G_FLATTEN] = 1.0
+        flatten_any = flatten_any or guard[a, G_FLATTEN] != 0.0
     return flatten_any
 
 
@@ -1200,14 +1221,14 @@ def _flatten_guarded(
     t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
     cfg, icfg, guard,
 ):  # fmt: skip
-    """Flatten every asset of the accounts whose hard-drawdown guard just fired (``G_HALTED ==
-    2``): at bar t's close with ``fill=CLOSE``, else at the next open; resting or pending entries
-    are cancelled. The accounts stay halted."""
+    """Flatten every asset of the accounts marked ``G_FLATTEN`` (a hard drawdown just breached,
+    or the EMERGENCY control mode): at bar t's close with ``fill=CLOSE``, else at the next open;
+    resting or pending entries are cancelled."""
     close = bars[3]
     slippage = costs[3]
     for j in range(fs.shape[0]):
         a = account_of[j]
-        if guard[a, G_HALTED] != 2.0:
+        if guard[a, G_FLATTEN] == 0.0:
             continue
         if js[j, J_PE_TYPE] >= 0 and fs[j, F_POS] == 0.0:
             _close_entry(fs, js, j, t, a, _CANCELLED, orders, cnt)
@@ -1223,8 +1244,7 @@ def _flatten_guarded(
             cfg, icfg,
         )  # fmt: skip
     for a in range(guard.shape[0]):
-        if guard[a, G_HALTED] == 2.0:
-            guard[a, G_HALTED] = 1.0
+        guard[a, G_FLATTEN] = 0.0
 
 
 @njit(cache=True, _nrt=False)
@@ -1507,6 +1527,7 @@ def simulate_nb(
     sub_high,
     sub_start,
     day,
+    control,
 ):
     """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
@@ -1550,6 +1571,9 @@ def simulate_nb(
     day : ndarray (n,) of int64
         Day number of every bar (UTC days), for the daily loss limit of the account guards
         (``icfg[I_RISK]``; ``cfg[C_SOFT_DD:]`` and ``icfg[I_MAX_POSITIONS]``).
+    control : ndarray (n,) of int64
+        Control mode of every bar (``ControlMode``: normal, pause, reduce, emergency), applied
+        with the account guards.
 
     Returns
     -------
@@ -1609,6 +1633,9 @@ def simulate_nb(
     spec = (order_type, limit_price, stop_price, tif, post_only)
     tiered = cum_notional.shape[0] > 1
     for t in range(n):
+        if risky:
+            for a in range(n_acc):
+                guard[a, G_CONTROL] = control[t]
         # A bar is quiet when no asset has a pending or resting order, a signal, a time stop, a
         # trailing stop, or a bar that reaches its position's cached protective levels; quiet bars
         # only mark to market. This check is written out here, without calls or tuples: in this

@@ -58,6 +58,9 @@ Rules common to both:
   drawdown flattens the account at that close (``fill="close"``) or the next open, cancels its
   pending entries and halts it for good. Refusals are rejected orders (``risk_limit``,
   ``position_limit``, ``concentration``, ``heat``); guard exits have the reason ``risk_guard``.
+  A control schedule (``control=``, a ``ControlMode`` per bar) is applied with them: ``pause``
+  refuses entries, ``reduce`` scales them by ``reduce_multiplier``, ``emergency`` refuses them and
+  flattens every account at that bar's close (or the next open).
 * **Sizing**: ``size=None`` commits all available cash of the asset's account including fees:
   units = (cash - fixed costs) / (1 / leverage + fee) / price (vectorbt's ``size=inf``).
 * **Costs**: fees are fractions of the notional at the execution price (maker for resting

@@ -201,3 +201,30 @@ def test_heat_counts_the_open_positions_at_their_stops() -> None:
     # A risks 3,000 x 5 % = 150 <= 200; B would add 7,000 x 0.3 x 5 % = 105: 255 > 200
     refused = res.orders[res.orders["status"] == "rejected"]
     assert refused[["asset", "reject_reason"]].values.tolist() == [["B", "heat"]]
+
+
+def test_control_modes_pause_reduce_and_emergency() -> None:
+    closes = [100.0] * 12
+    n = len(closes)
+    entries = flags(n, [1, 4, 7])
+    exits = flags(n, [3, 6])
+    control = ["normal"] * n
+    control[1] = "pause"  # refused
+    control[4] = "reduce"  # half size
+    control[9] = "emergency"  # flattens the position entered at bar 7
+    res = st.backtest_signals(bars(closes), entries, exits, fill="close", control=control)
+    refused = res.orders[res.orders["status"] == "rejected"]
+    assert refused["bar"].tolist() == [1]
+    trades = res.trades
+    assert trades["entry_bar"].tolist() == [4, 7]
+    assert trades["size"].tolist() == pytest.approx([50.0, 100.0])
+    assert trades["exit_reason"].tolist() == ["signal", "risk_guard"]
+    assert trades["exit_bar"].tolist() == [6, 9]
+    assert res.positions.iloc[-1, 0] == 0.0
+
+
+def test_a_bad_control_schedule_is_named() -> None:
+    with pytest.raises(st.ParameterError, match="control"):
+        st.backtest_signals(bars([100.0] * 3), flags(3, [1]), None, control=[0, 1])
+    with pytest.raises(st.ParameterError, match="row 1: 'x'"):
+        st.backtest_signals(bars([100.0] * 3), flags(3, [1]), None, control=["normal", "x", "y"])
