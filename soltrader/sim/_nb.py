@@ -934,22 +934,26 @@ def _close_actions(
         if act < 2 and act > -4:
             continue
         reason = _R_TIME if act == 3 else (_R_SIGNAL if act == 2 else _R_REVERSAL)
-        if (act == 4 or act == -4) and _entry_guarded(
-            j,
-            t,
-            act,
-            account_of,
-            fs,
-            js,
-            guard,
-            orders,
-            cnt,
-            cfg,
-            icfg,
-            close,
-            size,
-            risk[0],
-            cash,
+        if (
+            (act == 4 or act == -4)
+            and icfg[I_RISK] != 0
+            and _entry_guarded(
+                j,
+                t,
+                act,
+                account_of,
+                fs,
+                js,
+                guard,
+                orders,
+                cnt,
+                cfg,
+                icfg,
+                close,
+                size,
+                risk[0],
+                cash,
+            )
         ):
             act = np.int64(2)  # the guards refuse the new side: the reversal is a plain exit
             action[j] = act
@@ -966,7 +970,8 @@ def _close_actions(
                 stop_price,
                 tif,
             )
-            fs[j, F_PE_MULT] = _entry_mult(guard, account_of[j], cfg)
+            if icfg[I_RISK] != 0:
+                fs[j, F_PE_MULT] = _entry_mult(guard, account_of[j], cfg)
         qty = abs(fs[j, F_POS])
         if fill_mode == FILL_NEXT_OPEN:
             _pend_exit(fs, js, j, qty, reason, t)
@@ -1024,7 +1029,7 @@ def _close_actions(
         act = action[j]
         if act != 1 and act != -1:
             continue
-        if _entry_guarded(
+        if icfg[I_RISK] != 0 and _entry_guarded(
             j,
             t,
             act,
@@ -1043,7 +1048,8 @@ def _close_actions(
         ):
             continue
         _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
-        fs[j, F_PE_MULT] = _entry_mult(guard, account_of[j], cfg)
+        if icfg[I_RISK] != 0:
+            fs[j, F_PE_MULT] = _entry_mult(guard, account_of[j], cfg)
         if js[j, J_PE_TYPE] == LIMIT and post_only[t, j] and js[j, J_PE_TAKER_OPEN] == 1:
             _close_entry(fs, js, j, t, account_of[j], _REJECTED, orders, cnt)
             if cnt[K_ORDERS] <= orders.shape[0]:
@@ -1423,7 +1429,7 @@ def _busy_bar(
                 exited[j] = exited[j] or closed
             elif fs[j, F_TRAIL] > 0.0:
                 _trail(fs, js, j, h, lo, cfg)
-        elif pos != 0.0 and js[j, J_E_BAR] == t:
+        elif pos != 0.0 and js[j, J_E_BAR] == t and (pos < 0.0 or cfg[C_LEVERAGE] > 1.0):
             exited[j] = _liquidated_on_entry_bar(j, t, close, costs, account_of, fs, js, cash,
                                                  cum_notional, cnt, orders, fills, trades, cfg,
                                                  icfg)  # fmt: skip
