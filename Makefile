@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 export MPLBACKEND := Agg
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench lint venv clean clean-cache
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check soltrader tests
 	$(VENV)/bin/ruff format --check soltrader tests
 	$(VENV)/bin/lint-imports
+
+# numba's disk cache tracks each kernel's own file only: after editing a kernel that others call
+# (soltrader/sim, metrics, indicators), clear it so that the callers recompile
+clean-cache:
+	rm -rf .numba_cache notebooks/.numba_cache
 
 clean:
 	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis backtests/demo

@@ -71,3 +71,4 @@ class RejectReason(IntEnum):
     RISK_LIMIT = 8
     CONCENTRATION = 9
     HEAT = 10
+    CORRELATION = 11

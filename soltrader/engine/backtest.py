@@ -226,6 +226,8 @@ def _risk_config(risk: RiskLimits | None, cfg: np.ndarray, icfg: np.ndarray) -> 
     cfg[_nb.C_MAX_EXPOSURE] = limit(risk.max_symbol_exposure)
     cfg[_nb.C_MAX_HEAT] = limit(risk.max_heat)
     cfg[_nb.C_REDUCE_MULT] = float(risk.reduce_multiplier)
+    cfg[_nb.C_MAX_CORR] = limit(risk.max_correlation)
+    icfg[_nb.I_CORR_OBS] = risk.correlation_min_obs
     icfg[_nb.I_RISK] = 1
     icfg[_nb.I_MAX_POSITIONS] = risk.max_open_positions or 0
 
@@ -260,6 +262,7 @@ def _control_modes(control: Any, market: Market, risk: RiskLimits | None, cfg, i
             _nb.C_DAILY_LOSS,
             _nb.C_MAX_EXPOSURE,
             _nb.C_MAX_HEAT,
+            _nb.C_MAX_CORR,
         ):
             cfg[k] = np.inf
         cfg[_nb.C_SOFT_MULT] = 1.0
@@ -586,8 +589,9 @@ def backtest_signals(
         in the asset would exceed ``max_symbol_exposure`` of the account's value or whose risk at
         the stop, added to the open positions', would exceed ``max_heat`` of it (both estimated at
         the decision bar's close). Refused entries are recorded as rejected orders
-        (``risk_limit``, ``position_limit``, ``concentration``, ``heat``). The correlation limit
-        needs return histories of a live portfolio and is applied by the live runtime only.
+        (``risk_limit``, ``position_limit``, ``concentration``, ``heat``, ``correlation``); the
+        correlation of an entry's asset with each other open position is measured on the last
+        ``correlation_min_obs`` bar returns (an entry is refused while it cannot be measured).
     control : ControlMode codes or names per bar, optional
         A control schedule (e.g. a replayed kill switch): ``pause`` refuses entries, ``reduce``
         scales them by ``risk.reduce_multiplier`` (0.5 without ``risk``), ``emergency`` refuses

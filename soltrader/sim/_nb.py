@@ -68,7 +68,8 @@ C_DAILY_LOSS = np.int64(11)
 C_MAX_EXPOSURE = np.int64(12)  # net notional per asset, fraction of the account's value
 C_MAX_HEAT = np.int64(13)  # open risk (loss at every stop), fraction of the account's value
 C_REDUCE_MULT = np.int64(14)  # entry size multiplier in the REDUCE control mode
-N_CFG = np.int64(15)
+C_MAX_CORR = np.int64(15)  # largest direction-adjusted return correlation with an open position
+N_CFG = np.int64(16)
 I_SIZE_TYPE = np.int64(0)
 I_FILL_MODE = np.int64(1)
 I_STOP_ANCHOR = np.int64(2)
@@ -86,7 +87,8 @@ I_CAP_TRADES = np.int64(13)
 I_ACCUMULATE = np.int64(14)  # 1: entries in the direction of an open position add to it
 I_RISK = np.int64(15)  # 1: the account guards of cfg[C_SOFT_DD:] and I_MAX_POSITIONS apply
 I_MAX_POSITIONS = np.int64(16)  # most open positions over all assets (0: no limit)
-N_ICFG = np.int64(17)
+I_CORR_OBS = np.int64(17)  # returns in the correlation window (bars)
+N_ICFG = np.int64(18)
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = np.int64(1)
@@ -116,6 +118,7 @@ _REJ_RISK = np.int64(8)
 _REJ_POSITIONS = np.int64(6)
 _REJ_CONCENTRATION = np.int64(9)
 _REJ_HEAT = np.int64(10)
+_REJ_CORRELATION = np.int64(11)
 
 # ---- per-asset state: float matrix fs (m, NF), int matrix js (m, NI) -----------------------
 F_POS = np.int64(0)  # signed position, base units
@@ -1139,6 +1142,48 @@ def _open_risk(a, t, close, account_of, fs, skip):
 
 
 @njit(cache=True, _nrt=False)
+def window_correlation_nb(close, t, j, k, obs):
+    """Pearson correlation of the simple returns of columns j and k of ``close`` over the ``obs``
+    bars ending at t (``close[i] / close[i - 1] - 1``, i = t - obs + 1 .. t); NaN with fewer
+    bars or a constant series (as :func:`soltrader.risk.nb.tail_correlation_nb`)."""
+    if obs < 2 or t - obs < 0:
+        return np.nan
+    mx = 0.0
+    my = 0.0
+    for i in range(t - obs + 1, t + 1):
+        mx += close[i, j] / close[i - 1, j] - 1.0
+        my += close[i, k] / close[i - 1, k] - 1.0
+    mx /= obs
+    my /= obs
+    sxy = 0.0
+    sxx = 0.0
+    syy = 0.0
+    for i in range(t - obs + 1, t + 1):
+        dx = close[i, j] / close[i - 1, j] - 1.0 - mx
+        dy = close[i, k] / close[i - 1, k] - 1.0 - my
+        sxy += dx * dy
+        sxx += dx * dx
+        syy += dy * dy
+    if sxx <= 0.0 or syy <= 0.0:
+        return np.nan
+    return sxy / np.sqrt(sxx * syy)
+
+
+@njit(cache=True, _nrt=False)
+def _correlated(j, t, direction, close, fs, cfg, icfg):
+    """Whether an entry in asset j would correlate beyond ``C_MAX_CORR`` (direction-adjusted)
+    with an open position in another asset, or the correlation cannot be measured yet."""
+    for k in range(fs.shape[0]):
+        pos = fs[k, F_POS]
+        if k == j or pos == 0.0:
+            continue
+        corr = window_correlation_nb(close, t, j, k, icfg[I_CORR_OBS])
+        if np.isnan(corr) or corr * direction * (1.0 if pos > 0 else -1.0) > cfg[C_MAX_CORR]:
+            return True
+    return False
+
+
+@njit(cache=True, _nrt=False)
 def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg, close, size,
                    sl_stop, cash):  # fmt: skip
     """Whether the account guards refuse the entry decided for asset j at bar t (then recorded
@@ -1176,6 +1221,9 @@ def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg,
             open_risk = _open_risk(a, t, close, account_of, fs, j if held_here == 0.0 else -1)
             if open_risk + intent_risk > cfg[C_MAX_HEAT] * equity:
                 reason = _REJ_HEAT
+    if reason < 0 and np.isfinite(cfg[C_MAX_CORR]) and _correlated(j, t, direction, close, fs,
+                                                                    cfg, icfg):  # fmt: skip
+        reason = _REJ_CORRELATION
     if reason < 0:
         return False
     _order(

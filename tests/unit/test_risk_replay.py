@@ -228,3 +228,34 @@ def test_a_bad_control_schedule_is_named() -> None:
         st.backtest_signals(bars([100.0] * 3), flags(3, [1]), None, control=[0, 1])
     with pytest.raises(st.ParameterError, match="row 1: 'x'"):
         st.backtest_signals(bars([100.0] * 3), flags(3, [1]), None, control=["normal", "x", "y"])
+
+
+def test_correlation_cap_refuses_a_correlated_second_position(sol_1h) -> None:
+    closes = sol_1h["close"].to_numpy()[:200]
+    rng = np.random.default_rng(3)
+    noise = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, 200)))
+    data = {"SOL": bars(list(closes)), "TWIN": bars(list(closes * 1.5)), "NOISE": bars(list(noise))}
+    n = 200
+    entries = {"SOL": flags(n, [100]), "TWIN": flags(n, [120]), "NOISE": flags(n, [130])}
+    res = st.backtest_signals(
+        data,
+        entries,
+        None,
+        fill="close",
+        size=0.2,
+        risk=RiskLimits(**{**OFF, "max_correlation": 0.7, "correlation_min_obs": 30}),
+    )
+    refused = res.orders[res.orders["status"] == "rejected"]
+    assert refused[["asset", "reject_reason"]].values.tolist() == [["TWIN", "correlation"]]
+    assert sorted(res.trades["asset"]) == ["NOISE", "SOL"]
+
+
+def test_window_correlation_equals_the_risk_module(sol_1h) -> None:
+    from soltrader.risk.nb import tail_correlation_nb
+    from soltrader.sim._nb import window_correlation_nb
+
+    close = np.column_stack([sol_1h["close"].to_numpy()[:500], sol_1h["open"].to_numpy()[:500]])
+    t, obs = 400, 60
+    rets = close[1:] / close[:-1] - 1.0
+    want = tail_correlation_nb(rets[t - obs : t, 0], rets[t - obs : t, 1], obs)
+    assert window_correlation_nb(close, t, 0, 1, obs) == pytest.approx(want, rel=1e-12)
