@@ -54,10 +54,13 @@ Rules common to both:
   ``max_open_positions`` positions (open or pending, all assets) refuses a new one, and so does a
   net notional in the asset above ``max_symbol_exposure`` of the account's value or open risk at
   the stops above ``max_heat`` of it (the entry's notional estimated at its decision close from
-  its size and the leverage; a position without a stop risks its whole value). A hard
+  its size and the leverage; a position without a stop risks its whole value), or a return
+  correlation over the last ``correlation_min_obs`` bars above ``max_correlation`` with another
+  open position (direction-adjusted; refused while it cannot be measured). A hard
   drawdown flattens the account at that close (``fill="close"``) or the next open, cancels its
   pending entries and halts it for good. Refusals are rejected orders (``risk_limit``,
-  ``position_limit``, ``concentration``, ``heat``); guard exits have the reason ``risk_guard``.
+  ``position_limit``, ``concentration``, ``heat``, ``correlation``); guard exits have the reason
+  ``risk_guard``.
   A control schedule (``control=``, a ``ControlMode`` per bar) is applied with them: ``pause``
   refuses entries, ``reduce`` scales them by ``reduce_multiplier``, ``emergency`` refuses them and
   flattens every account at that bar's close (or the next open).
