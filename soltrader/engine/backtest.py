@@ -318,7 +318,7 @@ def _kernel_inputs(
     amm: AMMPool | None = None,
     solana: SolanaTxCost | None = None,
     max_volume_share: float = 0.0,
-    leverage: float = 1.0,
+    leverage: Any = 1.0,
     maintenance_margin: float = 0.0,
     init_cash: float = 10_000.0,
     accounts: Sequence[int] | Mapping[str, Any] | None = None,
@@ -347,9 +347,11 @@ def _kernel_inputs(
         raise ParameterError("size_type", f"{size_type!r}: use one of {sorted(_SIZE_TYPES)}")
     if not (np.isfinite(init_cash) and init_cash > 0):
         raise ParameterError("init_cash", f"must be a positive amount, got {init_cash!r}")
-    if not (np.isfinite(leverage) and leverage >= 1.0):
-        raise ParameterError("leverage", f"must be >= 1, got {leverage!r}")
-    if not 0.0 <= maintenance_margin < 1.0 / leverage:
+    lev_raw = _raw(leverage)
+    if lev_raw.size == 0 or not (np.isfinite(lev_raw) & (lev_raw >= 1.0)).all():
+        raise ParameterError("leverage", f"must be >= 1 on every bar, got {leverage!r}")
+    max_leverage = float(lev_raw.max())
+    if not 0.0 <= maintenance_margin < 1.0 / max_leverage:
         raise ParameterError(
             "maintenance_margin", f"must be in [0, 1/leverage), got {maintenance_margin!r}"
         )
@@ -407,7 +409,7 @@ def _kernel_inputs(
     cfg = np.zeros(_nb.N_CFG)
     cfg[_nb.C_MIN_SIZE] = conv.min_size
     cfg[_nb.C_MAX_VOLUME_SHARE] = max_volume_share
-    cfg[_nb.C_LEVERAGE] = leverage
+    cfg[_nb.C_LEVERAGE] = max_leverage  # the per-bar leverage itself is a kernel input
     cfg[_nb.C_MAINT_MARGIN] = maintenance_margin
     cfg[_nb.C_FAIL_RATE] = fail_rate
     cfg[_nb.C_IMPACT_K1] = impact.k if impact is not None else 0.0
@@ -472,6 +474,7 @@ def _kernel_inputs(
         *_intrabar(market, intrabar),
         market.index.asi8 // _NS_PER_DAY,
         modes,
+        number(leverage, "leverage"),
     ]
     return market, args, icfg, conv, acc, acc_cash
 
@@ -509,7 +512,7 @@ def backtest_signals(
     amm: AMMPool | None = None,
     solana: SolanaTxCost | None = None,
     max_volume_share: float = 0.0,
-    leverage: float = 1.0,
+    leverage: Any = 1.0,
     maintenance_margin: float = 0.0,
     init_cash: float = 10_000.0,
     accounts: Sequence[int] | Mapping[str, Any] | None = None,
@@ -563,8 +566,9 @@ def backtest_signals(
         failure rate (:mod:`soltrader.costs`).
     max_volume_share : float
         Cap every fill at this share of the bar's volume (0: no cap); the rest stays pending.
-    leverage, maintenance_margin : float
-        Isolated-margin leverage (>= 1) and maintenance margin fraction; liquidation loses the
+    leverage, maintenance_margin : float (leverage also per bar)
+        Isolated-margin leverage (>= 1; per bar: the leverage of an entry decided on that bar,
+        which its position keeps) and maintenance margin fraction; liquidation loses the
         position's margin.
     init_cash : float
         Starting cash, quote currency, split across ``accounts`` by ``allocation``.

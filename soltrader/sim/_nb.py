@@ -141,7 +141,8 @@ F_PX_REMAIN = np.int64(16)  # pending exit: units still to sell / buy back (NaN:
 F_LOSS_LEVEL = np.int64(17)  # nearest loss-side level (stop or liquidation), +-inf: none
 F_GAIN_LEVEL = np.int64(18)  # nearest profit-side level (partial or full take-profit)
 F_PE_MULT = np.int64(19)  # size multiplier of the pending entry (risk guards; 1: none)
-NF = np.int64(20)
+F_LEV = np.int64(20)  # leverage of the open position (from its first entry's decision bar)
+NF = np.int64(21)
 J_E_BAR = np.int64(0)
 J_ARMED_FROM = np.int64(1)
 J_PE_TYPE = np.int64(2)  # -1: no pending entry
@@ -304,6 +305,7 @@ def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, am
 
 @njit(cache=True, _nrt=False)
 def _affordable_units(
+    lev,
     budget,
     side,
     ref,
@@ -322,7 +324,6 @@ def _affordable_units(
 ):
     """Largest size whose margin + fees fit in ``budget`` (closed form without impact or AMM,
     bisection otherwise). Returns ``(units, notional, fee)``."""
-    lev = cfg[C_LEVERAGE]
     spend = budget - fixed
     if spend <= 0.0:
         return 0.0, 0.0, 0.0
@@ -475,7 +476,9 @@ def _enter(
         qty_req = fs[j, F_PE_REMAIN]
     fee_rate = _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg)
     slip = slippage[d, j] if is_taker else 0.0
+    lev = risk[6][d, j]
     qty, price, fee, status, rej, wanted, spent = _size_entry(
+        lev,
         qty_req,
         budget,
         direction,
@@ -540,7 +543,8 @@ def _enter(
     was_flat = fs[j, F_POS] == 0.0
     _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
     if was_flat:
-        sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars = risk
+        fs[j, F_LEV] = lev
+        sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, _lev = risk
         _arm(
             fs,
             js,
@@ -731,7 +735,7 @@ def _refresh_levels(fs, js, j, cfg):
     loss = -np.inf * direction
     if not np.isnan(fs[j, F_SL]):
         loss = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
-    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE], cfg[C_MAINT_MARGIN])
+    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg[C_MAINT_MARGIN])
     if not np.isnan(liq) and (liq - loss) * direction > 0.0:
         loss = liq
     gain = np.inf * direction
@@ -815,9 +819,7 @@ def _protect(
     sl_level = np.nan
     if not np.isnan(fs[j, F_SL]):
         sl_level = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
-    liq_level = liquidation_price_nb(
-        direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE], cfg[C_MAINT_MARGIN]
-    )
+    liq_level = liquidation_price_nb(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg[C_MAINT_MARGIN])
     level = sl_level
     reason = _R_TRAIL if fs[j, F_TRAIL] > 0.0 else _R_SL
     if not np.isnan(liq_level) and (np.isnan(sl_level) or (liq_level - sl_level) * direction > 0.0):
@@ -956,6 +958,7 @@ def _close_actions(
                 size,
                 risk[0],
                 cash,
+                risk[6],
             )
         ):
             act = np.int64(2)  # the guards refuse the new side: the reversal is a plain exit
@@ -1048,6 +1051,7 @@ def _close_actions(
             size,
             risk[0],
             cash,
+            risk[6],
         ):
             continue
         _queue_entry(fs, js, j, t, act, close, order_type, limit_price, stop_price, tif)
@@ -1093,7 +1097,7 @@ def _liquidated_on_entry_bar(
     venue does not wait for our stops. It is liquidated at the liquidation price."""
     pos = fs[j, F_POS]
     direction = np.int64(1) if pos > 0 else np.int64(-1)
-    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], cfg[C_LEVERAGE], cfg[C_MAINT_MARGIN])
+    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg[C_MAINT_MARGIN])
     if np.isnan(liq) or (close[t, j] - liq) * direction > 0.0:
         return False
     a = account_of[j]
@@ -1114,14 +1118,14 @@ def _entry_mult(guard, a, cfg):
 
 
 @njit(cache=True, _nrt=False)
-def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg):
+def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg, lev):
     """Notional an entry decided at bar t would take (quote), from its size at that close."""
     wanted = size[t, j] * _entry_mult(guard, a, cfg)
     kind = icfg[I_SIZE_TYPE]
     if kind == SIZE_AMOUNT:
         return wanted * close[t, j]
     budget = _budget(wanted, kind, cash[a])
-    return budget * cfg[C_LEVERAGE]
+    return budget * lev[t, j]
 
 
 @njit(cache=True, _nrt=False)
@@ -1185,7 +1189,7 @@ def _correlated(j, t, direction, close, fs, cfg, icfg):
 
 @njit(cache=True, _nrt=False)
 def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg, close, size,
-                   sl_stop, cash):  # fmt: skip
+                   sl_stop, cash, lev):  # fmt: skip
     """Whether the account guards refuse the entry decided for asset j at bar t (then recorded
     as a rejected order): a halted, daily-loss-blocked or ruined account (``RISK_LIMIT``); a new
     position beyond the most open positions (``POSITION_LIMIT``); a net notional in the asset
@@ -1210,7 +1214,7 @@ def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg,
             reason = _REJ_POSITIONS
     if reason < 0 and (np.isfinite(cfg[C_MAX_EXPOSURE]) or np.isfinite(cfg[C_MAX_HEAT])):
         equity = guard[a, G_EQUITY]
-        notional = _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg)
+        notional = _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg, lev)
         held_here = fs[j, F_POS] if act == 1 or act == -1 else 0.0  # a reversal closes it first
         net = held_here * close[t, j] + direction * notional
         if abs(net) > cfg[C_MAX_EXPOSURE] * equity:
@@ -1477,7 +1481,7 @@ def _busy_bar(
                 exited[j] = exited[j] or closed
             elif fs[j, F_TRAIL] > 0.0:
                 _trail(fs, js, j, h, lo, cfg)
-        elif pos != 0.0 and js[j, J_E_BAR] == t and (pos < 0.0 or cfg[C_LEVERAGE] > 1.0):
+        elif pos != 0.0 and js[j, J_E_BAR] == t and (pos < 0.0 or fs[j, F_LEV] > 1.0):
             exited[j] = _liquidated_on_entry_bar(j, t, close, costs, account_of, fs, js, cash,
                                                  cum_notional, cnt, orders, fills, trades, cfg,
                                                  icfg)  # fmt: skip
@@ -1582,6 +1586,7 @@ def simulate_nb(
     sub_start,
     day,
     control,
+    leverage,
 ):
     """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
@@ -1628,6 +1633,8 @@ def simulate_nb(
     control : ndarray (n,) of int64
         Control mode of every bar (``ControlMode``: normal, pause, reduce, emergency), applied
         with the account guards.
+    leverage : ndarray (n, m) of float64
+        Leverage of an entry decided on each bar (>= 1); a position keeps its first entry's.
 
     Returns
     -------
@@ -1640,7 +1647,7 @@ def simulate_nb(
     n_acc = account_cash.shape[0]
     bars = (open_, high, low, close, volume)
     sub = (sub_low, sub_high, sub_start)
-    risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars)
+    risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, leverage)
     costs = (
         maker_fee,
         taker_fee,
@@ -1836,6 +1843,7 @@ def _after_entry(fs, js, j, status, wanted, qty):
 
 @njit(cache=True)
 def _size_entry(
+    lev,
     qty_req,
     budget,
     side,
@@ -1858,8 +1866,7 @@ def _size_entry(
 
     Returns ``(qty, price, fee, status, reject, wanted, spent)``; ``wanted`` is the size before
     the volume cap, so ``wanted - qty`` is what stays pending; ``spent`` is the cash committed
-    (margin + fees)."""
-    lev = cfg[C_LEVERAGE]
+    (margin + fees); ``lev`` is the entry's leverage."""
     status = _FILLED
     cap_share = cfg[C_MAX_VOLUME_SHARE]
     vol_cap = cap_share * volume[t, j] if cap_share > 0.0 else np.inf
@@ -1879,6 +1886,7 @@ def _size_entry(
                     return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE, 0.0, 0.0
                 return qty, price, fee, status, _REJ_NONE, qty_req, notional / lev + fee
     units, notional, fee = _affordable_units(
+        lev,
         budget,
         side,
         ref,

@@ -35,6 +35,7 @@ from numba import njit
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
 from soltrader.metrics._nb import N_STATS, backtest_stats_nb, fees_of_records_nb
 from soltrader.sim._nb import (
+    C_LEVERAGE,
     F_E_FEES,
     F_E_PRICE,
     F_GAIN_LEVEL,
@@ -197,6 +198,7 @@ def simulate_one_nb(
         _param(fcfg, P_PTP, level_map, levels, n),
         _param(fcfg, P_PTP_SIZE, level_map, levels, n),
         np.broadcast_to(np.int64(fcfg[P_MAX_BARS]), col),
+        np.broadcast_to(fcfg[CFG_START + C_LEVERAGE], col),
     )
     empty = np.empty(0)
     costs = (

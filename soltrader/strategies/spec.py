@@ -46,6 +46,7 @@ class Signals(NamedTuple):
     partial_tp_stop: np.ndarray | None = None
     partial_tp_size: np.ndarray | None = None
     max_bars: np.ndarray | None = None
+    leverage: np.ndarray | None = None
 
     def extras(self) -> dict[str, np.ndarray]:
         """The optional fields that are set, by simulator keyword (``confidence`` excluded)."""
@@ -61,6 +62,7 @@ class Signals(NamedTuple):
             "partial_tp_stop",
             "partial_tp_size",
             "max_bars",
+            "leverage",
         )
         return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
 
