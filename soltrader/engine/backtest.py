@@ -308,6 +308,7 @@ def _kernel_inputs(
     partial_tp_size: Any = 0.5,
     trail_after_partial: bool = False,
     max_bars: Any = 0,
+    exit_size: Any = 1.0,
     cooldown: int = 0,
     cooldown_same_direction: bool = False,
     fees: Any = 0.0,
@@ -387,6 +388,9 @@ def _kernel_inputs(
     if size_type != "percent" and (size is None or _any_nan(size)):
         raise ParameterError("size", f"size_type={size_type!r} needs an explicit size")
     sizes = number(1.0 if size is None else size, "size")
+    part_raw = _raw(exit_size)
+    if ((part_raw <= 0) | (part_raw > 1)).any():
+        raise ParameterError("exit_size", "must be a fraction of the position in (0, 1]")
     ptp_raw = _raw(partial_tp_size)
     if ((ptp_raw <= 0) | (ptp_raw > 1)).any():
         raise ParameterError("partial_tp_size", "must be a fraction in (0, 1]")
@@ -475,6 +479,7 @@ def _kernel_inputs(
         market.index.asi8 // _NS_PER_DAY,
         modes,
         number(leverage, "leverage"),
+        number(exit_size, "exit_size"),
     ]
     return market, args, icfg, conv, acc, acc_cash
 
@@ -502,6 +507,7 @@ def backtest_signals(
     partial_tp_size: Any = 0.5,
     trail_after_partial: bool = False,
     max_bars: Any = 0,
+    exit_size: Any = 1.0,
     cooldown: int = 0,
     cooldown_same_direction: bool = False,
     fees: Any = 0.0,
@@ -555,6 +561,9 @@ def backtest_signals(
         ``trail_after_partial`` the stop-loss then trails from that level.
     max_bars : int or array
         Time stop: exit at the close of the bar ``max_bars`` bars after the entry (0: none).
+    exit_size : float or array
+        Fraction of the position an exit signal closes (per bar; default 1.0, all of it): a
+        partial exit is reduce-only and records a trade for the part closed.
     cooldown, cooldown_same_direction
         Ignore entry decisions for ``cooldown`` bars from an exit (only in the exited direction).
     fees, maker_fees, fixed_fees, slippage
@@ -638,6 +647,7 @@ def backtest_signals(
         partial_tp_size=partial_tp_size,
         trail_after_partial=trail_after_partial,
         max_bars=max_bars,
+        exit_size=exit_size,
         cooldown=cooldown,
         cooldown_same_direction=cooldown_same_direction,
         fees=fees,

@@ -111,7 +111,9 @@ def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.nd
         return None
     if icfg[sim_nb.I_RISK] != 0:  # the account guards run in the full kernel only
         return None
-    if args[-1].strides != (0, 0):  # leverage per bar
+    if args[-2].strides != (0, 0):  # leverage per bar
+        return None
+    if args[-1].strides != (0, 0) or float(args[-1][0, 0]) != 1.0:  # partial exit signals
         return None
     row = [float(a[0, 0]) for a in per_bar] + [float(v) for v in args[35]] + [float(acc_cash[0])]
     return np.array(row), icfg.copy()

@@ -544,7 +544,7 @@ def _enter(
     _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a)
     if was_flat:
         fs[j, F_LEV] = lev
-        sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, _lev = risk
+        sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, _lev, _part = risk
         _arm(
             fs,
             js,
@@ -979,6 +979,9 @@ def _close_actions(
             if icfg[I_RISK] != 0:
                 fs[j, F_PE_MULT] = _entry_mult(guard, account_of[j], cfg)
         qty = abs(fs[j, F_POS])
+        part = risk[7][t, j]
+        if act == 2 and part < 1.0:  # a partial exit signal: that fraction of the position
+            qty = qty * part
         if fill_mode == FILL_NEXT_OPEN:
             _pend_exit(fs, js, j, qty, reason, t)
             continue
@@ -1587,6 +1590,7 @@ def simulate_nb(
     day,
     control,
     leverage,
+    exit_size,
 ):
     """Simulate ``m`` assets over ``n`` bars; see the module docstring for the rules.
 
@@ -1635,6 +1639,8 @@ def simulate_nb(
         with the account guards.
     leverage : ndarray (n, m) of float64
         Leverage of an entry decided on each bar (>= 1); a position keeps its first entry's.
+    exit_size : ndarray (n, m) of float64
+        Fraction of the position an exit signal of each bar closes, in (0, 1] (1: all).
 
     Returns
     -------
@@ -1647,7 +1653,7 @@ def simulate_nb(
     n_acc = account_cash.shape[0]
     bars = (open_, high, low, close, volume)
     sub = (sub_low, sub_high, sub_start)
-    risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, leverage)
+    risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, leverage, exit_size)
     costs = (
         maker_fee,
         taker_fee,

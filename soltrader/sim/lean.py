@@ -199,6 +199,7 @@ def simulate_one_nb(
         _param(fcfg, P_PTP_SIZE, level_map, levels, n),
         np.broadcast_to(np.int64(fcfg[P_MAX_BARS]), col),
         np.broadcast_to(fcfg[CFG_START + C_LEVERAGE], col),
+        np.broadcast_to(1.0, col),  # exit signals close the whole position
     )
     empty = np.empty(0)
     costs = (

@@ -44,7 +44,9 @@ Rules common to both:
   exited direction) are ignored.
 * **One position per asset**: entries are ignored while a position in that direction is open
   (``accumulate=True`` adds to it instead); exits while flat; an opposite entry reverses the
-  position (exit, then entry). Exit orders are reduce-only: they never exceed the position.
+  position (exit, then entry). Exit orders are reduce-only: they never exceed the position. An
+  exit signal closes ``exit_size`` of the position (default all; a partial exit records a trade
+  for the part closed); time stops and reversals close all of it.
 * **Conflicts**: an entry and an exit of the same direction on one bar cancel out, and so do a
   long and a short entry.
 * **Account guards** (``risk=RiskLimits(...)``): after every bar's mark, each account's value

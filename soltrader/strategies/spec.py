@@ -47,6 +47,7 @@ class Signals(NamedTuple):
     partial_tp_size: np.ndarray | None = None
     max_bars: np.ndarray | None = None
     leverage: np.ndarray | None = None
+    exit_size: np.ndarray | None = None
 
     def extras(self) -> dict[str, np.ndarray]:
         """The optional fields that are set, by simulator keyword (``confidence`` excluded)."""
@@ -63,6 +64,7 @@ class Signals(NamedTuple):
             "partial_tp_size",
             "max_bars",
             "leverage",
+            "exit_size",
         )
         return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
 
