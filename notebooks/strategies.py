@@ -211,8 +211,12 @@ plt.show()
 # breakers. Mode A buys (or sells short) at the close of a candle that touches a valid zone; mode
 # B rests a limit order 20 % into the zone while price approaches. A close beyond the zone exits,
 # half the position is taken at 2 ATRs and the rest trails. The rules size fresh order blocks at
-# 40 % margin and 20x leverage, breakers at 30 % and 10x; the backtest keywords these need
-# (`fill="close"`, the cooldown, the leverage, ...) come from the strategy's `backtest_defaults`.
+# 40 % margin and 20x leverage, breakers at 30 % and 10x. Each entry carries its own leverage to
+# the simulator (the signals' per-bar `leverage`), and its position keeps it for its margin and
+# liquidation price: with isolated margin and no maintenance margin, a fresh-zone trade is
+# liquidated 5 % against its entry and a breaker trade 10 % against it. The other backtest
+# keywords the rules need (`fill="close"`, the cooldown, ...) come from the strategy's
+# `backtest_defaults`.
 #
 # `compare_modes` runs both modes with those defaults:
 
@@ -225,11 +229,11 @@ for mode in ("A", "B"):
     print(f"mode {mode}: 99 % of the account gone by {gone:%Y-%m-%d %H:%M}, {gone - bars.index[0]}")
 
 # %% [markdown]
-# The default sizing is wiped out: at 20x a move of 5 % against the position liquidates it, and
-# both modes lose the whole account within the first week of the sample, after a few trades. That
-# says little about the zones and everything about the leverage. With `sizing="percent"` (a
-# fraction of the cash at each fill, compounding) and a moderate 2x on both kinds, the account
-# survives long enough to judge the rules:
+# The default sizing is wiped out: a move of 5 % against a fresh-zone trade liquidates it, and
+# both modes lose the whole account within the first ten days of the sample, after 8 (A) and 16
+# (B) trades. That says little about the zones and everything about the leverage. With
+# `sizing="percent"` (a fraction of the cash at each fill, compounding) and a moderate 2x on both
+# kinds, the account survives long enough to judge the rules:
 
 # %%
 MODERATE = {"sizing": "percent", "fresh_leverage": 2.0, "breaker_leverage": 2.0}
@@ -252,7 +256,7 @@ display(
 
 # %%
 for mode in ("A", "B"):
-    summary[f"smc_order_block {mode}, 20x (default)"] = modes_20x[mode]
+    summary[f"smc_order_block {mode}, 20x / 10x (default)"] = modes_20x[mode]
     summary[f"smc_order_block {mode}, 2x percent"] = modes_2x[mode]
 smc_2x = st.strategies.smc_backtest(bars, backtest=st.backtest, mode="B", **MODERATE, **COSTS)
 window = bars.iloc[-24 * 4 :]

@@ -86,6 +86,8 @@ _NEUTRAL: dict[str, Any] = {
     "partial_tp_stop": np.nan,
     "partial_tp_size": 0.5,
     "max_bars": 0,
+    "leverage": 1.0,
+    "exit_size": 1.0,
     "fees": 0.0,
     "maker_fees": None,  # the column's taker fee
     "fixed_fees": 0.0,

@@ -34,9 +34,9 @@ order that is re-placed after every drop (a fill, an entry ignored during a cool
 open position). It is cancelled by the exit signal of its zone's invalidation (below), or
 replaced by a later statement; as the limit lies inside the zone, a bar that closes beyond the
 zone has traded through a resting limit first, so in bar data the order fills and the exit then
-closes that fill at the close. Stop-loss, partial target and size of a fill come from the bar
-the order was last stated; a bar that opens through the limit fills at its open (a better
-price), and the stop and target fractions then apply to that price.
+closes that fill at the close. Stop-loss, partial target, size and leverage of a fill come from
+the bar the order was last stated; a bar that opens through the limit fills at its open (a
+better price), and the stop and target fractions then apply to that price.
 
 *Stop.* The first close beyond a zone for which an entry was decided or stated (a close below
 a bullish zone's low) is an exit signal of that direction, executed at that close: it closes
@@ -60,32 +60,40 @@ protective order closed the position ignores its own signals. An entry of the op
 reverses the position (the simulator's rule): in mode A on a touch of an opposite zone, in mode
 B when price approaches an opposite zone and its order is stated.
 
-*Sizing.* Fresh OBs: ``fresh_margin`` (40 %) of capital at ``fresh_leverage`` (20x); breakers:
-``breaker_margin`` (30 %) at ``breaker_leverage`` (10x) (:func:`soltrader.sizing.smc_size`).
-The simulator has one leverage per backtest, so it runs at ``L = max(fresh_leverage,
-breaker_leverage)``; every order gets the notional of its rule (margin x leverage x capital),
-so a breaker trade posts ``0.3 * 10 / 20 = 15 %`` of capital as margin instead of 30 % and is
-liquidated 5 % against the entry instead of 10 %. ``sizing="contracts"`` (default) sizes in
-whole contracts of ``contract_size`` base units from a fixed ``capital`` (the starting cash,
-not compounded) and the reference price (backtest keyword ``size_type="amount"``); once the
-account holds less cash than the margin, the simulator buys what the cash affords (no longer
-whole contracts). ``sizing="percent"`` sizes as a fraction of the cash at the fill
-(compounding; not floored to contracts): ``margin * leverage / L``.
+*Sizing and leverage.* A fresh OB entry posts ``fresh_margin`` (40 %) of capital as margin at
+``fresh_leverage`` (20x), a breaker entry ``breaker_margin`` (30 %) at ``breaker_leverage``
+(10x) (:func:`soltrader.sizing.smc_size`). The leverage is per entry: the signals carry it per
+bar (``Signals.leverage``, the simulator's ``leverage`` keyword), the leverage of the zone's kind
+on an entry bar and ``max(fresh_leverage, breaker_leverage)`` on every other bar (the simulator
+reads it on decision bars only; the maximum keeps its ``maintenance_margin`` check the same on
+any data). A fill takes the leverage of its decision bar (mode B: the bar its order was last
+stated) and its position keeps it: its margin is ``notional / leverage`` and an isolated long is
+liquidated at ``entry * (1 - 1 / leverage) / (1 - maintenance_margin)`` (a short at ``entry *
+(1 + 1 / leverage) / (1 + maintenance_margin)``), so with no maintenance margin a fresh trade
+at 20x is liquidated 5 % against its entry and a breaker trade at 10x 10 % against it, losing
+its margin. ``sizing="contracts"`` (default) sizes in whole contracts of ``contract_size`` base
+units from a fixed ``capital`` (the starting cash, not compounded) and the reference price:
+``floor(margin * leverage * capital / (reference price * contract_size))`` contracts (backtest
+keyword ``size_type="amount"``), so a trade posts a little less than its margin fraction of
+capital; once the account holds less cash than the margin, the simulator buys what the cash
+affords (no longer whole contracts). ``sizing="percent"`` commits ``margin`` of the cash at the
+fill (margin and fees, at the kind's leverage; compounding, not floored to contracts; backtest
+keyword ``size_type="percent"``).
 
-The fixed backtest keywords are in :data:`SMC_BACKTEST_DEFAULTS`, which fits the default
-``sizing``, ``capital`` and leverages only, and :func:`smc_backtest_kwargs` (for any
-parameters; e.g. ``sizing="percent"`` needs ``size_type="percent"``, else the fractions would be
-read as base units); :func:`smc_backtest` and :func:`compare_modes` apply them in one call. The
-engine is passed in as ``backtest=st.backtest``, because the pure strategies layer never
-imports it.
+The fixed backtest keywords are :func:`smc_backtest_kwargs` of the parameters (e.g.
+``sizing="percent"`` needs ``size_type="percent"``, else the fractions would be read as base
+units); :data:`SMC_BACKTEST_DEFAULTS` holds them for the default ``sizing`` and ``capital``.
+``st.backtest`` applies them itself (the strategy's ``backtest_defaults``; a keyword the user
+gives wins), and so do :func:`smc_backtest` and :func:`compare_modes`. ``leverage`` is not one of
+them: the signals set it per bar, so it cannot be given to the backtest. The engine is passed in
+as ``backtest=st.backtest``, because the pure strategies layer never imports it.
 
 Examples
 --------
 >>> import soltrader as st
->>> from soltrader.strategies.smc_order_block import SMC_BACKTEST_DEFAULTS, smc_order_block
+>>> from soltrader.strategies.smc_order_block import compare_modes, smc_order_block
 >>> bars = st.data.load("SOL/USDT", "1h")                                      # doctest: +SKIP
->>> res = st.backtest(bars, smc_order_block, mode="B", fees=0.001,
-...                   **SMC_BACKTEST_DEFAULTS)                                  # doctest: +SKIP
+>>> res = st.backtest(bars, smc_order_block, mode="B", fees=0.001)             # doctest: +SKIP
 >>> compare_modes(bars, backtest=st.backtest, fees=0.001)                      # doctest: +SKIP
 """
 
@@ -238,24 +246,23 @@ def _choose_nb(mode, bull, bear, c, zones, penetration):
 
 
 @njit(cache=True, nogil=True)
-def _units_nb(ref, fresh, margin, leverage, sizing, capital, contract_size):
-    """Entry size: whole contracts from ``capital`` (base units) or a fraction of cash."""
-    sim_lev = max(leverage[0], leverage[1])
+def _units_nb(ref, kind, margin, leverage, sizing, capital, contract_size):
+    """Entry size for a zone of ``kind``: whole contracts of ``margin * leverage * capital`` at
+    ``ref`` (base units), or the fraction ``margin`` of the cash (posted at ``leverage``)."""
     if sizing == SIZE_CONTRACTS:
         return smc_units_nb(
             capital,
             ref,
-            fresh,
+            kind == FRESH,
             margin[0],
             leverage[0],
             margin[1],
             leverage[1],
-            sim_lev,
+            leverage[kind],  # the entry's own leverage: no cap below it
             contract_size,
             0.0,
         )
-    k = 0 if fresh else 1
-    return margin[k] * min(leverage[k], sim_lev) / sim_lev
+    return margin[kind]
 
 
 @njit(cache=True, nogil=True)
@@ -263,7 +270,9 @@ def _decide_nb(t, j, mode, c, atr, zones, penetration, tp_atr, stop_atr, sizing_
     """Write the entry decision of bar ``t`` for zone ``j``; False when it cannot be sized."""
     z_dir, z_kind, z_low, z_high, _created = zones
     margin, leverage, sizing, capital, contract_size = sizing_args
-    entries, _x, short_entries, _sx, order_type, limit_price, sl_stop, ptp, _ps, size, zone = out
+    entries, _x, short_entries, _sx, order_type, limit_price, sl_stop, ptp, _ps, size, lev, zone = (
+        out
+    )
     kind = z_kind[j]
     ref = c
     if mode == MODE_B:
@@ -272,7 +281,7 @@ def _decide_nb(t, j, mode, c, atr, zones, penetration, tp_atr, stop_atr, sizing_
         sl = (ref - (z_low[j] - stop_atr * atr)) / ref
     else:
         sl = (z_high[j] + stop_atr * atr - ref) / ref
-    units = _units_nb(ref, kind == FRESH, margin, leverage, sizing, capital, contract_size)
+    units = _units_nb(ref, kind, margin, leverage, sizing, capital, contract_size)
     if not (ref > 0.0 and sl > 0.0 and units > 0.0):
         return False
     if z_dir[j] == BULLISH:
@@ -285,13 +294,15 @@ def _decide_nb(t, j, mode, c, atr, zones, penetration, tp_atr, stop_atr, sizing_
     sl_stop[t] = sl
     ptp[t] = tp_atr[kind] * atr / ref
     size[t] = units
+    lev[t] = leverage[kind]
     zone[t] = j
     return True
 
 
 @njit(cache=True, nogil=True)
-def _outputs_nb(n, partial_fraction):
-    """Per-bar outputs, empty: no signal, NaN prices and stops, zero size, zone -1."""
+def _outputs_nb(n, partial_fraction, idle_leverage):
+    """Per-bar outputs, empty: no signal, NaN prices and stops, zero size, ``idle_leverage``,
+    zone -1."""
     return (
         np.zeros(n, dtype=np.bool_),
         np.zeros(n, dtype=np.bool_),
@@ -303,6 +314,7 @@ def _outputs_nb(n, partial_fraction):
         np.full(n, np.nan),
         np.full(n, partial_fraction),
         np.zeros(n),
+        np.full(n, idle_leverage),
         np.full(n, NONE, dtype=np.int64),
     )
 
@@ -352,7 +364,8 @@ def smc_order_block_nb(
     allow_short : bool
         Trade bearish zones.
     margin, leverage : numpy.ndarray
-        Per zone kind: margin fraction of capital and leverage of the sizing rule.
+        Per zone kind: margin fraction of capital (contracts) or cash (percent), and leverage
+        (>= 1) of the entry.
     sizing : int
         ``SIZE_CONTRACTS`` (0) or ``SIZE_PERCENT`` (1).
     capital, contract_size : float
@@ -365,7 +378,8 @@ def smc_order_block_nb(
         (bool), ``order_type`` (int64: 0 market, 1 limit), ``limit_price`` (price, NaN without
         a limit), ``sl_stop``, ``partial_tp_stop`` (fractions of the reference price, NaN
         without an entry), ``partial_tp_size`` (fraction), ``size`` (base units or fraction of
-        cash, 0 without an entry), ``zone`` (int64 id of the zone of the entry in the
+        cash, 0 without an entry), ``leverage`` (the entry's: its zone kind's; the larger of
+        the two leverages without an entry), ``zone`` (int64 id of the zone of the entry in the
         ``order_blocks`` table, -1 without one).
 
     Examples
@@ -379,8 +393,10 @@ def smc_order_block_nb(
     >>> out = smc_order_block_nb(o, h, lo, c, 0, 1, 1, 1, 1.0, 1.0, two(2.0, 2.0),
     ...                          two(0.2, 0.2), np.array([True, True]), 0.5, True,
     ...                          two(0.4, 0.3), two(20.0, 10.0), 0, 10_000.0, 1.0)
-    >>> np.flatnonzero(out[0]), int(out[10][6]), float(out[9][6])  # bar 6, zone 0, 80000/11.5
+    >>> np.flatnonzero(out[0]), int(out[11][6]), float(out[9][6])  # bar 6, zone 0, 80000/11.5
     (array([6]), 0, 6956.0)
+    >>> float(out[10][6])  # a fresh zone: 20x
+    20.0
     """
     n = close.shape[0]
     z_dir, z_kind, z_low, z_high, z_created, z_inv = _zone_records_nb(
@@ -388,7 +404,7 @@ def smc_order_block_nb(
     )
     zones = (z_dir, z_kind, z_low, z_high, z_created)
     atr = atr_1d_nb(high, low, close, atr_n)
-    out = _outputs_nb(n, partial_fraction)
+    out = _outputs_nb(n, partial_fraction, max(leverage[0], leverage[1]))
     exits, short_exits = out[1], out[3]
     sizing_args = (margin, leverage, sizing, capital, contract_size)
     m = z_dir.shape[0]
@@ -555,14 +571,17 @@ def smc_order_block_signals(
     fresh_margin, breaker_margin : float
         Margin per trade, fraction of capital in (0, 1].
     fresh_leverage, breaker_leverage : float
-        Leverage of the sizing rule (>= 1); the backtest runs at their maximum.
+        Leverage of an entry (>= 1), per bar in ``Signals.leverage``: the position keeps it for
+        its margin and liquidation price.
 
     Returns
     -------
     Signals
         ``entries``, ``exits``, ``short_entries``, ``short_exits``; per entry bar ``sl_stop``,
         ``partial_tp_stop`` (fractions of the reference price), ``size``; ``partial_tp_size``
-        on every bar; mode B adds ``order_type`` (1 = limit on entry bars) and ``limit_price``.
+        and ``leverage`` on every bar (the entry's leverage on an entry bar, else
+        ``max(fresh_leverage, breaker_leverage)``); mode B adds ``order_type`` (1 = limit on
+        entry bars) and ``limit_price``.
 
     Raises
     ------
@@ -575,8 +594,7 @@ def smc_order_block_signals(
     --------
     >>> import soltrader as st
     >>> bars = st.data.load("SOL/USDT", "1h")                              # doctest: +SKIP
-    >>> res = st.backtest(bars, smc_order_block, mode="A", fees=0.001,
-    ...                   **SMC_BACKTEST_DEFAULTS)                          # doctest: +SKIP
+    >>> res = st.backtest(bars, smc_order_block, mode="A", fees=0.001)     # doctest: +SKIP
     >>> res.trades[["entry_time", "exit_reason", "pnl"]].head()             # doctest: +SKIP
     """
     mode_code = _choice(mode, "mode", MODES)
@@ -617,8 +635,14 @@ def smc_order_block_signals(
         cap,
         csize,
     )
-    e, x, se, sx, otype, limit, sl, ptp, psize, size, _zone = out
-    risk = {"sl_stop": sl, "size": size, "partial_tp_stop": ptp, "partial_tp_size": psize}
+    e, x, se, sx, otype, limit, sl, ptp, psize, size, lev, _zone = out
+    risk = {
+        "sl_stop": sl,
+        "size": size,
+        "partial_tp_stop": ptp,
+        "partial_tp_size": psize,
+        "leverage": lev,
+    }
     if mode_code == MODE_B:
         return Signals(e, x, se, sx, limit_price=limit, order_type=otype, **risk)
     return Signals(e, x, se, sx, **risk)
@@ -675,8 +699,8 @@ def smc_backtest_kwargs(**params: Any) -> dict[str, Any]:
 
     ``fill="close"`` (mode A fills at the touching close; exits at the breaking close),
     ``cooldown=3`` with ``cooldown_same_direction=True``, ``trail_after_partial=True``,
-    ``leverage = max(fresh_leverage, breaker_leverage)``, ``size_type`` of the ``sizing`` rule
-    and, for contract sizing, ``init_cash = capital``.
+    ``size_type`` of the ``sizing`` rule and, for contract sizing, ``init_cash = capital``. No
+    ``leverage``: the signals set it per bar (``Signals.leverage``).
 
     Parameters
     ----------
@@ -690,20 +714,18 @@ def smc_backtest_kwargs(**params: Any) -> dict[str, Any]:
 
     Examples
     --------
-    >>> smc_backtest_kwargs(breaker_leverage=25.0)["leverage"]
-    25.0
     >>> smc_backtest_kwargs(sizing="percent")["size_type"]
     'percent'
+    >>> "leverage" in smc_backtest_kwargs(breaker_leverage=25.0)
+    False
     """
     p = smc_order_block.resolve(**params)
     _choice(p["sizing"], "sizing", SIZINGS)
-    lev = _pair(p["fresh_leverage"], p["breaker_leverage"], "leverage", 1.0, _BIG)
     out: dict[str, Any] = {
         "fill": "close",
         "cooldown": 3,
         "cooldown_same_direction": True,
         "trail_after_partial": True,
-        "leverage": float(lev.max()),
         "size_type": "amount" if p["sizing"] == "contracts" else "percent",
     }
     if p["sizing"] == "contracts":

@@ -1,6 +1,7 @@
 """Tests of :mod:`soltrader.strategies.smc_order_block`: hand-built trades in both modes through
-``st.backtest``, the sizing approximation, the kernel behind the wrapper, no look-ahead on real
-data, the zones behind every decision, bad parameters, and the golden trades on SOL/USDT 1h."""
+``st.backtest``, the margin and liquidation of each zone kind at its own leverage, the kernel
+behind the wrapper, no look-ahead on real data, the zones behind every decision, bad parameters,
+and the golden trades on SOL/USDT 1h."""
 
 from __future__ import annotations
 
@@ -77,6 +78,9 @@ BREAKER_ROWS = [
     (101.5, 101.6, 99.9, 100.0),
     (100.0, 100.5, 99.6, 100.0),
 ]
+# Two more bars wick up while closing below the breaker (no exit signal, no new structure): bar 9
+# to 106 (beyond 105, where 20x would liquidate a short from 100), bar 10 to 110.5 (beyond 110).
+SQUEEZE_ROWS = [*BREAKER_ROWS, (100.0, 106.0, 99.8, 100.2), (100.2, 110.5, 100.0, 100.5)]
 
 
 def frame(rows: list[tuple[float, ...]]) -> pd.DataFrame:
@@ -132,6 +136,9 @@ def test_mode_a_hand_built_trades() -> None:
     assert np.flatnonzero(sig.entries).tolist() == [6, 7, 8, 11, 12, 14]
     assert np.flatnonzero(sig.exits).tolist() == [15]
     assert not sig.short_entries.any() and not sig.short_exits.any()
+    assert (
+        sig.leverage == 20.0
+    ).all()  # fresh zones only: 20x on entry bars, and the max elsewhere
     res = run(df, "A")
     atr6 = 102.5 - 101.0  # true range of bar 6
     risk = (101.5 - (100.2 - atr6)) / 101.5  # stop 1 ATR below the zone, fraction of the entry
@@ -180,29 +187,66 @@ def test_mode_b_hand_built_trades() -> None:
     assert fills["type"].tolist()[0] == "limit"
 
 
-def test_breaker_sizing_approximation() -> None:
+def test_breaker_margin_at_its_own_leverage() -> None:
     df = frame(BREAKER_ROWS)
+    sig = smc_order_block(bars_of(df), mode="A", **HAND)
+    # bar 6: fresh long at 20x; bar 8: short on the breaker at 10x; the max (20x) elsewhere
+    assert np.flatnonzero(sig.entries).tolist() == [6]
+    assert np.flatnonzero(sig.short_entries).tolist() == [8]
+    assert sig.leverage[6] == 20.0 and sig.leverage[8] == 10.0
+    assert (np.delete(sig.leverage, [6, 8]) == 20.0).all()
     res = run(df, "A")
-    first_pnl = math.floor(8e4 / 101.5) * (100.0 - 101.5)
+    first = math.floor(0.4 * 20 * CAPITAL / 101.5)  # 788 contracts
+    breaker = math.floor(0.3 * 10 * CAPITAL / 100.0)  # 300 contracts
     # fresh long at bar 6 stopped by bar 7's close below the zone; the zone flips into a bearish
     # breaker that bar 8 touches: a short sized 30 % x 10 of capital (whole contracts)
     assert_trades(
         res,
         [
-            ("long", 6, 7, 101.5, 100.0, math.floor(8e4 / 101.5), "signal"),
-            ("short", 8, -1, 100.0, 100.0, 300.0, "end_of_data"),
+            ("long", 6, 7, 101.5, 100.0, first, "signal"),
+            ("short", 8, -1, 100.0, 100.0, breaker, "end_of_data"),
         ],
     )
-    cash_before = CAPITAL + first_pnl
-    # the backtest runs at 20x, so the breaker posts notional / 20 = 15 % of capital (not 30 %)
-    assert res.cash.iloc[8] == pytest.approx(cash_before - 300 * 100.0 / 20, rel=1e-12)
-    # percent sizing (its own backtest keywords: size_type="percent"): 15 % of the cash at 20x
+    cash_before = CAPITAL + first * (100.0 - 101.5)  # 8818
+    assert res.cash.iloc[7] == pytest.approx(cash_before, rel=1e-12)
+    # the short posts notional / 10 = 3000 = 30 % of capital as margin
+    assert res.cash.iloc[8] == pytest.approx(cash_before - 0.3 * CAPITAL, rel=1e-12)
+    assert breaker * 100.0 / 10 == 0.3 * CAPITAL
+    # percent sizing (its own backtest keywords: size_type="percent"): 40 % of the cash at 20x,
+    # then 30 % of the cash at 10x; not floored to contracts
     pct = smc_backtest(df, backtest=st.backtest, mode="A", sizing="percent", **HAND)
     sizes = pct.trades["size"].to_numpy()
-    assert sizes[0] == pytest.approx(0.4 * CAPITAL * 20 / 101.5, rel=1e-12)  # not floored
+    assert sizes[0] == pytest.approx(0.4 * CAPITAL * 20 / 101.5, rel=1e-12)
     cash_pct = CAPITAL + sizes[0] * (100.0 - 101.5)
-    assert sizes[1] == pytest.approx(0.3 * 10 / 20 * cash_pct * 20 / 100.0, rel=1e-12)
+    assert sizes[1] == pytest.approx(0.3 * cash_pct * 10 / 100.0, rel=1e-12)
+    assert pct.cash.iloc[8] == pytest.approx(0.7 * cash_pct, rel=1e-12)
     assert trade_table(run(df, "A", trade_breakers=False)) == trade_table(res)[:1]
+
+
+def test_breaker_liquidated_10_percent_against_its_entry() -> None:
+    df = frame(SQUEEZE_ROWS)
+    # a protective stop 20 ATRs beyond the breaker (101.2 + 20 * 0.9 = 119.2) leaves the
+    # liquidation level as the nearest loss-side level
+    res = run(df, "A", stop_atr=20.0)
+    first = math.floor(0.4 * 20 * CAPITAL / 101.5)
+    liquidation = 100.0 * (1 + 1 / 10)  # isolated short at 10x, no maintenance margin: 110
+    # bar 9's high (106) is beyond 100 * (1 + 1 / 20) = 105 but the 10x short survives it; bar
+    # 10's high (110.5) crosses 110: liquidated there, losing exactly its margin
+    assert_trades(
+        res,
+        [
+            ("long", 6, 7, 101.5, 100.0, first, "signal"),
+            ("short", 8, 10, 100.0, liquidation, 300.0, "liquidation"),
+        ],
+    )
+    short = res.trades.iloc[1]
+    margin = 300 * 100.0 / 10
+    assert margin == 0.3 * CAPITAL
+    assert short["pnl"] == pytest.approx(-margin, rel=1e-12)
+    cash_before = CAPITAL + first * (100.0 - 101.5)
+    assert res.cash.iloc[8] == pytest.approx(cash_before - margin, rel=1e-12)
+    assert res.cash.iloc[10] == pytest.approx(cash_before - margin, rel=1e-12)
+    assert res.equity.iloc[9] == pytest.approx(cash_before - 300 * (100.2 - 100.0), rel=1e-12)
 
 
 def test_compare_modes_side_by_side() -> None:
@@ -221,14 +265,25 @@ def test_backtest_keywords() -> None:
         "cooldown": 3,
         "cooldown_same_direction": True,
         "trail_after_partial": True,
-        "leverage": 20.0,
         "size_type": "amount",
         "init_cash": 10_000.0,
     }
     kw = smc_backtest_kwargs(sizing="percent", fresh_leverage=5.0, breaker_leverage=8.0)
-    assert kw["leverage"] == 8.0 and kw["size_type"] == "percent" and "init_cash" not in kw
+    assert kw["size_type"] == "percent" and "init_cash" not in kw and "leverage" not in kw
+    assert smc_order_block.keywords(smc_order_block.params) == dict(SMC_BACKTEST_DEFAULTS)
     with pytest.raises(TypeError):
         SMC_BACKTEST_DEFAULTS["cooldown"] = 0  # type: ignore[index]
+    df = frame(ROWS)
+    # the signals set the leverage per bar: it cannot be given to the backtest too
+    with pytest.raises(ParameterError, match="set per bar") as info:
+        st.backtest(df, smc_order_block, leverage=5.0)
+    assert info.value.name == "leverage"
+    # the maintenance margin is checked against the larger leverage (on every bar, any data)
+    with pytest.raises(ParameterError) as info:
+        st.backtest(df, smc_order_block, **HAND, maintenance_margin=0.05)
+    assert info.value.name == "maintenance_margin"
+    ok = st.backtest(df, smc_order_block, **HAND, fresh_leverage=10.0, maintenance_margin=0.05)
+    assert ok.trades["size"].iloc[0] == math.floor(0.4 * 10 * CAPITAL / 101.5) / 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,7 +295,7 @@ def test_backtest_keywords() -> None:
 def test_kernel_equals_wrapper(sol: pd.DataFrame, mode: str, sizing: str) -> None:
     part = sol.iloc[-6000:]
     sig = smc_order_block(bars_of(part), mode=mode, sizing=sizing)
-    e, x, se, sx, otype, limit, sl, ptp, psize, size, zone = gen.kernel_outputs(
+    e, x, se, sx, otype, limit, sl, ptp, psize, size, lev, zone = gen.kernel_outputs(
         part, mode, sizing=sizing
     )
     pairs = {
@@ -252,6 +307,7 @@ def test_kernel_equals_wrapper(sol: pd.DataFrame, mode: str, sizing: str) -> Non
         "partial_tp_stop": ptp,
         "partial_tp_size": psize,
         "size": size,
+        "leverage": lev,
     }
     for name, want in pairs.items():
         np.testing.assert_array_equal(getattr(sig, name), want, err_msg=name)
@@ -270,9 +326,14 @@ def test_decisions_use_valid_zones(sol: pd.DataFrame) -> None:
     blocks = ss.order_blocks(part, left=3, right=3).blocks
     b = bars_of(part)
     for mode in "AB":
-        e, x, se, sx, _o, limit, *_rest, zone = gen.kernel_outputs(part, mode)
+        e, x, se, sx, _o, limit, *_rest, lev, zone = gen.kernel_outputs(
+            part, mode, fresh_leverage=15.0, breaker_leverage=25.0
+        )
+        assert (lev[~(e | se)] == 25.0).all()
+        assert set(lev[e | se][:300].tolist()) == {15.0, 25.0}  # both kinds among those checked
         for t in np.flatnonzero(e | se)[:300]:
             z = blocks.iloc[zone[t]]
+            assert lev[t] == (15.0 if z["kind"] == ss.ZoneKind.FRESH else 25.0)
             assert z["created_bar"] <= t
             assert z["invalidated_bar"] == -1 or z["invalidated_bar"] > t
             assert (z["direction"] == 1) == bool(e[t])

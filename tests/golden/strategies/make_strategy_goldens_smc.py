@@ -9,16 +9,18 @@ Cases, each for mode A and mode B, with ``fees=0.001`` and the strategy's fixed 
 keywords (:func:`soltrader.strategies.smc_order_block.smc_backtest_kwargs`):
 
 ``default``
-    The default parameters: 40 % margin at 20x on fresh order blocks, 30 % at 10x on breakers,
-    whole SOL contracts from a capital of 10,000 USDT. Every trade is stored in full.
+    The default parameters: 40 % margin at 20x on fresh order blocks, 30 % at 10x on breakers
+    (the leverage per entry, from the signals' per-bar ``leverage``), whole SOL contracts from a
+    capital of 10,000 USDT. Every trade is stored in full.
 ``unlevered``
     The same rules sized at 1x (``sizing="percent"``, fresh margin 100 %, breaker 75 %), so that
     the account survives the whole history and every part of it is exercised. Too many trades to
     store: their count, the SHA-256 of their integer fields (entry bar, exit bar, direction,
     exit reason) and the first 20 in full.
 
-Each case also stores a fingerprint of the signals over all bars (counts and the SHA-256 of the
-bars of every signal and of the zone behind every entry) and the statistics of the result.
+Each case also stores a fingerprint of the signals over all bars (counts, the SHA-256 of the
+bars of every signal and of the zone behind every entry, and the number of entries at each
+leverage) and the statistics of the result.
 ``case_outcome`` is imported by ``tests/unit/test_strategy_smc.py`` so the test recomputes
 exactly what this script stored.
 """
@@ -134,14 +136,19 @@ def sha256(*arrays: np.ndarray) -> str:
 
 
 def signal_fingerprint(out: tuple[np.ndarray, ...]) -> dict[str, Any]:
-    """Counts of the four signal arrays and a hash of where they are and which zones they use."""
+    """Counts of the four signal arrays, a hash of where they are and which zones they use, and
+    the number of entries at each leverage."""
     names = ("entries", "exits", "short_entries", "short_exits")
     flags = dict(zip(names, out[:4], strict=True))
-    zone = out[10]
+    leverage, zone = out[10], out[11]
     where = [np.flatnonzero(v) for v in flags.values()]
+    levels, counts = np.unique(
+        leverage[flags["entries"] | flags["short_entries"]], return_counts=True
+    )
     return {
         **{k: int(v.sum()) for k, v in flags.items()},
         "sha256": sha256(*where, zone[zone >= 0]),
+        "entries_by_leverage": {f"{v:g}": int(c) for v, c in zip(levels, counts, strict=True)},
     }
 
 
