@@ -141,8 +141,9 @@ plt.show()
 # ## grid: buy dips and sell rallies inside a quiet range
 # When the last 48 bars form a narrow range (at most 8 % wide, per-bar volatility at most 1 %) a
 # grid of 6 levels is laid and frozen: each of the 3 lower levels crossed down buys one rung of
-# capital, the first upper level crossed up sells the whole inventory. A close 1 % beyond the
-# range flattens everything and stands the grid down for 48 bars. The strategy needs
+# capital, each upper level crossed up sells one rung (a partial exit of rungs sold / rungs held,
+# re-arming the highest held buy level). A close 1 % beyond the range flattens everything and
+# stands the grid down for 48 bars. The strategy needs
 # `accumulate=True` (every rung adds to the position); `st.backtest` applies it from the
 # strategy's `backtest_defaults`.
 

@@ -310,6 +310,10 @@ def _flatten(per: dict[str, dict[str, Any]], length: int, fill: str) -> None:
             arr = np.array(np.broadcast_to(v, (length,)), dtype=bool)
             arr[k] = True
             per[key][col] = arr
+    for col, v in per.get("exit_size", {}).items():  # the forced exit closes everything
+        arr = np.array(np.broadcast_to(v, (length,)), dtype=float)
+        arr[k] = 1.0
+        per["exit_size"][col] = arr
 
 
 def _dict_keys(group: _Group, n: int) -> set[str]:

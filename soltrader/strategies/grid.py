@@ -1,9 +1,9 @@
 """Grid trading: lay a grid of price levels inside a quiet range, buy dips, sell rallies.
 
-The simulator holds one net position per asset and its signal exits close the whole position,
-so the grid is expressed as accumulating market entries (one *rung* of capital per lower level
-crossed) and a whole-inventory exit at the first upper level crossed or at a breakout. The rules
-are stated exactly in :func:`grid_signals`.
+The simulator holds one net position per asset, so the grid is expressed as accumulating market
+entries (one *rung* of capital per lower level crossed down), partial exit signals (one rung's
+share of the position per upper level crossed up, through ``Signals.exit_size``) and a full exit
+at a breakout. The rules are stated exactly in :func:`grid_signals`.
 """
 
 from __future__ import annotations
@@ -63,12 +63,25 @@ def _buy_rungs_nb(prev: float, now: float, levels: np.ndarray, held: np.ndarray)
 
 
 @njit(cache=True, nogil=True)
-def _crossed_up_nb(prev: float, now: float, levels: np.ndarray, first_upper: int) -> bool:
-    """The close crossed up through an upper level: ``prev < level <= now``."""
+def _sell_rungs_nb(
+    prev: float, now: float, levels: np.ndarray, first_upper: int, held: np.ndarray, n_held: int
+) -> int:
+    """Count the sell levels the close crossed up through (``prev < level <= now``), ``k``; sell
+    ``min(k, n_held)`` rungs by re-arming that many held buy levels, highest first; return how
+    many were sold."""
+    k = 0
     for i in range(first_upper, levels.shape[0]):
         if prev < levels[i] <= now:
-            return True
-    return False
+            k += 1
+    sold = min(k, n_held)
+    left = sold
+    i = held.shape[0] - 1
+    while left > 0 and i >= 0:
+        if held[i]:
+            held[i] = False
+            left -= 1
+        i -= 1
+    return sold
 
 
 @njit(cache=True, nogil=True)
@@ -83,18 +96,22 @@ def grid_nb(
     geometric: bool,
     break_buffer: float,
     alloc: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Kernel of :func:`grid_signals`: ``(entries, exits, size)``; ``size`` is the fraction of
-    the cash each entry commits (NaN on bars without an entry).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Kernel of :func:`grid_signals`: ``(entries, exits, size, exit_size)``; ``size`` is the
+    fraction of the cash each entry commits (NaN on bars without an entry), ``exit_size`` the
+    fraction of the position each exit sells (1.0 on every other bar).
 
     Examples
     --------
+    A grid of 4 levels on ``[99, 101]`` (99.4, 99.8 | 100.2, 100.6): two rungs bought on two
+    bars, then one sell level crossed up sells one of the two rungs (half the position).
+
     >>> import numpy as np
-    >>> c = np.array([100.0, 100, 100, 100, 100, 97, 103])
+    >>> c = np.array([100.0, 100, 100, 100, 100, 99.7, 99.0, 100.4])
     >>> h, lo = c + 1.0, c - 1.0
-    >>> e, x, s = grid_nb(h, lo, c, 4, 0.05, 1.0, 2, False, 0.05, 1.0)
-    >>> np.flatnonzero(e), np.flatnonzero(x), float(s[5])
-    (array([5]), array([6]), 1.0)
+    >>> e, x, s, xs = grid_nb(h, lo, c, 4, 0.05, 1.0, 4, False, 0.05, 1.0)
+    >>> np.flatnonzero(e), np.flatnonzero(x), s[[5, 6]], float(xs[7])
+    (array([5, 6]), array([7]), array([0.5, 1. ]), 0.5)
     """
     n = close.shape[0]
     hi_w = rolling_max_1d_nb(high, range_n)
@@ -103,6 +120,7 @@ def grid_nb(
     entries = np.zeros(n, dtype=np.bool_)
     exits = np.zeros(n, dtype=np.bool_)
     size = np.full(n, np.nan)
+    exit_size = np.ones(n)
     levels = np.empty(n_levels)
     n_buy = n_levels // 2
     held = np.zeros(n_buy, dtype=np.bool_)
@@ -127,10 +145,12 @@ def grid_nb(
                 entries[t] = True
                 size[t] = k * alloc / (n_buy - n_held * alloc)
                 n_held += k
-            elif n_held > 0 and _crossed_up_nb(close[t - 1], c, levels, first_upper):
-                exits[t] = True
-                held[:] = False
-                n_held = 0
+            elif n_held > 0:
+                sold = _sell_rungs_nb(close[t - 1], c, levels, first_upper, held, n_held)
+                if sold > 0:
+                    exits[t] = True
+                    exit_size[t] = sold / n_held
+                    n_held -= sold
         elif t >= resume:
             lo, hi = lo_w[t - 1], hi_w[t - 1]
             if _range_ok_nb(lo, hi, vol_w[t - 1], max_width, max_vol) and lo <= c <= hi:
@@ -138,7 +158,7 @@ def grid_nb(
                 g_lo = lo
                 g_hi = hi
                 active = True
-    return entries, exits, size
+    return entries, exits, size, exit_size
 
 
 def _number(name: str, value: object) -> float:
@@ -212,23 +232,35 @@ def grid_signals(
       are exactly the levels below / above ``mid``. Nothing trades on the bar that lays the grid.
     * **buy**: the close crosses down through a buy level that holds no rung
       (``close[t-1] > level >= close[t]``): buy one rung per such level (several in one order
-      when one bar crosses several). A rung is ``alloc / (n_levels // 2)`` of the capital at
-      the start of the cycle (the cash while flat), emitted as ``size`` = the fraction of the
-      *current* cash, ``k * alloc / (n_levels // 2 - held * alloc)`` for ``k`` new rungs with
-      ``held`` rungs already bought; a level holds at most one rung.
-    * **sell** (the honest approximation of a grid's per-rung sells: the simulator's signal
-      exits close the whole position): when rungs are held and the close crosses up through any
-      sell level (``close[t-1] < level <= close[t]``), the whole inventory is sold and every buy
-      level is re-armed.
+      when one bar crosses several); a level holds at most one rung. With ``held`` rungs held and
+      ``k`` new ones, the order commits ``size = k * alloc / (n_levels // 2 - held * alloc)`` of
+      the *current* cash: a rung is ``alloc / (n_levels // 2)`` of the grid's capital, taken as
+      the current cash plus one rung per held rung (so ``cash = capital * (1 - held * alloc /
+      (n_levels // 2))``). While flat this is ``alloc / (n_levels // 2)`` of the cash per rung;
+      after a partial sell the cash includes its proceeds, so the rungs bought next are re-based
+      on them (gains and losses compound rung by rung).
+    * **sell**: when the close crosses up through ``k >= 1`` sell levels
+      (``close[t-1] < level <= close[t]``) while ``h >= 1`` rungs are held, ``m = min(k, h)``
+      rungs are sold: an exit signal with ``exit_size = m / h``, the fraction of the position the
+      simulator closes (reduce-only, one trade record for the part closed; ``m = h`` sells
+      everything). The ``m`` *highest* held buy levels are re-armed (they can buy again at their
+      next down-cross); lower held levels keep their rungs. The sold quantity is ``m / h`` of the
+      position, i.e. ``m`` rungs' worth at the position's average cost, not the units bought at
+      particular levels (the simulator's position has one average entry price). Sell levels hold
+      no state: every up-cross of a sell level sells a rung while any is held (a close that
+      oscillates around one sell level sells a rung per up-cross).
     * **breakout**: when ``close[t] > hi * (1 + break_buffer)`` or
       ``close[t] < lo * (1 - break_buffer)`` (the active grid's range), the whole position is
-      flattened, the grid is removed and the strategy stands down: no new grid (hence no buy)
-      until the range window lies entirely after the breakout bar (bar ``t + range_n + 1``).
+      flattened (an exit with ``exit_size = 1``), the grid is removed (every buy level
+      re-armed) and the strategy stands down: no new grid (hence no buy) until the range
+      window lies entirely after the breakout bar (bar ``t + range_n + 1``).
 
-    Backtest keywords the grid needs (``st.backtest`` passes ``size`` per bar itself):
+    Backtest keywords the grid needs (``st.backtest`` passes ``size`` and ``exit_size``
+    per bar itself):
 
     * ``accumulate=True`` (required): without it every rung after the first is ignored;
     * ``size_type="percent"`` (the default): ``size`` is a fraction of the cash;
+    * ``exit_size`` is set per bar by the signals (passing it as a keyword is an error);
     * the rung accounting assumes the position changes only through these signals: do not add
       ``sl_stop`` / ``tp_stop`` / ``sl_trail`` / ``max_bars`` / ``cooldown`` /
       ``max_volume_share`` (the breakout flatten is the grid's stop). ``fill`` ("next_open" by
@@ -256,7 +288,9 @@ def grid_signals(
     Returns
     -------
     Signals
-        ``entries`` (add rungs), ``exits`` (sell everything) and ``size`` (fraction of cash).
+        ``entries`` (add rungs), ``size`` (fraction of the cash each entry commits, NaN
+        elsewhere), ``exits`` (sell rungs or flatten) and ``exit_size`` (fraction of the position
+        each exit sells, 1.0 elsewhere).
 
     Examples
     --------
@@ -268,7 +302,7 @@ def grid_signals(
     n, levels, geometric = _check(
         range_n, max_width, max_vol, n_levels, spacing, break_buffer, alloc
     )
-    entries, exits, size = grid_nb(
+    entries, exits, size, exit_size = grid_nb(
         np.ascontiguousarray(bars.high, dtype=np.float64),
         np.ascontiguousarray(bars.low, dtype=np.float64),
         np.ascontiguousarray(bars.close, dtype=np.float64),
@@ -280,7 +314,7 @@ def grid_signals(
         float(break_buffer),
         float(alloc),
     )
-    return Signals(entries, exits, size=size)
+    return Signals(entries, exits, size=size, exit_size=exit_size)
 
 
 grid = Strategy(
@@ -302,9 +336,9 @@ grid = Strategy(
         "spacing": ("arithmetic", "geometric"),
     },
     description="Lay a frozen grid inside a narrow, quiet range of the last range_n bars; buy a "
-    "rung of capital per lower level crossed down, sell the whole inventory at the first upper "
-    "level crossed up; flatten and stand down for range_n bars when the close breaks out. "
-    "Backtest with accumulate=True.",
+    "rung of capital per lower level crossed down, sell one rung (a partial exit) per upper "
+    "level crossed up, re-arming the highest held buy levels; flatten and stand down for "
+    "range_n bars when the close breaks out. Backtest with accumulate=True.",
     backtest_defaults={"accumulate": True},
 )
 

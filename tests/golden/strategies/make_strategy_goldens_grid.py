@@ -7,8 +7,10 @@ on any other change)::
 
 The backtest: ``st.backtest(bars, st.strategies.grid, accumulate=True, fees=0.001)`` with the
 strategy's default parameters and the simulator's default conventions (fills at the next open,
-10,000 quote of starting cash). Every closed and open trade is stored with its bars, prices,
-size, fees, P&L and exit reason, next to the headline stats.
+10,000 quote of starting cash). The grid sells one rung per sell level crossed through partial
+exit signals (``exit_size``), so one position can close in several trades: every closed trade
+(each part a sell closed) and the open one are stored with their bars, prices, size, fees, P&L
+and exit reason, next to the headline stats and the count of partial exit signals.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import soltrader as st
 from soltrader.strategies.grid import grid
+from soltrader.strategies.spec import Bars
 
 OUT = Path(__file__).resolve().parent / "grid_sol_1h.json"
 BACKTEST = {"accumulate": True, "fees": 0.001}
@@ -38,18 +41,31 @@ TRADE_FIELDS = (
 )
 
 
-def run() -> Any:
-    """The golden backtest (also used by the test that checks the file)."""
+def load() -> Any:
+    """The bundled SOL/USDT 1h bars."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", st.SoltraderWarning)  # the sample's 10 real gaps
-        bars = st.data.load("SOL/USDT", "1h")
-    return st.backtest(bars, grid, **BACKTEST)
+        return st.data.load("SOL/USDT", "1h")
+
+
+def run() -> Any:
+    """The golden backtest (also used by the test that checks the file)."""
+    return st.backtest(load(), grid, **BACKTEST)
 
 
 def trades_of(result: Any) -> list[dict[str, Any]]:
     """The result's trades as JSON-ready rows."""
     rows = result.trades[list(TRADE_FIELDS)].to_dict(orient="records")
     return [{k: v.item() if hasattr(v, "item") else v for k, v in row.items()} for row in rows]
+
+
+def partial_exits() -> int:
+    """How many of the golden run's exit signals sell only part of the position."""
+    df = load()
+    sig = grid(
+        Bars(*(df[k].to_numpy(dtype=float) for k in ("open", "high", "low", "close", "volume")))
+    )
+    return int((sig.exits & (sig.exit_size < 1.0)).sum())
 
 
 def main() -> None:
@@ -63,6 +79,7 @@ def main() -> None:
         "backtest": BACKTEST,
         "n_bars": len(result.equity),
         "n_fills": len(result.fills),
+        "n_partial_exits": partial_exits(),
         "stats": {k: float(stats[k]) for k in STATS},
         "trades": trades_of(result),
     }
