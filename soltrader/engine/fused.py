@@ -156,7 +156,7 @@ def fused_plan(
         own = strategy.resolve(**{n: v for n, v in merged.items() if n in strategy.params})
         rest = {n: v for n, v in merged.items() if n not in strategy.params}
         rest = {**strategy.keywords(own), **rest}
-        clash = sorted(set(levels) & set(rest))
+        clash = sorted((set(levels) | set(strategy.fused.scalars)) & set(rest))
         if clash:
             raise ParameterError(
                 clash[0], f"is set per bar by {strategy.name}; change its parameters instead"
@@ -169,6 +169,8 @@ def fused_plan(
             return None
         params[i] = row
         fcfg[i], icfg[i] = config
+        for field_name, param in strategy.fused.scalars.items():
+            fcfg[i, lean.PARAM_FIELDS[field_name]] = float(own[param])
     market = market_from(data)
     bars = tuple(
         np.ascontiguousarray(x[:, 0], dtype=np.float64)

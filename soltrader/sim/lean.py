@@ -104,6 +104,16 @@ LEVEL_FIELDS = (
     ("partial_tp_stop", P_PTP),
     ("partial_tp_size", P_PTP_SIZE),
 )
+#: Every per-bar simulator input a strategy may fix per combination with one of its own
+#: parameters (``Fused.scalars``), by position in a combination's float configuration.
+PARAM_FIELDS = {
+    "size": P_SIZE,
+    "sl_stop": P_SL,
+    "tp_stop": P_TP,
+    "partial_tp_stop": P_PTP,
+    "partial_tp_size": P_PTP_SIZE,
+    "max_bars": P_MAX_BARS,
+}
 _NO_BAR = np.int64(-1)
 _R_END = np.int64(8)
 _TRUE = np.bool_(True)
@@ -573,6 +583,7 @@ __all__ = [
     "N_FCFG",
     "N_PARAMS",
     "N_STATS",
+    "PARAM_FIELDS",
     "period_returns_nb",
     "run_combo_nb",
     "simulate_one_nb",

@@ -54,7 +54,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import (
@@ -64,7 +64,8 @@ from soltrader.indicators.nb import (
     rolling_min_1d_nb,
     volume_surge_1d_nb,
 )
-from soltrader.strategies.spec import Bars, Signals, Strategy
+from soltrader.sim.lean import run_combo_nb, workspace_nb
+from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
 _ONE = np.float64(1.0)
@@ -412,6 +413,93 @@ def momentum_bypassed(bars: Bars, **params: Any) -> np.ndarray:
     return _run(bars, momentum.resolve(**params))[7]
 
 
+def check_momentum(**params: Any) -> None:
+    """Refuse invalid parameters (a ``ParameterError`` naming the first).
+
+    Examples
+    --------
+    >>> check_momentum(**{**DEFAULTS, "act": 0.0})
+    Traceback (most recent call last):
+    ...
+    soltrader.domain.errors.ParameterError: act: must be a number in (0.0, 1.0], got 0.0
+    """
+    _kernel_args({**DEFAULTS, **params})
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def momentum_sweep_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    params,
+    fcfg,
+    icfg,
+    level_map,
+    ends,
+    ppy,
+    rf,
+    stats,
+    periods,
+    blocks,
+) -> None:
+    """Fused sweep of :data:`momentum` (parameters in the order of ``DEFAULTS``): its ATR stop
+    and its bypass size ride as level rows, its time stop as the combination's ``max_bars``,
+    and its shorts as signal rows when ``allow_short`` (see :mod:`soltrader.sim.lean`)."""
+    k = params.shape[0]
+    n = close.shape[0]
+    for b in prange(blocks):
+        ws = workspace_nb(n, 2)
+        for i in range(b, k, blocks):
+            p = params[i]
+            shorts = p[14] != 0.0
+            e, x, se, sx, _conf, sl, size, _byp = momentum_nb(
+                high,
+                low,
+                close,
+                volume,
+                np.int64(p[0]),
+                p[1],
+                p[2],
+                np.int64(p[3]),
+                np.int64(p[4]),
+                p[5],
+                p[6],
+                p[7],
+                np.int64(p[8]),
+                p[9],
+                p[10],
+                np.int64(p[11]),
+                p[12],
+                np.int64(p[13]),
+                shorts,
+            )
+            ws[0][0][:] = e
+            ws[0][1][:] = x
+            ws[0][2][:] = se
+            ws[0][3][:] = sx
+            ws[1][0][:] = sl
+            ws[1][1][:] = size
+            run_combo_nb(
+                open_,
+                high,
+                low,
+                close,
+                volume,
+                ws,
+                np.int64(4) if shorts else np.int64(2),
+                level_map,
+                fcfg[i],
+                icfg[i],
+                ends,
+                ppy,
+                rf,
+                stats[i],
+                periods[i],
+            )
+
+
 momentum = Strategy(
     name="momentum",
     signal=momentum_signals,
@@ -426,4 +514,6 @@ momentum = Strategy(
     description="Long when ROC strength, a breakout above the prior high and a volume surge give "
     "a confidence >= act (0.6); young tokens only on a momentum bypass, at reduced size; exit "
     "when ROC turns below roc_exit, on an ATR stop or after max_hold bars.",
+    check=check_momentum,
+    fused=Fused(momentum_sweep_nb, levels=("sl_stop", "size"), scalars={"max_bars": "max_hold"}),
 )

@@ -88,11 +88,15 @@ class Fused:
     accepts : callable, optional
         ``accepts(params) -> bool``: whether the kernel covers these parameters (a sweep with any
         combination it does not cover runs the generic path).
+    scalars : mapping
+        Simulator inputs the strategy sets to one of its own parameters on every bar (e.g.
+        ``{"max_bars": "max_hold"}``); like ``levels`` they cannot be backtest keywords.
     """
 
     kernel: Callable[..., None]
     levels: tuple[str, ...] = ()
     accepts: Callable[[Mapping[str, Any]], bool] | None = None
+    scalars: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

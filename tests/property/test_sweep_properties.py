@@ -156,3 +156,30 @@ def test_mean_reversion_with_risk_sizing_runs_the_generic_path(bars) -> None:
     assert not res.fused and len(res.table) == 2
     with pytest.raises(ParameterError, match="sl_stop"):
         st.sweep(bars, st.strategies.mean_reversion, rsi_n=[10, 14], sl_stop=0.02)
+
+
+@settings(max_examples=8)
+@given(
+    roc_n=hs.lists(hs.integers(6, 48), min_size=1, max_size=2, unique=True),
+    max_hold=hs.sampled_from([0, 12, 48]),
+    allow_short=hs.booleans(),
+    keywords=_keywords().map(
+        lambda kw: {
+            k: v for k, v in kw.items() if k not in ("sl_stop", "sl_trail", "size", "max_bars")
+        }
+    ),
+)
+def test_momentum_fused_rows_equal_backtests(bars, roc_n, max_hold, allow_short, keywords):
+    strategy = st.strategies.momentum
+    fixed = {"max_hold": max_hold, "allow_short": allow_short, "min_age_bars": 24, **keywords}
+    res = st.sweep(bars, strategy, roc_n=roc_n, check_lookahead=False, **fixed)
+    assert res.fused
+    for row, combo in enumerate(res.combos):
+        fresh = st.backtest(bars, strategy, **fixed, **combo).stats()
+        stored = res.table.loc[row, fresh.index].to_numpy(dtype=float)
+        np.testing.assert_array_equal(stored, fresh.to_numpy(), err_msg=f"{fixed} {combo}")
+
+
+def test_momentum_time_stop_is_its_own_parameter(bars) -> None:
+    with pytest.raises(ParameterError, match="max_bars"):
+        st.sweep(bars, st.strategies.momentum, roc_n=[12, 24], max_bars=10)
