@@ -119,8 +119,9 @@ def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.nd
     return np.array(row), icfg.copy()
 
 
-def _strategy_row(strategy: Strategy, combo: dict[str, Any]) -> list[float] | None:
-    own = strategy.resolve(**{k: v for k, v in combo.items() if k in strategy.params})
+def _strategy_row(strategy: Strategy, own: dict[str, Any]) -> list[float] | None:
+    """The resolved parameters ``own`` as the kernel's float row (validated first); None when
+    the fused kernel does not cover them."""
     if strategy.check is not None:
         strategy.check(**own)
     if strategy.fused.accepts is not None and not strategy.fused.accepts(own):
@@ -152,8 +153,8 @@ def fused_plan(
     configs: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
     for i, combo in enumerate(combos):
         merged = {**fixed_values, **combo}
-        row = _strategy_row(strategy, merged)
         own = strategy.resolve(**{n: v for n, v in merged.items() if n in strategy.params})
+        row = _strategy_row(strategy, own)
         rest = {n: v for n, v in merged.items() if n not in strategy.params}
         rest = {**strategy.keywords(own), **rest}
         clash = sorted((set(levels) | set(strategy.fused.scalars)) & set(rest))

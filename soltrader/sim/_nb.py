@@ -1541,6 +1541,26 @@ def _busy_bar(
         )
 
 
+@njit(cache=True, _nrt=False)
+def open_trades_at_end_nb(close, account_of, fs, js, trades, cnt):
+    """Record every position still open after the last bar as an open trade marked at the last
+    close (exit fees 0, reason END_OF_DATA)."""
+    n = close.shape[0]
+    for j in range(fs.shape[0]):
+        pos = fs[j, F_POS]
+        if pos == 0.0:
+            continue
+        direction = np.int64(1) if pos > 0 else np.int64(-1)
+        qty = abs(pos)
+        last = close[n - 1, j]
+        pnl = qty * (last - fs[j, F_E_PRICE]) * direction - fs[j, F_E_FEES]
+        _trade(
+            trades, cnt[K_TRADES], j, account_of[j], direction, js[j, J_E_BAR], _NO_BAR, qty,
+            fs[j, F_E_PRICE], last, fs[j, F_E_FEES], 0.0, pnl, _R_END, _TRUE,
+        )  # fmt: skip
+        cnt[K_TRADES] += 1
+
+
 @njit(cache=True, nogil=True)
 def simulate_nb(
     open_,
@@ -1780,30 +1800,7 @@ def simulate_nb(
             )  # fmt: skip
             _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out)
 
-    for j in range(m):
-        pos = fs[j, F_POS]
-        if pos != 0.0:
-            direction = np.int64(1) if pos > 0 else np.int64(-1)
-            qty = abs(pos)
-            pnl = qty * (close[n - 1, j] - fs[j, F_E_PRICE]) * direction - fs[j, F_E_FEES]
-            _trade(
-                trades,
-                cnt[K_TRADES],
-                j,
-                account_of[j],
-                direction,
-                js[j, J_E_BAR],
-                _NO_BAR,
-                qty,
-                fs[j, F_E_PRICE],
-                close[n - 1, j],
-                fs[j, F_E_FEES],
-                0.0,
-                pnl,
-                _R_END,
-                _TRUE,
-            )
-            cnt[K_TRADES] += 1
+    open_trades_at_end_nb(close, account_of, fs, js, trades, cnt)
     return (
         orders[: min(cnt[K_ORDERS], orders.shape[0])],
         fills[: min(cnt[K_FILLS], fills.shape[0])],

@@ -50,18 +50,16 @@ from soltrader.sim._nb import (
     I_CAP_ORDERS,
     I_CAP_TRADES,
     J_ARMED_FROM,
-    J_E_BAR,
     J_LAST_EXIT_BAR,
     J_MAX_BARS,
     J_PE_TYPE,
     K_ORDERS,
-    K_TRADES,
     N_CFG,
     NF,
     NG,
     NI,
     _busy_bar,
-    _trade,
+    open_trades_at_end_nb,
 )
 
 # positions of the per-bar parameters in a combination's float configuration (the order of
@@ -114,9 +112,6 @@ PARAM_FIELDS = {
     "partial_tp_size": P_PTP_SIZE,
     "max_bars": P_MAX_BARS,
 }
-_NO_BAR = np.int64(-1)
-_R_END = np.int64(8)
-_TRUE = np.bool_(True)
 _TX_FAILED = np.int64(5)
 
 
@@ -137,6 +132,19 @@ def workspace_nb(n: int, n_levels: int) -> tuple:
         np.empty(cap, dtype=trade_dt),
         np.zeros(n + 1, dtype=np.int64),
     )
+
+
+@njit(cache=True, nogil=True)
+def load_signals_nb(ws, entries, exits, short_entries, short_exits, shorts):
+    """Copy a signal kernel's decisions into the scratch ``ws``; returns the number of signal
+    rows the simulation reads (4 with ``shorts``, else 2)."""
+    ws[0][0][:] = entries
+    ws[0][1][:] = exits
+    if not shorts:
+        return np.int64(2)
+    ws[0][2][:] = short_entries
+    ws[0][3][:] = short_exits
+    return np.int64(4)
 
 
 @njit(cache=True, nogil=True)
@@ -419,30 +427,7 @@ def _loop(
         else:
             equity_out[t] = cash[0]
         t += 1
-    pos = fs[0, F_POS]
-    if pos != 0.0:
-        direction = np.int64(1) if pos > 0 else np.int64(-1)
-        qty = abs(pos)
-        last = close[n - 1, 0]
-        pnl = qty * (last - fs[0, F_E_PRICE]) * direction - fs[0, F_E_FEES]
-        _trade(
-            trades,
-            cnt[K_TRADES],
-            0,
-            0,
-            direction,
-            js[0, J_E_BAR],
-            _NO_BAR,
-            qty,
-            fs[0, F_E_PRICE],
-            last,
-            fs[0, F_E_FEES],
-            0.0,
-            pnl,
-            _R_END,
-            _TRUE,
-        )
-        cnt[K_TRADES] += 1
+    open_trades_at_end_nb(close, account_of, fs, js, trades, cnt)
     return in_market, cnt
 
 
@@ -584,6 +569,7 @@ __all__ = [
     "N_PARAMS",
     "N_STATS",
     "PARAM_FIELDS",
+    "load_signals_nb",
     "period_returns_nb",
     "run_combo_nb",
     "simulate_one_nb",

@@ -48,7 +48,7 @@ from numba import njit, prange
 
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import atr_1d_nb, rsi_1d_nb, sma_1d_nb, zscore_1d_nb
-from soltrader.sim.lean import run_combo_nb, workspace_nb
+from soltrader.sim.lean import load_signals_nb, run_combo_nb, workspace_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
@@ -323,12 +323,8 @@ def mean_reversion_sweep_nb(
                 p[10] != 0.0,
                 0.0,
             )
-            ws[0][0][:] = e
-            ws[0][1][:] = x
-            ws[0][2][:] = se
-            ws[0][3][:] = sx
+            rows = load_signals_nb(ws, e, x, se, sx, p[10] != 0.0)
             ws[1][0][:] = sl
-            rows = np.int64(4) if p[10] != 0.0 else np.int64(2)
             run_combo_nb(
                 open_,
                 high,

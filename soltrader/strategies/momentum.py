@@ -64,7 +64,7 @@ from soltrader.indicators.nb import (
     rolling_min_1d_nb,
     volume_surge_1d_nb,
 )
-from soltrader.sim.lean import run_combo_nb, workspace_nb
+from soltrader.sim.lean import load_signals_nb, run_combo_nb, workspace_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
@@ -475,10 +475,7 @@ def momentum_sweep_nb(
                 np.int64(p[13]),
                 shorts,
             )
-            ws[0][0][:] = e
-            ws[0][1][:] = x
-            ws[0][2][:] = se
-            ws[0][3][:] = sx
+            rows = load_signals_nb(ws, e, x, se, sx, shorts)
             ws[1][0][:] = sl
             ws[1][1][:] = size
             run_combo_nb(
@@ -488,7 +485,7 @@ def momentum_sweep_nb(
                 close,
                 volume,
                 ws,
-                np.int64(4) if shorts else np.int64(2),
+                rows,
                 level_map,
                 fcfg[i],
                 icfg[i],

@@ -81,3 +81,14 @@ def test_intrabar_must_be_sorted(small, sol_1m) -> None:
     shuffled = sol_1m.iloc[:100].iloc[::-1]
     with pytest.raises(st.ParameterError, match="intrabar"):
         st.backtest_signals(small, np.zeros(len(small), dtype=bool), intrabar=shuffled)
+
+
+def test_backtest_signals_and_its_input_builder_take_the_same_parameters() -> None:
+    # backtest_signals forwards locals() to _kernel_inputs: the two signatures must not drift
+    import importlib
+    import inspect
+
+    module = importlib.import_module("soltrader.engine.backtest")
+    assert list(inspect.signature(module.backtest_signals).parameters) == list(
+        inspect.signature(module._kernel_inputs).parameters
+    )
