@@ -43,7 +43,7 @@ from soltrader.adapters.store import (
     write_cache,
 )
 from soltrader.data.schema import OHLCVArrays, ohlcv_frame
-from soltrader.data.timeframes import bucket_start_ms, timeframe_ms
+from soltrader.data.timeframes import bucket_start_ms, canonical_timeframe, timeframe_ms
 from soltrader.domain.errors import (
     DataNotFoundError,
     DownloadError,
@@ -379,7 +379,7 @@ def download(
     >>> bars.index[-1] < pd.Timestamp.now(tz="UTC")                        # doctest: +SKIP
     True
     """
-    timeframe_ms(timeframe)
+    timeframe = canonical_timeframe(timeframe)  # ccxt and the cache folders use "1d", not "1D"
     market = display_symbol(symbol_dir(symbol))  # ccxt's unified form, "SOL/USDT"
     _check_args(limit, max_retries, base_delay, max_delay)
     root = resolve_data_dir(data_dir)

@@ -59,7 +59,7 @@ from soltrader.data.schema import (
     ohlcv_frame,
     to_polars,
 )
-from soltrader.data.timeframes import timeframe_ms
+from soltrader.data.timeframes import canonical_timeframe
 from soltrader.data.validation import ValidationReport, check_bar_times
 from soltrader.data.validation import validate as validate_bars
 from soltrader.domain.errors import DataError, DataNotFoundError, ParameterError, SoltraderWarning
@@ -168,8 +168,8 @@ def _exchange_dir(exchange: str) -> str:
 
 
 def _timeframe(timeframe: str) -> str:
-    timeframe_ms(timeframe)
-    return timeframe.strip()
+    """The short form (``"1D"`` -> ``"1d"``): the folder name, whichever alias was given."""
+    return canonical_timeframe(timeframe)
 
 
 def to_epoch_ms(value: TimeLike, name: str) -> int:

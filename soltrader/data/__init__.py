@@ -11,7 +11,7 @@ Examples
 # ruff: noqa: I001 RUF022 - the pure modules are imported before the edge on purpose
 # Pure modules first: the edge modules imported below import them back.
 from soltrader.data.schema import OHLCV_COLUMNS, ohlcv_arrays, ohlcv_frame, to_pandas, to_polars
-from soltrader.data.timeframes import bucket_start_ms, timeframe_ms
+from soltrader.data.timeframes import bucket_start_ms, canonical_timeframe, timeframe_ms
 from soltrader.data.candles import Candle, CandleBuilder, candles_from_trades, candles_to_frame
 from soltrader.data.resample import resample
 from soltrader.data.validation import ValidationReport, fill_gaps, infer_timeframe, validate
@@ -30,6 +30,7 @@ from soltrader.adapters.store import (
 __all__ = [
     "OHLCV_COLUMNS",
     "bucket_start_ms",
+    "canonical_timeframe",
     "ohlcv_arrays",
     "ohlcv_frame",
     "timeframe_ms",

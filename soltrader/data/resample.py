@@ -20,14 +20,15 @@ from soltrader.domain.errors import ParameterError
 
 def _check_multiple(target: str, source: str) -> int:
     """Bars of ``source`` per ``target`` bucket; refuses targets not built of whole source bars."""
-    target_ms, source_ms = timeframe_ms(target), timeframe_ms(source)
+    target_ms = timeframe_ms(target, "timeframe")
+    source_ms = timeframe_ms(source, "source_timeframe")
     if target_ms % source_ms:
         raise ParameterError(
             "timeframe",
             f"{target!r} is not a whole multiple of the source timeframe {source!r}; "
             "expected a coarser timeframe made of whole source bars (e.g. 1h -> 4h)",
         )
-    if (timeframe_origin_ms(target) - timeframe_origin_ms(source)) % source_ms:
+    if (timeframe_origin_ms(target) - timeframe_origin_ms(source, "source_timeframe")) % source_ms:
         raise ParameterError(
             "timeframe",
             f"{target!r} buckets (aligned to {timeframe_origin_ms(target)} ms) do not start on "
@@ -140,7 +141,9 @@ def resample(
     """
     if not isinstance(drop_partial, bool):
         raise ParameterError("drop_partial", f"expected True or False, got {drop_partial!r}")
-    timeframe_ms(timeframe)
+    timeframe_ms(timeframe, "timeframe")
+    if source_timeframe is not None:
+        timeframe_ms(source_timeframe, "source_timeframe")
     bars = ohlcv_arrays(df)
     if bars.ts.size == 0 and source_timeframe is None:
         return _like(df, bars)
