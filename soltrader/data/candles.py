@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from soltrader.data.schema import ohlcv_frame
+from soltrader.data.schema import ohlcv_frame, utc_index
 from soltrader.data.timeframes import bucket_start_ms, timeframe_ms, timeframe_origin_ms
 from soltrader.domain.errors import DataError, LateTradeError, ParameterError
 
@@ -553,7 +553,7 @@ def _us_of(ts: pd.Series) -> np.ndarray:
         row = int(missing[0])
         raise DataError(f"trade {row} has no timestamp", code="nan", row=row, field="timestamp")
     if pd.api.types.is_datetime64_any_dtype(ts.dtype):
-        return pd.DatetimeIndex(ts).as_unit("ns").asi8 // 1000
+        return utc_index(ts, "timestamp").asi8 // 1000
     if pd.api.types.is_integer_dtype(ts.dtype):
         return ts.to_numpy(dtype=np.int64)
     raise DataError(

@@ -5,6 +5,11 @@ The canonical pandas form is a DataFrame indexed by a ``DatetimeIndex`` named ``
 volume`` (prices in quote currency, volume in base units). The canonical polars form has the same
 columns plus a ``timestamp`` column of type ``Datetime("ns", "UTC")``.
 
+Bar times are accepted in any resolution (pandas ``s``, ``ms``, ``us`` or ``ns``; polars
+``Datetime("ms"/"us"/"ns")``) and any time zone; **naive times are read as UTC**.
+:func:`utc_index` turns them into the one form every computation uses (tz-aware UTC,
+nanoseconds), so results never depend on the resolution the times came in.
+
 Conversion never sorts, de-duplicates or fills anything: those are findings for
 :func:`soltrader.data.validate`, not silent fixes.
 """
@@ -72,22 +77,79 @@ def ohlcv_frame(
     return pd.DataFrame(data, index=index)
 
 
+def utc_index(times: Any, name: str = "index") -> pd.DatetimeIndex:
+    """Datetimes of any resolution and time zone as a tz-aware UTC nanosecond DatetimeIndex.
+
+    The one normalisation of bar times: every public function that takes bars or timestamps
+    passes them through here (directly or via :func:`bar_times`), so a ``s``, ``ms``, ``us`` or
+    ``ns`` index, tz-aware or naive, gives the same numbers everywhere. **Naive times are read
+    as UTC**; other time zones are converted to UTC (the instants do not change). The name of
+    a ``DatetimeIndex`` is kept. Missing times (NaT) are kept: callers that need a time on every
+    row check for them.
+
+    Parameters
+    ----------
+    times : DatetimeIndex, datetime Series, numpy datetime64 array or polars Datetime Series
+        The instants.
+    name : str
+        The caller's argument name, used in error messages.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        dtype ``datetime64[ns, UTC]`` (the values are shared when nothing had to change).
+
+    Raises
+    ------
+    DataError
+        If the values are not datetimes, or lie outside what nanoseconds can hold
+        (years 1677 to 2262).
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=2, freq="1min")  # naive, microseconds
+    >>> str(utc_index(idx).dtype), utc_index(idx)[1].isoformat()
+    ('datetime64[ns, UTC]', '2024-01-01T00:01:00+00:00')
+    """
+    if isinstance(times, pl.Series):
+        times = times.to_pandas()
+    if not isinstance(times, pd.DatetimeIndex):
+        kind = getattr(getattr(times, "dtype", None), "kind", None)
+        if kind != "M":
+            raise DataError(
+                f"{name}: expected datetimes, got {getattr(times, 'dtype', type(times).__name__)}",
+                field=name,
+            )
+        times = pd.DatetimeIndex(times)
+    times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+    if times.unit != "ns":
+        try:
+            times = times.as_unit("ns")
+        except (OverflowError, ValueError) as exc:  # OutOfBoundsDatetime is a ValueError
+            raise DataError(
+                f"{name}: times outside 1677..2262 cannot be held in nanoseconds ({exc})",
+                field=name,
+            ) from exc
+    return times
+
+
+def _check_no_nat(idx: pd.DatetimeIndex, field: str) -> pd.DatetimeIndex:
+    if idx.hasnans:
+        row = int(np.flatnonzero(idx.isna())[0])
+        raise DataError(f"{field}: row {row} has no timestamp", code="nan", row=row, field=field)
+    return idx
+
+
 def _time_column(columns: list[str]) -> str | None:
     return next((c for c in TIME_COLUMNS if c in columns), None)
 
 
-def _to_epoch_ms(values: Any, field: str) -> np.ndarray:
-    """Epoch-ms int64 from integer ms, datetimes or ISO strings (naive datetimes taken as UTC)."""
-    if isinstance(values, pd.DatetimeIndex | pd.Series) and values.dtype.kind == "M":
-        idx = pd.DatetimeIndex(values)
-        if idx.tz is None:
-            idx = idx.tz_localize("UTC")
-        if idx.hasnans:
-            row = int(np.flatnonzero(idx.isna())[0])
-            raise DataError(
-                f"{field}: row {row} has no timestamp", code="nan", row=row, field=field
-            )
-        return idx.as_unit("ns").asi8 // 1_000_000
+def _time_values(values: Any, field: str) -> pd.DatetimeIndex | np.ndarray:
+    """UTC ns DatetimeIndex of datetimes or ISO strings, or int64 epoch ms of integers."""
+    if isinstance(values, pl.Series) and values.dtype.is_temporal():
+        values = values.to_pandas()
+    if getattr(values, "dtype", None) is not None and values.dtype.kind == "M":
+        return _check_no_nat(utc_index(values, field), field)
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
@@ -95,10 +157,53 @@ def _to_epoch_ms(values: Any, field: str) -> np.ndarray:
         idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     except (ValueError, TypeError) as exc:
         raise DataError(f"{field}: cannot be read as timestamps ({exc})", field=field) from exc
-    if idx.hasnans:
-        row = int(np.flatnonzero(idx.isna())[0])
-        raise DataError(f"{field}: row {row} has no timestamp", code="nan", row=row, field=field)
-    return idx.as_unit("ms").asi8.astype(np.int64)
+    return _check_no_nat(utc_index(idx, field), field)
+
+
+def _to_epoch_ms(values: Any, field: str) -> np.ndarray:
+    """Epoch-ms int64 from integer ms, datetimes or ISO strings (naive datetimes taken as UTC)."""
+    out = _time_values(values, field)
+    if isinstance(out, pd.DatetimeIndex):
+        return out.asi8 // 1_000_000
+    return out
+
+
+def bar_times(data: pd.DataFrame | pl.DataFrame, name: str = "data") -> pd.DatetimeIndex:
+    """The bar open times of an OHLCV frame as a tz-aware UTC nanosecond DatetimeIndex.
+
+    Reads a pandas ``DatetimeIndex`` or a time column (``timestamp``, ``open_time_ms``, ``time``,
+    ``date`` or ``datetime``: datetimes of any resolution, naive = UTC, ISO strings, or
+    integer epoch milliseconds), of pandas or polars frames, at full resolution. A
+    ``DatetimeIndex`` keeps its name; times from a column are named ``timestamp``.
+
+    Raises
+    ------
+    DataError
+        If there is no time, a time is missing (naming the row) or cannot be read.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> f = pl.DataFrame({"timestamp": [0, 60_000]}).with_columns(
+    ...     pl.col("timestamp").cast(pl.Datetime("ms")))
+    >>> bar_times(f).asi8.tolist()
+    [0, 60000000000]
+    """
+    if isinstance(data, pd.DataFrame) and isinstance(data.index, pd.DatetimeIndex):
+        return _check_no_nat(utc_index(data.index, f"{name}.index"), f"{name}.index")
+    if not isinstance(data, pd.DataFrame | pl.DataFrame):
+        raise DataError(f"expected a pandas or polars DataFrame, got {type(data).__name__}")
+    lower = {str(c).lower(): c for c in data.columns}
+    tcol = _time_column(list(lower))
+    if tcol is None:
+        raise DataError(
+            f"no bar time: expected a DatetimeIndex or a column named one of {list(TIME_COLUMNS)}",
+            field="timestamp",
+        )
+    out = _time_values(data[lower[tcol]], tcol)
+    if not isinstance(out, pd.DatetimeIndex):
+        out = pd.DatetimeIndex(pd.to_datetime(out, unit="ms", utc=True)).as_unit("ns")
+    return out.rename("timestamp")
 
 
 def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame, *, with_time: bool = True) -> OHLCVArrays:

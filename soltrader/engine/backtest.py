@@ -193,8 +193,8 @@ def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np
             "intrabar",
             f"needs the same assets as data {list(market.assets)}, got {list(sub.assets)}",
         )
-    bar_ns = market.index.asi8
-    sub_ns = sub.index.asi8
+    bar_ns = market.index.as_unit("ns").asi8  # market_from gives ns already: a no-op guard
+    sub_ns = sub.index.as_unit("ns").asi8
     if len(sub_ns) > 1 and not (np.diff(sub_ns) > 0).all():
         row = int(np.flatnonzero(np.diff(sub_ns) <= 0)[0]) + 1
         raise ParameterError("intrabar", f"times must be strictly increasing (row {row})")
@@ -476,7 +476,7 @@ def _kernel_inputs(
         np.empty(shape),
         np.empty(shape),
         *_intrabar(market, intrabar),
-        market.index.asi8 // _NS_PER_DAY,
+        market.index.as_unit("ns").asi8 // _NS_PER_DAY,  # UTC day of each bar
         modes,
         number(leverage, "leverage"),
         number(exit_size, "exit_size"),
@@ -539,6 +539,8 @@ def backtest_signals(
     ----------
     data : pandas.DataFrame, polars.DataFrame or dict of them
         OHLCV bars; a dict name -> frame simulates several assets (one shared time index).
+        Bar times in any resolution (s, ms, us, ns) and time zone, naive read as UTC: the
+        results do not depend on it and are indexed by UTC nanoseconds.
     entries, exits, short_entries, short_exits : bool array-like (n,) / (n, m), Series,
         DataFrame or dict
         Long / short entry and exit decisions taken at each bar's close.

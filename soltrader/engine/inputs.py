@@ -11,13 +11,15 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from soltrader.data.schema import ohlcv_arrays
+from soltrader.data.schema import bar_times, ohlcv_arrays
 from soltrader.domain.errors import DataError, ParameterError
 
 
 @dataclass(frozen=True)
 class Market:
-    """Aligned bar prices of ``m`` assets: arrays of shape (n, m), plus the shared time index."""
+    """Aligned bar prices of ``m`` assets: arrays of shape (n, m), plus the shared time index
+    (bar open times, tz-aware UTC in nanoseconds whatever the input's resolution; naive input
+    times are read as UTC: :func:`soltrader.data.schema.utc_index`)."""
 
     index: pd.DatetimeIndex
     assets: tuple[str, ...]
@@ -39,14 +41,8 @@ def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.
         raise ParameterError(
             name, f"expected an OHLCV pandas or polars DataFrame, got {type(data).__name__}"
         )
-    has_index = isinstance(data, pd.DataFrame) and isinstance(data.index, pd.DatetimeIndex)
-    arrays = ohlcv_arrays(data, with_time=not has_index)
-    if has_index:
-        index = data.index if data.index.tz is not None else data.index.tz_localize("UTC")
-    else:
-        index = pd.DatetimeIndex(
-            pd.to_datetime(arrays.ts, unit="ms", utc=True), name="timestamp"
-        ).as_unit("ns")
+    arrays = ohlcv_arrays(data, with_time=False)
+    index = bar_times(data, name)  # tz-aware UTC ns whatever the input's resolution (naive = UTC)
     columns = {c: getattr(arrays, c) for c in ("open", "high", "low", "close", "volume")}
     for col in ("open", "high", "low", "close"):
         bad = ~np.isfinite(columns[col])

@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from soltrader.data.schema import utc_index
 from soltrader.domain.enums import Direction, Side
 from soltrader.domain.errors import ParameterError
 from soltrader.risk import nb
@@ -558,7 +559,8 @@ class RiskLimits:
         equity : array-like or pandas.Series
             Account value at each bar's close, quote currency, >= 0.
         day : array-like of int, datetime64 array or DatetimeIndex, optional
-            Day of each bar; default: the UTC day of a Series' DatetimeIndex. Needed when the
+            Day of each bar; default: the UTC day of a Series' DatetimeIndex. Times may have
+            any resolution (s, ms, us, ns); naive times are read as UTC. Needed when the
             daily loss limit is on and ``equity`` has no DatetimeIndex.
         init_equity : float, optional
             Account value before the first bar (first peak and first day start), > 0;
@@ -625,9 +627,7 @@ class RiskLimits:
                 )  # fmt: skip
             return np.zeros(n, dtype=np.int64)
         if isinstance(day, pd.DatetimeIndex) or np.asarray(day).dtype.kind == "M":
-            stamps = pd.DatetimeIndex(day)
-            stamps = stamps.tz_convert("UTC") if stamps.tz is not None else stamps
-            days = stamps.as_unit("ns").asi8 // _NS_PER_DAY
+            days = utc_index(day, "day").asi8 // _NS_PER_DAY  # UTC days; naive times are UTC
         else:
             days = np.asarray(day)
             if days.dtype.kind not in "iu":

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from soltrader.data.schema import TIME_COLUMNS
+from soltrader.data.schema import TIME_COLUMNS, bar_times, utc_index
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine.validation._checks import as_int
 
@@ -109,7 +109,7 @@ def _as_index(index: Any) -> tuple[int, pd.DatetimeIndex | None]:
             raise ParameterError(
                 "index", f"a polars frame needs a time column, one of {list(TIME_COLUMNS)}"
             )
-        index = pd.DatetimeIndex(index[col].to_numpy())
+        index = bar_times(index, "index")
     if isinstance(index, pd.Series | pd.DataFrame):
         index = index.index
     if not isinstance(index, pd.DatetimeIndex):
@@ -121,6 +121,7 @@ def _as_index(index: Any) -> tuple[int, pd.DatetimeIndex | None]:
             index = pd.DatetimeIndex(index)
         except (TypeError, ValueError) as exc:
             raise ParameterError("index", f"cannot be read as bar times ({exc})") from exc
+    index = utc_index(index, "index")  # any resolution; naive times are UTC
     return len(_checked_times(index)), index
 
 
@@ -135,7 +136,7 @@ def _checked_times(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
             row=row,
             field="timestamp",
         )
-    steps = np.diff(index.asi8)
+    steps = np.diff(index.as_unit("ns").asi8)
     if (steps <= 0).any():
         row = int(np.flatnonzero(steps <= 0)[0]) + 1
         raise DataError(
@@ -196,7 +197,8 @@ def _time_starts(
 ) -> list[tuple[int, int, int]]:
     """(first train bar, test start, test stop) per window, rolling layout, time spans."""
     t0, last = times[0], times[-1]
-    bar = pd.Timedelta(int(np.median(np.diff(times.asi8)))) if len(times) > 1 else pd.Timedelta(0)
+    ns = times.as_unit("ns").asi8
+    bar = pd.Timedelta(int(np.median(np.diff(ns)))) if len(times) > 1 else pd.Timedelta(0)
     if t0 + train + test > last + bar:
         raise ParameterError(
             "train", f"train ({train}) + test ({test}) is longer than the data ({t0} .. {last})"
@@ -241,7 +243,8 @@ def walk_forward_windows(
     Parameters
     ----------
     index : pandas.DatetimeIndex, OHLCV frame (pandas or polars), or int
-        The bars (their open times), or just their number (then spans must be bar counts).
+        The bars (their open times, any resolution; naive times are read as UTC and the
+        window times come back as UTC), or just their number (then spans must be bar counts).
     train, test, step : int or time span
         Bar counts, or spans such as ``"90D"``, ``"12h"``, a ``pandas.Timedelta`` or a calendar
         ``pandas.DateOffset``. All three of the same kind.
