@@ -20,12 +20,11 @@ import pandas as pd
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.backtest import _kernel_inputs, backtest
 from soltrader.engine.inputs import market_from
+from soltrader.metrics import elapsed_periods_per_year
 from soltrader.metrics._nb import N_STATS
 from soltrader.sim import _nb as sim_nb
 from soltrader.sim import lean
 from soltrader.strategies.spec import Strategy
-
-_YEAR_NS = pd.Timedelta(days=365).value
 
 
 @dataclass(frozen=True)
@@ -53,11 +52,9 @@ def period_index(index: pd.DatetimeIndex, periods: str) -> Periods:
 
 
 def periods_per_year(index: pd.DatetimeIndex) -> float:
-    """Bars per 365-day year from the most common spacing of ``index`` (as ``Result``)."""
-    if len(index) < 2:
-        raise ParameterError("data", "at least 2 bars are needed to annualise statistics")
-    step = pd.Series(np.diff(index.asi8)).mode().iloc[0]
-    return _YEAR_NS / float(step)
+    """Bars per 365-day year of elapsed time, as ``Result.periods_per_year`` (the one shared
+    rule: :func:`soltrader.metrics.elapsed_periods_per_year`)."""
+    return elapsed_periods_per_year(index, name="data")
 
 
 def generic_chunk(

@@ -9,14 +9,11 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.enums import Direction, ExitReason, OrderStatus, OrderType, RejectReason, Side
-from soltrader.domain.errors import ParameterError
 from soltrader.engine.inputs import Market
-from soltrader.metrics import SUMMARY_FIELDS
+from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics import _nb as metrics_nb
 from soltrader.metrics._validate import as_scalar
 from soltrader.sim.rules import Conventions
-
-_YEAR = pd.Timedelta(days=365)
 
 
 def _labels(values: np.ndarray, enum: type, missing: str = "") -> np.ndarray:
@@ -194,16 +191,25 @@ class Result:
         )
 
     def periods_per_year(self) -> float:
-        """Bars per 365-day year, from the most common spacing of the time index."""
-        idx = self.market.index
-        if len(idx) < 2:
-            raise ParameterError("data", "at least 2 bars are needed to annualise statistics")
-        step = pd.Series(np.diff(idx.asi8)).mode().iloc[0]
-        return _YEAR.value / float(step)
+        """Bars per 365-day year of elapsed time: ``n_bars / elapsed_years``, the span running
+        from the first bar's open to the last bar's end (see
+        :func:`soltrader.metrics.elapsed_periods_per_year`; without gaps, ``365 days / bar``).
+
+        Examples
+        --------
+        >>> res.periods_per_year()  # 1h bars without gaps  # doctest: +SKIP
+        8760.0
+        """
+        return elapsed_periods_per_year(self.market.index, name="data")
 
     def stats(self, *, risk_free: float = 0.0) -> pd.Series:
         """Every metric of the backtest (see :func:`soltrader.metrics.summary` for definitions;
         fractions, not percents; a 365-day year).
+
+        Annualised by elapsed time, as quantstats does: ``periods_per_year`` is the number of
+        bars per year of the span from the first bar's open to the last bar's end
+        (:meth:`periods_per_year`), so ``annualized_return = (end_value / start_value) **
+        (1 / elapsed_years) - 1`` and gaps in the data do not inflate annualised figures.
 
         ``fees_paid`` counts every cost, failed transactions included; ``exposure`` is the share
         of bars with any open position.

@@ -8,16 +8,25 @@ Conventions
 -----------
 Units
     Account values in quote currency; returns, drawdowns, rates and win rates as **fractions**
-    (0.25 = 25 %); durations in **bars**; annualised figures per **365-day year**, 24/7:
-    ``P = periods_per_year(timeframe) = 365 * 86_400_000 / timeframe_ms(timeframe)``
-    (``"1h"`` -> 8760, ``"1m"`` -> 525600). Gaps in the data are not bridged: every bar is one
-    period.
+    (0.25 = 25 %); durations in **bars**; annualised figures per **365-day year**, 24/7.
+Periods per year ``P``
+    Given to these functions as a timeframe, ``P = periods_per_year(timeframe) = 365 *
+    86_400_000 / timeframe_ms(timeframe)`` (``"1h"`` -> 8760, ``"1m"`` -> 525600), or as a
+    number. Inferred from bar times (``st.backtest(...).stats()``, sweeps, walk-forward, the
+    coordinator), it follows **elapsed time**, as quantstats does:
+    ``P = elapsed_periods_per_year(times) = n_bars / elapsed_years``, the elapsed time running
+    from the first bar's open to the last bar's end (last open + the most common bar spacing),
+    over 365 days. The ``periods_per_year`` field of the statistics is this rate. A gap in the
+    data (an exchange outage) thus neither shortens the year nor inflates annualised figures:
+    ``annualized_return = (end / start) ** (1 / elapsed_years) - 1``. Without gaps it is
+    exactly ``periods_per_year(timeframe)``, the same float.
 Returns
     Simple per-bar returns ``r[i] = equity[i] / equity[i-1] - 1``; with ``init_cash`` the first
     bar gets ``equity[0] / init_cash - 1`` (as vectorbt's ``Portfolio.returns``).
 Return and risk
     ``total_return = prod(1 + r) - 1`` (= end / start - 1);
-    ``annualized_return = (1 + total_return) ** (P / n) - 1`` (CAGR, ``n`` returns);
+    ``annualized_return = (1 + total_return) ** (P / n) - 1`` (CAGR, ``n`` returns; with the
+    elapsed-time ``P`` of a bar series this is ``(1 + total_return) ** (1 / elapsed_years) - 1``);
     ``annualized_volatility = std(r, ddof=1) * sqrt(P)``;
     ``sharpe = mean(r - rf) / std(r - rf, ddof=1) * sqrt(P)`` (vectorbt 1.2.0 / empyrical);
     ``sortino = mean(r - rf) * P / (sqrt(mean(min(r - rf, 0) ** 2)) * sqrt(P))`` -- downside
@@ -60,6 +69,7 @@ from soltrader.metrics.returns import (
     calmar_ratio,
     downside_deviation,
     drawdown,
+    elapsed_periods_per_year,
     equity_from_returns,
     exposure,
     max_drawdown,
@@ -100,6 +110,7 @@ __all__ = [
     "calmar_ratio",
     "downside_deviation",
     "drawdown",
+    "elapsed_periods_per_year",
     "equity_from_returns",
     "expectancy",
     "exposure",

@@ -10,9 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from soltrader.domain.errors import DataError, ParameterError
 from soltrader.metrics import _nb
 from soltrader.metrics._validate import (
+    YEAR_MS,
     as_float_array,
     as_scalar,
     check_min,
@@ -69,6 +72,75 @@ def periods_per_year(timeframe: str) -> float:
     (8760.0, 525600.0, 365.0)
     """
     return periods_per_year_of(timeframe)
+
+
+#: Nanoseconds in the crypto year (365 days), an exact integer.
+YEAR_NS = YEAR_MS * 1_000_000
+_NS_PER_TICK = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+
+
+def elapsed_periods_per_year(times: Any, *, name: str = "data") -> float:
+    """Observations per 365-day year of **elapsed time**: the annualisation rate of a bar series.
+
+    ``P = n / elapsed_years`` with ``n`` the number of bars and ``elapsed_years = (last open +
+    step - first open) / 365 days``: the span from the first bar's open to the last bar's end,
+    ``step`` being the most common spacing of the times (the bar length). Annualised figures
+    computed with ``P`` follow the calendar, as quantstats' do, not the bar count: with ``n``
+    returns, ``(1 + total_return) ** (P / n) - 1`` is ``(end / start) ** (1 / elapsed_years) - 1``,
+    and a gap in the data (an exchange outage) neither shortens the year nor inflates the
+    annualised return, volatility or Sharpe ratio. Without gaps ``P`` is ``365 days / step``
+    exactly: the arithmetic runs on integer nanoseconds and rounds once, so it is the same float
+    as :func:`periods_per_year` of the timeframe (``8760.0`` for 1h bars).
+
+    Every annualised statistic of :func:`soltrader.backtest` results, sweeps and walk-forward
+    runs uses this rate.
+
+    Parameters
+    ----------
+    times : pandas.DatetimeIndex or datetime-like array
+        Bar open times, strictly increasing, any resolution (``s``, ``ms``, ``us``, ``ns``: the
+        same result) and any time zone (naive times are read as UTC).
+    name : str
+        The argument named in errors.
+
+    Returns
+    -------
+    float
+        Observations per year.
+
+    Raises
+    ------
+    ParameterError
+        Fewer than 2 bars.
+    DataError
+        Times that do not increase (a zero or negative bar spacing or span).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> idx = pd.date_range("2024-01-01", periods=48, freq="1h")
+    >>> elapsed_periods_per_year(idx)
+    8760.0
+    >>> elapsed_periods_per_year(idx[:24].append(idx[36:]))  # 12 hours missing
+    6570.0
+    """
+    try:
+        idx = pd.DatetimeIndex(times)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(name, f"cannot be read as bar times ({exc})") from exc
+    n = len(idx)
+    if n < 2:
+        raise ParameterError(name, "at least 2 bars are needed to annualise statistics")
+    ticks = idx.asi8  # in the index's own unit: exact integers, nothing converted or rounded
+    step = int(pd.Series(np.diff(ticks)).mode().iloc[0])
+    elapsed = (int(ticks[-1]) - int(ticks[0]) + step) * _NS_PER_TICK[idx.unit]
+    if step <= 0 or elapsed <= 0:
+        raise DataError(
+            f"{name}: bar times must increase to annualise statistics (most common spacing "
+            f"{step} {idx.unit}, span {elapsed} ns)",
+            field=name,
+        )
+    return n * YEAR_NS / elapsed  # Python integers: one correctly rounded division
 
 
 def returns_from_equity(equity: Any, *, init_cash: float | None = None) -> Any:

@@ -150,7 +150,9 @@ def summary(
     positions : array-like, optional
         Position per bar (one per ``equity`` / ``returns`` value). Omitted: ``exposure`` is nan.
     timeframe, periods_per_year : str or float
-        Give exactly one; bars per 365-day year (``"1h"`` -> 8760).
+        Give exactly one; bars per 365-day year (``"1h"`` -> 8760). For bars with gaps pass
+        ``periods_per_year=elapsed_periods_per_year(times)`` (bars per year of elapsed time),
+        as ``Result.stats()`` does.
     init_cash : float, optional
         Account value before the first bar (quote currency). With ``equity`` it adds a first
         return ``equity[0] / init_cash - 1`` and is the first drawdown peak; required with
@@ -174,7 +176,8 @@ def summary(
         ``win_loss_ratio`` · ``best_trade``, ``worst_trade`` (per-trade return, fraction) ·
         ``fees_paid`` (quote) · ``turnover`` = notional / mean account value ·
         ``annualized_turnover`` = turnover * periods_per_year / n_bars · ``n_bars`` (values given)
-        · ``periods_per_year``.
+        · ``periods_per_year`` (the rate used; in ``Result.stats()`` bars per year of elapsed
+        time, :func:`soltrader.metrics.elapsed_periods_per_year`).
 
     Raises
     ------

@@ -31,7 +31,7 @@ from soltrader.engine.inputs import market_from
 from soltrader.engine.result import Result
 from soltrader.engine.validation._checks import as_int
 from soltrader.engine.validation.splits import Span, Window, walk_forward_windows
-from soltrader.metrics import SUMMARY_FIELDS, summary
+from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year, summary
 from soltrader.strategies.spec import Bars, Strategy
 
 _BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
@@ -51,7 +51,6 @@ LOWER_IS_BETTER = frozenset(
         "annualized_turnover",
     }
 )
-_YEAR = pd.Timedelta(days=365)
 
 Metric = str | Callable[[Result], float]
 Optimiser = Callable[..., tuple[dict[str, Any], pd.DataFrame]]
@@ -345,19 +344,15 @@ class WalkForwardResult:
         return pd.Series(r, index=self.equity.index, name="returns")
 
     def periods_per_year(self) -> float:
-        """Bars per 365-day year, from the most common spacing of the test bars.
+        """Out-of-sample bars per 365-day year of elapsed time, from the first test bar's open
+        to the last one's end (:func:`soltrader.metrics.elapsed_periods_per_year`).
 
         Examples
         --------
         >>> wf.periods_per_year()  # doctest: +SKIP
         8760.0
         """
-        idx = self.equity.index
-        if len(idx) < 2:
-            raise ParameterError(
-                "test", "at least 2 out-of-sample bars are needed to annualise statistics"
-            )
-        return _YEAR.value / float(pd.Series(np.diff(idx.asi8)).mode().iloc[0])
+        return elapsed_periods_per_year(self.equity.index, name="test")
 
     def _trades(self) -> dict[str, np.ndarray]:
         """Every test window's trades, scaled to the stitched account's size at its start."""
