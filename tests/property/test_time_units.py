@@ -322,3 +322,15 @@ def test_candles_from_trades(unit, aware, form) -> None:
 def test_timeframe_aliases_give_the_same_bars(alias: str, short: str) -> None:
     bars = _window(MAIN_STARTS[2], days=60)
     _same_frame(st.data.resample(bars, alias), st.data.resample(bars, short))
+
+
+def test_a_pandas_3_date_range_annualises_per_minute() -> None:
+    """The issue's case: ``pd.date_range(freq="1min")`` is a microsecond index in pandas 3."""
+    bars = _minutes().iloc[:3_000]
+    index = pd.date_range("2021-01-01", periods=len(bars), freq="1min", tz="UTC")
+    assert index.unit == "us"
+    res = st.backtest(bars.set_axis(index), st.strategies.sma_cross, fast=10, slow=40)
+    assert res.periods_per_year() == 525_600.0 == st.metrics.periods_per_year("1m")
+    ref = st.backtest(bars.set_axis(index.as_unit("ns")), st.strategies.sma_cross, fast=10,
+                      slow=40)  # fmt: skip
+    pd.testing.assert_series_equal(res.stats(), ref.stats(), check_exact=True)
