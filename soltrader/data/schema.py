@@ -146,9 +146,9 @@ def _time_column(columns: list[str]) -> str | None:
 
 def _time_values(values: Any, field: str) -> pd.DatetimeIndex | np.ndarray:
     """UTC ns DatetimeIndex of datetimes or ISO strings, or int64 epoch ms of integers."""
-    if isinstance(values, pl.Series) and values.dtype.is_temporal():
-        values = values.to_pandas()
-    if getattr(values, "dtype", None) is not None and values.dtype.kind == "M":
+    if isinstance(values, pl.Series):
+        values = values.to_pandas() if values.dtype.is_temporal() else values.to_numpy()
+    if getattr(getattr(values, "dtype", None), "kind", None) == "M":
         return _check_no_nat(utc_index(values, field), field)
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":

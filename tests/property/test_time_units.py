@@ -334,3 +334,25 @@ def test_a_pandas_3_date_range_annualises_per_minute() -> None:
     ref = st.backtest(bars.set_axis(index.as_unit("ns")), st.strategies.sma_cross, fast=10,
                       slow=40)  # fmt: skip
     pd.testing.assert_series_equal(res.stats(), ref.stats(), check_exact=True)
+
+
+@pytest.mark.parametrize("column", ["datetimes", "epoch_ms", "iso", "polars_epoch_ms"])
+def test_time_columns_read_like_the_index(column: str) -> None:
+    """Bars with their times in a column (datetimes in us, integer epoch ms, ISO strings;
+    pandas or polars) backtest exactly as the canonical indexed frame."""
+    bars = _window(MAIN_STARTS[0])
+    ref = _reference_backtest(MAIN_STARTS[0])
+    flat = bars.reset_index()
+    if column == "datetimes":
+        flat["timestamp"] = flat["timestamp"].dt.as_unit("us").dt.tz_localize(None)
+    elif column == "epoch_ms":
+        flat = flat.drop(columns="timestamp").assign(open_time_ms=bars.index.asi8 // 10**6)
+    elif column == "iso":
+        flat["timestamp"] = [t.isoformat() for t in bars.index]
+    else:
+        flat = pl.from_pandas(flat.drop(columns="timestamp")).with_columns(
+            pl.Series("open_time_ms", bars.index.asi8 // 10**6)
+        )
+    res = st.backtest(flat, st.strategies.sma_cross, fast=8, slow=30, sl_stop=0.03, fees=0.001)
+    pd.testing.assert_series_equal(res.stats(), ref.stats(), check_exact=True)
+    pd.testing.assert_series_equal(res.equity, ref.equity, check_exact=True)
