@@ -170,22 +170,38 @@ class Result:
         )
 
     def _warn_insufficient_cash(self) -> None:
-        n = int(self.rejections()["insufficient_cash"])
+        r = self.orders_records
+        refused = (r["status"] == int(OrderStatus.REJECTED)) & (
+            r["reject_reason"] == int(RejectReason.INSUFFICIENT_CASH)
+        )
+        n = int(refused.sum())
         if n == 0:
             return
         m = self.market.shape[1]
         accounts = len(np.unique(self.accounts))
-        remedy = "a smaller size (size=0.5 with size_type='percent' spends half the cash)"
-        if m > accounts:
+        first = r[refused][0]
+        value = float(self.account_equity.iloc[int(first["bar"]), int(first["account"])])
+        start = float(self.account_equity.iloc[0, int(first["account"])])
+        if value < 0.01 * start:
             remedy = (
-                f"a smaller size per asset (e.g. size={1 / m:.3g} with size_type='percent') or "
-                f"an account per asset (accounts={list(range(m))})"
+                f"the account was worth {value:,.2f} (of {start:,.2f}) at the first one: it was "
+                "ruined, no size fits; see res.equity"
             )
-        shared = f"{m} assets share {accounts} account(s); " if m > 1 else ""
+        elif m > accounts:
+            remedy = (
+                f"{m} assets share {accounts} account(s) and each entry spends its cash: give a "
+                f"smaller size per asset (e.g. size={1 / m:.3g} with size_type='percent') or an "
+                f"account per asset (accounts={list(range(m))})"
+            )
+        else:
+            remedy = (
+                "the cash could not pay for them (size and fees, fixed fees included): give a "
+                "smaller size (size=0.5 with size_type='percent' spends half the cash)"
+            )
         warnings.warn(
-            f"{n} entr{'y' if n == 1 else 'ies'} rejected for lack of cash ({shared}see "
-            "res.orders.query(\"reject_reason == 'insufficient_cash'\")): give "
-            f"{remedy}. stats()['rejected_insufficient_cash'] counts them.",
+            f"{n} entr{'y' if n == 1 else 'ies'} rejected for lack of cash: {remedy}. "
+            "stats()['rejected_insufficient_cash'] counts them; "
+            "res.orders.query(\"reject_reason == 'insufficient_cash'\") lists them.",
             InsufficientCashWarning,
             stacklevel=_caller_stacklevel(),
         )

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import soltrader as st
+from soltrader.domain.enums import OrderStatus, RejectReason
 from soltrader.engine.result import REJECTION_FIELDS
 from soltrader.metrics import SUMMARY_FIELDS
 
@@ -89,7 +90,7 @@ def test_entries_rejected_for_cash_are_counted_and_warned_about_once(btc_eth) ->
     n = len(refused)
     assert n > 100  # 154 on the bundled data
     message = str(caught[0].message)
-    assert f"{n} entries rejected for lack of cash" in message
+    assert f"{n} entries rejected for lack of cash: 2 assets share 1 account(s)" in message
     assert "accounts=[0, 1]" in message and "size=0.5" in message
     stats = res.stats()
     assert stats["rejected_insufficient_cash"] == n
@@ -135,3 +136,21 @@ def test_repr_of_a_result_without_bars_says_so(result) -> None:
         account_equity=result.account_equity.iloc[:0],
     )
     assert repr(empty).endswith("equity 10,000.00 -> (no bars))")
+
+
+def test_the_warning_names_a_ruined_account_rather_than_the_size(result) -> None:
+    import dataclasses
+
+    orders = result.orders_records.copy()
+    k = len(orders) // 2
+    orders["status"][k] = int(OrderStatus.REJECTED)
+    orders["reject_reason"][k] = int(RejectReason.INSUFFICIENT_CASH)
+    equity = result.account_equity.copy()
+    equity.iloc[int(orders["bar"][k]), 0] = 3.0  # of 10,000 at the start: ruined
+    ruined = dataclasses.replace(result, orders_records=orders, account_equity=equity)
+    with pytest.warns(st.InsufficientCashWarning, match=r"1 entry rejected .* worth 3\.00 "):
+        ruined._warn_insufficient_cash()
+    equity.iloc[int(orders["bar"][k]), 0] = 5_000.0
+    alive = dataclasses.replace(result, orders_records=orders, account_equity=equity)
+    with pytest.warns(st.InsufficientCashWarning, match="give a smaller size"):
+        alive._warn_insufficient_cash()
