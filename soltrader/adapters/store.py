@@ -718,8 +718,8 @@ def load_trades(
     *,
     exchange: str = "gemini",
     data_dir: str | os.PathLike[str] | None = None,
-    backend: Backend = "polars",
-) -> pl.DataFrame | pd.DataFrame:
+    backend: Backend = "pandas",
+) -> pd.DataFrame | pl.DataFrame:
     """Load stored trades of one symbol: one UTC day, or every stored day in order.
 
     Parameters
@@ -732,12 +732,13 @@ def load_trades(
         ccxt exchange id naming the folder, default ``"gemini"``.
     data_dir : str or PathLike, optional
         The data folder (see :func:`resolve_data_dir`).
-    backend : {"polars", "pandas"}
-        The frame type returned (pandas keeps ``timestamp`` as a column).
+    backend : {"pandas", "polars"}
+        The frame type returned: pandas (the default, as :func:`load`; ``timestamp`` stays a
+        column, trades may share a time) or polars.
 
     Returns
     -------
-    polars.DataFrame or pandas.DataFrame
+    pandas.DataFrame or polars.DataFrame
         Columns as stored: ``timestamp`` (UTC), ``price`` (quote currency), ``amount`` (base
         units), ``side`` (taker side), ``trade_id``, ``received`` (local receive time). A day in
         the cache replaces the same day of the sample.
@@ -752,7 +753,9 @@ def load_trades(
     Examples
     --------
     >>> trades = load_trades("SOL/USD", "2025-10-10")  # doctest: +SKIP
-    >>> trades.height                                   # doctest: +SKIP
+    >>> len(trades)                                     # doctest: +SKIP
+    12764
+    >>> load_trades("SOL/USD", backend="polars").height  # doctest: +SKIP
     12764
     """
     _check_choice("backend", backend, ("pandas", "polars"))

@@ -55,6 +55,7 @@ class ExitReason(IntEnum):
     REVERSAL = 7
     END_OF_DATA = 8
     RISK_GUARD = 9
+    WINDOW_END = 10  # walk-forward: a position open when its test window ends, closed there
 
 
 class RejectReason(IntEnum):

@@ -24,6 +24,12 @@ class SoltraderWarning(UserWarning):
     """Base class of soltrader's warnings (e.g. gaps found while loading data)."""
 
 
+class InsufficientCashWarning(SoltraderWarning):
+    """A backtest rejected entries because its account lacked the cash (e.g. several assets
+    sharing one account, each entry sized to spend all of it); ``Result.stats()`` counts them
+    as ``rejected_insufficient_cash``."""
+
+
 class ParameterError(Error, ValueError):
     """An argument has the wrong type, shape or value.
 

@@ -54,7 +54,7 @@ from soltrader.domain.enums import OrderType, RejectReason
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.backtest import backtest_signals
 from soltrader.engine.inputs import Market, market_from
-from soltrader.engine.result import Result
+from soltrader.engine.result import Result, quiet_rejections
 from soltrader.metrics import _nb as metrics_nb
 from soltrader.metrics import summary
 from soltrader.sim.rules import resolve_conventions
@@ -356,7 +356,8 @@ def _run_period(
     data = {col: frames[sym].iloc[a:b] for col, sym in zip(group.names, group.symbols, strict=True)}
     accounts = [group.sleeves.index(s) for s in group.col_sleeve]
     allocation = (capital / total).tolist()
-    return backtest_signals(data, **per, accounts=accounts, allocation=allocation, **call)
+    with quiet_rejections():  # the combined result warns once, not every period
+        return backtest_signals(data, **per, accounts=accounts, allocation=allocation, **call)
 
 
 # ---- assembling the periods into one Result --------------------------------------------------

@@ -17,10 +17,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from soltrader.domain.errors import ParameterError
+from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine.backtest import _kernel_inputs, backtest
 from soltrader.engine.inputs import market_from
-from soltrader.metrics import elapsed_periods_per_year
+from soltrader.engine.result import quiet_rejections
+from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics._nb import N_STATS
 from soltrader.sim import _nb as sim_nb
 from soltrader.sim import lean
@@ -64,12 +65,18 @@ def generic_chunk(
     fixed_values: dict[str, Any],
     periods: Periods,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Backtest each combination in full: (statistics, period returns) as two matrices."""
+    """Backtest each combination in full: (statistics, period returns) as two matrices.
+
+    The statistics are the ``SUMMARY_FIELDS`` of ``Result.stats()`` (what the fused kernel
+    computes too); the per-combination warning about entries rejected for cash is left out.
+    """
     stats = np.empty((len(combos), N_STATS))
     rets = np.empty((len(combos), len(periods.ends)))
+    fields = list(SUMMARY_FIELDS)
     for i, combo in enumerate(combos):
-        result = backtest(data, strategy, **fixed_values, **combo)
-        stats[i] = result.stats().to_numpy()
+        with quiet_rejections():
+            result = backtest(data, strategy, **fixed_values, **combo)
+        stats[i] = result.stats()[fields].to_numpy()
         equity = np.ascontiguousarray(result.equity.to_numpy(), dtype=np.float64)
         lean.period_returns_nb(equity, periods.ends, float(result.init_cash), rets[i])
     return stats, rets
@@ -142,6 +149,9 @@ def fused_plan(
     """
     if strategy.fused is None or isinstance(data, Mapping):
         return None
+    market = market_from(data)
+    if market.shape[0] == 0:
+        raise DataError("data: has no bars; a sweep needs at least 2", field="data")
     levels = strategy.fused.levels
     k = len(combos)
     params = np.empty((k, len(strategy.params)))
@@ -169,7 +179,6 @@ def fused_plan(
         fcfg[i], icfg[i] = config
         for field_name, param in strategy.fused.scalars.items():
             fcfg[i, lean.PARAM_FIELDS[field_name]] = float(own[param])
-    market = market_from(data)
     bars = tuple(
         np.ascontiguousarray(x[:, 0], dtype=np.float64)
         for x in (market.open, market.high, market.low, market.close, market.volume)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,11 +14,52 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.enums import Direction, ExitReason, OrderStatus, OrderType, RejectReason, Side
+from soltrader.domain.errors import DataError, InsufficientCashWarning
 from soltrader.engine.inputs import Market
 from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics import _nb as metrics_nb
 from soltrader.metrics._validate import as_scalar
 from soltrader.sim.rules import Conventions
+
+_YEAR = pd.Timedelta(days=365)
+_REASONS = tuple(r for r in RejectReason if r != RejectReason.NONE)
+#: Counts of rejected orders that ``Result.stats()`` gives after :data:`SUMMARY_FIELDS`: all of
+#: them, then one per reason (``soltrader.domain.enums.RejectReason``), every key always there.
+REJECTION_FIELDS: tuple[str, ...] = (
+    "n_rejected",
+    *(f"rejected_{r.name.lower()}" for r in _REASONS),
+)
+_QUIET = contextvars.ContextVar("soltrader_quiet_rejections", default=False)
+
+
+@contextmanager
+def quiet_rejections() -> Iterator[None]:
+    """Backtests in this context (this thread) do not warn about entries rejected for cash; a
+    sweep uses it, each of its rows would warn otherwise.
+
+    Examples
+    --------
+    >>> with quiet_rejections():
+    ...     pass
+    """
+    token = _QUIET.set(True)
+    try:
+        yield
+    finally:
+        _QUIET.reset(token)
+
+
+def _caller_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` pointing at the first frame outside soltrader."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if not (name == "soltrader" or name.startswith("soltrader.")):
+            break
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _labels(values: np.ndarray, enum: type, missing: str = "") -> np.ndarray:
@@ -72,11 +118,21 @@ class Result:
         account_cash: np.ndarray,
         params: dict[str, Any] | None = None,
     ) -> Result:
-        """Wrap the kernel's output ``(orders, fills, trades, cash, equity, position, value)``."""
+        """Wrap the kernel's output ``(orders, fills, trades, cash, equity, position, value)``;
+        warns (:class:`~soltrader.InsufficientCashWarning`, once) when entries were rejected for
+        lack of cash.
+
+        Raises
+        ------
+        DataError
+            The market has no bars: there is nothing to report on.
+        """
+        if market.shape[0] == 0:
+            raise DataError("data: has no bars; a backtest needs at least one", field="data")
         orders, fills, trades, cash, equity, pos, value = out
         index = market.index
         names = list(market.assets)
-        return cls(
+        result = cls(
             market=market,
             orders_records=orders,
             fills_records=fills,
@@ -89,6 +145,65 @@ class Result:
             init_cash=init_cash,
             conventions=conventions,
             params=dict(params or {}),
+        )
+        if not _QUIET.get():
+            result._warn_insufficient_cash()
+        return result
+
+    def rejections(self) -> pd.Series:
+        """Rejected orders by reason (every reason of ``RejectReason``, 0 when none), the
+        ``rejected_*`` entries of :meth:`stats`.
+
+        Examples
+        --------
+        >>> res.rejections()["insufficient_cash"]  # doctest: +SKIP
+        154
+        """
+        r = self.orders_records
+        codes = r["reject_reason"][r["status"] == int(OrderStatus.REJECTED)].astype(np.int64)
+        counts = np.bincount(codes, minlength=max(int(x) for x in RejectReason) + 1)
+        return pd.Series(
+            [int(counts[int(x)]) for x in _REASONS],
+            index=[x.name.lower() for x in _REASONS],
+            dtype=np.int64,
+            name="rejected",
+        )
+
+    def _warn_insufficient_cash(self) -> None:
+        r = self.orders_records
+        refused = (r["status"] == int(OrderStatus.REJECTED)) & (
+            r["reject_reason"] == int(RejectReason.INSUFFICIENT_CASH)
+        )
+        n = int(refused.sum())
+        if n == 0:
+            return
+        m = self.market.shape[1]
+        accounts = len(np.unique(self.accounts))
+        first = r[refused][0]
+        value = float(self.account_equity.iloc[int(first["bar"]), int(first["account"])])
+        start = float(self.account_equity.iloc[0, int(first["account"])])
+        if value < 0.01 * start:
+            remedy = (
+                f"the account was worth {value:,.2f} (of {start:,.2f}) at the first one: it was "
+                "ruined, no size fits; see res.equity"
+            )
+        elif m > accounts:
+            remedy = (
+                f"{m} assets share {accounts} account(s) and each entry spends its cash: give a "
+                f"smaller size per asset (e.g. size={1 / m:.3g} with size_type='percent') or an "
+                f"account per asset (accounts={list(range(m))})"
+            )
+        else:
+            remedy = (
+                "the cash could not pay for them (size and fees, fixed fees included): give a "
+                "smaller size (size=0.5 with size_type='percent' spends half the cash)"
+            )
+        warnings.warn(
+            f"{n} entr{'y' if n == 1 else 'ies'} rejected for lack of cash: {remedy}. "
+            "stats()['rejected_insufficient_cash'] counts them; "
+            "res.orders.query(\"reject_reason == 'insufficient_cash'\") lists them.",
+            InsufficientCashWarning,
+            stacklevel=_caller_stacklevel(),
         )
 
     @property
@@ -212,7 +327,10 @@ class Result:
         (1 / elapsed_years) - 1`` and gaps in the data do not inflate annualised figures.
 
         ``fees_paid`` counts every cost, failed transactions included; ``exposure`` is the share
-        of bars with any open position.
+        of bars with any open position. After the :data:`~soltrader.metrics.SUMMARY_FIELDS`
+        come the counts of rejected orders (:data:`REJECTION_FIELDS`): ``n_rejected``, then
+        ``rejected_<reason>`` for every reason (e.g. ``rejected_insufficient_cash``), 0 when
+        none. A sweep's table has the ``SUMMARY_FIELDS`` only.
 
         Examples
         --------
@@ -236,7 +354,13 @@ class Result:
             out,
             np.empty(equity.shape[0]),
         )
-        return pd.Series(out, index=list(SUMMARY_FIELDS), dtype=np.float64, name="summary")
+        counts = self.rejections().to_numpy(dtype=np.float64)
+        return pd.Series(
+            np.concatenate([out, [counts.sum()], counts]),
+            index=[*SUMMARY_FIELDS, *REJECTION_FIELDS],
+            dtype=np.float64,
+            name="summary",
+        )
 
     def plot(self, *, asset: str | None = None):
         """Price with entries, exits and stop levels hit; equity; drawdown (matplotlib Figure).
@@ -263,7 +387,8 @@ class Result:
 
     def __repr__(self) -> str:
         n, m = self.market.shape
+        end = f"{self.equity.iloc[-1]:,.2f}" if n else "(no bars)"
         return (
             f"Result({m} asset(s) x {n} bars, {len(self.trades_records)} trades, "
-            f"equity {self.init_cash:,.2f} -> {self.equity.iloc[-1]:,.2f})"
+            f"equity {self.init_cash:,.2f} -> {end})"
         )

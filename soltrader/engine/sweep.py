@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from soltrader.domain.errors import MissingDependencyError, ParameterError
+from soltrader.domain.errors import DataError, MissingDependencyError, ParameterError
 from soltrader.engine.backtest import _BACKTEST_KEYWORDS, backtest
 from soltrader.engine.fused import (
     Periods,
@@ -37,8 +38,10 @@ from soltrader.engine.result import Result
 from soltrader.metrics import SUMMARY_FIELDS
 from soltrader.strategies.spec import Strategy
 
-#: Values of these types in the search space are swept; anything else is a fixed value.
-SWEPT_TYPES = (list, tuple, range, np.ndarray)
+#: Values of these types in the search space are swept; anything else is a fixed value. A set
+#: is swept in sorted order, a Series or Index over its values -- except a Series indexed like
+#: the bars, which is a per-bar input and stays fixed.
+SWEPT_TYPES = (list, tuple, range, np.ndarray, set, frozenset, pd.Series, pd.Index)
 #: Metrics that are better when smaller.
 MINIMISED = frozenset(
     {
@@ -72,14 +75,43 @@ def fixed(value: Any) -> Fixed:
     return Fixed(value)
 
 
-def split_space(strategy: Strategy, space: Mapping[str, Any]) -> tuple[dict, dict]:
+def _swept_values(name: str, value: Any) -> list[Any]:
+    """The values a swept keyword takes, in order (a set sorted, a Series by its values)."""
+    if isinstance(value, set | frozenset):
+        try:
+            value = sorted(value)
+        except TypeError as exc:
+            raise ParameterError(
+                name, f"a set of values to sweep must be sortable (one type), got {value!r}"
+            ) from exc
+    elif isinstance(value, pd.Series | pd.Index):
+        value = value.to_numpy()
+    values = [v.item() if isinstance(v, np.generic) else v for v in value]
+    if not values:
+        raise ParameterError(name, "its list of values to sweep is empty")
+    return values
+
+
+def _one_dimensional(value: Any) -> bool:
+    return np.ndim(list(value) if isinstance(value, set | frozenset) else value) == 1
+
+
+def split_space(
+    strategy: Strategy, space: Mapping[str, Any], index: pd.Index | None = None
+) -> tuple[dict, dict]:
     """Split sweep keywords into fixed values and swept value lists.
+
+    A list, tuple, range, 1-D array, set (swept in sorted order), Series or Index (over its
+    values) is swept; anything else, ``st.fixed(x)``, and a Series whose index is ``index``
+    (the bars' own: a per-bar input such as ``limit_price``) is fixed.
 
     Examples
     --------
     >>> from soltrader.strategies import sma_cross
     >>> split_space(sma_cross, {"fast": range(5, 15, 5), "fees": 0.001})
     ({'fees': 0.001}, {'fast': [5, 10]})
+    >>> split_space(sma_cross, {"fast": {20, 10}})
+    ({}, {'fast': [10, 20]})
     """
     fixed_values: dict[str, Any] = {}
     swept: dict[str, list[Any]] = {}
@@ -90,13 +122,11 @@ def split_space(strategy: Strategy, space: Mapping[str, Any]) -> tuple[dict, dic
                 f"neither a parameter of {strategy.name} "
                 f"({sorted(strategy.params)}) nor a backtest keyword",
             )
+        per_bar = isinstance(value, pd.Series) and index is not None and value.index.equals(index)
         if isinstance(value, Fixed):
             fixed_values[name] = value.value
-        elif isinstance(value, SWEPT_TYPES) and np.ndim(value) == 1:
-            values = [v.item() if isinstance(v, np.generic) else v for v in value]
-            if not values:
-                raise ParameterError(name, "its list of values to sweep is empty")
-            swept[name] = values
+        elif isinstance(value, SWEPT_TYPES) and _one_dimensional(value) and not per_bar:
+            swept[name] = _swept_values(name, value)
         else:
             fixed_values[name] = value
     return fixed_values, swept
@@ -169,6 +199,17 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+@dataclass(frozen=True)
+class OptunaTrials:
+    """The trials of an optuna search: ``run`` in all, ``repeated`` that drew a combination
+    evaluated before (optuna's TPE sampler may; the table lists each combination once) and
+    ``pruned`` that broke a constraint."""
+
+    run: int
+    repeated: int
+    pruned: int
+
+
 @dataclass
 class SweepResult:
     """A sweep's outcome.
@@ -194,6 +235,10 @@ class SweepResult:
     fused : bool
         True when the combinations ran in the strategy's fused parallel kernel, False when each
         was a full backtest (same results either way).
+    trials : OptunaTrials or None
+        With ``method="optuna"``: how many trials ran, how many re-drew a combination already
+        in the table (each combination is evaluated and listed once) and how many the
+        constraints pruned.
     """
 
     table: pd.DataFrame
@@ -208,6 +253,7 @@ class SweepResult:
     complete: bool = True
     lookahead: Any = None
     fused: bool = False
+    trials: OptunaTrials | None = None
 
     def _order(self, metric: str | None) -> tuple[str, bool]:
         name = metric or self.metric
@@ -282,10 +328,22 @@ class SweepResult:
         fig.tight_layout()
         return fig
 
+    @property
+    def flat(self) -> list[int]:
+        """Combinations whose account never moved (every period return 0: they never traded).
+
+        Their Sharpe ratio is nan in the table (undefined, as in ``Result.stats()``); the
+        probability of backtest overfitting and the deflated Sharpe ratio count each as a trial
+        with a Sharpe ratio of 0.
+        """
+        still = (self.returns.to_numpy() == 0.0).all(axis=0)
+        return [int(c) for c in self.returns.columns[still]]
+
     @cached_property
     def pbo(self) -> Any:
         """Probability of backtest overfitting (CSCV over the period returns), a ``PBOResult``;
-        None when there are fewer than 2 combinations or 4 periods."""
+        None when there are fewer than 2 combinations or 4 periods. A combination that never
+        traded has a Sharpe ratio of 0 in every split."""
         from soltrader.engine.validation import pbo_cscv
 
         t, n = self.returns.shape
@@ -298,7 +356,8 @@ class SweepResult:
     @cached_property
     def deflated_sharpe(self) -> Any:
         """Deflated Sharpe ratio of the best configuration given all those tried, a
-        ``DeflatedSharpe``; None with fewer than 2 combinations."""
+        ``DeflatedSharpe``; None with fewer than 2 combinations. A combination that never
+        traded is a trial with a Sharpe ratio of 0 (``n_flat`` counts them)."""
         from soltrader.engine.validation import deflated_sharpe_from_sweep
 
         if self.returns.shape[1] < 2 or self.returns.shape[0] < 4:
@@ -306,21 +365,51 @@ class SweepResult:
         return deflated_sharpe_from_sweep(self.returns.to_numpy())
 
     def summary(self) -> pd.Series:
-        """The sweep in a few figures: size, best row, PBO, deflated Sharpe, look-ahead."""
+        """The sweep in a few figures: size, how many combinations never traded, best row, PBO,
+        deflated Sharpe, look-ahead (and, for an optuna search, its trials).
+
+        Examples
+        --------
+        >>> sw.summary()["flat_combinations"]  # doctest: +SKIP
+        2
+        """
         best = self.best()
         pbo = self.pbo
         dsr = self.deflated_sharpe
-        return pd.Series(
-            {
-                "combinations": len(self.table),
-                "complete": self.complete,
-                "metric": self.metric,
-                "best": self.combos[int(best.name)],
-                f"best_{self.metric}": float(best[self.metric]),
-                "pbo": None if pbo is None else pbo.pbo,
-                "deflated_sharpe": None if dsr is None else dsr.dsr,
-                "lookahead_ok": None if self.lookahead is None else self.lookahead.ok,
-            }
+        out = {
+            "combinations": len(self.table),
+            "flat_combinations": len(self.flat),
+            "complete": self.complete,
+            "metric": self.metric,
+            "best": self.combos[int(best.name)],
+            f"best_{self.metric}": float(best[self.metric]),
+            "pbo": None if pbo is None else pbo.pbo,
+            "deflated_sharpe": None if dsr is None else dsr.dsr,
+            "lookahead_ok": None if self.lookahead is None else self.lookahead.ok,
+        }
+        if self.trials is not None:
+            out["trials"] = self.trials.run
+            out["repeated_trials"] = self.trials.repeated
+            out["pruned_trials"] = self.trials.pruned
+        return pd.Series(out)
+
+    def __repr__(self) -> str:
+        head = (
+            f"SweepResult({self.strategy.name}: {len(self.table)} combinations of "
+            f"{', '.join(self.params)}, {'fused' if self.fused else 'generic'} path"
+        )
+        if self.flat:
+            head += f", {len(self.flat)} never traded"
+        if not self.complete:
+            head += ", interrupted"
+        if self.trials is not None:
+            head += f", {self.trials.run} optuna trials ({self.trials.repeated} repeated)"
+        if not len(self.table):
+            return head + ")"
+        best = self.best()
+        return (
+            f"{head}; best by {self.metric}: #{best.name} {self.combos[int(best.name)]} "
+            f"{self.metric} {float(best[self.metric]):.4g})"
         )
 
 
@@ -364,8 +453,45 @@ def _run_local(data, strategy, combos, fixed_values, periods, n_jobs, size, prog
     return results, complete, plan is not None
 
 
+def _positive_seconds(value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not seconds > 0.0 or math.isinf(seconds):
+        raise ParameterError("connect_timeout", f"expected seconds > 0, got {value!r}")
+    return seconds
+
+
+def _connect(client_class: Any, address: Any, timeout: float) -> Any:
+    """A client of the scheduler at ``address``, or a ParameterError naming ``address``."""
+    if not isinstance(address, str):
+        raise ParameterError(
+            "address", f"expected a scheduler address such as 'tcp://host:8786', got {address!r}"
+        )
+    try:
+        return client_class(address, timeout=timeout)
+    except Exception as exc:  # dask raises OSError, ValueError or worse for a bad address
+        raise ParameterError(
+            "address",
+            f"no Dask scheduler answered at {address!r} within {timeout:g} s "
+            f"({type(exc).__name__}: {exc}); start one with `dask scheduler`, or leave "
+            "address=None for a local cluster",
+        ) from exc
+
+
 def _run_dask(
-    data, strategy, combos, fixed_values, periods, n_jobs, size, address, progress, callback
+    data,
+    strategy,
+    combos,
+    fixed_values,
+    periods,
+    n_jobs,
+    size,
+    address,
+    timeout,
+    progress,
+    callback,
 ):
     try:
         from dask.distributed import Client, LocalCluster
@@ -380,7 +506,7 @@ def _run_dask(
         )
         client = Client(cluster)
     else:
-        client = Client(address)
+        client = _connect(Client, address, timeout)
     chunks = _chunks(combos, size or _default_chunk(len(combos), n_jobs, False))
     bar = _progress(len(combos), progress)
     fused = fused_plan(data, strategy, combos[:1], fixed_values) is not None
@@ -428,9 +554,22 @@ def _advance(bar: Any, callback: Callable | None, combos: list[dict], chunk: Chu
             callback(combo, pd.Series(stats, index=list(SUMMARY_FIELDS), name="summary"))
 
 
+@contextmanager
+def _optuna_quiet(optuna: Any) -> Iterator[None]:
+    """Optuna logs a line per trial: silence it below warnings for this search only."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
 def _optuna_combos(
     data, strategy, swept, fixed_values, periods, n_trials, seed, metric, maximize, constraints
-):
+) -> tuple[list[tuple[dict, Chunk]], OptunaTrials]:
+    """The distinct combinations optuna's TPE search tried (with their results) and a count of
+    its trials: run, repeated (a combination drawn again; evaluated once) and pruned."""
     try:
         import optuna
     except ImportError as exc:
@@ -441,16 +580,19 @@ def _optuna_combos(
         raise ParameterError(
             "metric", f"{metric!r} is not a statistic; use one of {list(SUMMARY_FIELDS)}"
         )
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     evaluated: dict[tuple, tuple[dict, Chunk]] = {}
     column = SUMMARY_FIELDS.index(metric)
+    counts = {"repeated": 0, "pruned": 0}
 
     def objective(trial: Any) -> float:
         combo = {name: trial.suggest_categorical(name, values) for name, values in swept.items()}
         if constraints is not None and not all(_satisfies(combo, c) for c in _as_list(constraints)):
+            counts["pruned"] += 1
             raise optuna.TrialPruned()
         key = tuple(combo.items())
-        if key not in evaluated:
+        if key in evaluated:
+            counts["repeated"] += 1
+        else:
             evaluated[key] = (
                 combo,
                 evaluate_chunk(data, strategy, [combo], fixed_values, periods),
@@ -458,12 +600,14 @@ def _optuna_combos(
         value = float(evaluated[key][1][0][0, column])
         return value if math.isfinite(value) else (-math.inf if maximize else math.inf)
 
-    study = optuna.create_study(
-        direction="maximize" if maximize else "minimize",
-        sampler=optuna.samplers.TPESampler(seed=seed),
-    )
-    study.optimize(objective, n_trials=n_trials)
-    return list(evaluated.values())
+    with _optuna_quiet(optuna):
+        study = optuna.create_study(
+            direction="maximize" if maximize else "minimize",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+        )
+        study.optimize(objective, n_trials=n_trials)
+    trials = OptunaTrials(len(study.trials), counts["repeated"], counts["pruned"])
+    return list(evaluated.values()), trials
 
 
 def sweep(
@@ -481,6 +625,7 @@ def sweep(
     chunk_size: int | None = None,
     executor: str = "local",
     address: str | None = None,
+    connect_timeout: float = 10.0,
     periods: str = "1D",
     check_lookahead: bool = True,
     progress: bool = False,
@@ -512,6 +657,9 @@ def sweep(
     executor : {"local", "dask"}
         Where chunks run; ``"dask"`` uses a ``LocalCluster`` unless ``address`` names a running
         scheduler (e.g. ``"tcp://10.0.0.5:8786"``).
+    connect_timeout : float
+        Seconds to wait for the scheduler at ``address`` before giving up (a ``ParameterError``
+        naming ``address``).
     periods : str
         Calendar period of the returns kept for PBO and the deflated Sharpe ratio.
     check_lookahead : bool
@@ -521,12 +669,23 @@ def sweep(
     callback : callable, optional
         Called with ``(combination, stats)`` as results arrive (streaming).
     **space
-        Strategy parameters and backtest keywords: a list / tuple / range / 1-D array is swept,
-        anything else (or ``st.fixed(x)``) is fixed.
+        Strategy parameters and backtest keywords: a list / tuple / range / 1-D array / set
+        (sorted) / Series (its values) is swept, anything else (or ``st.fixed(x)``, or a Series
+        indexed like the bars) is fixed.
 
     Returns
     -------
     SweepResult
+        A combination that never trades has a nan Sharpe ratio in the table and counts as a
+        Sharpe ratio of 0 in the overfitting diagnostics (see ``SweepResult.flat``).
+
+    Raises
+    ------
+    DataError
+        Data without bars, or bars that break the schema.
+    ParameterError
+        An unknown keyword, an empty or unsatisfiable space, a bad setting, or a Dask
+        ``address`` where no scheduler answers within ``connect_timeout``.
 
     Examples
     --------
@@ -542,7 +701,10 @@ def sweep(
         raise ParameterError("method", f"{method!r}: use 'grid', 'random' or 'optuna'")
     if executor not in ("local", "dask"):
         raise ParameterError("executor", f"{executor!r}: use 'local' or 'dask'")
-    fixed_values, swept = split_space(strategy, space)
+    index = market_from(data).index
+    if len(index) == 0:
+        raise DataError("data: has no bars; a sweep needs at least 2", field="data")
+    fixed_values, swept = split_space(strategy, space, index)
     if not swept:
         raise ParameterError(
             "space", "nothing to sweep: give at least one keyword a list, range or array of values"
@@ -553,13 +715,13 @@ def sweep(
             "metric", f"{metric!r} is not a statistic; use one of {list(SUMMARY_FIELDS)}"
         )
     n_jobs = max(1, n_jobs or _cpu_count())
-    index = market_from(data).index
     calendar = period_index(index, periods)
     fused = False
+    trials = None
     if method == "optuna":
         if not n_trials or n_trials < 1:
             raise ParameterError("n_trials", "method='optuna' needs n_trials >= 1")
-        pairs = _optuna_combos(
+        pairs, trials = _optuna_combos(
             data,
             strategy,
             swept,
@@ -588,12 +750,14 @@ def sweep(
         if executor == "local":
             chunks, complete, fused = _run_local(*job, progress, callback)
         else:
-            chunks, complete, fused = _run_dask(*job, address, progress, callback)
+            timeout = _positive_seconds(connect_timeout)
+            chunks, complete, fused = _run_dask(*job, address, timeout, progress, callback)
     result = _assemble(
         data, strategy, combos, chunks, list(swept), fixed_values, metric, maximize, calendar
     )
     result.complete = complete
     result.fused = fused
+    result.trials = trials
     if check_lookahead and len(result.table) and not isinstance(data, Mapping):
         from soltrader.engine.validation import lookahead_check
 

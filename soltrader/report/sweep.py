@@ -54,6 +54,12 @@ img {{ max-width: 100%; }}
 
 def _verdicts(result: Any) -> str:
     lines = []
+    flat = len(getattr(result, "flat", []))
+    if flat:
+        lines.append(
+            f"{flat} of {len(result.table)} combinations never traded: their Sharpe ratio is "
+            "undefined (nan) in the table and counts as 0 in the overfitting diagnostics."
+        )
     pbo = result.pbo
     if pbo is not None:
         lines.append(

@@ -146,6 +146,16 @@ class Strategy:
         if unknown:
             raise ParameterError("space", f"{sorted(unknown)} are not parameters of {self.name}")
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A strategy of the registry pickles as its name, so that a Dask worker uses its own
+        (disk-cached) numba kernels instead of rebuilding and compiling them again; any other
+        strategy pickles by value."""
+        from soltrader.strategies import REGISTRY
+
+        if REGISTRY.get(self.name) is self:
+            return (_registered, (self.name,))
+        return super().__reduce_ex__(protocol)
+
     def resolve(self, **overrides: Any) -> dict[str, Any]:
         """The parameters with ``overrides`` applied; unknown names raise ``ParameterError``.
 
@@ -185,3 +195,10 @@ class Strategy:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"Strategy({self.name}: {args})"
+
+
+def _registered(name: str) -> Strategy:
+    """The registry's strategy ``name`` (what a pickled registered strategy loads as)."""
+    from soltrader.strategies import REGISTRY
+
+    return REGISTRY[name]

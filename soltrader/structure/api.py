@@ -2,8 +2,9 @@
 return tables of the input's kind.
 
 ``bars`` is a pandas or polars DataFrame with ``open``, ``high``, ``low`` and ``close`` columns
-(others are ignored), a mapping of those names to arrays / Series, or any object with those
-attributes (e.g. :class:`soltrader.strategies.Bars`). Results are
+(in any letter case, as the OHLCV schema reads them: ``"Open"`` too; others are ignored), a
+mapping of those names to arrays / Series, or any object with those attributes (e.g.
+:class:`soltrader.strategies.Bars`). Results are
 
 * per-bar tables: a pandas DataFrame with the input's index (pandas input), a polars DataFrame
   (polars input), or a numpy structured array (numpy input), one row per bar;
@@ -176,12 +177,20 @@ def _columns(bars: Any) -> dict[str, Any]:
             "expected a pandas or polars DataFrame, a mapping or an object with open, high, low "
             f"and close (e.g. Bars), got {type(bars).__name__}",
         )
-    missing = [f for f in _FIELDS if f not in names]
+    by_lower: dict[str, list[Any]] = {}
+    for name in names:  # case-insensitive, as the OHLCV schema reads columns ("Open", "CLOSE")
+        by_lower.setdefault(str(name).lower(), []).append(name)
+    missing = [f for f in _FIELDS if f not in by_lower]
     if missing:
         raise ParameterError(
             "bars", f"missing {missing}; expected open, high, low and close, got {names}"
         )
-    return {f: getter(f) for f in _FIELDS}
+    twice = [by_lower[f] for f in _FIELDS if len(by_lower[f]) > 1]
+    if twice:
+        raise ParameterError(
+            "bars", f"columns {twice[0]} are the same price in another spelling; keep one"
+        )
+    return {f: getter(by_lower[f][0]) for f in _FIELDS}
 
 
 def _fail(code: str, row: int, field: str, message: str, like: Like) -> DataError:

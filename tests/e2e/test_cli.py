@@ -178,6 +178,39 @@ def test_sweep_spec_writes_table_heatmap_and_summary(tmp_path, capsys) -> None:
     assert row["sharpe"] == again["sharpe"]
 
 
+FLAT_SWEEP_SPEC = """
+[data]
+symbol = "SOL/USDT"
+timeframe = "1h"
+
+[strategy]
+name = "mean_reversion"
+
+[space]
+rsi_low = [10, 20, 30]
+z_entry = [2.0, 3.0]
+"""
+
+
+def test_a_sweep_with_combinations_that_never_trade_still_reports(tmp_path, capsys) -> None:
+    # rsi_low=10 never fires on the bundled bars: those rows are flat, not an error
+    spec = tmp_path / "mr_sweep.toml"
+    spec.write_text(FLAT_SWEEP_SPEC)
+    code, out, err = run(
+        ["sweep", str(spec), "--no-progress", "--data-dir", str(SAMPLE_DIR)], capsys
+    )
+    assert code == 0, err
+    folder = tmp_path / "mr_sweep"
+    assert (folder / "heatmap_rsi_low_z_entry.png").exists()
+    assert "flat_combinations" in out and (folder / "summary.html").exists()
+    table = pd.read_parquet(folder / "table.parquet")
+    flat = int((table["n_trades"] == 0).sum())
+    assert flat >= 1
+    line = next(x for x in out.splitlines() if x.startswith("flat_combinations"))
+    assert line.split()[-1] == str(flat)
+    assert "never traded" in (folder / "summary.html").read_text()
+
+
 def test_backtest_spec_and_misuse(tmp_path, capsys) -> None:
     spec = tmp_path / "one.toml"
     spec.write_text(SWEEP_SPEC.split("[space]")[0])

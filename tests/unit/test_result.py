@@ -7,9 +7,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import soltrader as st
+from soltrader.domain.enums import OrderStatus, RejectReason
+from soltrader.engine.result import REJECTION_FIELDS
 from soltrader.metrics import SUMMARY_FIELDS
 
 
@@ -28,7 +31,7 @@ def result(sol_1h):
 
 def test_stats_cover_every_metric_and_agree_with_the_records(result) -> None:
     stats = result.stats()
-    assert list(stats.index) == list(SUMMARY_FIELDS)
+    assert list(stats.index) == [*SUMMARY_FIELDS, *REJECTION_FIELDS]
     closed = result.trades[~result.trades["is_open"]]
     assert stats["n_trades"] == len(closed)
     assert stats["end_value"] == pytest.approx(result.equity.iloc[-1])
@@ -61,3 +64,93 @@ def test_report_is_one_self_contained_file(result, tmp_path) -> None:
     assert html.startswith("<!doctype html>") and "SOL sma" in html
     assert "data:image/png;base64," in html and "<script" not in html and "http" not in html
     assert html.count("<tr>") > len(result.trades)  # stats rows + every trade
+
+
+@pytest.fixture(scope="module")
+def btc_eth(sol_1h) -> dict[str, pd.DataFrame]:
+    """Bundled BTC/USDT and ETH/USDT 1h bars on their common index."""
+    from tests.conftest import read_sample_bars
+
+    btc = read_sample_bars("binance", "BTC-USDT", "1h")
+    eth = read_sample_bars("binance", "ETH-USDT", "1h")
+    common = btc.index.intersection(eth.index)
+    return {"BTC": btc.loc[common], "ETH": eth.loc[common]}
+
+
+def test_entries_rejected_for_cash_are_counted_and_warned_about_once(btc_eth) -> None:
+    # two assets on one account, each entry sized to spend all the cash: while one position is
+    # open, the other asset's entries are refused
+    with pytest.warns(st.InsufficientCashWarning) as caught:
+        res = st.backtest(btc_eth, st.strategies.sma_cross)
+    assert len(caught) == 1
+    orders = res.orders
+    refused = orders[
+        (orders["status"] == "rejected") & (orders["reject_reason"] == "insufficient_cash")
+    ]
+    n = len(refused)
+    assert n > 100  # 154 on the bundled data
+    message = str(caught[0].message)
+    assert f"{n} entries rejected for lack of cash: 2 assets share 1 account(s)" in message
+    assert "accounts=[0, 1]" in message and "size=0.5" in message
+    stats = res.stats()
+    assert stats["rejected_insufficient_cash"] == n
+    assert stats["n_rejected"] == (orders["status"] == "rejected").sum()
+    assert stats[list(REJECTION_FIELDS[1:])].sum() == stats["n_rejected"]
+    assert res.rejections()["insufficient_cash"] == n
+
+
+def test_no_warning_and_zero_counts_when_nothing_is_refused(btc_eth) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", st.InsufficientCashWarning)
+        res = st.backtest(btc_eth, st.strategies.sma_cross, accounts=[0, 1])
+    stats = res.stats()
+    assert stats["rejected_insufficient_cash"] == 0 and stats["n_rejected"] == 0
+    assert set(stats[list(REJECTION_FIELDS)]) == {0.0}
+
+
+def test_empty_data_is_a_data_error_not_an_index_error(sol_1h) -> None:
+    empty = sol_1h.iloc[:0]
+    with pytest.raises(st.DataError, match="no bars"):
+        st.backtest(empty, st.strategies.sma_cross)
+    with pytest.raises(st.DataError, match="no bars"):
+        st.backtest_signals(empty, np.zeros(0, dtype=bool))
+    one = st.backtest(sol_1h.iloc[:1], st.strategies.sma_cross)
+    assert repr(one) == "Result(1 asset(s) x 1 bars, 0 trades, equity 10,000.00 -> 10,000.00)"
+
+
+def test_repr_of_a_result_without_bars_says_so(result) -> None:
+    import dataclasses
+
+    empty = dataclasses.replace(
+        result,
+        market=dataclasses.replace(
+            result.market,
+            **{
+                f: getattr(result.market, f)[:0] for f in ("open", "high", "low", "close", "volume")
+            },
+            index=result.market.index[:0],
+        ),
+        account_cash=result.account_cash.iloc[:0],
+        account_equity=result.account_equity.iloc[:0],
+    )
+    assert repr(empty).endswith("equity 10,000.00 -> (no bars))")
+
+
+def test_the_warning_names_a_ruined_account_rather_than_the_size(result) -> None:
+    import dataclasses
+
+    orders = result.orders_records.copy()
+    k = len(orders) // 2
+    orders["status"][k] = int(OrderStatus.REJECTED)
+    orders["reject_reason"][k] = int(RejectReason.INSUFFICIENT_CASH)
+    equity = result.account_equity.copy()
+    equity.iloc[int(orders["bar"][k]), 0] = 3.0  # of 10,000 at the start: ruined
+    ruined = dataclasses.replace(result, orders_records=orders, account_equity=equity)
+    with pytest.warns(st.InsufficientCashWarning, match=r"1 entry rejected .* worth 3\.00 "):
+        ruined._warn_insufficient_cash()
+    equity.iloc[int(orders["bar"][k]), 0] = 5_000.0
+    alive = dataclasses.replace(result, orders_records=orders, account_equity=equity)
+    with pytest.warns(st.InsufficientCashWarning, match="give a smaller size"):
+        alive._warn_insufficient_cash()

@@ -456,12 +456,13 @@ def test_available_lists_sample_and_cache(sample_dir: Path, window: pd.DataFrame
 
 
 def test_load_trades(sol_trades: pl.DataFrame, tmp_path: Path) -> None:
-    day = store.load_trades("SOL/USD", "2025-10-10", data_dir=DATA)
+    day = store.load_trades("SOL/USD", "2025-10-10", data_dir=DATA, backend="polars")
     assert day.equals(sol_trades)
-    assert store.load_trades("SOLUSD", date(2025, 10, 10), data_dir=DATA).height == 12_764
-    every = store.load_trades("sol-usd", data_dir=DATA, backend="pandas")
+    assert store.load_trades("SOLUSD", date(2025, 10, 10), data_dir=DATA).shape[0] == 12_764
+    every = store.load_trades("sol-usd", data_dir=DATA)
     assert isinstance(every, pd.DataFrame) and len(every) == 12_764
     assert str(every["timestamp"].dtype).endswith("UTC]")
+    pd.testing.assert_frame_equal(every, sol_trades.to_pandas())
     with pytest.raises(DataNotFoundError, match=r"\['2025-10-11'\].*days stored: \['2025-10-10'\]"):
         store.load_trades("SOL/USD", "2025-10-11", data_dir=DATA)
     folder = tmp_path / "cache" / "gemini" / "SOL-USD" / "trades"
@@ -470,6 +471,15 @@ def test_load_trades(sol_trades: pl.DataFrame, tmp_path: Path) -> None:
     with pytest.raises(DataError, match="time order") as info:
         store.load_trades("SOL/USD", "2025-10-10", data_dir=tmp_path)
     assert info.value.code == "unsorted" and info.value.row is not None
+
+
+def test_load_and_load_trades_return_the_same_kind_of_frame() -> None:
+    # pandas by default for both; backend="polars" gives polars for both
+    assert isinstance(store.load("SOL/USDT", "1h", data_dir=DATA, validate=False), pd.DataFrame)
+    assert isinstance(store.load_trades("SOL/USD", data_dir=DATA), pd.DataFrame)
+    bars = store.load("SOL/USDT", "1h", data_dir=DATA, validate=False, backend="polars")
+    assert isinstance(bars, pl.DataFrame)
+    assert isinstance(store.load_trades("SOL/USD", data_dir=DATA, backend="polars"), pl.DataFrame)
 
 
 def test_data_facade_exports_the_store() -> None:

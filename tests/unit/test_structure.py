@@ -166,6 +166,31 @@ def test_numpy_polars_and_bars_agree_with_pandas() -> None:
             np.testing.assert_array_equal(getattr(as_pl, table)[name].to_numpy(), want)
 
 
+def test_column_names_in_any_case_as_the_backtest_reads_them(sol_1h: pd.DataFrame) -> None:
+    bars = sol_1h.iloc[-3000:]
+    ref = ss.smc(bars, left=3, right=3)
+    capital = bars.rename(columns=str.capitalize)  # "Open", "High", ... as many CSVs have
+    shouting = bars.rename(columns=str.upper)
+    import soltrader as st
+
+    assert (
+        st.backtest(capital, st.strategies.sma_cross)
+        .stats()
+        .equals(st.backtest(bars, st.strategies.sma_cross).stats())
+    )
+    for other in (
+        capital,
+        shouting,
+        pl.from_pandas(capital.reset_index(drop=True)),
+        {c: capital[c].to_numpy() for c in capital.columns},
+    ):
+        got = ss.smc(other, left=3, right=3)
+        for name in ref.per_bar.columns:
+            np.testing.assert_array_equal(np.asarray(got.per_bar[name]), ref.per_bar[name])
+    with pytest.raises(ParameterError, match=r"^bars: columns \['close', 'Close'\]"):
+        ss.smc(bars.assign(Close=bars["close"]))
+
+
 def test_separate_functions_match_smc() -> None:
     frame = case_frame(CASES[2])
     full = ss.smc(frame, left=2, right=1)

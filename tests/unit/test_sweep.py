@@ -14,6 +14,7 @@ from hypothesis import strategies as hs
 
 import soltrader as st
 from soltrader.engine.sweep import apply_constraints, grid, split_space
+from soltrader.metrics import SUMMARY_FIELDS
 
 SPACE = dict(fast=[5, 10, 20], slow=[30, 60], sl_stop=0.03, fees=0.001, slippage=0.0005)
 
@@ -82,12 +83,16 @@ def test_table_has_every_combination_and_metric(swept) -> None:
 @settings(max_examples=10)
 @given(row=hs.integers(0, 5))
 def test_row_equals_a_fresh_backtest(swept, bars, row) -> None:
+    # equal on every column they share: the table's statistics are SUMMARY_FIELDS, stats()
+    # adds the counts of rejected orders
     combo = swept.combos[row]
     fresh = st.backtest(bars, st.strategies.sma_cross, **swept.fixed, **combo).stats()
-    stored = swept.table.loc[row, fresh.index].astype(float)
-    np.testing.assert_array_equal(fresh.to_numpy(), stored.to_numpy())
+    shared = [c for c in fresh.index if c in swept.table.columns]
+    assert shared == list(SUMMARY_FIELDS)
+    stored = swept.table.loc[row, shared].astype(float)
+    np.testing.assert_array_equal(fresh[shared].to_numpy(), stored.to_numpy())
     again = swept.backtest(row).stats()
-    np.testing.assert_array_equal(again.to_numpy(), stored.to_numpy())
+    np.testing.assert_array_equal(again[shared].to_numpy(), stored.to_numpy())
 
 
 def test_serial_parallel_and_chunked_are_identical(bars, swept) -> None:
@@ -198,3 +203,136 @@ def test_dask_local_cluster_equals_local(bars, swept) -> None:
         bars, st.strategies.sma_cross, executor="dask", n_jobs=2, check_lookahead=False, **SPACE
     )
     pd.testing.assert_frame_equal(on_dask.table, swept.table)
+
+
+@pytest.fixture(scope="module")
+def flat_sweep(sol_1h) -> st.SweepResult:
+    """The ordinary mean_reversion grid on all the bundled SOL 1h bars: rsi_low=10 never trades."""
+    return st.sweep(sol_1h, st.strategies.mean_reversion, rsi_low=[10, 20, 30], z_entry=[2.0, 3.0])
+
+
+def test_a_combination_that_never_trades_is_a_sharpe_of_zero_not_an_error(flat_sweep) -> None:
+    table = flat_sweep.table
+    never = table.index[table["n_trades"] == 0].tolist()
+    assert never == [0, 1] and flat_sweep.flat == never  # rsi_low=10 never fires
+    assert table.loc[never, "sharpe"].isna().all()  # undefined in the table, as in stats()
+    assert (flat_sweep.returns[never] == 0.0).all().all()
+    dsr = flat_sweep.deflated_sharpe
+    assert dsr.n_flat == 2 and dsr.n_trials == 6 and 0.0 <= dsr.dsr <= 1.0
+    # the flat columns enter the variance of the trials' Sharpe ratios as zeros
+    m = flat_sweep.returns.to_numpy()
+    srs = [0.0 if (m[:, j] == 0).all() else m[:, j].mean() / m[:, j].std(ddof=1) for j in range(6)]
+    assert dsr.var_trials_sr == pytest.approx(np.var(srs, ddof=1), rel=1e-12)
+    assert 0.0 <= flat_sweep.pbo.pbo <= 1.0
+    summary = flat_sweep.summary()
+    assert summary["flat_combinations"] == 2 and summary["deflated_sharpe"] == dsr.dsr
+    assert summary["best"] == flat_sweep.combos[int(flat_sweep.best().name)]
+    assert "2 never traded" in repr(flat_sweep)
+
+
+def test_repr_is_a_short_summary(swept) -> None:
+    text = repr(swept)
+    assert "\n" not in text and len(text) < 300
+    best = swept.best()
+    assert text.startswith("SweepResult(sma_cross: 6 combinations of fast, slow, fused path")
+    assert f"#{best.name} {swept.combos[int(best.name)]}" in text
+
+
+def test_sets_and_series_are_swept_like_lists(bars, swept) -> None:
+    as_set = st.sweep(
+        bars,
+        st.strategies.sma_cross,
+        fast={20, 5, 10},
+        slow=pd.Series([30, 60]),
+        sl_stop=0.03,
+        fees=0.001,
+        slippage=0.0005,
+        check_lookahead=False,
+    )
+    assert as_set.combos == swept.combos  # the set sorted, the series by its values
+    pd.testing.assert_frame_equal(as_set.table, swept.table)
+    fixed, spaced = split_space(
+        st.strategies.sma_cross,
+        {"fast": pd.Index([5, 10]), "limit_price": bars["close"] * 0.99},
+        bars.index,
+    )
+    assert spaced == {"fast": [5, 10]} and list(fixed) == ["limit_price"]  # per-bar: fixed
+    with pytest.raises(st.ParameterError, match="fast"):
+        split_space(st.strategies.sma_cross, {"fast": {5, "ten"}})
+    with pytest.raises(st.ParameterError, match="fast"):
+        split_space(st.strategies.sma_cross, {"fast": set()})
+
+
+def test_optuna_reports_repeated_trials_and_leaves_logging_alone(bars) -> None:
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.DEBUG)
+    try:
+        res = st.sweep(
+            bars,
+            st.strategies.sma_cross,
+            method="optuna",
+            n_trials=30,
+            seed=1,
+            fast=[5, 10, 20],
+            slow=[40, 60],
+            constraints="fast < slow",
+            check_lookahead=False,
+        )
+        assert optuna.logging.get_verbosity() == optuna.logging.DEBUG
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trials = res.trials
+    assert trials.run == 30 and len(res.table) <= 6
+    assert trials.run == len(res.table) + trials.repeated + trials.pruned
+    assert trials.repeated > 0  # 30 trials over 6 combinations must repeat some
+    summary = res.summary()
+    assert summary["trials"] == 30 and summary["repeated_trials"] == trials.repeated
+    assert f"30 optuna trials ({trials.repeated} repeated)" in repr(res)
+
+
+def test_empty_data_is_a_data_error(bars) -> None:
+    with pytest.raises(st.DataError, match="no bars"):
+        st.sweep(bars.iloc[:0], st.strategies.sma_cross, fast=[5, 10])
+    with pytest.raises(st.DataError, match="no bars"):
+        st.sweep(bars.iloc[:0], st.strategies.grid, n_levels=[4, 6])  # the generic path
+    from soltrader.engine.fused import fused_plan
+
+    with pytest.raises(st.DataError, match="no bars"):
+        fused_plan(bars.iloc[:0], st.strategies.sma_cross, [{"fast": 5}], {})
+
+
+def test_a_dask_address_without_a_scheduler_is_a_parameter_error(bars) -> None:
+    pytest.importorskip("distributed")
+    with pytest.raises(st.ParameterError, match="address") as info:
+        st.sweep(
+            bars,
+            st.strategies.sma_cross,
+            executor="dask",
+            address="tcp://127.0.0.1:1",  # nothing listens on port 1
+            connect_timeout=0.5,
+            fast=[5, 10],
+            check_lookahead=False,
+        )
+    assert info.value.name == "address" and "0.5 s" in str(info.value)
+    with pytest.raises(st.ParameterError, match="address"):
+        st.sweep(bars, st.strategies.sma_cross, executor="dask", address="nonsense", fast=[5, 10])
+    with pytest.raises(st.ParameterError, match="connect_timeout"):
+        st.sweep(
+            bars,
+            st.strategies.sma_cross,
+            executor="dask",
+            address="tcp://127.0.0.1:1",
+            connect_timeout=0,
+            fast=[5, 10],
+        )
+
+
+def test_a_registered_strategy_pickles_by_name() -> None:
+    # a Dask worker then uses its own cached kernels instead of compiling rebuilt ones
+    import pickle
+
+    import cloudpickle
+
+    for strategy in st.strategies.REGISTRY.values():
+        assert pickle.loads(cloudpickle.dumps(strategy)) is strategy
+        assert len(cloudpickle.dumps(strategy)) < 200

@@ -118,12 +118,23 @@ def test_fan_chart_draws_bands_median_and_observed_path() -> None:
     plt.close(fig)
 
 
-def test_a_backtest_result_gives_its_closed_trades(sol_1h: pd.DataFrame) -> None:
-    res = st.backtest(sol_1h.iloc[-5000:], st.strategies.sma_cross, fast=10, slow=50, fees=0.001)
-    closed = res.trades[~res.trades["is_open"]]["return"].to_numpy()
-    mc = monte_carlo(res, n_paths=200, method="shuffle", seed=0)
-    assert np.array_equal(mc.trade_returns, closed)
-    assert mc.observed_final_equity == pytest.approx(10_000.0 * np.prod(1.0 + closed), rel=1e-12)
+def test_a_backtest_result_gives_its_trades_return_column(sol_1h: pd.DataFrame) -> None:
+    # monte_carlo(res) and monte_carlo(res.trades["return"]) are the same call (the docs say
+    # so): every trade, the position still open at the end marked at the last close
+    res = st.backtest(sol_1h, st.strategies.sma_cross, fast=10, slow=50, fees=0.001)
+    assert res.trades["is_open"].iloc[-1]  # the case that made them differ
+    a = monte_carlo(res, n_paths=300, seed=7)
+    b = monte_carlo(res.trades["return"], n_paths=300, seed=7)
+    assert a.trade_returns.size == b.trade_returns.size == len(res.trades)
+    np.testing.assert_array_equal(a.trade_returns, b.trade_returns)
+    np.testing.assert_array_equal(a.final_equity, b.final_equity)
+    np.testing.assert_array_equal(a.max_drawdown, b.max_drawdown)
+    assert a.summary().equals(b.summary())
+    # each trade commits the whole account (size=1, percent), as the Monte Carlo assumes: the
+    # observed path ends where the backtest does
+    assert a.observed_final_equity == pytest.approx(res.stats()["end_value"], rel=1e-9)
+    closed = res.trades.loc[~res.trades["is_open"], "return"]
+    assert monte_carlo(closed, n_paths=10).trade_returns.size == res.stats()["n_trades"]
 
 
 @pytest.mark.parametrize(

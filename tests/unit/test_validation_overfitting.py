@@ -244,7 +244,53 @@ def test_bad_dsr_input() -> None:
         expected_max_sharpe(0, 0.1)
     with pytest.raises(st.ParameterError, match="var_trials_sr"):
         expected_max_sharpe(10, -0.1)
-    with pytest.raises(st.ParameterError, match="constant"):
+    with pytest.raises(st.ParameterError, match="constant and not zero"):
         deflated_sharpe_from_sweep(np.ones((10, 3)))
     with pytest.raises(st.ParameterError, match="constant"):
         sharpe_stats([0.01] * 5)
+
+
+def test_a_column_of_zeros_is_a_trial_with_sharpe_zero() -> None:
+    # a configuration that never traded: flat returns count as a trial with Sharpe 0
+    rng = np.random.default_rng(8)
+    m = rng.normal(0.0005, 0.01, (400, 5))
+    m[:, [1, 3]] = 0.0
+    d = deflated_sharpe_from_sweep(m)
+    srs = m.mean(axis=0) / np.where(m.std(axis=0, ddof=1) > 0, m.std(axis=0, ddof=1), 1.0)
+    assert d.n_flat == 2 and d.n_trials == 5
+    assert d.var_trials_sr == pytest.approx(srs.var(ddof=1), rel=1e-12)
+    assert d.best == int(np.argmax(srs)) and d.sr == pytest.approx(srs.max(), rel=1e-12)
+    assert deflated_sharpe_from_sweep(m[:, [0, 2, 4]]).n_flat == 0
+
+
+def test_when_the_best_column_is_flat_nothing_beat_doing_nothing() -> None:
+    m = np.zeros((50, 3))
+    m[:, 0] = np.random.default_rng(2).normal(-0.01, 0.01, 50)  # loses
+    d = deflated_sharpe_from_sweep(m)
+    assert d.best == 1 and d.sr == d.psr == d.dsr == 0.0 and d.n_flat == 2
+    assert math.isnan(d.skew) and math.isnan(d.kurtosis)
+
+
+def test_pbo_ranks_a_flat_column_as_sharpe_zero() -> None:
+    rng = np.random.default_rng(3)
+    m = rng.normal(0.0, 0.01, (160, 6))
+    m[:, 2] = 0.0
+    res = pbo_cscv(m, 8)
+    assert 0.0 <= res.pbo <= 1.0 and np.isfinite(res.logits).all()
+    # the same as the brute-force definition with a flat Sharpe of 0
+    blocks = np.array_split(np.arange(160), 8)
+    below = 0
+    combos = list(itertools.combinations(range(8), 4))
+    for chosen in combos:
+        ins = np.concatenate([blocks[b] for b in chosen])
+        out = np.concatenate([blocks[b] for b in range(8) if b not in chosen])
+
+        def sharpe(rows):
+            sd = rows.std(axis=0, ddof=1)
+            return np.where(sd > 0, rows.mean(axis=0) / np.where(sd > 0, sd, 1.0), 0.0)
+
+        best = int(np.argmax(sharpe(m[ins])))
+        oos = sharpe(m[out])
+        rank = stats.rankdata(oos)[best] / (6 + 1)
+        below += np.log(rank / (1 - rank)) <= 0
+    assert res.pbo == pytest.approx(below / len(combos), abs=1e-12)

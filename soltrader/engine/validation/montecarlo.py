@@ -256,9 +256,8 @@ def _quantile_levels(q: Any) -> np.ndarray:
 
 
 def _trade_returns(trade_returns: Any) -> np.ndarray:
-    if hasattr(trade_returns, "trades_records"):  # a backtest Result: its closed trades
-        rec = trade_returns.trades_records
-        trade_returns = rec["ret"][~rec["is_open"]]
+    if hasattr(trade_returns, "trades_records"):  # a backtest Result: res.trades["return"]
+        trade_returns = trade_returns.trades_records["ret"]
     arr, _ = as_series_values(trade_returns, "trade_returns")
     if (arr < -1.0).any():
         row = int(np.flatnonzero(arr < -1.0)[0])
@@ -283,8 +282,11 @@ def monte_carlo(
     Parameters
     ----------
     trade_returns : array-like, Series or Result
-        Per-trade returns (fractions, >= -1), e.g. ``res.trades["return"]``; a backtest
-        ``Result`` gives its closed trades.
+        Per-trade returns (fractions, >= -1), e.g. ``res.trades["return"]``. A backtest
+        ``Result`` gives exactly that: every trade in order, a position still open at the end
+        included, marked at the last close as the equity is (so one more trade than
+        ``res.stats()["n_trades"]``, which counts closed trades; pass
+        ``res.trades.loc[~res.trades["is_open"], "return"]`` for the closed ones only).
     n_paths : int
         Number of simulated paths (>= 1).
     method : {"bootstrap", "shuffle"}

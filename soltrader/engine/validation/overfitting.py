@@ -574,7 +574,8 @@ def deflated_sharpe_ratio(
 
 
 class DeflatedSharpe(NamedTuple):
-    """The deflated Sharpe ratio of a sweep's best configuration and its inputs."""
+    """The deflated Sharpe ratio of a sweep's best configuration and its inputs (``n_flat``:
+    configurations whose returns are all zero, counted as trials with a Sharpe ratio of 0)."""
 
     dsr: float
     psr: float
@@ -586,6 +587,7 @@ class DeflatedSharpe(NamedTuple):
     skew: float
     kurtosis: float
     best: Any
+    n_flat: int = 0
 
 
 def deflated_sharpe_from_sweep(perf_matrix: Any, *, n_trials: int | None = None) -> DeflatedSharpe:
@@ -596,40 +598,66 @@ def deflated_sharpe_from_sweep(perf_matrix: Any, *, n_trials: int | None = None)
     columns; ``n_trials`` defaults to N (give a smaller number of effectively independent
     trials when configurations are strongly correlated). ``psr`` is its PSR against 0.
 
+    A column of zeros (a configuration that never traded, its account flat) is a trial with a
+    Sharpe ratio of 0, as in :func:`pbo_cscv`; ``n_flat`` counts them. When such a column is the
+    best one, nothing that traded beat doing nothing: ``sr``, ``psr`` and ``dsr`` are 0 and the
+    moments are nan.
+
+    Raises
+    ------
+    ParameterError
+        Fewer than 3 periods, or a column that is constant but not zero (a riskless drift has
+        no Sharpe ratio).
+
     Examples
     --------
     >>> rng = np.random.default_rng(1)
     >>> d = deflated_sharpe_from_sweep(rng.normal(0.0, 0.01, (1000, 200)))
     >>> d.psr > 0.9 and d.dsr < 0.5     # noise looks good alone, not once deflated
     True
+    >>> m = np.column_stack([rng.normal(0.001, 0.01, 500), np.zeros(500)])
+    >>> deflated_sharpe_from_sweep(m).n_flat   # the second configuration never traded
+    1
     """
     matrix, labels = as_matrix_values(perf_matrix, "perf_matrix")
     t, n = matrix.shape
     if t < 3:
         raise ParameterError("perf_matrix", f"needs at least 3 periods (rows), got {t}")
     std = matrix.std(axis=0, ddof=1)
-    if (std == 0.0).any():
-        col = int(np.flatnonzero(std == 0.0)[0])
+    flat = (matrix == 0.0).all(axis=0)
+    drift = (std == 0.0) & ~flat
+    if drift.any():
+        col = int(np.flatnonzero(drift)[0])
         raise ParameterError(
-            "perf_matrix", f"column {labels[col]!r} is constant: its Sharpe ratio is undefined"
+            "perf_matrix",
+            f"column {labels[col]!r} is constant and not zero: its Sharpe ratio is undefined",
         )
-    srs = matrix.mean(axis=0) / std
+    with np.errstate(divide="ignore", invalid="ignore"):
+        srs = np.where(flat, 0.0, matrix.mean(axis=0) / np.where(flat, 1.0, std))
     k = int(np.argmax(srs))
     trials = n if n_trials is None else as_int(n_trials, "n_trials", low=1)
     var = float(srs.var(ddof=1)) if n > 1 else 0.0
-    st = sharpe_stats(matrix[:, k])
     sr0 = expected_max_sharpe(trials, var)
+    common = dict(sr0=sr0, n_trials=trials, var_trials_sr=var, n_obs=t, best=labels[k])
+    if flat[k]:
+        return DeflatedSharpe(
+            dsr=0.0,
+            psr=0.0,
+            sr=0.0,
+            skew=np.nan,
+            kurtosis=np.nan,
+            n_flat=int(flat.sum()),
+            **common,
+        )
+    st = sharpe_stats(matrix[:, k])
     return DeflatedSharpe(
         dsr=probabilistic_sharpe_ratio(st.sr, sr0, t, st.skew, st.kurtosis),
         psr=probabilistic_sharpe_ratio(st.sr, 0.0, t, st.skew, st.kurtosis),
         sr=st.sr,
-        sr0=sr0,
-        n_trials=trials,
-        var_trials_sr=var,
-        n_obs=t,
         skew=st.skew,
         kurtosis=st.kurtosis,
-        best=labels[k],
+        n_flat=int(flat.sum()),
+        **common,
     )
 
 

@@ -11,7 +11,9 @@ simulation (fills, P&L, equity) runs on the window's bars alone: it starts flat 
 Stitching: each test window's per-bar returns (its first bar against ``init_cash``) are chained,
 ``equity_t = init_cash * prod(1 + r)``, as if the account had carried its capital from window
 to window. A position still open at the end of a test window is valued at that window's last
-close without an exit fee, and the next window starts flat.
+close without an exit fee, and the next window starts flat: it is closed there as a trade with
+exit reason ``window_end`` (at that close, no exit fee), so the trades' P&L adds up to the
+stitched equity's change.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from soltrader.domain.enums import Direction, ExitReason
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.backtest import backtest_signals
 from soltrader.engine.inputs import market_from
@@ -354,34 +357,85 @@ class WalkForwardResult:
         """
         return elapsed_periods_per_year(self.equity.index, name="test")
 
-    def _trades(self) -> dict[str, np.ndarray]:
-        """Every test window's trades, scaled to the stitched account's size at its start."""
+    def _window_records(self) -> list[tuple[np.ndarray, float]]:
+        """Every test window's trade records, a position still open at the window's end closed
+        there (``window_end``, at the last close, no exit fee: as the equity values it), with
+        the scale of the stitched account at the window's start."""
         level = np.concatenate([[self.init_cash], self.equity.to_numpy()])
-        parts = []
+        out = []
         offset = 0
         for res in self.results:
-            rec = res.trades_records
-            scale = level[offset] / self.init_cash
-            parts.append(
-                {
-                    "pnl": rec["pnl"] * scale,
-                    "ret": rec["ret"],
-                    "entry_fees": rec["entry_fees"] * scale,
-                    "exit_fees": rec["exit_fees"] * scale,
-                    "size": rec["size"] * scale,
-                    "entry_price": rec["entry_price"],
-                    "exit_price": rec["exit_price"],
-                    "is_open": rec["is_open"],
-                }
-            )
+            rec = res.trades_records.copy()
+            last = len(res.market.index) - 1
+            still = rec["is_open"]
+            rec["exit_bar"][still] = last
+            rec["exit_reason"][still] = int(ExitReason.WINDOW_END)
+            rec["is_open"][still] = False
+            out.append((rec, level[offset] / self.init_cash))
             offset += len(res.market.index)
+        return out
+
+    def _trades(self) -> dict[str, np.ndarray]:
+        """Every test window's trades, scaled to the stitched account's size at its start."""
+        parts = [
+            {
+                "pnl": rec["pnl"] * scale,
+                "ret": rec["ret"],
+                "entry_fees": rec["entry_fees"] * scale,
+                "exit_fees": rec["exit_fees"] * scale,
+                "size": rec["size"] * scale,
+                "entry_price": rec["entry_price"],
+                "exit_price": rec["exit_price"],
+                "is_open": rec["is_open"],
+            }
+            for rec, scale in self._window_records()
+        ]
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """The out-of-sample trades of every test window, P&L, fees and size scaled to the
+        stitched account's size at the window's start (quote currency, base units).
+
+        A position still open when its test window ends is closed there, at the window's last
+        close without an exit fee (``exit_reason`` ``"window_end"``): the next window starts
+        flat. ``trades["pnl"].sum()`` is the stitched equity's change.
+
+        Examples
+        --------
+        >>> wf.trades["exit_reason"].value_counts()  # doctest: +SKIP
+        """
+        frames = []
+        windows = zip(self.splits, self._window_records(), self.results, strict=True)
+        for w, (rec, scale), res in windows:
+            idx = res.market.index
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "fold": w.fold,
+                        "direction": [Direction(int(d)).name.lower() for d in rec["direction"]],
+                        "entry_time": idx[rec["entry_bar"]],
+                        "exit_time": idx[rec["exit_bar"]],
+                        "entry_price": rec["entry_price"],
+                        "exit_price": rec["exit_price"],
+                        "size": rec["size"] * scale,
+                        "fees": (rec["entry_fees"] + rec["exit_fees"]) * scale,
+                        "pnl": rec["pnl"] * scale,
+                        "return": rec["ret"],
+                        "exit_reason": [
+                            ExitReason(int(r)).name.lower() for r in rec["exit_reason"]
+                        ],
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
 
     def stats(self, *, risk_free: float = 0.0) -> pd.Series:
         """Statistics of the stitched out-of-sample run (see :func:`soltrader.metrics.summary`).
 
-        Trade figures gather the test windows' closed trades, their P&L and fees scaled to
-        the stitched account; positions still open at a window's end count in the equity only.
+        Trade figures gather the test windows' trades, their P&L and fees scaled to the
+        stitched account; a position still open at a window's end counts as a trade closed
+        there (see :attr:`trades`), so the trade figures and the equity tell the same story.
 
         Examples
         --------
