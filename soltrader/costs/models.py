@@ -4,6 +4,7 @@ product AMM pools and Solana transaction costs. The simulator turns them into ke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Literal
 
 import numpy as np
@@ -14,9 +15,30 @@ from soltrader.domain.errors import ParameterError
 LAMPORTS_PER_SOL = 1_000_000_000
 
 
+def _number(name: str, value: object) -> float:
+    """A real number (not a boolean) as a float."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
+        raise ParameterError(name, f"must be a number, got {value!r}")
+    return float(value)
+
+
 def _non_negative(name: str, value: float) -> None:
-    if not (np.isfinite(value) and value >= 0):
+    if not (np.isfinite(_number(name, value)) and value >= 0):
         raise ParameterError(name, f"must be a finite number >= 0, got {value!r}")
+
+
+def _fee_fraction(name: str, value: float) -> None:
+    """A fee as a fraction of notional in [0, 1)."""
+    if not 0.0 <= _number(name, value) < 1.0:
+        raise ParameterError(
+            name, f"must be a fraction of notional in [0, 1) (0.001 for 0.1 %), got {value!r}"
+        )
+
+
+def _lamports(name: str, value: object) -> None:
+    """A whole number of lamports >= 0."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Integral) or value < 0:
+        raise ParameterError(name, f"must be a whole number of lamports >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -59,16 +81,23 @@ class FeeSchedule:
     fixed: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("maker", "taker", "fixed"):
-            _non_negative(f"fees.{name}", getattr(self, name))
+        _fee_fraction("fees.maker", self.maker)
+        _fee_fraction("fees.taker", self.taker)
+        _non_negative("fees.fixed", self.fixed)
+        if not isinstance(self.tiers, tuple | list) or not all(
+            isinstance(t, FeeTier) for t in self.tiers
+        ):
+            raise ParameterError("fees.tiers", f"must be a tuple of FeeTier, got {self.tiers!r}")
+        for i, t in enumerate(self.tiers):
+            _non_negative(f"fees.tiers[{i}].min_volume", t.min_volume)
+            _fee_fraction(f"fees.tiers[{i}].maker", t.maker)
+            _fee_fraction(f"fees.tiers[{i}].taker", t.taker)
         volumes = [t.min_volume for t in self.tiers]
         if volumes != sorted(volumes):
             raise ParameterError("fees.tiers", "tiers must be sorted by ascending min_volume")
-        if self.tiers and not self.window_days > 0:
+        window = _number("fees.window_days", self.window_days)
+        if self.tiers and not (np.isfinite(window) and window > 0):
             raise ParameterError("fees.window_days", "volume tiers need a window of > 0 days")
-        for t in self.tiers:
-            _non_negative("fees.tiers.maker", t.maker)
-            _non_negative("fees.tiers.taker", t.taker)
 
     def tier_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(min_volume, maker, taker) arrays for the kernel; empty when there are no tiers."""
@@ -137,6 +166,10 @@ class Impact:
             )
         _non_negative("impact.k", self.k)
         _non_negative("impact.gamma", self.gamma)
+        if isinstance(self.vol_window, bool) or not isinstance(self.vol_window, Integral):
+            raise ParameterError(
+                "impact.vol_window", f"must be whole bars, got {self.vol_window!r}"
+            )
         if self.vol_window < 2:
             raise ParameterError("impact.vol_window", f"must be >= 2 bars, got {self.vol_window}")
 
@@ -170,8 +203,18 @@ class AMMPool:
     fee: float = 0.003
 
     def __post_init__(self) -> None:
-        _non_negative("amm.fee", self.fee)
-        liq = np.asarray(self.liquidity, dtype=np.float64)
+        _fee_fraction("amm.fee", self.fee)
+        try:
+            liq = np.asarray(
+                self.liquidity.to_numpy()
+                if hasattr(self.liquidity, "to_numpy")
+                else self.liquidity,
+                dtype=np.float64,
+            )
+        except (TypeError, ValueError):
+            raise ParameterError(
+                "amm.liquidity", f"must be numbers, got {self.liquidity!r}"
+            ) from None
         if not (np.isfinite(liq).all() and (liq > 0).all()):
             raise ParameterError("amm.liquidity", "must be finite and > 0 on every bar")
 
@@ -212,9 +255,13 @@ class SolanaTxCost:
 
     def __post_init__(self) -> None:
         for name in ("base_fee", "priority_fee", "jito_tip"):
-            _non_negative(f"solana.{name}", getattr(self, name))
-        if not 0.0 <= self.fail_rate < 1.0:
-            raise ParameterError("solana.fail_rate", f"must be in [0, 1), got {self.fail_rate!r}")
+            _lamports(f"solana.{name}", getattr(self, name))
+        if not 0.0 <= _number("solana.fail_rate", self.fail_rate) <= 1.0:
+            raise ParameterError(
+                "solana.fail_rate", f"must be a probability in [0, 1], got {self.fail_rate!r}"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, Integral) or self.seed < 0:
+            raise ParameterError("solana.seed", f"must be a whole number >= 0, got {self.seed!r}")
 
     @property
     def success_lamports(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,16 @@ from soltrader.costs.models import LAMPORTS_PER_SOL, AMMPool, FeeSchedule, Impac
 from soltrader.data.schema import ohlcv_arrays
 from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import ParameterError
-from soltrader.engine.inputs import Market, as_matrix, market_from
+from soltrader.engine.inputs import (
+    Market,
+    as_matrix,
+    check_aligned,
+    check_range,
+    flag,
+    market_from,
+    numbers,
+    scalar,
+)
 from soltrader.engine.result import Result
 from soltrader.risk.codes import ControlMode
 from soltrader.risk.limits import RiskLimits
@@ -24,44 +34,18 @@ _SIZE_TYPES = {"percent": _nb.SIZE_PERCENT, "amount": _nb.SIZE_AMOUNT, "value": 
 _ORDER_TYPES = {e.name.lower(): int(e) for e in OrderType}
 
 
-def _non_negative(name: str, value: Any, *, strictly: bool = False) -> None:
-    """Refuse negative (or, ``strictly``, non-positive) numbers anywhere in ``value``."""
-    if value is None or isinstance(value, Mapping | FeeSchedule):
-        return
-    arr = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float64)
-    finite = arr[~np.isnan(arr)]
-    if strictly and (finite <= 0).any():
-        raise ParameterError(name, f"must be > 0 (a fraction of the price), got {value!r}")
-    if (finite < 0).any():
-        raise ParameterError(name, f"must be >= 0, got {value!r}")
+_FRACTION = "a fraction of the price: 0.001 for 0.1 %"
 
 
-def _raw(value: Any) -> np.ndarray:
-    """A user value as a float array without broadcasting it (validations stay O(input))."""
-    if hasattr(value, "to_numpy"):
-        value = value.to_numpy()
-    if isinstance(value, Mapping):
-        value = [np.asarray(v, dtype=np.float64).ravel() for v in value.values()]
-        return np.concatenate(value) if value else np.empty(0)
-    return np.asarray(value, dtype=np.float64)
-
-
-def _any_nan(value: Any) -> bool:
-    return bool(np.isnan(_raw(value)).any())
-
-
-def _check_entry_prices(codes, limits, stops, entries, short_entries, shape, assets) -> None:
+def _check_entry_prices(codes, limits, stops, decided) -> None:
     """Every entry decision whose order type needs a limit or stop price must have a finite one."""
-    wants = as_matrix(False if entries is None else entries, "entries", shape, np.bool_, assets)
-    if short_entries is not None:
-        wants = wants | as_matrix(short_entries, "short_entries", shape, np.bool_, assets)
     needs_limit = (codes == _nb.LIMIT) | (codes == _nb.STOP_LIMIT)
     needs_stop = (codes == _nb.STOP) | (codes == _nb.STOP_LIMIT)
-    for flag, arr, name in (
+    for need, arr, name in (
         (needs_limit, limits, "limit_price"),
         (needs_stop, stops, "stop_price"),
     ):
-        bad = flag & wants & ~np.isfinite(arr)
+        bad = need & decided & ~np.isfinite(arr)
         if bad.any():
             row = int(np.argwhere(bad)[0][0])
             raise ParameterError(
@@ -69,15 +53,95 @@ def _check_entry_prices(codes, limits, stops, entries, short_entries, shape, ass
             )
 
 
-def _order_type_codes(order_type: Any, shape: tuple[int, int], assets: tuple[str, ...]):
+def _order_type_codes(order_type: Any, market: Market):
     if isinstance(order_type, str):
         if order_type not in _ORDER_TYPES:
             raise ParameterError("order_type", f"{order_type!r}: use one of {sorted(_ORDER_TYPES)}")
-        return np.broadcast_to(np.int64(_ORDER_TYPES[order_type]), shape)
-    codes = as_matrix(order_type, "order_type", shape, np.int64, assets)
+        return np.broadcast_to(np.int64(_ORDER_TYPES[order_type]), market.shape)
+    codes = as_matrix(order_type, "order_type", market, np.int64)
     if not np.isin(codes, list(_ORDER_TYPES.values())).all():
         raise ParameterError("order_type", "codes must be OrderType values (0..3)")
     return codes
+
+
+def _check_whole(value: Any, name: str, meaning: str) -> None:
+    """A whole number of bars >= 0 on every bar (``meaning`` says what 0 means)."""
+    arr = numbers(value, name)
+    bad = ~(np.isfinite(arr) & (arr >= 0) & (arr == np.round(arr)))
+    if bad.any():
+        raise ParameterError(
+            name,
+            f"must be a whole number of bars >= 0 ({meaning}), got {float(arr[bad][0])!r}",
+        )
+
+
+def _magnitude(name: str, v: float, where: str, side: str) -> ParameterError:
+    level = "stop" if name.startswith("sl") else "target"
+    return ParameterError(
+        name,
+        f"{v!r}{where} puts a {side}'s {level} at or below price 0 (no {level} at all): a "
+        f"distance is a fraction of the price, {v / 100:g} for {v:g} %?",
+    )
+
+
+def _check_stop_loss(value: Any, name: str, market: Market | None, long_in: Any) -> None:
+    """A stop-loss or trailing distance: > 0 (NaN: none), and below 1 wherever a long entry is
+    decided (``long_in``; None: on every bar), since a long's stop at ``1 - sl_stop`` of the
+    price must stay above 0. A short's stop may lie beyond +100 %."""
+    arr = check_range(value, name, 0.0, low_open=True, nan=True, hint=_FRACTION)
+    if not (arr >= 1.0).any():
+        return
+    if long_in is None or market is None:
+        raise _magnitude(name, float(arr[arr >= 1.0][0]), "", "long")
+    levels = as_matrix(value, name, market)
+    bad = long_in & (levels >= 1.0)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise _magnitude(name, float(levels[row, col]), f" on the long entry at row {row}", "long")
+
+
+def _check_target(value: Any, name: str, market: Market, short_in: np.ndarray) -> None:
+    """A take-profit distance: > 0 (NaN: none; a long's target may lie beyond +100 %), and
+    below 1 wherever a short entry is decided, since a short's target at ``1 - tp_stop`` of the
+    price must stay above 0."""
+    arr = check_range(value, name, 0.0, low_open=True, nan=True, hint=_FRACTION)
+    if not (arr >= 1.0).any():
+        return
+    levels = as_matrix(value, name, market)
+    bad = short_in & (levels >= 1.0)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise _magnitude(
+            name, float(levels[row, col]), f" on the short entry at row {row}", "short"
+        )
+
+
+def _check_size(size: Any, size_type: str, decided: np.ndarray | None, market: Market) -> None:
+    """Sizes are finite and >= 0 everywhere, a percent size at most 1 (the whole cash), and every
+    entry decision's size is > 0."""
+    if size is None:
+        if size_type != "percent":
+            raise ParameterError("size", f"size_type={size_type!r} needs an explicit size")
+        return
+    arr = numbers(size, "size")
+    if size_type != "percent" and np.isnan(arr).any():
+        raise ParameterError("size", f"size_type={size_type!r} needs an explicit size")
+    check_range(arr[~np.isnan(arr)], "size", 0.0)
+    if size_type == "percent" and (arr > 1.0).any():
+        v = float(arr[arr > 1.0][0])
+        raise ParameterError(
+            "size",
+            f"{v!r} is not a percent size: with size_type='percent' it is a fraction of the cash "
+            f"in (0, 1] (1.0: all of it); {v / 100:g} for {v:g} %?",
+        )
+    if decided is None or (arr.size and (arr > 0.0).all()):
+        return
+    bad = decided & ~(as_matrix(size, "size", market) > 0.0)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise ParameterError(
+            "size", f"the entry decided at row {row} (asset {market.assets[col]!r}) has no size > 0"
+        )
 
 
 def _accounts(market: Market, accounts: Any, allocation: Any, init_cash: float):
@@ -93,7 +157,10 @@ def _accounts(market: Market, accounts: Any, allocation: Any, init_cash: float):
             names = list(dict.fromkeys(accounts[a] for a in market.assets))
             acc = np.array([names.index(accounts[a]) for a in market.assets], dtype=np.int64)
         else:
-            acc = np.asarray(accounts, dtype=np.int64)
+            raw = numbers(accounts, "accounts")
+            if not (raw == np.round(raw)).all():
+                raise ParameterError("accounts", f"need whole account indices, got {accounts!r}")
+            acc = raw.astype(np.int64)
         if acc.shape != (m,) or (acc < 0).any():
             raise ParameterError("accounts", f"need one account index >= 0 per asset ({m})")
     n_acc = int(acc.max()) + 1
@@ -102,7 +169,7 @@ def _accounts(market: Market, accounts: Any, allocation: Any, init_cash: float):
     if allocation is None:
         weights = np.full(n_acc, 1.0 / n_acc)
     else:
-        weights = np.asarray(allocation, dtype=np.float64)
+        weights = numbers(allocation, "allocation")
         if weights.shape != (n_acc,) or (weights < 0).any() or not np.isclose(weights.sum(), 1.0):
             raise ParameterError(
                 "allocation", f"need {n_acc} weights >= 0 summing to 1, got {allocation!r}"
@@ -110,15 +177,22 @@ def _accounts(market: Market, accounts: Any, allocation: Any, init_cash: float):
     return acc, init_cash * weights
 
 
-def _fee_inputs(fees: Any, maker_fees: Any, fixed_fees: Any, index, shape, assets):
+def _fee_inputs(fees: Any, maker_fees: Any, fixed_fees: Any, market: Market):
     """Maker, taker and fixed fee matrices, the tier arrays and the tier window in bars."""
     empty = np.empty(0)
+    shape, index = market.shape, market.index
+    given = 0.0 if fixed_fees is None else fixed_fees
+    check_range(given, "fixed_fees", 0.0, hint="quote per order")
+    extra = fees.fixed if isinstance(fees, FeeSchedule) else 0.0
+    if isinstance(given, Real):  # a scalar stays a broadcast view (the fused sweeps need it)
+        fixed = as_matrix(given + extra, "fixed_fees", market)
+    else:
+        fixed = as_matrix(given, "fixed_fees", market) + extra
     if isinstance(fees, FeeSchedule):
         if maker_fees is not None:
             raise ParameterError("maker_fees", "already given by the FeeSchedule in fees")
         taker = np.broadcast_to(np.float64(fees.taker), shape)
         maker = np.broadcast_to(np.float64(fees.maker), shape)
-        fixed = as_matrix(fees.fixed + (fixed_fees or 0.0), "fixed_fees", shape, np.float64, assets)
         tiers = fees.tier_arrays() if fees.tiers else (empty, empty, empty)
         window = 0
         if fees.tiers:
@@ -126,16 +200,12 @@ def _fee_inputs(fees: Any, maker_fees: Any, fixed_fees: Any, index, shape, asset
             bar_days = step.total_seconds() / 86_400 if step is not None else 1.0
             window = max(1, round(fees.window_days / bar_days))
         return maker, taker, fixed, tiers, window
-    _non_negative("fees", fees)
-    _non_negative("maker_fees", maker_fees)
-    _non_negative("fixed_fees", fixed_fees)
-    taker = as_matrix(fees, "fees", shape, np.float64, assets)
-    maker = (
-        taker
-        if maker_fees is None
-        else as_matrix(maker_fees, "maker_fees", shape, np.float64, assets)
-    )
-    fixed = as_matrix(fixed_fees, "fixed_fees", shape, np.float64, assets)
+    check_range(fees, "fees", 0.0, 1.0, high_open=True, hint=_FRACTION)
+    taker = as_matrix(fees, "fees", market)
+    maker = taker
+    if maker_fees is not None:
+        check_range(maker_fees, "maker_fees", 0.0, 1.0, high_open=True, hint=_FRACTION)
+        maker = as_matrix(maker_fees, "maker_fees", market)
     return maker, taker, fixed, (empty, empty, empty), 0
 
 
@@ -163,14 +233,17 @@ def _sigma(market: Market, impact: Impact | None) -> np.ndarray:
     return sigma
 
 
-def _solana_inputs(solana: SolanaTxCost | None, market: Market, shape):
-    zero = np.broadcast_to(np.float64(0.0), shape)
+def _solana_inputs(solana: SolanaTxCost | None, market: Market):
+    zero = np.broadcast_to(np.float64(0.0), market.shape)
     if solana is None:
         return zero, zero, 0.0, 0
+    if not isinstance(solana, SolanaTxCost):
+        raise ParameterError("solana", f"expected a soltrader.costs.SolanaTxCost, got {solana!r}")
     if solana.sol_price is None:
         sol = market.close
     else:
-        sol = as_matrix(solana.sol_price, "solana.sol_price", shape, np.float64, market.assets)
+        check_range(solana.sol_price, "solana.sol_price", 0.0, low_open=True, hint="quote per SOL")
+        sol = as_matrix(solana.sol_price, "solana.sol_price", market)
     ok = solana.success_lamports / LAMPORTS_PER_SOL * sol
     failed = solana.failure_lamports / LAMPORTS_PER_SOL * sol
     return ok, failed, solana.fail_rate, solana.seed
@@ -187,17 +260,14 @@ def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np
     if intrabar is None:
         empty = np.empty((0, m))
         return empty, empty, np.zeros(n + 1, dtype=np.int64)
-    sub = market_from(intrabar)
+    sub = market_from(intrabar, "intrabar")
     if sub.assets != market.assets and not (len(sub.assets) == 1 == m):
         raise ParameterError(
             "intrabar",
             f"needs the same assets as data {list(market.assets)}, got {list(sub.assets)}",
         )
     bar_ns = market.index.as_unit("ns").asi8  # market_from gives ns already: a no-op guard
-    sub_ns = sub.index.as_unit("ns").asi8
-    if len(sub_ns) > 1 and not (np.diff(sub_ns) > 0).all():
-        row = int(np.flatnonzero(np.diff(sub_ns) <= 0)[0]) + 1
-        raise ParameterError("intrabar", f"times must be strictly increasing (row {row})")
+    sub_ns = sub.index.as_unit("ns").asi8  # strictly increasing: market_from checked it
     step = int(np.median(np.diff(bar_ns))) if n > 1 else 0
     owner = np.searchsorted(bar_ns, sub_ns, side="right") - 1
     keep = (owner >= 0) & (sub_ns < bar_ns[-1] + step)
@@ -238,6 +308,7 @@ def _control_modes(control: Any, market: Market, risk: RiskLimits | None, cfg, i
     n = market.shape[0]
     if control is None:
         return np.zeros(n, dtype=np.int64)
+    check_aligned(control, "control", market)
     modes = np.asarray(control.to_numpy() if hasattr(control, "to_numpy") else control)
     if modes.ndim == 0:
         modes = np.full(n, modes)
@@ -283,6 +354,23 @@ def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tu
         icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = counts
         out = _nb.simulate_nb(*args)
     return out[:-1]
+
+
+def _check_scalars(init_cash, maintenance_margin, max_leverage, max_volume_share, cooldown):
+    """The scalar account and order keywords: numbers of the right kind in their ranges."""
+    cash = scalar(init_cash, "init_cash")
+    if not (np.isfinite(cash) and cash > 0):
+        raise ParameterError("init_cash", f"must be a positive amount, got {init_cash!r}")
+    if not 0.0 <= scalar(maintenance_margin, "maintenance_margin") < 1.0 / max_leverage:
+        raise ParameterError(
+            "maintenance_margin", f"must be in [0, 1/leverage), got {maintenance_margin!r}"
+        )
+    if not 0.0 <= scalar(max_volume_share, "max_volume_share") <= 1.0:
+        raise ParameterError("max_volume_share", f"must be in [0, 1], got {max_volume_share!r}")
+    if isinstance(cooldown, bool | np.bool_) or not isinstance(cooldown, Integral):
+        raise ParameterError("cooldown", f"must be a whole number of bars, got {cooldown!r}")
+    if cooldown < 0:
+        raise ParameterError("cooldown", f"must be >= 0 bars, got {cooldown!r}")
 
 
 def _kernel_inputs(
@@ -336,80 +424,84 @@ def _kernel_inputs(
 ) -> tuple:
     """Validate the arguments of :func:`backtest_signals` and build the simulation kernel's
     inputs: ``(market, args, icfg, conventions, accounts, account_cash)``."""
+    for name, value in (("stop_slippage", stop_slippage), ("stop_on_entry_bar", stop_on_entry_bar)):
+        if value is not None:
+            flag(value, name)
     conv = resolve_conventions(
         conventions,
         fill=fill,
         stop_anchor=stop_anchor,
         stop_slippage=stop_slippage,
         stop_on_entry_bar=stop_on_entry_bar,
-        min_size=min_size,
+        min_size=None if min_size is None else scalar(min_size, "min_size"),
     )
-    if size_type not in _SIZE_TYPES:
+    if not isinstance(size_type, str) or size_type not in _SIZE_TYPES:
         raise ParameterError("size_type", f"{size_type!r}: use one of {sorted(_SIZE_TYPES)}")
-    if not (np.isfinite(init_cash) and init_cash > 0):
-        raise ParameterError("init_cash", f"must be a positive amount, got {init_cash!r}")
-    lev_raw = _raw(leverage)
-    if lev_raw.size == 0 or not (np.isfinite(lev_raw) & (lev_raw >= 1.0)).all():
-        raise ParameterError("leverage", f"must be >= 1 on every bar, got {leverage!r}")
+    lev_raw = check_range(leverage, "leverage", 1.0, hint="1 for none, 10 for 10x")
+    if lev_raw.size == 0:
+        raise ParameterError("leverage", "needs a value")
     max_leverage = float(lev_raw.max())
-    if not 0.0 <= maintenance_margin < 1.0 / max_leverage:
-        raise ParameterError(
-            "maintenance_margin", f"must be in [0, 1/leverage), got {maintenance_margin!r}"
-        )
-    if not 0.0 <= max_volume_share <= 1.0:
-        raise ParameterError("max_volume_share", f"must be in [0, 1], got {max_volume_share!r}")
-    if cooldown < 0:
-        raise ParameterError("cooldown", f"must be >= 0 bars, got {cooldown!r}")
-    market = market_from(data)
-    shape, assets = market.shape, market.assets
-
-    def signal(value: Any, name: str) -> np.ndarray:
-        if value is None:
-            return np.broadcast_to(np.False_, shape)
-        return as_matrix(value, name, shape, np.bool_, assets)
-
-    def number(value: Any, name: str, dtype: type = np.float64) -> np.ndarray:
-        return as_matrix(np.nan if value is None else value, name, shape, dtype, assets)
-
+    _check_scalars(init_cash, maintenance_margin, max_leverage, max_volume_share, cooldown)
+    for name, value in (
+        ("trail_after_partial", trail_after_partial),
+        ("cooldown_same_direction", cooldown_same_direction),
+        ("accumulate", accumulate),
+    ):
+        flag(value, name)
+    for name, value, kind in (("impact", impact, Impact), ("amm", amm, AMMPool)):
+        if value is not None and not isinstance(value, kind):
+            raise ParameterError(name, f"expected a soltrader.costs.{kind.__name__}, got {value!r}")
+    _check_whole(tif, "tif", "0: good until cancelled")
+    _check_whole(max_bars, "max_bars", "0: no time stop")
+    stop_name = "sl_stop"
     if sl_trail is not None and not isinstance(sl_trail, bool | np.bool_):
         if sl_stop is not None:
             raise ParameterError(
                 "sl_trail", "give a trailing distance, or sl_stop with sl_trail=True, not both"
             )
-        sl_stop, sl_trail = sl_trail, True
-    for name, value in (
-        ("sl_stop", sl_stop),
-        ("tp_stop", tp_stop),
-        ("partial_tp_stop", partial_tp_stop),
-    ):
-        _non_negative(name, value, strictly=True)
-    _non_negative("slippage", slippage)
-    _non_negative("size", size)
-    if size_type != "percent" and (size is None or _any_nan(size)):
-        raise ParameterError("size", f"size_type={size_type!r} needs an explicit size")
+        stop_name, sl_stop, sl_trail = "sl_trail", sl_trail, True
+    check_range(slippage, "slippage", 0.0, 1.0, high_open=True, hint=_FRACTION)
+    check_range(exit_size, "exit_size", 0.0, 1.0, low_open=True, hint="a fraction of the position")
+    check_range(partial_tp_size, "partial_tp_size", 0.0, 1.0, low_open=True, hint="a fraction")
+    for name, value in (("limit_price", limit_price), ("stop_price", stop_price)):
+        if value is not None:
+            check_range(value, name, 0.0, low_open=True, nan=True, hint="an absolute price")
+    market = market_from(data)
+    if market.shape[0] == 0:
+        raise ParameterError("data", "has no bars; a backtest needs at least one")
+    shape = market.shape
+
+    def signal(value: Any, name: str) -> np.ndarray:
+        if value is None:
+            return np.broadcast_to(np.False_, shape)
+        return as_matrix(value, name, market, np.bool_)
+
+    def number(value: Any, name: str, dtype: type = np.float64) -> np.ndarray:
+        return as_matrix(np.nan if value is None else value, name, market, dtype)
+
+    long_in, short_in = signal(entries, "entries"), signal(short_entries, "short_entries")
+    decided = long_in | short_in
+    if sl_stop is not None:
+        _check_stop_loss(sl_stop, stop_name, market, long_in)
+    for name, value in (("tp_stop", tp_stop), ("partial_tp_stop", partial_tp_stop)):
+        if value is not None:
+            _check_target(value, name, market, short_in)
+    _check_size(size, size_type, decided, market)
     sizes = number(1.0 if size is None else size, "size")
-    part_raw = _raw(exit_size)
-    if ((part_raw <= 0) | (part_raw > 1)).any():
-        raise ParameterError("exit_size", "must be a fraction of the position in (0, 1]")
-    ptp_raw = _raw(partial_tp_size)
-    if ((ptp_raw <= 0) | (ptp_raw > 1)).any():
-        raise ParameterError("partial_tp_size", "must be a fraction in (0, 1]")
     ptp_size = number(partial_tp_size, "partial_tp_size")
-    codes = _order_type_codes(order_type, shape, assets)
+    codes = _order_type_codes(order_type, market)
     limits, stops = number(limit_price, "limit_price"), number(stop_price, "stop_price")
     if not (isinstance(order_type, str) and order_type == "market"):
-        _check_entry_prices(codes, limits, stops, entries, short_entries, shape, assets)
-    maker, taker, fixed, tiers, window = _fee_inputs(
-        fees, maker_fees, fixed_fees, market.index, shape, assets
-    )
-    tx_ok, tx_fail, fail_rate, seed = _solana_inputs(solana, market, shape)
+        _check_entry_prices(codes, limits, stops, decided)
+    maker, taker, fixed, tiers, window = _fee_inputs(fees, maker_fees, fixed_fees, market)
+    tx_ok, tx_fail, fail_rate, seed = _solana_inputs(solana, market)
     acc, acc_cash = _accounts(market, accounts, allocation, float(init_cash))
     amm_liq = (
         np.broadcast_to(np.float64(np.nan), shape)
         if amm is None
-        else as_matrix(amm.liquidity, "amm.liquidity", shape, np.float64, assets)
+        else as_matrix(amm.liquidity, "amm.liquidity", market)
     )
-    trail = as_matrix(bool(sl_trail), "sl_trail", shape, np.bool_, assets)
+    trail = as_matrix(bool(sl_trail), "sl_trail", market, np.bool_)
     cfg = np.zeros(_nb.N_CFG)
     cfg[_nb.C_MIN_SIZE] = conv.min_size
     cfg[_nb.C_MAX_VOLUME_SHARE] = max_volume_share
@@ -441,9 +533,9 @@ def _kernel_inputs(
             np.broadcast_to(x, shape)
             for x in (market.open, market.high, market.low, market.close, market.volume)
         ),
-        signal(entries, "entries"),
+        long_in,
         signal(exits, "exits"),
-        signal(short_entries, "short_entries"),
+        short_in,
         signal(short_exits, "short_exits"),
         sizes,
         codes,
@@ -541,37 +633,58 @@ def backtest_signals(
         OHLCV bars; a dict name -> frame simulates several assets (one shared time index).
         Bar times in any resolution (s, ms, us, ns) and time zone, naive read as UTC: the
         results do not depend on it and are indexed by UTC nanoseconds.
+        The bars are checked first by the rules of :func:`soltrader.data.validate` that need no
+        timeframe (finite prices > 0, high >= open, close >= low, finite volume >= 0, sorted
+        unique times; gaps are allowed): a :class:`~soltrader.DataError` names the row and the
+        reason code.
     entries, exits, short_entries, short_exits : bool array-like (n,) / (n, m), Series,
         DataFrame or dict
-        Long / short entry and exit decisions taken at each bar's close.
+        Long / short entry and exit decisions taken at each bar's close: booleans, or numbers
+        that are exactly 0 or 1 (NaN is an error, not False). Every per-bar argument given as
+        a pandas Series or DataFrame (signals, sizes, levels, prices, leverage, ``exit_size``,
+        ``tif``, ``cancel``, ``control``, also inside a dict of assets) must carry exactly the
+        data's index, else a :class:`~soltrader.ParameterError` names it and the first
+        differing label; nothing is realigned or read by position. numpy arrays and polars
+        Series are positional (length n).
     fill : {"next_open", "close"}, optional
         Where a market decision on bar t fills: t+1's open (default) or t's close (opt-in).
     size, size_type
-        Entry size: ``"percent"`` of the account's cash (default 1.0 = all, fees included),
-        ``"amount"`` in base units or ``"value"`` in quote currency.
+        Entry size: ``"percent"`` of the account's cash, a fraction in (0, 1] (default 1.0 =
+        all, fees included; 2 is refused, not capped: 0.02 is 2 %), ``"amount"`` in base units
+        or ``"value"`` in quote currency. Finite and >= 0 everywhere, > 0 on every bar with an
+        entry decision (other bars may hold 0 or NaN).
     order_type : {"market", "limit", "stop", "stop_limit"} or codes per bar
         Entry order type; limit and stop orders rest from the next bar at ``limit_price`` /
-        ``stop_price`` (absolute prices) for ``tif`` bars (0: until cancelled, replaced by a new
-        entry signal, or cancelled by an exit signal or ``cancel``). ``post_only`` rejects a limit
-        order that would take liquidity when placed.
+        ``stop_price`` (absolute prices > 0) for ``tif`` bars (whole bars >= 0; 0: until
+        cancelled, replaced by a new entry signal, or cancelled by an exit signal or
+        ``cancel``). ``post_only`` rejects a limit order that would take liquidity when placed.
     sl_stop, tp_stop : float or array, optional
-        Stop-loss / take-profit distances, fractions of the anchor price (> 0).
+        Stop-loss / take-profit distances, fractions of the anchor price (NaN: none on that
+        bar). ``sl_stop`` lies in (0, 1): at 1 or more a long's stop sits at or below price 0,
+        i.e. no stop at all, so ``sl_stop=2`` is refused as the percent mistake it is (0.02
+        for 2 %). ``tp_stop`` is > 0 and may exceed 1 for longs (a +150 % target is a real
+        target), but must be below 1 on a bar with a short entry (a short's target
+        ``1 - tp_stop`` of the price must stay above 0).
     sl_trail : bool or float, optional
-        ``True`` makes ``sl_stop`` trail; a float is a trailing distance on its own.
+        ``True`` makes ``sl_stop`` trail; a float in (0, 1) is a trailing distance on its own.
     partial_tp_stop, partial_tp_size, trail_after_partial
-        Take ``partial_tp_size`` of the position at ``partial_tp_stop`` (fraction); with
-        ``trail_after_partial`` the stop-loss then trails from that level.
+        Take ``partial_tp_size`` of the position (a fraction in (0, 1]) at ``partial_tp_stop``
+        (a distance like ``tp_stop``); with ``trail_after_partial`` the stop-loss then trails
+        from that level.
     max_bars : int or array
-        Time stop: exit at the close of the bar ``max_bars`` bars after the entry (0: none).
+        Time stop: exit at the close of the bar ``max_bars`` bars after the entry (whole bars
+        >= 0; 0: none).
     exit_size : float or array
         Fraction of the position an exit signal closes (per bar; default 1.0, all of it): a
         partial exit is reduce-only and records a trade for the part closed.
     cooldown, cooldown_same_direction
-        Ignore entry decisions for ``cooldown`` bars from an exit (only in the exited direction).
+        Ignore entry decisions for ``cooldown`` bars (an int >= 0) from an exit (only in the
+        exited direction).
     fees, maker_fees, fixed_fees, slippage
         Taker fee fraction or a :class:`~soltrader.costs.FeeSchedule`; maker fee fraction (resting
-        limit and take-profit fills; default: ``fees``); fixed fee per order (quote); slippage
-        fraction on taking fills.
+        limit and take-profit fills; default: ``fees``); fixed fee per order (quote, >= 0);
+        slippage fraction on taking fills. Fee and slippage fractions lie in [0, 1) (0.001 is
+        0.1 %): a slippage of 1 would fill a short at price 0.
     impact, amm, solana
         Market impact model, constant-product pool execution, Solana transaction costs with a
         failure rate (:mod:`soltrader.costs`).

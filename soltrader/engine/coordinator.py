@@ -53,7 +53,7 @@ from soltrader.costs.models import FeeSchedule
 from soltrader.domain.enums import OrderType, RejectReason
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.backtest import backtest_signals
-from soltrader.engine.inputs import Market, market_from
+from soltrader.engine.inputs import Market, check_aligned, market_from
 from soltrader.engine.result import Result, quiet_rejections
 from soltrader.metrics import _nb as metrics_nb
 from soltrader.metrics import summary
@@ -167,6 +167,17 @@ def _check_globals(kwargs: dict[str, Any]) -> None:
     taken = sorted(set(kwargs) & _NOT_GLOBAL)
     if taken:
         raise ParameterError(taken[0], "is set by the coordinator (signals and sleeves)")
+
+
+def _check_keyword_index(market: Market, kwargs: dict[str, Any], sleeves: list[_Sleeve]) -> None:
+    """Pandas keywords (global or per sleeve) must carry the data's index: the periods and
+    sleeves read them by position after this check."""
+    named = list(kwargs.items())
+    named += [(f"strategies[{sl.name!r}].{k}", v) for sl in sleeves for k, v in sl.kwargs.items()]
+    for name, value in named:
+        parts = value.items() if isinstance(value, Mapping) else [(None, value)]
+        for key, part in parts:
+            check_aligned(part, name if key is None else f"{name}[{key!r}]", market)
 
 
 def _bars(market: Market, i: int) -> Bars:
@@ -720,6 +731,7 @@ def coordinate(
         raise ParameterError("init_cash", f"must be a positive amount, got {init_cash!r}")
     market, frames = _symbols(data)
     sleeves = _sleeves(strategies)
+    _check_keyword_index(market, backtest_kwargs, sleeves)
     sigs, conflicts = _resolve(
         market, sleeves, _signals(market, sleeves), conflict, priority, backtest_kwargs
     )

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.errors import DataError, ParameterError
-from soltrader.engine.backtest import _kernel_inputs, backtest
+from soltrader.engine.backtest import _check_stop_loss, _kernel_inputs, backtest
 from soltrader.engine.inputs import market_from
 from soltrader.engine.result import quiet_rejections
 from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
@@ -119,6 +119,9 @@ def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.nd
         return None
     if args[-1].strides != (0, 0) or float(args[-1][0, 0]) != 1.0:  # partial exit signals
         return None
+    for name in ("sl_stop", "sl_trail"):  # the entries are decided in the kernel: any may be long
+        if not isinstance(keywords.get(name), bool | np.bool_ | None):
+            _check_stop_loss(keywords[name], name, None, None)
     row = [float(a[0, 0]) for a in per_bar] + [float(v) for v in args[35]] + [float(acc_cash[0])]
     return np.array(row), icfg.copy()
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import polars as pl
 
-from soltrader.data.schema import bar_times, ohlcv_arrays
+from soltrader.data.schema import OHLCVArrays, bar_times, ohlcv_arrays
+from soltrader.data.validation import first_bar_error
 from soltrader.domain.errors import DataError, ParameterError
 
 
@@ -28,11 +31,20 @@ class Market:
     low: np.ndarray
     close: np.ndarray
     volume: np.ndarray
+    #: The data's own row labels when they are not its time index (a pandas frame with a time
+    #: column: its index; polars data: the positions 0..n-1). A pandas argument may carry these
+    #: labels or the time index.
+    labels: pd.Index | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
         """(bars, assets)."""
         return self.close.shape  # type: ignore[return-value]
+
+    @cached_property
+    def ticks(self) -> np.ndarray:
+        """Bar open times as epoch nanoseconds (int64), for exact label comparisons."""
+        return _epoch_ns(self.index, "data")
 
 
 def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
@@ -44,23 +56,48 @@ def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.
     arrays = ohlcv_arrays(data, with_time=False)
     index = bar_times(data, name)  # tz-aware UTC ns whatever the input's resolution (naive = UTC)
     columns = {c: getattr(arrays, c) for c in ("open", "high", "low", "close", "volume")}
-    for col in ("open", "high", "low", "close"):
-        bad = ~np.isfinite(columns[col])
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{name}: column {col!r} has a missing or non-finite price at row {row} "
-                f"({index[row]}); the simulator needs a price on every bar",
-                code="nan",
-                row=row,
-                timestamp=index[row],
-                field=col,
-            )
+    _check_bars(columns, index, name)
     return index, columns
 
 
-def market_from(data: Any) -> Market:
+def _epoch_ns(index: pd.DatetimeIndex, name: str) -> np.ndarray:
+    """Epoch nanoseconds (UTC instants) of a DatetimeIndex of any unit; naive times are UTC."""
+    try:
+        return index.as_unit("ns").asi8
+    except (OverflowError, pd.errors.OutOfBoundsDatetime) as exc:
+        raise DataError(f"{name}: bar times outside the years 1677..2262 ({exc})") from None
+
+
+def _check_bars(columns: dict[str, np.ndarray], index: pd.DatetimeIndex, name: str) -> None:
+    """Raise the first error of :func:`soltrader.data.validate`'s rules that need no timeframe:
+    finite positive prices, OHLC consistency, finite volume >= 0, sorted unique times (gaps are
+    allowed)."""
+    bars = OHLCVArrays(np.empty(0, np.int64), **columns)
+    error = first_bar_error(bars, _epoch_ns(index, name))
+    if error is not None:
+        raise DataError(
+            f"{name}: {error}; the simulator needs valid bars (st.data.validate lists every "
+            "finding)",
+            code=error.code,
+            row=error.row,
+            timestamp=error.timestamp,
+            field=error.field,
+        )
+
+
+def _row_labels(data: Any) -> pd.Index | None:
+    """The row labels of a frame whose rows are not labelled by its bar times (see Market)."""
+    if isinstance(data, pd.DataFrame):
+        return None if isinstance(data.index, pd.DatetimeIndex) else data.index
+    return pd.RangeIndex(data.height)
+
+
+def market_from(data: Any, name: str = "data") -> Market:
     """Validate and stack ``data`` (one OHLCV frame, or a dict of them sharing one index).
+
+    Every frame is checked by the rules of :func:`soltrader.data.validate` that need no
+    timeframe (a :class:`DataError` names the argument, the row and the reason code); gaps are
+    allowed.
 
     Examples
     --------
@@ -72,19 +109,21 @@ def market_from(data: Any) -> Market:
     """
     if isinstance(data, Mapping):
         if not data:
-            raise ParameterError("data", "the dict of assets is empty")
-        frames = {str(k): _single_frame(v, f"data[{k!r}]") for k, v in data.items()}
+            raise ParameterError(name, "the dict of assets is empty")
+        frames = {str(k): _single_frame(v, f"{name}[{k!r}]") for k, v in data.items()}
+        first = next(iter(data.values()))
     else:
-        frames = {"asset": _single_frame(data, "data")}
+        frames = {"asset": _single_frame(data, name)}
+        first = data
     names = tuple(frames)
     index = frames[names[0]][0]
-    for name in names[1:]:
-        other = frames[name][0]
+    for asset in names[1:]:
+        other = frames[asset][0]
         if len(other) != len(index) or not other.equals(index):
             raise ParameterError(
-                f"data[{name!r}]",
-                f"its index differs from data[{names[0]!r}] ({len(other)} vs {len(index)} bars); "
-                "align the assets on one time index first (nothing is aligned silently)",
+                f"{name}[{asset!r}]",
+                f"its index differs from {name}[{names[0]!r}] ({len(other)} vs {len(index)} "
+                "bars); align the assets on one time index first (nothing is aligned silently)",
             )
     if len(names) == 1:  # one asset: (n, 1) views, no copy
         cols = frames[names[0]][1]
@@ -94,35 +133,52 @@ def market_from(data: Any) -> Market:
             c: np.column_stack([frames[k][1][c] for k in names])
             for c in ("open", "high", "low", "close", "volume")
         }
-    return Market(index=index, assets=names, **stack)
+    return Market(index=index, assets=names, **stack, labels=_row_labels(first))
 
 
-def as_matrix(value: Any, name: str, shape: tuple[int, int], dtype: type, assets: tuple[str, ...]):
-    """Broadcast a scalar, (n,), (n, m) array, Series, DataFrame or per-asset dict to ``shape``.
+def as_matrix(value: Any, name: str, market: Market, dtype: type = np.float64) -> np.ndarray:
+    """Broadcast a scalar, (n,), (n, m) array, Series, DataFrame or per-asset dict to the
+    market's (n, m) shape.
 
-    No copy is made when broadcasting a scalar or a row; the kernel reads the view.
+    A pandas argument must carry the data's index (see :func:`check_aligned`); numpy arrays and
+    polars Series are positional. Boolean inputs must be booleans or exactly 0 / 1 (NaN is an
+    error); integer inputs must hold whole numbers. No copy is made when broadcasting a scalar
+    or a row; the kernel reads the view.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from soltrader.data.schema import ohlcv_frame
+    >>> market = market_from(ohlcv_frame(np.arange(3) * 60_000, *[np.ones(3)] * 5))
+    >>> as_matrix(np.array([0, 1, 1]), "entries", market, np.bool_)[:, 0].tolist()
+    [False, True, True]
     """
-    n, m = shape
+    n, m = market.shape
+    assets = market.assets
     if isinstance(value, Mapping):
+        unknown = [k for k in value if k not in assets]
+        if unknown:
+            raise ParameterError(name, f"{unknown} are not assets of the data {list(assets)}")
         missing = [a for a in assets if a not in value]
         if missing:
             raise ParameterError(name, f"no value for asset(s) {missing}")
-        cols = [np.broadcast_to(np.asarray(_values(value[a]), dtype=dtype), (n,)) for a in assets]
-        return np.column_stack(cols)
+        cols = []
+        for a in assets:
+            label = f"{name}[{a!r}]"
+            check_aligned(value[a], label, market)
+            col = _converted(value[a], label, dtype)
+            try:
+                cols.append(np.broadcast_to(col, (n,)))
+            except ValueError:
+                raise ParameterError(label, f"shape {col.shape} does not fit {n} bars") from None
+        return np.column_stack(cols) if cols else np.empty((n, 0), dtype=dtype)
     if isinstance(value, pd.DataFrame):
         if m > 1 and list(map(str, value.columns)) != list(assets):
             raise ParameterError(
                 name, f"columns {list(value.columns)} do not match the assets {list(assets)}"
             )
-    arr = np.asarray(_values(value))
-    if arr.dtype == object:
-        raise ParameterError(name, "must be numeric or boolean, got objects")
-    if dtype is np.bool_ and arr.dtype.kind not in "b":
-        if arr.dtype.kind in "iuf" and np.isin(arr[~np.isnan(arr.astype(float))], (0, 1)).all():
-            arr = arr.astype(bool)
-        else:
-            raise ParameterError(name, f"must be boolean signals, got dtype {arr.dtype}")
-    arr = arr.astype(dtype, copy=False)
+    check_aligned(value, name, market)
+    arr = _converted(value, name, dtype)
     if arr.ndim == 1 and arr.shape[0] == n and m >= 1:
         arr = arr[:, None]
     try:
@@ -131,6 +187,98 @@ def as_matrix(value: Any, name: str, shape: tuple[int, int], dtype: type, assets
         raise ParameterError(
             name, f"shape {arr.shape} does not fit {n} bars x {m} asset(s)"
         ) from None
+
+
+def _converted(value: Any, name: str, dtype: type) -> np.ndarray:
+    """``value`` as an array of ``dtype``: booleans exactly 0 / 1, integers whole numbers."""
+    arr = np.asarray(_values(value))
+    if arr.dtype.kind not in "biuf":
+        what = "objects" if arr.dtype == object else f"dtype {arr.dtype}"
+        raise ParameterError(name, f"must be numeric or boolean, got {what}")
+    if dtype is np.bool_:
+        if arr.dtype.kind == "b":
+            return arr
+        exact = (arr == 0) | (arr == 1)  # NaN is neither
+        if not exact.all():
+            raise ParameterError(
+                name,
+                f"signals must be booleans or exactly 0 / 1, got {_first(arr, ~exact)} "
+                "(NaN is not False: fill it explicitly)",
+            )
+        return arr.astype(bool)
+    if np.issubdtype(dtype, np.integer) and arr.dtype.kind == "f":
+        whole = np.isfinite(arr) & (arr == np.round(arr))
+        if not whole.all():
+            raise ParameterError(name, f"must hold whole numbers, got {_first(arr, ~whole)}")
+    return arr.astype(dtype, copy=False)
+
+
+def _first(arr: np.ndarray, bad: np.ndarray) -> str:
+    """The first offending value and where it is (row, and column of a 2-D input)."""
+    if arr.ndim == 0:
+        return repr(arr.item())
+    at = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = f"row {at[0]}" if len(at) == 1 else f"row {at[0]}, column {at[1]}"
+    return f"{arr[at].item()!r} at {where}"
+
+
+def check_aligned(value: Any, name: str, market: Market) -> None:
+    """Refuse a pandas ``value`` whose index is not exactly the data's.
+
+    The data's index is its time index (time zones compared as instants, naive times read as
+    UTC, any unit), or its own row labels when its rows are not labelled by time (see
+    :class:`Market`). Nothing is aligned or read by position silently; numpy arrays and polars
+    Series have no index and are positional.
+
+    Raises
+    ------
+    ParameterError
+        Naming the argument, the first differing position and both labels there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from soltrader.data.schema import ohlcv_frame
+    >>> bars = ohlcv_frame(np.arange(3) * 60_000, *[np.ones(3)] * 5)
+    >>> market = market_from(bars)
+    >>> check_aligned(pd.Series(True, index=bars.index), "entries", market)  # passes
+    >>> try:
+    ...     check_aligned(pd.Series(True, index=bars.index[::-1]), "entries", market)
+    ... except ParameterError as exc:
+    ...     print(str(exc)[:52])
+    entries: its index is not the data's: at position 0
+    """
+    if not isinstance(value, pd.Series | pd.DataFrame):
+        return
+    got = value.index
+    if isinstance(got, pd.DatetimeIndex):
+        ref: pd.Index = market.index
+        mine = _epoch_ns(got, name)
+        theirs = market.ticks
+        if mine.shape == theirs.shape and np.array_equal(mine, theirs):
+            return
+        k = min(mine.size, theirs.size)
+        differ = np.flatnonzero(mine[:k] != theirs[:k])
+        shown = got.tz_localize("UTC") if got.tz is None else got.tz_convert("UTC")
+    else:
+        ref = market.labels if market.labels is not None else market.index
+        if market.labels is not None and got.equals(ref):
+            return
+        k = min(len(got), len(ref))
+        try:
+            differ = np.flatnonzero(np.asarray(got[:k] != ref[:k], dtype=bool))
+        except (TypeError, ValueError):
+            differ = np.zeros(1, dtype=np.int64)
+        shown = got
+    pos = int(differ[0]) if differ.size else k
+    mine_label = f"{shown[pos]}" if pos < len(got) else f"nothing (it has {len(got)} labels)"
+    ref_label = f"{ref[pos]}" if pos < len(ref) else f"nothing (it has {len(ref)} bars)"
+    raise ParameterError(
+        name,
+        f"its index is not the data's: at position {pos} it has {mine_label} where the data has "
+        f"{ref_label}; a pandas argument is matched by its labels, never read by position "
+        "(reindex it on the data's index, or pass a numpy array)",
+    )
 
 
 def _values(value: Any) -> Any:
@@ -143,3 +291,92 @@ def _values(value: Any) -> Any:
     if value is None:
         return np.nan
     return value
+
+
+# ---- keyword checks (on the values as given: O(input), nothing is broadcast) -------------------
+def numbers(value: Any, name: str) -> np.ndarray:
+    """A user value (scalar, array, Series, frame or per-asset dict) as a flat float array.
+
+    Examples
+    --------
+    >>> numbers({"a": [1, 2], "b": 3}, "size").tolist()
+    [1.0, 2.0, 3.0]
+    """
+    if isinstance(value, Mapping):
+        parts = [numbers(v, f"{name}[{k!r}]") for k, v in value.items()]
+        return np.concatenate(parts) if parts else np.empty(0)
+    raw = _values(value)
+    if isinstance(raw, bool | np.bool_):
+        return np.array([float(raw)])
+    try:
+        arr = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(name, f"must be a number or numbers, got {value!r}") from None
+    return arr.ravel()
+
+
+def scalar(value: Any, name: str) -> float:
+    """A real number as a float (booleans, strings and arrays are refused).
+
+    Examples
+    --------
+    >>> scalar(2, "init_cash")
+    2.0
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, Real):
+        raise ParameterError(name, f"must be a number, got {value!r}")
+    return float(value)
+
+
+def flag(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (numpy booleans too); anything else is refused.
+
+    Examples
+    --------
+    >>> flag(np.True_, "accumulate")
+    True
+    """
+    if not isinstance(value, bool | np.bool_):
+        raise ParameterError(name, f"must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_range(
+    value: Any,
+    name: str,
+    low: float = -np.inf,
+    high: float = np.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    nan: bool = False,
+    hint: str = "",
+) -> np.ndarray:
+    """Refuse any number of ``value`` outside the interval (``nan``: NaN allowed, meaning
+    "none" on that bar); returns the numbers.
+
+    Examples
+    --------
+    >>> check_range(0.001, "fees", 0.0, 1.0, high_open=True).tolist()
+    [0.001]
+    >>> check_range(1.2, "fees", 0.0, 1.0, high_open=True)
+    Traceback (most recent call last):
+    ...
+    soltrader.domain.errors.ParameterError: fees: must be in [0, 1), got 1.2
+    """
+    arr = numbers(value, name)
+    with np.errstate(invalid="ignore"):
+        ok = (arr > low if low_open else arr >= low) & (arr < high if high_open else arr <= high)
+    ok &= ~np.isinf(arr)
+    if nan:
+        ok |= np.isnan(arr)
+    if ok.all():
+        return arr
+    if high == np.inf:
+        interval = f"{'>' if low_open else '>='} {low:g} and finite"
+    else:
+        interval = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    where = "" if arr.size == 1 else f" (value {int(np.flatnonzero(~ok)[0])} of {arr.size})"
+    bad = float(arr[~ok][0])
+    message = f"must be {interval}{', or NaN for none' if nan else ''}, got {bad!r}{where}"
+    raise ParameterError(name, f"{message}; {hint}" if hint else message)

@@ -628,7 +628,7 @@ def turnover_nb(notional: np.ndarray, equity: np.ndarray) -> float:
     total = 0.0
     for i in range(equity.shape[0]):
         total += equity[i]
-    return traded / (total / equity.shape[0])
+    return safe_ratio_nb(traded, total / equity.shape[0])
 
 
 @numba.njit(cache=True)
@@ -938,7 +938,7 @@ def backtest_stats_nb(
     out[11] = n_in_market / n if n > 0 else np.nan
     traded = trade_stats_nb(trades, out)
     out[21] = fees_paid
-    out[22] = traded / (value_sum / n)
+    out[22] = safe_ratio_nb(traded, value_sum / n)  # a ruined account's mean value is 0
     out[23] = out[22] * periods_per_year / n
     out[24] = float(n)
     out[25] = periods_per_year

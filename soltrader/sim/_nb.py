@@ -239,7 +239,8 @@ def _trade(
     tr["entry_fees"] = entry_fees
     tr["exit_fees"] = exit_fees
     tr["pnl"] = pnl
-    tr["ret"] = pnl / (size * entry_price + entry_fees)
+    cost = size * entry_price + entry_fees
+    tr["ret"] = pnl / cost if cost > 0.0 else np.nan  # never raises, even at a zero price
     tr["exit_reason"] = reason
     tr["is_open"] = is_open
 
@@ -282,11 +283,16 @@ def liquidation_price_nb(direction, entry_price, leverage, maint_margin):
 
 @njit(cache=True, _nrt=False)
 def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg):
-    """Average execution price of ``qty`` units at reference price ``ref`` (NaN if impossible)."""
+    """Average execution price of ``qty`` units at reference price ``ref`` (NaN if impossible:
+    no price > 0)."""
+    if not ref > 0.0:
+        return np.nan
     liq = amm_liq[t, j]
     if not np.isnan(liq):
         x, y = amm_reserves_nb(liq, ref)
         x += amm_dx[j]
+        if not x > 0.0:
+            return np.nan
         y = liq * liq / x
         if side > 0:
             quote = amm_quote_in_nb(x, y, qty, cfg[C_AMM_FEE])
@@ -300,7 +306,8 @@ def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, am
     frac = slip + impact_fraction_nb(
         icfg[I_IMPACT_MODEL], qty, volume[t, j], sigma[t, j], cfg[C_IMPACT_K1], cfg[C_IMPACT_K2]
     )
-    return ref * (1.0 + side * frac)
+    price = ref * (1.0 + side * frac)
+    return price if price > 0.0 else np.nan  # impact cannot push a sale to a price <= 0
 
 
 @njit(cache=True, _nrt=False)
@@ -1906,7 +1913,7 @@ def _size_entry(
         cfg,
         icfg,
     )
-    if units <= 0.0:
+    if not units > 0.0:  # NaN too: no price > 0 at which to fill
         return 0.0, np.nan, 0.0, _REJECTED, _REJ_CASH, 0.0, 0.0
     wanted = units
     spent = notional / lev + fee
@@ -1921,7 +1928,7 @@ def _size_entry(
         fee = notional * fee_rate + fixed
         spent = notional / lev + fee
         status = _PARTIAL
-    if units < cfg[C_MIN_SIZE]:
+    if units < cfg[C_MIN_SIZE] or not units > 0.0:  # e.g. a volume cap on a bar without volume
         return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE, 0.0, 0.0
     # a cash-limited order fills at the affordable size and nothing of it remains
     return units, notional / units, fee, status, _REJ_NONE, wanted, spent
@@ -2035,7 +2042,7 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     direction = 1 if pos > 0 else -1
     if qty > held:
         qty = held
-    frac = qty / held
+    frac = qty / held if held > 0.0 else 0.0
     margin = fs[j, F_MARGIN] * frac
     entry_fees = fs[j, F_E_FEES] * frac
     gross = qty * (price - fs[j, F_E_PRICE]) * direction

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from numba import njit, prange
 
@@ -101,7 +103,8 @@ def check_sma_cross(fast: int = 20, slow: int = 100) -> None:
     soltrader.domain.errors.ParameterError: fast: must be a whole number of bars >= 1, got 0
     """
     for name, value in (("fast", fast), ("slow", slow)):
-        if isinstance(value, bool) or int(value) != value or value < 1:
+        whole = isinstance(value, Real) and float(value).is_integer()
+        if isinstance(value, bool | np.bool_) or not whole or value < 1:
             raise ParameterError(name, f"must be a whole number of bars >= 1, got {value!r}")
 
 

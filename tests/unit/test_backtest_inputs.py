@@ -22,9 +22,9 @@ def test_misaligned_signal_length(small) -> None:
 def test_nan_price_names_column_and_row(small) -> None:
     bad = small.copy()
     bad.iloc[42, bad.columns.get_loc("close")] = np.nan
-    with pytest.raises(st.DataError, match=r"'close'.*row 42") as info:
+    with pytest.raises(st.DataError, match=r"row 42 .*nan: close") as info:
         st.backtest_signals(bad, np.zeros(len(bad), dtype=bool))
-    assert info.value.row == 42 and info.value.field == "close"
+    assert info.value.row == 42 and info.value.field == "close" and info.value.code == "nan"
 
 
 @pytest.mark.parametrize(
@@ -79,8 +79,9 @@ def test_backtest_names_unknown_keywords(small) -> None:
 
 def test_intrabar_must_be_sorted(small, sol_1m) -> None:
     shuffled = sol_1m.iloc[:100].iloc[::-1]
-    with pytest.raises(st.ParameterError, match="intrabar"):
+    with pytest.raises(st.DataError, match=r"intrabar: row 1 .*unsorted") as info:
         st.backtest_signals(small, np.zeros(len(small), dtype=bool), intrabar=shuffled)
+    assert info.value.code == "unsorted"
 
 
 def test_backtest_signals_and_its_input_builder_take_the_same_parameters() -> None:
