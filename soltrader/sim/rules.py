@@ -13,8 +13,18 @@ stop_anchor            ``"fill"``: stop / target levels are          ``"signal_c
                        fractions of the entry fill price            of the entry decision bar
 stop_slippage          ``True``: stop exits are market orders and    ``False``: stop exits fill at
                        pay slippage like any other                  the level (or the gap open)
-stop_on_entry_bar      ``False``: stops are armed from the bar       (fills at the close: the next
-                       after the entry fill                          bar anyway)
+stops_in_fill_bar      ``True``: protective orders are placed        ``False``: armed from the bar
+                       with the fill and act in the rest of the     after the entry fill (with
+                       fill bar (see *The fill bar* below)          fills at the close: the same)
+open_first             ``True``: a bar that opens beyond any         ``False``: the loss side is
+                       protective level fills it at the open (the   checked first, so a bar that
+                       open is the bar's first trade), take-profit  opens beyond the take-profit
+                       included                                     and then trades through the
+                                                                    stop books the stop at its
+                                                                    level
+allow_partial          ``False``: an ``amount`` entry the cash       ``True``: it fills the size
+                       does not cover is rejected                   the cash buys (vectorbt's
+                       (``insufficient_cash``)                      ``allow_partial``)
 min_size               1e-8 base units                              1e-8
 =====================  ==========================================  ==============================
 
@@ -35,7 +45,26 @@ Rules common to both:
   and a profit-side level both lie inside one bar, the loss side is taken (conservative) unless
   lower-timeframe bars (``intrabar=``) show the profit side was reached first; a sub-bar that
   holds both keeps the conservative reading. One protective fill per bar and asset.
-* **Gaps**: a bar that opens beyond a stop or target fills at the open, else at the level.
+* **Gaps**: a bar that opens beyond a stop or target fills at the open, else at the level. The
+  open is the bar's first trade: a bar that opens beyond the take-profit fills it at the open even
+  if it then trades through the stop (``open_first``; the vectorbt preset checks the stop first).
+* **The fill bar** (``stops_in_fill_bar``): a live stop or take-profit order is placed right
+  after the entry fills, so it acts in the rest of the fill bar. A market entry filled at the open
+  (``fill="next_open"``), and a resting entry filled at the open because the bar opened through
+  it, have the whole bar after the fill: their protective orders (stop-loss, take-profit,
+  trailing stop, partial take-profit, liquidation) act on it exactly as on any later bar, the
+  conservative intrabar rule (and ``intrabar=`` sub-bars) included. A resting limit or stop entry
+  filled *inside* the bar leaves only the part of the bar after its fill, and the bar does not
+  show that part: the loss side acts if the bar's range reaches it (the extreme may have come
+  after the fill), at its level or at the fill price if that is already beyond it; the profit
+  side acts only where the bar certainly reached it after the fill -- the close beyond it, or
+  the bar's extreme on the side the price came from to the fill (a buy limit's low, a buy stop's
+  high; mirrored for shorts) -- and only if the loss side was not reached; the trailing reference
+  moves as far as certain; sub-bars are not consulted there. A fill at the close
+  (``fill="close"``) has nothing after it: its protective orders act from the next bar. With
+  ``stops_in_fill_bar=False`` every protective order is armed from the bar after the fill (the
+  old rule: favourable to the strategy, a stop crossed in the fill bar is forgotten if the price
+  recovers), except the liquidation rule under *Leverage*.
 * **Trailing stop**: the reference price rises to the bar's high (falls to its low for shorts)
   only *after* the bar's checks; ``trail_after_partial`` starts trailing from the partial
   take-profit level once it has filled.
@@ -78,12 +107,21 @@ Rules common to both:
 * **Leverage**: isolated margin; a position is liquidated at
   ``e * (1 - 1/L) / (1 - mm)`` (long) or ``e * (1 + 1/L) / (1 + mm)`` (short) and the account loses
   exactly its margin. A short without leverage is liquidated when its margin is exhausted, so
-  cash never goes negative. A position opened inside a bar, before its stops are armed, whose bar
-  closes beyond its liquidation price is liquidated at that price in that bar (the path from
-  its fill to the close crossed it).
+  cash never goes negative. A position opened inside a bar, before its stops are armed
+  (``stops_in_fill_bar=False``), whose bar closes beyond its liquidation price is liquidated at
+  that price in that bar (the path from its fill to the close crossed it).
+* **Sizes larger than the cash**: an ``amount`` entry whose margin and fees the account's cash
+  does not cover is rejected (``insufficient_cash``), or with ``allow_partial`` filled at the
+  size the cash buys (status ``partial``); the order record keeps the size requested beside the
+  size filled. Percent and all-cash entries are sized to their budget and never exceed it.
+* **Ruin**: an account that holds no position and whose cash is below the smallest order it
+  could place (``min_size`` at the decision close, with margin, taker fee and fixed costs) is
+  ruined: its next entry decision is recorded once as a rejected order with the reason
+  ``ruined``, and it places no more orders (nothing can bring cash back to a flat account).
 * **End of data**: an open position is marked at the last close, not closed.
 * **Shared cash and accounts**: at each execution point exits of all assets execute before
   entries, and entries in column order; an asset spends only its own account's cash.
+
 """
 
 from __future__ import annotations
@@ -104,7 +142,9 @@ class Conventions:
     fill: FillMode = "next_open"
     stop_anchor: StopAnchor = "fill"
     stop_slippage: bool = True
-    stop_on_entry_bar: bool = False
+    stops_in_fill_bar: bool = True
+    open_first: bool = True
+    allow_partial: bool = False
     min_size: float = 1e-8
 
     def __post_init__(self) -> None:
@@ -122,7 +162,14 @@ class Conventions:
 
 PRESETS: dict[str, Conventions] = {
     "soltrader": Conventions(),
-    "vectorbt": Conventions(fill="close", stop_anchor="signal_close", stop_slippage=False),
+    "vectorbt": Conventions(
+        fill="close",
+        stop_anchor="signal_close",
+        stop_slippage=False,
+        stops_in_fill_bar=False,
+        open_first=False,
+        allow_partial=True,
+    ),
 }
 
 
