@@ -122,6 +122,50 @@ Rules common to both:
 * **Shared cash and accounts**: at each execution point exits of all assets execute before
   entries, and entries in column order; an asset spends only its own account's cash.
 
+backtesting.py (0.6.6): the default conventions reproduce its ``FractionalBacktest`` with
+bracket orders ``buy(sl=, tp=)`` / ``sell(sl=, tp=)`` trade for trade (entry and exit bar, size,
+prices, fees, P&L, equity; ``tests/golden/test_backtest_vs_backtestingpy.py``) once these
+differences are aligned:
+
+* **Fills**: ``trade_on_close=False`` fills a market order at the next open, the default
+  ``fill="next_open"`` (``trade_on_close=True`` is ``fill="close"``).
+* **Commission**: ``commission=(fixed, rate)`` is charged on every fill at the price before
+  spread: ``fees=rate, maker_fees=rate, fixed_fees=fixed`` (one rate for every fill; soltrader's
+  take-profit is a maker fill). backtesting.py sizes a fractional order with ``(fixed + f * price
+  * rate) / f`` per unit, so a fixed commission only compares with sizes in units.
+* **Spread**: ``spread`` moves the entry price only (its exits fill at the raw price);
+  soltrader's ``slippage`` moves every taking fill: aligned by ``spread=0`` and ``slippage=0``.
+* **Sizing**: a fraction ``f < 1`` buys ``floor(f * available margin / (price * (1 + rate)))``
+  whole units, and ``FractionalBacktest`` makes a unit ``fractional_unit`` (1e-8) base units:
+  percent sizes agree to one unit (soltrader does not round sizes; ``min_size`` only rejects).
+  A size in units larger than the available margin is cancelled: soltrader's default
+  (``allow_partial=False``) rejects it too.
+* **One position**: ``exclusive_orders=True, hedging=False``, ``margin=1``: an opposite order
+  closes the trade at the next open and opens the new one at that open, sized on the cash after
+  the close -- soltrader's reversal at ``leverage=1``; an entry in the position's direction is
+  ignored by soltrader (``accumulate=False``) and must not be placed there.
+* **Levels**: backtesting.py takes absolute prices with the order and checks ``sl < close < tp``
+  against the decision close; soltrader's levels are fractions of the fill (``stop_anchor=
+  "fill"``), here the next open, so the levels are computed from it (and a gapped open can put
+  one across the decision close, which that check refuses).
+* **The fill bar**: backtesting.py re-processes a market entry's bracket in the bar it filled,
+  so the stop and target act on the rest of that bar, as ``stops_in_fill_bar=True``. After a
+  limit or stop entry it defers the bracket to the next bar (with a warning) unless the case is
+  unambiguous; soltrader reads that bar conservatively instead (*The fill bar*).
+* **Stop and target in one bar**: its stop order is processed first: the conservative rule.
+* **Gaps**: a stop fills at the open or the stop, whichever is worse, and a target at the open
+  or the target, whichever is better -- the gap rule -- except that a bar opening beyond the
+  target and then trading through the stop fills the stop at its level (the stop is checked
+  first); ``open_first=False`` reads it that way.
+* **Exits**: a trade's stop and target orders stay ahead of its closing market order in the next
+  bar, so a level reached later in that bar fills instead of the market exit at the open;
+  soltrader (and a venue) executes the market exit at the open: cancel the bracket when the exit
+  is decided (``trade.sl = trade.tp = None``).
+* **Touching a level** fills it in both (``low <= stop``, ``high >= target`` for a long).
+* **Liquidation**: backtesting.py has none at ``margin=1``; soltrader liquidates an unlevered
+  short whose margin is exhausted (the price doubled).
+* **End of data**: ``finalize_trades=False`` leaves trades open, as soltrader's open trades
+  marked at the last close; its equity (cash + unrealised P&L at the close) is soltrader's.
 """
 
 from __future__ import annotations
