@@ -73,3 +73,4 @@ class RejectReason(IntEnum):
     CONCENTRATION = 9
     HEAT = 10
     CORRELATION = 11
+    RUINED = 12  # the account is flat and its cash cannot pay for the smallest order (once)

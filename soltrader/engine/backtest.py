@@ -419,7 +419,9 @@ def _kernel_inputs(
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
-    stop_on_entry_bar: bool | None = None,
+    stops_in_fill_bar: bool | None = None,
+    open_first: bool | None = None,
+    allow_partial: bool | None = None,
     min_size: float | None = None,
 ) -> tuple:
     """Validate the arguments of :func:`backtest_signals` and build the simulation kernel's
@@ -432,7 +434,9 @@ def _kernel_inputs(
         fill=fill,
         stop_anchor=stop_anchor,
         stop_slippage=stop_slippage,
-        stop_on_entry_bar=stop_on_entry_bar,
+        stops_in_fill_bar=stops_in_fill_bar,
+        open_first=open_first,
+        allow_partial=allow_partial,
         min_size=None if min_size is None else scalar(min_size, "min_size"),
     )
     if not isinstance(size_type, str) or size_type not in _SIZE_TYPES:
@@ -518,7 +522,9 @@ def _kernel_inputs(
         _nb.ANCHOR_FILL if conv.stop_anchor == "fill" else _nb.ANCHOR_SIGNAL_CLOSE
     )
     icfg[_nb.I_STOP_SLIPPAGE] = int(conv.stop_slippage)
-    icfg[_nb.I_STOP_ENTRY_BAR] = int(conv.stop_on_entry_bar)
+    icfg[_nb.I_STOPS_IN_FILL_BAR] = int(conv.stops_in_fill_bar)
+    icfg[_nb.I_OPEN_FIRST] = int(conv.open_first)
+    icfg[_nb.I_ALLOW_PARTIAL] = int(conv.allow_partial)
     icfg[_nb.I_COOLDOWN] = cooldown
     icfg[_nb.I_COOLDOWN_SAME_DIR] = int(cooldown_same_direction)
     icfg[_nb.I_TRAIL_AFTER_PTP] = int(trail_after_partial)
@@ -622,7 +628,9 @@ def backtest_signals(
     conventions: str | None = None,
     stop_anchor: str | None = None,
     stop_slippage: bool | None = None,
-    stop_on_entry_bar: bool | None = None,
+    stops_in_fill_bar: bool | None = None,
+    open_first: bool | None = None,
+    allow_partial: bool | None = None,
     min_size: float | None = None,
 ) -> Result:
     """Backtest entry/exit signals on one asset or several assets with shared or split cash.
@@ -724,8 +732,12 @@ def backtest_signals(
         A control schedule (e.g. a replayed kill switch): ``pause`` refuses entries, ``reduce``
         scales them by ``risk.reduce_multiplier`` (0.5 without ``risk``), ``emergency`` refuses
         them and flattens every account at that close (``fill="close"``) or the next open.
-    conventions, stop_anchor, stop_slippage, stop_on_entry_bar, min_size
-        Fill conventions, see :mod:`soltrader.sim.rules`.
+    conventions, stop_anchor, stop_slippage, stops_in_fill_bar, open_first, allow_partial, min_size
+        Fill conventions, see :mod:`soltrader.sim.rules`: ``stops_in_fill_bar`` (default True)
+        lets protective orders act in the rest of the bar an entry filled in; ``open_first``
+        (default True) fills a take-profit the bar opens beyond at the open even if the bar then
+        trades through the stop; ``allow_partial`` (default False) fills an ``amount`` entry the
+        cash does not cover at the size it buys instead of rejecting it.
 
     Returns
     -------

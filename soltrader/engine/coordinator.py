@@ -391,7 +391,8 @@ class _Book:
         self.pos[a:b, cols] = res.positions.to_numpy()
         self.value[a:b, cols] = res.position_values.to_numpy()
         o, f, t = (r.copy() for r in (res.orders_records, res.fills_records, res.trades_records))
-        for rec, bars in ((o, ("bar",)), (f, ("bar",)), (t, ("entry_bar", "exit_bar"))):
+        order_bars = ("decision_bar", "exec_bar")
+        for rec, bars in ((o, order_bars), (f, ("bar",)), (t, ("entry_bar", "exit_bar"))):
             rec["asset"] = cols[rec["asset"]]
             rec["account"] = accs[rec["account"]]
             for name in bars:
@@ -414,7 +415,7 @@ class _Book:
         return Result.from_kernel(
             market,
             (
-                cat(self.orders, "bar"),
+                cat(self.orders, "exec_bar"),
                 cat(self.fills, "bar"),
                 cat(self.trades, "entry_bar"),
                 self.cash,

@@ -257,23 +257,34 @@ class Result:
 
     @property
     def orders(self) -> pd.DataFrame:
-        """One row per order: time decided/executed, side, type, size, price, status, fees."""
+        """One row per order: when it was decided and when it executed (or was rejected,
+        cancelled, expired), side, type, size requested and filled, price, status, fees.
+
+        ``decision_time`` / ``decision_bar`` are the bar whose close decided the order (for a
+        protective exit, the bar whose price reached its level); ``exec_time`` / ``exec_bar`` the
+        bar it filled on or was rejected, cancelled or expired on (see
+        :mod:`soltrader.domain.records`). With ``fill="next_open"`` a market order executes one
+        bar after its decision. ``requested_size`` is NaN for an order refused or withdrawn
+        before it was sized.
+        """
         r = self.orders_records
         return pd.DataFrame(
             {
-                "time": self._time(r["bar"]),
+                "decision_time": self._time(r["decision_bar"]),
+                "exec_time": self._time(r["exec_bar"]),
                 "asset": self._asset(r["asset"]),
                 "side": _labels(r["side"], Side),
                 "type": _labels(r["type"], OrderType),
-                "size": r["size"],
+                "requested_size": r["requested_size"],
+                "filled_size": r["filled_size"],
                 "limit_price": r["limit_price"],
                 "stop_price": r["stop_price"],
                 "status": _labels(r["status"], OrderStatus),
                 "reject_reason": _labels(r["reject_reason"], RejectReason),
-                "filled_size": r["filled_size"],
                 "price": r["avg_price"],
                 "fees": r["fees"],
-                "bar": r["bar"],
+                "decision_bar": r["decision_bar"],
+                "exec_bar": r["exec_bar"],
             }
         )
 

@@ -9,11 +9,15 @@ Order of events inside bar ``t`` for each asset (assets in column order, exits b
 1. **Open**: pending market orders (decided at the close of ``t-1`` with ``fill=NEXT_OPEN``, or
    remainders of volume-capped fills) execute at ``open[t]``: exits first, then entries.
 2. **Intrabar**: resting entry orders (limit, stop, stop-limit) are checked against the bar;
-   positions armed for ``t`` check their loss side (stop-loss / trailing stop / liquidation,
+   positions armed for ``t`` (with ``I_STOPS_IN_FILL_BAR`` a position opened in step 1 or 2 of
+   this bar is armed already) check their loss side (stop-loss / trailing stop / liquidation,
    whichever level is nearer the price first), then the partial take-profit, then the
-   take-profit. A level the bar opens beyond fills at the open; otherwise at the level. A trailing
-   reference moves to the bar's high (low for shorts) only after the checks.
-3. **Close**: time stops, then the signals of bar ``t``: ``fill=CLOSE`` executes market orders at
+   take-profit. A level the bar opens beyond fills at the open, whichever side it is on;
+   otherwise at the level. After a resting fill inside the bar only what certainly followed the
+   fill counts for the profit side (see ``_protect``). A trailing reference moves to the bar's
+   high (low for shorts) only after the checks.
+3. **Close**: time stops, then the signals of bar ``t`` (an entry of a ruined account is not
+   placed, see ``_ruined``): ``fill=CLOSE`` executes market orders at
    ``close[t]``, ``fill=NEXT_OPEN`` queues them for ``t+1``; limit and stop orders always rest from
    ``t+1`` (never inside their decision bar). With ``fill=CLOSE`` an asset that exited inside the
    bar ignores that bar's signals (one order per bar, as vectorbt).
@@ -74,7 +78,7 @@ I_SIZE_TYPE = np.int64(0)
 I_FILL_MODE = np.int64(1)
 I_STOP_ANCHOR = np.int64(2)
 I_STOP_SLIPPAGE = np.int64(3)
-I_STOP_ENTRY_BAR = np.int64(4)
+I_STOPS_IN_FILL_BAR = np.int64(4)
 I_COOLDOWN = np.int64(5)
 I_COOLDOWN_SAME_DIR = np.int64(6)
 I_TRAIL_AFTER_PTP = np.int64(7)
@@ -88,7 +92,9 @@ I_ACCUMULATE = np.int64(14)  # 1: entries in the direction of an open position a
 I_RISK = np.int64(15)  # 1: the account guards of cfg[C_SOFT_DD:] and I_MAX_POSITIONS apply
 I_MAX_POSITIONS = np.int64(16)  # most open positions over all assets (0: no limit)
 I_CORR_OBS = np.int64(17)  # returns in the correlation window (bars)
-N_ICFG = np.int64(18)
+I_ALLOW_PARTIAL = np.int64(18)  # 1: an amount entry larger than the cash fills in part
+I_OPEN_FIRST = np.int64(19)  # 1: a bar opening beyond any protective level fills it at the open
+N_ICFG = np.int64(20)
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = np.int64(1)
@@ -119,6 +125,7 @@ _REJ_POSITIONS = np.int64(6)
 _REJ_CONCENTRATION = np.int64(9)
 _REJ_HEAT = np.int64(10)
 _REJ_CORRELATION = np.int64(11)
+_REJ_RUINED = np.int64(12)
 
 # ---- per-asset state: float matrix fs (m, NF), int matrix js (m, NI) -----------------------
 F_POS = np.int64(0)  # signed position, base units
@@ -169,18 +176,22 @@ _FALSE = np.bool_(False)
 
 @njit(cache=True, _nrt=False)
 def _order(
-    buf, k, asset, account, bar, side, otype, size, limit, stop, status, reject, filled, price, fees
-):
+    buf, k, asset, account, decided, bar, side, otype, size, limit, stop, status, reject, filled,
+    price, fees,
+):  # fmt: skip
+    """Write order record k: decided on bar ``decided``, ended (filled, rejected, cancelled,
+    expired) on bar ``bar``; ``size`` is the size requested (NaN: never sized)."""
     if k >= buf.shape[0]:
         return  # counted anyway: the caller reruns with room for every record
     o = buf[k]
     o["id"] = k
     o["asset"] = asset
     o["account"] = account
-    o["bar"] = bar
+    o["decision_bar"] = decided
+    o["exec_bar"] = bar
     o["side"] = side
     o["type"] = otype
-    o["size"] = size
+    o["requested_size"] = size
     o["limit_price"] = limit
     o["stop_price"] = stop
     o["status"] = status
@@ -390,7 +401,8 @@ G_CONTROL = np.int64(
     8
 )  # control mode of the current bar (0 normal, 1 pause, 2 reduce, 3 emergency)
 G_FLATTEN = np.int64(9)  # 1: flatten the account at this bar's close (or the next open)
-NG = np.int64(10)
+G_RUINED = np.int64(10)  # 1: the account is ruined and places no more orders (see _ruined)
+NG = np.int64(11)
 _PAUSE = 1.0
 _REDUCE = 2.0
 _EMERGENCY = 3.0
@@ -453,16 +465,25 @@ def _enter(
     otype = js[j, J_PE_TYPE]
     lim = fs[j, F_PE_LIMIT] if otype != MARKET else np.nan
     stp = fs[j, F_PE_STOP] if otype != MARKET else np.nan
+    if np.isnan(fs[j, F_PE_REMAIN]):
+        wanted_size = size[d, j] * fs[j, F_PE_MULT]  # scaled by a soft-drawdown guard
+        budget = _budget(wanted_size, icfg[I_SIZE_TYPE], cash[a])
+        qty_req = wanted_size if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
+    else:
+        budget = cash[a]
+        qty_req = fs[j, F_PE_REMAIN]
+    asked = qty_req if np.isfinite(qty_req) else np.nan  # a budget order is sized at its fill
     if _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
         _order(
             orders,
             cnt[K_ORDERS],
             j,
             a,
+            d,
             t,
             direction,
             otype,
-            size[d, j],
+            asked,
             lim,
             stp,
             _REJECTED,
@@ -474,13 +495,6 @@ def _enter(
         cnt[K_ORDERS] += 1
         _clear_entry(fs, js, j)  # a failed entry is dropped, not chased
         return
-    if np.isnan(fs[j, F_PE_REMAIN]):
-        wanted_size = size[d, j] * fs[j, F_PE_MULT]  # scaled by a soft-drawdown guard
-        budget = _budget(wanted_size, icfg[I_SIZE_TYPE], cash[a])
-        qty_req = wanted_size if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
-    else:
-        budget = cash[a]
-        qty_req = fs[j, F_PE_REMAIN]
     fee_rate = _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg)
     slip = slippage[d, j] if is_taker else 0.0
     lev = risk[6][d, j]
@@ -511,10 +525,11 @@ def _enter(
             k,
             j,
             a,
+            d,
             t,
             direction,
             otype,
-            qty_req if np.isfinite(qty_req) else size[d, j],
+            asked,
             lim,
             stp,
             _REJECTED,
@@ -525,18 +540,20 @@ def _enter(
         )
         _clear_entry(fs, js, j)
         return
+    requested = asked if np.isfinite(asked) else wanted
     _order(
         orders,
         k,
         j,
         a,
+        d,
         t,
         direction,
         otype,
-        qty if status == _FILLED else wanted,
+        requested,
         lim,
         stp,
-        status,
+        _PARTIAL if qty < requested else status,
         _REJ_NONE,
         qty,
         price,
@@ -615,6 +632,7 @@ def _exit(
             cnt[K_ORDERS],
             j,
             a,
+            d,
             t,
             -direction,
             otype,
@@ -652,8 +670,9 @@ def _exit(
         return False
     k = cnt[K_ORDERS]
     _order(
-        orders, k, j, a, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE, qty, price, fee
-    )
+        orders, k, j, a, d, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE, qty, price,
+        fee,
+    )  # fmt: skip
     cnt[K_ORDERS] += 1
     _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, reason)
     cnt[K_FILLS] += 1
@@ -811,16 +830,34 @@ def _protect(
     cfg,
     icfg,
     sub,
+    fill_ref,
 ):
     """Intrabar protective exits of an armed position: loss side (stop-loss, trailing stop or
     liquidation, nearest level first), then partial take-profit, then take-profit; then the
-    trailing reference moves. When both sides lie inside the bar, lower-timeframe bars (``sub``)
-    decide which came first, if given; otherwise, and when a sub-bar holds both, the loss side.
-    One protective fill per bar. Returns whether the position closed."""
-    open_, high, low, _c, _v = bars
+    trailing reference moves. A bar that opens beyond the profit side fills it at the open
+    (``I_OPEN_FIRST``; else the loss side is still checked first). When both sides lie inside the
+    bar, lower-timeframe bars (``sub``) decide which came first, if given; otherwise, and when a
+    sub-bar holds both, the loss side. One protective fill per bar. Returns whether the position
+    closed.
+
+    ``fill_ref`` is NaN, or the price at which a resting entry opened the position inside bar t
+    (not at its open): only the bar after that fill counts, and it is known only in part. The
+    loss side acts if the bar's range reaches it (conservative: the extreme may have come after
+    the fill); the profit side only if the bar certainly reached it after the fill (the close
+    beyond it, or the extreme on the side the price came from to the fill: a buy limit's low, a
+    buy stop's high); the trailing reference moves as far as certain; sub-bars are not used."""
+    open_, high, low, close, _v = bars
     o = open_[t, j]
     h = high[t, j]
     lo = low[t, j]
+    gain_h = h  # the extremes the profit side may use
+    gain_lo = lo
+    if not np.isnan(fill_ref):
+        if fill_ref < o:  # the price came down to the fill: the low came after it
+            gain_h = max(fill_ref, close[t, j])
+        else:  # up to it: the high came after it
+            gain_lo = min(fill_ref, close[t, j])
+        o = fill_ref
     pos = fs[j, F_POS]
     direction = np.int64(1) if pos > 0 else np.int64(-1)
     sl_level = np.nan
@@ -833,11 +870,13 @@ def _protect(
         level = liq_level
         reason = _R_LIQ
     price = np.nan
-    if not np.isnan(level):
+    gain_gap = icfg[I_OPEN_FIRST] != 0 and (o - fs[j, F_GAIN_LEVEL]) * direction >= 0.0
+    if not np.isnan(level) and not gain_gap:  # the open is the bar's first trade
         price = stop_hit_nb(direction, level, _TRUE, o, h, lo)
     if (
         not np.isnan(price)
         and price != o
+        and np.isnan(fill_ref)
         and _gain_first_nb(t, j, direction, level, fs[j, F_GAIN_LEVEL], sub)
     ):
         price = np.nan  # the lower timeframe shows the profit side was reached first
@@ -854,7 +893,7 @@ def _protect(
     otype = STOP
     if np.isnan(price) and not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
         level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_PTP] * direction)
-        price = stop_hit_nb(direction, level, _FALSE, o, h, lo)
+        price = stop_hit_nb(direction, level, _FALSE, o, gain_h, gain_lo)
         if not np.isnan(price):
             reason = _R_PTP
             is_taker = _FALSE
@@ -862,7 +901,7 @@ def _protect(
             qty = min(abs(pos), fs[j, F_PTP_SIZE] * fs[j, F_SIZE0])
     if np.isnan(price) and not np.isnan(fs[j, F_TP]):
         level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_TP] * direction)
-        price = stop_hit_nb(direction, level, _FALSE, o, h, lo)
+        price = stop_hit_nb(direction, level, _FALSE, o, gain_h, gain_lo)
         if not np.isnan(price):
             reason = _R_TP
             is_taker = _FALSE
@@ -903,7 +942,7 @@ def _protect(
                 fs[j, F_SL_BASE] = level
     if not closed and fs[j, F_POS] != 0.0:
         _refresh_levels(fs, js, j, cfg)
-        _trail(fs, js, j, h, lo, cfg)
+        _trail(fs, js, j, gain_h, gain_lo, cfg)
     return closed
 
 
@@ -1045,6 +1084,8 @@ def _close_actions(
         act = action[j]
         if act != 1 and act != -1:
             continue
+        if _ruined(j, t, act, close, costs, risk[6], account_of, fs, cash, guard, orders, cnt, cfg):
+            continue
         if icfg[I_RISK] != 0 and _entry_guarded(
             j,
             t,
@@ -1095,6 +1136,33 @@ def _close_actions(
                 cfg,
                 icfg,
             )
+
+
+@njit(cache=True, _nrt=False)
+def _ruined(j, t, act, close, costs, lev, account_of, fs, cash, guard, orders, cnt, cfg):
+    """Whether the account of asset j is ruined, so that the entry decided at bar t is not placed:
+    it holds no position in any asset and its cash is below the smallest order it could place
+    (``C_MIN_SIZE`` units at bar t's close, with margin, taker fee and fixed costs). Nothing can
+    bring cash back to a flat account, so ruin is final; it is recorded once, as an entry order
+    rejected with the reason ``RUINED``, and later entry decisions are ignored without a record."""
+    a = account_of[j]
+    if guard[a, G_RUINED] != 0.0:
+        return True
+    for k in range(fs.shape[0]):
+        if account_of[k] == a and fs[k, F_POS] != 0.0:
+            return False
+    price = close[t, j]
+    smallest = cfg[C_MIN_SIZE] * price * (1.0 / lev[t, j] + costs[1][t, j]) + costs[2][t, j]
+    smallest += costs[4][t, j]
+    if cash[a] > 0.0 and cash[a] >= smallest:
+        return False
+    guard[a, G_RUINED] = 1.0
+    _order(
+        orders, cnt[K_ORDERS], j, a, t, t, act, MARKET, np.nan, np.nan, np.nan, _REJECTED,
+        _REJ_RUINED, 0.0, np.nan, 0.0,
+    )  # fmt: skip
+    cnt[K_ORDERS] += 1
+    return True
 
 
 @njit(cache=True, _nrt=False)
@@ -1241,7 +1309,7 @@ def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg,
     if reason < 0:
         return False
     _order(
-        orders, cnt[K_ORDERS], j, a, t, direction, MARKET, np.nan, np.nan, np.nan, _REJECTED,
+        orders, cnt[K_ORDERS], j, a, t, t, direction, MARKET, np.nan, np.nan, np.nan, _REJECTED,
         reason, 0.0, np.nan, 0.0,
     )  # fmt: skip
     cnt[K_ORDERS] += 1
@@ -1432,12 +1500,15 @@ def _busy_bar(
     # 2. intrabar: resting entries, then protective exits
     for j in range(m):
         ptype = js[j, J_PE_TYPE]
+        fill_ref = np.nan  # price of a resting fill inside the bar that opened the position
         if ptype > MARKET and _entry_allowed(fs, js, j, icfg) and t >= js[j, J_PE_ACTIVE]:
             if js[j, J_PE_EXPIRE] >= 0 and t > js[j, J_PE_EXPIRE]:
                 _close_entry(fs, js, j, t, account_of[j], _EXPIRED, orders, cnt)
             else:
                 ref, is_taker = _resting_entry(fs, js, j, t, open_[t, j], high[t, j], low[t, j])
                 if not np.isnan(ref):
+                    if fs[j, F_POS] == 0.0 and ref != open_[t, j]:
+                        fill_ref = ref
                     _enter(
                         j,
                         t,
@@ -1468,7 +1539,7 @@ def _busy_bar(
                 touched = lo <= fs[j, F_LOSS_LEVEL] or h >= fs[j, F_GAIN_LEVEL]
             else:
                 touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
-            if touched:
+            if touched or not np.isnan(fill_ref):
                 closed = _protect(
                     j,
                     t,
@@ -1487,6 +1558,7 @@ def _busy_bar(
                     cfg,
                     icfg,
                     sub,
+                    fill_ref,
                 )
                 exited[j] = exited[j] or closed
             elif fs[j, F_TRAIL] > 0.0:
@@ -1895,6 +1967,9 @@ def _size_entry(
                 if qty < cfg[C_MIN_SIZE] or qty <= 0.0:
                     return 0.0, np.nan, 0.0, _REJECTED, _REJ_MIN_SIZE, 0.0, 0.0
                 return qty, price, fee, status, _REJ_NONE, qty_req, notional / lev + fee
+        if icfg[I_SIZE_TYPE] == SIZE_AMOUNT and icfg[I_ALLOW_PARTIAL] == 0:
+            # an amount the cash does not cover is refused, not shrunk (allow_partial: shrunk)
+            return 0.0, np.nan, 0.0, _REJECTED, _REJ_CASH, 0.0, 0.0
     units, notional, fee = _affordable_units(
         lev,
         budget,
@@ -2028,7 +2103,7 @@ def _arm(
     fs[j, F_PTP] = ptp_stop[d, j]
     fs[j, F_PTP_SIZE] = ptp_size[d, j]
     js[j, J_MAX_BARS] = max_bars[d, j]
-    if fill_was_not_at_close and icfg[I_STOP_ENTRY_BAR] != 0:
+    if fill_was_not_at_close and icfg[I_STOPS_IN_FILL_BAR] != 0:
         js[j, J_ARMED_FROM] = t
     else:
         js[j, J_ARMED_FROM] = t + 1
@@ -2099,6 +2174,7 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, tra
         k,
         j,
         a,
+        t,
         t,
         -direction,
         STOP,
@@ -2173,10 +2249,11 @@ def _close_entry(fs, js, j, t, a, status, orders, cnt):
         cnt[K_ORDERS],
         j,
         a,
+        js[j, J_PE_BAR],
         t,
         js[j, J_PE_DIR],
         js[j, J_PE_TYPE],
-        np.nan,
+        fs[j, F_PE_REMAIN],
         fs[j, F_PE_LIMIT],
         fs[j, F_PE_STOP],
         status,

@@ -13,8 +13,18 @@ stop_anchor            ``"fill"``: stop / target levels are          ``"signal_c
                        fractions of the entry fill price            of the entry decision bar
 stop_slippage          ``True``: stop exits are market orders and    ``False``: stop exits fill at
                        pay slippage like any other                  the level (or the gap open)
-stop_on_entry_bar      ``False``: stops are armed from the bar       (fills at the close: the next
-                       after the entry fill                          bar anyway)
+stops_in_fill_bar      ``True``: protective orders are placed        ``False``: armed from the bar
+                       with the fill and act in the rest of the     after the entry fill (with
+                       fill bar (see *The fill bar* below)          fills at the close: the same)
+open_first             ``True``: a bar that opens beyond any         ``False``: the loss side is
+                       protective level fills it at the open (the   checked first, so a bar that
+                       open is the bar's first trade), take-profit  opens beyond the take-profit
+                       included                                     and then trades through the
+                                                                    stop books the stop at its
+                                                                    level
+allow_partial          ``False``: an ``amount`` entry the cash       ``True``: it fills the size
+                       does not cover is rejected                   the cash buys (vectorbt's
+                       (``insufficient_cash``)                      ``allow_partial``)
 min_size               1e-8 base units                              1e-8
 =====================  ==========================================  ==============================
 
@@ -35,7 +45,26 @@ Rules common to both:
   and a profit-side level both lie inside one bar, the loss side is taken (conservative) unless
   lower-timeframe bars (``intrabar=``) show the profit side was reached first; a sub-bar that
   holds both keeps the conservative reading. One protective fill per bar and asset.
-* **Gaps**: a bar that opens beyond a stop or target fills at the open, else at the level.
+* **Gaps**: a bar that opens beyond a stop or target fills at the open, else at the level. The
+  open is the bar's first trade: a bar that opens beyond the take-profit fills it at the open even
+  if it then trades through the stop (``open_first``; the vectorbt preset checks the stop first).
+* **The fill bar** (``stops_in_fill_bar``): a live stop or take-profit order is placed right
+  after the entry fills, so it acts in the rest of the fill bar. A market entry filled at the open
+  (``fill="next_open"``), and a resting entry filled at the open because the bar opened through
+  it, have the whole bar after the fill: their protective orders (stop-loss, take-profit,
+  trailing stop, partial take-profit, liquidation) act on it exactly as on any later bar, the
+  conservative intrabar rule (and ``intrabar=`` sub-bars) included. A resting limit or stop entry
+  filled *inside* the bar leaves only the part of the bar after its fill, and the bar does not
+  show that part: the loss side acts if the bar's range reaches it (the extreme may have come
+  after the fill), at its level or at the fill price if that is already beyond it; the profit
+  side acts only where the bar certainly reached it after the fill -- the close beyond it, or
+  the bar's extreme on the side the price came from to the fill (a buy limit's low, a buy stop's
+  high; mirrored for shorts) -- and only if the loss side was not reached; the trailing reference
+  moves as far as certain; sub-bars are not consulted there. A fill at the close
+  (``fill="close"``) has nothing after it: its protective orders act from the next bar. With
+  ``stops_in_fill_bar=False`` every protective order is armed from the bar after the fill (the
+  old rule: favourable to the strategy, a stop crossed in the fill bar is forgotten if the price
+  recovers), except the liquidation rule under *Leverage*.
 * **Trailing stop**: the reference price rises to the bar's high (falls to its low for shorts)
   only *after* the bar's checks; ``trail_after_partial`` starts trailing from the partial
   take-profit level once it has filled.
@@ -78,12 +107,65 @@ Rules common to both:
 * **Leverage**: isolated margin; a position is liquidated at
   ``e * (1 - 1/L) / (1 - mm)`` (long) or ``e * (1 + 1/L) / (1 + mm)`` (short) and the account loses
   exactly its margin. A short without leverage is liquidated when its margin is exhausted, so
-  cash never goes negative. A position opened inside a bar, before its stops are armed, whose bar
-  closes beyond its liquidation price is liquidated at that price in that bar (the path from
-  its fill to the close crossed it).
+  cash never goes negative. A position opened inside a bar, before its stops are armed
+  (``stops_in_fill_bar=False``), whose bar closes beyond its liquidation price is liquidated at
+  that price in that bar (the path from its fill to the close crossed it).
+* **Sizes larger than the cash**: an ``amount`` entry whose margin and fees the account's cash
+  does not cover is rejected (``insufficient_cash``), or with ``allow_partial`` filled at the
+  size the cash buys (status ``partial``); the order record keeps the size requested beside the
+  size filled. Percent and all-cash entries are sized to their budget and never exceed it.
+* **Ruin**: an account that holds no position and whose cash is below the smallest order it
+  could place (``min_size`` at the decision close, with margin, taker fee and fixed costs) is
+  ruined: its next entry decision is recorded once as a rejected order with the reason
+  ``ruined``, and it places no more orders (nothing can bring cash back to a flat account).
 * **End of data**: an open position is marked at the last close, not closed.
 * **Shared cash and accounts**: at each execution point exits of all assets execute before
   entries, and entries in column order; an asset spends only its own account's cash.
+
+backtesting.py (0.6.6): the default conventions reproduce its ``FractionalBacktest`` with
+bracket orders ``buy(sl=, tp=)`` / ``sell(sl=, tp=)`` trade for trade (entry and exit bar, size,
+prices, fees, P&L, equity; ``tests/golden/test_backtest_vs_backtestingpy.py``) once these
+differences are aligned:
+
+* **Fills**: ``trade_on_close=False`` fills a market order at the next open, the default
+  ``fill="next_open"`` (``trade_on_close=True`` is ``fill="close"``).
+* **Commission**: ``commission=(fixed, rate)`` is charged on every fill at the price before
+  spread: ``fees=rate, maker_fees=rate, fixed_fees=fixed`` (one rate for every fill; soltrader's
+  take-profit is a maker fill). backtesting.py sizes a fractional order with ``(fixed + f * price
+  * rate) / f`` per unit, so a fixed commission only compares with sizes in units.
+* **Spread**: ``spread`` moves the entry price only (its exits fill at the raw price);
+  soltrader's ``slippage`` moves every taking fill: aligned by ``spread=0`` and ``slippage=0``.
+* **Sizing**: a fraction ``f < 1`` buys ``floor(f * available margin / (price * (1 + rate)))``
+  whole units, and ``FractionalBacktest`` makes a unit ``fractional_unit`` (1e-8) base units:
+  percent sizes agree to one unit (soltrader does not round sizes; ``min_size`` only rejects).
+  A size in units larger than the available margin is cancelled: soltrader's default
+  (``allow_partial=False``) rejects it too.
+* **One position**: ``exclusive_orders=True, hedging=False``, ``margin=1``: an opposite order
+  closes the trade at the next open and opens the new one at that open, sized on the cash after
+  the close -- soltrader's reversal at ``leverage=1``; an entry in the position's direction is
+  ignored by soltrader (``accumulate=False``) and must not be placed there.
+* **Levels**: backtesting.py takes absolute prices with the order and checks ``sl < close < tp``
+  against the decision close; soltrader's levels are fractions of the fill (``stop_anchor=
+  "fill"``), here the next open, so the levels are computed from it (and a gapped open can put
+  one across the decision close, which that check refuses).
+* **The fill bar**: backtesting.py re-processes a market entry's bracket in the bar it filled,
+  so the stop and target act on the rest of that bar, as ``stops_in_fill_bar=True``. After a
+  limit or stop entry it defers the bracket to the next bar (with a warning) unless the case is
+  unambiguous; soltrader reads that bar conservatively instead (*The fill bar*).
+* **Stop and target in one bar**: its stop order is processed first: the conservative rule.
+* **Gaps**: a stop fills at the open or the stop, whichever is worse, and a target at the open
+  or the target, whichever is better -- the gap rule -- except that a bar opening beyond the
+  target and then trading through the stop fills the stop at its level (the stop is checked
+  first); ``open_first=False`` reads it that way.
+* **Exits**: a trade's stop and target orders stay ahead of its closing market order in the next
+  bar, so a level reached later in that bar fills instead of the market exit at the open;
+  soltrader (and a venue) executes the market exit at the open: cancel the bracket when the exit
+  is decided (``trade.sl = trade.tp = None``).
+* **Touching a level** fills it in both (``low <= stop``, ``high >= target`` for a long).
+* **Liquidation**: backtesting.py has none at ``margin=1``; soltrader liquidates an unlevered
+  short whose margin is exhausted (the price doubled).
+* **End of data**: ``finalize_trades=False`` leaves trades open, as soltrader's open trades
+  marked at the last close; its equity (cash + unrealised P&L at the close) is soltrader's.
 """
 
 from __future__ import annotations
@@ -104,7 +186,9 @@ class Conventions:
     fill: FillMode = "next_open"
     stop_anchor: StopAnchor = "fill"
     stop_slippage: bool = True
-    stop_on_entry_bar: bool = False
+    stops_in_fill_bar: bool = True
+    open_first: bool = True
+    allow_partial: bool = False
     min_size: float = 1e-8
 
     def __post_init__(self) -> None:
@@ -122,7 +206,14 @@ class Conventions:
 
 PRESETS: dict[str, Conventions] = {
     "soltrader": Conventions(),
-    "vectorbt": Conventions(fill="close", stop_anchor="signal_close", stop_slippage=False),
+    "vectorbt": Conventions(
+        fill="close",
+        stop_anchor="signal_close",
+        stop_slippage=False,
+        stops_in_fill_bar=False,
+        open_first=False,
+        allow_partial=True,
+    ),
 }
 
 

@@ -606,7 +606,7 @@ def check_legs(
         cash = why in ("none", "insufficient_cash")
         raise ParameterError(
             "init_cash" if cash else "size",
-            f"leg {names[int(rec['asset'])]!r}: its order at bar {int(rec['bar'])} filled "
+            f"leg {names[int(rec['asset'])]!r}: its order at bar {int(rec['exec_bar'])} filled "
             f"{float(rec['filled_size'])!r} of {float(size)!r} base units "
             f"({'not enough cash' if cash else why}); both legs must trade the same size "
             "(raise init_cash or lower size)",

@@ -75,8 +75,9 @@ its margin. ``sizing="contracts"`` (default) sizes in whole contracts of ``contr
 units from a fixed ``capital`` (the starting cash, not compounded) and the reference price:
 ``floor(margin * leverage * capital / (reference price * contract_size))`` contracts (backtest
 keyword ``size_type="amount"``), so a trade posts a little less than its margin fraction of
-capital; once the account holds less cash than the margin, the simulator buys what the cash
-affords (no longer whole contracts). ``sizing="percent"`` commits ``margin`` of the cash at the
+capital; once the account holds less cash than the margin, the order fills what the cash affords
+(no longer whole contracts; backtest keyword ``allow_partial=True``, where the simulator's
+default would refuse it). ``sizing="percent"`` commits ``margin`` of the cash at the
 fill (margin and fees, at the kind's leverage; compounding, not floored to contracts; backtest
 keyword ``size_type="percent"``).
 
@@ -699,7 +700,8 @@ def smc_backtest_kwargs(**params: Any) -> dict[str, Any]:
 
     ``fill="close"`` (mode A fills at the touching close; exits at the breaking close),
     ``cooldown=3`` with ``cooldown_same_direction=True``, ``trail_after_partial=True``,
-    ``size_type`` of the ``sizing`` rule and, for contract sizing, ``init_cash = capital``. No
+    ``size_type`` of the ``sizing`` rule and, for contract sizing, ``init_cash = capital`` and
+    ``allow_partial=True`` (an order the cash no longer covers fills what it affords). No
     ``leverage``: the signals set it per bar (``Signals.leverage``).
 
     Parameters
@@ -730,6 +732,7 @@ def smc_backtest_kwargs(**params: Any) -> dict[str, Any]:
     }
     if p["sizing"] == "contracts":
         out["init_cash"] = _number(p["capital"], "capital", 0.0, _BIG, open_low=True)
+        out["allow_partial"] = True
     return out
 
 

@@ -78,6 +78,9 @@ def test_hand_computed_case(case: dict[str, Any]) -> None:
         assert orders["status"].tolist() == expect["order_statuses"]
     if "reject_reasons" in expect:
         assert orders["reject_reason"].tolist() == expect["reject_reasons"]
+    if "requested_sizes" in expect:
+        np.testing.assert_allclose(orders["requested_size"], expect["requested_sizes"], rtol=1e-9)
+        np.testing.assert_allclose(orders["filled_size"], expect["filled_sizes"], rtol=1e-9)
     if "order_fees" in expect:
         np.testing.assert_allclose(orders["fees"], expect["order_fees"], rtol=1e-9)
     for want, got in zip(expect.get("trades", []), res.trades.itertuples(), strict=False):

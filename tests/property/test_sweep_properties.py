@@ -47,7 +47,9 @@ def _keywords() -> hs.SearchStrategy[dict]:
             "leverage": hs.sampled_from([1.0, 3.0]),
             "partial_tp_stop": hs.sampled_from([0.02, 0.05]),
             "stop_anchor": hs.sampled_from(["fill", "signal_close"]),
-            "stop_on_entry_bar": hs.booleans(),
+            "stops_in_fill_bar": hs.booleans(),
+            "open_first": hs.booleans(),
+            "allow_partial": hs.booleans(),
         },
     ).filter(lambda kw: not ("sl_trail" in kw and "sl_stop" not in kw))
 

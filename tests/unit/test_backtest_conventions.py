@@ -68,16 +68,110 @@ def test_slippage_on_stop_exits_or_not() -> None:
     assert at_level.fills["price"].iloc[1] == pytest.approx(95.0)
 
 
-def test_stops_on_the_entry_bar_only_when_asked() -> None:
+def test_stops_act_in_the_fill_bar_unless_switched_off() -> None:
     """Entry at bar 2's open (101, decided at bar 1); bar 2 then falls to 90, through a 5 % stop
-    at 95.95. By default stops are armed from the next bar (exit in bar 3 at its open 95, a gap
-    below the level); with ``stop_on_entry_bar`` the stop fills inside bar 2 at the level."""
+    at 95.95. The stop is placed with the fill, so it fills inside bar 2 at the level (default);
+    with ``stops_in_fill_bar=False`` it is armed from bar 3 and exits at bar 3's open 95 (a gap
+    below the level)."""
     data = bars(ROWS)
     kw = dict(size=1.0, size_type="amount", sl_stop=0.05)
-    later = st.backtest_signals(data, at(4, 1), **kw)
-    same = st.backtest_signals(data, at(4, 1), stop_on_entry_bar=True, **kw)
-    assert later.fills[["bar", "price"]].values.tolist() == [[2, 101.0], [3, 95.0]]
+    same = st.backtest_signals(data, at(4, 1), **kw)
+    later = st.backtest_signals(data, at(4, 1), stops_in_fill_bar=False, **kw)
     assert same.fills[["bar", "price"]].values.tolist() == [[2, 101.0], [2, pytest.approx(95.95)]]
+    assert later.fills[["bar", "price"]].values.tolist() == [[2, 101.0], [3, 95.0]]
+    assert same.trades["exit_reason"].tolist() == ["stop_loss"]
+
+
+def test_take_profit_in_the_fill_bar() -> None:
+    """Entry at bar 1's open (102); a 0.5 % target at 102.51 lies inside bar 1 (high 103) and no
+    stop is reached: the target fills in the fill bar, at its level, as a maker order."""
+    data = bars(ROWS)
+    res = st.backtest_signals(data, at(4, 0), size=1.0, size_type="amount", tp_stop=0.005)
+    assert res.fills[["bar", "price", "reason"]].values.tolist() == [
+        [1, 102.0, "entry"],
+        [1, pytest.approx(102.51), "take_profit"],
+    ]
+
+
+def test_both_sides_in_the_fill_bar_take_the_loss_side() -> None:
+    """Entry at bar 1's open (102); stop 0.5 % (101.49) and target 0.5 % (102.51) both lie inside
+    bar 1 (101..103): the conservative rule books the stop."""
+    data = bars(ROWS)
+    res = st.backtest_signals(
+        data, at(4, 0), size=1.0, size_type="amount", sl_stop=0.005, tp_stop=0.005
+    )
+    assert res.fills[["bar", "price", "reason"]].values.tolist() == [
+        [1, 102.0, "entry"],
+        [1, pytest.approx(101.49), "stop_loss"],
+    ]
+
+
+# a bar that opens beyond the target (106 > 103) and then trades through the stop (low 96 < 97)
+GAP_ROWS = [
+    [100, 100, 100, 100, 1e6],
+    [100, 101, 99, 100, 1e6],
+    [106, 107, 96, 98, 1e6],
+    [98, 99, 97, 98, 1e6],
+]
+
+
+def test_open_beyond_the_target_fills_it_at_the_open() -> None:
+    data = bars(GAP_ROWS)
+    kw = dict(size=1.0, size_type="amount", sl_stop=0.03, tp_stop=0.03, fill="close")
+    first = st.backtest_signals(data, at(4, 0), **kw)
+    stop_first = st.backtest_signals(data, at(4, 0), open_first=False, **kw)
+    assert first.fills[["bar", "price", "reason"]].values.tolist()[1] == [2, 106.0, "take_profit"]
+    assert stop_first.fills[["bar", "price", "reason"]].values.tolist()[1] == [
+        2,
+        97.0,
+        "stop_loss",
+    ]
+
+
+def test_resting_fill_inside_the_bar_is_read_conservatively() -> None:
+    """A buy limit at 99 fills inside bar 1 (open 100, low 98.5). The 1 % target (99.99) is below
+    the bar's high (100.5) but that high may have come before the fill, and the close (99.5)
+    is below the target: not taken. The 0.4 % stop (98.604) lies within the bar's range after
+    the fill (the price came down to the limit, so the low came after it): taken at the level."""
+    rows = [
+        [100, 100, 100, 100, 1e6],
+        [100, 100.5, 98.5, 99.5, 1e6],
+        [99.5, 99.8, 99, 99.5, 1e6],
+    ]
+    kw = dict(size=1.0, size_type="amount", order_type="limit", limit_price=99.0)
+    target = st.backtest_signals(bars(rows), at(3, 0), tp_stop=0.01, **kw)
+    assert target.trades["is_open"].tolist() == [True]  # the target was not certainly reached
+    stop = st.backtest_signals(bars(rows), at(3, 0), sl_stop=0.004, tp_stop=0.01, **kw)
+    assert stop.fills[["bar", "price", "reason"]].values.tolist() == [
+        [1, 99.0, "entry"],
+        [1, pytest.approx(99.0 * 0.996), "stop_loss"],
+    ]
+    # a close beyond the target after the fill is certain: the target fills at its level
+    rows[1][3] = 100.2
+    sure = st.backtest_signals(bars(rows), at(3, 0), tp_stop=0.01, **kw)
+    assert sure.fills[["bar", "price", "reason"]].values.tolist()[1] == [
+        1,
+        pytest.approx(99.99),
+        "take_profit",
+    ]
+
+
+def test_amount_larger_than_the_cash_is_refused_or_partly_filled() -> None:
+    """1,000 units at 100 with 10,000 cash: refused by default (the record keeps the size asked);
+    with ``allow_partial`` (the vectorbt preset) 100 units fill, status partial."""
+    data = bars(ROWS)
+    kw = dict(size=1_000.0, size_type="amount", fill="close")
+    refused = st.backtest_signals(data, at(4, 0), **kw)
+    o = refused.orders.iloc[0]
+    assert (o["status"], o["reject_reason"]) == ("rejected", "insufficient_cash")
+    assert (o["requested_size"], o["filled_size"]) == (1_000.0, 0.0)
+    assert refused.trades.empty
+    partial = st.backtest_signals(data, at(4, 0), allow_partial=True, **kw)
+    o = partial.orders.iloc[0]
+    assert (o["status"], o["requested_size"]) == ("partial", 1_000.0)
+    assert o["filled_size"] == pytest.approx(100.0)
+    vbt = st.backtest_signals(data, at(4, 0), conventions="vectorbt", **kw)
+    assert vbt.orders["filled_size"].tolist() == [pytest.approx(100.0)]
 
 
 def test_min_size_rejects_dust() -> None:
@@ -94,8 +188,14 @@ def test_min_size_rejects_dust() -> None:
 def test_vectorbt_preset_sets_every_switch() -> None:
     conv = st.sim.resolve_conventions("vectorbt")
     assert (conv.fill, conv.stop_anchor, conv.stop_slippage) == ("close", "signal_close", False)
+    assert (conv.stops_in_fill_bar, conv.open_first, conv.allow_partial) == (False, False, True)
     default = st.sim.resolve_conventions(None)
     assert (default.fill, default.stop_anchor, default.stop_slippage) == ("next_open", "fill", True)
+    assert (default.stops_in_fill_bar, default.open_first, default.allow_partial) == (
+        True,
+        True,
+        False,
+    )
     assert st.sim.resolve_conventions("vectorbt", stop_slippage=True).stop_slippage is True
 
 

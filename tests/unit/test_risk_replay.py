@@ -54,7 +54,8 @@ def test_hard_drawdown_flattens_at_the_breach_close_and_halts_for_good() -> None
     assert (res.positions.iloc[5:, 0] == 0.0).all()  # flat from the breach on
     np.testing.assert_allclose(res.equity.iloc[5:], 7_900.0, rtol=0, atol=1e-9)
     refused = res.orders[res.orders["status"] == "rejected"]
-    assert refused["bar"].tolist() == [8] and refused["reject_reason"].tolist() == ["risk_limit"]
+    assert refused["decision_bar"].tolist() == [8]
+    assert refused["reject_reason"].tolist() == ["risk_limit"]
 
 
 def test_hard_drawdown_with_next_open_fills_exits_at_the_next_open() -> None:
@@ -85,7 +86,7 @@ def test_daily_loss_limit_refuses_entries_until_the_next_day() -> None:
         risk=RiskLimits(**{**OFF, "daily_loss_limit": 0.05}),
     )
     refused = res.orders[res.orders["status"] == "rejected"]
-    assert refused["bar"].tolist() == [10]
+    assert refused["decision_bar"].tolist() == [10]
     assert refused["reject_reason"].tolist() == ["risk_limit"]
     assert res.trades["entry_bar"].tolist() == [1, 25]  # day two (bar 24 on) trades again
 
@@ -120,7 +121,7 @@ def test_max_open_positions_refuses_a_second_asset() -> None:
         risk=RiskLimits(**{**OFF, "max_open_positions": 1}),
     )
     refused = res.orders[res.orders["status"] == "rejected"]
-    assert refused[["asset", "bar"]].values.tolist() == [["B", 1], ["B", 3]]
+    assert refused[["asset", "decision_bar"]].values.tolist() == [["B", 1], ["B", 3]]
     assert set(refused["reject_reason"]) == {"position_limit"}
     assert res.trades["asset"].tolist() == ["A"]
 
@@ -143,7 +144,9 @@ def test_replay_refusals_agree_with_the_guard_path(sol_1h) -> None:
     equity = res.equity.to_numpy()
     day = data.index.asi8 // 86_400_000_000_000
     allowed, _mult, flatten, _reason = guard_path_nb(equity, day, 10_000.0, np.inf, 1.0, 0.25, 0.03)
-    refused_bars = res.orders.loc[res.orders["reject_reason"] == "risk_limit", "bar"].to_numpy()
+    refused_bars = res.orders.loc[
+        res.orders["reject_reason"] == "risk_limit", "decision_bar"
+    ].to_numpy()
     assert len(refused_bars) > 0
     # an entry decided at bar t is refused when the guard at bar t - 1's close said no
     assert not allowed[refused_bars - 1].any()
@@ -214,7 +217,7 @@ def test_control_modes_pause_reduce_and_emergency() -> None:
     control[9] = "emergency"  # flattens the position entered at bar 7
     res = st.backtest_signals(bars(closes), entries, exits, fill="close", control=control)
     refused = res.orders[res.orders["status"] == "rejected"]
-    assert refused["bar"].tolist() == [1]
+    assert refused["decision_bar"].tolist() == [1]
     trades = res.trades
     assert trades["entry_bar"].tolist() == [4, 7]
     assert trades["size"].tolist() == pytest.approx([50.0, 100.0])

@@ -287,7 +287,11 @@ def test_bad_prices_and_incompatible_pools_and_short_cash() -> None:
     with pytest.raises(ParameterError, match="names"):
         arbitrage_inputs(frame(PA), frame(PB), **BASE, names=("x", "x"))
     res = st.backtest_signals(**arbitrage_inputs(frame(PA), frame(PB), **BASE, init_cash=1_500.0))
-    assert res.trades["size"].tolist()[0] == 10.0 and res.trades["size"].tolist()[1] < 10.0
+    # leg a fills its 10 units; leg b's 10 units are more than the cash left: refused, not shrunk
+    assert res.trades["size"].tolist() == [10.0]
+    short = res.orders[res.orders["status"] == "rejected"].iloc[0]
+    assert (short["asset"], short["reject_reason"]) == ("b", "insufficient_cash")
+    assert (short["requested_size"], short["filled_size"]) == (10.0, 0.0)
     with pytest.raises(ParameterError, match=r"init_cash: leg 'b'.*bar 2.*not enough cash"):
         check_legs(res.orders_records, 10.0)
 

@@ -267,9 +267,11 @@ def test_backtest_keywords() -> None:
         "trail_after_partial": True,
         "size_type": "amount",
         "init_cash": 10_000.0,
+        "allow_partial": True,
     }
     kw = smc_backtest_kwargs(sizing="percent", fresh_leverage=5.0, breaker_leverage=8.0)
     assert kw["size_type"] == "percent" and "init_cash" not in kw and "leverage" not in kw
+    assert "allow_partial" not in kw  # percent sizes never exceed the cash
     assert smc_order_block.keywords(smc_order_block.params) == dict(SMC_BACKTEST_DEFAULTS)
     with pytest.raises(TypeError):
         SMC_BACKTEST_DEFAULTS["cooldown"] = 0  # type: ignore[index]
