@@ -27,7 +27,7 @@ from soltrader.engine.result import Result
 from soltrader.risk.codes import ControlMode
 from soltrader.risk.limits import RiskLimits
 from soltrader.sim import _nb
-from soltrader.sim.rules import Conventions, resolve_conventions
+from soltrader.sim.rules import VECTORBT_REFUSALS, Conventions, resolve_conventions
 from soltrader.strategies.spec import Bars, Strategy
 
 _SIZE_TYPES = {"percent": _nb.SIZE_PERCENT, "amount": _nb.SIZE_AMOUNT, "value": _nb.SIZE_VALUE}
@@ -51,6 +51,111 @@ def _check_entry_prices(codes, limits, stops, decided) -> None:
             raise ParameterError(
                 name, f"an entry at row {row} needs a finite {name} for its order type"
             )
+
+
+def _accumulate_code(accumulate: Any, conv: Conventions) -> int:
+    """0: no accumulation, 1: entries add to a position ("add"), 2: entries add and exits or
+    opposite entries sell their size ("both", vectorbt's ``accumulate=True``)."""
+    if isinstance(accumulate, str):
+        if accumulate not in ("add", "both"):
+            raise ParameterError("accumulate", f"{accumulate!r}: use False, True, 'add' or 'both'")
+        return 1 if accumulate == "add" else 2
+    if not isinstance(accumulate, bool | np.bool_):
+        raise ParameterError("accumulate", f"use False, True, 'add' or 'both', got {accumulate!r}")
+    if not accumulate:
+        return 0
+    return 1 if conv.accumulate_mode == "add" else 2
+
+
+def _is_set(value: Any, default: Any) -> bool:
+    """Whether a keyword (scalar, array or per-asset dict) departs anywhere from its default."""
+    if value is None:
+        return default is not None
+    if isinstance(value, str | bool | FeeSchedule | Impact | AMMPool | SolanaTxCost | RiskLimits):
+        return value != default
+    if isinstance(default, str):  # order types given as codes per bar
+        default = _ORDER_TYPES[default]
+    raw = numbers(value, "value")
+    if default is None:
+        return True
+    return bool(raw.size) and not bool(np.all(raw == default))
+
+
+_VECTORBT_DEFAULTS: dict[str, Any] = {
+    "order_type": "market",
+    "limit_price": None,
+    "stop_price": None,
+    "post_only": False,
+    "tif": 0,
+    "partial_tp_stop": None,
+    "trail_after_partial": False,
+    "max_bars": 0,
+    "exit_size": 1.0,
+    "cooldown": 0,
+    "maker_fees": None,
+    "impact": None,
+    "amm": None,
+    "solana": None,
+    "max_volume_share": 0.0,
+    "leverage": 1.0,
+    "maintenance_margin": 0.0,
+    "intrabar": None,
+    "risk": None,
+    "control": None,
+}
+
+
+def _refuse_for_vectorbt(conv: Conventions, kw: dict[str, Any]) -> None:
+    """The vectorbt preset is exact wherever it is accepted: refuse what vectorbt cannot do."""
+
+    def refuse(name: str, why: str) -> None:
+        raise ParameterError(name, f"conventions='vectorbt' cannot reproduce this: {why}")
+
+    if conv.fill != "close":
+        refuse("fill", VECTORBT_REFUSALS["fill"])
+    for name, default in _VECTORBT_DEFAULTS.items():
+        if _is_set(kw[name], default):
+            refuse(name, VECTORBT_REFUSALS[name])
+    if kw["cancel"] is not None and numbers(kw["cancel"], "cancel").any():
+        refuse("cancel", VECTORBT_REFUSALS["cancel"])
+    if isinstance(kw["fees"], FeeSchedule):
+        refuse("fees", "a FeeSchedule has maker / taker rates or tiers; pass one fee fraction")
+    percent_reversal = (
+        kw["size_type"] == "percent"
+        and kw["size"] is not None
+        and kw["entries"] is not None
+        and kw["short_entries"] is not None
+        and numbers(kw["entries"], "entries").any()
+        and numbers(kw["short_entries"], "short_entries").any()
+        and _accumulate_code(kw["accumulate"], conv) != 2
+    )
+    if percent_reversal:
+        refuse(
+            "size",
+            "vectorbt raises for a percent-sized reversal ('SizeType.Percent does not support "
+            "position reversal using signals'); give an amount or value size, or no size",
+        )
+
+
+def _check_order_model(conv: Conventions, accumulate_code: int, order_type: Any, leverage: Any):
+    """Combinations the order-model switches of :mod:`soltrader.sim.rules` do not define."""
+    one_order = conv.reversal == "one_order" or accumulate_code == 2
+    if one_order and conv.fill != "close":
+        name = "reversal" if conv.reversal == "one_order" else "accumulate"
+        raise ParameterError(
+            name, "a reversal or reduction as one order is defined for fill='close' only"
+        )
+    if conv.call_order == "columns" and _is_set(order_type, "market"):
+        raise ParameterError("call_order", "'columns' is defined for market entries only")
+    if one_order and _is_set(order_type, "market"):
+        name = "reversal" if conv.reversal == "one_order" else "accumulate"
+        raise ParameterError(name, "one-order reversals and reductions need market entries")
+    if conv.short_cash == "proceeds" and _is_set(leverage, 1.0):
+        raise ParameterError(
+            "short_cash",
+            "'proceeds' credits short sales to the cash: it has no margin, so "
+            "it cannot be combined with leverage",
+        )
 
 
 def _order_type_codes(order_type: Any, market: Market):
@@ -412,7 +517,7 @@ def _kernel_inputs(
     init_cash: float = 10_000.0,
     accounts: Sequence[int] | Mapping[str, Any] | None = None,
     allocation: Sequence[float] | None = None,
-    accumulate: bool = False,
+    accumulate: bool | str = False,
     intrabar: Any = None,
     risk: RiskLimits | None = None,
     control: Any = None,
@@ -423,10 +528,20 @@ def _kernel_inputs(
     open_first: bool | None = None,
     allow_partial: bool | None = None,
     min_size: float | None = None,
+    short_cash: str | None = None,
+    reversal: str | None = None,
+    value_sizing: str | None = None,
+    stop_on_add: str | None = None,
+    call_order: str | None = None,
 ) -> tuple:
     """Validate the arguments of :func:`backtest_signals` and build the simulation kernel's
     inputs: ``(market, args, icfg, conventions, accounts, account_cash)``."""
-    for name, value in (("stop_slippage", stop_slippage), ("stop_on_entry_bar", stop_on_entry_bar)):
+    for name, value in (
+        ("stop_slippage", stop_slippage),
+        ("stops_in_fill_bar", stops_in_fill_bar),
+        ("open_first", open_first),
+        ("allow_partial", allow_partial),
+    ):
         if value is not None:
             flag(value, name)
     conv = resolve_conventions(
@@ -438,7 +553,16 @@ def _kernel_inputs(
         open_first=open_first,
         allow_partial=allow_partial,
         min_size=None if min_size is None else scalar(min_size, "min_size"),
+        short_cash=short_cash,
+        reversal=reversal,
+        value_sizing=value_sizing,
+        stop_on_add=stop_on_add,
+        call_order=call_order,
     )
+    accumulate_code = _accumulate_code(accumulate, conv)
+    if conv.preset == "vectorbt":
+        _refuse_for_vectorbt(conv, dict(locals()))
+    _check_order_model(conv, accumulate_code, order_type, leverage)
     if not isinstance(size_type, str) or size_type not in _SIZE_TYPES:
         raise ParameterError("size_type", f"{size_type!r}: use one of {sorted(_SIZE_TYPES)}")
     lev_raw = check_range(leverage, "leverage", 1.0, hint="1 for none, 10 for 10x")
@@ -531,7 +655,13 @@ def _kernel_inputs(
     icfg[_nb.I_IMPACT_MODEL] = impact.code if impact is not None else 0
     icfg[_nb.I_SEED] = seed
     icfg[_nb.I_TIER_WINDOW] = window
-    icfg[_nb.I_ACCUMULATE] = int(accumulate)
+    icfg[_nb.I_ACCUMULATE] = accumulate_code
+    icfg[_nb.I_SHORT_PROCEEDS] = int(conv.short_cash == "proceeds")
+    icfg[_nb.I_REVERSAL_ONE] = int(conv.reversal == "one_order")
+    icfg[_nb.I_VALUE_NOTIONAL] = int(conv.value_sizing == "notional")
+    icfg[_nb.I_STOP_RESET_ADD] = int(conv.stop_on_add == "reset")
+    icfg[_nb.I_CALL_COLUMNS] = int(conv.call_order == "columns")
+    cfg[_nb.C_SHORT_LIQ] = 0.0 if conv.short_cash == "proceeds" else 1.0
     _risk_config(risk, cfg, icfg)
     modes = _control_modes(control, market, risk, cfg, icfg)
     args = [
@@ -621,7 +751,7 @@ def backtest_signals(
     init_cash: float = 10_000.0,
     accounts: Sequence[int] | Mapping[str, Any] | None = None,
     allocation: Sequence[float] | None = None,
-    accumulate: bool = False,
+    accumulate: bool | str = False,
     intrabar: Any = None,
     risk: RiskLimits | None = None,
     control: Any = None,
@@ -632,6 +762,11 @@ def backtest_signals(
     open_first: bool | None = None,
     allow_partial: bool | None = None,
     min_size: float | None = None,
+    short_cash: str | None = None,
+    reversal: str | None = None,
+    value_sizing: str | None = None,
+    stop_on_add: str | None = None,
+    call_order: str | None = None,
 ) -> Result:
     """Backtest entry/exit signals on one asset or several assets with shared or split cash.
 
@@ -707,10 +842,12 @@ def backtest_signals(
     accounts, allocation
         Account of each asset (sub-accounts: an asset spends only its account's cash) and the
         weights of the starting cash.
-    accumulate : bool
+    accumulate : bool or {"add", "both"}
         ``False`` (default): one position per asset, entries are ignored while it is open.
-        ``True``: an entry in the position's direction adds to it (average entry price; the
-        stop levels of the first entry stay).
+        ``True`` / ``"add"``: an entry in the position's direction adds to it (average entry
+        price; the stop levels of the first entry stay unless ``stop_on_add="reset"``).
+        ``"both"`` (what ``True`` means under ``conventions="vectorbt"``): entries add, and an
+        exit or an opposite entry sells (buys back) its own size, as one order at the close.
     intrabar : OHLCV frame (or dict of them), optional
         Lower-timeframe bars (e.g. 1m inside 1h) that decide whether the stop or the target came
         first when both lie inside one bar; without them (and when one sub-bar holds both) the
@@ -737,7 +874,16 @@ def backtest_signals(
         lets protective orders act in the rest of the bar an entry filled in; ``open_first``
         (default True) fills a take-profit the bar opens beyond at the open even if the bar then
         trades through the stop; ``allow_partial`` (default False) fills an ``amount`` entry the
-        cash does not cover at the size it buys instead of rejecting it.
+        cash does not cover at the size it buys instead of rejecting it. ``conventions="vectorbt"``
+        reproduces vectorbt's ``Portfolio.from_signals`` wherever it is accepted and refuses,
+        naming the keyword, what vectorbt cannot do.
+    short_cash, reversal, value_sizing, stop_on_add, call_order
+        The order-model switches on which vectorbt differs (:mod:`soltrader.sim.rules`):
+        ``short_cash="proceeds"`` credits short sales to the cash (no margin, no liquidation),
+        ``reversal="one_order"`` books a reversal as one order, ``value_sizing="notional"`` reads
+        a value size as a notional with fees on top, ``stop_on_add="reset"`` re-anchors the
+        levels on each add, ``call_order="columns"`` runs each asset's orders of a bar in column
+        order. ``None``: the value of ``conventions``.
 
     Returns
     -------

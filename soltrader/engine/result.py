@@ -180,7 +180,7 @@ class Result:
         m = self.market.shape[1]
         accounts = len(np.unique(self.accounts))
         first = r[refused][0]
-        value = float(self.account_equity.iloc[int(first["bar"]), int(first["account"])])
+        value = float(self.account_equity.iloc[int(first["exec_bar"]), int(first["account"])])
         start = float(self.account_equity.iloc[0, int(first["account"])])
         if value < 0.01 * start:
             remedy = (

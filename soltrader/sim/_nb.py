@@ -73,7 +73,8 @@ C_MAX_EXPOSURE = np.int64(12)  # net notional per asset, fraction of the account
 C_MAX_HEAT = np.int64(13)  # open risk (loss at every stop), fraction of the account's value
 C_REDUCE_MULT = np.int64(14)  # entry size multiplier in the REDUCE control mode
 C_MAX_CORR = np.int64(15)  # largest direction-adjusted return correlation with an open position
-N_CFG = np.int64(16)
+C_SHORT_LIQ = np.int64(16)  # 1: a short without leverage is liquidated when its margin is gone
+N_CFG = np.int64(17)
 I_SIZE_TYPE = np.int64(0)
 I_FILL_MODE = np.int64(1)
 I_STOP_ANCHOR = np.int64(2)
@@ -94,7 +95,13 @@ I_MAX_POSITIONS = np.int64(16)  # most open positions over all assets (0: no lim
 I_CORR_OBS = np.int64(17)  # returns in the correlation window (bars)
 I_ALLOW_PARTIAL = np.int64(18)  # 1: an amount entry larger than the cash fills in part
 I_OPEN_FIRST = np.int64(19)  # 1: a bar opening beyond any protective level fills it at the open
-N_ICFG = np.int64(20)
+# vectorbt's order model, switch by switch (see soltrader.sim.rules)
+I_SHORT_PROCEEDS = np.int64(20)  # 1: short proceeds fund buys, unit-sized shorts uncapped
+I_REVERSAL_ONE = np.int64(21)  # 1: a reversal at the close is one order (one fixed fee)
+I_VALUE_NOTIONAL = np.int64(22)  # 1: size_type value is the notional, fees on top
+I_STOP_RESET_ADD = np.int64(23)  # 1: an add re-anchors the stop / target levels
+I_CALL_COLUMNS = np.int64(24)  # 1: each asset's orders of a bar run in column order
+N_ICFG = np.int64(25)
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = np.int64(1)
@@ -293,6 +300,15 @@ def liquidation_price_nb(direction, entry_price, leverage, maint_margin):
 
 
 @njit(cache=True, _nrt=False)
+def _liq_level(direction, entry_price, leverage, cfg):
+    """Liquidation level of a position (NaN: none); with short proceeds credited to the cash
+    (``cfg[C_SHORT_LIQ] == 0``) a short without leverage has no margin to exhaust."""
+    if direction < 0 and leverage <= 1.0 and cfg[C_SHORT_LIQ] == 0.0:
+        return np.nan
+    return liquidation_price_nb(direction, entry_price, leverage, cfg[C_MAINT_MARGIN])
+
+
+@njit(cache=True, _nrt=False)
 def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg):
     """Average execution price of ``qty`` units at reference price ``ref`` (NaN if impossible:
     no price > 0)."""
@@ -467,8 +483,10 @@ def _enter(
     stp = fs[j, F_PE_STOP] if otype != MARKET else np.nan
     if np.isnan(fs[j, F_PE_REMAIN]):
         wanted_size = size[d, j] * fs[j, F_PE_MULT]  # scaled by a soft-drawdown guard
-        budget = _budget(wanted_size, icfg[I_SIZE_TYPE], cash[a])
-        qty_req = wanted_size if icfg[I_SIZE_TYPE] == SIZE_AMOUNT else np.inf
+        qty_req, budget = _entry_request(
+            j, a, wanted_size, direction, ref, fixed_fee[d, j] + tx_cost[d, j], account_of, fs,
+            cash, icfg,
+        )  # fmt: skip
     else:
         budget = cash[a]
         qty_req = fs[j, F_PE_REMAIN]
@@ -517,6 +535,8 @@ def _enter(
         cfg,
         icfg,
     )
+    if direction < 0 and qty > 0.0 and not _sale_covers_fees(qty, price, fee, icfg):
+        qty, rej = 0.0, _REJ_CASH
     k = cnt[K_ORDERS]
     cnt[K_ORDERS] += 1
     if qty <= 0.0:
@@ -586,6 +606,8 @@ def _enter(
             icfg,
             fill_not_at_close,
         )
+    elif icfg[I_STOP_RESET_ADD] != 0:
+        _rearm_on_add(fs, j, d, price, fs[j, F_PE_ANCHOR], risk, icfg)
     _refresh_levels(fs, js, j, cfg)
     _after_entry(fs, js, j, status, wanted, qty)
 
@@ -666,7 +688,26 @@ def _exit(
         cfg,
         icfg,
     )
+    capped = False
+    if direction > 0 and qty > 0.0 and not _sale_covers_fees(qty, price, fee, icfg):
+        capped, qty = True, 0.0
+    if icfg[I_SHORT_PROCEEDS] != 0 and direction < 0 and qty > 0.0:
+        cash_v = cash[a] + _short_proceeds(a, account_of, fs)
+        fixed = fixed_fee[d, j] + tx_cost[d, j]
+        if not _fits(qty * price + fee, cash_v):
+            capped = True  # vectorbt buys back what its cash (with the proceeds) can pay
+            qty = (cash_v - fixed) / (1.0 + fee_rate) / price
+            fee = qty * price * fee_rate + fixed
+            status = _PARTIAL
+    if capped and qty < cfg[C_MIN_SIZE]:
+        qty = 0.0
     if qty <= 0.0:
+        if capped:
+            _order(
+                orders, cnt[K_ORDERS], j, a, d, t, -direction, otype, qty_req, lim, stp,
+                _REJECTED, _REJ_CASH, 0.0, np.nan, 0.0,
+            )  # fmt: skip
+            cnt[K_ORDERS] += 1
         return False
     k = cnt[K_ORDERS]
     _order(
@@ -684,7 +725,7 @@ def _exit(
         js[j, J_LAST_EXIT_BAR] = t
         js[j, J_LAST_EXIT_DIR] = direction
         return True
-    if status == _PARTIAL and reason != _R_PTP:
+    if status == _PARTIAL and reason != _R_PTP and not capped:
         _pend_exit(fs, js, j, qty_req - qty, reason, d)
     elif reason != _R_PTP:
         fs[j, F_PX_REMAIN] = np.nan
@@ -761,7 +802,7 @@ def _refresh_levels(fs, js, j, cfg):
     loss = -np.inf * direction
     if not np.isnan(fs[j, F_SL]):
         loss = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
-    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg[C_MAINT_MARGIN])
+    liq = _liq_level(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg)
     if not np.isnan(liq) and (liq - loss) * direction > 0.0:
         loss = liq
     gain = np.inf * direction
@@ -838,7 +879,7 @@ def _protect(
     (``I_OPEN_FIRST``; else the loss side is still checked first). When both sides lie inside the
     bar, lower-timeframe bars (``sub``) decide which came first, if given; otherwise, and when a
     sub-bar holds both, the loss side. One protective fill per bar. Returns whether the position
-    closed.
+    closed, or its protective order was refused (then it still was the bar's order).
 
     ``fill_ref`` is NaN, or the price at which a resting entry opened the position inside bar t
     (not at its open): only the bar after that fill counts, and it is known only in part. The
@@ -863,7 +904,7 @@ def _protect(
     sl_level = np.nan
     if not np.isnan(fs[j, F_SL]):
         sl_level = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
-    liq_level = liquidation_price_nb(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg[C_MAINT_MARGIN])
+    liq_level = _liq_level(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg)
     level = sl_level
     reason = _R_TRAIL if fs[j, F_TRAIL] > 0.0 else _R_SL
     if not np.isnan(liq_level) and (np.isnan(sl_level) or (liq_level - sl_level) * direction > 0.0):
@@ -907,6 +948,7 @@ def _protect(
             is_taker = _FALSE
             otype = LIMIT
     closed = False
+    refused = False
     if not np.isnan(price):
         slip = costs[3][t, j] if (is_taker and icfg[I_STOP_SLIPPAGE] != 0) else 0.0
         closed = _exit(
@@ -935,6 +977,9 @@ def _protect(
             cfg,
             icfg,
         )
+        # filled in part or refused for cash (vectorbt's cash model) and not left pending: it
+        # still was the bar's one order
+        refused = reason != _R_PTP and np.isnan(fs[j, F_PX_REMAIN])
         if reason == _R_PTP and not closed:
             js[j, J_PTP_DONE] = 1
             if icfg[I_TRAIL_AFTER_PTP] != 0 and not np.isnan(fs[j, F_SL]):
@@ -943,7 +988,7 @@ def _protect(
     if not closed and fs[j, F_POS] != 0.0:
         _refresh_levels(fs, js, j, cfg)
         _trail(fs, js, j, gain_h, gain_lo, cfg)
-    return closed
+    return closed or refused
 
 
 @njit(cache=True, _nrt=False)
@@ -1009,6 +1054,15 @@ def _close_actions(
         ):
             act = np.int64(2)  # the guards refuse the new side: the reversal is a plain exit
             action[j] = act
+        if (act == 4 or act == -4) and (
+            icfg[I_REVERSAL_ONE] != 0 or icfg[I_ACCUMULATE] == 2
+        ):  # vectorbt's one order (fill="close", market entries: checked by the wrapper)
+            _net_order(
+                j, t, np.int64(1) if act == 4 else np.int64(-1), icfg[I_ACCUMULATE] != 2, bars,
+                size, risk, costs, account_of, fs, js, cash, cum_notional, cnt, orders, fills,
+                trades, cfg, icfg,
+            )  # fmt: skip
+            continue
         if act == 4 or act == -4:  # the entry waits, queued, until the exit completes
             _queue_entry(
                 fs,
@@ -1028,6 +1082,10 @@ def _close_actions(
         part = risk[7][t, j]
         if act == 2 and part < 1.0:  # a partial exit signal: that fraction of the position
             qty = qty * part
+        if act == 2 and icfg[I_ACCUMULATE] == 2:  # accumulate="both": an exit sells its size
+            qty = _reduce_qty(
+                j, t, qty, size[t, j], close[t, j], costs, account_of, fs, cash, cum_notional, icfg
+            )
         if fill_mode == FILL_NEXT_OPEN:
             _pend_exit(fs, js, j, qty, reason, t)
             continue
@@ -1166,6 +1224,127 @@ def _ruined(j, t, act, close, costs, lev, account_of, fs, cash, guard, orders, c
 
 
 @njit(cache=True, _nrt=False)
+def _reduce_qty(j, t, held, wanted, ref, costs, account_of, fs, cash, cum_notional, icfg):
+    """Units an exit signal sells (or buys back) with ``accumulate="both"``, as vectorbt's: its
+    size in units, or in value at ``ref``; a percent size sells that fraction of a long, and buys
+    back as much of a short as that fraction of the cash (with short proceeds) pays."""
+    size_type = icfg[I_SIZE_TYPE]
+    if size_type == SIZE_AMOUNT:
+        return min(held, wanted)
+    if size_type == SIZE_VALUE:
+        return min(held, wanted / ref)
+    if fs[j, F_POS] > 0.0:
+        return held * min(wanted, 1.0)
+    a = account_of[j]
+    fee_rate = _fee_rate(t, j, a, _TRUE, costs, cum_notional, icfg)
+    fixed = costs[2][t, j] + costs[4][t, j]
+    price = ref * (1.0 + costs[3][t, j])
+    cash_v = cash[a] + _short_proceeds(a, account_of, fs)
+    if _fits(held * price * (1.0 + fee_rate) + fixed, wanted * cash_v):
+        return held
+    return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
+
+
+@njit(cache=True, _nrt=False)
+def _net_qty(j, t, side, reverse, ref, price, fee_rate, fixed, size, account_of, fs, cash, icfg):
+    """Units of vectorbt's one order on ``side`` against asset j's open position at bar t's
+    close (``price`` with slippage): a reversal (``reverse``) buys or sells the position plus the
+    new entry's size; an opposite entry with ``accumulate="both"`` its size alone. Sized as
+    vectorbt's ``signals_to_size_nb`` with ``buy_nb`` / ``sell_nb`` (lock_cash off): a size in
+    units or value is taken as asked (a buy later limited by the cash), a percent of the cash is
+    a fraction of the most the cash can buy, or can sell (the long position plus the free cash's
+    short)."""
+    a = account_of[j]
+    held = abs(fs[j, F_POS])
+    size_type = icfg[I_SIZE_TYPE]
+    wanted = size[t, j]
+    if size_type != SIZE_PERCENT:
+        if size_type == SIZE_AMOUNT:
+            units = wanted
+        elif icfg[I_VALUE_NOTIONAL] != 0:
+            units = wanted / ref  # vectorbt values an order at its price before slippage
+        else:  # a value budget, fees included
+            units = max(min(wanted, cash[a]) - fixed, 0.0) / (price * (1.0 + fee_rate))
+        return held + units if reverse else units
+    if side > 0:
+        cash_v = cash[a] + _short_proceeds(a, account_of, fs)
+        return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
+    long_size = held if fs[j, F_POS] > 0.0 else 0.0
+    free = cash[a] + long_size * price * (1.0 - fee_rate)
+    if free <= 0.0:
+        return wanted * long_size
+    # a free cash below the fixed fee shortens the sale below the long position (as vectorbt's)
+    return wanted * max(long_size + (free - fixed) / (price * (1.0 + fee_rate)), 0.0)
+
+
+@njit(cache=True, _nrt=False)
+def _net_order(
+    j, t, side, reverse, bars, size, risk, costs, account_of, fs, js, cash, cum_notional, cnt,
+    orders, fills, trades, cfg, icfg,
+):  # fmt: skip
+    """One market order on ``side`` at bar t's close against asset j's opposite position, as
+    vectorbt books it: the part up to the position's size closes it, the rest opens a position on
+    ``side``; one fixed fee, and the fees are split between the two parts by size. A buy the cash
+    (with short proceeds) cannot pay in full is filled in part. Returns whether the position was
+    closed."""
+    close = bars[3]
+    a = account_of[j]
+    _mk, _tk, fixed_fee, slippage, tx_cost, _txf, _liq, _sig, _tv, _tmk, _ttk = costs
+    fee_rate = _fee_rate(t, j, a, _TRUE, costs, cum_notional, icfg)
+    fixed = fixed_fee[t, j] + tx_cost[t, j]
+    price = close[t, j] * (1.0 + side * slippage[t, j])
+    qty = _net_qty(
+        j, t, side, reverse, close[t, j], price, fee_rate, fixed, size, account_of, fs, cash, icfg
+    )
+    requested = qty
+    status = _FILLED
+    if side > 0:
+        cash_v = cash[a] + _short_proceeds(a, account_of, fs)
+        if not _fits(qty * price * (1.0 + fee_rate) + fixed, cash_v):
+            qty = (cash_v - fixed) / (1.0 + fee_rate) / price
+            status = _PARTIAL
+    k = cnt[K_ORDERS]
+    cnt[K_ORDERS] += 1
+    fee = qty * price * fee_rate + fixed
+    if side < 0 and qty > 0.0 and not _sale_covers_fees(qty, price, fee, icfg):
+        qty = 0.0
+    if not qty > 0.0 or qty < cfg[C_MIN_SIZE]:
+        reject = _REJ_CASH if qty <= 0.0 else _REJ_MIN_SIZE
+        _order(orders, k, j, a, t, t, side, MARKET, requested, np.nan, np.nan, _REJECTED, reject,
+               0.0, np.nan, 0.0)  # fmt: skip
+        return False
+    fee = qty * price * fee_rate + fixed
+    _order(orders, k, j, a, t, t, side, MARKET, requested, np.nan, np.nan, status, _REJ_NONE, qty,
+           price, fee)  # fmt: skip
+    held = abs(fs[j, F_POS])
+    closing = min(qty, held)
+    opening = qty - closing
+    fee_close = fee * closing / qty
+    reason = _R_REVERSAL if reverse else _R_SIGNAL
+    _fill(fills, cnt[K_FILLS], k, j, a, t, side, closing, price, fee_close, reason)
+    cnt[K_FILLS] += 1
+    direction = np.int64(1) if fs[j, F_POS] > 0 else np.int64(-1)
+    _close_part(fs, js, j, t, closing, price, fee_close, reason, cash, a, trades, cnt)
+    if fs[j, F_POS] != 0.0:
+        return False
+    js[j, J_LAST_EXIT_BAR] = t
+    js[j, J_LAST_EXIT_DIR] = direction
+    if opening > 0.0:
+        fee_open = fee - fee_close
+        _fill(fills, cnt[K_FILLS], k, j, a, t, side, opening, price, fee_open, _R_ENTRY)
+        cnt[K_FILLS] += 1
+        lev = risk[6][t, j]
+        _open_or_add(fs, js, j, t, side, opening, price, fee_open, opening * price / lev + fee_open,
+                     cash, a)  # fmt: skip
+        fs[j, F_LEV] = lev
+        sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, _lev, _part = risk
+        _arm(fs, js, j, t, t, price, close[t, j], sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size,
+             max_bars, icfg, _FALSE)  # fmt: skip
+        _refresh_levels(fs, js, j, cfg)
+    return True
+
+
+@njit(cache=True, _nrt=False)
 def _liquidated_on_entry_bar(
     j, t, close, costs, account_of, fs, js, cash, cum_notional, cnt, orders, fills, trades, cfg,
     icfg,
@@ -1175,7 +1354,7 @@ def _liquidated_on_entry_bar(
     venue does not wait for our stops. It is liquidated at the liquidation price."""
     pos = fs[j, F_POS]
     direction = np.int64(1) if pos > 0 else np.int64(-1)
-    liq = liquidation_price_nb(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg[C_MAINT_MARGIN])
+    liq = _liq_level(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg)
     if np.isnan(liq) or (close[t, j] - liq) * direction > 0.0:
         return False
     a = account_of[j]
@@ -1401,6 +1580,60 @@ def _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, valu
 
 
 @njit(cache=True, _nrt=False)
+def _intrabar_exits(
+    j, t, bars, costs, sub, account_of, fs, js, cash, cum_notional, amm_dx, exited, cnt, orders,
+    fills, trades, cfg, icfg, fill_ref,
+):  # fmt: skip
+    """Phase 2 of bar t for asset j's open position: its protective exits if the bar reaches a
+    level (else the trailing reference moves), or its liquidation on the bar it was opened in;
+    ``fill_ref``: see :func:`_protect`."""
+    _o, high, low, close, _v = bars
+    pos = fs[j, F_POS]
+    if pos != 0.0 and t >= js[j, J_ARMED_FROM]:
+        h = high[t, j]
+        lo = low[t, j]
+        if pos > 0.0:
+            touched = lo <= fs[j, F_LOSS_LEVEL] or h >= fs[j, F_GAIN_LEVEL]
+        else:
+            touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
+        if touched or not np.isnan(fill_ref):
+            closed = _protect(j, t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx,
+                              cnt, orders, fills, trades, cfg, icfg, sub, fill_ref)  # fmt: skip
+            exited[j] = exited[j] or closed
+        elif fs[j, F_TRAIL] > 0.0:
+            _trail(fs, js, j, h, lo, cfg)
+    elif pos != 0.0 and js[j, J_E_BAR] == t and (pos < 0.0 or fs[j, F_LEV] > 1.0):
+        exited[j] = _liquidated_on_entry_bar(j, t, close, costs, account_of, fs, js, cash,
+                                             cum_notional, cnt, orders, fills, trades, cfg,
+                                             icfg)  # fmt: skip
+
+
+@njit(cache=True, _nrt=False)
+def _close_decision(j, t, sig, account_of, fs, js, exited, cnt, orders, icfg):
+    """What the close of bar t asks of asset j (see :func:`_signal_action`; 0 when it exited
+    inside the bar with ``fill="close"``, or has nothing to do); a resting entry that an exit,
+    a cancel or a new entry withdraws is cancelled here."""
+    long_entry, long_exit, short_entry, short_exit, cancel = sig
+    if icfg[I_FILL_MODE] == FILL_CLOSE and exited[j]:
+        return np.int64(0)
+    quiet = not (
+        long_entry[t, j]
+        or long_exit[t, j]
+        or short_entry[t, j]
+        or short_exit[t, j]
+        or cancel[t, j]
+        or js[j, J_MAX_BARS] > 0
+    )
+    if quiet:
+        return np.int64(0)
+    act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg)
+    resting = js[j, J_PE_TYPE] > MARKET and fs[j, F_POS] == 0.0
+    if resting and (cancel[t, j] or long_exit[t, j] or short_exit[t, j] or act == 1 or act == -1):
+        _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
+    return act
+
+
+@njit(cache=True, _nrt=False)
 def _busy_bar(
     t,
     bars,
@@ -1429,12 +1662,10 @@ def _busy_bar(
     """Phases 1-3 of bar t (open, intrabar, close; see the module docstring) for a bar on which
     some asset has something to do."""
     open_, high, low, close, _volume = bars
-    long_entry, long_exit, short_entry, short_exit, cancel = sig
     order_type, limit_price, stop_price, tif, post_only = spec
     slippage = costs[3]
     m = close.shape[1]
     n_acc = cash.shape[0]
-    fill_mode = icfg[I_FILL_MODE]
     tiered = cum_notional.shape[0] > 1
     for j in range(m):
         amm_dx[j] = 0.0
@@ -1531,67 +1762,50 @@ def _busy_bar(
                         cfg,
                         icfg,
                     )
-        pos = fs[j, F_POS]
-        if pos != 0.0 and t >= js[j, J_ARMED_FROM]:
-            h = high[t, j]
-            lo = low[t, j]
-            if pos > 0.0:
-                touched = lo <= fs[j, F_LOSS_LEVEL] or h >= fs[j, F_GAIN_LEVEL]
-            else:
-                touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
-            if touched or not np.isnan(fill_ref):
-                closed = _protect(
-                    j,
-                    t,
-                    bars,
-                    costs,
-                    account_of,
-                    fs,
-                    js,
-                    cash,
-                    cum_notional,
-                    amm_dx,
-                    cnt,
-                    orders,
-                    fills,
-                    trades,
-                    cfg,
-                    icfg,
-                    sub,
-                    fill_ref,
-                )
-                exited[j] = exited[j] or closed
-            elif fs[j, F_TRAIL] > 0.0:
-                _trail(fs, js, j, h, lo, cfg)
-        elif pos != 0.0 and js[j, J_E_BAR] == t and (pos < 0.0 or fs[j, F_LEV] > 1.0):
-            exited[j] = _liquidated_on_entry_bar(j, t, close, costs, account_of, fs, js, cash,
-                                                 cum_notional, cnt, orders, fills, trades, cfg,
-                                                 icfg)  # fmt: skip
+        if icfg[I_CALL_COLUMNS] == 0:
+            _intrabar_exits(j, t, bars, costs, sub, account_of, fs, js, cash, cum_notional,
+                            amm_dx, exited, cnt, orders, fills, trades, cfg, icfg,
+                            fill_ref)  # fmt: skip
     # 3. close: time stops and signals; exits of every asset first, then entries
     busy = False
     for j in range(m):
         action[j] = 0
-        if fill_mode == FILL_CLOSE and exited[j]:
-            continue
-        quiet = not (
-            long_entry[t, j]
-            or long_exit[t, j]
-            or short_entry[t, j]
-            or short_exit[t, j]
-            or cancel[t, j]
-            or js[j, J_MAX_BARS] > 0
-        )
-        if quiet:
-            continue
-        act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg)
-        resting = js[j, J_PE_TYPE] > MARKET and fs[j, F_POS] == 0.0
-        if resting and (
-            cancel[t, j] or long_exit[t, j] or short_exit[t, j] or act == 1 or act == -1
-        ):
-            _close_entry(fs, js, j, t, account_of[j], _CANCELLED, orders, cnt)
+    for j in range(m):
+        if icfg[I_CALL_COLUMNS] != 0:
+            # vectorbt's default call sequence: each asset's intrabar exits and close decisions
+            # execute before the next asset's (so its cash is not yet there for earlier assets)
+            _intrabar_exits(
+                j,
+                t,
+                bars,
+                costs,
+                sub,
+                account_of,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                exited,
+                cnt,
+                orders,
+                fills,
+                trades,
+                cfg,
+                icfg,
+                np.nan,
+            )  # fmt: skip (columns: market entries only)
+        act = _close_decision(j, t, sig, account_of, fs, js, exited, cnt, orders, icfg)
         action[j] = act
+        if icfg[I_CALL_COLUMNS] != 0 and act != 0:
+            _close_actions(
+                t, action, bars, size, risk, costs, order_type, limit_price, stop_price, tif,
+                post_only, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills,
+                trades, cfg, icfg, guard,
+            )  # fmt: skip
+            action[j] = 0
         busy = busy or act != 0
-    if busy:
+    if busy and icfg[I_CALL_COLUMNS] == 0:
         _close_actions(
             t,
             action,
@@ -1900,6 +2114,72 @@ def _budget(size, size_type, cash):
     if size_type == SIZE_VALUE:
         return min(cash, size)
     return cash
+
+
+@njit(cache=True)
+def _short_proceeds(a, account_of, fs):
+    """Twice the debt of account ``a``'s open shorts: what vectorbt's cash holds beyond our cash
+    (its free cash) when short proceeds are credited to the cash."""
+    debt = 0.0
+    for k in range(fs.shape[0]):
+        if account_of[k] == a and fs[k, F_POS] < 0.0:
+            debt -= fs[k, F_POS] * fs[k, F_E_PRICE]
+    return 2.0 * debt
+
+
+@njit(cache=True)
+def _sale_covers_fees(qty, price, fee, icfg):
+    """Whether a sale may go ahead: always, unless short proceeds are credited to the cash
+    (vectorbt's cash model), where a sale whose proceeds do not cover its fees is refused."""
+    return icfg[I_SHORT_PROCEEDS] == 0 or qty * price - fee >= 0.0
+
+
+@njit(cache=True)
+def _fits(required, available):
+    """``required <= available`` up to vectorbt's tolerance (relative 1e-9, absolute 1e-12)."""
+    return required <= available or abs(required - available) <= max(
+        1e-9 * max(abs(required), abs(available)), 1e-12
+    )
+
+
+@njit(cache=True)
+def _entry_request(j, a, wanted, direction, ref, fixed, account_of, fs, cash, icfg):
+    """Units an entry asks for (``inf``: as many as its budget buys) and its cash budget.
+
+    ``wanted`` is the size in ``icfg[I_SIZE_TYPE]`` units. With short proceeds credited to the
+    cash (``I_SHORT_PROCEEDS``) a buy may spend them, a short in units or value is not limited by
+    the cash, and a percent short is that fraction of what the cash less fixed fees can short.
+    With ``I_VALUE_NOTIONAL`` a value is a notional at ``ref`` with the fees on top."""
+    size_type = icfg[I_SIZE_TYPE]
+    avail = cash[a]
+    if icfg[I_SHORT_PROCEEDS] != 0:
+        if direction > 0:
+            avail += _short_proceeds(a, account_of, fs)
+        elif size_type == SIZE_PERCENT:
+            return np.inf, wanted * max(avail - fixed, 0.0) + fixed
+        else:
+            avail = np.inf
+    if size_type == SIZE_AMOUNT:
+        return wanted, avail
+    if size_type == SIZE_VALUE and icfg[I_VALUE_NOTIONAL] != 0:
+        return wanted / ref, avail
+    return np.inf, _budget(wanted, size_type, avail)
+
+
+@njit(cache=True)
+def _rearm_on_add(fs, j, d, fill_price, anchor_close, risk, icfg):
+    """vectorbt's stop update on an add: the stop-loss (with its trailing flag) and the
+    take-profit of the adding entry's decision bar ``d`` replace the position's, re-anchored at
+    this entry, each only when that entry sets it."""
+    sl_stop, tp_stop, sl_trail = risk[0], risk[1], risk[2]
+    base = fill_price if icfg[I_STOP_ANCHOR] == ANCHOR_FILL else anchor_close
+    if not np.isnan(sl_stop[d, j]):
+        fs[j, F_SL_BASE] = base
+        fs[j, F_SL] = sl_stop[d, j]
+        fs[j, F_TRAIL] = 1.0 if sl_trail[d, j] else 0.0
+    if not np.isnan(tp_stop[d, j]):
+        fs[j, F_TP_BASE] = base
+        fs[j, F_TP] = tp_stop[d, j]
 
 
 @njit(cache=True)

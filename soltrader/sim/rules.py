@@ -1,8 +1,14 @@
 """Fill rules and conventions of the simulator, stated in one place.
 
-soltrader's defaults are the ones we judge most realistic; the preset ``conventions="vectorbt"``
-switches every rule on which vectorbt's ``Portfolio.from_signals`` (1.2.0) differs, so that
-``backtest_signals(..., fill="close", conventions="vectorbt")`` reproduces it exactly.
+soltrader's defaults are the ones we judge most realistic. The preset ``conventions="vectorbt"``
+switches every rule on which vectorbt's ``Portfolio.from_signals`` (1.2.0) differs, and refuses
+(with a :class:`~soltrader.domain.errors.ParameterError` naming the keyword and the reason, see
+``VECTORBT_REFUSALS``) every keyword vectorbt has no equivalent for, so that wherever
+``backtest_signals(..., conventions="vectorbt")`` is accepted it reproduces vectorbt order by
+order. A differential test against the installed vectorbt draws cases over shorts and reversals,
+size types, fixed fees, accumulation, near-ruin accounts, gapped bars and shared cash. Every
+switch is also a keyword of its own; overriding one under the preset departs from vectorbt on
+purpose.
 
 =====================  ==========================================  ==============================
 rule                   soltrader default                           vectorbt preset
@@ -26,7 +32,54 @@ allow_partial          ``False``: an ``amount`` entry the cash       ``True``: i
                        does not cover is rejected                   the cash buys (vectorbt's
                        (``insufficient_cash``)                      ``allow_partial``)
 min_size               1e-8 base units                              1e-8
+short_cash (A, B, I)   ``"margin"``: a short commits its notional    ``"proceeds"``: the sale is
+                       / leverage from the cash as margin, is        credited to the cash (buys of
+                       sized within the cash and is liquidated       any asset may spend it), a
+                       when its margin is gone                       short in units or value is
+                                                                    not limited by the cash, a
+                                                                    percent short is that
+                                                                    fraction of (cash - fixed
+                                                                    fees) / (price (1 + fee)),
+                                                                    no liquidation, a cover the
+                                                                    cash cannot pay is partial,
+                                                                    a sale whose proceeds do not
+                                                                    cover its fees is refused
+reversal (C)           ``"exit_then_entry"``: two orders, two        ``"one_order"``: one order of
+                       fixed fees                                   position + new size, one fixed
+                                                                    fee, fees split between the
+                                                                    two trades by size
+value_sizing (D)       ``"budget"``: ``size_type="value"`` is the    ``"notional"``: the notional
+                       quote spent, fees included                   at the order price, fees on
+                                                                    top
+accumulate=True (E)    ``"add"``: entries add, exits close all       ``"both"``: exits and opposite
+                                                                    entries sell their size
+stop_on_add (F)        ``"keep"``: the first entry's levels stay     ``"reset"``: each add sets the
+                                                                    levels it gives, re-anchored
+call_order (H)         ``"exits_first"``: exits of every asset,      ``"columns"``: each asset's
+                       then entries (column order)                  stop / signal order in column
+                                                                    order (vectorbt's default
+                                                                    ``call_seq``)
 =====================  ==========================================  ==============================
+
+``accumulate`` also takes ``"add"`` or ``"both"`` by name; ``"both"`` and ``reversal="one_order"``
+need ``fill="close"`` and market entries. ``short_cash="proceeds"`` cannot be combined with
+leverage. With ``fill="close"``, an asset whose stop or target order executed (in full or in
+part) or was refused inside the bar ignores that bar's signals, as vectorbt takes one order per
+bar and column; a partial take-profit is the exception.
+
+Remaining differences from vectorbt under the preset (each refused, or not a simulation result):
+
+* vectorbt's ``call_seq="auto"`` sorts a bar's orders by their approximate value; soltrader has
+  no such order (``call_order="exits_first"`` runs exits first, then entries in column order,
+  which equals "auto" only when entries are not limited by the shared cash).
+* Features vectorbt lacks are refused: next-open fills, limit / stop entries, partial take-profit,
+  time stops, partial exit signals, cooldowns, maker fees and fee tiers, impact, AMM and Solana
+  costs, volume caps, leverage, intrabar resolution, account guards and control modes, and
+  percent-sized reversals (vectorbt raises for them).
+* Trade returns: soltrader divides a trade's P&L by its entry notional plus entry fees; vectorbt
+  by the entry notional alone (trade records only; orders and values agree).
+* soltrader's ``Result.cash`` is vectorbt's free cash under ``short_cash="proceeds"`` (vectorbt's
+  cash adds twice the open shorts' debt).
 
 Rules common to both:
 
@@ -72,10 +125,10 @@ Rules common to both:
   close decision; entry decisions within ``cooldown`` bars of an exit (optionally only in the
   exited direction) are ignored.
 * **One position per asset**: entries are ignored while a position in that direction is open
-  (``accumulate=True`` adds to it instead); exits while flat; an opposite entry reverses the
-  position (exit, then entry). Exit orders are reduce-only: they never exceed the position. An
-  exit signal closes ``exit_size`` of the position (default all; a partial exit records a trade
-  for the part closed); time stops and reversals close all of it.
+  (``accumulate=True`` adds to it instead; see the table for ``"both"``); exits while flat; an
+  opposite entry reverses the position (exit, then entry). Exit orders are reduce-only: they
+  never exceed the position. An exit signal closes ``exit_size`` of the position (default all;
+  a partial exit records a trade for the part closed); time stops and reversals close all of it.
 * **Conflicts**: an entry and an exit of the same direction on one bar cancel out, and so do a
   long and a short entry.
 * **Account guards** (``risk=RiskLimits(...)``): after every bar's mark, each account's value
@@ -120,7 +173,9 @@ Rules common to both:
   ``ruined``, and it places no more orders (nothing can bring cash back to a flat account).
 * **End of data**: an open position is marked at the last close, not closed.
 * **Shared cash and accounts**: at each execution point exits of all assets execute before
-  entries, and entries in column order; an asset spends only its own account's cash.
+  entries, and entries in column order (``call_order="exits_first"``; ``"columns"`` runs each
+  asset's intrabar exits and close orders in column order instead); an asset spends only its own
+  account's cash.
 
 backtesting.py (0.6.6): the default conventions reproduce its ``FractionalBacktest`` with
 bracket orders ``buy(sl=, tp=)`` / ``sell(sl=, tp=)`` trade for trade (entry and exit bar, size,
@@ -177,6 +232,21 @@ from soltrader.domain.errors import ParameterError
 
 FillMode = Literal["close", "next_open"]
 StopAnchor = Literal["fill", "signal_close"]
+ShortCash = Literal["margin", "proceeds"]
+Reversal = Literal["exit_then_entry", "one_order"]
+ValueSizing = Literal["budget", "notional"]
+StopOnAdd = Literal["keep", "reset"]
+CallOrder = Literal["exits_first", "columns"]
+Accumulate = Literal["add", "both"]
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "short_cash": ("margin", "proceeds"),
+    "reversal": ("exit_then_entry", "one_order"),
+    "value_sizing": ("budget", "notional"),
+    "stop_on_add": ("keep", "reset"),
+    "call_order": ("exits_first", "columns"),
+    "accumulate_mode": ("add", "both"),
+}
 
 
 @dataclass(frozen=True)
@@ -190,8 +260,18 @@ class Conventions:
     open_first: bool = True
     allow_partial: bool = False
     min_size: float = 1e-8
+    short_cash: ShortCash = "margin"
+    reversal: Reversal = "exit_then_entry"
+    value_sizing: ValueSizing = "budget"
+    stop_on_add: StopOnAdd = "keep"
+    call_order: CallOrder = "exits_first"
+    accumulate_mode: Accumulate = "add"
+    preset: str = "soltrader"
 
     def __post_init__(self) -> None:
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ParameterError(name, f"{getattr(self, name)!r} is not one of {list(choices)}")
         if self.fill not in ("close", "next_open"):
             raise ParameterError(
                 "fill", f"{self.fill!r} is not a fill mode; use 'next_open' or 'close'"
@@ -213,6 +293,13 @@ PRESETS: dict[str, Conventions] = {
         stops_in_fill_bar=False,
         open_first=False,
         allow_partial=True,
+        short_cash="proceeds",
+        reversal="one_order",
+        value_sizing="notional",
+        stop_on_add="reset",
+        call_order="columns",
+        accumulate_mode="both",
+        preset="vectorbt",
     ),
 }
 
@@ -232,3 +319,32 @@ def resolve_conventions(preset: str | None, **overrides: object) -> Conventions:
         raise ParameterError("conventions", f"{name!r} is unknown; use one of {sorted(PRESETS)}")
     chosen = {k: v for k, v in overrides.items() if v is not None}
     return replace(PRESETS[name], **chosen)
+
+
+#: What the vectorbt preset refuses, keyword by keyword: vectorbt's ``from_signals`` has no such
+#: feature (or another one), so no soltrader setting of it reproduces vectorbt.
+VECTORBT_REFUSALS: dict[str, str] = {
+    "fill": "vectorbt's from_signals fills a signal at its bar's close; the preset reproduces "
+    "fill='close' only (shift the signals and pass price=open to vectorbt for next-open fills)",
+    "order_type": "from_signals has market orders only (limit / stop entries have no equivalent)",
+    "limit_price": "from_signals has market orders only",
+    "stop_price": "from_signals has market orders only",
+    "post_only": "from_signals has market orders only",
+    "cancel": "from_signals has no resting orders to cancel",
+    "tif": "from_signals has no resting orders to expire",
+    "partial_tp_stop": "from_signals has no partial take-profit",
+    "trail_after_partial": "from_signals has no partial take-profit",
+    "max_bars": "from_signals has no time stop",
+    "exit_size": "from_signals closes the whole position on an exit (accumulate='both' sells size)",
+    "cooldown": "from_signals has no cooldown",
+    "maker_fees": "from_signals charges one fee rate (no maker / taker)",
+    "impact": "from_signals has no market impact model",
+    "amm": "from_signals has no AMM execution",
+    "solana": "from_signals has no transaction costs or failures",
+    "max_volume_share": "from_signals does not cap fills by volume",
+    "leverage": "from_signals has no leverage (its shorts borrow without margin)",
+    "maintenance_margin": "from_signals has no margin or liquidation",
+    "intrabar": "from_signals does not read lower-timeframe bars",
+    "risk": "from_signals has no account guards",
+    "control": "from_signals has no control modes",
+}

@@ -146,7 +146,7 @@ def test_the_warning_names_a_ruined_account_rather_than_the_size(result) -> None
     orders["status"][k] = int(OrderStatus.REJECTED)
     orders["reject_reason"][k] = int(RejectReason.INSUFFICIENT_CASH)
     equity = result.account_equity.copy()
-    equity.iloc[int(orders["bar"][k]), 0] = 3.0  # of 10,000 at the start: ruined
+    equity.iloc[int(orders["exec_bar"][k]), 0] = 3.0  # of 10,000 at the start: ruined
     ruined = dataclasses.replace(result, orders_records=orders, account_equity=equity)
     with pytest.warns(st.InsufficientCashWarning, match=r"1 entry rejected .* worth 3\.00 "):
         ruined._warn_insufficient_cash()
