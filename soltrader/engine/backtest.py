@@ -12,7 +12,7 @@ import numpy as np
 from soltrader.costs.models import LAMPORTS_PER_SOL, AMMPool, FeeSchedule, Impact, SolanaTxCost
 from soltrader.data.schema import ohlcv_arrays
 from soltrader.domain.enums import OrderType
-from soltrader.domain.errors import ParameterError
+from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine.inputs import (
     Market,
     as_matrix,
@@ -596,7 +596,7 @@ def _kernel_inputs(
             check_range(value, name, 0.0, low_open=True, nan=True, hint="an absolute price")
     market = market_from(data)
     if market.shape[0] == 0:
-        raise ParameterError("data", "has no bars; a backtest needs at least one")
+        raise DataError("data: has no bars; a backtest needs at least one", field="data")
     shape = market.shape
 
     def signal(value: Any, name: str) -> np.ndarray:

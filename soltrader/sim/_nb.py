@@ -1204,6 +1204,8 @@ def _ruined(j, t, act, close, costs, lev, account_of, fs, cash, guard, orders, c
     bring cash back to a flat account, so ruin is final; it is recorded once, as an entry order
     rejected with the reason ``RUINED``, and later entry decisions are ignored without a record."""
     a = account_of[j]
+    if cfg[C_SHORT_LIQ] == 0.0:
+        return False  # short proceeds credited to the cash: a short needs no cash (vectorbt's)
     if guard[a, G_RUINED] != 0.0:
         return True
     for k in range(fs.shape[0]):

@@ -342,7 +342,8 @@ def test_drawn_single_asset_cases_match_vectorbt(
     kw = {"fees": fees, "fixed_fees": fixed_fees, "slippage": slippage, "init_cash": init_cash}
     if size is not None:
         kw.update(size=size, size_type=size_type)
-    if size_type == "percent" and size is not None and sides == "both" and not accumulate:
+    both_ways = signals["entries"].any() and signals["short_entries"].any()
+    if size_type == "percent" and size is not None and both_ways and not accumulate:
         with pytest.raises(ParameterError, match="percent-sized reversal"):
             run_both(bars, signals, accumulate=accumulate, **kw)
         return

@@ -392,7 +392,7 @@ def test_bundled_bars_pass_the_checks(symbol, timeframe) -> None:
 
 
 def test_empty_data_is_refused(bars) -> None:
-    with pytest.raises(st.ParameterError, match="data: has no bars"):
+    with pytest.raises(st.DataError, match="data: has no bars"):
         st.backtest_signals(bars.iloc[:0], np.zeros(0, dtype=bool))
 
 

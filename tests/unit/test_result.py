@@ -150,7 +150,7 @@ def test_the_warning_names_a_ruined_account_rather_than_the_size(result) -> None
     ruined = dataclasses.replace(result, orders_records=orders, account_equity=equity)
     with pytest.warns(st.InsufficientCashWarning, match=r"1 entry rejected .* worth 3\.00 "):
         ruined._warn_insufficient_cash()
-    equity.iloc[int(orders["bar"][k]), 0] = 5_000.0
+    equity.iloc[int(orders["exec_bar"][k]), 0] = 5_000.0
     alive = dataclasses.replace(result, orders_records=orders, account_equity=equity)
     with pytest.warns(st.InsufficientCashWarning, match="give a smaller size"):
         alive._warn_insufficient_cash()
