@@ -260,7 +260,10 @@ def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame, *, with_time: bool = True) -
         col = frame[name]
         if not pd.api.types.is_numeric_dtype(col):
             raise DataError(f"column {name!r} must be numeric, got dtype {col.dtype}", field=name)
-        out[name] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        if isinstance(col.dtype, np.dtype) and col.dtype == np.float64:
+            out[name] = col.to_numpy()  # a view: NaN is already NaN (na_value scans the column)
+        else:
+            out[name] = col.to_numpy(dtype=np.float64, na_value=np.nan)
     return OHLCVArrays(ts=ts, **out)
 
 

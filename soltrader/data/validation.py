@@ -32,6 +32,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -634,6 +635,29 @@ def validate(
     return report
 
 
+@numba.njit(cache=True)
+def _bars_clean_nb(
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    ts: np.ndarray,
+) -> bool:  # pragma: no cover - compiled
+    """True when no rule of :func:`first_bar_error` fires: one pass, no temporaries. The
+    detailed (vectorised) checks run only on bars that fail it, so the reasons stay theirs."""
+    for i in range(close.size):
+        o, h, lo, c, v = open_[i], high[i], low[i], close[i], volume[i]
+        # written so that NaN fails every comparison and inf fails the bound
+        if not (0.0 < lo <= h < np.inf and lo <= o <= h and lo <= c <= h):
+            return False
+        if not (0.0 <= v < np.inf):
+            return False
+        if i > 0 and ts[i] <= ts[i - 1]:
+            return False
+    return True
+
+
 def first_bar_error(bars: OHLCVArrays, ts_ns: np.ndarray) -> DataError | None:
     """The first error of bars about to be simulated, by the rules and reason codes of
     :func:`validate` that need no timeframe (or None): ``nan``, ``inf``, ``non_positive_price``,
@@ -662,10 +686,12 @@ def first_bar_error(bars: OHLCVArrays, ts_ns: np.ndarray) -> DataError | None:
     >>> err.code, err.row, err.field
     ('high_below_low', 1, 'high')
     """
+    ts_ns = np.asarray(ts_ns, dtype=np.int64)
+    if _bars_clean_nb(bars.open, bars.high, bars.low, bars.close, bars.volume, ts_ns):
+        return None
     out = _Collector()
     _check_values(bars, out)
     _check_ranges(bars, out)
-    ts_ns = np.asarray(ts_ns, dtype=np.int64)
     _check_order(ts_ns, out, ticks_per_ms=1_000_000)
     rows, codes, fields, a, b, c = out.arrays()
     if rows.size == 0:

@@ -478,6 +478,14 @@ def _check_scalars(init_cash, maintenance_margin, max_leverage, max_volume_share
         raise ParameterError("cooldown", f"must be >= 0 bars, got {cooldown!r}")
 
 
+def _utc_days(market: Market, icfg: np.ndarray) -> np.ndarray:
+    """The UTC day number of every bar, read only by the account guards' daily loss limit
+    (zeros without guards: an int64 division of every timestamp is not free on long data)."""
+    if icfg[_nb.I_RISK] == 0:
+        return np.zeros(market.shape[0], dtype=np.int64)
+    return market.ticks // _NS_PER_DAY
+
+
 def _kernel_inputs(
     data: Any,
     entries: Any,
@@ -608,7 +616,7 @@ def _kernel_inputs(
         return as_matrix(np.nan if value is None else value, name, market, dtype)
 
     long_in, short_in = signal(entries, "entries"), signal(short_entries, "short_entries")
-    decided = long_in | short_in
+    decided = long_in if short_entries is None else long_in | short_in
     if sl_stop is not None:
         _check_stop_loss(sl_stop, stop_name, market, long_in)
     for name, value in (("tp_stop", tp_stop), ("partial_tp_stop", partial_tp_stop)):
@@ -704,7 +712,7 @@ def _kernel_inputs(
         np.empty(shape),
         np.empty(shape),
         *_intrabar(market, intrabar),
-        market.index.as_unit("ns").asi8 // _NS_PER_DAY,  # UTC day of each bar
+        _utc_days(market, icfg),
         modes,
         number(leverage, "leverage"),
         number(exit_size, "exit_size"),
