@@ -137,6 +137,9 @@ def _refuse_for_vectorbt(conv: Conventions, kw: dict[str, Any]) -> None:
         )
 
 
+_CALL_ORDERS = {"exits_first": 0, "columns": int(_nb.CALL_COLUMNS), "value": int(_nb.CALL_VALUE)}
+
+
 def _check_order_model(conv: Conventions, accumulate_code: int, order_type: Any, leverage: Any):
     """Combinations the order-model switches of :mod:`soltrader.sim.rules` do not define."""
     one_order = conv.reversal == "one_order" or accumulate_code == 2
@@ -145,8 +148,12 @@ def _check_order_model(conv: Conventions, accumulate_code: int, order_type: Any,
         raise ParameterError(
             name, "a reversal or reduction as one order is defined for fill='close' only"
         )
-    if conv.call_order == "columns" and _is_set(order_type, "market"):
-        raise ParameterError("call_order", "'columns' is defined for market entries only")
+    if conv.call_order != "exits_first" and _is_set(order_type, "market"):
+        raise ParameterError(
+            "call_order", f"{conv.call_order!r} is defined for market entries only"
+        )
+    if conv.call_order == "value" and conv.fill != "close":
+        raise ParameterError("call_order", "'value' (vectorbt's 'auto') needs fill='close'")
     if one_order and _is_set(order_type, "market"):
         name = "reversal" if conv.reversal == "one_order" else "accumulate"
         raise ParameterError(name, "one-order reversals and reductions need market entries")
@@ -668,7 +675,8 @@ def _kernel_inputs(
     icfg[_nb.I_REVERSAL_ONE] = int(conv.reversal == "one_order")
     icfg[_nb.I_VALUE_NOTIONAL] = int(conv.value_sizing == "notional")
     icfg[_nb.I_STOP_RESET_ADD] = int(conv.stop_on_add == "reset")
-    icfg[_nb.I_CALL_COLUMNS] = int(conv.call_order == "columns")
+    icfg[_nb.I_CALL_COLUMNS] = _CALL_ORDERS[conv.call_order]
+    icfg[_nb.I_SIZE_ALL] = int(size is None and size_type == "percent")
     cfg[_nb.C_SHORT_LIQ] = 0.0 if conv.short_cash == "proceeds" else 1.0
     _risk_config(risk, cfg, icfg)
     modes = _control_modes(control, market, risk, cfg, icfg)
@@ -891,7 +899,9 @@ def backtest_signals(
         ``reversal="one_order"`` books a reversal as one order, ``value_sizing="notional"`` reads
         a value size as a notional with fees on top, ``stop_on_add="reset"`` re-anchors the
         levels on each add, ``call_order="columns"`` runs each asset's orders of a bar in column
-        order. ``None``: the value of ``conventions``.
+        order (vectorbt's default ``call_seq``), ``call_order="value"`` in ascending order of
+        their approximate value, sales first (vectorbt's ``call_seq="auto"``). ``None``: the
+        value of ``conventions``.
 
     Returns
     -------

@@ -100,8 +100,11 @@ I_SHORT_PROCEEDS = np.int64(20)  # 1: short proceeds fund buys, unit-sized short
 I_REVERSAL_ONE = np.int64(21)  # 1: a reversal at the close is one order (one fixed fee)
 I_VALUE_NOTIONAL = np.int64(22)  # 1: size_type value is the notional, fees on top
 I_STOP_RESET_ADD = np.int64(23)  # 1: an add re-anchors the stop / target levels
-I_CALL_COLUMNS = np.int64(24)  # 1: each asset's orders of a bar run in column order
-N_ICFG = np.int64(25)
+I_CALL_COLUMNS = np.int64(24)  # call order: 0 exits first, CALL_COLUMNS, CALL_VALUE
+I_SIZE_ALL = np.int64(25)  # 1: no size was given (an entry spends all it can: vectorbt's inf)
+N_ICFG = np.int64(26)
+CALL_COLUMNS = np.int64(1)  # each asset's orders of a bar in column order (vectorbt's default)
+CALL_VALUE = np.int64(2)  # ... in the order of their approximate value (vectorbt's "auto")
 
 # ---- enum values (mirror soltrader.domain.enums; numba needs plain ints) -------------------
 _BUY = np.int64(1)
@@ -156,7 +159,8 @@ F_LOSS_LEVEL = np.int64(17)  # nearest loss-side level (stop or liquidation), +-
 F_GAIN_LEVEL = np.int64(18)  # nearest profit-side level (partial or full take-profit)
 F_PE_MULT = np.int64(19)  # size multiplier of the pending entry (risk guards; 1: none)
 F_LEV = np.int64(20)  # leverage of the open position (from its first entry's decision bar)
-NF = np.int64(21)
+F_CALL_KEY = np.int64(21)  # scratch: the approximate value of this bar's order (CALL_VALUE)
+NF = np.int64(22)
 J_E_BAR = np.int64(0)
 J_ARMED_FROM = np.int64(1)
 J_PE_TYPE = np.int64(2)  # -1: no pending entry
@@ -171,7 +175,8 @@ J_PTP_DONE = np.int64(10)
 J_MAX_BARS = np.int64(11)
 J_PE_ACTIVE = np.int64(12)  # first bar the pending entry may fill
 J_PX_BAR = np.int64(13)
-NI = np.int64(14)
+J_CALL_SEQ = np.int64(14)  # scratch: js[k, J_CALL_SEQ] is the k-th asset to act (CALL_VALUE)
+NI = np.int64(15)
 
 
 # numpy scalars, not Python literals: numba would compile one version of a helper per literal
@@ -1636,6 +1641,83 @@ def _close_decision(j, t, sig, account_of, fs, js, exited, cnt, orders, icfg):
 
 
 @njit(cache=True, _nrt=False)
+def _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg):
+    """The approximate value (quote, signed: sales negative) of the order asset j would place at
+    bar t's close, as vectorbt's ``call_seq="auto"`` estimates it before any order of the bar:
+    a stop exit, else the signal's order sized by ``signals_to_size_nb`` (a close or reversal in
+    units, an entry or, with ``accumulate="both"``, a reduction in the size's own units), valued
+    at the close (units), as given (value), or as a fraction of the cash (percent buys), of the
+    long position (percent sales of a long) or of the most that can be sold. 0: no order."""
+    _o, high, low, close, _v = bars
+    long_entry, long_exit, short_entry, short_exit, _cancel = sig
+    price = close[t, j]
+    pos = fs[j, F_POS]
+    if pos != 0.0 and t >= js[j, J_ARMED_FROM]:
+        h, lo = high[t, j], low[t, j]
+        if pos > 0.0:
+            touched = lo <= fs[j, F_LOSS_LEVEL] or h >= fs[j, F_GAIN_LEVEL]
+        else:
+            touched = h >= fs[j, F_LOSS_LEVEL] or lo <= fs[j, F_GAIN_LEVEL]
+        if touched:  # the stop or target closes the position; the signals are ignored
+            return -pos * price
+    act = _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg)
+    if act == 0:
+        return 0.0
+    size_type = icfg[I_SIZE_TYPE]
+    wanted = size[t, j]
+    if icfg[I_SIZE_ALL] != 0:
+        size_type, wanted = SIZE_AMOUNT, np.inf
+    held = abs(pos)
+    reduce = icfg[I_ACCUMULATE] == 2
+    one_way = pos != 0.0 and (act == 1 or act == -1 or (act == 2 and reduce))
+    if act == 3 or (act == 2 and not reduce):  # close the position, in units
+        order, size_type = -pos, SIZE_AMOUNT
+    elif (act == 4 or act == -4) and not reduce:  # reverse: the position plus the entry
+        units = wanted / price if size_type == SIZE_VALUE else wanted
+        order, size_type = np.sign(act) * (held + units), SIZE_AMOUNT
+    elif act == 2:  # accumulate="both": an exit sells (buys back) its size
+        order = -np.sign(pos) * wanted
+    else:  # an entry, an add, or an opposite entry that reduces
+        order = np.sign(act) * wanted
+    if order == 0.0:
+        return 0.0
+    if size_type == SIZE_AMOUNT:
+        return order * price
+    if size_type == SIZE_VALUE:
+        return order
+    a = account_of[j]
+    if order >= 0.0:  # vectorbt's cash holds the short proceeds (``I_SHORT_PROCEEDS``)
+        proceeds = _short_proceeds(a, account_of, fs) if icfg[I_SHORT_PROCEEDS] != 0 else 0.0
+        return order * (cash[a] + proceeds)
+    asset_value = pos * price
+    if one_way and pos > 0.0:
+        return order * asset_value
+    return order * (2.0 * max(asset_value, 0.0) + max(cash[a], 0.0))
+
+
+@njit(cache=True, _nrt=False)
+def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
+    """vectorbt's ``call_seq="auto"`` for bar t: the assets in ascending order of their order's
+    approximate value (:func:`_order_value`; sales first, to release cash), ties in column
+    order, NaN last (its insertion sort), into ``js[:, J_CALL_SEQ]``."""
+    m = fs.shape[0]
+    for j in range(m):
+        fs[j, F_CALL_KEY] = _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg)
+        js[j, J_CALL_SEQ] = j
+    for k in range(1, m):
+        j = js[k, J_CALL_SEQ]
+        key = fs[j, F_CALL_KEY]
+        i = k - 1
+        while i >= 0:
+            prev = fs[js[i, J_CALL_SEQ], F_CALL_KEY]
+            if not (prev > key or np.isnan(prev)):
+                break
+            js[i + 1, J_CALL_SEQ] = js[i, J_CALL_SEQ]
+            i -= 1
+        js[i + 1, J_CALL_SEQ] = j
+
+
+@njit(cache=True, _nrt=False)
 def _busy_bar(
     t,
     bars,
@@ -1772,7 +1854,10 @@ def _busy_bar(
     busy = False
     for j in range(m):
         action[j] = 0
-    for j in range(m):
+    if icfg[I_CALL_COLUMNS] == CALL_VALUE:
+        _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg)
+    for k in range(m):
+        j = js[k, J_CALL_SEQ] if icfg[I_CALL_COLUMNS] == CALL_VALUE else k
         if icfg[I_CALL_COLUMNS] != 0:
             # vectorbt's default call sequence: each asset's intrabar exits and close decisions
             # execute before the next asset's (so its cash is not yet there for earlier assets)

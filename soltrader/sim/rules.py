@@ -58,7 +58,10 @@ stop_on_add (F)        ``"keep"``: the first entry's levels stay     ``"reset"``
 call_order (H)         ``"exits_first"``: exits of every asset,      ``"columns"``: each asset's
                        then entries (column order)                  stop / signal order in column
                                                                     order (vectorbt's default
-                                                                    ``call_seq``)
+                                                                    ``call_seq``); ``"value"``:
+                                                                    in ascending order of their
+                                                                    approximate value, sales
+                                                                    first (``call_seq="auto"``)
 =====================  ==========================================  ==============================
 
 ``accumulate`` also takes ``"add"`` or ``"both"`` by name; ``"both"`` and ``reversal="one_order"``
@@ -69,9 +72,12 @@ bar and column; a partial take-profit is the exception.
 
 Remaining differences from vectorbt under the preset (each refused, or not a simulation result):
 
-* vectorbt's ``call_seq="auto"`` sorts a bar's orders by their approximate value; soltrader has
-  no such order (``call_order="exits_first"`` runs exits first, then entries in column order,
-  which equals "auto" only when entries are not limited by the shared cash).
+* vectorbt's ``call_seq="auto"`` is ``call_order="value"`` (pass it with the preset): each
+  asset's order of the bar is valued before any executes, as vectorbt's ``temp_order_value``
+  (units at the close; a value as given; a percent buy of the cash with short proceeds, a
+  percent sale of the long position or of the most that can be sold; a stop exit as a close),
+  and the assets act in ascending order of that value, ties in column order. A given
+  ``call_seq`` array has no counterpart.
 * Features vectorbt lacks are refused: next-open fills, limit / stop entries, partial take-profit,
   time stops, partial exit signals, cooldowns, maker fees and fee tiers, impact, AMM and Solana
   costs, volume caps, leverage, intrabar resolution, account guards and control modes, and
@@ -236,7 +242,7 @@ ShortCash = Literal["margin", "proceeds"]
 Reversal = Literal["exit_then_entry", "one_order"]
 ValueSizing = Literal["budget", "notional"]
 StopOnAdd = Literal["keep", "reset"]
-CallOrder = Literal["exits_first", "columns"]
+CallOrder = Literal["exits_first", "columns", "value"]
 Accumulate = Literal["add", "both"]
 
 _CHOICES: dict[str, tuple[str, ...]] = {
@@ -244,7 +250,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "reversal": ("exit_then_entry", "one_order"),
     "value_sizing": ("budget", "notional"),
     "stop_on_add": ("keep", "reset"),
-    "call_order": ("exits_first", "columns"),
+    "call_order": ("exits_first", "columns", "value"),
     "accumulate_mode": ("add", "both"),
 }
 

@@ -59,7 +59,9 @@ def run_both(data, signals: dict, **kw):
         conventions="vectorbt",
         **kw,
     )  # fmt: skip
-    vkw = {k: v for k, v in kw.items() if k not in ("size_type",)}
+    vkw = {k: v for k, v in kw.items() if k not in ("size_type", "call_order")}
+    if "call_order" in kw:
+        vkw["call_seq"] = {"columns": "default", "value": "auto"}[kw["call_order"]]
     if "size_type" in kw:
         vkw["size_type"] = kw["size_type"]
     if kw.get("size") is None:
@@ -218,6 +220,49 @@ def test_h_shared_cash_runs_columns_in_order() -> None:
     assert_same_orders(ours, pf)
 
 
+def test_h_value_call_order_is_vectorbts_auto() -> None:
+    """call_seq="auto": column b's exit (a sale, negative value) runs before column a's entry,
+    whose cash it releases; with "columns" the entry finds none (the case above)."""
+    c = [10.0, 10.0, 10.0]
+    data = {"a": _bars(c), "b": _bars(c)}
+    entries = np.column_stack([_at(3, 1), _at(3, 0)])
+    exits = np.column_stack([_none(3), _at(3, 1)])
+    ours, pf = run_both(
+        data, {"entries": entries, "exits": exits}, init_cash=100.0, call_order="value"
+    )
+    filled = ours.orders[ours.orders["status"] == "filled"]
+    assert filled["asset"].tolist() == ["b", "b", "a"]
+    assert_same_orders(ours, pf)
+
+
+def test_h_value_call_order_sorts_by_value_across_size_types() -> None:
+    """Two entries on one bar: the smaller order value goes first and gets the cash (units at
+    the close: 3 x 40 = 120 before 2 x 100 = 200... and a short entry, negative, before both)."""
+    data = {"a": _bars([100.0] * 3), "b": _bars([40.0] * 3), "c": _bars([10.0] * 3)}
+    entries = np.column_stack([_at(3, 1), _at(3, 1), _none(3)])
+    shorts = np.column_stack([_none(3), _none(3), _at(3, 1)])
+    for order in ("columns", "value"):
+        ours, pf = run_both(
+            data, {"entries": entries, "short_entries": shorts}, size=3.0, size_type="amount",
+            init_cash=350.0, call_order=order,
+        )  # fmt: skip
+        assert_same_orders(ours, pf)
+    filled = ours.orders[ours.orders["status"] != "rejected"]
+    assert filled["asset"].tolist() == ["c", "b", "a"]
+
+
+def test_value_call_order_needs_close_fills_and_market_entries() -> None:
+    bars = {"a": _bars([10.0] * 3), "b": _bars([10.0] * 3)}
+    entries = {"a": _at(3, 0), "b": _at(3, 0)}
+    with pytest.raises(ParameterError, match="call_order"):
+        st.backtest_signals(bars, entries, call_order="value")
+    with pytest.raises(ParameterError, match="call_order"):
+        st.backtest_signals(
+            bars, entries, fill="close", call_order="value", order_type="limit",
+            limit_price=9.0,
+        )  # fmt: skip
+
+
 def test_i_percent_short_with_fixed_fees() -> None:
     """half of what (cash - fixed fee) can short: 4.75 units, not (50 - 5) / 10 = 4.5."""
     ours, pf = run_both(
@@ -355,7 +400,7 @@ def test_drawn_single_asset_cases_match_vectorbt(
     assert_same_orders(ours, pf)
 
 
-@settings(max_examples=25)
+@settings(max_examples=60)
 @given(
     start=hs.integers(0, 40_000),
     length=hs.integers(50, 400),
@@ -367,20 +412,25 @@ def test_drawn_single_asset_cases_match_vectorbt(
     fixed_fees=hs.sampled_from([0.0, 1.0]),
     sl=hs.one_of(hs.none(), hs.floats(0.002, 0.03)),
     init_cash=hs.sampled_from([100.0, 10_000.0]),
+    call_order=hs.sampled_from(["columns", "value"]),
+    accumulate=hs.booleans(),
 )
 def test_drawn_shared_cash_cases_match_vectorbt(
-    sol_1h, start, length, seed, m, p, shorts, sizing, fixed_fees, sl, init_cash
-) -> None:
-    """Several columns on one cash balance, in vectorbt's default call sequence (columns in
-    order, each column's stop or signal order before the next column's)."""
+    sol_1h, start, length, seed, m, p, shorts, sizing, fixed_fees, sl, init_cash, call_order,
+    accumulate,
+) -> None:  # fmt: skip
+    """Several columns on one cash balance, in both of vectorbt's call sequences: the default
+    (columns in order, each column's stop or signal order before the next column's) and "auto"
+    (``call_order="value"``: by approximate order value, sales first)."""
     rng = np.random.default_rng(seed)
     window = sol_1h.iloc[start : start + length]
     data = {f"c{i}": _gapped(window, np.random.default_rng(seed + i), 0.1) for i in range(m)}
     signals = _draw_signals(rng, len(window), m, p, True, shorts)
     size_type, size = sizing
     kw = {"fees": 0.001, "fixed_fees": fixed_fees, "init_cash": init_cash}
+    kw.update(call_order=call_order, accumulate=accumulate)
     if size is not None:
-        if size_type == "percent" and shorts:
+        if size_type == "percent" and shorts and not accumulate:
             size_type, size = "amount", 1.0
         kw.update(size=size, size_type=size_type)
     if sl is not None:

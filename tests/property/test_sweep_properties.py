@@ -53,7 +53,7 @@ def _keywords() -> hs.SearchStrategy[dict]:
                 "allow_partial": hs.booleans(),
                 "short_cash": hs.sampled_from(["margin", "proceeds"]),
                 "reversal": hs.sampled_from(["exit_then_entry", "one_order"]),
-                "call_order": hs.sampled_from(["exits_first", "columns"]),
+                "call_order": hs.sampled_from(["exits_first", "columns", "value"]),
             },
         )
         .filter(lambda kw: not ("sl_trail" in kw and "sl_stop" not in kw))
@@ -73,7 +73,7 @@ def _legal(kw: dict) -> dict:
         kw["fill"] = "close"
         for name in _NOT_IN_VECTORBT:
             kw.pop(name, None)
-    if kw.get("reversal") == "one_order":
+    if kw.get("reversal") == "one_order" or kw.get("call_order") == "value":
         kw["fill"] = "close"
     if kw.get("short_cash") == "proceeds" or kw.get("conventions") == "vectorbt":
         kw.pop("leverage", None)

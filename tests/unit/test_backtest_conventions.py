@@ -199,6 +199,23 @@ def test_vectorbt_preset_sets_every_switch() -> None:
     assert st.sim.resolve_conventions("vectorbt", stop_slippage=True).stop_slippage is True
 
 
+def test_call_order_value_gives_the_cash_to_the_smaller_order_first() -> None:
+    """Two amount entries on one bar and cash for one: in column order the first asset's
+    3 x 100 = 300 takes it; by value (vectorbt's "auto") the second's 3 x 40 = 120 goes first
+    and the first is rejected (300 + fees > 350 - 120)."""
+    flat = [[p, p, p, p, 1e6] for p in (100.0,) * 3]
+    data = {"a": bars(flat), "b": bars([[40.0, 40.0, 40.0, 40.0, 1e6]] * 3)}
+    entries = {"a": at(3, 1), "b": at(3, 1)}
+    kw = dict(fill="close", size=3.0, size_type="amount", init_cash=350.0, fees=0.001)
+    first = {}
+    for order in ("columns", "value"):
+        res = st.backtest_signals(data, entries, call_order=order, **kw)
+        filled = res.orders[res.orders["status"] == "filled"]
+        first[order] = filled["asset"].tolist()
+        assert (res.orders["reject_reason"] == "insufficient_cash").sum() == 1
+    assert first == {"columns": ["a"], "value": ["b"]}
+
+
 def test_intrabar_without_ambiguity_changes_nothing(sol_1h, sol_1m) -> None:
     """Sub-bars identical to their bars hold both levels at once: the stop-first rule stands."""
     hours = sol_1h.loc["2024-01-01":"2024-02-10"]
