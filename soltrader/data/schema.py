@@ -77,6 +77,9 @@ def ohlcv_frame(
     return pd.DataFrame(data, index=index)
 
 
+_UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
+
+
 def utc_index(times: Any, name: str = "index") -> pd.DatetimeIndex:
     """Datetimes of any resolution and time zone as a tz-aware UTC nanosecond DatetimeIndex.
 
@@ -121,6 +124,8 @@ def utc_index(times: Any, name: str = "index") -> pd.DatetimeIndex:
                 field=name,
             )
         times = pd.DatetimeIndex(times)
+    if times.dtype == _UTC_NS:
+        return times  # the same object: its cached properties (hasnans, ...) stay computed
     times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
     if times.unit != "ns":
         try:

@@ -62,6 +62,8 @@ def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.
 
 def _epoch_ns(index: pd.DatetimeIndex, name: str) -> np.ndarray:
     """Epoch nanoseconds (UTC instants) of a DatetimeIndex of any unit; naive times are UTC."""
+    if index.unit == "ns":
+        return index.asi8
     try:
         return index.as_unit("ns").asi8
     except (OverflowError, pd.errors.OutOfBoundsDatetime) as exc:

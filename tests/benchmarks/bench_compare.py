@@ -10,8 +10,10 @@ interpreters of each tree (each with its own warm numba cache):
 * the canonical fused sweep (sma_cross, fast 10..100 x slow 50..500, the same costs, vectorbt
   conventions at the close, 2 threads).
 
-Each figure is the best of ``REPEAT`` warm calls in each of ``ROUNDS`` alternating processes; the
-row gives both trees' best and the ratio new / base. Never asserts a time.
+Each figure is the best of ``REPEAT`` warm calls in each of ``ROUNDS`` alternating processes
+(every case is first called twice, so that no case pays the page faults of the process's first
+large allocations); the row gives both trees' best and the ratio new / base. Never asserts a
+time.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 BASE = os.environ.get("SOLTRADER_BENCH_BASE", "ee399e4")
 ROUNDS = int(os.environ.get("SOLTRADER_BENCH_ROUNDS", "3"))
-REPEAT = 3
+REPEAT = 5
 MARK = "@@compare@@"
 
 CHILD = """
@@ -49,8 +51,10 @@ cases = {
         bars, st.strategies.sma_cross, fast=FASTS, slow=SLOWS, check_lookahead=False, n_jobs=2,
         fill="close", conventions="vectorbt", **COSTS),
 }
-for name, call in cases.items():
+for call in cases.values():  # compile, and let the allocator settle, before any timing
     call()
+    call()
+for name, call in cases.items():
     out[name] = best_of(call, int(sys.argv[2]))[0]
 print(sys.argv[3] + json.dumps(out), flush=True)
 """
