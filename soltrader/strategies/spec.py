@@ -11,62 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, NamedTuple
-
-import numpy as np
+from typing import Any
 
 from soltrader.domain.errors import ParameterError
-
-
-class Bars(NamedTuple):
-    """One asset's bars as plain float64 arrays (prices in quote currency, volume in base)."""
-
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-    volume: np.ndarray
-
-
-class Signals(NamedTuple):
-    """What a signal function returns: decisions at each bar's close, and optional per-bar
-    order and risk values that the simulator takes as its keywords of the same names."""
-
-    entries: np.ndarray
-    exits: np.ndarray
-    short_entries: np.ndarray | None = None
-    short_exits: np.ndarray | None = None
-    sl_stop: np.ndarray | None = None
-    tp_stop: np.ndarray | None = None
-    size: np.ndarray | None = None
-    limit_price: np.ndarray | None = None
-    stop_price: np.ndarray | None = None
-    confidence: np.ndarray | None = None
-    order_type: np.ndarray | None = None
-    partial_tp_stop: np.ndarray | None = None
-    partial_tp_size: np.ndarray | None = None
-    max_bars: np.ndarray | None = None
-    leverage: np.ndarray | None = None
-    exit_size: np.ndarray | None = None
-
-    def extras(self) -> dict[str, np.ndarray]:
-        """The optional fields that are set, by simulator keyword (``confidence`` excluded)."""
-        names = (
-            "short_entries",
-            "short_exits",
-            "sl_stop",
-            "tp_stop",
-            "size",
-            "limit_price",
-            "stop_price",
-            "order_type",
-            "partial_tp_stop",
-            "partial_tp_size",
-            "max_bars",
-            "leverage",
-            "exit_size",
-        )
-        return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
+from soltrader.domain.signals import Bars, Signals
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,101 @@
+"""The ports: what the edge implements so that the runtime can drive the decision core.
+
+Each is a :class:`typing.Protocol`; an adapter satisfies it by having the methods (no base class
+to inherit), and ``isinstance(obj, Port)`` checks the method names at run time. The decision core
+never calls a port; the runtime wires ports to it: closed bars from :class:`MarketData` go to the
+strategy's signal function and ``decide``, the intents go to a :class:`Venue`, the fills that
+come back update the state, and every intent, fill and state change is written to the
+:class:`Journal` before the next step. Time comes from a :class:`Clock`, never from the system
+inside the core.
+
+Records crossing the ports are the structured dtypes of :mod:`soltrader.domain.records` and
+:mod:`soltrader.domain.state` (one record per row: a 0-d or 1-row array), so what the journal
+stores is what the simulator uses.
+
+Examples
+--------
+>>> class FixedClock:
+...     def now_ns(self) -> int:
+...         return 1_700_000_000_000_000_000
+>>> isinstance(FixedClock(), Clock)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Wall-clock time for the runtime (a test passes a clock it controls)."""
+
+    def now_ns(self) -> int:
+        """Now, epoch nanoseconds (UTC)."""
+        ...
+
+
+@runtime_checkable
+class MarketData(Protocol):
+    """Closed bars of one market: history to warm up on, then each bar once it has closed."""
+
+    async def history(self, symbol: str, timeframe: str, bars: int) -> np.ndarray:
+        """The newest ``bars`` closed bars, oldest first.
+
+        Returns
+        -------
+        ndarray
+            Columns ``open_time_ms`` (int64) and ``open``, ``high``, ``low``, ``close``,
+            ``volume`` (float64) as a structured array.
+        """
+        ...
+
+    def closed_bars(self, symbol: str, timeframe: str) -> AsyncIterator[np.ndarray]:
+        """Each bar as it closes (one row of the ``history`` layout), in time order, without
+        gaps: a bar the feed missed is fetched before the next one is yielded."""
+        ...
+
+
+@runtime_checkable
+class Venue(Protocol):
+    """Where intents become orders: an exchange, a swap router, or the paper venue."""
+
+    async def submit(self, intent: np.ndarray) -> None:
+        """Place (or, for ``reason == CANCEL``, cancel) one intent (a record of ``intent_dt``).
+        Submitting an intent whose ``client_id`` the venue already holds changes nothing."""
+        ...
+
+    def fills(self) -> AsyncIterator[np.ndarray]:
+        """Each execution (a record of ``fill_dt``, ``order_id`` = the intent's client id) as
+        the venue reports it."""
+        ...
+
+    async def open_orders(self) -> np.ndarray:
+        """The intents the venue still holds (``intent_dt`` records), for reconciliation."""
+        ...
+
+
+@runtime_checkable
+class Journal(Protocol):
+    """The runtime's durable memory: written before an intent is sent, read back on restart."""
+
+    def record_intent(self, intent: np.ndarray) -> None:
+        """Store an intent before it is submitted."""
+        ...
+
+    def record_fill(self, fill: np.ndarray) -> None:
+        """Store a fill as it arrives."""
+        ...
+
+    def save_state(
+        self, bar: int, positions: np.ndarray, pendings: np.ndarray, accounts: np.ndarray
+    ) -> None:
+        """Store the state after bar ``bar`` (``position_dt``, ``pending_dt``, ``account_dt``)."""
+        ...
+
+    def load_state(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The last saved ``(bar, positions, pendings, accounts)``, or None on a first start."""
+        ...

@@ -1,0 +1,173 @@
+"""The named state records of ``soltrader.domain.state`` and the ports of ``domain.ports``."""
+
+from __future__ import annotations
+
+import itertools
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
+
+import soltrader as st
+from soltrader.domain import ports, signals, state
+from soltrader.domain.errors import ParameterError
+from soltrader.sim import _nb
+
+# Every slot of the simulator's unnamed state matrices and the record field that names it
+# (the scratch slots of the call order excepted): nothing the kernel keeps is left unnamed.
+KERNEL_SLOTS = {
+    "F_POS": ("position", "qty"),
+    "F_E_PRICE": ("position", "avg_entry"),
+    "F_E_FEES": ("position", "entry_fees"),
+    "F_MARGIN": ("position", "margin"),
+    "F_SL_BASE": ("position", "sl_anchor"),
+    "F_SL": ("position", "sl_stop"),
+    "F_TP_BASE": ("position", "tp_anchor"),
+    "F_TP": ("position", "tp_stop"),
+    "F_TRAIL": ("position", "trailing"),
+    "F_PTP": ("position", "ptp_stop"),
+    "F_PTP_SIZE": ("position", "ptp_size"),
+    "F_SIZE0": ("position", "initial_qty"),
+    "F_PE_REMAIN": ("pending", "entry_remaining"),
+    "F_PE_LIMIT": ("pending", "limit_price"),
+    "F_PE_STOP": ("pending", "stop_price"),
+    "F_PE_ANCHOR": ("pending", "anchor"),
+    "F_PX_REMAIN": ("pending", "exit_remaining"),
+    "F_LOSS_LEVEL": ("position", "loss_level"),
+    "F_GAIN_LEVEL": ("position", "gain_level"),
+    "F_PE_MULT": ("pending", "size_mult"),
+    "F_LEV": ("position", "leverage"),
+    "J_E_BAR": ("position", "entry_bar"),
+    "J_ARMED_FROM": ("position", "armed_from"),
+    "J_PE_TYPE": ("pending", "entry_type"),
+    "J_PE_DIR": ("pending", "entry_dir"),
+    "J_PE_BAR": ("pending", "entry_bar"),
+    "J_PE_EXPIRE": ("pending", "expire_bar"),
+    "J_PE_TAKER_OPEN": ("pending", "taker_on_place"),
+    "J_PX_REASON": ("pending", "exit_reason"),
+    "J_LAST_EXIT_BAR": ("position", "last_exit_bar"),
+    "J_LAST_EXIT_DIR": ("position", "last_exit_dir"),
+    "J_PTP_DONE": ("position", "ptp_done"),
+    "J_MAX_BARS": ("position", "max_bars"),
+    "J_PE_ACTIVE": ("pending", "active_from"),
+    "J_PX_BAR": ("pending", "exit_bar"),
+    "G_PEAK": ("account", "peak"),
+    "G_DAY_START": ("account", "day_start"),
+    "G_DAY_LOW": ("account", "day_low"),
+    "G_HALTED": ("account", "halted"),
+    "G_ALLOWED": ("account", "allowed"),
+    "G_MULT": ("account", "size_mult"),
+    "G_REASON": ("account", "halt_reason"),
+    "G_EQUITY": ("account", "equity"),
+    "G_CONTROL": ("account", "control"),
+    "G_FLATTEN": ("account", "flatten"),
+    "G_RUINED": ("account", "ruined"),
+}
+_SCRATCH = {"F_CALL_KEY", "J_CALL_SEQ"}
+_DTYPES = {"position": state.position_dt, "pending": state.pending_dt, "account": state.account_dt}
+
+
+def test_every_kernel_state_slot_has_a_named_field() -> None:
+    slots = {
+        name
+        for name in dir(_nb)
+        if name[:2] in ("F_", "J_", "G_") and name.isupper() and name not in _SCRATCH
+    }
+    assert slots == set(KERNEL_SLOTS)
+    for record, field in KERNEL_SLOTS.values():
+        assert field in _DTYPES[record].names, (record, field)
+
+
+@numba.njit(cache=False)
+def _open_and_arm(pos, acc, j, qty, price, fee, stop):
+    """What a kernel does with the records: named fields, read and written in place."""
+    p = pos[j]
+    p.qty = qty
+    p.avg_entry = price
+    p.entry_fees = fee
+    p.margin = abs(qty) * price
+    p.sl_stop = stop
+    p.sl_anchor = price
+    p.loss_level = price * (1.0 - stop)
+    p.trailing = True
+    acc[0].cash -= abs(qty) * price + fee
+    return p.loss_level
+
+
+def test_records_are_read_and_written_by_name_inside_numba() -> None:
+    pos = state.new_positions(2)
+    acc = state.new_accounts(np.array([1_000.0]))
+    level = _open_and_arm(pos, acc, 1, 2.0, 100.0, 0.2, 0.05)
+    assert level == pytest.approx(95.0)
+    assert pos["qty"].tolist() == [0.0, 2.0]
+    assert bool(pos["trailing"][1]) and not bool(pos["trailing"][0])
+    assert acc["cash"][0] == pytest.approx(1_000.0 - 200.2)
+
+
+def test_new_records_start_unset() -> None:
+    pos = state.new_positions(3)
+    assert (pos["qty"] == 0).all() and np.isnan(pos["sl_stop"]).all()
+    assert (pos["entry_bar"] == -1).all() and (pos["leverage"] == 1.0).all()
+    pend = state.new_pendings(3)
+    assert (pend["entry_type"] == -1).all() and np.isnan(pend["exit_remaining"]).all()
+    acc = state.new_accounts(np.array([10.0, 20.0]))
+    assert acc["peak"].tolist() == [10.0, 20.0] and acc["allowed"].all()
+    assert (acc["control"] == state.ControlMode.NORMAL).all()
+
+
+def test_intent_carries_what_a_venue_needs() -> None:
+    names = set(state.intent_dt.names)
+    assert {
+        "client_id", "decision_bar", "decision_time", "asset", "side", "kind", "reason",
+        "quantity", "unit", "limit_price", "stop_price", "tif", "reduce_only", "post_only",
+    } <= names  # fmt: skip
+    assert {r.name for r in state.IntentReason} >= {
+        "ENTRY", "EXIT", "REVERSAL", "STOP_LOSS", "TAKE_PROFIT", "TRAILING_STOP",
+        "PARTIAL_TAKE_PROFIT", "TIME_STOP", "LIQUIDATION", "GUARD_FLATTEN", "CANCEL",
+    }  # fmt: skip
+
+
+@given(
+    run=hs.integers(0, 2**64 - 1),
+    asset=hs.integers(0, 10_000),
+    bar=hs.integers(0, 10**9),
+    reason=hs.sampled_from(list(state.IntentReason)),
+    seq=hs.integers(0, 100),
+)
+def test_client_id_is_deterministic_and_64_bit(run, asset, bar, reason, seq) -> None:
+    a = state.client_id(run, asset, bar, reason, seq)
+    assert a == state.client_id(run, asset, bar, reason, seq)
+    assert 0 <= a < 2**64
+    assert a != state.client_id(run, asset, bar + 1, reason, seq)
+    assert a != state.client_id(run ^ 1, asset, bar, reason, seq)
+
+
+def test_client_ids_do_not_collide_over_a_run() -> None:
+    keys = itertools.product(range(4), range(2_000), range(len(state.IntentReason)), range(2))
+    ids = [state.client_id(42, *k) for k in keys]
+    assert len(set(ids)) == len(ids)
+
+
+def test_client_id_refuses_negative_parts() -> None:
+    with pytest.raises(ParameterError, match="client_id"):
+        state.client_id(1, -1, 0, 0, 0)
+
+
+def test_ports_are_structural() -> None:
+    class Clock:
+        def now_ns(self) -> int:
+            return 0
+
+    class NotAVenue:
+        async def submit(self, intent) -> None:
+            return None
+
+    assert isinstance(Clock(), ports.Clock)
+    assert not isinstance(NotAVenue(), ports.Venue)
+
+
+def test_bars_and_signals_live_in_the_domain() -> None:
+    assert st.strategies.Bars is signals.Bars
+    assert st.strategies.Signals is signals.Signals
