@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -485,6 +485,19 @@ def _check_scalars(init_cash, maintenance_margin, max_leverage, max_volume_share
         raise ParameterError("cooldown", f"must be >= 0 bars, got {cooldown!r}")
 
 
+class KernelInputs(NamedTuple):
+    """What :func:`_kernel_inputs` gives: the checked market, the simulator's arguments by
+    name, its integer configuration (also ``args.icfg``), the resolved conventions, each
+    asset's account and each account's starting cash (quote)."""
+
+    market: Market
+    args: _nb.SimArgs
+    icfg: np.ndarray
+    conventions: Conventions
+    account_of: np.ndarray
+    account_cash: np.ndarray
+
+
 def _utc_days(market: Market, icfg: np.ndarray) -> np.ndarray:
     """The UTC day number of every bar, read only by the account guards' daily loss limit
     (zeros without guards: an int64 division of every timestamp is not free on long data)."""
@@ -548,9 +561,9 @@ def _kernel_inputs(
     value_sizing: str | None = None,
     stop_on_add: str | None = None,
     call_order: str | None = None,
-) -> tuple:
+) -> KernelInputs:
     """Validate the arguments of :func:`backtest_signals` and build the simulation kernel's
-    inputs: ``(market, args, icfg, conventions, accounts, account_cash)``."""
+    inputs (a :class:`KernelInputs`)."""
     for name, value in (
         ("stop_slippage", stop_slippage),
         ("stops_in_fill_bar", stops_in_fill_bar),
@@ -680,52 +693,63 @@ def _kernel_inputs(
     cfg[_nb.C_SHORT_LIQ] = 0.0 if conv.short_cash == "proceeds" else 1.0
     _risk_config(risk, cfg, icfg)
     modes = _control_modes(control, market, risk, cfg, icfg)
-    args = [
-        *(
-            np.broadcast_to(x, shape)
-            for x in (market.open, market.high, market.low, market.close, market.volume)
-        ),
-        long_in,
-        signal(exits, "exits"),
-        short_in,
-        signal(short_exits, "short_exits"),
-        sizes,
-        codes,
-        limits,
-        stops,
-        number(tif, "tif", np.int64),
-        signal(post_only, "post_only"),
-        signal(cancel, "cancel"),
-        number(sl_stop, "sl_stop"),
-        number(tp_stop, "tp_stop"),
-        trail,
-        number(partial_tp_stop, "partial_tp_stop"),
-        ptp_size,
-        number(max_bars, "max_bars", np.int64),
-        maker,
-        taker,
-        fixed,
-        number(slippage, "slippage"),
-        tx_ok,
-        tx_fail,
-        amm_liq,
-        _sigma(market, impact),
-        *tiers,
-        acc,
-        acc_cash,
-        cfg,
-        icfg,
-        np.empty((shape[0], len(acc_cash))),
-        np.empty((shape[0], len(acc_cash))),
-        np.empty(shape),
-        np.empty(shape),
-        *_intrabar(market, intrabar),
-        _utc_days(market, icfg),
-        modes,
-        number(leverage, "leverage"),
-        number(exit_size, "exit_size"),
-    ]
-    return market, args, icfg, conv, acc, acc_cash
+    opens, highs, lows, closes, volumes = (
+        np.broadcast_to(x, shape)
+        for x in (market.open, market.high, market.low, market.close, market.volume)
+    )
+    tier_vol, tier_maker, tier_taker = tiers
+    sub_low, sub_high, sub_start = _intrabar(market, intrabar)
+    args = _nb.SimArgs(
+        open_=opens,
+        high=highs,
+        low=lows,
+        close=closes,
+        volume=volumes,
+        long_entry=long_in,
+        long_exit=signal(exits, "exits"),
+        short_entry=short_in,
+        short_exit=signal(short_exits, "short_exits"),
+        size=sizes,
+        order_type=codes,
+        limit_price=limits,
+        stop_price=stops,
+        tif=number(tif, "tif", np.int64),
+        post_only=signal(post_only, "post_only"),
+        cancel=signal(cancel, "cancel"),
+        sl_stop=number(sl_stop, "sl_stop"),
+        tp_stop=number(tp_stop, "tp_stop"),
+        sl_trail=trail,
+        ptp_stop=number(partial_tp_stop, "partial_tp_stop"),
+        ptp_size=ptp_size,
+        max_bars=number(max_bars, "max_bars", np.int64),
+        maker_fee=maker,
+        taker_fee=taker,
+        fixed_fee=fixed,
+        slippage=number(slippage, "slippage"),
+        tx_cost=tx_ok,
+        tx_fail_cost=tx_fail,
+        amm_liq=amm_liq,
+        sigma=_sigma(market, impact),
+        tier_vol=tier_vol,
+        tier_maker=tier_maker,
+        tier_taker=tier_taker,
+        account_of=acc,
+        account_cash=acc_cash,
+        cfg=cfg,
+        icfg=icfg,
+        cash_out=np.empty((shape[0], len(acc_cash))),
+        equity_out=np.empty((shape[0], len(acc_cash))),
+        pos_out=np.empty(shape),
+        value_out=np.empty(shape),
+        sub_low=sub_low,
+        sub_high=sub_high,
+        sub_start=sub_start,
+        day=_utc_days(market, icfg),
+        control=modes,
+        leverage=number(leverage, "leverage"),
+        exit_size=number(exit_size, "exit_size"),
+    )
+    return KernelInputs(market, args, icfg, conv, acc, acc_cash)
 
 
 def backtest_signals(
@@ -917,15 +941,15 @@ def backtest_signals(
     >>> res.stats()["total_return"]                                          # doctest: +SKIP
     """
     # every parameter of this function is one of _kernel_inputs (same names, same order)
-    market, args, icfg, conv, acc, acc_cash = _kernel_inputs(**locals())
-    out = _run_kernel(args, icfg, market.shape)
+    inputs = _kernel_inputs(**locals())
+    out = _run_kernel(inputs.args, inputs.icfg, inputs.market.shape)
     return Result.from_kernel(
-        market,
+        inputs.market,
         out,
         init_cash=float(init_cash),
-        conventions=conv,
-        accounts=acc,
-        account_cash=acc_cash,
+        conventions=inputs.conventions,
+        accounts=inputs.account_of,
+        account_cash=inputs.account_cash,
     )
 
 

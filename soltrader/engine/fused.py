@@ -107,22 +107,25 @@ def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.nd
     """The scalars of one set of backtest keywords, validated exactly as ``st.backtest`` does;
     None when they need what only the full kernel offers (several assets or accounts, per-bar
     values, volume tiers, lower-timeframe bars, non-market entries)."""
-    market, args, icfg, _conv, _acc, acc_cash = _kernel_inputs(data, False, None, **keywords)
-    per_bar = args[9:30]
-    if market.shape[1] != 1 or acc_cash.shape[0] != 1 or args[30].size or args[41].shape[0]:
+    inputs = _kernel_inputs(data, False, None, **keywords)
+    args, icfg, acc_cash = inputs.args, inputs.icfg, inputs.account_cash
+    per_bar = [getattr(args, name) for name in lean.PER_BAR]
+    if inputs.market.shape[1] != 1 or acc_cash.shape[0] != 1:
         return None
-    if any(a.strides != (0, 0) for a in per_bar) or int(args[10][0, 0]) != sim_nb.MARKET:
+    if args.tier_vol.size or args.sub_low.shape[0]:  # fee tiers, lower-timeframe bars
+        return None
+    if any(a.strides != (0, 0) for a in per_bar) or int(args.order_type[0, 0]) != sim_nb.MARKET:
         return None
     if icfg[sim_nb.I_RISK] != 0:  # the account guards run in the full kernel only
         return None
-    if args[-2].strides != (0, 0):  # leverage per bar
+    if args.leverage.strides != (0, 0):  # leverage per bar
         return None
-    if args[-1].strides != (0, 0) or float(args[-1][0, 0]) != 1.0:  # partial exit signals
+    if args.exit_size.strides != (0, 0) or float(args.exit_size[0, 0]) != 1.0:  # partial exits
         return None
     for name in ("sl_stop", "sl_trail"):  # the entries are decided in the kernel: any may be long
         if not isinstance(keywords.get(name), bool | np.bool_ | None):
             _check_stop_loss(keywords[name], name, None, None)
-    row = [float(a[0, 0]) for a in per_bar] + [float(v) for v in args[35]] + [float(acc_cash[0])]
+    row = [float(a[0, 0]) for a in per_bar] + [float(v) for v in args.cfg] + [float(acc_cash[0])]
     return np.array(row), icfg.copy()
 
 

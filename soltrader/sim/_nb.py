@@ -29,6 +29,8 @@ as fractions (0.001 = 10 bps), times in bars.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -1939,6 +1941,64 @@ def open_trades_at_end_nb(close, account_of, fs, js, trades, cnt):
             fs[j, F_E_PRICE], last, fs[j, F_E_FEES], 0.0, pnl, _R_END, _TRUE,
         )  # fmt: skip
         cnt[K_TRADES] += 1
+
+
+class SimArgs(NamedTuple):
+    """The arguments of :func:`simulate_nb`, by name and in its order (``simulate_nb(*args)``).
+
+    Built by keyword in one place (``soltrader.engine.backtest``) and read by name everywhere
+    else, so adding an input cannot shift another one. Shapes, units and meanings are those of
+    :func:`simulate_nb`'s parameters of the same names.
+    """
+
+    open_: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    long_entry: np.ndarray
+    long_exit: np.ndarray
+    short_entry: np.ndarray
+    short_exit: np.ndarray
+    size: np.ndarray
+    order_type: np.ndarray
+    limit_price: np.ndarray
+    stop_price: np.ndarray
+    tif: np.ndarray
+    post_only: np.ndarray
+    cancel: np.ndarray
+    sl_stop: np.ndarray
+    tp_stop: np.ndarray
+    sl_trail: np.ndarray
+    ptp_stop: np.ndarray
+    ptp_size: np.ndarray
+    max_bars: np.ndarray
+    maker_fee: np.ndarray
+    taker_fee: np.ndarray
+    fixed_fee: np.ndarray
+    slippage: np.ndarray
+    tx_cost: np.ndarray
+    tx_fail_cost: np.ndarray
+    amm_liq: np.ndarray
+    sigma: np.ndarray
+    tier_vol: np.ndarray
+    tier_maker: np.ndarray
+    tier_taker: np.ndarray
+    account_of: np.ndarray
+    account_cash: np.ndarray
+    cfg: np.ndarray
+    icfg: np.ndarray
+    cash_out: np.ndarray
+    equity_out: np.ndarray
+    pos_out: np.ndarray
+    value_out: np.ndarray
+    sub_low: np.ndarray
+    sub_high: np.ndarray
+    sub_start: np.ndarray
+    day: np.ndarray
+    control: np.ndarray
+    leverage: np.ndarray
+    exit_size: np.ndarray
 
 
 @njit(cache=True, nogil=True)

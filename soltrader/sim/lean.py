@@ -62,30 +62,54 @@ from soltrader.sim._nb import (
     open_trades_at_end_nb,
 )
 
-# positions of the per-bar parameters in a combination's float configuration (the order of
-# simulate_nb's arguments 9..29)
-P_SIZE = 0
-P_ORDER_TYPE = 1
-P_LIMIT = 2
-P_STOP = 3
-P_TIF = 4
-P_POST_ONLY = 5
-P_CANCEL = 6
-P_SL = 7
-P_TP = 8
-P_TRAIL = 9
-P_PTP = 10
-P_PTP_SIZE = 11
-P_MAX_BARS = 12
-P_MAKER = 13
-P_TAKER = 14
-P_FIXED = 15
-P_SLIPPAGE = 16
-P_TX = 17
-P_TX_FAIL = 18
-P_AMM_LIQ = 19
-P_SIGMA = 20
-N_PARAMS = 21
+#: The per-bar inputs of :func:`simulate_nb` that a combination holds as one float each (a
+#: sweep runs only keywords that are constant over the bars), by their ``SimArgs`` names; their
+#: positions in a combination's float configuration follow.
+PER_BAR = (
+    "size",
+    "order_type",
+    "limit_price",
+    "stop_price",
+    "tif",
+    "post_only",
+    "cancel",
+    "sl_stop",
+    "tp_stop",
+    "sl_trail",
+    "ptp_stop",
+    "ptp_size",
+    "max_bars",
+    "maker_fee",
+    "taker_fee",
+    "fixed_fee",
+    "slippage",
+    "tx_cost",
+    "tx_fail_cost",
+    "amm_liq",
+    "sigma",
+)
+P_SIZE = PER_BAR.index("size")
+P_ORDER_TYPE = PER_BAR.index("order_type")
+P_LIMIT = PER_BAR.index("limit_price")
+P_STOP = PER_BAR.index("stop_price")
+P_TIF = PER_BAR.index("tif")
+P_POST_ONLY = PER_BAR.index("post_only")
+P_CANCEL = PER_BAR.index("cancel")
+P_SL = PER_BAR.index("sl_stop")
+P_TP = PER_BAR.index("tp_stop")
+P_TRAIL = PER_BAR.index("sl_trail")
+P_PTP = PER_BAR.index("ptp_stop")
+P_PTP_SIZE = PER_BAR.index("ptp_size")
+P_MAX_BARS = PER_BAR.index("max_bars")
+P_MAKER = PER_BAR.index("maker_fee")
+P_TAKER = PER_BAR.index("taker_fee")
+P_FIXED = PER_BAR.index("fixed_fee")
+P_SLIPPAGE = PER_BAR.index("slippage")
+P_TX = PER_BAR.index("tx_cost")
+P_TX_FAIL = PER_BAR.index("tx_fail_cost")
+P_AMM_LIQ = PER_BAR.index("amm_liq")
+P_SIGMA = PER_BAR.index("sigma")
+N_PARAMS = len(PER_BAR)
 #: where the kernel's ``cfg`` starts in a combination's float configuration, and the cash
 CFG_START = N_PARAMS
 CASH_AT = N_PARAMS + N_CFG

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import itertools
 
 import numba
@@ -13,7 +14,7 @@ from hypothesis import strategies as hs
 import soltrader as st
 from soltrader.domain import ports, signals, state
 from soltrader.domain.errors import ParameterError
-from soltrader.sim import _nb
+from soltrader.sim import _nb, lean
 
 # Every slot of the simulator's unnamed state matrices and the record field that names it
 # (the scratch slots of the call order excepted): nothing the kernel keeps is left unnamed.
@@ -171,3 +172,13 @@ def test_ports_are_structural() -> None:
 def test_bars_and_signals_live_in_the_domain() -> None:
     assert st.strategies.Bars is signals.Bars
     assert st.strategies.Signals is signals.Signals
+
+
+def test_kernel_arguments_are_named_in_the_kernels_order() -> None:
+    """``SimArgs`` is ``simulate_nb``'s parameter list, and the sweep's per-bar configuration
+    names a contiguous run of it: an input added to the kernel cannot shift another."""
+    names = tuple(inspect.signature(_nb.simulate_nb.py_func).parameters)
+    assert _nb.SimArgs._fields == names
+    start = names.index(lean.PER_BAR[0])
+    assert names[start : start + len(lean.PER_BAR)] == lean.PER_BAR
+    assert lean.N_PARAMS == len(lean.PER_BAR)

@@ -304,11 +304,12 @@ def test_kernel_divisions_never_raise_even_past_the_checks(bars) -> None:
     shorts[10] = True
     exits = np.zeros(N, dtype=bool)
     exits[20] = True
-    market, args, icfg, *_ = _kernel_inputs(
+    inputs = _kernel_inputs(
         bars, False, None, short_entries=shorts, short_exits=exits, slippage=0.5
     )
-    args[25] = np.ones(market.shape)  # the slippage input of the kernel
-    orders, fills, trades, *_ = _run_kernel(args, icfg, market.shape)
+    shape = inputs.market.shape
+    args = inputs.args._replace(slippage=np.ones(shape))  # past the keyword's range check
+    orders, fills, trades, *_ = _run_kernel(args, inputs.icfg, shape)
     assert len(fills) == 0 and len(trades) == 0  # nothing executes at a price <= 0
     assert orders["status"][0] == int(OrderStatus.REJECTED)
 
@@ -531,6 +532,6 @@ def test_strategy_window_of_the_wrong_type_is_a_parameter_error(bars) -> None:
 
 def test_kernel_sizes_and_orders_keep_their_meaning(bars, entries) -> None:
     """The checks add no conversion: the same numbers reach the kernel."""
-    _market, args, *_ = _kernel_inputs(bars, entries, None, size=0.5, sl_stop=0.02, tif=3)
-    assert args[9][0, 0] == 0.5 and args[16][0, 0] == 0.02 and args[13][0, 0] == 3
-    assert args[10][0, 0] == _nb.MARKET
+    args = _kernel_inputs(bars, entries, None, size=0.5, sl_stop=0.02, tif=3).args
+    assert args.size[0, 0] == 0.5 and args.sl_stop[0, 0] == 0.02 and args.tif[0, 0] == 3
+    assert args.order_type[0, 0] == _nb.MARKET
