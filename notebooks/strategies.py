@@ -222,10 +222,10 @@ plt.show()
 # `compare_modes` runs both modes with those defaults:
 
 # %%
-modes_20x = st.strategies.compare_modes(bars, backtest=st.backtest, **COSTS)
+modes_20x = st.compare_modes(bars, **COSTS)
 display(modes_20x.loc[KEY])
 for mode in ("A", "B"):
-    equity = st.strategies.smc_backtest(bars, backtest=st.backtest, mode=mode, **COSTS).equity
+    equity = st.smc_backtest(bars, mode=mode, **COSTS).equity
     gone = equity.index[equity < 0.01 * equity.iloc[0]][0]
     print(f"mode {mode}: 99 % of the account gone by {gone:%Y-%m-%d %H:%M}, {gone - bars.index[0]}")
 
@@ -238,9 +238,9 @@ for mode in ("A", "B"):
 
 # %%
 MODERATE = {"sizing": "percent", "fresh_leverage": 2.0, "breaker_leverage": 2.0}
-modes_2x = st.strategies.compare_modes(bars, backtest=st.backtest, **MODERATE, **COSTS)
-modes_2x_gross = st.strategies.compare_modes(
-    bars, backtest=st.backtest, **MODERATE, fees=0.0, slippage=0.0
+modes_2x = st.compare_modes(bars, **MODERATE, **COSTS)
+modes_2x_gross = st.compare_modes(
+    bars, **MODERATE, fees=0.0, slippage=0.0
 )
 display(
     pd.concat(
@@ -259,7 +259,7 @@ display(
 for mode in ("A", "B"):
     summary[f"smc_order_block {mode}, 20x / 10x (default)"] = modes_20x[mode]
     summary[f"smc_order_block {mode}, 2x percent"] = modes_2x[mode]
-smc_2x = st.strategies.smc_backtest(bars, backtest=st.backtest, mode="B", **MODERATE, **COSTS)
+smc_2x = st.smc_backtest(bars, mode="B", **MODERATE, **COSTS)
 window = bars.iloc[-24 * 4 :]
 t0, t1 = window.index[0], window.index[-1]
 blocks = ss.order_blocks(bars).blocks
@@ -311,8 +311,8 @@ binance = bars.loc[DAY]
 gemini = st.data.candles_from_trades(st.data.load_trades("SOL/USD", DAY, exchange="gemini"), "1h")
 gemini = gemini[["open", "high", "low", "close", "volume"]]
 ARB = {"size": 10.0, "fees_a": 0.001, "fees_b": 0.004, "min_edge": 0.003, "max_bars": 2}
-res_arb = st.strategies.arbitrage_backtest(
-    binance, gemini, backtest_signals=st.backtest_signals, names=("binance", "gemini"), **ARB
+res_arb = st.arbitrage_backtest(
+    binance, gemini, names=("binance", "gemini"), **ARB
 )
 display(key_stats("arbitrage (one day)", res_arb).to_frame())
 display(res_arb.trades[["asset", "direction", "entry_time", "exit_time", "entry_price", "pnl"]])
@@ -343,8 +343,8 @@ plt.show()
 # far too little to annualise anything: the Sharpe ratio in the summary is not meaningful.
 
 # %%
-late = st.strategies.arbitrage_backtest(
-    binance, gemini, backtest_signals=st.backtest_signals, fill="next_open", **ARB
+late = st.arbitrage_backtest(
+    binance, gemini, fill="next_open", **ARB
 )
 print(
     f"fills at the close: {res_arb.stats()['total_return']:+.3%}   "

@@ -2,6 +2,7 @@
 
 from soltrader.engine.backtest import backtest, backtest_signals
 from soltrader.engine.coordinator import CoordinatorResult, coordinate
+from soltrader.engine.drivers import arbitrage_backtest, compare_modes, smc_backtest
 from soltrader.engine.result import Result
 from soltrader.engine.sweep import SweepResult, fixed, sweep
 
@@ -9,9 +10,12 @@ __all__ = [
     "CoordinatorResult",
     "Result",
     "SweepResult",
+    "arbitrage_backtest",
     "backtest",
     "backtest_signals",
+    "compare_modes",
     "coordinate",
     "fixed",
+    "smc_backtest",
     "sweep",
 ]

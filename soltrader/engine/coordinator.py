@@ -7,10 +7,10 @@ and ``allocation`` splits the capital by the weights, so a sleeve can never spen
 
 Rules, stated once
     * **Signals** are computed once on the whole history (they are causal) and then sliced.
-    * **Conflicts** (:func:`soltrader.strategies.coordinator.resolve_conflicts`): when sleeves want
+    * **Conflicts** (:func:`soltrader.sizing.allocation.resolve_conflicts`): when sleeves want
       opposite entries in one symbol on one bar, the losing entries are dropped before anything is
       simulated and recorded in :attr:`CoordinatorResult.conflicts`.
-    * **Weights** (:func:`soltrader.strategies.coordinator.allocation_weights`): the dynamic
+    * **Weights** (:func:`soltrader.sizing.allocation.allocation_weights`): the dynamic
       schemes read each sleeve's *standalone* per-bar returns: every sleeve simulated alone on
       the whole history with the same keywords (a shadow run, independent of the allocation,
       so a sleeve given no capital can earn its way back). Weights at a rebalance bar ``r`` use
@@ -58,7 +58,7 @@ from soltrader.engine.result import Result, quiet_rejections
 from soltrader.metrics import _nb as metrics_nb
 from soltrader.metrics import summary
 from soltrader.sim.rules import resolve_conventions
-from soltrader.strategies.coordinator import (
+from soltrader.sizing.allocation import (
     CONFLICT_COLUMNS,
     DEFAULT_WEIGHTS,
     allocation_weights,
@@ -447,7 +447,7 @@ class CoordinatorResult:
         failed transactions included), ``pnl_share`` (pnl / total pnl). Sleeve rows add up to the
         total row.
     conflicts : pandas.DataFrame
-        One row per dropped entry (``soltrader.strategies.coordinator.CONFLICT_COLUMNS``).
+        One row per dropped entry (``soltrader.sizing.allocation.CONFLICT_COLUMNS``).
     weights : pandas.DataFrame
         Target weight of every sleeve on every bar (rows sum to 1).
     periods : pandas.DataFrame
@@ -697,10 +697,10 @@ def coordinate(
         the grid).
     weights : dict, optional
         Sleeve weights for ``scheme="fixed"`` (default
-        :data:`~soltrader.strategies.coordinator.DEFAULT_WEIGHTS`, by sleeve or strategy name,
+        :data:`~soltrader.sizing.allocation.DEFAULT_WEIGHTS`, by sleeve or strategy name,
         renormalised) or the base of ``"performance"``.
     scheme : {"fixed", "equal", "risk_parity", "performance"}
-        Allocation scheme (:func:`~soltrader.strategies.coordinator.allocation_weights`).
+        Allocation scheme (:func:`~soltrader.sizing.allocation.allocation_weights`).
     rebalance : None, int or duration
         Rebalance every ``k`` bars or every duration (``"30D"``); None: never.
     conflict : {"confidence", "reward_risk", "priority"}

@@ -1,6 +1,7 @@
 """Position sizing (pure): fixed fraction, fixed risk from the stop distance, fractional Kelly,
 volatility targeting, leverage with venue caps, whole contracts, minimum-notional filter, capital
-tiers with hysteresis, and the order-block (SMC) rule.
+tiers with hysteresis, the order-block (SMC) rule, and the capital allocation between strategy
+sleeves (:mod:`soltrader.sizing.allocation`, the coordinator's rules).
 
 Each rule is a typed wrapper (scalars, arrays or Series in) over a numba kernel in
 :mod:`soltrader.sizing.nb` that sweeps and strategies call from their own ``njit`` code.
@@ -15,6 +16,13 @@ Examples
 10.68
 """
 
+from soltrader.sizing.allocation import (
+    DEFAULT_WEIGHTS,
+    allocation_weights,
+    fixed_weights,
+    rebalance_bars,
+    resolve_conflicts,
+)
 from soltrader.sizing.api import (
     VenueLimits,
     fixed_fraction,
@@ -36,14 +44,19 @@ from soltrader.sizing.tiers import (
 __all__ = [
     "DEFAULT_LOWER_BOUNDS",
     "DEFAULT_SETTINGS",
+    "DEFAULT_WEIGHTS",
     "CapitalTiers",
     "TierSettings",
     "VenueLimits",
+    "allocation_weights",
     "fixed_fraction",
     "fixed_risk",
+    "fixed_weights",
     "kelly_fraction",
     "leveraged_exposure",
     "order_size",
+    "rebalance_bars",
+    "resolve_conflicts",
     "smc_size",
     "vol_target",
     "whole_contracts",

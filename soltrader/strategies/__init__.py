@@ -2,7 +2,7 @@
 
 Single-series strategies are :class:`Strategy` specs in :data:`REGISTRY`, run by ``st.backtest``,
 ``st.sweep`` and the live runner alike. Arbitrage needs two series at every bar and has its own
-entry point (:func:`arbitrage_backtest`); the screener filters a universe table.
+entry point (``st.arbitrage_backtest``); the screener filters a universe table.
 
 Examples
 --------
@@ -15,17 +15,9 @@ Examples
 
 from soltrader.strategies.arbitrage import (
     ArbitrageSignals,
-    arbitrage_backtest,
     arbitrage_edge_nb,
     arbitrage_signals,
     check_legs,
-)
-from soltrader.strategies.coordinator import (
-    DEFAULT_WEIGHTS,
-    allocation_weights,
-    fixed_weights,
-    rebalance_bars,
-    resolve_conflicts,
 )
 from soltrader.strategies.grid import grid
 from soltrader.strategies.mean_reversion import mean_reversion
@@ -34,8 +26,6 @@ from soltrader.strategies.screener import ScreenResult, screen
 from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb
 from soltrader.strategies.sma_cross import sma_cross
 from soltrader.strategies.smc_order_block import (
-    compare_modes,
-    smc_backtest,
     smc_backtest_kwargs,
     smc_order_block,
 )
@@ -47,7 +37,6 @@ REGISTRY: dict[str, Strategy] = {
 }
 
 __all__ = [
-    "DEFAULT_WEIGHTS",
     "REGISTRY",
     "ArbitrageSignals",
     "Bars",
@@ -55,24 +44,17 @@ __all__ = [
     "ScreenResult",
     "Signals",
     "Strategy",
-    "allocation_weights",
-    "arbitrage_backtest",
     "arbitrage_edge_nb",
     "arbitrage_signals",
     "check_legs",
-    "compare_modes",
     "crossed_above_nb",
     "crossed_below_nb",
-    "fixed_weights",
     "grid",
     "mean_reversion",
     "momentum",
     "momentum_bypassed",
-    "rebalance_bars",
-    "resolve_conflicts",
     "screen",
     "sma_cross",
-    "smc_backtest",
     "smc_backtest_kwargs",
     "smc_order_block",
 ]

@@ -38,21 +38,19 @@ Why not a :class:`~soltrader.strategies.Strategy`: a ``Strategy`` is a signal fu
 asset's bars, and the replay engine runs it on every asset independently. Arbitrage needs both
 series at every bar, so it has its own entry points: :func:`arbitrage_signals` (two ``Bars``),
 :func:`arbitrage_inputs` (the keywords of one ``backtest_signals`` call on ``{a, b}``) and
-:func:`arbitrage_backtest` (that call, checked). It is not in the strategy registry.
+the engine's ``st.arbitrage_backtest`` (that call, checked). It is not in the strategy
+registry.
 
 Examples
 --------
 >>> import soltrader as st
->>> from soltrader.strategies.arbitrage import arbitrage_backtest
->>> res = arbitrage_backtest(binance, gemini, backtest_signals=st.backtest_signals,
-...                          size=10.0, fees_a=0.001, fees_b=0.004, min_edge=0.003,
-...                          max_bars=2)                                     # doctest: +SKIP
+>>> res = st.arbitrage_backtest(binance, gemini, size=10.0, fees_a=0.001, fees_b=0.004,
+...                             min_edge=0.003, max_bars=2)                 # doctest: +SKIP
 >>> res.trades[["asset", "direction", "entry_price", "exit_price", "pnl"]]  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -613,66 +611,9 @@ def check_legs(
         )
 
 
-def arbitrage_backtest(
-    a_frame: Any,
-    b_frame: Any,
-    *,
-    backtest_signals: Callable[..., Any],
-    size: float,
-    fees_a: float | FeeSchedule = 0.0,
-    fees_b: float | FeeSchedule = 0.0,
-    pool_a: AMMPool | None = None,
-    pool_b: AMMPool | None = None,
-    solana: SolanaTxCost | None = None,
-    **kw: Any,
-) -> Any:
-    """Backtest both legs of the arbitrage in one ``backtest_signals`` call on ``{a, b}``.
-
-    The long leg and the short leg trade ``size`` base units each (``size_type="amount"``) from
-    one cash account, so the result's trades show both legs and its equity is the combined P&L.
-    The run is checked with :func:`check_legs` (no leg may trade less than ``size``).
-
-    Parameters
-    ----------
-    a_frame, b_frame : pandas.DataFrame or polars.DataFrame
-        OHLCV bars of the two venues with identical bar times.
-    backtest_signals : callable
-        The engine's ``st.backtest_signals`` (passed in: the pure strategies layer does not
-        import the engine).
-    size, fees_a, fees_b, pool_a, pool_b, solana
-        As in :func:`arbitrage_signals`.
-    **kw
-        ``min_edge``, ``exit_edge``, ``max_bars``, ``names``, ``fill``, ``init_cash`` (see
-        :func:`arbitrage_inputs`).
-
-    Returns
-    -------
-    Result
-        With ``result.params`` holding ``"strategy": "arbitrage"`` and the parameters.
-
-    Examples
-    --------
-    >>> import soltrader as st
-    >>> res = arbitrage_backtest(binance, gemini, backtest_signals=st.backtest_signals,
-    ...                          size=10.0, fees_a=0.001, fees_b=0.004, min_edge=0.003,
-    ...                          max_bars=2)                          # doctest: +SKIP
-    >>> res.trades[["asset", "direction", "pnl"]]                     # doctest: +SKIP
-    """
-    if not callable(backtest_signals):
-        raise ParameterError(
-            "backtest_signals", f"expected st.backtest_signals, got {backtest_signals!r}"
-        )
-    costs = dict(fees_a=fees_a, fees_b=fees_b, pool_a=pool_a, pool_b=pool_b, solana=solana)
-    result = backtest_signals(**arbitrage_inputs(a_frame, b_frame, size=size, **costs, **kw))
-    check_legs(result.orders_records, size, kw.get("names", ("a", "b")))
-    result.params = {"strategy": "arbitrage", "size": float(size), **costs, **kw}
-    return result
-
-
 __all__ = [
     "ArbitrageSignals",
     "LegPools",
-    "arbitrage_backtest",
     "arbitrage_edge_nb",
     "arbitrage_inputs",
     "arbitrage_signals",

@@ -85,28 +85,26 @@ The fixed backtest keywords are :func:`smc_backtest_kwargs` of the parameters (e
 ``sizing="percent"`` needs ``size_type="percent"``, else the fractions would be read as base
 units); :data:`SMC_BACKTEST_DEFAULTS` holds them for the default ``sizing`` and ``capital``.
 ``st.backtest`` applies them itself (the strategy's ``backtest_defaults``; a keyword the user
-gives wins), and so do :func:`smc_backtest` and :func:`compare_modes`. ``leverage`` is not one of
-them: the signals set it per bar, so it cannot be given to the backtest. The engine is passed in
-as ``backtest=st.backtest``, because the pure strategies layer never imports it.
+gives wins), and so do the engine's ``st.smc_backtest`` and ``st.compare_modes``. ``leverage``
+is not one of them: the signals set it per bar, so it cannot be given to the backtest.
 
 Examples
 --------
 >>> import soltrader as st
->>> from soltrader.strategies.smc_order_block import compare_modes, smc_order_block
+>>> from soltrader.strategies.smc_order_block import smc_order_block
 >>> bars = st.data.load("SOL/USDT", "1h")                                      # doctest: +SKIP
 >>> res = st.backtest(bars, smc_order_block, mode="B", fees=0.001)             # doctest: +SKIP
->>> compare_modes(bars, backtest=st.backtest, fees=0.001)                      # doctest: +SKIP
+>>> st.compare_modes(bars, fees=0.001)                                         # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from numbers import Integral, Real
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numba import njit
 
 from soltrader.domain.errors import DataError, ParameterError
@@ -126,8 +124,6 @@ __all__ = [
     "MODES",
     "SIZINGS",
     "SMC_BACKTEST_DEFAULTS",
-    "compare_modes",
-    "smc_backtest",
     "smc_backtest_kwargs",
     "smc_order_block",
     "smc_order_block_nb",
@@ -738,65 +734,3 @@ def smc_backtest_kwargs(**params: Any) -> dict[str, Any]:
 
 #: The fixed backtest keywords for the default parameters (see :func:`smc_backtest_kwargs`).
 SMC_BACKTEST_DEFAULTS: Mapping[str, Any] = MappingProxyType(smc_backtest_kwargs())
-
-
-def smc_backtest(data: Any, *, backtest: Callable[..., Any], mode: str = "A", **kwargs: Any):
-    """Backtest :data:`smc_order_block` with its fixed keywords in one call.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame, polars.DataFrame or dict of them
-        OHLCV bars.
-    backtest : callable
-        The engine's ``st.backtest`` (passed in: the pure strategies layer does not import the
-        engine).
-    mode : {"A", "B"}
-        Entry mode.
-    **kwargs
-        Strategy parameters and backtest keywords (``fees``, ``slippage``, ...); a backtest
-        keyword given here overrides the fixed one of :func:`smc_backtest_kwargs`.
-
-    Returns
-    -------
-    Result
-
-    Examples
-    --------
-    >>> import soltrader as st
-    >>> res = smc_backtest(bars, backtest=st.backtest, mode="B", fees=0.001)  # doctest: +SKIP
-    """
-    if not callable(backtest):
-        raise ParameterError("backtest", f"expected st.backtest, got {backtest!r}")
-    own = {k: v for k, v in kwargs.items() if k in smc_order_block.params}
-    rest = {k: v for k, v in kwargs.items() if k not in smc_order_block.params}
-    keywords = {**smc_backtest_kwargs(**own, mode=mode), **rest}
-    return backtest(data, smc_order_block, mode=mode, **own, **keywords)
-
-
-def compare_modes(data: Any, *, backtest: Callable[..., Any], **kwargs: Any) -> pd.DataFrame:
-    """Mode A and mode B side by side: the statistics of :func:`smc_backtest` for each.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame, polars.DataFrame or dict of them
-        OHLCV bars.
-    backtest : callable
-        The engine's ``st.backtest``.
-    **kwargs
-        Strategy parameters (but ``mode``) and backtest keywords, shared by both runs.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per statistic of ``Result.stats()``, columns ``"A"`` and ``"B"``.
-
-    Examples
-    --------
-    >>> import soltrader as st
-    >>> table = compare_modes(bars, backtest=st.backtest, fees=0.001)       # doctest: +SKIP
-    >>> table.loc[["total_return", "sharpe", "max_drawdown", "trades"]]     # doctest: +SKIP
-    """
-    if "mode" in kwargs:
-        raise ParameterError("mode", "compare_modes runs both modes; do not give one")
-    stats = {m: smc_backtest(data, backtest=backtest, mode=m, **kwargs).stats() for m in MODES}
-    return pd.DataFrame(stats)

@@ -16,7 +16,7 @@ import soltrader as st
 from soltrader.data.schema import ohlcv_frame
 from soltrader.domain.errors import ParameterError
 from soltrader.engine.coordinator import CoordinatorResult, coordinate
-from soltrader.strategies.coordinator import (
+from soltrader.sizing.allocation import (
     DEFAULT_WEIGHTS,
     allocation_weights,
     fixed_weights,

@@ -19,7 +19,6 @@ from soltrader.costs import AMMPool, FeeSchedule, SolanaTxCost
 from soltrader.data.schema import ohlcv_frame
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.strategies.arbitrage import (
-    arbitrage_backtest,
     arbitrage_edge_nb,
     arbitrage_inputs,
     arbitrage_signals,
@@ -48,7 +47,7 @@ def bars(close: np.ndarray) -> Bars:
 
 def run(a: pd.DataFrame, b: pd.DataFrame, **kw) -> st.Result:
     """Both legs in one backtest_signals call, checked for unhedged legs."""
-    return arbitrage_backtest(a, b, backtest_signals=st.backtest_signals, **kw)
+    return st.arbitrage_backtest(a, b, **kw)
 
 
 # (a) the hand calculation ---------------------------------------------------------------------
@@ -303,9 +302,7 @@ def test_polars_frames_give_the_same_run() -> None:
     pd.testing.assert_frame_equal(got, want)
 
 
-def test_arbitrage_backtest_needs_the_engine_and_records_its_parameters() -> None:
-    with pytest.raises(ParameterError, match="backtest_signals"):
-        arbitrage_backtest(frame(PA), frame(PB), backtest_signals=None, **BASE)
+def test_arbitrage_backtest_records_its_parameters() -> None:
     res = run(frame(PA), frame(PB), **BASE, names=("cex", "pool"), max_bars=3)
     assert res.params["strategy"] == "arbitrage" and res.params["max_bars"] == 3
     assert list(res.market.assets) == ["cex", "pool"]

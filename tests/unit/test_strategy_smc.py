@@ -23,8 +23,6 @@ from soltrader.domain.errors import DataError, ParameterError
 from soltrader.strategies import Bars
 from soltrader.strategies.smc_order_block import (
     SMC_BACKTEST_DEFAULTS,
-    compare_modes,
-    smc_backtest,
     smc_backtest_kwargs,
     smc_order_block,
     smc_order_block_signals,
@@ -214,7 +212,7 @@ def test_breaker_margin_at_its_own_leverage() -> None:
     assert breaker * 100.0 / 10 == 0.3 * CAPITAL
     # percent sizing (its own backtest keywords: size_type="percent"): 40 % of the cash at 20x,
     # then 30 % of the cash at 10x; not floored to contracts
-    pct = smc_backtest(df, backtest=st.backtest, mode="A", sizing="percent", **HAND)
+    pct = st.smc_backtest(df, mode="A", sizing="percent", **HAND)
     sizes = pct.trades["size"].to_numpy()
     assert sizes[0] == pytest.approx(0.4 * CAPITAL * 20 / 101.5, rel=1e-12)
     cash_pct = CAPITAL + sizes[0] * (100.0 - 101.5)
@@ -251,10 +249,10 @@ def test_breaker_liquidated_10_percent_against_its_entry() -> None:
 
 def test_compare_modes_side_by_side() -> None:
     df = frame(ROWS)
-    table = compare_modes(df, backtest=st.backtest, **HAND)
+    table = st.compare_modes(df, **HAND)
     assert list(table.columns) == ["A", "B"]
     for mode in "AB":
-        one = smc_backtest(df, backtest=st.backtest, mode=mode, **HAND).stats()
+        one = st.smc_backtest(df, mode=mode, **HAND).stats()
         pd.testing.assert_series_equal(table[mode], one, check_names=False)
     assert table.loc["n_trades", "A"] == 3 and table.loc["total_return", "B"] > 0
 
@@ -405,11 +403,8 @@ def test_bad_input() -> None:
     with pytest.raises(ParameterError, match="neither a parameter"):
         st.backtest(df, smc_order_block, penetration=0.2)
     with pytest.raises(ParameterError) as info:
-        compare_modes(df, backtest=st.backtest, mode="A")
+        st.compare_modes(df, mode="A")
     assert info.value.name == "mode"
-    with pytest.raises(ParameterError) as info:
-        smc_backtest(df, backtest=None)
-    assert info.value.name == "backtest"
     b = bars_of(df)
     with pytest.raises(ParameterError) as info:
         smc_order_block_signals(b._replace(low=b.low[:-1]))

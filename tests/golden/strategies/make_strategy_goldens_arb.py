@@ -24,7 +24,6 @@ from typing import Any
 import pandas as pd
 
 import soltrader as st
-from soltrader.strategies.arbitrage import arbitrage_backtest
 
 OUT = Path(__file__).resolve().parent / "arbitrage_sol_binance_gemini.json"
 DAY = "2025-10-10"
@@ -86,7 +85,7 @@ def _iso(ts: Any) -> str | None:
 
 def run_case(a: pd.DataFrame, b: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
     """Trades (both legs) and headline statistics of one case."""
-    res = arbitrage_backtest(a, b, backtest_signals=st.backtest_signals, names=NAMES, **params)
+    res = st.arbitrage_backtest(a, b, names=NAMES, **params)
     trades = [
         {
             "asset": str(row.asset),

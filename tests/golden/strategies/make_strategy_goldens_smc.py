@@ -42,7 +42,6 @@ from soltrader.strategies import Bars
 from soltrader.strategies.smc_order_block import (
     MODES,
     SIZINGS,
-    smc_backtest,
     smc_backtest_kwargs,
     smc_order_block,
     smc_order_block_nb,
@@ -172,7 +171,7 @@ def trade_rows(trades: pd.DataFrame, limit: int | None) -> list[dict[str, Any]]:
 def case_outcome(frame: pd.DataFrame, case: str, mode: str) -> dict[str, Any]:
     """Everything stored for one case and mode."""
     params = CASES[case]
-    res = smc_backtest(frame, backtest=st.backtest, mode=mode, fees=FEES, **params)
+    res = st.smc_backtest(frame, mode=mode, fees=FEES, **params)
     trades = res.trades
     stats = res.stats()
     r = res.trades_records

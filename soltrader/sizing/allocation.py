@@ -1,5 +1,5 @@
-"""The coordinator's pure parts: how much capital each strategy *sleeve* gets, and which of two
-opposite entries in one symbol is kept.
+"""Capital allocation between strategy *sleeves*: how much capital each gets, and which of two
+opposite entries in one symbol is kept (the coordinator's pure rules).
 
 The runner that simulates the sleeves on one capital base is
 :func:`soltrader.engine.coordinator.coordinate`; everything here is a pure function of arrays
@@ -44,7 +44,7 @@ import pandas as pd
 from numba import njit
 
 from soltrader.domain.errors import ParameterError
-from soltrader.strategies.spec import Signals
+from soltrader.domain.signals import Signals
 
 #: Default capital weights of the ``"fixed"`` scheme, by strategy name (fractions).
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
