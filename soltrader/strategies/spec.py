@@ -74,6 +74,11 @@ class Strategy:
         Backtest keywords the rules need (e.g. ``{"accumulate": True}`` for a grid), or
         ``f(params) -> mapping`` when they depend on the parameters. ``st.backtest``, sweeps and
         walk-forward apply them; a keyword the user gives wins.
+    live_window : int
+        Bars of history the live loop gives the signal function at each closed bar (it acts on
+        the newest row). ``st.validation.window_check`` shows whether a window reproduces the
+        decisions made on the full history; every built-in strategy's passes on the bundled
+        data (default 2,000 bars).
     """
 
     name: str
@@ -86,8 +91,14 @@ class Strategy:
     backtest_defaults: Mapping[str, Any] | Callable[..., Mapping[str, Any]] | None = field(
         default=None, repr=False
     )
+    live_window: int = 2_000
 
     def __post_init__(self) -> None:
+        window = self.live_window
+        if isinstance(window, bool) or not isinstance(window, int) or window < 2:
+            raise ParameterError(
+                "live_window", f"must be a whole number of bars >= 2, got {window!r}"
+            )
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         object.__setattr__(self, "space", MappingProxyType(dict(self.space)))
         unknown = set(self.space) - set(self.params)

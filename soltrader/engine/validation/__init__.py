@@ -7,7 +7,8 @@
   probabilistic / deflated Sharpe ratio;
 * :mod:`~.montecarlo` -- bootstrap / shuffle of trade returns, risk of ruin;
 * :mod:`~.stattests` -- ADF, Jarque-Bera, Ljung-Box;
-* :mod:`~.lookahead` -- look-ahead check of any strategy.
+* :mod:`~.lookahead` -- look-ahead check of any strategy;
+* :mod:`~.window` -- whether a trailing window of history reproduces the decisions (live).
 
 Importing compiles nothing and imports neither matplotlib nor statsmodels; both load on first
 use. See ``docs/validation.md`` for what each tool answers and how to read it.
@@ -53,6 +54,7 @@ from soltrader.engine.validation.walkforward import (
     optimise,
     walk_forward,
 )
+from soltrader.engine.validation.window import WindowReport, window_check
 
 __all__ = [
     "DeflatedSharpe",
@@ -64,6 +66,7 @@ __all__ = [
     "StatTestResult",
     "WalkForwardResult",
     "Window",
+    "WindowReport",
     "adf",
     "deflated_sharpe_from_sweep",
     "deflated_sharpe_ratio",
@@ -82,5 +85,6 @@ __all__ = [
     "sharpe_stats",
     "walk_forward",
     "walk_forward_windows",
+    "window_check",
     "windows_table",
 ]
