@@ -4,7 +4,9 @@ raises a ``soltrader.Error`` subclass naming what is wrong; nothing else ever es
 
 Bars are synthetic and valid OHLC at price levels from 1e-8 to 1e8, with zero volume, one bar and
 zero bars among the draws; a few draws break one bar rule on purpose. Keywords mix valid values
-with out-of-range ones (fees and slippage of 1 and more, stops of 1 and 2, negative sizes, ...).
+with out-of-range ones (fees and slippage of 1 and more, stops of 1 and 2, negative sizes, ...),
+and draw the account guards (default and tight ``RiskLimits``) and control-mode schedules
+(pause, reduce, emergency), with their own mistakes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis import strategies as hs
 
 import soltrader as st
 from soltrader.costs import AMMPool, FeeSchedule, FeeTier, Impact, SolanaTxCost
+from soltrader.risk import RiskLimits
 
 # valid values (edges included) and, per keyword, mistakes: a draw breaks at most one keyword
 VALID: dict[str, list[Any]] = {
@@ -47,6 +50,8 @@ VALID: dict[str, list[Any]] = {
     "shorts": [False, True],
     "costs": ["none", "none", "impact", "amm", "solana", "schedule"],
     "min_size": [None, None, 0.0, 1.0],
+    "risk": ["none", "none", "none", "default", "tight"],
+    "control": ["none", "none", "none", "schedule"],
 }
 MISTAKES: dict[str, list[Any]] = {
     "fees": [1.0, 1.5, -0.01, np.nan],
@@ -68,6 +73,8 @@ MISTAKES: dict[str, list[Any]] = {
     "init_cash": [0.0, -1.0, np.nan],
     "min_size": [-1.0, np.nan],
     "accumulate": ["yes"],
+    "risk": ["negative", "above_one"],
+    "control": ["unknown_code", "wrong_length"],
 }
 SIZES = {
     "percent": [None, None, 1e-9, 0.01, 0.5, 1.0],
@@ -135,11 +142,41 @@ def corrupt(bars: pd.DataFrame, how: str | None, row: int) -> pd.DataFrame:
     return bad
 
 
+def _risk(kind: str) -> RiskLimits | None:
+    """The account guards: none, the defaults, guards that fire on small moves, or a mistake."""
+    if kind == "none":
+        return None
+    if kind == "default":
+        return RiskLimits()
+    if kind == "tight":
+        return RiskLimits(
+            daily_loss_limit=0.002, soft_drawdown=0.01, hard_drawdown=0.03, max_open_positions=1,
+            max_symbol_exposure=0.5, max_correlation=0.5, correlation_min_obs=3,
+        )  # fmt: skip
+    return RiskLimits(daily_loss_limit=-0.05 if kind == "negative" else 1.5)
+
+
+def _control(kind: str, n: int, seed: int) -> np.ndarray | None:
+    """A control-mode schedule (normal, pause, reduce, emergency codes per bar), or a mistake."""
+    if kind == "none":
+        return None
+    rng = np.random.default_rng(seed)
+    modes = rng.choice(4, size=n, p=[0.7, 0.1, 0.1, 0.1]).astype(np.int64)
+    if kind == "unknown_code" and n:
+        modes[rng.integers(n)] = 7
+    if kind == "wrong_length":
+        modes = np.zeros(n + 1, dtype=np.int64)
+    return modes
+
+
 def keywords(cfg: dict[str, Any], bars: pd.DataFrame, level: float, per_bar: bool) -> dict:
     """Backtest keywords from a drawn configuration; ``per_bar`` passes the numeric keywords
     as arrays (one layout of every kernel input, so the fuzz compiles few kernel variants)."""
     n = len(bars)
-    kw = {k: v for k, v in cfg.items() if k not in ("entry_price", "shorts", "costs", "damage")}
+    skip = ("entry_price", "shorts", "costs", "damage", "risk", "control")
+    kw = {k: v for k, v in cfg.items() if k not in skip}
+    kw["risk"] = _risk(cfg["risk"])
+    kw["control"] = _control(cfg["control"], n, int(n * level) % 997)
     close = bars["close"].to_numpy()
     # limit and stop prices always as arrays (NaN when unused), like the signals below: fewer
     # layouts of the kernel inputs, fewer kernel variants to compile
