@@ -14,13 +14,13 @@ otherwise see the real future bars in the parent buffer and hide its own look-ah
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from soltrader.domain.errors import Error, ParameterError
-from soltrader.engine.inputs import market_from
+from soltrader.engine.inputs import Market, market_from
 from soltrader.engine.validation._checks import as_float, as_int
 from soltrader.strategies.spec import Bars, Signals, Strategy
 
@@ -151,6 +151,32 @@ def _choose_cuts(
     return chosen.astype(np.int64)
 
 
+class FullRun(NamedTuple):
+    """One asset's checked bars and a strategy's signals on all of them (see :func:`full_run`)."""
+
+    market: Market
+    bars: Bars
+    params: dict[str, Any]
+    fields: dict[str, np.ndarray]
+
+
+def full_run(strategy: Strategy, data: Any, params: dict[str, Any] | None, caller: str) -> FullRun:
+    """The reference run of a decision check: the bars of one asset (contiguous copies), the
+    resolved parameters and the signal fields on the whole history; ``caller`` names the check
+    in the error for several assets."""
+    if not isinstance(strategy, Strategy):
+        raise ParameterError("strategy", f"expected a Strategy spec, got {type(strategy).__name__}")
+    market = market_from(data)
+    if market.shape[1] != 1:
+        raise ParameterError("data", f"{caller} takes one asset's bars")
+    columns = ("open", "high", "low", "close", "volume")
+    bars = Bars(*(np.ascontiguousarray(getattr(market, c)[:, 0]) for c in columns))
+    resolved = strategy.resolve(**(params or {}))
+    sig = strategy.signal(bars, **resolved)
+    fields = _signal_fields(sig, market.shape[0], strategy.name, "the full data")
+    return FullRun(market, bars, resolved, fields)
+
+
 def lookahead_check(
     strategy: Strategy,
     data: Any,
@@ -208,20 +234,8 @@ def lookahead_check(
     >>> rep.ok                                                                      # doctest: +SKIP
     True
     """
-    if not isinstance(strategy, Strategy):
-        raise ParameterError("strategy", f"expected a Strategy spec, got {type(strategy).__name__}")
-    market = market_from(data)
-    if market.shape[1] != 1:
-        raise ParameterError("data", "lookahead_check takes one asset's bars")
-    bars = Bars(
-        *(
-            np.ascontiguousarray(getattr(market, c)[:, 0])
-            for c in ("open", "high", "low", "close", "volume")
-        )
-    )
+    market, bars, resolved, full = full_run(strategy, data, params, "lookahead_check")
     n = market.shape[0]
-    resolved = strategy.resolve(**(params or {}))
-    full = _signal_fields(strategy.signal(bars, **resolved), n, strategy.name, "the full data")
     chosen = _choose_cuts(full, n, as_int(n_cuts, "n_cuts", low=1), seed, cuts)
     tol = as_float(rtol, "rtol", low=0.0)
     keep = as_int(max_findings, "max_findings", low=1)

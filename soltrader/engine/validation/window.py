@@ -22,9 +22,13 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.errors import Error, ParameterError
-from soltrader.engine.inputs import market_from
 from soltrader.engine.validation._checks import as_float, as_int
-from soltrader.engine.validation.lookahead import _BOOL_FIELDS, _differs, _signal_fields
+from soltrader.engine.validation.lookahead import (
+    _BOOL_FIELDS,
+    _differs,
+    _signal_fields,
+    full_run,
+)
 from soltrader.strategies.spec import Bars, Strategy
 
 
@@ -201,21 +205,9 @@ def window_check(
     >>> rep.ok, rep.smallest                                                  # doctest: +SKIP
     (True, 101)
     """
-    if not isinstance(strategy, Strategy):
-        raise ParameterError("strategy", f"expected a Strategy spec, got {type(strategy).__name__}")
+    market, bars, resolved, full = full_run(strategy, data, params, "window_check")
     size = strategy.live_window if window is None else as_int(window, "window", low=2)
-    market = market_from(data)
-    if market.shape[1] != 1:
-        raise ParameterError("data", "window_check takes one asset's bars")
-    bars = Bars(
-        *(
-            np.ascontiguousarray(getattr(market, c)[:, 0])
-            for c in ("open", "high", "low", "close", "volume")
-        )
-    )
     n = market.shape[0]
-    resolved = strategy.resolve(**(params or {}))
-    full = _signal_fields(strategy.signal(bars, **resolved), n, strategy.name, "the full data")
     checked = _checked_bars(full, n, size, as_int(n_bars, "n_bars", low=1))
     tol = as_float(rtol, "rtol", low=0.0)
     found = _mismatches(strategy, bars, resolved, full, checked, size, tol, False)
