@@ -37,8 +37,9 @@ _ORDER_TYPES = {e.name.lower(): int(e) for e in OrderType}
 _FRACTION = "a fraction of the price: 0.001 for 0.1 %"
 
 
-def _check_entry_prices(codes, limits, stops, decided) -> None:
-    """Every entry decision whose order type needs a limit or stop price must have a finite one."""
+def _check_entry_prices(codes, limits, stops, decided, row0: int = 0) -> None:
+    """Every entry decision whose order type needs a limit or stop price must have a finite one
+    (``row0``: the row number of the first row given, for the message)."""
     needs_limit = (codes == _nb.LIMIT) | (codes == _nb.STOP_LIMIT)
     needs_stop = (codes == _nb.STOP) | (codes == _nb.STOP_LIMIT)
     for need, arr, name in (
@@ -47,7 +48,7 @@ def _check_entry_prices(codes, limits, stops, decided) -> None:
     ):
         bad = need & decided & ~np.isfinite(arr)
         if bad.any():
-            row = int(np.argwhere(bad)[0][0])
+            row = row0 + int(np.argwhere(bad)[0][0])
             raise ParameterError(
                 name, f"an entry at row {row} needs a finite {name} for its order type"
             )
@@ -196,7 +197,9 @@ def _magnitude(name: str, v: float, where: str, side: str) -> ParameterError:
     )
 
 
-def _check_stop_loss(value: Any, name: str, market: Market | None, long_in: Any) -> None:
+def _check_stop_loss(
+    value: Any, name: str, market: Market | None, long_in: Any, row0: int = 0
+) -> None:
     """A stop-loss or trailing distance: > 0 (NaN: none), and below 1 wherever a long entry is
     decided (``long_in``; None: on every bar), since a long's stop at ``1 - sl_stop`` of the
     price must stay above 0. A short's stop may lie beyond +100 %."""
@@ -209,10 +212,13 @@ def _check_stop_loss(value: Any, name: str, market: Market | None, long_in: Any)
     bad = long_in & (levels >= 1.0)
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
-        raise _magnitude(name, float(levels[row, col]), f" on the long entry at row {row}", "long")
+        where = f" on the long entry at row {row0 + row}"
+        raise _magnitude(name, float(levels[row, col]), where, "long")
 
 
-def _check_target(value: Any, name: str, market: Market, short_in: np.ndarray) -> None:
+def _check_target(
+    value: Any, name: str, market: Market, short_in: np.ndarray, row0: int = 0
+) -> None:
     """A take-profit distance: > 0 (NaN: none; a long's target may lie beyond +100 %), and
     below 1 wherever a short entry is decided, since a short's target at ``1 - tp_stop`` of the
     price must stay above 0."""
@@ -224,11 +230,13 @@ def _check_target(value: Any, name: str, market: Market, short_in: np.ndarray) -
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise _magnitude(
-            name, float(levels[row, col]), f" on the short entry at row {row}", "short"
+            name, float(levels[row, col]), f" on the short entry at row {row0 + row}", "short"
         )
 
 
-def _check_size(size: Any, size_type: str, decided: np.ndarray | None, market: Market) -> None:
+def _check_size(
+    size: Any, size_type: str, decided: np.ndarray | None, market: Market, row0: int = 0
+) -> None:
     """Sizes are finite and >= 0 everywhere, a percent size at most 1 (the whole cash), and every
     entry decision's size is > 0."""
     if size is None:
@@ -252,7 +260,8 @@ def _check_size(size: Any, size_type: str, decided: np.ndarray | None, market: M
     if bad.any():
         row, col = (int(i) for i in np.argwhere(bad)[0])
         raise ParameterError(
-            "size", f"the entry decided at row {row} (asset {market.assets[col]!r}) has no size > 0"
+            "size",
+            f"the entry decided at row {row0 + row} (asset {market.assets[col]!r}) has no size > 0",
         )
 
 
@@ -983,6 +992,35 @@ def _bars(frame: Any) -> Bars:
     return Bars(arrays.open, arrays.high, arrays.low, arrays.close, arrays.volume)
 
 
+def checked_strategy(strategy: Any) -> Strategy:
+    """``strategy`` if it is a :class:`Strategy` spec, else a :class:`ParameterError`."""
+    if not isinstance(strategy, Strategy):
+        raise ParameterError(
+            "strategy",
+            f"expected a Strategy spec such as "
+            f"st.strategies.sma_cross, got {type(strategy).__name__}",
+        )
+    return strategy
+
+
+def strategy_call(
+    strategy: Strategy, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split ``kwargs`` into the strategy's resolved parameters and the simulator keywords (the
+    strategy's own keywords first, the caller's override them); an unknown keyword is an error."""
+    own = {k: v for k, v in kwargs.items() if k in strategy.params}
+    rest = {k: v for k, v in kwargs.items() if k not in strategy.params}
+    unknown = sorted(set(rest) - _BACKTEST_KEYWORDS)
+    if unknown:
+        raise ParameterError(
+            unknown[0],
+            f"neither a parameter of {strategy.name} "
+            f"({sorted(strategy.params)}) nor a backtest keyword",
+        )
+    params = strategy.resolve(**own)
+    return params, {**strategy.keywords(params), **rest}
+
+
 def backtest(data: Any, strategy: Strategy, **kwargs: Any) -> Result:
     """Backtest a strategy spec: its signal function's decisions through :func:`backtest_signals`.
 
@@ -1011,23 +1049,7 @@ def backtest(data: Any, strategy: Strategy, **kwargs: Any) -> Result:
     ...                   fees=0.001, slippage=0.0005)                     # doctest: +SKIP
     >>> res.stats()["sharpe"]                                              # doctest: +SKIP
     """
-    if not isinstance(strategy, Strategy):
-        raise ParameterError(
-            "strategy",
-            f"expected a Strategy spec such as "
-            f"st.strategies.sma_cross, got {type(strategy).__name__}",
-        )
-    own = {k: v for k, v in kwargs.items() if k in strategy.params}
-    rest = {k: v for k, v in kwargs.items() if k not in strategy.params}
-    unknown = sorted(set(rest) - _BACKTEST_KEYWORDS)
-    if unknown:
-        raise ParameterError(
-            unknown[0],
-            f"neither a parameter of {strategy.name} "
-            f"({sorted(strategy.params)}) nor a backtest keyword",
-        )
-    params = strategy.resolve(**own)
-    rest = {**strategy.keywords(params), **rest}
+    params, rest = strategy_call(checked_strategy(strategy), kwargs)
     signals = _strategy_signals(data, strategy, params)
     clash = sorted(set(signals) & set(rest))
     if clash:

@@ -105,6 +105,8 @@ class Result:
     init_cash: float
     conventions: Conventions
     params: dict[str, Any] = field(default_factory=dict)
+    #: Where a :func:`~soltrader.paper_replay` spent its time (a ``ReplayTiming``); None otherwise.
+    timing: Any = None
 
     @classmethod
     def from_kernel(

@@ -1571,7 +1571,7 @@ def _flatten_guarded(
         guard[a, G_FLATTEN] = 0.0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out):
     """Mark bar t: cash, account values, positions and position values."""
     for a in range(cash.shape[0]):
@@ -1719,8 +1719,8 @@ def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
         js[i + 1, J_CALL_SEQ] = j
 
 
-@njit(cache=True, _nrt=False)
-def _busy_bar(
+@njit(cache=True, _nrt=False, inline="always")
+def _fill_phase(
     t,
     bars,
     sig,
@@ -1745,12 +1745,13 @@ def _busy_bar(
     icfg,
     guard,
 ):
-    """Phases 1-3 of bar t (open, intrabar, close; see the module docstring) for a bar on which
-    some asset has something to do."""
-    open_, high, low, close, _volume = bars
-    order_type, limit_price, stop_price, tif, post_only = spec
+    """The venue's part of bar t (phases 1-2, see the module docstring): pending market orders
+    at the open, then resting entries and (exits-first call order) protective exits inside the
+    bar; in the column call orders the protective exits run in :func:`_decide_phase`, asset by
+    asset. Resets the bar's scratch (``amm_dx``, ``exited``) and carries the traded notional."""
+    open_, high, low, _close, _volume = bars
     slippage = costs[3]
-    m = close.shape[1]
+    m = open_.shape[1]
     n_acc = cash.shape[0]
     tiered = cum_notional.shape[0] > 1
     for j in range(m):
@@ -1852,6 +1853,40 @@ def _busy_bar(
             _intrabar_exits(j, t, bars, costs, sub, account_of, fs, js, cash, cum_notional,
                             amm_dx, exited, cnt, orders, fills, trades, cfg, icfg,
                             fill_ref)  # fmt: skip
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _decide_phase(
+    t,
+    bars,
+    sig,
+    spec,
+    size,
+    risk,
+    costs,
+    sub,
+    account_of,
+    fs,
+    js,
+    cash,
+    cum_notional,
+    amm_dx,
+    exited,
+    action,
+    cnt,
+    orders,
+    fills,
+    trades,
+    cfg,
+    icfg,
+    guard,
+):
+    """The decision part of bar t (phase 3, at its close): time stops and the signal row of bar t
+    turned into orders (exits of every asset first, then entries; market orders fill at this
+    close with ``fill=CLOSE`` or queue for the next open, limit and stop entries rest from t+1),
+    with the account guards. Reads no bar after t."""
+    order_type, limit_price, stop_price, tif, post_only = spec
+    m = bars[3].shape[1]
     # 3. close: time stops and signals; exits of every asset first, then entries
     busy = False
     for j in range(m):
@@ -1924,6 +1959,44 @@ def _busy_bar(
 
 
 @njit(cache=True, _nrt=False)
+def _busy_bar(
+    t,
+    bars,
+    sig,
+    spec,
+    size,
+    risk,
+    costs,
+    sub,
+    account_of,
+    fs,
+    js,
+    cash,
+    cum_notional,
+    amm_dx,
+    exited,
+    action,
+    cnt,
+    orders,
+    fills,
+    trades,
+    cfg,
+    icfg,
+    guard,
+):
+    """Phases 1-3 of bar t (open, intrabar, close; see the module docstring) for a bar on which
+    some asset has something to do: :func:`_fill_phase`, then :func:`_decide_phase`."""
+    _fill_phase(
+        t, bars, sig, spec, size, risk, costs, sub, account_of, fs, js, cash, cum_notional,
+        amm_dx, exited, action, cnt, orders, fills, trades, cfg, icfg, guard,
+    )  # fmt: skip
+    _decide_phase(
+        t, bars, sig, spec, size, risk, costs, sub, account_of, fs, js, cash, cum_notional,
+        amm_dx, exited, action, cnt, orders, fills, trades, cfg, icfg, guard,
+    )  # fmt: skip
+
+
+@njit(cache=True, _nrt=False)
 def open_trades_at_end_nb(close, account_of, fs, js, trades, cnt):
     """Record every position still open after the last bar as an open trade marked at the last
     close (exit fees 0, reason END_OF_DATA)."""
@@ -1941,6 +2014,99 @@ def open_trades_at_end_nb(close, account_of, fs, js, trades, cnt):
             fs[j, F_E_PRICE], last, fs[j, F_E_FEES], 0.0, pnl, _R_END, _TRUE,
         )  # fmt: skip
         cnt[K_TRADES] += 1
+
+
+@njit(cache=True)
+def new_state_nb(n, m, account_cash, tiered, icfg):
+    """The simulator's state before bar 0 (the fields of :class:`SimState`, in its order):
+    every account's starting cash, flat positions, no pending order, clear guards, and record
+    buffers of the capacities in ``icfg`` (zeroed, so the padding bytes of the aligned records
+    are deterministic too)."""
+    n_acc = account_cash.shape[0]
+    cash = account_cash.copy()
+    fs = np.full((m, NF), np.nan)
+    fs[:, F_POS] = 0.0
+    fs[:, F_E_FEES] = 0.0
+    fs[:, F_MARGIN] = 0.0
+    js = np.zeros((m, NI), dtype=np.int64)
+    js[:, J_PE_TYPE] = -1
+    js[:, J_LAST_EXIT_BAR] = -(2**40)
+    guard = np.zeros((n_acc, NG))
+    for a in range(n_acc):
+        guard[a, G_PEAK] = account_cash[a]
+        guard[a, G_DAY_START] = account_cash[a]
+        guard[a, G_DAY_LOW] = account_cash[a]
+        guard[a, G_ALLOWED] = 1.0
+        guard[a, G_MULT] = 1.0
+        guard[a, G_EQUITY] = account_cash[a]
+    orders = np.zeros(icfg[I_CAP_ORDERS], dtype=order_dt)
+    fills = np.zeros(icfg[I_CAP_FILLS], dtype=fill_dt)
+    trades = np.zeros(icfg[I_CAP_TRADES], dtype=trade_dt)
+    cnt = np.zeros(4, dtype=np.int64)
+    # traded notional per account, cumulated by bar: only fee tiers need it
+    cum_notional = np.zeros((n + 1 if tiered else 1, n_acc))
+    amm_dx = np.zeros(m)
+    exited = np.zeros(m, dtype=np.bool_)
+    action = np.zeros(m, dtype=np.int64)
+    return cash, fs, js, guard, orders, fills, trades, cnt, cum_notional, amm_dx, exited, action
+
+
+class SimState(NamedTuple):
+    """The simulator's mutable state between bars, by name (:func:`new_state_nb` builds it).
+
+    ``cash`` (a,) quote per account; ``fs`` (m, NF) / ``js`` (m, NI) the per-asset state
+    (``F_*`` / ``J_*`` slots: position, protection, pending orders); ``guard`` (a, NG) the
+    account guards; ``orders`` / ``fills`` / ``trades`` the record buffers and ``cnt`` how many
+    each holds; ``cum_notional`` the traded notional per account by bar (fee tiers; one row
+    without them); ``amm_dx``, ``exited``, ``action``: per-bar scratch.
+    """
+
+    cash: np.ndarray
+    fs: np.ndarray
+    js: np.ndarray
+    guard: np.ndarray
+    orders: np.ndarray
+    fills: np.ndarray
+    trades: np.ndarray
+    cnt: np.ndarray
+    cum_notional: np.ndarray
+    amm_dx: np.ndarray
+    exited: np.ndarray
+    action: np.ndarray
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _set_control(t, control, guard):
+    """Bar t's control mode for every account's guards (``ControlMode`` code)."""
+    for a in range(guard.shape[0]):
+        guard[a, G_CONTROL] = control[t]
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _mark_bar(
+    t, close, account_of, fs, cash, cum_notional, cash_out, equity_out, pos_out, value_out
+):
+    """Phase 4 of bar t: carry the traded notional (fee tiers) and mark every account and asset at
+    the close. Plain arrays only, inlined: the kernel runs it on every bar."""
+    if cum_notional.shape[0] > 1:
+        # bar t's fills were added to cum_notional[t + 1]; add the total before
+        for a in range(cash.shape[0]):
+            cum_notional[t + 1, a] += cum_notional[t, a]
+    _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out)
+
+
+@njit(cache=True, _nrt=False)
+def _guard_flatten(
+    t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
+    cfg, icfg, guard, cash_out, equity_out, pos_out, value_out,
+):  # fmt: skip
+    """After bar t's mark, when the account guards order it: flatten (at this close with
+    ``fill=CLOSE``, else queued for the next open) and mark again."""
+    _flatten_guarded(
+        t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
+        cfg, icfg, guard,
+    )  # fmt: skip
+    _mark_nb(t, bars[3], account_of, fs, cash, cash_out, equity_out, pos_out, value_out)
 
 
 class SimArgs(NamedTuple):
@@ -2110,7 +2276,6 @@ def simulate_nb(
         (more than returned if a capacity in ``icfg`` was too small).
     """
     n, m = close.shape
-    n_acc = account_cash.shape[0]
     bars = (open_, high, low, close, volume)
     sub = (sub_low, sub_high, sub_start)
     risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, leverage, exit_size)
@@ -2127,46 +2292,20 @@ def simulate_nb(
         tier_maker,
         tier_taker,
     )
-    cash = account_cash.copy()
-    fs = np.full((m, NF), np.nan)
-    fs[:, F_POS] = 0.0
-    fs[:, F_E_FEES] = 0.0
-    fs[:, F_MARGIN] = 0.0
-    js = np.zeros((m, NI), dtype=np.int64)
-    js[:, J_PE_TYPE] = -1
-    js[:, J_LAST_EXIT_BAR] = -(2**40)
-    # fixed buffers, never reassigned in the loop (a reassigned array costs reference counting on
-    # every iteration); zeroed, so the padding bytes of the aligned records are deterministic too
-    orders = np.zeros(icfg[I_CAP_ORDERS], dtype=order_dt)
-    fills = np.zeros(icfg[I_CAP_FILLS], dtype=fill_dt)
-    trades = np.zeros(icfg[I_CAP_TRADES], dtype=trade_dt)
-    cnt = np.zeros(4, dtype=np.int64)
-    # traded notional per account, cumulated by bar: only fee tiers need it
-    cum_notional = np.zeros((n + 1 if tier_vol.shape[0] > 0 else 1, n_acc))
-    amm_dx = np.zeros(m)
-    exited = np.zeros(m, dtype=np.bool_)
-    action = np.zeros(m, dtype=np.int64)
-    guard = np.zeros((n_acc, NG))
-    for a in range(n_acc):
-        guard[a, G_PEAK] = account_cash[a]
-        guard[a, G_DAY_START] = account_cash[a]
-        guard[a, G_DAY_LOW] = account_cash[a]
-        guard[a, G_ALLOWED] = 1.0
-        guard[a, G_MULT] = 1.0
-        guard[a, G_EQUITY] = account_cash[a]
+    cash, fs, js, guard, orders, fills, trades, cnt, cum_notional, amm_dx, exited, action = (
+        new_state_nb(n, m, account_cash, tier_vol.shape[0] > 0, icfg)
+    )
     risky = icfg[I_RISK] != 0
-
     sig = (long_entry, long_exit, short_entry, short_exit, cancel)
     spec = (order_type, limit_price, stop_price, tif, post_only)
-    tiered = cum_notional.shape[0] > 1
     for t in range(n):
         if risky:
-            for a in range(n_acc):
-                guard[a, G_CONTROL] = control[t]
+            _set_control(t, control, guard)
         # A bar is quiet when no asset has a pending or resting order, a signal, a time stop, a
         # trailing stop, or a bar that reaches its position's cached protective levels; quiet bars
-        # only mark to market. This check is written out here, without calls or tuples: in this
-        # loop either would cost reference counting or bloat on every bar.
+        # only mark to market (running _busy_bar on them changes nothing: a test pins it). This
+        # check is written out here, without calls or tuples: in this loop either would cost
+        # reference counting or bloat on every bar.
         quiet = True
         for j in range(m):
             pos = fs[j, F_POS]
@@ -2217,28 +2356,14 @@ def simulate_nb(
                 icfg,
                 guard,
             )
-        # mark to market (bar t's fills were added to cum_notional[t + 1]; add the total before)
-        if tiered:
-            for a in range(n_acc):
-                cum_notional[t + 1, a] += cum_notional[t, a]
-        for a in range(n_acc):
-            cash_out[t, a] = cash[a]
-            equity_out[t, a] = cash[a]
-        for j in range(m):
-            pos = fs[j, F_POS]
-            pos_out[t, j] = pos
-            if pos != 0.0:
-                val = fs[j, F_MARGIN] + pos * (close[t, j] - fs[j, F_E_PRICE])
-                value_out[t, j] = val
-                equity_out[t, account_of[j]] += val
-            else:
-                value_out[t, j] = 0.0
+        _mark_bar(
+            t, close, account_of, fs, cash, cum_notional, cash_out, equity_out, pos_out, value_out
+        )  # fmt: skip
         if risky and _guard_update(t, day, equity_out, guard, cfg):
-            _flatten_guarded(
+            _guard_flatten(
                 t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
-                fills, trades, cfg, icfg, guard,
+                fills, trades, cfg, icfg, guard, cash_out, equity_out, pos_out, value_out,
             )  # fmt: skip
-            _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out)
 
     open_trades_at_end_nb(close, account_of, fs, js, trades, cnt)
     return (
@@ -2251,6 +2376,71 @@ def simulate_nb(
         value_out,
         cnt,
     )
+
+
+@njit(cache=True)
+def _groups(a):
+    """The argument groups the phases take, from a :class:`SimArgs`: bars, signals, entry order
+    spec, risk, costs and sub-bars."""
+    bars = (a.open_, a.high, a.low, a.close, a.volume)
+    sig = (a.long_entry, a.long_exit, a.short_entry, a.short_exit, a.cancel)
+    spec = (a.order_type, a.limit_price, a.stop_price, a.tif, a.post_only)
+    risk = (a.sl_stop, a.tp_stop, a.sl_trail, a.ptp_stop, a.ptp_size, a.max_bars, a.leverage,
+            a.exit_size)  # fmt: skip
+    costs = (
+        a.maker_fee, a.taker_fee, a.fixed_fee, a.slippage, a.tx_cost, a.tx_fail_cost,
+        a.amm_liq, a.sigma, a.tier_vol, a.tier_maker, a.tier_taker,
+    )  # fmt: skip
+    sub = (a.sub_low, a.sub_high, a.sub_start)
+    return bars, sig, spec, risk, costs, sub
+
+
+@njit(cache=True)
+def step_fill_nb(t, a, s):
+    """The venue's part of bar t (:func:`_fill_phase`) on a :class:`SimArgs` ``a`` whose rows
+    up to t are known and a :class:`SimState` ``s``, for a driver that steps bar by bar."""
+    bars, sig, spec, risk, costs, sub = _groups(a)
+    if a.icfg[I_RISK] != 0:
+        _set_control(t, a.control, s.guard)
+    _fill_phase(
+        t, bars, sig, spec, a.size, risk, costs, sub, a.account_of, s.fs, s.js, s.cash,
+        s.cum_notional, s.amm_dx, s.exited, s.action, s.cnt, s.orders, s.fills, s.trades, a.cfg,
+        a.icfg, s.guard,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def step_decide_nb(t, a, s):
+    """The decision part of bar t (:func:`_decide_phase`), reading the signal row t of ``a``."""
+    bars, sig, spec, risk, costs, sub = _groups(a)
+    _decide_phase(
+        t, bars, sig, spec, a.size, risk, costs, sub, a.account_of, s.fs, s.js, s.cash,
+        s.cum_notional, s.amm_dx, s.exited, s.action, s.cnt, s.orders, s.fills, s.trades, a.cfg,
+        a.icfg, s.guard,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def step_end_nb(t, a, s):
+    """Phase 4 of bar t (:func:`_mark_bar`, then the account guards: :func:`_guard_update`,
+    :func:`_guard_flatten`) into ``a``'s output buffers, as ``simulate_nb`` does."""
+    bars, _sig, _spec, _risk, costs, _sub = _groups(a)
+    _mark_bar(
+        t, a.close, a.account_of, s.fs, s.cash, s.cum_notional, a.cash_out, a.equity_out,
+        a.pos_out, a.value_out,
+    )  # fmt: skip
+    if a.icfg[I_RISK] != 0 and _guard_update(t, a.day, a.equity_out, s.guard, a.cfg):
+        _guard_flatten(
+            t, bars, costs, a.account_of, s.fs, s.js, s.cash, s.cum_notional, s.amm_dx, s.cnt,
+            s.orders, s.fills, s.trades, a.cfg, a.icfg, s.guard, a.cash_out, a.equity_out,
+            a.pos_out, a.value_out,
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def step_finish_nb(a, s):
+    """After the last bar: every open position as an open trade (:func:`open_trades_at_end_nb`)."""
+    open_trades_at_end_nb(a.close, a.account_of, s.fs, s.js, s.trades, s.cnt)
 
 
 @njit(cache=True)
