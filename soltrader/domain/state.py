@@ -57,6 +57,9 @@ class QuantityUnit(IntEnum):
 
     BASE = 0  # base units (an exit, a unit-sized entry, a protective order)
     QUOTE = 1  # a quote budget, fees included: the fill model buys what it pays for at the fill
+    #: a fraction of the account's cash, fees included, taken when the order is sent to the
+    #: venue after the exits decided with it have filled (a percent-sized entry; next-open fills)
+    CASH_FRACTION = 2
 
 
 class ControlMode(IntEnum):
@@ -158,6 +161,7 @@ intent_dt = np.dtype(
         ("tif", np.int64),  # bars the order may rest (0: good till cancelled)
         ("reduce_only", np.bool_),
         ("post_only", np.bool_),
+        ("replaces", np.uint64),  # client id of the order this one cancels or replaces (0: none)
     ],
     align=True,
 )

@@ -14,7 +14,11 @@ the live runtime does when a bar closes:
    entries, time stops, guard refusals; :func:`soltrader.sim._nb.step_decide_nb`), which the paper
    venue fills from bar t + 1 on;
 5. **mark**: accounts and positions are marked at the close and the account guards advance
-   (:func:`soltrader.sim._nb.step_end_nb`).
+   (:func:`soltrader.sim._nb.step_end_nb`);
+6. **intents**: what the decision core told the venue on this bar is journalled as
+   :data:`~soltrader.domain.state.intent_dt` records (:func:`soltrader.sim._nb.step_intents_nb`):
+   the orders decided at the close, the entries withdrawn, and each position's protective orders,
+   re-issued when they move.
 
 Steps 2, 4 and 5 are the very functions the backtest kernel runs on each bar (``simulate_nb``
 calls ``_fill_phase`` and ``_decide_phase`` through ``_busy_bar``, then ``_mark_bar``
@@ -30,6 +34,7 @@ bar's open.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import time
 from collections.abc import Mapping
@@ -39,6 +44,7 @@ import numpy as np
 
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.domain.signals import Bars, Signals
+from soltrader.domain.state import client_id, intent_dt
 from soltrader.engine.backtest import (
     KernelInputs,
     _check_entry_prices,
@@ -303,7 +309,7 @@ def _grow(state: _nb.SimState, m: int) -> _nb.SimState:
     return state._replace(**grown) if grown else state
 
 
-def _result(run: _Run, state: _nb.SimState, timing: ReplayTiming) -> Result:
+def _result(run: _Run, state: _nb.SimState, timing: ReplayTiming, intents: np.ndarray) -> Result:
     cnt = state.cnt
     a = run.args
     out = (
@@ -325,7 +331,89 @@ def _result(run: _Run, state: _nb.SimState, timing: ReplayTiming) -> Result:
     )
     result.params = {"strategy": run.strategy.name, **run.params}
     result.timing = timing
+    result.intents_records = intents
     return result
+
+
+class _Journal(NamedTuple):
+    """The intents sent so far: records (``client_id`` and ``replaces`` filled at the end), the
+    decision bar and reason of the order each one withdraws, the watch of the working orders,
+    each asset's working entry before the decision, and each bar's close time (epoch ns)."""
+
+    records: np.ndarray
+    ref: np.ndarray
+    count: int
+    watch: np.ndarray
+    watch_levels: np.ndarray
+    before: np.ndarray
+    close_ns: np.ndarray
+
+    @classmethod
+    def new(cls, m: int, n: int, ticks: np.ndarray) -> _Journal:
+        watch, levels = _nb.new_watch_nb(m)
+        cap = 64 + 4 * m
+        return cls(
+            records=np.zeros(cap, dtype=intent_dt),
+            ref=np.full((cap, 2), -1, dtype=np.int64),
+            count=0,
+            watch=watch,
+            watch_levels=levels,
+            before=np.full((m, 3), -1, dtype=np.int64),
+            close_ns=_close_times(ticks),
+        )
+
+    def grown(self, m: int) -> _Journal:
+        """Room for one more bar (at most an entry, an exit, a cancel and three protective
+        orders, each possibly with a cancel, per asset)."""
+        need = 8 * m + 8
+        if self.records.shape[0] - self.count >= need:
+            return self
+        size = 2 * self.records.shape[0] + need
+        records = np.zeros(size, dtype=intent_dt)
+        records[: self.count] = self.records[: self.count]
+        ref = np.full((size, 2), -1, dtype=np.int64)
+        ref[: self.count] = self.ref[: self.count]
+        return self._replace(records=records, ref=ref)
+
+    def record(self, t: int, args: _nb.SimArgs, state: _nb.SimState, fill0: int) -> _Journal:
+        """The intents of bar t (after its decisions, guards and mark)."""
+        count = _nb.step_intents_nb(
+            t, self.close_ns[t], args, state, self.before, fill0, self.watch, self.watch_levels,
+            self.records, self.ref, self.count,
+        )  # fmt: skip
+        return self._replace(count=int(count))
+
+    def finished(self, run_id: int) -> np.ndarray:
+        """The records with their deterministic client ids and the ids they replace."""
+        out = self.records[: self.count].copy()
+        seq: dict[tuple[int, int, int], int] = {}
+        last: dict[tuple[int, int, int], int] = {}
+        for i, rec in enumerate(out):
+            key = (int(rec["asset"]), int(rec["decision_bar"]), int(rec["reason"]))
+            n = seq.get(key, 0)
+            seq[key] = n + 1
+            out[i]["client_id"] = client_id(run_id, *key, n)
+            ref_bar, ref_reason = (int(x) for x in self.ref[i])
+            if ref_bar >= 0:
+                target = (key[0], ref_bar, ref_reason)
+                out[i]["replaces"] = last.get(target, client_id(run_id, *target, 0))
+            last[key] = int(out[i]["client_id"])
+        return out
+
+
+def _close_times(ticks: np.ndarray) -> np.ndarray:
+    """Each bar's close time (epoch ns): its open time plus the bar length (the smallest step
+    between bar times; -1 for a single bar, whose length is unknown)."""
+    if ticks.shape[0] < 2:
+        return np.full(ticks.shape[0], -1, dtype=np.int64)
+    step = np.diff(ticks).min()
+    return ticks + step
+
+
+def _run_id(run: _Run) -> int:
+    """A stable 64-bit id of the strategy instance (its name and resolved parameters)."""
+    text = repr((run.strategy.name, sorted((k, repr(v)) for k, v in run.params.items())))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
 def paper_replay(
@@ -351,7 +439,10 @@ def paper_replay(
     -------
     Result
         The same type as :func:`~soltrader.backtest`, with ``result.timing`` a
-        :class:`ReplayTiming` (seconds spent in the signal function, decide and fill).
+        :class:`ReplayTiming` (seconds spent in the signal function, decide and fill) and
+        ``result.intents`` the orders sent to the paper venue (entries, exits, cancels and the
+        protective stops and targets, with deterministic client ids; ``intent_dt`` records in
+        ``result.intents_records``).
 
     Raises
     ------
@@ -379,13 +470,17 @@ def paper_replay(
     state = _nb.SimState(
         *_nb.new_state_nb(n, m, run.args.account_cash, run.args.tier_vol.shape[0] > 0, icfg)
     )
+    journal = _Journal.new(m, n, run.inputs.market.ticks)
     spent = np.zeros(3)
     clock = time.perf_counter
     for t in range(n):
         t0 = clock()
         state = _grow(state, m)
+        journal = journal.grown(m)
+        fill0 = int(state.cnt[_nb.K_FILLS])
         _append_bar(run, t)
         _nb.step_fill_nb(t, run.args, state)
+        _nb.working_entries_nb(state, journal.before)
         t1 = clock()
         _signal_row(run, t)
         t2 = clock()
@@ -393,10 +488,13 @@ def paper_replay(
         _nb.step_decide_nb(t, run.args, state)
         t3 = clock()
         _nb.step_end_nb(t, run.args, state)
-        spent += (t2 - t1, t3 - t2, t1 - t0 + clock() - t3)
+        t4 = clock()
+        journal = journal.record(t, run.args, state, fill0)
+        spent += (t2 - t1, t3 - t2 + clock() - t4, t1 - t0 + t4 - t3)
     _nb.step_finish_nb(run.args, state)
     timing = ReplayTiming(n, float(spent[0]), float(spent[1]), float(spent[2]))
-    return _result(run, state, timing)
+    intents = journal.finished(_run_id(run))
+    return _result(run, state, timing, intents)
 
 
 __all__ = ["ReplayTiming", "paper_replay"]

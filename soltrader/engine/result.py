@@ -15,6 +15,7 @@ import pandas as pd
 
 from soltrader.domain.enums import Direction, ExitReason, OrderStatus, OrderType, RejectReason, Side
 from soltrader.domain.errors import DataError, InsufficientCashWarning
+from soltrader.domain.state import IntentReason, QuantityUnit
 from soltrader.engine.inputs import Market
 from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics import _nb as metrics_nb
@@ -107,6 +108,9 @@ class Result:
     params: dict[str, Any] = field(default_factory=dict)
     #: Where a :func:`~soltrader.paper_replay` spent its time (a ``ReplayTiming``); None otherwise.
     timing: Any = None
+    #: The intents a :func:`~soltrader.paper_replay` sent its venue (``intent_dt`` records); None
+    #: for a backtest.
+    intents_records: np.ndarray | None = None
 
     @classmethod
     def from_kernel(
@@ -305,6 +309,35 @@ class Result:
                 "fees": r["fees"],
                 "reason": _labels(r["reason"], ExitReason, missing="entry"),
                 "bar": r["bar"],
+            }
+        )
+
+    @property
+    def intents(self) -> pd.DataFrame | None:
+        """One row per intent a :func:`~soltrader.paper_replay` sent its paper venue (None for a
+        backtest): entries, exits, cancels and the protective orders, with the quantity fixed at
+        the decision in its unit (``base``, ``quote`` or ``cash_fraction``), the deterministic
+        ``client_id`` and the id of the order it ``replaces`` (0: none), as 16-digit hex."""
+        r = self.intents_records
+        if r is None:
+            return None
+        return pd.DataFrame(
+            {
+                "decision_time": self._time(r["decision_bar"]),
+                "asset": self._asset(r["asset"]),
+                "reason": _labels(r["reason"], IntentReason),
+                "side": _labels(r["side"], Side),
+                "kind": _labels(r["kind"], OrderType),
+                "quantity": r["quantity"],
+                "unit": _labels(r["unit"], QuantityUnit),
+                "limit_price": r["limit_price"],
+                "stop_price": r["stop_price"],
+                "tif": r["tif"],
+                "reduce_only": r["reduce_only"],
+                "post_only": r["post_only"],
+                "client_id": [f"{int(x):016x}" for x in r["client_id"]],
+                "replaces": [f"{int(x):016x}" if x else "" for x in r["replaces"]],
+                "decision_bar": r["decision_bar"],
             }
         )
 

@@ -800,6 +800,20 @@ def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js,
     return new_dir
 
 
+@njit(cache=True, _nrt=False, inline="always")
+def _stop_level(fs, j, direction):
+    """Asset j's stop-loss (or trailing stop) price: its distance ``F_SL`` from the anchor (or
+    the trailing reference) ``F_SL_BASE`` on the loss side; NaN without a stop."""
+    return fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _target_level(fs, j, slot, direction):
+    """Asset j's profit-side price for the distance in ``fs[j, slot]`` (``F_TP`` or ``F_PTP``)
+    from the anchor ``F_TP_BASE``; NaN without one."""
+    return fs[j, F_TP_BASE] * (1.0 + fs[j, slot] * direction)
+
+
 @njit(cache=True, _nrt=False)
 def _refresh_levels(fs, js, j, cfg):
     """Cache the nearest loss-side and profit-side levels of asset j's position, so that a bar
@@ -808,15 +822,15 @@ def _refresh_levels(fs, js, j, cfg):
     direction = 1.0 if pos > 0 else -1.0
     loss = -np.inf * direction
     if not np.isnan(fs[j, F_SL]):
-        loss = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
+        loss = _stop_level(fs, j, direction)
     liq = _liq_level(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg)
     if not np.isnan(liq) and (liq - loss) * direction > 0.0:
         loss = liq
     gain = np.inf * direction
     if not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
-        gain = fs[j, F_TP_BASE] * (1.0 + fs[j, F_PTP] * direction)
+        gain = _target_level(fs, j, F_PTP, direction)
     if not np.isnan(fs[j, F_TP]):
-        tp = fs[j, F_TP_BASE] * (1.0 + fs[j, F_TP] * direction)
+        tp = _target_level(fs, j, F_TP, direction)
         if (gain - tp) * direction > 0.0:
             gain = tp
     fs[j, F_LOSS_LEVEL] = loss
@@ -910,7 +924,7 @@ def _protect(
     direction = np.int64(1) if pos > 0 else np.int64(-1)
     sl_level = np.nan
     if not np.isnan(fs[j, F_SL]):
-        sl_level = fs[j, F_SL_BASE] * (1.0 - fs[j, F_SL] * direction)
+        sl_level = _stop_level(fs, j, direction)
     liq_level = _liq_level(direction, fs[j, F_E_PRICE], fs[j, F_LEV], cfg)
     level = sl_level
     reason = _R_TRAIL if fs[j, F_TRAIL] > 0.0 else _R_SL
@@ -940,7 +954,7 @@ def _protect(
     is_taker = _TRUE
     otype = STOP
     if np.isnan(price) and not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
-        level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_PTP] * direction)
+        level = _target_level(fs, j, F_PTP, direction)
         price = stop_hit_nb(direction, level, _FALSE, o, gain_h, gain_lo)
         if not np.isnan(price):
             reason = _R_PTP
@@ -948,7 +962,7 @@ def _protect(
             otype = LIMIT
             qty = min(abs(pos), fs[j, F_PTP_SIZE] * fs[j, F_SIZE0])
     if np.isnan(price) and not np.isnan(fs[j, F_TP]):
-        level = fs[j, F_TP_BASE] * (1.0 + fs[j, F_TP] * direction)
+        level = _target_level(fs, j, F_TP, direction)
         price = stop_hit_nb(direction, level, _FALSE, o, gain_h, gain_lo)
         if not np.isnan(price):
             reason = _R_TP
@@ -2441,6 +2455,238 @@ def step_end_nb(t, a, s):
 def step_finish_nb(a, s):
     """After the last bar: every open position as an open trade (:func:`open_trades_at_end_nb`)."""
     open_trades_at_end_nb(a.close, a.account_of, s.fs, s.js, s.trades, s.cnt)
+
+
+# ---- intents: what the decision core has told the venue -----------------------------------
+# IntentReason and QuantityUnit codes (mirror soltrader.domain.state)
+_I_ENTRY = np.int64(0)
+_I_EXIT = np.int64(1)
+_I_REVERSAL = np.int64(2)
+_I_STOP_LOSS = np.int64(3)
+_I_TAKE_PROFIT = np.int64(4)
+_I_TRAILING_STOP = np.int64(5)
+_I_PARTIAL_TP = np.int64(6)
+_I_TIME_STOP = np.int64(7)
+_I_LIQUIDATION = np.int64(8)
+_I_GUARD_FLATTEN = np.int64(9)
+_I_CANCEL = np.int64(10)
+_U_BASE = np.int64(0)
+_U_QUOTE = np.int64(1)
+_U_CASH_FRACTION = np.int64(2)
+# per-asset watch (int64 (m, NW)): the decision bar of the working order of each kind (-1: none)
+W_ENTRY_BAR = np.int64(0)  # resting / queued entry, with its side and type
+W_ENTRY_DIR = np.int64(1)
+W_ENTRY_TYPE = np.int64(2)
+W_STOP_BAR = np.int64(3)  # protective orders: stop (or trailing stop), partial target, target
+W_PTP_BAR = np.int64(4)
+W_TP_BAR = np.int64(5)
+W_STOP_REASON = np.int64(6)
+W_SIDE = np.int64(7)  # side of the protective orders (kept for their cancels once flat)
+NW = np.int64(8)
+# ... and (m, NWF) float64: the price and quantity of each protective order last sent
+WF_STOP = np.int64(0)
+WF_STOP_QTY = np.int64(1)
+WF_PTP = np.int64(2)
+WF_PTP_QTY = np.int64(3)
+WF_TP = np.int64(4)
+WF_TP_QTY = np.int64(5)
+NWF = np.int64(6)
+
+
+@njit(cache=True)
+def new_watch_nb(m):
+    """The intent watch of ``m`` assets before bar 0: nothing sent (int and float parts)."""
+    watch = np.full((m, NW), -1, dtype=np.int64)
+    return watch, np.full((m, NWF), np.nan)
+
+
+@njit(cache=True)
+def _intent(out, ref, k, t, time_ns, j, account, side, kind, reason, unit, qty, limit, stop, tif,
+            reduce_only, post_only, ref_bar, ref_reason):  # fmt: skip
+    """Write intent k (``client_id`` and ``replaces`` are set by the caller from ``ref``: the
+    decision bar and reason of the order it withdraws, -1: none); returns k + 1."""
+    if k < out.shape[0]:
+        r = out[k]
+        r["client_id"] = 0
+        r["decision_bar"] = t
+        r["decision_time"] = time_ns
+        r["asset"] = j
+        r["account"] = account
+        r["side"] = side
+        r["kind"] = kind
+        r["reason"] = reason
+        r["unit"] = unit
+        r["quantity"] = qty
+        r["limit_price"] = limit
+        r["stop_price"] = stop
+        r["tif"] = tif
+        r["reduce_only"] = reduce_only
+        r["post_only"] = post_only
+        r["replaces"] = 0
+        ref[k, 0] = ref_bar
+        ref[k, 1] = ref_reason
+    return k + 1
+
+
+@njit(cache=True)
+def _exit_intent_reason(kernel_reason):
+    """The IntentReason of a pending exit from its kernel exit reason."""
+    if kernel_reason == _R_TIME:
+        return _I_TIME_STOP
+    if kernel_reason == _R_REVERSAL:
+        return _I_REVERSAL
+    if kernel_reason == _R_RISK:
+        return _I_GUARD_FLATTEN
+    if kernel_reason == _R_SL:
+        return _I_STOP_LOSS
+    if kernel_reason == _R_TRAIL:
+        return _I_TRAILING_STOP
+    if kernel_reason == _R_TP:
+        return _I_TAKE_PROFIT
+    if kernel_reason == _R_PTP:
+        return _I_PARTIAL_TP
+    if kernel_reason == _R_LIQ:
+        return _I_LIQUIDATION
+    return _I_EXIT
+
+
+@njit(cache=True)
+def _entry_quantity(t, j, a, fs):
+    """What an entry decided at bar t asks for, in its unit: base units (``amount``), a quote
+    budget (``value``) or a fraction of the account's cash (``percent``), times the guards'
+    size multiplier."""
+    size_type = a.icfg[I_SIZE_TYPE]
+    mult = fs[j, F_PE_MULT]
+    if size_type == SIZE_AMOUNT:
+        return _U_BASE, a.size[t, j] * mult
+    if size_type == SIZE_VALUE:
+        return _U_QUOTE, a.size[t, j] * mult
+    frac = 1.0 if a.icfg[I_SIZE_ALL] != 0 else min(1.0, a.size[t, j])
+    return _U_CASH_FRACTION, frac * mult
+
+
+@njit(cache=True)
+def _order_intents(t, time_ns, a, s, before, watch, out, ref, k):
+    """The entries and exits decided at bar t's close, and the entries withdrawn then (cancelled
+    or replaced). ``before``: each asset's working entry (decision bar, side, type) before the
+    decision."""
+    fs, js = s.fs, s.js
+    for j in range(fs.shape[0]):
+        acc = a.account_of[j]
+        if before[j, 0] >= 0 and (js[j, J_PE_TYPE] < 0 or js[j, J_PE_BAR] != before[j, 0]):
+            k = _intent(out, ref, k, t, time_ns, j, acc, before[j, 1], before[j, 2], _I_CANCEL,
+                        _U_BASE, 0.0, np.nan, np.nan, 0, False, False, before[j, 0],
+                        _I_ENTRY)  # fmt: skip
+        if not np.isnan(fs[j, F_PX_REMAIN]) and js[j, J_PX_BAR] == t and fs[j, F_POS] != 0.0:
+            side = _SELL if fs[j, F_POS] > 0 else _BUY
+            k = _intent(out, ref, k, t, time_ns, j, acc, side, MARKET,
+                        _exit_intent_reason(js[j, J_PX_REASON]), _U_BASE, fs[j, F_PX_REMAIN],
+                        np.nan, np.nan, 0, True, False, -1, -1)  # fmt: skip
+        if js[j, J_PE_TYPE] >= 0 and js[j, J_PE_BAR] == t:
+            unit, qty = _entry_quantity(t, j, a, fs)
+            tif = js[j, J_PE_EXPIRE] - t if js[j, J_PE_EXPIRE] >= 0 else 0
+            k = _intent(out, ref, k, t, time_ns, j, acc, js[j, J_PE_DIR], js[j, J_PE_TYPE],
+                        _I_ENTRY, unit, qty, fs[j, F_PE_LIMIT], fs[j, F_PE_STOP], tif, False,
+                        a.post_only[t, j], -1, -1)  # fmt: skip
+        watch[j, W_ENTRY_BAR] = js[j, J_PE_BAR] if js[j, J_PE_TYPE] >= 0 else -1
+    return k
+
+
+@njit(cache=True)
+def _protective(t, time_ns, j, acc, side, kind, reason, level, qty, filled, watch, wf, w_bar,
+                w_reason, wf_level, wf_qty, out, ref, k):  # fmt: skip
+    """Send, re-issue (when its price or quantity moved) or cancel one protective order of
+    asset j; ``level`` NaN: none wanted now; ``filled``: it filled on this bar."""
+    prev_bar = watch[j, w_bar]
+    prev_reason = watch[j, w_reason] if w_reason >= 0 else reason
+    if not np.isnan(level):
+        watch[j, W_SIDE] = side
+        if (
+            prev_bar < 0
+            or wf[j, wf_level] != level
+            or wf[j, wf_qty] != qty
+            or prev_reason != reason
+        ):
+            limit = level if kind == LIMIT else np.nan
+            stop = level if kind == STOP else np.nan
+            k = _intent(out, ref, k, t, time_ns, j, acc, side, kind, reason, _U_BASE, qty, limit,
+                        stop, 0, True, False, prev_bar, prev_reason)  # fmt: skip
+            watch[j, w_bar] = t
+            if w_reason >= 0:
+                watch[j, w_reason] = reason
+            wf[j, wf_level] = level
+            wf[j, wf_qty] = qty
+    elif prev_bar >= 0:
+        if not filled:
+            k = _intent(out, ref, k, t, time_ns, j, acc, watch[j, W_SIDE], kind, _I_CANCEL,
+                        _U_BASE, 0.0, np.nan, np.nan, 0, True, False, prev_bar,
+                        prev_reason)  # fmt: skip
+        watch[j, w_bar] = -1
+        wf[j, wf_level] = np.nan
+        wf[j, wf_qty] = np.nan
+    return k
+
+
+@njit(cache=True)
+def _protective_intents(t, time_ns, a, s, fill0, watch, wf, out, ref, k):
+    """Every open position's stop (or trailing stop), partial target and target as reduce-only
+    orders at the end of bar t: sent when armed, re-issued when a level or the quantity moved
+    (a trailing stop that ratchets, a partial take-profit that filled), cancelled when no longer
+    wanted unless it just filled. Liquidation is the venue's, not an order."""
+    fs, js = s.fs, s.js
+    fills = s.fills
+    for j in range(fs.shape[0]):
+        pos = fs[j, F_POS]
+        direction = 1.0 if pos > 0 else -1.0
+        side = _SELL if pos > 0 else _BUY
+        acc = a.account_of[j]
+        stop_hit = False
+        ptp_hit = False
+        tp_hit = False
+        for i in range(fill0, min(s.cnt[K_FILLS], fills.shape[0])):
+            if fills[i]["asset"] == j:
+                r = fills[i]["reason"]
+                stop_hit = stop_hit or r == _R_SL or r == _R_TRAIL
+                ptp_hit = ptp_hit or r == _R_PTP
+                tp_hit = tp_hit or r == _R_TP
+        open_ = pos != 0.0
+        stop = _stop_level(fs, j, direction) if open_ and not np.isnan(fs[j, F_SL]) else np.nan
+        reason = _I_TRAILING_STOP if fs[j, F_TRAIL] > 0.0 else _I_STOP_LOSS
+        k = _protective(t, time_ns, j, acc, side, STOP, reason, stop, abs(pos), stop_hit, watch,
+                        wf, W_STOP_BAR, W_STOP_REASON, WF_STOP, WF_STOP_QTY, out, ref,
+                        k)  # fmt: skip
+        ptp = np.nan
+        if open_ and not np.isnan(fs[j, F_PTP]) and js[j, J_PTP_DONE] == 0:
+            ptp = _target_level(fs, j, F_PTP, direction)
+        ptp_qty = min(abs(pos), fs[j, F_PTP_SIZE] * fs[j, F_SIZE0])
+        k = _protective(t, time_ns, j, acc, side, LIMIT, _I_PARTIAL_TP, ptp, ptp_qty, ptp_hit,
+                        watch, wf, W_PTP_BAR, -1, WF_PTP, WF_PTP_QTY, out, ref, k)  # fmt: skip
+        tp = (
+            _target_level(fs, j, F_TP, direction) if open_ and not np.isnan(fs[j, F_TP]) else np.nan
+        )
+        k = _protective(t, time_ns, j, acc, side, LIMIT, _I_TAKE_PROFIT, tp, abs(pos), tp_hit,
+                        watch, wf, W_TP_BAR, -1, WF_TP, WF_TP_QTY, out, ref, k)  # fmt: skip
+    return k
+
+
+@njit(cache=True)
+def step_intents_nb(t, time_ns, a, s, before, fill0, watch, wf, out, ref, k):
+    """The intents of bar t, once its decisions and the account guards are done: the orders
+    decided at its close (:func:`_order_intents`) and the protective orders of the positions
+    (:func:`_protective_intents`), written from record ``k`` on; returns the new count."""
+    k = _order_intents(t, time_ns, a, s, before, watch, out, ref, k)
+    return _protective_intents(t, time_ns, a, s, fill0, watch, wf, out, ref, k)
+
+
+@njit(cache=True)
+def working_entries_nb(s, before):
+    """Each asset's working entry before a decision: decision bar (-1: none), side, type."""
+    js = s.js
+    for j in range(js.shape[0]):
+        has = js[j, J_PE_TYPE] >= 0
+        before[j, 0] = js[j, J_PE_BAR] if has else -1
+        before[j, 1] = js[j, J_PE_DIR]
+        before[j, 2] = js[j, J_PE_TYPE]
 
 
 @njit(cache=True)

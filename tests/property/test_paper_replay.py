@@ -22,6 +22,8 @@ from hypothesis import strategies as hs
 
 import soltrader as st
 from soltrader.costs import SolanaTxCost
+from soltrader.domain.enums import OrderType
+from soltrader.domain.state import IntentReason
 from soltrader.engine.backtest import _bars
 from soltrader.risk import RiskLimits
 from soltrader.strategies import REGISTRY
@@ -151,6 +153,57 @@ def assert_replay_equals_backtest(replay: st.Result, ref: st.Result) -> None:
     assert replay.params == ref.params
 
 
+# kernel exit reasons (ExitReason) and the intent reasons of the orders that close that way
+_EXIT_AT_OPEN = {0: {"EXIT", "REVERSAL"}, 4: {"TIME_STOP"}, 9: {"GUARD_FLATTEN"}, 7: {"REVERSAL"}}
+_PROTECTIVE = {1: "STOP_LOSS", 3: "TRAILING_STOP", 2: "TAKE_PROFIT", 6: "PARTIAL_TAKE_PROFIT"}
+
+
+def assert_intents_explain_the_fills(res: st.Result, opens: np.ndarray, exact_levels: bool) -> None:
+    """Every fill comes from an intent sent before it: an entry from the entry intent of its
+    decision bar (side, order type), an exit at the open from the exit intent of its decision
+    bar (at least its quantity, reduce-only), a stop or target fill from the protective intent
+    working at that bar (at its level, or at the open the bar gapped to, when no cost moves the
+    price: ``exact_levels``)."""
+    intents, orders = res.intents_records, res.orders_records
+    reasons = {int(r): r.name for r in IntentReason}
+    sent = {}
+    for rec in intents:
+        sent.setdefault((int(rec["asset"]), int(rec["decision_bar"])), []).append(rec)
+    entry_bars = {(int(f["asset"]), int(f["bar"])) for f in res.fills_records if f["reason"] == -1}
+    for fill in res.fills_records:
+        asset, bar, why = int(fill["asset"]), int(fill["bar"]), int(fill["reason"])
+        order = orders[orders["id"] == fill["order_id"]][0]
+        decided = int(order["decision_bar"])
+        candidates = sent.get((asset, decided), [])
+        if why == -1:
+            match = [r for r in candidates if reasons[int(r["reason"])] == "ENTRY"]
+            assert match, (fill, "no entry intent")
+            sent_kind, filled_kind = int(match[-1]["kind"]), int(order["type"])
+            assert match[-1]["side"] == order["side"]
+            # a stop-limit order that triggered is a limit order when it fills
+            assert sent_kind == filled_kind or (sent_kind, filled_kind) == (
+                OrderType.STOP_LIMIT,
+                OrderType.LIMIT,
+            )
+        elif why in _EXIT_AT_OPEN and decided < bar:
+            want = _EXIT_AT_OPEN[why]
+            match = [r for r in candidates if reasons[int(r["reason"])] in want]
+            assert match, (fill, "no exit intent")
+            assert match[-1]["reduce_only"] and match[-1]["quantity"] >= fill["size"] * (1 - 1e-12)
+        elif why in _PROTECTIVE and (asset, bar) not in entry_bars:
+            name = _PROTECTIVE[why]
+            working = [
+                r for r in intents
+                if r["asset"] == asset and r["decision_bar"] < bar
+                and reasons[int(r["reason"])] == name
+            ]  # fmt: skip
+            assert working, (fill, f"no {name} intent")
+            last = working[-1]
+            level = last["stop_price"] if last["kind"] == OrderType.STOP else last["limit_price"]
+            if exact_levels:
+                assert fill["price"] in (level, opens[bar, asset]), (fill, level)
+
+
 @settings(max_examples=40)
 @given(case=cases())
 def test_paper_replay_equals_the_backtest(case: dict[str, Any]) -> None:
@@ -165,6 +218,8 @@ def test_paper_replay_equals_the_backtest(case: dict[str, Any]) -> None:
         return
     replay = st.paper_replay(data, strategy, **kw)
     assert_replay_equals_backtest(replay, ref)
+    exact = kw.get("slippage", 0.0) == 0.0 and "solana" not in kw
+    assert_intents_explain_the_fills(replay, ref.market.open, exact)
     event(f"{strategy.name}: {'with' if len(ref.trades_records) else 'without'} trades")
     timing = replay.timing
     assert timing.bars == len(ref.account_equity)
@@ -227,3 +282,32 @@ def test_a_bad_signal_row_is_refused_with_its_row() -> None:
     assert err.value.name == "size"
     with pytest.raises(st.ParameterError, match="row 150"):
         st.backtest(bars, spec)
+
+
+def test_intents_of_a_trailing_stop_run() -> None:
+    """Entries as cash fractions, the protective orders sent once the entry filled, a trailing
+    stop re-issued as it ratchets (each replacing the last), the target cancelled when the stop
+    closes the position, and ids that are the same in a second run."""
+    bars = FRAMES["SOL"].iloc[-1_500:]
+    kw = {
+        "fast": 20,
+        "slow": 100,
+        "sl_stop": 0.03,
+        "sl_trail": True,
+        "tp_stop": 0.06,
+        "fees": 0.001,
+    }
+    res = st.paper_replay(bars, st.strategies.sma_cross, **kw)
+    df = res.intents
+    assert set(df["reason"]) >= {"entry", "trailing_stop", "take_profit", "cancel"}
+    entries = df[df["reason"] == "entry"]
+    assert (entries["unit"] == "cash_fraction").all() and (entries["quantity"] == 1.0).all()
+    trail = df[df["reason"] == "trailing_stop"]
+    assert trail["reduce_only"].all() and (trail["kind"] == "stop").all()
+    ratchets = trail[trail["replaces"] != ""]
+    assert len(ratchets) > 0 and set(ratchets["replaces"]) <= set(trail["client_id"])
+    assert df["client_id"].is_unique
+    again = st.paper_replay(bars, st.strategies.sma_cross, **kw).intents
+    assert again["client_id"].tolist() == df["client_id"].tolist()
+    assert_intents_explain_the_fills(res, res.market.open, exact_levels=True)
+    assert st.backtest(bars, st.strategies.sma_cross, **kw).intents is None
