@@ -61,6 +61,7 @@ from soltrader.engine.backtest import (
 from soltrader.engine.inputs import Market, _converted, check_range, market_from
 from soltrader.engine.result import Result
 from soltrader.sim import _nb
+from soltrader.sim.state_view import state_records
 from soltrader.strategies.spec import Strategy
 
 
@@ -332,6 +333,7 @@ def _result(run: _Run, state: _nb.SimState, timing: ReplayTiming, intents: np.nd
     result.params = {"strategy": run.strategy.name, **run.params}
     result.timing = timing
     result.intents_records = intents
+    result.final_state = state_records(state, run.args.equity_out[-1])
     return result
 
 
@@ -385,7 +387,11 @@ class _Journal(NamedTuple):
 
     def finished(self, run_id: int) -> np.ndarray:
         """The records with their deterministic client ids and the ids they replace."""
-        out = self.records[: self.count].copy()
+        # field by field into zeroed records: numba's record writes leave the alignment padding
+        # undefined, and a journal compares and stores records as bytes
+        out = np.zeros(self.count, dtype=intent_dt)
+        for name in intent_dt.names:
+            out[name] = self.records[name][: self.count]
         seq: dict[tuple[int, int, int], int] = {}
         last: dict[tuple[int, int, int], int] = {}
         for i, rec in enumerate(out):
@@ -442,7 +448,8 @@ def paper_replay(
         :class:`ReplayTiming` (seconds spent in the signal function, decide and fill) and
         ``result.intents`` the orders sent to the paper venue (entries, exits, cancels and the
         protective stops and targets, with deterministic client ids; ``intent_dt`` records in
-        ``result.intents_records``).
+        ``result.intents_records``), and ``result.final_state`` the state after the last bar as
+        named records (:func:`soltrader.sim.state_view.state_records`).
 
     Raises
     ------

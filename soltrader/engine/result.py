@@ -111,6 +111,9 @@ class Result:
     #: The intents a :func:`~soltrader.paper_replay` sent its venue (``intent_dt`` records); None
     #: for a backtest.
     intents_records: np.ndarray | None = None
+    #: The simulator state after the last bar of a :func:`~soltrader.paper_replay` as named
+    #: records (``StateRecords``: positions, pending orders, accounts); None for a backtest.
+    final_state: Any = None
 
     @classmethod
     def from_kernel(

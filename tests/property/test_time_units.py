@@ -356,3 +356,24 @@ def test_time_columns_read_like_the_index(column: str) -> None:
     res = st.backtest(flat, st.strategies.sma_cross, fast=8, slow=30, sl_stop=0.03, fees=0.001)
     pd.testing.assert_series_equal(res.stats(), ref.stats(), check_exact=True)
     pd.testing.assert_series_equal(res.equity, ref.equity, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("unit", "aware", "form"),
+    [
+        ("s", True, "pandas"),
+        ("ms", False, "pandas"),
+        ("us", True, "polars"),
+        ("ns", False, "polars"),
+    ],
+)
+def test_paper_replay_does_not_depend_on_the_input_form(unit: str, aware: bool, form: str) -> None:
+    """The live loop's replay gives the same records, curves and intents in every unit and form."""
+    bars = _window("2021-03-01")
+    kw = {"fast": 8, "slow": 30, "sl_stop": 0.03, "sl_trail": True, "fees": 0.001, "risk": None}
+    ref = st.paper_replay(bars, st.strategies.sma_cross, **kw)
+    res = st.paper_replay(_convert(bars, unit, aware, form), st.strategies.sma_cross, **kw)
+    assert res.trades_records.tobytes() == ref.trades_records.tobytes()
+    assert res.intents_records.tobytes() == ref.intents_records.tobytes()
+    _same_frame(res.account_equity, ref.account_equity)
+    assert len(ref.intents_records) > 0

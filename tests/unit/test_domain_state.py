@@ -14,59 +14,10 @@ from hypothesis import strategies as hs
 import soltrader as st
 from soltrader.domain import ports, signals, state
 from soltrader.domain.errors import ParameterError
-from soltrader.sim import _nb, lean
+from soltrader.sim import _nb, lean, state_view
 
-# Every slot of the simulator's unnamed state matrices and the record field that names it
-# (the scratch slots of the call order excepted): nothing the kernel keeps is left unnamed.
-KERNEL_SLOTS = {
-    "F_POS": ("position", "qty"),
-    "F_E_PRICE": ("position", "avg_entry"),
-    "F_E_FEES": ("position", "entry_fees"),
-    "F_MARGIN": ("position", "margin"),
-    "F_SL_BASE": ("position", "sl_anchor"),
-    "F_SL": ("position", "sl_stop"),
-    "F_TP_BASE": ("position", "tp_anchor"),
-    "F_TP": ("position", "tp_stop"),
-    "F_TRAIL": ("position", "trailing"),
-    "F_PTP": ("position", "ptp_stop"),
-    "F_PTP_SIZE": ("position", "ptp_size"),
-    "F_SIZE0": ("position", "initial_qty"),
-    "F_PE_REMAIN": ("pending", "entry_remaining"),
-    "F_PE_LIMIT": ("pending", "limit_price"),
-    "F_PE_STOP": ("pending", "stop_price"),
-    "F_PE_ANCHOR": ("pending", "anchor"),
-    "F_PX_REMAIN": ("pending", "exit_remaining"),
-    "F_LOSS_LEVEL": ("position", "loss_level"),
-    "F_GAIN_LEVEL": ("position", "gain_level"),
-    "F_PE_MULT": ("pending", "size_mult"),
-    "F_LEV": ("position", "leverage"),
-    "J_E_BAR": ("position", "entry_bar"),
-    "J_ARMED_FROM": ("position", "armed_from"),
-    "J_PE_TYPE": ("pending", "entry_type"),
-    "J_PE_DIR": ("pending", "entry_dir"),
-    "J_PE_BAR": ("pending", "entry_bar"),
-    "J_PE_EXPIRE": ("pending", "expire_bar"),
-    "J_PE_TAKER_OPEN": ("pending", "taker_on_place"),
-    "J_PX_REASON": ("pending", "exit_reason"),
-    "J_LAST_EXIT_BAR": ("position", "last_exit_bar"),
-    "J_LAST_EXIT_DIR": ("position", "last_exit_dir"),
-    "J_PTP_DONE": ("position", "ptp_done"),
-    "J_MAX_BARS": ("position", "max_bars"),
-    "J_PE_ACTIVE": ("pending", "active_from"),
-    "J_PX_BAR": ("pending", "exit_bar"),
-    "G_PEAK": ("account", "peak"),
-    "G_DAY_START": ("account", "day_start"),
-    "G_DAY_LOW": ("account", "day_low"),
-    "G_HALTED": ("account", "halted"),
-    "G_ALLOWED": ("account", "allowed"),
-    "G_MULT": ("account", "size_mult"),
-    "G_REASON": ("account", "halt_reason"),
-    "G_EQUITY": ("account", "equity"),
-    "G_CONTROL": ("account", "control"),
-    "G_FLATTEN": ("account", "flatten"),
-    "G_RUINED": ("account", "ruined"),
-}
-_SCRATCH = {"F_CALL_KEY", "J_CALL_SEQ"}
+KERNEL_SLOTS = state_view.SLOTS
+_SCRATCH = state_view.SCRATCH
 _DTYPES = {"position": state.position_dt, "pending": state.pending_dt, "account": state.account_dt}
 
 
@@ -182,3 +133,19 @@ def test_kernel_arguments_are_named_in_the_kernels_order() -> None:
     start = names.index(lean.PER_BAR[0])
     assert names[start : start + len(lean.PER_BAR)] == lean.PER_BAR
     assert lean.N_PARAMS == len(lean.PER_BAR)
+
+
+def test_the_state_of_a_replay_reads_by_name(sol_1h) -> None:
+    """The state a paper replay ends with, as records: its open position and its stop."""
+    bars = sol_1h.iloc[-800:]
+    kw = {"fast": 10, "slow": 50, "sl_stop": 0.05, "fees": 0.001}
+    res = st.paper_replay(bars, st.strategies.sma_cross, **kw)
+    rec = res.final_state
+    assert rec.positions.dtype == state.position_dt and rec.accounts.dtype == state.account_dt
+    qty = float(rec.positions["qty"][0])
+    assert qty == float(res.positions.iloc[-1, 0])
+    assert rec.accounts["cash"][0] == res.account_cash.iloc[-1, 0]
+    assert rec.accounts["equity"][0] == res.account_equity.iloc[-1, 0]
+    if qty != 0.0:
+        assert rec.positions["sl_stop"][0] == 0.05 and not rec.positions["trailing"][0]
+    assert rec.positions["last_exit_bar"][0] >= -1
