@@ -463,11 +463,16 @@ def _control_modes(control: Any, market: Market, risk: RiskLimits | None, cfg, i
     return out
 
 
+def record_capacity(shape: tuple[int, int]) -> int:
+    """Room for the orders, fills and trades of a typical run of ``shape`` (bars, assets)."""
+    return 256 + shape[0] * shape[1] // 32
+
+
 def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
     """Run the kernel with record buffers sized for a typical run; in the rare run that needs
     more records, run it again with room for exactly as many as it produced (the simulation does
     not depend on its records, so the second run is the same run)."""
-    start = 256 + shape[0] * shape[1] // 32
+    start = record_capacity(shape)
     icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = start
     out = _nb.simulate_nb(*args)
     counts = out[-1][:3]

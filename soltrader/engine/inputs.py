@@ -108,7 +108,15 @@ def market_from(data: Any, name: str = "data") -> Market:
     >>> bars = ohlcv_frame(np.arange(3) * 60_000, *[np.ones(3)] * 5)
     >>> market_from({"SOL": bars, "BTC": bars}).shape
     (3, 2)
+
+    A :class:`Market` is already checked and stacked: it is returned as it is.
+
+    >>> market = market_from(bars)
+    >>> market_from(market) is market
+    True
     """
+    if isinstance(data, Market):
+        return data
     if isinstance(data, Mapping):
         if not data:
             raise ParameterError(name, "the dict of assets is empty")

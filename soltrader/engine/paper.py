@@ -56,6 +56,7 @@ from soltrader.engine.backtest import (
     _order_type_codes,
     backtest_signals,
     checked_strategy,
+    record_capacity,
     strategy_call,
 )
 from soltrader.engine.inputs import Market, _converted, check_range, market_from
@@ -193,7 +194,7 @@ def _prepare(data: Any, strategy: Strategy, window: Any, kwargs: dict[str, Any])
     placeholders = {
         k: np.full(market.shape, _FIELDS[k].neutral, dtype=_FIELDS[k].dtype) for k in fields
     }
-    inputs = _kernel_inputs(data, **placeholders, **rest)
+    inputs = _kernel_inputs(market, **placeholders, **rest)  # the bars are checked once
     if inputs.conventions.fill == "close":
         raise ParameterError(
             "fill",
@@ -297,17 +298,27 @@ def _check_row(run: _Run, t: int) -> None:
             )
 
 
+def _with_room(buf: np.ndarray, count: int, need: int, fill: Any = 0) -> np.ndarray:
+    """``buf`` if it has room for ``need`` more rows after ``count``, else a copy twice as large
+    (the new rows set to ``fill``; records zeroed, their alignment padding included, so equal
+    records stay equal as bytes)."""
+    if buf.shape[0] - count >= need:
+        return buf
+    bigger = np.zeros((2 * buf.shape[0] + need, *buf.shape[1:]), dtype=buf.dtype)  # padding too
+    if fill:
+        bigger[:] = fill
+    bigger[:count] = buf[:count]
+    return bigger
+
+
 def _grow(state: _nb.SimState, m: int) -> _nb.SimState:
     """Room for at least one more bar of records (a bar adds at most a few per asset)."""
     need = 64 * m + 64
-    grown = {}
-    for name, k in (("orders", _nb.K_ORDERS), ("fills", _nb.K_FILLS), ("trades", _nb.K_TRADES)):
-        buf = getattr(state, name)
-        if buf.shape[0] - state.cnt[k] < need:
-            bigger = np.zeros(2 * buf.shape[0] + need, dtype=buf.dtype)
-            bigger[: buf.shape[0]] = buf
-            grown[name] = bigger
-    return state._replace(**grown) if grown else state
+    grown = {
+        name: _with_room(getattr(state, name), int(state.cnt[k]), need)
+        for name, k in (("orders", _nb.K_ORDERS), ("fills", _nb.K_FILLS), ("trades", _nb.K_TRADES))
+    }
+    return state._replace(**grown)
 
 
 def _result(run: _Run, state: _nb.SimState, timing: ReplayTiming, intents: np.ndarray) -> Result:
@@ -368,14 +379,10 @@ class _Journal(NamedTuple):
         """Room for one more bar (at most an entry, an exit, a cancel and three protective
         orders, each possibly with a cancel, per asset)."""
         need = 8 * m + 8
-        if self.records.shape[0] - self.count >= need:
-            return self
-        size = 2 * self.records.shape[0] + need
-        records = np.zeros(size, dtype=intent_dt)
-        records[: self.count] = self.records[: self.count]
-        ref = np.full((size, 2), -1, dtype=np.int64)
-        ref[: self.count] = self.ref[: self.count]
-        return self._replace(records=records, ref=ref)
+        return self._replace(
+            records=_with_room(self.records, self.count, need),
+            ref=_with_room(self.ref, self.count, need, fill=-1),
+        )
 
     def record(self, t: int, args: _nb.SimArgs, state: _nb.SimState, fill0: int) -> _Journal:
         """The intents of bar t (after its decisions, guards and mark)."""
@@ -472,8 +479,7 @@ def paper_replay(
     run = _prepare(data, checked_strategy(strategy), window, kwargs)
     n, m = run.inputs.market.shape
     icfg = run.args.icfg
-    start = 256 + n * m // 32
-    icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = start
+    icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = record_capacity((n, m))
     state = _nb.SimState(
         *_nb.new_state_nb(n, m, run.args.account_cash, run.args.tier_vol.shape[0] > 0, icfg)
     )

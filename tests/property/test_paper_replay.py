@@ -12,6 +12,7 @@ bundled Binance SOL, ETH and BTC 1h data.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ BARS = {"smc_order_block": 200}
 DEFAULT_BARS = 720
 
 
+@cache
 def _frames() -> dict[str, pd.DataFrame]:
     """SOL, ETH and BTC 1h on their common bars."""
     frames = {s: read_sample_bars("binance", f"{s}-USDT", "1h") for s in ("SOL", "ETH", "BTC")}
@@ -43,11 +45,8 @@ def _frames() -> dict[str, pd.DataFrame]:
     return {s: f.loc[common] for s, f in frames.items()}
 
 
-FRAMES = _frames()
-
-
 def _strategy_fields(strategy: st.strategies.Strategy, params: dict[str, Any]) -> set[str]:
-    bars = FRAMES["SOL"].iloc[:300]
+    bars = _frames()["SOL"].iloc[:300]
     sig = strategy.signal(_bars(bars), **strategy.resolve(**params))
     return {"entries", "exits", *sig.extras()}
 
@@ -72,9 +71,9 @@ def cases(draw: Any) -> dict[str, Any]:
     strategy = REGISTRY[name]
     params = _draw_params(draw, strategy)
     n = BARS.get(name, DEFAULT_BARS)
-    start = draw(hs.integers(0, len(FRAMES["SOL"]) - n))
+    start = draw(hs.integers(0, len(_frames()["SOL"]) - n))
     assets = draw(hs.sampled_from([("SOL",), ("SOL",), ("SOL", "ETH"), ("SOL", "ETH", "BTC")]))
-    bars = {a: FRAMES[a].iloc[start : start + n] for a in assets}
+    bars = {a: _frames()[a].iloc[start : start + n] for a in assets}
     data: Any = bars["SOL"] if len(assets) == 1 else bars
     close = bars["SOL"]["close"].to_numpy()
     seed = draw(hs.integers(0, 2**31 - 1))
@@ -228,7 +227,7 @@ def test_paper_replay_equals_the_backtest(case: dict[str, Any]) -> None:
 
 def test_a_window_shorter_than_the_history_still_equals_the_backtest() -> None:
     """sma_cross 20/100 needs 101 bars (``window_check``); a 300-bar window on 1,500 bars."""
-    bars = FRAMES["SOL"].iloc[-1_500:]
+    bars = _frames()["SOL"].iloc[-1_500:]
     kw = {"fast": 20, "slow": 100, "sl_stop": 0.03, "tp_stop": 0.06, "fees": 0.001}
     ref = st.backtest(bars, st.strategies.sma_cross, **kw)
     assert len(ref.trades_records) > 5
@@ -239,7 +238,7 @@ def test_a_window_shorter_than_the_history_still_equals_the_backtest() -> None:
 
 def test_a_window_too_short_for_the_strategy_differs() -> None:
     """With 60 bars SMA(100) is never defined: the replay trades nothing, the backtest does."""
-    bars = FRAMES["SOL"].iloc[-1_500:]
+    bars = _frames()["SOL"].iloc[-1_500:]
     kw = {"fast": 20, "slow": 100, "fees": 0.001}
     replay = st.paper_replay(bars, st.strategies.sma_cross, window=60, **kw)
     assert len(replay.trades_records) == 0
@@ -247,7 +246,7 @@ def test_a_window_too_short_for_the_strategy_differs() -> None:
 
 
 def test_fill_at_the_signal_close_is_refused() -> None:
-    bars = FRAMES["SOL"].iloc[:200]
+    bars = _frames()["SOL"].iloc[:200]
     with pytest.raises(st.ParameterError, match="next bar's open") as err:
         st.paper_replay(bars, st.strategies.sma_cross, fill="close")
     assert err.value.name == "fill"
@@ -256,7 +255,7 @@ def test_fill_at_the_signal_close_is_refused() -> None:
 
 
 def test_bad_arguments_name_themselves() -> None:
-    bars = FRAMES["SOL"].iloc[:200]
+    bars = _frames()["SOL"].iloc[:200]
     with pytest.raises(st.ParameterError, match="window"):
         st.paper_replay(bars, st.strategies.sma_cross, window=1)
     with pytest.raises(st.ParameterError, match="strategy"):
@@ -276,7 +275,7 @@ def _bad_size_late(bars: st.strategies.Bars) -> st.strategies.Signals:
 
 def test_a_bad_signal_row_is_refused_with_its_row() -> None:
     spec = st.strategies.Strategy("late_mistake", _bad_size_late, {})
-    bars = FRAMES["SOL"].iloc[:200]
+    bars = _frames()["SOL"].iloc[:200]
     with pytest.raises(st.ParameterError, match="row 150") as err:
         st.paper_replay(bars, spec)
     assert err.value.name == "size"
@@ -288,7 +287,7 @@ def test_intents_of_a_trailing_stop_run() -> None:
     """Entries as cash fractions, the protective orders sent once the entry filled, a trailing
     stop re-issued as it ratchets (each replacing the last), the target cancelled when the stop
     closes the position, and ids that are the same in a second run."""
-    bars = FRAMES["SOL"].iloc[-1_500:]
+    bars = _frames()["SOL"].iloc[-1_500:]
     kw = {
         "fast": 20,
         "slow": 100,
