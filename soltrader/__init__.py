@@ -53,11 +53,16 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> object:
-    """Import ``soltrader.report`` (matplotlib) on first use rather than at ``import soltrader``."""
+    """Import ``soltrader.report`` (matplotlib) and ``promote`` (pydantic, the live extra) on
+    first use rather than at ``import soltrader``."""
     if name == "report":
         import soltrader.report as report
 
         return report
+    if name == "promote":
+        from soltrader.engine.live_spec import promote
+
+        return promote
     raise AttributeError(f"module 'soltrader' has no attribute {name!r}")
 
 
@@ -86,6 +91,7 @@ __all__ = [
     "indicators",
     "metrics",
     "paper_replay",
+    "promote",
     "report",
     "risk",
     "sim",

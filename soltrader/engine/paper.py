@@ -41,10 +41,13 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 
+from soltrader.data.schema import OHLCVArrays
+from soltrader.data.validation import first_bar_error
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.domain.signals import Bars, Signals
-from soltrader.domain.state import client_id, intent_dt
+from soltrader.domain.state import ControlMode, client_id, intent_dt
 from soltrader.engine.backtest import (
     KernelInputs,
     _check_entry_prices,
@@ -113,49 +116,118 @@ class ReplayTiming(NamedTuple):
 
 
 class _Run(NamedTuple):
-    """A prepared replay: the checked market, the kernel's inputs with writable bar and signal
-    buffers, the strategy call, and the window."""
+    """A prepared loop: the kernel's inputs for ``capacity`` bars (bar and signal buffers
+    writable, filled row by row), the strategy call and the options it resolved to."""
 
     inputs: KernelInputs
     args: _nb.SimArgs
+    fields: tuple[str, ...]
+    capacity: int
+
+
+class _Options(NamedTuple):
+    """The strategy call and the backtest keywords of a loop, resolved once."""
+
     strategy: Strategy
     params: dict[str, Any]
-    fields: tuple[str, ...]
-    history: tuple[Bars, ...]
+    rest: dict[str, Any]
     window: int
     init_cash: float
     size_type: str
     maintenance_margin: float
 
 
-def _newest(value: Any, name: str, field: _Field, asset: str, t: int) -> Any:
-    """The newest element of one signal field of one asset, converted like the backtest's
-    inputs (booleans exactly 0 / 1, whole numbers for integer fields)."""
-    arr = np.asarray(value)
-    if arr.ndim == 0:
-        return _converted(arr, name, field.dtype)[()]
-    if arr.ndim != 1 or arr.shape[0] == 0:
+class BarOutcome(NamedTuple):
+    """What one closed bar did in a :class:`PaperLoop`.
+
+    ``bar`` is its index in the loop, ``time_ns`` its open time (epoch ns); ``intents`` the
+    orders the decision core sent on it (``intent_dt`` records with their final client ids);
+    ``fills`` the paper venue's executions during it (``fill_dt``); ``cash`` and ``equity`` each
+    account's cash and value at its close (quote), ``position`` each asset's signed size (base
+    units) at its close.
+    """
+
+    bar: int
+    time_ns: int
+    intents: np.ndarray
+    fills: np.ndarray
+    cash: np.ndarray
+    equity: np.ndarray
+    position: np.ndarray
+
+
+#: SimArgs fields that are not one row per bar (copied whole when a live loop grows).
+_CONSTANT_ARGS = frozenset(
+    {"tier_vol", "tier_maker", "tier_taker", "account_of", "account_cash", "cfg", "icfg"}
+)
+#: Template-only: intrabar sub-bars are refused in a live loop (nothing to copy).
+_SUB_ARGS = frozenset({"sub_low", "sub_high", "sub_start"})
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _keyword(rest: dict[str, Any], name: str) -> Any:
+    """A backtest keyword as given, else its default (the backtest's own)."""
+    return rest.get(name, _DEFAULTS[name].default)
+
+
+def _options(strategy: Strategy, window: Any, kwargs: dict[str, Any]) -> _Options:
+    params, rest = strategy_call(checked_strategy(strategy), kwargs)
+    window = strategy.live_window if window is None else window
+    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 2:
+        raise ParameterError("window", f"must be a whole number of bars >= 2, got {window!r}")
+    return _Options(
+        strategy=strategy,
+        params=params,
+        rest=rest,
+        window=int(window),
+        init_cash=float(_keyword(rest, "init_cash")),
+        size_type=_keyword(rest, "size_type"),
+        maintenance_margin=float(_keyword(rest, "maintenance_margin")),
+    )
+
+
+def _refuse_close_fills(inputs: KernelInputs) -> None:
+    if inputs.conventions.fill == "close":
         raise ParameterError(
-            name, f"{asset!r}: the signal function returned shape {arr.shape} at bar {t}"
+            "fill",
+            'fill="close" fills an order at the close of the bar whose close decided it; a live '
+            "loop sees that close only once the bar has ended, so the earliest it can trade on it "
+            'is the next bar\'s open: use fill="next_open" (the default)',
         )
-    return _converted(arr[-1:], name, field.dtype)[0]
 
 
-def _window_bars(full: Bars, t: int, window: int) -> Bars:
-    """The last ``window`` bars of one asset that have closed at bar t (views, no copy)."""
-    lo = max(0, t + 1 - window)
-    return Bars(*(col[lo : t + 1] for col in full))
+def _refuse_for_live(rest: dict[str, Any]) -> None:
+    """Keywords that need the whole history up front, which a live loop does not have."""
+    for name, why in (
+        ("intrabar", "lower-timeframe bars of the future are not known live"),
+        ("impact", "its volatility is estimated on the whole history"),
+    ):
+        if rest.get(name) is not None:
+            raise ParameterError(name, f"not available in a live loop: {why}")
+    for name, value in rest.items():
+        if name != "accounts" and np.ndim(value) > 0 and not isinstance(value, str):
+            raise ParameterError(
+                name, "a live loop takes one value per keyword (per-bar arrays need the future)"
+            )
 
 
-def _signal_keys(strategy: Strategy, params: dict[str, Any], first: Bars) -> tuple[str, ...]:
-    """The fields the strategy sets (with these parameters), from its output on the first
-    window of history; only the names are used, never the values."""
-    sig = strategy.signal(first, **params)
-    if not isinstance(sig, Signals):
+def _kernel_run(opts: _Options, market: Market, fields: tuple[str, ...]) -> _Run:
+    """The kernel's inputs over ``market`` with neutral buffers for the signal ``fields``."""
+    clash = sorted(set(fields) & set(opts.rest))
+    if clash:
         raise ParameterError(
-            "strategy", f"{strategy.name}'s signal function returned {type(sig).__name__}"
+            clash[0], f"is set per bar by {opts.strategy.name}; change its parameters instead"
         )
-    return ("entries", "exits", *sig.extras())
+    placeholders = {
+        k: np.full(market.shape, _FIELDS[k].neutral, dtype=_FIELDS[k].dtype) for k in fields
+    }
+    inputs = _kernel_inputs(market, **placeholders, **opts.rest)  # a Market is not re-checked
+    _refuse_close_fills(inputs)
+    n = market.shape[0]
+    inputs.icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = record_capacity(
+        market.shape
+    )
+    return _Run(inputs=inputs, args=_writable(inputs.args, fields), fields=fields, capacity=n)
 
 
 def _writable(args: _nb.SimArgs, fields: tuple[str, ...]) -> _nb.SimArgs:
@@ -171,97 +243,111 @@ def _writable(args: _nb.SimArgs, fields: tuple[str, ...]) -> _nb.SimArgs:
     return _nb.SimArgs(**out)
 
 
-def _prepare(data: Any, strategy: Strategy, window: Any, kwargs: dict[str, Any]) -> _Run:
-    """Resolve the strategy call as :func:`~soltrader.backtest` does and build the kernel's
-    inputs with empty signal buffers (checked up front: every keyword but the signals)."""
-    params, rest = strategy_call(strategy, kwargs)
-    market = market_from(data)
-    if market.shape[0] == 0:
-        raise DataError("data: has no bars; a replay needs at least one", field="data")
-    window = strategy.live_window if window is None else window
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 2:
-        raise ParameterError("window", f"must be a whole number of bars >= 2, got {window!r}")
-    history = tuple(
-        Bars(*(np.ascontiguousarray(col[:, j]) for col in _market_columns(market)))
-        for j in range(market.shape[1])
-    )
-    fields = _signal_keys(strategy, params, _window_bars(history[0], int(window) - 1, window))
-    clash = sorted(set(fields) & set(rest))
-    if clash:
-        raise ParameterError(
-            clash[0], f"is set per bar by {strategy.name}; change its parameters instead"
-        )
-    placeholders = {
-        k: np.full(market.shape, _FIELDS[k].neutral, dtype=_FIELDS[k].dtype) for k in fields
-    }
-    inputs = _kernel_inputs(market, **placeholders, **rest)  # the bars are checked once
-    if inputs.conventions.fill == "close":
-        raise ParameterError(
-            "fill",
-            'fill="close" fills an order at the close of the bar whose close decided it; a live '
-            "loop sees that close only once the bar has ended, so the earliest it can trade on it "
-            'is the next bar\'s open: use fill="next_open" (the default)',
-        )
-    return _Run(
-        inputs=inputs,
-        args=_writable(inputs.args, fields),
-        strategy=strategy,
-        params=params,
-        fields=fields,
-        history=history,
-        window=int(window),
-        init_cash=float(_keyword(rest, "init_cash")),
-        size_type=_keyword(rest, "size_type"),
-        maintenance_margin=float(_keyword(rest, "maintenance_margin")),
-    )
+def _template(assets: tuple[str, ...], t0_ns: int, bar_ns: int, n: int) -> Market:
+    """A stand-in market of ``n`` bars (prices 1) from which a live loop builds its kernel
+    inputs; the real bars replace its rows as they close."""
+    ones = np.ones((n, len(assets)))
+    ticks = t0_ns + bar_ns * np.arange(n, dtype=np.int64)
+    index = pd.DatetimeIndex(pd.to_datetime(ticks, unit="ns", utc=True))
+    return Market(index, assets, ones, ones, ones, ones, ones)
 
 
-def _keyword(rest: dict[str, Any], name: str) -> Any:
-    """A backtest keyword as given, else its default (the backtest's own)."""
-    return rest.get(name, _DEFAULTS[name].default)
+def _grown_run(old: _Run, new: _Run, t: int) -> _Run:
+    """``new`` (a larger template) with the first ``t`` rows of every per-bar input of ``old``
+    and old's configuration."""
+    for name, value in old.args._asdict().items():
+        target = getattr(new.args, name)
+        if name in _CONSTANT_ARGS:
+            target[...] = value
+        elif name not in _SUB_ARGS:
+            target[:t] = value[:t]
+    return new
+
+
+class _History(NamedTuple):
+    """Each asset's closed bars so far, as contiguous columns with room to grow."""
+
+    columns: tuple[tuple[np.ndarray, ...], ...]  # per asset: open, high, low, close, volume
+
+    @classmethod
+    def of_market(cls, market: Market) -> _History:
+        cols = _market_columns(market)
+        return cls(
+            tuple(
+                tuple(np.ascontiguousarray(c[:, j]) for c in cols) for j in range(market.shape[1])
+            )
+        )
+
+    @classmethod
+    def empty(cls, m: int, capacity: int) -> _History:
+        return cls(tuple(tuple(np.empty(capacity) for _ in range(5)) for _ in range(m)))
+
+    def grown(self, count: int, capacity: int) -> _History:
+        out = []
+        for cols in self.columns:
+            new = tuple(np.empty(capacity) for _ in range(5))
+            for a, b in zip(new, cols, strict=True):
+                a[:count] = b[:count]
+            out.append(new)
+        return _History(tuple(out))
+
+    def window(self, j: int, t: int, window: int) -> Bars:
+        """The last ``window`` bars of asset j that have closed at bar t (views, no copy)."""
+        lo = max(0, t + 1 - window)
+        return Bars(*(col[lo : t + 1] for col in self.columns[j]))
 
 
 def _market_columns(market: Market) -> tuple[np.ndarray, ...]:
     return (market.open, market.high, market.low, market.close, market.volume)
 
 
-def _append_bar(run: _Run, t: int) -> None:
-    """Market data: bar t of every asset into the kernel's bar buffers."""
-    market = run.inputs.market
-    for name, col in zip(_BAR_ARGS, _market_columns(market), strict=True):
-        getattr(run.args, name)[t] = col[t]
+def _newest(value: Any, name: str, field: _Field, asset: str, t: int) -> Any:
+    """The newest element of one signal field of one asset, converted like the backtest's
+    inputs (booleans exactly 0 / 1, whole numbers for integer fields)."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return _converted(arr, name, field.dtype)[()]
+    if arr.ndim != 1 or arr.shape[0] == 0:
+        raise ParameterError(
+            name, f"{asset!r}: the signal function returned shape {arr.shape} at bar {t}"
+        )
+    return _converted(arr[-1:], name, field.dtype)[0]
 
 
-def _signal_row(run: _Run, t: int) -> None:
-    """The strategy on each asset's window ending at bar t; the newest row into row t."""
-    assets = run.inputs.market.assets
-    for j, full in enumerate(run.history):
-        sig = run.strategy.signal(_window_bars(full, t, run.window), **run.params)
-        values = {"entries": sig.entries, "exits": sig.exits, **sig.extras()}
-        if set(values) != set(run.fields):
-            raise ParameterError(
-                "strategy",
-                f"{run.strategy.name} returned {sorted(values)} for {assets[j]!r} at bar {t}, "
-                f"but {sorted(run.fields)} on the first window: a signal function must set the "
-                "same fields on every bar and asset",
-            )
-        for name in run.fields:
-            spec = _FIELDS[name]
-            label = name if len(assets) == 1 else f"{name}[{assets[j]!r}]"
-            getattr(run.args, spec.arg)[t, j] = _newest(values[name], label, spec, assets[j], t)
+def _signal_values(opts: _Options, history: _History, j: int, t: int) -> dict[str, Any]:
+    """The strategy's output on asset j's window ending at bar t, by field name."""
+    sig = opts.strategy.signal(history.window(j, t, opts.window), **opts.params)
+    if not isinstance(sig, Signals):
+        raise ParameterError(
+            "strategy", f"{opts.strategy.name}'s signal function returned {type(sig).__name__}"
+        )
+    return {"entries": sig.entries, "exits": sig.exits, **sig.extras()}
 
 
-def _check_row(run: _Run, t: int) -> None:
+def _signal_fields(opts: _Options, bars: Bars) -> tuple[str, ...]:
+    """The fields the strategy sets (with these parameters), from its output on ``bars``; only
+    the names are used, never the values."""
+    values = _signal_values(opts, _History(((*bars,),)), 0, bars.close.shape[0] - 1)
+    return ("entries", "exits", *(k for k in values if k not in ("entries", "exits")))
+
+
+def _validated(opts: _Options, market: Market, fields: tuple[str, ...]) -> None:
+    """Every keyword checked as the backtest checks it, before the first bar."""
+    _kernel_run(opts, market, fields)
+
+
+def _check_row(opts: _Options, run: _Run, time_ns: int, t: int) -> None:
     """The backtest's checks of the decision inputs, on row t (errors name row t)."""
     given = set(run.fields)
     if given <= _SIGNALS_ONLY:
         return  # booleans only: converted strictly already
     a = run.args
+    index = pd.DatetimeIndex(pd.to_datetime(np.array([time_ns]), unit="ns", utc=True))
     rows = slice(t, t + 1)
     long_in, short_in = a.long_entry[rows], a.short_entry[rows]
     decided = long_in | short_in
     one = Market(
-        index=run.inputs.market.index[rows],
+        index=index,
         assets=run.inputs.market.assets,
         open=a.open_[rows],
         high=a.high[rows],
@@ -275,7 +361,7 @@ def _check_row(run: _Run, t: int) -> None:
         if name in given:
             _check_target(arg[rows], name, one, short_in, row0=t)
     if "size" in given:
-        _check_size(a.size[rows], run.size_type, decided, one, row0=t)
+        _check_size(a.size[rows], opts.size_type, decided, one, row0=t)
     if given & {"order_type", "limit_price", "stop_price"}:
         _order_type_codes(a.order_type[rows], one)
         for name, arg in (("limit_price", a.limit_price), ("stop_price", a.stop_price)):
@@ -290,10 +376,10 @@ def _check_row(run: _Run, t: int) -> None:
         _check_whole(a.max_bars[rows], "max_bars", "0: no time stop")
     if "leverage" in given:
         lev = check_range(a.leverage[rows], "leverage", 1.0, hint="1 for none, 10 for 10x")
-        if not run.maintenance_margin < 1.0 / float(lev.max()):
+        if not opts.maintenance_margin < 1.0 / float(lev.max()):
             raise ParameterError(
                 "maintenance_margin",
-                f"must be in [0, 1/leverage), got {run.maintenance_margin!r} "
+                f"must be in [0, 1/leverage), got {opts.maintenance_margin!r} "
                 f"with leverage {float(lev.max())!r} at row {t}",
             )
 
@@ -311,7 +397,7 @@ def _with_room(buf: np.ndarray, count: int, need: int, fill: Any = 0) -> np.ndar
     return bigger
 
 
-def _grow(state: _nb.SimState, m: int) -> _nb.SimState:
+def _grow_records(state: _nb.SimState, m: int) -> _nb.SimState:
     """Room for at least one more bar of records (a bar adds at most a few per asset)."""
     need = 64 * m + 64
     grown = {
@@ -321,112 +407,451 @@ def _grow(state: _nb.SimState, m: int) -> _nb.SimState:
     return state._replace(**grown)
 
 
-def _result(run: _Run, state: _nb.SimState, timing: ReplayTiming, intents: np.ndarray) -> Result:
-    cnt = state.cnt
-    a = run.args
-    out = (
-        state.orders[: cnt[_nb.K_ORDERS]],
-        state.fills[: cnt[_nb.K_FILLS]],
-        state.trades[: cnt[_nb.K_TRADES]],
-        a.cash_out,
-        a.equity_out,
-        a.pos_out,
-        a.value_out,
-    )
-    result = Result.from_kernel(
-        run.inputs.market,
-        out,
-        init_cash=run.init_cash,
-        conventions=run.inputs.conventions,
-        accounts=run.inputs.account_of,
-        account_cash=run.inputs.account_cash,
-    )
-    result.params = {"strategy": run.strategy.name, **run.params}
-    result.timing = timing
-    result.intents_records = intents
-    result.final_state = state_records(state, run.args.equity_out[-1])
-    return result
+def _zeroed_copy(records: np.ndarray) -> np.ndarray:
+    """``records`` copied field by field into zeroed records: numba's record writes leave the
+    alignment padding undefined, and a journal compares and stores records as bytes."""
+    out = np.zeros(records.shape[0], dtype=records.dtype)
+    for name in records.dtype.names:
+        out[name] = records[name]
+    return out
 
 
-class _Journal(NamedTuple):
-    """The intents sent so far: records (``client_id`` and ``replaces`` filled at the end), the
-    decision bar and reason of the order each one withdraws, the watch of the working orders,
-    each asset's working entry before the decision, and each bar's close time (epoch ns)."""
+class _Journal:
+    """The intents sent so far: records with their deterministic client ids and the ids they
+    replace (assigned bar by bar), the watch of the working orders, and each asset's working
+    entry before the decision."""
 
-    records: np.ndarray
-    ref: np.ndarray
-    count: int
-    watch: np.ndarray
-    watch_levels: np.ndarray
-    before: np.ndarray
-    close_ns: np.ndarray
-
-    @classmethod
-    def new(cls, m: int, n: int, ticks: np.ndarray) -> _Journal:
-        watch, levels = _nb.new_watch_nb(m)
+    def __init__(self, m: int, run_id: int) -> None:
+        self.watch, self.watch_levels = _nb.new_watch_nb(m)
         cap = 64 + 4 * m
-        return cls(
-            records=np.zeros(cap, dtype=intent_dt),
-            ref=np.full((cap, 2), -1, dtype=np.int64),
-            count=0,
-            watch=watch,
-            watch_levels=levels,
-            before=np.full((m, 3), -1, dtype=np.int64),
-            close_ns=_close_times(ticks),
-        )
+        self.records = np.zeros(cap, dtype=intent_dt)
+        self.ref = np.full((cap, 2), -1, dtype=np.int64)
+        self.count = 0
+        self.before = np.full((m, 3), -1, dtype=np.int64)
+        self.run_id = run_id
+        self._seq: dict[tuple[int, int, int], int] = {}
+        self._last: dict[tuple[int, int, int], int] = {}
 
-    def grown(self, m: int) -> _Journal:
+    def make_room(self, m: int) -> None:
         """Room for one more bar (at most an entry, an exit, a cancel and three protective
         orders, each possibly with a cancel, per asset)."""
         need = 8 * m + 8
-        return self._replace(
-            records=_with_room(self.records, self.count, need),
-            ref=_with_room(self.ref, self.count, need, fill=-1),
+        self.records = _with_room(self.records, self.count, need)
+        self.ref = _with_room(self.ref, self.count, need, fill=-1)
+
+    def record(
+        self, t: int, close_ns: int, args: _nb.SimArgs, state: _nb.SimState, fill0: int
+    ) -> np.ndarray:
+        """The intents of bar t (after its decisions, guards and mark), with their ids."""
+        start = self.count
+        self.count = int(
+            _nb.step_intents_nb(
+                t, close_ns, args, state, self.before, fill0, self.watch, self.watch_levels,
+                self.records, self.ref, self.count,
+            )
+        )  # fmt: skip
+        for i in range(start, self.count):
+            self._identify(i)
+        return self.records[start : self.count]
+
+    def _identify(self, i: int) -> None:
+        rec = self.records[i]
+        key = (int(rec["asset"]), int(rec["decision_bar"]), int(rec["reason"]))
+        n = self._seq.get(key, 0)
+        self._seq[key] = n + 1
+        rec["client_id"] = client_id(self.run_id, *key, n)
+        ref_bar, ref_reason = (int(x) for x in self.ref[i])
+        if ref_bar >= 0:
+            target = (key[0], ref_bar, ref_reason)
+            rec["replaces"] = self._last.get(target, client_id(self.run_id, *target, 0))
+        self._last[key] = int(rec["client_id"])
+
+    def finished(self) -> np.ndarray:
+        """Every intent so far as zeroed-padding records."""
+        return _zeroed_copy(self.records[: self.count])
+
+
+def _run_id(opts: _Options) -> int:
+    """A stable 64-bit id of the strategy instance (its name and resolved parameters)."""
+    text = repr((opts.strategy.name, sorted((k, repr(v)) for k, v in opts.params.items())))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def _bar_length(ticks: np.ndarray) -> int:
+    """The smallest step between bar times (epoch ns); -1 for a single bar (unknown)."""
+    return int(np.diff(ticks).min()) if ticks.shape[0] > 1 else -1
+
+
+class PaperLoop:
+    """The decision core and the paper venue, driven one closed bar at a time.
+
+    This is the loop the live runtime runs and :func:`paper_replay` replays: each
+    :meth:`step` takes one closed bar of every asset and does, in order, the paper venue's fills
+    on it, the strategy's signal on the last ``window`` bars, ``decide``, the mark at its close
+    and the account guards, and returns what happened as a :class:`BarOutcome` (the intents sent,
+    with deterministic client ids, and the fills). Build it with :meth:`for_data` (bars known up
+    front: a replay) or :meth:`live` (bars arrive one by one; buffers double when full).
+
+    Examples
+    --------
+    >>> import numpy as np, soltrader as st
+    >>> from soltrader.engine.paper import PaperLoop
+    >>> loop = PaperLoop.live(st.strategies.sma_cross, ("SOL",), bar_ns=60 * 10**9,
+    ...                       fast=2, slow=3)
+    >>> closes = [5.0, 4, 3, 4, 6, 8]
+    >>> out = [loop.step(i * 60 * 10**9, *[np.array([c])] * 4, np.ones(1))
+    ...        for i, c in enumerate(closes)]
+    >>> [o.bar for o in out if len(o.intents)]   # the cross at bar 4: an entry intent
+    [4]
+    """
+
+    def __init__(
+        self,
+        opts: _Options,
+        assets: tuple[str, ...],
+        bar_ns: int,
+        history: _History,
+        market: Market | None,
+        fields: tuple[str, ...],
+    ) -> None:
+        self._opts = opts
+        self._fields = fields
+        self._assets = assets
+        self._bar_ns = bar_ns
+        self._history = history
+        self._market = market  # a replay's checked bars; None live
+        self._run: _Run | None = None
+        self._state: _nb.SimState | None = None
+        self._journal = _Journal(len(assets), _run_id(opts))
+        self._t = 0
+        self._last_ns = -(2**62)
+        self._t0_ns = 0
+        self._scale_tx = market is None and _sol_priced_by_bar(opts.rest)
+        self._times: list[int] = []  # a live loop's bar open times (epoch ns)
+        self._finished = False
+        self.spent = np.zeros(3)  # seconds in the signal function, decide, fill
+
+    # -- construction ------------------------------------------------------------------------
+
+    @classmethod
+    def for_data(
+        cls, data: Any, strategy: Strategy, *, window: int | None = None, **kwargs: Any
+    ) -> PaperLoop:
+        """A loop over bars known up front (checked once, here), as :func:`paper_replay` runs
+        it; keywords as :func:`paper_replay`."""
+        if isinstance(data, Mapping) and not data:
+            raise ParameterError("data", "an empty dict holds no asset")
+        opts = _options(strategy, window, kwargs)
+        market = market_from(data)
+        if market.shape[0] == 0:
+            raise DataError("data: has no bars; a replay needs at least one", field="data")
+        history = _History.of_market(market)
+        fields = _signal_fields(opts, history.window(0, opts.window - 1, opts.window))
+        _validated(opts, market, fields)
+        return cls(opts, market.assets, _bar_length(market.ticks), history, market, fields)
+
+    @classmethod
+    def live(
+        cls,
+        strategy: Strategy,
+        assets: tuple[str, ...],
+        *,
+        bar_ns: int,
+        window: int | None = None,
+        capacity: int = 4096,
+        **kwargs: Any,
+    ) -> PaperLoop:
+        """A loop whose bars arrive one by one (the live runtime's).
+
+        Parameters
+        ----------
+        strategy : Strategy
+            The strategy spec.
+        assets : tuple of str
+            Asset names, in column order (the order of the values given to :meth:`step`).
+        bar_ns : int
+            Bar length (ns): a bar's close time is its open time plus this.
+        window : int, optional
+            Bars of history given to the signal function (default: its ``live_window``).
+        capacity : int
+            Bars of buffers allocated at the first bar (they double when full).
+        **kwargs
+            Strategy parameters and backtest keywords, one value each (no per-bar arrays, no
+            ``impact`` or ``intrabar``, never ``fill="close"``).
+
+        Raises
+        ------
+        ParameterError
+            A keyword the backtest refuses, or one a live loop cannot have.
+        """
+        assets = tuple(str(a) for a in assets)
+        if not assets or len(set(assets)) != len(assets):
+            raise ParameterError("assets", f"need distinct asset names, got {assets!r}")
+        if isinstance(bar_ns, bool) or not isinstance(bar_ns, int) or bar_ns <= 0:
+            raise ParameterError("bar_ns", f"must be a positive number of ns, got {bar_ns!r}")
+        opts = _options(strategy, window, kwargs)
+        _refuse_for_live(opts.rest)
+        template = _template(assets, 0, bar_ns, 2)
+        ones = Bars(*(np.ones(2) for _ in range(5)))
+        fields = _signal_fields(opts, ones)
+        _validated(opts, template, fields)
+        history = _History.empty(len(assets), max(int(capacity), 2))
+        return cls(opts, assets, bar_ns, history, None, fields)
+
+    # -- stepping ----------------------------------------------------------------------------
+
+    @property
+    def bars(self) -> int:
+        """Bars stepped so far."""
+        return self._t
+
+    @property
+    def assets(self) -> tuple[str, ...]:
+        """Asset names, in column order."""
+        return self._assets
+
+    @property
+    def run_id(self) -> int:
+        """The strategy instance's 64-bit id (the seed of its client ids)."""
+        return self._journal.run_id
+
+    @property
+    def has_guards(self) -> bool:
+        """Whether the account guards run (``risk=`` or ``control=`` given): only then does
+        a bar's control mode act."""
+        return self._run is None or bool(self._run.args.icfg[_nb.I_RISK])
+
+    def step(
+        self,
+        time_ns: int,
+        open_: np.ndarray,
+        high: np.ndarray,
+        low: np.ndarray,
+        close: np.ndarray,
+        volume: np.ndarray,
+        control: int | None = None,
+    ) -> BarOutcome:
+        """One closed bar of every asset: fills, signal, decide, mark; see the class docstring.
+
+        Parameters
+        ----------
+        time_ns : int
+            The bar's open time (epoch ns), later than the previous bar's.
+        open_, high, low, close, volume : ndarray (m,)
+            The bar of each asset (prices in quote currency, volume in base units).
+        control : int, optional
+            The bar's :class:`~soltrader.domain.state.ControlMode`; needs the account guards
+            (``risk=`` or ``control=`` given to the loop).
+
+        Raises
+        ------
+        DataError
+            A live bar that is not after the previous one, or that breaks the data rules.
+        ParameterError
+            A signal row the backtest's checks refuse (named with its row), or a control mode
+            without guards.
+        """
+        if self._finished:
+            raise ParameterError("loop", "finish() was called: this loop takes no more bars")
+        t = self._t
+        t0 = time.perf_counter()
+        if self._market is None:
+            self._admit(t, int(time_ns), (open_, high, low, close, volume))
+        if self._run is None:
+            self._start()
+        run, state = self._room(t)
+        fill0 = int(state.cnt[_nb.K_FILLS])
+        self._append(run, t, int(time_ns), control)
+        _nb.step_fill_nb(t, run.args, state)
+        _nb.working_entries_nb(state, self._journal.before)
+        t1 = time.perf_counter()
+        self._signal_row(run, t)
+        t2 = time.perf_counter()
+        _check_row(self._opts, run, int(time_ns), t)
+        _nb.step_decide_nb(t, run.args, state)
+        t3 = time.perf_counter()
+        _nb.step_end_nb(t, run.args, state)
+        t4 = time.perf_counter()
+        close_ns = int(time_ns) + self._bar_ns if self._bar_ns > 0 else -1
+        intents = self._journal.record(t, close_ns, run.args, state, fill0)
+        self.spent += (t2 - t1, t3 - t2 + time.perf_counter() - t4, t1 - t0 + t4 - t3)
+        self._t = t + 1
+        a = run.args
+        return BarOutcome(
+            bar=t,
+            time_ns=int(time_ns),
+            intents=_zeroed_copy(intents),
+            fills=state.fills[fill0 : state.cnt[_nb.K_FILLS]].copy(),
+            cash=a.cash_out[t].copy(),
+            equity=a.equity_out[t].copy(),
+            position=a.pos_out[t].copy(),
         )
 
-    def record(self, t: int, args: _nb.SimArgs, state: _nb.SimState, fill0: int) -> _Journal:
-        """The intents of bar t (after its decisions, guards and mark)."""
-        count = _nb.step_intents_nb(
-            t, self.close_ns[t], args, state, self.before, fill0, self.watch, self.watch_levels,
-            self.records, self.ref, self.count,
+    def _admit(self, t: int, time_ns: int, values: tuple[Any, ...]) -> None:
+        """A live bar: later than the last one, valid by the data rules, into the history."""
+        if time_ns <= self._last_ns:
+            raise DataError(
+                f"bar {t}: open time {time_ns} ns is not after the previous bar's "
+                f"({self._last_ns} ns)",
+                code="unsorted",
+                row=t,
+                field="timestamp",
+            )
+        m = len(self._assets)
+        cols = [np.asarray(v, dtype=np.float64).reshape(m) for v in values]
+        for j in range(m):
+            one = OHLCVArrays(np.zeros(1, np.int64), *(c[j : j + 1] for c in cols))
+            error = first_bar_error(one, np.array([time_ns], dtype=np.int64))
+            if error is not None:
+                raise DataError(
+                    f"bar {t} of {self._assets[j]!r}: {error}",
+                    code=error.code,
+                    row=t,
+                    field=error.field,
+                )
+        if t == 0:
+            self._t0_ns = time_ns
+        self._last_ns = time_ns
+        self._times.append(time_ns)
+        length = self._history.columns[0][0].shape[0]
+        if t >= length:
+            self._history = self._history.grown(t, 2 * length)
+        for j, hist in enumerate(self._history.columns):
+            for col, values_j in zip(hist, cols, strict=True):
+                col[t] = values_j[j]
+
+    def _start(self) -> None:
+        """At the first bar: the kernel's inputs and state."""
+        fields = self._fields
+        market = self._market or _template(
+            self._assets, self._t0_ns, self._bar_ns, self._history.columns[0][0].shape[0]
+        )
+        run = _kernel_run(self._opts, market, fields)
+        a = run.args
+        self._run = run
+        self._state = _nb.SimState(
+            *_nb.new_state_nb(
+                run.capacity, len(self._assets), a.account_cash, a.tier_vol.shape[0] > 0, a.icfg
+            )
+        )
+
+    def _room(self, t: int) -> tuple[_Run, _nb.SimState]:
+        """The run and state with room for bar t and its records (a live run doubles)."""
+        run, state = self._run, self._state
+        assert run is not None and state is not None
+        if t >= run.capacity:
+            bigger = _template(self._assets, self._t0_ns, self._bar_ns, 2 * run.capacity)
+            run = _grown_run(run, _kernel_run(self._opts, bigger, run.fields), t)
+            state = _grown_notional(state, t, run.capacity)
+        state = _grow_records(state, len(self._assets))
+        self._journal.make_room(len(self._assets))
+        self._run, self._state = run, state
+        return run, state
+
+    def _append(self, run: _Run, t: int, time_ns: int, control: int | None) -> None:
+        """Market data: bar t of every asset into the kernel's bar buffers (and its UTC day,
+        control mode and per-bar transaction cost where those depend on it)."""
+        a = run.args
+        for name, k in zip(_BAR_ARGS, range(5), strict=True):
+            buf = getattr(a, name)
+            for j, hist in enumerate(self._history.columns):
+                buf[t, j] = hist[k][t]
+        if a.icfg[_nb.I_RISK] != 0:
+            a.day[t] = time_ns // _NS_PER_DAY
+        if control is not None:
+            if a.icfg[_nb.I_RISK] == 0:
+                raise ParameterError(
+                    "control", "a control mode needs the account guards: give risk= or control="
+                )
+            a.control[t] = int(ControlMode(control))
+        if self._scale_tx:  # transaction costs in SOL priced at this bar's close
+            a.tx_cost[t] *= a.close[t]
+            a.tx_fail_cost[t] *= a.close[t]
+
+    def _signal_row(self, run: _Run, t: int) -> None:
+        """The strategy on each asset's window ending at bar t; the newest row into row t."""
+        assets = self._assets
+        for j in range(len(assets)):
+            values = _signal_values(self._opts, self._history, j, t)
+            if set(values) != set(run.fields):
+                raise ParameterError(
+                    "strategy",
+                    f"{self._opts.strategy.name} returned {sorted(values)} for {assets[j]!r} at "
+                    f"bar {t}, but {sorted(run.fields)} on the first bar: a signal function must "
+                    "set the same fields on every bar and asset",
+                )
+            for name in run.fields:
+                spec = _FIELDS[name]
+                label = name if len(assets) == 1 else f"{name}[{assets[j]!r}]"
+                getattr(run.args, spec.arg)[t, j] = _newest(values[name], label, spec, assets[j], t)
+
+    # -- results -----------------------------------------------------------------------------
+
+    def intents(self) -> np.ndarray:
+        """Every intent sent so far (``intent_dt`` records, in decision order)."""
+        return self._journal.finished()
+
+    def finish(self) -> Result:
+        """The run so far as a :class:`~soltrader.engine.result.Result` (open positions as open
+        trades at the last bar); the loop cannot step after this."""
+        run, state = self._run, self._state
+        if run is None or state is None:
+            raise ParameterError("loop", "no bar has been stepped")
+        n = self._t
+        args = run.args._replace(
+            **{k: getattr(run.args, k)[:n] for k in ("close", "cash_out", "equity_out", "pos_out",
+                                                      "value_out")}
         )  # fmt: skip
-        return self._replace(count=int(count))
+        _nb.step_finish_nb(args, state)
+        cnt = state.cnt
+        market = self._market or self._live_market(n)
+        out = (
+            state.orders[: cnt[_nb.K_ORDERS]],
+            state.fills[: cnt[_nb.K_FILLS]],
+            state.trades[: cnt[_nb.K_TRADES]],
+            args.cash_out,
+            args.equity_out,
+            args.pos_out,
+            args.value_out,
+        )
+        result = Result.from_kernel(
+            market,
+            out,
+            init_cash=self._opts.init_cash,
+            conventions=run.inputs.conventions,
+            accounts=run.inputs.account_of,
+            account_cash=run.inputs.account_cash,
+        )
+        result.params = {"strategy": self._opts.strategy.name, **self._opts.params}
+        s = self.spent
+        result.timing = ReplayTiming(n, float(s[0]), float(s[1]), float(s[2]))
+        result.intents_records = self.intents()
+        result.final_state = state_records(state, args.equity_out[-1])
+        self._finished = True
+        return result
 
-    def finished(self, run_id: int) -> np.ndarray:
-        """The records with their deterministic client ids and the ids they replace."""
-        # field by field into zeroed records: numba's record writes leave the alignment padding
-        # undefined, and a journal compares and stores records as bytes
-        out = np.zeros(self.count, dtype=intent_dt)
-        for name in intent_dt.names:
-            out[name] = self.records[name][: self.count]
-        seq: dict[tuple[int, int, int], int] = {}
-        last: dict[tuple[int, int, int], int] = {}
-        for i, rec in enumerate(out):
-            key = (int(rec["asset"]), int(rec["decision_bar"]), int(rec["reason"]))
-            n = seq.get(key, 0)
-            seq[key] = n + 1
-            out[i]["client_id"] = client_id(run_id, *key, n)
-            ref_bar, ref_reason = (int(x) for x in self.ref[i])
-            if ref_bar >= 0:
-                target = (key[0], ref_bar, ref_reason)
-                out[i]["replaces"] = last.get(target, client_id(run_id, *target, 0))
-            last[key] = int(out[i]["client_id"])
-        return out
+    def _live_market(self, n: int) -> Market:
+        """The bars a live loop has stepped, as a :class:`Market`."""
+        cols = [np.stack([h[k][:n] for h in self._history.columns], axis=1) for k in range(5)]
+        times = np.asarray(self._times[:n], dtype=np.int64)
+        index = pd.DatetimeIndex(pd.to_datetime(times, unit="ns", utc=True))
+        return Market(index, self._assets, *cols)
 
 
-def _close_times(ticks: np.ndarray) -> np.ndarray:
-    """Each bar's close time (epoch ns): its open time plus the bar length (the smallest step
-    between bar times; -1 for a single bar, whose length is unknown)."""
-    if ticks.shape[0] < 2:
-        return np.full(ticks.shape[0], -1, dtype=np.int64)
-    step = np.diff(ticks).min()
-    return ticks + step
+def _sol_priced_by_bar(rest: dict[str, Any]) -> bool:
+    """Whether Solana transaction costs are priced at each bar's close (no ``sol_price``)."""
+    solana = rest.get("solana")
+    return solana is not None and getattr(solana, "sol_price", 0) is None
 
 
-def _run_id(run: _Run) -> int:
-    """A stable 64-bit id of the strategy instance (its name and resolved parameters)."""
-    text = repr((run.strategy.name, sorted((k, repr(v)) for k, v in run.params.items())))
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+def _grown_notional(state: _nb.SimState, t: int, capacity: int) -> _nb.SimState:
+    """The fee tiers' cumulated notional with rows for ``capacity`` bars (one row: no tiers)."""
+    cum = state.cum_notional
+    if cum.shape[0] == 1:
+        return state
+    bigger = np.zeros((capacity + 1, cum.shape[1]))
+    bigger[: t + 1] = cum[: t + 1]
+    return state._replace(cum_notional=bigger)
 
 
 def paper_replay(
@@ -474,40 +899,12 @@ def paper_replay(
     >>> live.trades.equals(ref.trades)                                       # doctest: +SKIP
     True
     """
-    if isinstance(data, Mapping) and not data:
-        raise ParameterError("data", "an empty dict holds no asset")
-    run = _prepare(data, checked_strategy(strategy), window, kwargs)
-    n, m = run.inputs.market.shape
-    icfg = run.args.icfg
-    icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = record_capacity((n, m))
-    state = _nb.SimState(
-        *_nb.new_state_nb(n, m, run.args.account_cash, run.args.tier_vol.shape[0] > 0, icfg)
-    )
-    journal = _Journal.new(m, n, run.inputs.market.ticks)
-    spent = np.zeros(3)
-    clock = time.perf_counter
-    for t in range(n):
-        t0 = clock()
-        state = _grow(state, m)
-        journal = journal.grown(m)
-        fill0 = int(state.cnt[_nb.K_FILLS])
-        _append_bar(run, t)
-        _nb.step_fill_nb(t, run.args, state)
-        _nb.working_entries_nb(state, journal.before)
-        t1 = clock()
-        _signal_row(run, t)
-        t2 = clock()
-        _check_row(run, t)
-        _nb.step_decide_nb(t, run.args, state)
-        t3 = clock()
-        _nb.step_end_nb(t, run.args, state)
-        t4 = clock()
-        journal = journal.record(t, run.args, state, fill0)
-        spent += (t2 - t1, t3 - t2 + clock() - t4, t1 - t0 + t4 - t3)
-    _nb.step_finish_nb(run.args, state)
-    timing = ReplayTiming(n, float(spent[0]), float(spent[1]), float(spent[2]))
-    intents = journal.finished(_run_id(run))
-    return _result(run, state, timing, intents)
+    loop = PaperLoop.for_data(data, strategy, window=window, **kwargs)
+    market = loop._market
+    assert market is not None
+    for t in range(market.shape[0]):
+        loop.step(int(market.ticks[t]), *(col[t] for col in _market_columns(market)))
+    return loop.finish()
 
 
-__all__ = ["ReplayTiming", "paper_replay"]
+__all__ = ["BarOutcome", "PaperLoop", "ReplayTiming", "paper_replay"]

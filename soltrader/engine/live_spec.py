@@ -1,0 +1,410 @@
+"""Live specs: a backtest spec plus the tables a live runner needs, validated strictly.
+
+A live spec is the TOML file ``soltrader backtest`` already reads (``[data]``, ``[strategy]``,
+``[params]``) plus three tables, so the file that was validated as a backtest is the file that
+trades::
+
+    [live]        venue = "paper", window, state_dir, flatten_on_exit, status_every,
+                  confirm (needed by a real venue), [live.feed] (rest_url, ws_url,
+                  stale_after_s, reconnect_cap_s), [live.credentials] (api_key, api_secret)
+    [risk]        the RiskLimits fields (the account guards, applied in the backtest too) and the
+                  kill switch: kill_drawdown, kill_daily_loss, max_errors_per_hour, kill_stale_s
+    [ops]         health_port, metrics_port, telegram_token, telegram_chat (the operations
+                  surface reads them)
+
+Every table forbids unknown keys: a typo is an error naming the table and the key
+(``live.vneue: unknown key``), never a silently ignored option. Credentials are wrapped as
+:class:`~soltrader.domain.secret.Secret` when read, so no repr of a spec shows them. A spec
+asking for ``fill = "close"`` is refused with the reason (no live loop can trade at the close it
+has just observed).
+
+:func:`promote` writes such a file from a strategy and its parameters (the research result a user
+wants to run), validated by reading it back.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from soltrader.domain.errors import ParameterError
+from soltrader.domain.secret import Secret
+from soltrader.engine.backtest import backtest_signals
+from soltrader.engine.spec import Spec
+from soltrader.risk import RiskLimits
+from soltrader.strategies import REGISTRY, Strategy
+
+#: The confirmation a spec must carry before a real venue may trade it.
+CONFIRM_REAL_MONEY = "I understand this trades real money"
+_STRICT = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+_TIMEFRAME = re.compile(r"^[1-9][0-9]*(m|h|d)$")
+
+
+def _secret(value: Any) -> Any:
+    return Secret(value) if isinstance(value, str) else value
+
+
+SecretField = Annotated[Secret, BeforeValidator(_secret)]
+
+
+class DataTable(BaseModel):
+    """``[data]``: the market (as ``st.data.load`` names it) and the bar length."""
+
+    model_config = _STRICT
+    symbol: str
+    timeframe: Annotated[str, Field(pattern=_TIMEFRAME.pattern)]
+    exchange: str = "binance"
+    start: str | None = None
+    end: str | None = None
+
+
+class StrategyTable(BaseModel):
+    """``[strategy]``: a name in ``st.strategies.REGISTRY``."""
+
+    model_config = _STRICT
+    name: str
+
+
+class FeedTable(BaseModel):
+    """``[live.feed]``: where klines come from (default: the venue's public endpoints) and how
+    a silent feed is detected (seconds)."""
+
+    model_config = _STRICT
+    rest_url: str | None = None
+    ws_url: str | None = None
+    stale_after_s: Annotated[float, Field(gt=0)] | None = None
+    reconnect_cap_s: Annotated[float, Field(gt=0)] = 5.0
+
+
+class Credentials(BaseModel):
+    """``[live.credentials]``: venue keys, held as secrets."""
+
+    model_config = _STRICT
+    api_key: SecretField | None = None
+    api_secret: SecretField | None = None
+
+
+class LiveTable(BaseModel):
+    """``[live]``: the venue (``paper`` unless a real one is confirmed), the signal window
+    (bars; default the strategy's ``live_window``), the state folder and shutdown options."""
+
+    model_config = _STRICT
+    venue: Literal["paper", "binance"] = "paper"
+    window: Annotated[int, Field(ge=2)] | None = None
+    state_dir: str | None = None
+    flatten_on_exit: bool = False
+    status_every: Annotated[int, Field(ge=1)] = 60
+    confirm: str | None = None
+    feed: FeedTable = FeedTable()
+    credentials: Credentials = Credentials()
+
+
+#: The RiskLimits fields a [risk] table may set, and those that can be off (None).
+_LIMIT_FIELDS = tuple(RiskLimits.__dataclass_fields__)
+_OPTIONAL_LIMITS = tuple(
+    k for k, f in RiskLimits.__dataclass_fields__.items() if "None" in str(f.type)
+)
+
+
+class RiskTable(BaseModel):
+    """``[risk]``: the account guards (:class:`~soltrader.risk.RiskLimits` fields; the backtest
+    of the spec applies them too) and the runtime's kill switch (fractions of equity; errors
+    per hour; seconds without a bar)."""
+
+    model_config = _STRICT
+    daily_loss_limit: float | None = None
+    soft_drawdown: float | None = None
+    soft_multiplier: float | None = None
+    hard_drawdown: float | None = None
+    reduce_multiplier: float | None = None
+    max_open_positions: int | None = None
+    max_symbol_exposure: float | None = None
+    max_correlation: float | None = None
+    max_heat: float | None = None
+    correlation_min_obs: int | None = None
+    kill_drawdown: Annotated[float, Field(gt=0, lt=1)] | None = None
+    kill_daily_loss: Annotated[float, Field(gt=0, lt=1)] | None = None
+    max_errors_per_hour: Annotated[int, Field(ge=1)] | None = None
+    kill_stale_s: Annotated[float, Field(gt=0)] | None = None
+
+    def limits(self) -> RiskLimits | None:
+        """The account guards the table sets (None when it sets none); a limit it does not
+        name is off, so what the file says is all that applies."""
+        given = {k: getattr(self, k) for k in _LIMIT_FIELDS if getattr(self, k) is not None}
+        if not given:
+            return None
+        off = {k: None for k in _OPTIONAL_LIMITS}
+        return RiskLimits(**{**off, **given})
+
+
+class OpsTable(BaseModel):
+    """``[ops]``: the operations surface (ports on 127.0.0.1; notifications)."""
+
+    model_config = _STRICT
+    health_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = None
+    telegram_token: SecretField | None = None
+    telegram_chat: str | None = None
+
+
+class LiveSpec(BaseModel):
+    """A whole live spec (see the module docstring).
+
+    Examples
+    --------
+    >>> spec = parse_live_spec({"data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+    ...                         "strategy": {"name": "sma_cross"},
+    ...                         "params": {"fast": 10, "slow": 50},
+    ...                         "live": {"credentials": {"api_key": "k-123456"}}})
+    >>> spec.live.venue, spec.live.credentials.api_key
+    ('paper', Secret('***'))
+    """
+
+    model_config = _STRICT
+    data: DataTable
+    strategy: StrategyTable
+    params: dict[str, Any] = {}
+    live: LiveTable = LiveTable()
+    risk: RiskTable = RiskTable()
+    ops: OpsTable = OpsTable()
+
+    @property
+    def strategy_spec(self) -> Strategy:
+        """The strategy the spec names."""
+        return REGISTRY[self.strategy.name]
+
+    def strategy_params(self) -> dict[str, Any]:
+        """The ``[params]`` that are the strategy's parameters."""
+        names = set(self.strategy_spec.params)
+        return {k: v for k, v in self.params.items() if k in names}
+
+    def backtest_kwargs(self) -> dict[str, Any]:
+        """The keywords of ``st.backtest`` (and of the live loop) the spec gives: ``[params]``,
+        the account guards of ``[risk]``, and ``control`` switched on so that the runtime's kill
+        switch and ``soltrader halt`` can act (with every limit off unless ``[risk]`` sets
+        it, the guards change no fill)."""
+        kw = dict(self.params)
+        limits = self.risk.limits()
+        if limits is not None:
+            kw["risk"] = limits
+        kw["control"] = "normal"
+        return kw
+
+    def backtest_spec(self) -> Spec:
+        """The spec as the backtest CLI runs it."""
+        return Spec(
+            data=self.data.model_dump(exclude_none=True),
+            strategy=self.strategy_spec,
+            params=self.backtest_kwargs(),
+        )
+
+
+_LIVE_TABLES = ("live", "risk", "ops")
+#: Keywords of the backtest a spec's [params] may set besides the strategy's parameters.
+_BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
+    "data", "entries", "exits", "short_entries", "short_exits",
+}  # fmt: skip
+
+
+def is_live_spec(raw: Mapping[str, Any]) -> bool:
+    """Whether a parsed TOML spec has any live table."""
+    return any(k in raw for k in _LIVE_TABLES)
+
+
+def _location(error: Mapping[str, Any]) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "spec"
+
+
+def parse_live_spec(raw: Mapping[str, Any]) -> LiveSpec:
+    """Validate a parsed TOML live spec.
+
+    Raises
+    ------
+    ParameterError
+        Naming the table and key that is unknown, missing or wrong (``live.vneue``), an unknown
+        strategy, or ``fill = "close"``.
+
+    Examples
+    --------
+    >>> parse_live_spec({"data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+    ...                  "strategy": {"name": "sma_cross"}, "live": {"vneue": "paper"}})
+    Traceback (most recent call last):
+    ...
+    soltrader.domain.errors.ParameterError: live.vneue: unknown key
+    """
+    unknown = sorted(set(raw) - {"data", "strategy", "params", *_LIVE_TABLES})
+    if unknown:
+        raise ParameterError(f"[{unknown[0]}]", "unknown table in a live spec")
+    try:
+        spec = LiveSpec.model_validate(dict(raw))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _location(first)
+        if first["type"] == "extra_forbidden":
+            raise ParameterError(where, "unknown key") from None
+        raise ParameterError(where, _message(first)) from None
+    _check_semantics(spec)
+    return spec
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """pydantic's message without the input value (which may be a credential)."""
+    return str(error["msg"])
+
+
+def _check_semantics(spec: LiveSpec) -> None:
+    if spec.strategy.name not in REGISTRY:
+        raise ParameterError(
+            "strategy.name", f"{spec.strategy.name!r}: use one of {sorted(REGISTRY)}"
+        )
+    if spec.params.get("fill") == "close":
+        raise ParameterError(
+            "params.fill",
+            '"close" fills at the close of the bar whose close decided the order; a live loop '
+            "sees that close only once the bar has ended, so the earliest it can trade is the "
+            'next bar\'s open: remove it or use "next_open"',
+        )
+    known = set(spec.strategy_spec.params) | _BACKTEST_KEYWORDS
+    unknown = sorted(set(spec.params) - known)
+    if unknown:
+        raise ParameterError(
+            f"params.{unknown[0]}",
+            f"neither a parameter of {spec.strategy.name} ({sorted(spec.strategy_spec.params)}) "
+            "nor a backtest keyword",
+        )
+    for reserved in ("risk", "control"):
+        if reserved in spec.params:
+            raise ParameterError(
+                f"params.{reserved}", "set by the [risk] table and the runtime, not [params]"
+            )
+    if spec.live.venue != "paper" and spec.live.confirm != CONFIRM_REAL_MONEY:
+        raise ParameterError(
+            "live.confirm",
+            f"venue {spec.live.venue!r} trades real money: set confirm = "
+            f'"{CONFIRM_REAL_MONEY}" once the limits in [risk] are right',
+        )
+
+
+def spec_mapping(
+    strategy: Strategy,
+    params: Mapping[str, Any],
+    *,
+    symbol: str,
+    timeframe: str,
+    exchange: str = "binance",
+    live: Mapping[str, Any] | None = None,
+    risk: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The TOML mapping of a live spec (what :func:`promote` writes), validated.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> raw = spec_mapping(st.strategies.sma_cross, {"fast": 10, "slow": 50, "fees": 0.001},
+    ...                    symbol="SOL/USDT", timeframe="1m")
+    >>> raw["strategy"], raw["live"]
+    ({'name': 'sma_cross'}, {'venue': 'paper'})
+    """
+    if not isinstance(strategy, Strategy) or REGISTRY.get(strategy.name) is not strategy:
+        raise ParameterError("strategy", "promote a built-in strategy (st.strategies.REGISTRY)")
+    raw: dict[str, Any] = {
+        "data": {"symbol": symbol, "timeframe": timeframe, "exchange": exchange},
+        "strategy": {"name": strategy.name},
+        "params": {k: _plain(k, v) for k, v in params.items()},
+        "live": {"venue": "paper", **(live or {})},
+    }
+    if risk:
+        raw["risk"] = dict(risk)
+    parse_live_spec(raw)
+    return raw
+
+
+def _plain(name: str, value: Any) -> Any:
+    """A parameter value TOML can hold (numpy scalars become Python numbers)."""
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise ParameterError(
+        f"params.{name}", f"{value!r}: a spec holds numbers, strings and booleans only"
+    )
+
+
+def promote(
+    strategy: Strategy,
+    params: Mapping[str, Any],
+    path: str | Path,
+    *,
+    symbol: str,
+    timeframe: str,
+    exchange: str = "binance",
+    live: Mapping[str, Any] | None = None,
+    risk: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    **backtest_kw: Any,
+) -> Path:
+    """Write the live spec of ``strategy`` with ``params`` (its parameters and backtest
+    keywords) to ``path``: the file ``soltrader live`` runs and ``soltrader backtest`` checks.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        A built-in strategy, e.g. ``st.strategies.sma_cross``.
+    params : mapping
+        Its parameters and the backtest keywords (fees, slippage, stops...), scalars only.
+    path : str or Path
+        Where to write, e.g. ``live/sma_cross_sol.toml`` (folders are created).
+    symbol, timeframe, exchange : str
+        The market, as ``st.data.load`` names it.
+    live, risk : mapping, optional
+        ``[live]`` and ``[risk]`` tables (default: paper venue, no limits).
+    overwrite : bool
+        Replace an existing file (default: refuse).
+    **backtest_kw
+        More backtest keywords, merged into ``params`` (e.g. ``fees=0.001``).
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> st.promote(st.strategies.sma_cross, {"fast": 10, "slow": 50}, "live/sma.toml",
+    ...            symbol="SOL/USDT", timeframe="1m", fees=0.001)          # doctest: +SKIP
+    PosixPath('live/sma.toml')
+    """
+    import tomli_w
+
+    raw = spec_mapping(
+        strategy,
+        {**params, **backtest_kw},
+        symbol=symbol,
+        timeframe=timeframe,
+        exchange=exchange,
+        live=live,
+        risk=risk,
+    )
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ParameterError("path", f"{path} exists: pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = f"# Promoted {strategy.name}: `soltrader live {path}` runs it (paper by default)\n"
+    path.write_text(header + tomli_w.dumps(raw))
+    return path
+
+
+__all__ = [
+    "CONFIRM_REAL_MONEY",
+    "LiveSpec",
+    "is_live_spec",
+    "parse_live_spec",
+    "promote",
+    "spec_mapping",
+]

@@ -1,0 +1,115 @@
+"""Live specs: strict tables (an unknown key anywhere is named), credentials that never show,
+fills at the close refused with the reason, and promote writing a file that reads back."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import soltrader as st
+from soltrader.engine.live_spec import (
+    CONFIRM_REAL_MONEY,
+    parse_live_spec,
+    promote,
+)
+
+SENTINEL = "SENTINEL-KEY-93af1c"
+
+
+def _raw(**tables: Any) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+        "strategy": {"name": "sma_cross"},
+        "params": {"fast": 10, "slow": 50, "fees": 0.001},
+    }
+    raw.update(tables)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("tables", "where"),
+    [
+        ({"live": {"vneue": "paper"}}, "live.vneue"),
+        ({"live": {"feed": {"ws_ulr": "ws://127.0.0.1:1"}}}, "live.feed.ws_ulr"),
+        ({"risk": {"kill_drawdwn": 0.1}}, "risk.kill_drawdwn"),
+        ({"ops": {"health_prot": 8080}}, "ops.health_prot"),
+        ({"data": {"symbol": "SOL/USDT", "timeframe": "1m", "exhcange": "x"}}, "data.exhcange"),
+        ({"live": {"credentials": {"api_kye": SENTINEL}}}, "live.credentials.api_kye"),
+    ],
+)
+def test_an_unknown_key_is_named_with_its_table(tables: dict, where: str) -> None:
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(_raw(**tables))
+    assert err.value.name == where
+    assert "unknown key" in str(err.value)
+    assert SENTINEL not in str(err.value)
+
+
+def test_wrong_values_are_named_without_echoing_them() -> None:
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(_raw(risk={"kill_drawdown": 1.5}))
+    assert err.value.name == "risk.kill_drawdown"
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(_raw(live={"credentials": {"api_key": 12345}}))
+    assert err.value.name.startswith("live.credentials.api_key")
+    assert "12345" not in str(err.value)
+
+
+def test_fill_at_the_close_is_refused_with_the_reason() -> None:
+    raw = _raw()
+    raw["params"]["fill"] = "close"
+    with pytest.raises(st.ParameterError, match="next bar's open") as err:
+        parse_live_spec(raw)
+    assert err.value.name == "params.fill"
+
+
+def test_credentials_never_show() -> None:
+    spec = parse_live_spec(
+        _raw(live={"credentials": {"api_key": SENTINEL, "api_secret": SENTINEL + "x"}})
+    )
+    assert SENTINEL not in repr(spec) and SENTINEL not in str(spec)
+    assert SENTINEL not in repr(spec.model_dump())
+    assert spec.live.credentials.api_key.reveal() == SENTINEL
+
+
+def test_a_real_venue_needs_the_confirmation() -> None:
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(_raw(live={"venue": "binance"}))
+    assert err.value.name == "live.confirm"
+    spec = parse_live_spec(_raw(live={"venue": "binance", "confirm": CONFIRM_REAL_MONEY}))
+    assert spec.live.venue == "binance"
+
+
+def test_risk_limits_not_named_are_off_and_reach_the_backtest() -> None:
+    spec = parse_live_spec(_raw(risk={"hard_drawdown": 0.3, "kill_drawdown": 0.2}))
+    kw = spec.backtest_kwargs()
+    assert kw["risk"].hard_drawdown == 0.3 and kw["risk"].daily_loss_limit is None
+    assert kw["control"] == "normal"
+    assert "risk" not in parse_live_spec(_raw(risk={"kill_drawdown": 0.2})).backtest_kwargs()
+
+
+def test_promote_writes_a_spec_that_reads_back(tmp_path: Path) -> None:
+    path = promote(
+        st.strategies.sma_cross,
+        {"fast": 10, "slow": 50, "fees": 0.001},
+        tmp_path / "live" / "sma.toml",
+        symbol="SOL/USDT",
+        timeframe="1m",
+        risk={"kill_drawdown": 0.25},
+    )
+    raw = tomllib.loads(path.read_text())
+    spec = parse_live_spec(raw)
+    assert spec.strategy.name == "sma_cross" and spec.params["fast"] == 10
+    assert spec.risk.kill_drawdown == 0.25 and spec.live.venue == "paper"
+    with pytest.raises(st.ParameterError, match="exists"):
+        promote(st.strategies.sma_cross, {}, path, symbol="SOL/USDT", timeframe="1m")
+
+
+def test_promote_refuses_unknown_parameters(tmp_path: Path) -> None:
+    with pytest.raises(st.ParameterError):
+        promote(
+            st.strategies.sma_cross, {"fsat": 10}, tmp_path / "x.toml", symbol="S", timeframe="1m"
+        )
