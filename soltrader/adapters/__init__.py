@@ -2,7 +2,11 @@
 
 * :mod:`soltrader.adapters.store`: the parquet store (bundled sample and download cache),
   OHLCV file reading, trades;
-* :mod:`soltrader.adapters.download`: paged, retried, resumable OHLCV history with ccxt.
+* :mod:`soltrader.adapters.download`: paged, retried, resumable OHLCV history with ccxt;
+* :mod:`soltrader.adapters.binance_feed`: closed klines from a Binance-compatible websocket and
+  REST API, without gaps (reconnects, stale-feed watchdog, backfill);
+* :mod:`soltrader.adapters.replay_server`: a local exchange on 127.0.0.1 that replays a file of
+  bars over that protocol, with injected faults (drops, stalls, duplicates, reordering).
 
 Nothing is imported here, so importing one adapter never pulls in another's dependencies; users
 reach these functions through ``soltrader.data`` (``st.data.load``, ``st.data.download``).
