@@ -142,6 +142,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _spec(path: Path) -> Any:
+    """A backtest or sweep spec; a live spec (``[live]``, ``[risk]`` or ``[ops]`` tables) is
+    validated as such and run as the backtest it contains."""
     import tomllib
 
     from soltrader.engine.spec import parse_spec
@@ -153,10 +155,16 @@ def _spec(path: Path) -> Any:
         raise st.ParameterError("spec", f"{path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise st.ParameterError("spec", f"{path} is not valid TOML: {exc}") from None
+    if any(k in raw for k in ("live", "risk", "ops")):
+        from soltrader.engine.live_spec import parse_live_spec
+
+        return parse_live_spec(raw).backtest_spec()
     return parse_spec(raw)
 
 
-def _spec_bars(spec: Any, data_dir: Path | None) -> pd.DataFrame:
+def _spec_bars(spec: Any, data_dir: Path | None, file: Path | None = None) -> pd.DataFrame:
+    if file is not None:
+        return st.data.read_ohlcv(file)
     data = spec.data
     return st.data.load(
         data["symbol"],
@@ -180,11 +188,94 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     spec = _spec(args.spec)
     if spec.space:
         raise st.ParameterError("space", "this spec sweeps values: run it with soltrader sweep")
-    bars = _spec_bars(spec, args.data_dir)
+    bars = _spec_bars(spec, args.data_dir, args.data)
     result = st.backtest(bars, spec.strategy, **spec.params)
     print(result.stats().to_string(float_format=lambda v: f"{v:,.4f}"))
+    if args.intents is not None:
+        from soltrader.engine.intents import backtest_intents, intents_csv
+
+        table = backtest_intents(bars, spec.strategy, symbols=[spec.data["symbol"]], **spec.params)
+        _write(args.intents, intents_csv(table))
+        print(f"intents written: {args.intents} ({len(table)} rows)")
     path = result.report(_out_dir(args) / "report.html", title=f"{args.spec.stem}")
     print(f"report written: {path}")
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use max or a number > 0") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: use max or a number > 0")
+    return value
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    """Run a spec live (paper venue) on a replay of a bar file through the real live path."""
+    import asyncio
+    import logging
+
+    from soltrader.runtime.app import (
+        LiveOptions,
+        journal_intents_csv,
+        load_spec,
+        open_journal,
+        run_live,
+    )
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    opts = LiveOptions(args.spec, args.replay, args.speed, args.state, args.live, args.intents)
+    summary = asyncio.run(run_live(opts, lambda line: print(line, flush=True)))
+    print(
+        f"stopped ({summary.stopped}): {summary.decided} bars decided, {summary.restored} "
+        f"restored from the journal, {summary.quarantined} quarantined, {summary.intents} "
+        f"intents{', HALTED' if summary.halted else ''}",
+        flush=True,
+    )
+    if args.intents is not None:
+        with open_journal(args.spec, args.state, read_only=True) as journal:
+            _write(args.intents, journal_intents_csv(load_spec(args.spec), journal))
+        print(f"intents written: {args.intents}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Positions, equity, guard state and the last bar of a spec's journal."""
+    from soltrader.runtime.app import load_spec, open_journal, status_text
+
+    with open_journal(args.spec, args.state, read_only=True) as journal:
+        print(status_text(journal.status(), load_spec(args.spec)))
+    return 0
+
+
+def cmd_halt(args: argparse.Namespace) -> int:
+    """Halt a spec: its runner flattens and takes no entry until ``soltrader resume``."""
+    import time
+
+    from soltrader.runtime.app import open_journal
+
+    with open_journal(args.spec, args.state, read_only=False) as journal:
+        journal.halt(f"operator: {args.reason}", int(time.time() * 1000))
+    print(f"halted: {args.spec}")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Clear a halt (by the operator or the kill switch)."""
+    from soltrader.runtime.app import open_journal
+
+    with open_journal(args.spec, args.state, read_only=False) as journal:
+        journal.resume()
+    print(f"resumed: {args.spec}")
     return 0
 
 
@@ -254,6 +345,33 @@ def build_parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
         cmd.add_argument("--no-progress", action="store_true", help="no progress bar")
+        cmd.set_defaults(handler=handler)
+        if name == "backtest":
+            cmd.add_argument("--data", type=Path, default=None, help="bars from a CSV/parquet file")
+            cmd.add_argument(
+                "--intents", type=Path, default=None, help="write the backtest's intents (CSV)"
+            )
+
+    live = sub.add_parser("live", help="run a live spec (paper venue) on a feed or a replay")
+    live.add_argument("spec", type=Path, help="the live spec, e.g. live/sma_cross.toml")
+    mode = live.add_mutually_exclusive_group()
+    mode.add_argument("--paper", action="store_true", help="paper venue (the default)")
+    mode.add_argument("--live", action="store_true", help="a real venue (needs [live] confirm)")
+    live.add_argument("--replay", type=Path, default=None, help="replay a CSV/parquet bar file")
+    live.add_argument("--speed", type=_speed, default=None, help="max (default) or a multiple")
+    live.add_argument("--intents", type=Path, default=None, help="write the journal's intents")
+    live.add_argument("--state", type=Path, default=None, help="state folder (the journal)")
+    live.set_defaults(handler=cmd_live)
+    for name, handler, text in (
+        ("status", cmd_status, "show a live spec's positions, equity and guard state"),
+        ("halt", cmd_halt, "halt a live spec (flatten, no entries) until resume"),
+        ("resume", cmd_resume, "clear a live spec's halt"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("spec", type=Path, help="the live spec")
+        cmd.add_argument("--state", type=Path, default=None, help="state folder (the journal)")
+        if name == "halt":
+            cmd.add_argument("--reason", required=True, help="why (kept in the journal)")
         cmd.set_defaults(handler=handler)
 
     data = sub.add_parser("data", help="inspect, validate, resample and download market data")

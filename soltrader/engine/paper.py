@@ -163,6 +163,8 @@ _CONSTANT_ARGS = frozenset(
 #: Template-only: intrabar sub-bars are refused in a live loop (nothing to copy).
 _SUB_ARGS = frozenset({"sub_low", "sub_high", "sub_start"})
 _NS_PER_DAY = 86_400 * 10**9
+#: A window longer than any history: the signal function sees every bar so far.
+_ALL_BARS = 2**62
 
 
 def _keyword(rest: dict[str, Any], name: str) -> Any:
@@ -173,8 +175,11 @@ def _keyword(rest: dict[str, Any], name: str) -> Any:
 def _options(strategy: Strategy, window: Any, kwargs: dict[str, Any]) -> _Options:
     params, rest = strategy_call(checked_strategy(strategy), kwargs)
     window = strategy.live_window if window is None else window
+    window = _ALL_BARS if window is None or window == "all" else window
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 2:
-        raise ParameterError("window", f"must be a whole number of bars >= 2, got {window!r}")
+        raise ParameterError(
+            "window", f"must be a whole number of bars >= 2 or 'all', got {window!r}"
+        )
     return _Options(
         strategy=strategy,
         params=params,
@@ -528,6 +533,7 @@ class PaperLoop:
         self._t0_ns = 0
         self._scale_tx = market is None and _sol_priced_by_bar(opts.rest)
         self._times: list[int] = []  # a live loop's bar open times (epoch ns)
+        self._full: list[dict[str, Any]] | None = None  # signals of the whole history
         self._finished = False
         self.spent = np.zeros(3)  # seconds in the signal function, decide, fill
 
@@ -535,10 +541,23 @@ class PaperLoop:
 
     @classmethod
     def for_data(
-        cls, data: Any, strategy: Strategy, *, window: int | None = None, **kwargs: Any
+        cls,
+        data: Any,
+        strategy: Strategy,
+        *,
+        window: int | None = None,
+        signals: str = "window",
+        **kwargs: Any,
     ) -> PaperLoop:
         """A loop over bars known up front (checked once, here), as :func:`paper_replay` runs
-        it; keywords as :func:`paper_replay`."""
+        it; keywords as :func:`paper_replay`.
+
+        ``signals="window"`` computes each bar's signal on the last ``window`` bars, as the live
+        loop does; ``signals="full"`` computes the signals once on the whole history and takes
+        row t at bar t, as the backtest does (so its intents are the backtest's decisions).
+        """
+        if signals not in ("window", "full"):
+            raise ParameterError("signals", f"{signals!r}: use 'window' or 'full'")
         if isinstance(data, Mapping) and not data:
             raise ParameterError("data", "an empty dict holds no asset")
         opts = _options(strategy, window, kwargs)
@@ -548,7 +567,14 @@ class PaperLoop:
         history = _History.of_market(market)
         fields = _signal_fields(opts, history.window(0, opts.window - 1, opts.window))
         _validated(opts, market, fields)
-        return cls(opts, market.assets, _bar_length(market.ticks), history, market, fields)
+        loop = cls(opts, market.assets, _bar_length(market.ticks), history, market, fields)
+        if signals == "full":  # the whole history at once, as the backtest computes it
+            n = market.shape[0]
+            loop._opts = opts._replace(window=n)
+            loop._full = [
+                _signal_values(loop._opts, history, j, n - 1) for j in range(market.shape[1])
+            ]
+        return loop
 
     @classmethod
     def live(
@@ -571,8 +597,9 @@ class PaperLoop:
             Asset names, in column order (the order of the values given to :meth:`step`).
         bar_ns : int
             Bar length (ns): a bar's close time is its open time plus this.
-        window : int, optional
-            Bars of history given to the signal function (default: its ``live_window``).
+        window : int or "all", optional
+            Bars of history given to the signal function (default: its ``live_window``;
+            ``"all"``: every bar so far).
         capacity : int
             Bars of buffers allocated at the first bar (they double when full).
         **kwargs
@@ -604,6 +631,11 @@ class PaperLoop:
     def bars(self) -> int:
         """Bars stepped so far."""
         return self._t
+
+    @property
+    def market(self) -> Market:
+        """A replay's bars (:meth:`for_data`); a live loop's bars so far."""
+        return self._market if self._market is not None else self._live_market(self._t)
 
     @property
     def assets(self) -> tuple[str, ...]:
@@ -772,7 +804,11 @@ class PaperLoop:
         """The strategy on each asset's window ending at bar t; the newest row into row t."""
         assets = self._assets
         for j in range(len(assets)):
-            values = _signal_values(self._opts, self._history, j, t)
+            values = (
+                _signal_values(self._opts, self._history, j, t)
+                if self._full is None
+                else _row_of(self._full[j], t)
+            )
             if set(values) != set(run.fields):
                 raise ParameterError(
                     "strategy",
@@ -838,6 +874,11 @@ class PaperLoop:
         return Market(index, self._assets, *cols)
 
 
+def _row_of(values: dict[str, Any], t: int) -> dict[str, Any]:
+    """Row t of full-history signal fields, as 1-element windows (scalars as they are)."""
+    return {k: v if np.ndim(v) == 0 else np.asarray(v)[t : t + 1] for k, v in values.items()}
+
+
 def _sol_priced_by_bar(rest: dict[str, Any]) -> bool:
     """Whether Solana transaction costs are priced at each bar's close (no ``sol_price``)."""
     solana = rest.get("solana")
@@ -866,9 +907,9 @@ def paper_replay(
         :func:`~soltrader.backtest`).
     strategy : Strategy
         A strategy spec, e.g. ``st.strategies.sma_cross``.
-    window : int, optional
+    window : int or "all", optional
         Bars of history the signal function sees at each bar (>= 2); default: the strategy's
-        ``live_window``. Early bars see all the bars so far.
+        ``live_window`` (None: all). Early bars see all the bars so far.
     **kwargs
         The strategy's parameters and every keyword of :func:`~soltrader.backtest_signals`,
         except ``fill="close"`` (refused: see the module docstring).
@@ -900,8 +941,7 @@ def paper_replay(
     True
     """
     loop = PaperLoop.for_data(data, strategy, window=window, **kwargs)
-    market = loop._market
-    assert market is not None
+    market = loop.market
     for t in range(market.shape[0]):
         loop.step(int(market.ticks[t]), *(col[t] for col in _market_columns(market)))
     return loop.finish()

@@ -74,11 +74,13 @@ class Strategy:
         Backtest keywords the rules need (e.g. ``{"accumulate": True}`` for a grid), or
         ``f(params) -> mapping`` when they depend on the parameters. ``st.backtest``, sweeps and
         walk-forward apply them; a keyword the user gives wins.
-    live_window : int
+    live_window : int or None
         Bars of history the live loop gives the signal function at each closed bar (it acts on
         the newest row). ``st.validation.window_check`` shows whether a window reproduces the
         decisions made on the full history; every built-in strategy's passes on the bundled
-        data (default 2,000 bars).
+        data (default 2,000 bars). None gives the whole history since the first bar: for rules
+        whose state runs through the whole path (a grid's held rungs), which no trailing window
+        reproduces.
     """
 
     name: str
@@ -91,13 +93,15 @@ class Strategy:
     backtest_defaults: Mapping[str, Any] | Callable[..., Mapping[str, Any]] | None = field(
         default=None, repr=False
     )
-    live_window: int = 2_000
+    live_window: int | None = 2_000
 
     def __post_init__(self) -> None:
         window = self.live_window
-        if isinstance(window, bool) or not isinstance(window, int) or window < 2:
+        if window is not None and (
+            isinstance(window, bool) or not isinstance(window, int) or window < 2
+        ):
             raise ParameterError(
-                "live_window", f"must be a whole number of bars >= 2, got {window!r}"
+                "live_window", f"must be a whole number of bars >= 2 (or None: all), got {window!r}"
             )
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         object.__setattr__(self, "space", MappingProxyType(dict(self.space)))

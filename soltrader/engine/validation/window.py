@@ -206,8 +206,9 @@ def window_check(
     (True, 101)
     """
     market, bars, resolved, full = full_run(strategy, data, params, "window_check")
-    size = strategy.live_window if window is None else as_int(window, "window", low=2)
     n = market.shape[0]
+    size = strategy.live_window if window is None else as_int(window, "window", low=2)
+    size = n if size is None else size  # the whole history
     checked = _checked_bars(full, n, size, as_int(n_bars, "n_bars", low=1))
     tol = as_float(rtol, "rtol", low=0.0)
     found = _mismatches(strategy, bars, resolved, full, checked, size, tol, False)

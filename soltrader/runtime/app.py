@@ -1,0 +1,238 @@
+"""The composition root of ``soltrader live`` / ``status`` / ``halt`` / ``resume``.
+
+This is the one place that wires the edge (the kline feed, the replay server, the SQLite journal)
+to the decision core (:class:`~soltrader.runtime.runner.Runner` over
+:class:`~soltrader.engine.paper.PaperLoop`). ``--replay FILE`` starts a local server on
+127.0.0.1 that speaks Binance's kline protocol and streams FILE, so a replay runs the real feed →
+candle check → decision → paper venue → journal path; running the same command again after a
+crash resumes from the journal and streams only the bars not yet decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import tomllib
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from soltrader.adapters.binance_feed import FeedEvent, KlineFeed
+from soltrader.adapters.replay_server import ReplayServer
+from soltrader.adapters.store import read_ohlcv
+from soltrader.domain.errors import ParameterError
+from soltrader.engine.intents import intents_csv, intents_table
+from soltrader.engine.live_spec import LiveSpec, parse_live_spec
+from soltrader.runtime.journal import Journal, JournalStatus
+from soltrader.runtime.runner import Runner, RunSummary, spec_identity, state_dir_for
+
+log = logging.getLogger("soltrader.live")
+
+#: Seconds a stop request waits for the bar being decided before the loop is cancelled.
+STOP_GRACE_S = 2.0
+_JOURNAL = "journal.sqlite"
+
+
+class LiveOptions(NamedTuple):
+    """What ``soltrader live`` was asked: the spec file, the replay file and its speed (None:
+    as fast as possible), the state folder override, real trading, the intents CSV."""
+
+    spec_path: Path
+    replay: Path | None = None
+    speed: float | None = None
+    state: Path | None = None
+    live: bool = False
+    intents_out: Path | None = None
+
+
+def load_spec(path: Path) -> LiveSpec:
+    """Read and validate a live spec file (errors name the file, or the table and key)."""
+    try:
+        raw = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ParameterError("spec", f"{path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError("spec", f"{path} is not valid TOML: {exc}") from None
+    return parse_live_spec(raw)
+
+
+def journal_path(spec: LiveSpec, spec_path: Path, state: Path | None) -> Path:
+    """The spec's journal file: ``--state``, else ``[live] state_dir``, else beside the spec."""
+    override = state if state is not None else _as_path(spec.live.state_dir)
+    return state_dir_for(Path(spec_path), override) / _JOURNAL
+
+
+def _as_path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def binance_symbol(symbol: str) -> str:
+    """``"SOL/USDT"`` → ``"SOLUSDT"``."""
+    return symbol.replace("/", "").replace("-", "").upper()
+
+
+def _replay_bars(path: Path) -> pd.DataFrame:
+    """The replay file's bars, unvalidated (bad candles are the runtime's to quarantine)."""
+    bars = read_ohlcv(path, validate=False)
+    if len(bars) == 0:
+        raise ParameterError("replay", f"{path} holds no bars")
+    return bars
+
+
+def _open_ms(bars: pd.DataFrame) -> pd.Series:
+    return pd.Series(bars.index.as_unit("ms").asi8, index=bars.index)
+
+
+async def run_live(opts: LiveOptions, on_status: Callable[[str], None]) -> RunSummary:
+    """``soltrader live``: restore from the journal, then decide the bars the feed delivers.
+
+    Raises
+    ------
+    ParameterError
+        ``--live`` (no real venue is wired yet), a spec without a replay file or feed URLs.
+    """
+    spec = load_spec(opts.spec_path)
+    if opts.live or spec.live.venue != "paper":
+        raise ParameterError(
+            "--live", "only the paper venue is available: real venues arrive with the venue issues"
+        )
+    if opts.replay is None:
+        raise ParameterError(
+            "--replay", "give a replay FILE (a live exchange feed needs the network, not offered)"
+        )
+    bars = _replay_bars(opts.replay)
+    with Journal(journal_path(spec, opts.spec_path, opts.state)) as journal:
+        return await _replay(spec, journal, bars, opts, on_status)
+
+
+async def _replay(
+    spec: LiveSpec,
+    journal: Journal,
+    bars: pd.DataFrame,
+    opts: LiveOptions,
+    on_status: Callable[[str], None],
+) -> RunSummary:
+    open_ms = _open_ms(bars)
+    first_ms, last_ms = int(open_ms.iloc[0]), int(open_ms.max())
+    holder: dict[str, Any] = {}
+    runner = Runner(
+        spec, journal, lambda start: holder["feed"].closed(start, last_ms),
+        start_ms=first_ms, until_ms=last_ms, on_status=on_status,
+    )  # fmt: skip
+    runner.restore()
+    done = journal.status().last_open_time_ms
+    rest = bars if done is None else bars[open_ms.to_numpy() > done]
+    if len(rest) == 0:
+        return await runner.run()
+    server = ReplayServer(
+        rest, symbol=binance_symbol(spec.data.symbol), interval=spec.data.timeframe,
+        speed=opts.speed,
+    )  # fmt: skip
+    async with server:
+        holder["feed"] = KlineFeed(
+            rest_url=server.rest_url,
+            ws_url=server.ws_url,
+            symbol=binance_symbol(spec.data.symbol),
+            interval=spec.data.timeframe,
+            stale_after_s=_stale_after(spec, opts.speed),
+            on_event=_log_event,
+        )
+        return await _until_signal(runner)
+
+
+def _stale_after(spec: LiveSpec, speed: float | None) -> float:
+    """Seconds of silence before the feed reconnects: ``[live.feed] stale_after_s``, else two
+    bar intervals at the replay speed (at least 0.5 s; 2 s at max speed)."""
+    if spec.live.feed.stale_after_s is not None:
+        return spec.live.feed.stale_after_s
+    if speed is None:
+        return 2.0
+    bar_s = pd.Timedelta(spec.data.timeframe).total_seconds()
+    return max(0.5, 2 * bar_s / speed)
+
+
+def _log_event(event: FeedEvent) -> None:
+    level = logging.INFO if event.kind in ("connected", "backfill") else logging.WARNING
+    log.log(level, "feed %s: %s", event.kind, event.detail)
+
+
+async def _until_signal(runner: Runner) -> RunSummary:
+    """Run until the end; SIGINT / SIGTERM stop deciding after the current bar, and cancel
+    the loop if it waits on the feed longer than :data:`STOP_GRACE_S`."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(runner.run())
+
+    def stop() -> None:
+        runner.request_stop()
+        loop.call_later(STOP_GRACE_S, task.cancel)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        status = runner.journal.status()
+        return RunSummary(0, 0, 0, status.intents, status.halted is not None, "signal")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with suppress(Exception):
+                loop.remove_signal_handler(sig)
+
+
+def journal_intents_csv(spec: LiveSpec, journal: Journal) -> str:
+    """Every journalled intent in decision order, as the intents CSV."""
+    bars = journal.bars()
+    times = bars["open_time_ms"].astype("int64") * 1_000_000
+    return intents_csv(intents_table(journal.intents(), times, [spec.data.symbol]))
+
+
+def open_journal(spec_path: Path, state: Path | None, *, read_only: bool) -> Journal:
+    """The spec's journal (``read_only`` for status)."""
+    spec = load_spec(spec_path)
+    path = journal_path(spec, spec_path, state)
+    if read_only and not path.exists():
+        raise ParameterError("spec", f"{spec_path} has no journal yet ({path} is missing)")
+    journal = Journal(path, read_only=read_only)
+    if not read_only:
+        journal.bind(spec_identity(spec))
+    return journal
+
+
+def status_text(status: JournalStatus, spec: LiveSpec) -> str:
+    """``soltrader status``: positions, equity, guard state and the last bar, from the journal."""
+    last = (
+        "none"
+        if status.last_open_time_ms is None
+        else pd.Timestamp(status.last_open_time_ms, unit="ms", tz="UTC").isoformat()
+    )
+    halted = "no" if status.halted is None else f"yes ({status.halted.reason})"
+    lines = [
+        f"spec        {spec.strategy.name} on {spec.data.symbol} {spec.data.timeframe}",
+        f"bars        {status.bars} (last bar opened {last})",
+        f"equity      {_num(status.equity)} (peak {_num(status.peak_equity)})",
+        f"cash        {_num(status.cash)}",
+        f"position    {_num(status.position)} {spec.data.symbol.split('/')[0]}",
+        f"intents     {status.intents}; fills {status.fills}; quarantined {status.quarantined}",
+        f"halted      {halted}",
+    ]
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.6g}"
+
+
+__all__ = [
+    "LiveOptions",
+    "binance_symbol",
+    "journal_intents_csv",
+    "journal_path",
+    "load_spec",
+    "open_journal",
+    "run_live",
+    "status_text",
+]
