@@ -25,10 +25,12 @@ from soltrader.adapters.binance_feed import FeedEvent, KlineFeed
 from soltrader.adapters.replay_server import ReplayServer
 from soltrader.adapters.store import read_ohlcv
 from soltrader.domain.errors import ParameterError
+from soltrader.domain.secret import Secret
 from soltrader.engine.intents import intents_csv, intents_table
 from soltrader.engine.live_spec import LiveSpec, parse_live_spec
 from soltrader.runtime.journal import Journal, JournalStatus
 from soltrader.runtime.runner import Runner, RunSummary, spec_identity, state_dir_for
+from soltrader.runtime.secrets import RedactingFilter, Redactor
 
 log = logging.getLogger("soltrader.live")
 
@@ -70,6 +72,23 @@ def _as_path(value: str | None) -> Path | None:
     return None if value is None else Path(value)
 
 
+def spec_secrets(spec: LiveSpec) -> list[Secret]:
+    """Every secret a spec holds (venue credentials, the notification token)."""
+    found = [spec.live.credentials.api_key, spec.live.credentials.api_secret]
+    found.append(spec.ops.telegram_token)
+    return [s for s in found if s is not None]
+
+
+def install_redaction(spec: LiveSpec, logger: logging.Logger | None = None) -> Redactor:
+    """Scrub the spec's secrets (and any key-like URL parameter) from every record that the
+    handlers of ``logger`` (default: the root logger) emit, tracebacks included."""
+    redactor = Redactor(spec_secrets(spec))
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        handler.addFilter(RedactingFilter(redactor))
+    return redactor
+
+
 def binance_symbol(symbol: str) -> str:
     """``"SOL/USDT"`` → ``"SOLUSDT"``."""
     return symbol.replace("/", "").replace("-", "").upper()
@@ -96,6 +115,7 @@ async def run_live(opts: LiveOptions, on_status: Callable[[str], None]) -> RunSu
         ``--live`` (no real venue is wired yet), a spec without a replay file or feed URLs.
     """
     spec = load_spec(opts.spec_path)
+    install_redaction(spec)
     if opts.live or spec.live.venue != "paper":
         raise ParameterError(
             "--live", "only the paper venue is available: real venues arrive with the venue issues"
@@ -229,10 +249,12 @@ def _num(value: float | None) -> str:
 __all__ = [
     "LiveOptions",
     "binance_symbol",
+    "install_redaction",
     "journal_intents_csv",
     "journal_path",
     "load_spec",
     "open_journal",
     "run_live",
+    "spec_secrets",
     "status_text",
 ]

@@ -207,3 +207,33 @@ def test_redacting_filter_survives_arguments_that_do_not_format() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%d items %s", (SENTINEL,), None)
     assert RedactingFilter(Redactor([SENTINEL])).filter(record)
     assert record.args is None and SENTINEL not in record.msg and "%d items" in record.msg
+
+
+def test_a_live_specs_credentials_never_reach_the_log(tmp_path) -> None:
+    """The runtime's log handlers scrub the spec's credentials, in messages and tracebacks."""
+    import io
+
+    from soltrader.engine.live_spec import parse_live_spec
+    from soltrader.runtime.app import install_redaction
+
+    sentinel = "SENTINEL-spec-4e1d77"
+    spec = parse_live_spec(
+        {
+            "data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+            "strategy": {"name": "sma_cross"},
+            "live": {"credentials": {"api_key": sentinel}},
+        }
+    )
+    stream = io.StringIO()
+    logger = logging.getLogger("soltrader.test.spec-redaction")
+    logger.propagate = False
+    logger.addHandler(logging.StreamHandler(stream))
+    install_redaction(spec, logger)
+    try:
+        raise RuntimeError(f"GET http://127.0.0.1:1/api/v3/account?key={sentinel} failed")
+    except RuntimeError:
+        logger.exception("venue call failed with %s", sentinel)
+    logger.error("spec %r", spec)
+    text = stream.getvalue()
+    assert "venue call failed" in text and "RuntimeError" in text
+    assert sentinel not in text
