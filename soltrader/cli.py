@@ -219,6 +219,68 @@ def _speed(text: str) -> float | None:
     return value
 
 
+def _param(text: str) -> tuple[str, Any]:
+    """``k=v`` with v read as TOML (``fast=10``, ``fees=0.001``, ``mode="B"``)."""
+    import tomllib
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: use NAME=VALUE")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # a bare word is a string
+    return key.strip(), parsed
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    """Write a live spec into live/: from a sweep spec's best row, or a strategy and params."""
+    from soltrader.engine.live_spec import best_params, promote
+
+    given = dict(args.param or [])
+    if args.sweep is not None:
+        spec = _spec(args.sweep)
+        if not spec.space:
+            raise st.ParameterError("sweep", f"{args.sweep} has no [space]: not a sweep spec")
+        table_path = args.table or _out_dir(argparse.Namespace(out=None, spec=args.sweep)) / (
+            "table.parquet"
+        )
+        if not table_path.exists():
+            raise st.ParameterError(
+                "table", f"{table_path} does not exist: run soltrader sweep {args.sweep} first"
+            )
+        table = (
+            pd.read_parquet(table_path)
+            if table_path.suffix == ".parquet"
+            else pd.read_csv(table_path)
+        )
+        metric = args.metric or spec.sweep.get("metric", "sharpe")
+        params = {**best_params(table, spec.space, metric, spec.params), **given}
+        strategy, data = spec.strategy, spec.data
+    else:
+        if args.strategy is None or args.symbol is None or args.timeframe is None:
+            raise st.ParameterError(
+                "promote", "give a sweep spec, or --strategy, --symbol and --timeframe"
+            )
+        if args.strategy not in st.strategies.REGISTRY:
+            raise st.ParameterError(
+                "strategy", f"{args.strategy!r}: use one of {sorted(st.strategies.REGISTRY)}"
+            )
+        strategy = st.strategies.REGISTRY[args.strategy]
+        data = {"symbol": args.symbol, "timeframe": args.timeframe}
+        params = given
+    out = args.out or Path("live") / (
+        f"{strategy.name}_{data['symbol'].replace('/', '').lower()}_{data['timeframe']}.toml"
+    )
+    path = promote(
+        strategy, params, out, symbol=data["symbol"], timeframe=data["timeframe"],
+        exchange=data.get("exchange", "binance"), overwrite=args.overwrite,
+    )  # fmt: skip
+    print(f"live spec written: {path}")
+    print(path.read_text())
+    return 0
+
+
 def cmd_live(args: argparse.Namespace) -> int:
     """Run a spec live (paper venue) on a replay of a bar file through the real live path."""
     import asyncio
@@ -351,6 +413,18 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument(
                 "--intents", type=Path, default=None, help="write the backtest's intents (CSV)"
             )
+
+    pro = sub.add_parser("promote", help="write a live spec from a sweep's best row or params")
+    pro.add_argument("sweep", type=Path, nargs="?", help="a sweep spec whose table exists")
+    pro.add_argument("--table", type=Path, default=None, help="the sweep table (parquet/CSV)")
+    pro.add_argument("--metric", default=None, help="rank by this column (default: the spec's)")
+    pro.add_argument("--strategy", default=None, help="a strategy name (without a sweep)")
+    pro.add_argument("--symbol", default=None, help="market, e.g. SOL/USDT (without a sweep)")
+    pro.add_argument("--timeframe", default=None, help="bar length, e.g. 1m (without a sweep)")
+    pro.add_argument("--param", type=_param, action="append", help="NAME=VALUE (repeatable)")
+    pro.add_argument("--out", type=Path, default=None, help="the spec to write (default live/)")
+    pro.add_argument("--overwrite", action="store_true", help="replace an existing spec")
+    pro.set_defaults(handler=cmd_promote)
 
     live = sub.add_parser("live", help="run a live spec (paper venue) on a feed or a replay")
     live.add_argument("spec", type=Path, help="the live spec, e.g. live/sma_cross.toml")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -91,7 +91,10 @@ class Credentials(BaseModel):
 
 class LiveTable(BaseModel):
     """``[live]``: the venue (``paper`` unless a real one is confirmed), the signal window
-    (bars; default the strategy's ``live_window``), the state folder and shutdown options."""
+    (bars; default the strategy's ``live_window``), the state folder and shutdown options
+    (``flatten_on_exit``: a stop by SIGINT / SIGTERM halts the runner, so that it flattens at
+    the first bar it decides next and takes no entry until ``soltrader resume``), and a status
+    line every ``status_every`` bars."""
 
     model_config = _STRICT
     venue: Literal["paper", "binance"] = "paper"
@@ -335,6 +338,36 @@ def _plain(name: str, value: Any) -> Any:
     )
 
 
+def best_params(
+    table: Any, space: Mapping[str, Sequence[Any]], metric: str, fixed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The parameters of a sweep table's best row by ``metric`` (highest; NaN rows skipped),
+    with the fixed ``[params]`` of its spec, each swept value of the type its space declares.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"fast": [10.0, 20.0], "slow": [50.0, 100.0], "sharpe": [0.5, 1.2]})
+    >>> best_params(table, {"fast": [10, 20], "slow": [50, 100]}, "sharpe", {"fees": 0.001})
+    {'fees': 0.001, 'fast': 20, 'slow': 100}
+    """
+    if metric not in table.columns:
+        raise ParameterError("metric", f"{metric!r} is not a column of the sweep table")
+    missing = [k for k in space if k not in table.columns]
+    if missing:
+        raise ParameterError("table", f"has no column for the swept {missing[0]!r}")
+    scores = table[metric].astype(float)
+    if scores.notna().sum() == 0:
+        raise ParameterError("table", f"every {metric!r} is NaN: nothing to promote")
+    row = table.loc[scores.idxmax()]
+    out = dict(fixed)
+    for name, values in space.items():
+        kind = type(values[0])
+        value = row[name]
+        out[name] = kind(value.item() if hasattr(value, "item") else value)
+    return out
+
+
 def promote(
     strategy: Strategy,
     params: Mapping[str, Any],
@@ -403,6 +436,7 @@ def promote(
 __all__ = [
     "CONFIRM_REAL_MONEY",
     "LiveSpec",
+    "best_params",
     "is_live_spec",
     "parse_live_spec",
     "promote",

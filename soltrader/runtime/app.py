@@ -193,14 +193,26 @@ async def _until_signal(runner: Runner) -> RunSummary:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop)
     try:
-        return await task
+        summary = await task
     except asyncio.CancelledError:
         status = runner.journal.status()
-        return RunSummary(0, 0, 0, status.intents, status.halted is not None, "signal")
+        summary = RunSummary(0, 0, 0, status.intents, status.halted is not None, "signal")
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with suppress(Exception):
                 loop.remove_signal_handler(sig)
+    if summary.stopped == "signal" and runner.spec.live.flatten_on_exit:
+        _halt_for_exit(runner)
+        summary = summary._replace(halted=True)
+    return summary
+
+
+def _halt_for_exit(runner: Runner) -> None:
+    """``flatten_on_exit``: halt, so that the positions are flattened at the first bar the
+    runner decides (the paper venue fills only on bars) and no entry follows until resume."""
+    if runner.journal.halted() is None:
+        last = runner.journal.status().last_open_time_ms
+        runner.journal.halt("shutdown with flatten_on_exit", -1 if last is None else last)
 
 
 def journal_intents_csv(spec: LiveSpec, journal: Journal) -> str:

@@ -39,11 +39,17 @@ def _write_bars(tmp: Path, n: int, bars: pd.DataFrame | None = None) -> Path:
     return data
 
 
-def _setup(tmp: Path, n: int, risk: dict | None = None, bars: pd.DataFrame | None = None):
+def _setup(
+    tmp: Path,
+    n: int,
+    risk: dict | None = None,
+    bars: pd.DataFrame | None = None,
+    live: dict | None = None,
+):
     data = _write_bars(tmp, n, bars)
     spec = st.promote(
         st.strategies.sma_cross, SMA, tmp / "live" / "sma.toml", symbol="SOL/USDT",
-        timeframe="1m", risk=risk,
+        timeframe="1m", risk=risk, live=live,
     )  # fmt: skip
     return spec, data
 
@@ -80,7 +86,7 @@ def test_kill_9_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> N
 
 
 def test_sigterm_stops_within_10_s_with_the_journal_intact(tmp_path: Path) -> None:
-    spec, data = _setup(tmp_path, 3_000)
+    spec, data = _setup(tmp_path, 3_000, live={"flatten_on_exit": True})
     proc = subprocess.Popen(
         _cmd("live", str(spec), "--replay", str(data), "--speed", "600"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -96,6 +102,8 @@ def test_sigterm_stops_within_10_s_with_the_journal_intact(tmp_path: Path) -> No
     with _journal(spec) as journal:
         assert journal.integrity_check() == "ok"
         assert 0 < journal.last_bar() < 2_999
+        halt = journal.halted()  # flatten_on_exit: flattened at the next bar decided
+        assert halt is not None and "flatten_on_exit" in halt.reason
 
 
 def test_the_kill_switch_flattens_halts_and_survives_a_restart(tmp_path: Path) -> None:
