@@ -341,13 +341,18 @@ def _validated(opts: _Options, market: Market, fields: tuple[str, ...]) -> None:
     _kernel_run(opts, market, fields)
 
 
-def _check_row(opts: _Options, run: _Run, time_ns: int, t: int) -> None:
+#: The index of the one-row market the row checks see: they read numpy rows only (the index
+#: would matter for pandas arguments), and their errors name the row by its number.
+_ONE_ROW = pd.DatetimeIndex(pd.to_datetime(np.zeros(1, dtype=np.int64), unit="ns", utc=True))
+
+
+def _check_row(opts: _Options, run: _Run, t: int) -> None:
     """The backtest's checks of the decision inputs, on row t (errors name row t)."""
     given = set(run.fields)
     if given <= _SIGNALS_ONLY:
         return  # booleans only: converted strictly already
     a = run.args
-    index = pd.DatetimeIndex(pd.to_datetime(np.array([time_ns]), unit="ns", utc=True))
+    index = _ONE_ROW
     rows = slice(t, t + 1)
     long_in, short_in = a.long_entry[rows], a.short_entry[rows]
     decided = long_in | short_in
@@ -699,7 +704,7 @@ class PaperLoop:
         t1 = time.perf_counter()
         self._signal_row(run, t)
         t2 = time.perf_counter()
-        _check_row(self._opts, run, int(time_ns), t)
+        _check_row(self._opts, run, t)
         _nb.step_decide_nb(t, run.args, state)
         t3 = time.perf_counter()
         _nb.step_end_nb(t, run.args, state)

@@ -159,9 +159,15 @@ async def _replay(
             symbol=binance_symbol(spec.data.symbol),
             interval=spec.data.timeframe,
             stale_after_s=_stale_after(spec, opts.speed),
-            on_event=_log_event,
+            on_event=lambda event: _on_feed_event(runner, event),
         )
-        return await _until_signal(runner)
+        watchdog = asyncio.ensure_future(_stale_watchdog(runner))
+        try:
+            return await _until_signal(runner)
+        finally:
+            watchdog.cancel()
+            with suppress(asyncio.CancelledError):
+                await watchdog
 
 
 def _stale_after(spec: LiveSpec, speed: float | None) -> float:
@@ -175,9 +181,19 @@ def _stale_after(spec: LiveSpec, speed: float | None) -> float:
     return max(0.5, 2 * bar_s / speed)
 
 
-def _log_event(event: FeedEvent) -> None:
+def _on_feed_event(runner: Runner, event: FeedEvent) -> None:
+    """Log a feed event; drops and stalls count as errors for the kill switch."""
     level = logging.INFO if event.kind in ("connected", "backfill") else logging.WARNING
     log.log(level, "feed %s: %s", event.kind, event.detail)
+    if event.kind in ("disconnected", "stale"):
+        runner.note_error(f"feed {event.kind}")
+
+
+async def _stale_watchdog(runner: Runner, every_s: float = 0.5) -> None:
+    """Check every ``every_s`` seconds whether bars stopped coming (``kill_stale_s``)."""
+    while True:
+        await asyncio.sleep(every_s)
+        runner.check_stale()
 
 
 async def _until_signal(runner: Runner) -> RunSummary:

@@ -12,7 +12,9 @@ functions the backtest steps):
    (intents are journalled before any venue other than paper would see them);
 4. **kill switch**: a drawdown from the peak or a loss since the UTC day's start beyond the
    ``[risk]`` limits halts the runner (persisted: a restart stays halted until ``soltrader
-   resume``); the next bars run in ``EMERGENCY`` mode, which flattens and blocks entries.
+   resume``); the next bars run in ``EMERGENCY`` mode, which flattens and blocks entries. More
+   edge errors in an hour than ``max_errors_per_hour`` (feed drops and stalls count) and no bar
+   for ``kill_stale_s`` seconds halt it too.
 
 **Restart.** The journal holds every bar decided. On start the runner steps those bars through a
 fresh loop (no venue call, no journal write) and checks that the intents it re-derives equal the
@@ -26,6 +28,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from pathlib import Path
@@ -182,6 +185,7 @@ class Runner:
         start_ms: int,
         until_ms: int | None = None,
         on_status: Callable[[str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spec = spec
         self.journal = journal
@@ -198,6 +202,9 @@ class Runner:
         self._last_ms: int | None = None
         self._step_ms = timeframe_ms(spec.data.timeframe)
         self._restored: int | None = None
+        self._clock = clock
+        self._errors: deque[float] = deque()
+        self.last_bar_at = clock()  # monotonic seconds of the last bar decided (or the start)
 
     def request_stop(self) -> None:
         """Stop after the bar being decided (SIGINT / SIGTERM call this)."""
@@ -280,6 +287,7 @@ class Runner:
             )
         )  # fmt: skip
         self._last_ms = bar.open_time_ms
+        self.last_bar_at = self._clock()
         self._decided += 1
         self._check_kill(bar.open_time_ms, equity)
         if self._decided % self.spec.live.status_every == 0:
@@ -299,8 +307,29 @@ class Runner:
             return
         why = self._kill.breach(equity, self._marks.peak, self._marks.day_start)
         if why is not None:
-            self.journal.halt(f"kill switch: {why}", open_time_ms)
-            log.error("HALTED by the kill switch: %s", why)
+            self._halt(f"kill switch: {why}")
+
+    def note_error(self, detail: str) -> None:
+        """Count an error of the edge (a dropped or stale feed, a failed call); more than
+        ``[risk] max_errors_per_hour`` in the last hour halts the runner."""
+        limit = self.spec.risk.max_errors_per_hour
+        now = self._clock()
+        self._errors.append(now)
+        while self._errors and self._errors[0] <= now - 3600.0:
+            self._errors.popleft()
+        if limit is not None and len(self._errors) > limit and self.journal.halted() is None:
+            self._halt(f"kill switch: {len(self._errors)} errors in the last hour (last: {detail})")
+
+    def check_stale(self) -> None:
+        """Halt when no bar has been decided for ``[risk] kill_stale_s`` seconds."""
+        limit = self.spec.risk.kill_stale_s
+        quiet = self._clock() - self.last_bar_at
+        if limit is not None and quiet > limit and self.journal.halted() is None:
+            self._halt(f"kill switch: no bar for {quiet:.1f} s (kill_stale_s {limit:g})")
+
+    def _halt(self, reason: str) -> None:
+        self.journal.halt(reason, -1 if self._last_ms is None else self._last_ms)
+        log.error("HALTED: %s", reason)
 
     def status_line(self, out: BarOutcome) -> str:
         """One line: bars, last bar time, equity, position, intents, halted."""

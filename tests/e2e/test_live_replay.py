@@ -65,6 +65,7 @@ CASES = {
     "mean_reversion": {"fees": 0.001},
     "momentum": {"fees": 0.001},
     "grid": {"fees": 0.001},
+    "smc_order_block": {"fees": 0.001, "fill": "next_open"},
 }
 
 

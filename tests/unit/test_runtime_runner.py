@@ -1,0 +1,135 @@
+"""The runner's own rules, on a clock the test controls: the kill switch (drawdown, daily
+loss, error rate, stale data), the journal's identity, and the bar-by-bar path without a feed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from soltrader.engine.live_spec import parse_live_spec
+from soltrader.runtime.journal import Journal, JournalError
+from soltrader.runtime.runner import Bar, KillSwitch, Runner
+from tests.conftest import read_sample_bars
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _spec(fast: int = 5, **risk):
+    return parse_live_spec(
+        {
+            "data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+            "strategy": {"name": "sma_cross"},
+            "params": {"fast": fast, "slow": 20},
+            "risk": risk,
+        }
+    )
+
+
+async def _no_bars(start: int):
+    return
+    yield
+
+
+def _runner(tmp: Path, clock: Clock, **risk) -> Runner:
+    journal = Journal(tmp / "journal.sqlite")
+    return Runner(_spec(**risk), journal, _no_bars, start_ms=0, clock=clock)
+
+
+def test_kill_switch_limits() -> None:
+    kill = KillSwitch(drawdown=0.1, daily_loss=0.05)
+    assert kill.breach(95.0, 100.0, 99.0) is None
+    assert "drawdown" in kill.breach(89.9, 100.0, 89.0)
+    assert "daily loss" in kill.breach(94.0, 100.0, 99.0)
+    assert KillSwitch(None, None).breach(1.0, 100.0, 100.0) is None
+
+
+def test_more_errors_in_an_hour_than_allowed_halt(tmp_path: Path) -> None:
+    clock = Clock()
+    runner = _runner(tmp_path, clock, max_errors_per_hour=3)
+    for _ in range(3):
+        runner.note_error("feed disconnected")
+        clock.now += 1_000.0
+    assert runner.journal.halted() is None  # 3 in the last hour: at the limit
+    clock.now += 1_500.0  # the first error leaves the window
+    runner.note_error("feed stale")
+    assert runner.journal.halted() is None
+    runner.note_error("feed stale")
+    runner.note_error("feed stale")
+    halt = runner.journal.halted()
+    assert halt is not None and "errors in the last hour" in halt.reason
+
+
+def test_no_bar_for_kill_stale_s_halts(tmp_path: Path) -> None:
+    clock = Clock()
+    runner = _runner(tmp_path, clock, kill_stale_s=30.0)
+    clock.now += 29.0
+    runner.check_stale()
+    assert runner.journal.halted() is None
+    clock.now += 2.0
+    runner.check_stale()
+    assert "no bar for 31.0 s" in runner.journal.halted().reason
+
+
+def test_bars_decided_one_by_one_and_a_bad_one_quarantined(tmp_path: Path) -> None:
+    runner = _runner(tmp_path, Clock())
+    bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:300]
+    ms = bars.index.as_unit("ms").asi8
+    for t in range(300):
+        row = bars.iloc[t]
+        bar = Bar(int(ms[t]), *(float(row[c]) for c in ("open", "high", "low", "close", "volume")))
+        if t == 150:
+            assert runner.on_bar(bar._replace(high=bar.low / 2)) is None  # quarantined
+        runner.on_bar(bar)
+    assert runner.journal.last_bar() == 299
+    assert [q.code for q in runner.journal.quarantined()] == ["high_below_low"]
+    assert runner.on_bar(bar) is None  # the same bar again: unsorted, quarantined
+    assert len(runner.journal.intents()) > 0
+
+
+def test_a_journal_is_never_resumed_by_another_spec(tmp_path: Path) -> None:
+    first = _runner(tmp_path, Clock())
+    assert first.restore() == 0
+    first.journal.close()
+    other = Runner(_spec(fast=6), Journal(tmp_path / "journal.sqlite"), _no_bars, start_ms=0)
+    with pytest.raises(JournalError, match="another spec"):
+        other.restore()
+
+
+def test_restart_rebuilds_the_state_from_the_journal(tmp_path: Path) -> None:
+    bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:400]
+    ms = bars.index.as_unit("ms").asi8
+    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
+    rows = [Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(400)]
+
+    def feed(start: int):
+        async def gen():
+            for bar in rows:
+                if bar.open_time_ms >= start:
+                    yield bar
+
+        return gen()
+
+    one = Runner(_spec(), Journal(tmp_path / "a.sqlite"), feed, start_ms=int(ms[0]),
+                 until_ms=int(ms[-1]))  # fmt: skip
+    summary = asyncio.run(one.run())
+    assert summary.decided == 400 and summary.stopped == "end"
+    half = Journal(tmp_path / "b.sqlite")
+    two = Runner(_spec(), half, feed, start_ms=int(ms[0]), until_ms=int(ms[199]))
+    asyncio.run(two.run())
+    half.close()
+    three = Runner(_spec(), Journal(tmp_path / "b.sqlite"), feed, start_ms=int(ms[0]),
+                   until_ms=int(ms[-1]))  # fmt: skip
+    summary = asyncio.run(three.run())
+    assert summary.restored == 200 and summary.decided == 200
+    a, b = one.journal.intents(), three.journal.intents()
+    assert len(a) > 0 and a.tobytes() == b.tobytes()
+    np.testing.assert_array_equal(one.journal.equity()["equity"], three.journal.equity()["equity"])
