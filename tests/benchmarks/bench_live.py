@@ -1,0 +1,137 @@
+"""The live runtime: bar-close → intent latency, and the CPU and memory of a day's replay.
+
+**Latency.** For sma_cross, mean_reversion, momentum and grid (default parameters and live
+windows, 10 bps fees) on the bundled SOL/USDT 1m bars: the runner first restores 2,500 bars from
+a journal (so every window is full), then a replay server on 127.0.0.1 closes one bar every
+100 ms with 99 in-progress kline updates between closes — 1,000 websocket messages per second.
+For each of the next ``LATENCY_BARS`` bars the latency is from the moment the server's schedule
+closes the bar (:meth:`ReplayServer.due`) to the moment the bar's decision, intents, fills and
+equity are committed to the SQLite journal (WAL, ``synchronous=NORMAL``): the websocket hop,
+parsing, the candle check, the signal on its window, decide, the paper venue and the commit.
+
+**A day's replay.** ``soltrader live --paper --replay`` of 1,440 1m bars (24 hours) of
+sma_cross as a separate process, at max speed and paced at 100x (a bar every 0.6 s, 14.4 min):
+its CPU seconds (user + system) and peak resident memory. Never asserts a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import aclosing
+from pathlib import Path
+
+import numpy as np
+
+import soltrader as st
+from soltrader.adapters.binance_feed import KlineFeed
+from soltrader.adapters.replay_server import ReplayServer
+from soltrader.engine.live_spec import parse_live_spec
+from soltrader.runtime.journal import Journal
+from soltrader.runtime.runner import Bar, Runner
+from tests.conftest import read_sample_bars
+
+WARM_BARS = 2_500
+LATENCY_BARS = int(os.environ.get("SOLTRADER_BENCH_LIVE_BARS", "300"))
+SPEED = 600.0  # a 1m bar every 0.1 s
+UPDATES = 99  # in-progress updates per bar: 100 messages per bar, 1,000 per second
+DAY = 1_440
+STRATEGIES = ("sma_cross", "mean_reversion", "momentum", "grid")
+
+
+def _spec(name: str):
+    return parse_live_spec(
+        {
+            "data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+            "strategy": {"name": name},
+            "params": {"fees": 0.001},
+        }
+    )
+
+
+def _warm(spec, journal: Journal, bars) -> None:
+    """The first WARM_BARS bars decided and journalled (no feed: the runner's own path)."""
+    runner = Runner(spec, journal, None, start_ms=0)  # type: ignore[arg-type]
+    runner.restore()  # binds the journal to the spec
+    ms = bars.index.as_unit("ms").asi8
+    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
+    for t in range(WARM_BARS):
+        runner.on_bar(Bar(int(ms[t]), *(float(c[t]) for c in cols)))
+
+
+async def _latencies(spec, journal: Journal, bars) -> np.ndarray:
+    rest = bars.iloc[WARM_BARS : WARM_BARS + LATENCY_BARS]
+    ms = rest.index.as_unit("ms").asi8
+    done: dict[int, float] = {}
+    async with ReplayServer(rest, speed=SPEED, updates_per_bar=UPDATES) as server:
+        feed = KlineFeed(rest_url=server.rest_url, ws_url=server.ws_url, stale_after_s=5.0)
+
+        async def timed(start: int):
+            async with aclosing(feed.closed(start, int(ms[-1]))) as candles:
+                async for candle in candles:
+                    yield candle
+                    done[candle.open_time_ms] = time.monotonic()  # after the commit
+
+        runner = Runner(spec, journal, timed, start_ms=int(ms[0]), until_ms=int(ms[-1]))
+        await runner.run()
+        due = {int(ms[k]): server.due(k) for k in range(len(ms))}
+    return np.array([done[t] - due[t] for t in done if due.get(t) is not None])
+
+
+def _latency_row(name: str, bars) -> dict:
+    spec = _spec(name)
+    with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
+        _warm(spec, journal, bars)
+        lat = asyncio.run(_latencies(spec, journal, bars)) * 1e3
+        sync = journal.synchronous
+    return {
+        "case": f"bar close -> intent {name}",
+        "bars": len(lat),
+        "messages_per_s": (UPDATES + 1) * SPEED / 60.0,
+        "window": spec.strategy_spec.live_window or "all",
+        "journal_synchronous": sync,
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p99_ms": float(np.percentile(lat, 99)),
+        "max_ms": float(lat.max()),
+    }
+
+
+def _day_row(speed: str) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:DAY]
+        data = folder / "day.csv"
+        bars.reset_index().to_csv(data, index=False)
+        spec = st.promote(
+            st.strategies.sma_cross, {"fees": 0.001}, folder / "live" / "sma.toml",
+            symbol="SOL/USDT", timeframe="1m",
+        )  # fmt: skip
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        cmd = [sys.executable, "-m", "soltrader.cli", "live", str(spec), "--replay", str(data)]
+        if speed != "max":
+            cmd += ["--speed", speed]
+        subprocess.run(cmd, check=True, capture_output=True)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "case": f"1 day of 1m bars, speed {speed}",
+        "bars": DAY,
+        "wall_s": wall,
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "peak_rss_mb": after.ru_maxrss / 1024.0,  # the largest child so far (Linux: KiB)
+    }
+
+
+def run() -> list[dict]:
+    bars = read_sample_bars("binance", "SOL-USDT", "1m")
+    rows = [_latency_row(name, bars) for name in STRATEGIES]
+    rows.append(_day_row("max"))
+    if os.environ.get("SOLTRADER_BENCH_LIVE_PACED", "1") != "0":
+        rows.append(_day_row("100"))
+    return rows
