@@ -312,10 +312,12 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Positions, equity, guard state and the last bar of a spec's journal."""
+    import time
+
     from soltrader.runtime.app import load_spec, open_journal, status_text
 
     with open_journal(args.spec, args.state, read_only=True) as journal:
-        print(status_text(journal.status(), load_spec(args.spec)))
+        print(status_text(journal.status(), load_spec(args.spec), int(time.time() * 1000)))
     return 0
 
 

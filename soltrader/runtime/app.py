@@ -14,10 +14,10 @@ import asyncio
 import logging
 import signal
 import tomllib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
@@ -28,11 +28,12 @@ from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
 from soltrader.engine.intents import intents_csv, intents_table
 from soltrader.engine.live_spec import LiveSpec, parse_live_spec
-from soltrader.runtime.journal import Journal, JournalStatus
+from soltrader.runtime.journal import Journal, JournalError, JournalStatus
 from soltrader.runtime.runner import Runner, RunSummary, spec_identity, state_dir_for
-from soltrader.runtime.secrets import RedactingFilter, Redactor
+from soltrader.runtime.secrets import RedactingFilter, Redactor, sanitized
 
 log = logging.getLogger("soltrader.live")
+T = TypeVar("T")
 
 #: Seconds a stop request waits for the bar being decided before the loop is cancelled.
 STOP_GRACE_S = 2.0
@@ -115,7 +116,27 @@ async def run_live(opts: LiveOptions, on_status: Callable[[str], None]) -> RunSu
         ``--live`` (no real venue is wired yet), a spec without a replay file or feed URLs.
     """
     spec = load_spec(opts.spec_path)
-    install_redaction(spec)
+    redactor = install_redaction(spec)
+    return await guarded(_run_spec(spec, opts, on_status), redactor)
+
+
+async def guarded(run: Awaitable[T], redactor: Redactor) -> T:
+    """Await ``run``; an exception is logged (through the redacting handlers) and re-raised as
+    a :class:`~soltrader.runtime.secrets.SanitizedError` ``from None``, so no secret in its text
+    or its chain reaches a traceback or the terminal. Errors of the library's own checks (bad
+    spec keys, bad arguments) pass through unchanged: their text holds no secret."""
+    try:
+        return await run
+    except (ParameterError, JournalError):
+        raise
+    except Exception as exc:
+        log.error("the runtime stopped on an error", exc_info=True)
+        raise sanitized(exc, redactor) from None
+
+
+async def _run_spec(
+    spec: LiveSpec, opts: LiveOptions, on_status: Callable[[str], None]
+) -> RunSummary:
     if opts.live or spec.live.venue != "paper":
         raise ParameterError(
             "--live", "only the paper venue is available: real venues arrive with the venue issues"
@@ -250,17 +271,25 @@ def open_journal(spec_path: Path, state: Path | None, *, read_only: bool) -> Jou
     return journal
 
 
-def status_text(status: JournalStatus, spec: LiveSpec) -> str:
-    """``soltrader status``: positions, equity, guard state and the last bar, from the journal."""
+def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
+    """``soltrader status``: positions, equity, guard state, the last bar and the feed lag
+    (wall time ``now_ms`` since the last decided bar closed), from the journal."""
     last = (
         "none"
         if status.last_open_time_ms is None
         else pd.Timestamp(status.last_open_time_ms, unit="ms", tz="UTC").isoformat()
     )
     halted = "no" if status.halted is None else f"yes ({status.halted.reason})"
+    lag = "-"
+    if status.last_open_time_ms is not None:
+        closed_ms = status.last_open_time_ms + pd.Timedelta(spec.data.timeframe) // pd.Timedelta(
+            milliseconds=1
+        )
+        lag = f"{(now_ms - closed_ms) / 1000:,.0f} s since the last bar closed"
     lines = [
         f"spec        {spec.strategy.name} on {spec.data.symbol} {spec.data.timeframe}",
         f"bars        {status.bars} (last bar opened {last})",
+        f"feed lag    {lag}",
         f"equity      {_num(status.equity)} (peak {_num(status.peak_equity)})",
         f"cash        {_num(status.cash)}",
         f"position    {_num(status.position)} {spec.data.symbol.split('/')[0]}",
@@ -277,6 +306,7 @@ def _num(value: float | None) -> str:
 __all__ = [
     "LiveOptions",
     "binance_symbol",
+    "guarded",
     "install_redaction",
     "journal_intents_csv",
     "journal_path",
