@@ -321,26 +321,31 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_halt(args: argparse.Namespace) -> int:
-    """Halt a spec: its runner flattens and takes no entry until ``soltrader resume``."""
+def _operator(args: argparse.Namespace, action: str, value: str) -> int:
     import time
 
-    from soltrader.runtime.app import open_journal
+    from soltrader.runtime.app import operator_request
+    from soltrader.runtime.control import OperatorRequest
 
-    with open_journal(args.spec, args.state, read_only=False) as journal:
-        journal.halt(f"operator: {args.reason}", int(time.time() * 1000))
-    print(f"halted: {args.spec}")
+    request = OperatorRequest(action, value, int(time.time() * 1000))
+    done = operator_request(args.spec, args.state, request)
+    print(f"{action} {value}: {done}".replace("  ", " "))
     return 0
+
+
+def cmd_halt(args: argparse.Namespace) -> int:
+    """Halt a spec: its runner flattens and takes no entry until ``soltrader resume``."""
+    return _operator(args, "halt", args.reason)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Clear a halt (by the operator or the kill switch)."""
-    from soltrader.runtime.app import open_journal
+    return _operator(args, "resume", "")
 
-    with open_journal(args.spec, args.state, read_only=False) as journal:
-        journal.resume()
-    print(f"resumed: {args.spec}")
-    return 0
+
+def cmd_control(args: argparse.Namespace) -> int:
+    """Set the control mode: normal, pause (no new entries) or reduce (entries scaled down)."""
+    return _operator(args, "mode", args.mode)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -442,12 +447,15 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", cmd_status, "show a live spec's positions, equity and guard state"),
         ("halt", cmd_halt, "halt a live spec (flatten, no entries) until resume"),
         ("resume", cmd_resume, "clear a live spec's halt"),
+        ("control", cmd_control, "set a live spec's control mode (normal, pause, reduce)"),
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("spec", type=Path, help="the live spec")
         cmd.add_argument("--state", type=Path, default=None, help="state folder (the journal)")
         if name == "halt":
             cmd.add_argument("--reason", required=True, help="why (kept in the journal)")
+        if name == "control":
+            cmd.add_argument("--mode", required=True, choices=("normal", "pause", "reduce"))
         cmd.set_defaults(handler=handler)
 
     data = sub.add_parser("data", help="inspect, validate, resample and download market data")

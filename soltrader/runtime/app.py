@@ -28,7 +28,8 @@ from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
 from soltrader.engine.intents import intents_csv, intents_table
 from soltrader.engine.live_spec import LiveSpec, parse_live_spec
-from soltrader.runtime.journal import Journal, JournalError, JournalStatus
+from soltrader.runtime.control import MODE_KEY, OperatorRequest, submit
+from soltrader.runtime.journal import Journal, JournalBusyError, JournalError, JournalStatus
 from soltrader.runtime.runner import Runner, RunSummary, spec_identity, state_dir_for
 from soltrader.runtime.secrets import RedactingFilter, Redactor, sanitized
 
@@ -162,7 +163,7 @@ async def _replay(
     holder: dict[str, Any] = {}
     runner = Runner(
         spec, journal, lambda start: holder["feed"].closed(start, last_ms),
-        start_ms=first_ms, until_ms=last_ms, on_status=on_status,
+        start_ms=first_ms, until_ms=last_ms, on_status=on_status, state_dir=journal.path.parent,
     )  # fmt: skip
     runner.restore()
     done = journal.status().last_open_time_ms
@@ -271,6 +272,27 @@ def open_journal(spec_path: Path, state: Path | None, *, read_only: bool) -> Jou
     return journal
 
 
+def operator_request(spec_path: Path, state: Path | None, request: OperatorRequest) -> str:
+    """Apply an operator's request: straight to the journal when no runner holds it, else left
+    for the running runner, which applies it before its next bar. Returns what was done."""
+    spec = load_spec(spec_path)
+    path = journal_path(spec, spec_path, state)
+    try:
+        journal = Journal(path)
+    except JournalBusyError:
+        submit(path.parent, request)
+        return "queued: the running runner applies it before its next bar"
+    with journal:
+        journal.bind(spec_identity(spec))
+        if request.action == "halt":
+            journal.halt(f"operator: {request.value}", request.at_ms)
+        elif request.action == "resume":
+            journal.resume()
+        else:
+            journal.set_meta(MODE_KEY, request.value)
+    return "applied to the journal"
+
+
 def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
     """``soltrader status``: positions, equity, guard state, the last bar and the feed lag
     (wall time ``now_ms`` since the last decided bar closed), from the journal."""
@@ -280,6 +302,7 @@ def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
         else pd.Timestamp(status.last_open_time_ms, unit="ms", tz="UTC").isoformat()
     )
     halted = "no" if status.halted is None else f"yes ({status.halted.reason})"
+    mode = status.meta.get(MODE_KEY, "normal")
     lag = "-"
     if status.last_open_time_ms is not None:
         closed_ms = status.last_open_time_ms + pd.Timedelta(spec.data.timeframe) // pd.Timedelta(
@@ -295,6 +318,7 @@ def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
         f"position    {_num(status.position)} {spec.data.symbol.split('/')[0]}",
         f"intents     {status.intents}; fills {status.fills}; quarantined {status.quarantined}",
         f"halted      {halted}",
+        f"control     {mode}",
     ]
     return "\n".join(lines)
 
@@ -312,6 +336,7 @@ __all__ = [
     "journal_path",
     "load_spec",
     "open_journal",
+    "operator_request",
     "run_live",
     "spec_secrets",
     "status_text",

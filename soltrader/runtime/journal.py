@@ -361,6 +361,10 @@ class JournalError(Error):
     """
 
 
+class JournalBusyError(JournalError):
+    """The journal's one writer is taken (a runner is running on it)."""
+
+
 class _Plan(NamedTuple):
     """A :class:`BarCommit` checked and converted to SQLite values (NaN as None)."""
 
@@ -524,7 +528,7 @@ def _lock(path: Path) -> int | None:
         _fcntl.flock(fd, _fcntl.LOCK_EX | _fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
-        raise JournalError(
+        raise JournalBusyError(
             f"journal {path} is already open for writing (by another process or another "
             "Journal); a journal has exactly one writer"
         ) from None
@@ -1359,6 +1363,7 @@ __all__ = [
     "BarCommit",
     "HaltState",
     "Journal",
+    "JournalBusyError",
     "JournalError",
     "JournalStatus",
     "QuarantinedCandle",

@@ -43,7 +43,8 @@ from soltrader.domain.errors import Error
 from soltrader.domain.state import ControlMode
 from soltrader.engine.live_spec import LiveSpec
 from soltrader.engine.paper import BarOutcome, PaperLoop
-from soltrader.runtime.journal import BarCommit, Journal, QuarantinedCandle
+from soltrader.runtime.control import MODE_KEY, OperatorRequest, mode_code, take
+from soltrader.runtime.journal import BarCommit, HaltState, Journal, QuarantinedCandle
 
 log = logging.getLogger("soltrader.live")
 
@@ -186,6 +187,7 @@ class Runner:
         until_ms: int | None = None,
         on_status: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        state_dir: Path | None = None,
     ) -> None:
         self.spec = spec
         self.journal = journal
@@ -202,6 +204,9 @@ class Runner:
         self._last_ms: int | None = None
         self._step_ms = timeframe_ms(spec.data.timeframe)
         self._restored: int | None = None
+        self._state_dir = state_dir  # where operator requests arrive (None: none)
+        self._halted: HaltState | None = None
+        self._mode = int(ControlMode.NORMAL)
         self._clock = clock
         self._errors: deque[float] = deque()
         self.last_bar_at = clock()  # monotonic seconds of the last bar decided (or the start)
@@ -219,6 +224,8 @@ class Runner:
         if self._restored is not None:
             return self._restored
         self.journal.bind(spec_identity(self.spec))
+        self._halted = self.journal.halted()
+        self._mode = mode_code(self.journal.meta().get(MODE_KEY, "normal"))
         bars = self.journal.bars()
         stored = self.journal.intents()
         derived = []
@@ -270,6 +277,8 @@ class Runner:
 
     def on_bar(self, bar: Bar) -> BarOutcome | None:
         """Decide one closed bar (see the module docstring); None if it was quarantined."""
+        if self._state_dir is not None:
+            self.apply(take(self._state_dir))
         bad = _bad_candle(bar, self._last_ms)
         if bad is not None:
             if self.journal.quarantine(bad):
@@ -299,11 +308,27 @@ class Runner:
         mode = None if control == ControlMode.NORMAL else control
         return self._loop.step(open_time_ms * _NS_PER_MS, *cols, control=mode)
 
+    def apply(self, request: OperatorRequest | None) -> None:
+        """An operator's request (halt, resume, control mode), persisted in the journal."""
+        if request is None:
+            return
+        if request.action == "halt":
+            if self._halted is None:
+                self._halt(f"operator: {request.value}")
+        elif request.action == "resume":
+            self.journal.resume()
+            self._halted = None
+            log.warning("resumed by the operator")
+        else:
+            self.journal.set_meta(MODE_KEY, request.value)
+            self._mode = mode_code(request.value)
+            log.warning("control mode set to %s by the operator", request.value)
+
     def _control(self) -> int:
-        return int(ControlMode.EMERGENCY if self.journal.halted() else ControlMode.NORMAL)
+        return int(ControlMode.EMERGENCY) if self._halted is not None else self._mode
 
     def _check_kill(self, open_time_ms: int, equity: float) -> None:
-        if self.journal.halted() is not None:
+        if self._halted is not None:
             return
         why = self._kill.breach(equity, self._marks.peak, self._marks.day_start)
         if why is not None:
@@ -317,24 +342,25 @@ class Runner:
         self._errors.append(now)
         while self._errors and self._errors[0] <= now - 3600.0:
             self._errors.popleft()
-        if limit is not None and len(self._errors) > limit and self.journal.halted() is None:
+        if limit is not None and len(self._errors) > limit and self._halted is None:
             self._halt(f"kill switch: {len(self._errors)} errors in the last hour (last: {detail})")
 
     def check_stale(self) -> None:
         """Halt when no bar has been decided for ``[risk] kill_stale_s`` seconds."""
         limit = self.spec.risk.kill_stale_s
         quiet = self._clock() - self.last_bar_at
-        if limit is not None and quiet > limit and self.journal.halted() is None:
+        if limit is not None and quiet > limit and self._halted is None:
             self._halt(f"kill switch: no bar for {quiet:.1f} s (kill_stale_s {limit:g})")
 
     def _halt(self, reason: str) -> None:
         self.journal.halt(reason, -1 if self._last_ms is None else self._last_ms)
+        self._halted = self.journal.halted()
         log.error("HALTED: %s", reason)
 
     def status_line(self, out: BarOutcome) -> str:
         """One line: bars, last bar time, equity, position, intents, halted."""
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(out.time_ns / 1e9))
-        halted = " HALTED" if self.journal.halted() else ""
+        halted = " HALTED" if self._halted is not None else ""
         return (
             f"bar {out.bar + 1} {when}Z equity {float(out.equity[0]):,.2f} "
             f"position {float(out.position[0]):.6g} intents {len(self._loop.intents())}{halted}"

@@ -150,3 +150,25 @@ def test_a_bad_spec_key_is_named_and_nothing_starts(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "live.vneue: unknown key" in done.stderr
     assert not (spec.parent / spec.stem / "state").exists()
+
+
+def test_an_operator_halt_reaches_a_running_runner(tmp_path: Path) -> None:
+    spec, data = _setup(tmp_path, 300)
+    proc = subprocess.Popen(
+        _cmd("live", str(spec), "--replay", str(data), "--speed", "1200"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(5.0)  # startup, then a bar every 50 ms
+    asked = _run("halt", str(spec), "--reason", "maintenance")
+    assert asked.returncode == 0 and "queued" in asked.stdout, asked.stderr
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr[-2000:]
+    with _journal(spec) as journal:
+        halt = journal.halted()
+        assert halt is not None and halt.reason == "operator: maintenance"
+        assert journal.status().position == 0.0
+        intents = journal.intents()
+        times = journal.bars()["open_time_ms"][intents["decision_bar"]]
+    assert not ((times > halt.at_ms) & (intents["reason"] == 0)).any()  # no entry after it
+    assert "queued" not in _run("resume", str(spec)).stdout  # no runner: applied directly
+    assert "halted      no" in _run("status", str(spec)).stdout

@@ -133,3 +133,23 @@ def test_restart_rebuilds_the_state_from_the_journal(tmp_path: Path) -> None:
     a, b = one.journal.intents(), three.journal.intents()
     assert len(a) > 0 and a.tobytes() == b.tobytes()
     np.testing.assert_array_equal(one.journal.equity()["equity"], three.journal.equity()["equity"])
+
+
+def test_pause_takes_no_entry_and_normal_resumes(tmp_path: Path) -> None:
+    from soltrader.runtime.control import OperatorRequest, submit
+
+    runner = _runner(tmp_path, Clock())
+    runner.restore()
+    bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:600]
+    ms = bars.index.as_unit("ms").asi8
+    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
+    runner._state_dir = tmp_path  # requests arrive as files, as from the CLI
+    submit(tmp_path, OperatorRequest("mode", "pause", 0))
+    for t in range(300):
+        runner.on_bar(Bar(int(ms[t]), *(float(c[t]) for c in cols)))
+    assert runner.journal.meta()["control_mode"] == "pause"
+    assert not (runner.journal.intents()["reason"] == 0).any()  # no entry while paused
+    submit(tmp_path, OperatorRequest("mode", "normal", 0))
+    for t in range(300, 600):
+        runner.on_bar(Bar(int(ms[t]), *(float(c[t]) for c in cols)))
+    assert (runner.journal.intents()["reason"] == 0).any()
