@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 export MPLBACKEND := Agg
 
-.PHONY: demo test bench lint venv clean clean-cache
+.PHONY: demo test acceptance bench lint venv clean clean-cache
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests --ignore=tests/benchmarks -q
+
+# the long acceptance runs: live replay == backtest on 30 days of 1m bars for five strategies
+acceptance: $(STAMP)
+	SOLTRADER_PARITY_DAYS=30 $(PY) -m pytest tests/e2e/test_live_replay.py -q
 
 bench: $(STAMP)
 	$(PY) -m tests.benchmarks

@@ -540,7 +540,7 @@ class PaperLoop:
         self._times: list[int] = []  # a live loop's bar open times (epoch ns)
         self._full: list[dict[str, Any]] | None = None  # signals of the whole history
         self._finished = False
-        self.spent = np.zeros(3)  # seconds in the signal function, decide, fill
+        self.spent = [0.0, 0.0, 0.0]  # seconds in the signal function, decide, fill
 
     # -- construction ------------------------------------------------------------------------
 
@@ -711,7 +711,10 @@ class PaperLoop:
         t4 = time.perf_counter()
         close_ns = int(time_ns) + self._bar_ns if self._bar_ns > 0 else -1
         intents = self._journal.record(t, close_ns, run.args, state, fill0)
-        self.spent += (t2 - t1, t3 - t2 + time.perf_counter() - t4, t1 - t0 + t4 - t3)
+        spent = self.spent
+        spent[0] += t2 - t1
+        spent[1] += t3 - t2 + time.perf_counter() - t4
+        spent[2] += t1 - t0 + t4 - t3
         self._t = t + 1
         a = run.args
         return BarOutcome(

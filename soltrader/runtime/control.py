@@ -59,6 +59,8 @@ def submit(state_dir: Path, request: OperatorRequest) -> Path:
 def take(state_dir: Path) -> OperatorRequest | None:
     """The pending request, removed from the folder (None when there is none)."""
     path = state_dir / REQUEST_FILE
+    if not path.exists():  # a stat per bar; opening would cost more on the common path
+        return None
     try:
         raw = json.loads(path.read_text())
     except FileNotFoundError:
