@@ -2,12 +2,15 @@
 
 **Latency.** For sma_cross, mean_reversion, momentum and grid (default parameters and live
 windows, 10 bps fees) on the bundled SOL/USDT 1m bars: the runner first restores 2,500 bars from
-a journal (so every window is full), then a replay server on 127.0.0.1 closes one bar every
-100 ms with 99 in-progress kline updates between closes — 1,000 websocket messages per second.
+a journal (so every window is full), then a replay server on 127.0.0.1, in its own process as an
+exchange would be, closes one bar every 100 ms with 99 in-progress kline updates between closes
+— 1,000 websocket messages per second.
 For each of the next ``LATENCY_BARS`` bars the latency is from the moment the server's schedule
 closes the bar (:meth:`ReplayServer.due`) to the moment the bar's decision, intents, fills and
 equity are committed to the SQLite journal (WAL, ``synchronous=NORMAL``): the websocket hop,
-parsing, the candle check, the signal on its window, decide, the paper venue and the commit.
+parsing, the candle check, the signal on its window, decide, the paper venue and the commit. It
+is split into the wire part (scheduled close → the closed kline received by the runtime, which
+includes the server's own lateness) and the decision part (received → committed).
 
 **A day's replay.** ``soltrader live --paper --replay`` of 1,440 1m bars (24 hours) of
 sma_cross as a separate process, at max speed and paced at 100x (a bar every 0.6 s, 14.4 min):
@@ -17,6 +20,7 @@ its CPU seconds (user + system) and peak resident memory. Never asserts a time.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import resource
 import subprocess
@@ -30,7 +34,6 @@ import numpy as np
 
 import soltrader as st
 from soltrader.adapters.binance_feed import KlineFeed
-from soltrader.adapters.replay_server import ReplayServer
 from soltrader.engine.live_spec import parse_live_spec
 from soltrader.runtime.journal import Journal
 from soltrader.runtime.runner import Bar, Runner
@@ -64,31 +67,62 @@ def _warm(spec, journal: Journal, bars) -> None:
         runner.on_bar(Bar(int(ms[t]), *(float(c[t]) for c in cols)))
 
 
-async def _latencies(spec, journal: Journal, bars) -> np.ndarray:
-    rest = bars.iloc[WARM_BARS : WARM_BARS + LATENCY_BARS]
+SERVER = """
+import asyncio, json, sys
+import pandas as pd
+from soltrader.adapters.replay_server import ReplayServer
+
+async def main():
+    bars = pd.read_parquet(sys.argv[1])
+    async with ReplayServer(bars, speed=float(sys.argv[2]), updates_per_bar=int(sys.argv[3])) as s:
+        print(s.rest_url, s.ws_url, flush=True)
+        await s.finished.wait()
+        await asyncio.sleep(0.5)
+        print(json.dumps([s.due(k) for k in range(len(bars))]), flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
+    """Latencies (s) of the bars after the warm-up, against a server in another process (the
+    monotonic clock is the machine's: its schedule and our commits compare directly)."""
+    rest = bars.iloc[WARM_BARS : WARM_BARS + LATENCY_BARS].copy()
+    rest.attrs = {}  # the loader's validation report: not for a parquet file
+    rest.to_parquet(folder / "rest.parquet")
     ms = rest.index.as_unit("ms").asi8
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", SERVER, str(folder / "rest.parquet"), str(SPEED), str(UPDATES),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert server.stdout is not None
+    rest_url, ws_url = (await server.stdout.readline()).decode().split()
+    feed = KlineFeed(rest_url=rest_url, ws_url=ws_url, stale_after_s=5.0)
     done: dict[int, float] = {}
-    async with ReplayServer(rest, speed=SPEED, updates_per_bar=UPDATES) as server:
-        feed = KlineFeed(rest_url=server.rest_url, ws_url=server.ws_url, stale_after_s=5.0)
+    got: dict[int, float] = {}
 
-        async def timed(start: int):
-            async with aclosing(feed.closed(start, int(ms[-1]))) as candles:
-                async for candle in candles:
-                    yield candle
-                    done[candle.open_time_ms] = time.monotonic()  # after the commit
+    async def timed(start: int):
+        async with aclosing(feed.closed(start, int(ms[-1]))) as candles:
+            async for candle in candles:
+                got[candle.open_time_ms] = time.monotonic()  # the closed kline arrived
+                yield candle
+                done[candle.open_time_ms] = time.monotonic()  # after the commit
 
-        runner = Runner(spec, journal, timed, start_ms=int(ms[0]), until_ms=int(ms[-1]))
-        await runner.run()
-        due = {int(ms[k]): server.due(k) for k in range(len(ms))}
-    return np.array([done[t] - due[t] for t in done if due.get(t) is not None])
+    runner = Runner(spec, journal, timed, start_ms=int(ms[0]), until_ms=int(ms[-1]))
+    await runner.run()
+    due = dict(zip(ms.tolist(), json.loads(await server.stdout.readline()), strict=True))
+    await server.wait()
+    keys = [t for t in done if due.get(t) is not None]
+    return np.array([[done[t] - due[t], got[t] - due[t], done[t] - got[t]] for t in keys])
 
 
 def _latency_row(name: str, bars) -> dict:
     spec = _spec(name)
     with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
         _warm(spec, journal, bars)
-        lat = asyncio.run(_latencies(spec, journal, bars)) * 1e3
+        parts = asyncio.run(_latencies(spec, journal, bars, Path(tmp))) * 1e3
         sync = journal.synchronous
+    lat, wire, decide = parts[:, 0], parts[:, 1], parts[:, 2]
     return {
         "case": f"bar close -> intent {name}",
         "bars": len(lat),
@@ -98,6 +132,9 @@ def _latency_row(name: str, bars) -> dict:
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
+        "wire_p50_ms": float(np.percentile(wire, 50)),  # scheduled close -> kline received
+        "decide_p50_ms": float(np.percentile(decide, 50)),  # received -> journal commit
+        "decide_p99_ms": float(np.percentile(decide, 99)),
     }
 
 
