@@ -23,9 +23,11 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests --ignore=tests/benchmarks -q
 
-# the long acceptance runs: live replay == backtest on 30 days of 1m bars for five strategies
+# the long acceptance runs: live replay == backtest on 30 days of 1m bars for five strategies,
+# and the backtest fuzz at full size (5,000 + 1,500 drawn cases)
 acceptance: $(STAMP)
 	SOLTRADER_PARITY_DAYS=30 $(PY) -m pytest tests/e2e/test_live_replay.py -q
+	SOLTRADER_FUZZ_EXAMPLES=5000 $(PY) -m pytest tests/property/test_backtest_fuzz.py -q
 
 bench: $(STAMP)
 	$(PY) -m tests.benchmarks

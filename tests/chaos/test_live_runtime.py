@@ -134,13 +134,25 @@ def test_bad_candles_are_quarantined_with_their_codes(tmp_path: Path) -> None:
     frame.iloc[200, frame.columns.get_loc("high")] = frame.iloc[200]["low"] * 0.99
     frame.iloc[300, frame.columns.get_loc("low")] = -1.0
     frame.iloc[400, frame.columns.get_loc("volume")] = -5.0
+    frame.iloc[450, frame.columns.get_loc("open")] = frame.iloc[450]["high"] * 1.01
+    frame.iloc[500, frame.columns.get_loc("high")] = np.inf
     spec, data = _setup(tmp_path, 0, bars=frame)
     done = _run("live", str(spec), "--replay", str(data))
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "596 bars decided" in done.stdout and "4 quarantined" in done.stdout
+    assert "594 bars decided" in done.stdout and "6 quarantined" in done.stdout
     with _journal(spec) as journal:
-        codes = {q.code for q in journal.quarantined()}
-    assert codes == {"nan", "high_below_low", "non_positive_price", "negative_volume"}
+        found = {q.open_time_ms: q.code for q in journal.quarantined()}
+        kept = set(journal.bars()["open_time_ms"].tolist())
+    ms = frame.index.as_unit("ms").asi8
+    assert found == {
+        int(ms[100]): "nan",
+        int(ms[200]): "high_below_low",
+        int(ms[300]): "non_positive_price",
+        int(ms[400]): "negative_volume",
+        int(ms[450]): "ohlc_inconsistent",
+        int(ms[500]): "inf",
+    }
+    assert kept | set(found) == set(ms.tolist())  # nothing lost: decided or quarantined
 
 
 def test_a_bad_spec_key_is_named_and_nothing_starts(tmp_path: Path) -> None:
