@@ -170,6 +170,10 @@ class Runner:
         Open time of the first bar when the journal is empty.
     on_status : callable, optional
         Gets a one-line status every ``spec.live.status_every`` bars.
+    clock : callable
+        Monotonic seconds, for the error-rate and stale-data kill switch (a test passes its own).
+    state_dir : Path, optional
+        Where operator requests arrive (:mod:`soltrader.runtime.control`); None: none.
 
     Examples
     --------
