@@ -5,6 +5,8 @@
 * :mod:`soltrader.adapters.download`: paged, retried, resumable OHLCV history with ccxt;
 * :mod:`soltrader.adapters.binance_feed`: closed klines from a Binance-compatible websocket and
   REST API, without gaps (reconnects, stale-feed watchdog, backfill);
+* :mod:`soltrader.adapters.resilience`: circuit breaker, sliding-window rate limiter and retry
+  for the edge's calls (the feed's REST requests go through them);
 * :mod:`soltrader.adapters.replay_server`: a local exchange on 127.0.0.1 that replays a file of
   bars over that protocol, with injected faults (drops, stalls, duplicates, reordering).
 

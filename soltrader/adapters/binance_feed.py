@@ -53,6 +53,7 @@ import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
 from soltrader.domain.errors import Error, ParameterError
 
 #: Binance kline intervals this feed understands, in milliseconds.
@@ -377,6 +378,11 @@ class KlineFeed:
     session : aiohttp.ClientSession, optional
         REST session to use (not closed by the feed); by default each :meth:`closed` iteration
         opens and closes its own.
+    limiter : RateLimiter, optional
+        Every REST request waits for a slot; a ``Retry-After`` answer blocks it until then.
+    breaker : CircuitBreaker, optional
+        REST failures that may pass (refused, reset, 429, 5xx) count towards opening it; while
+        it is open no request is sent and the feed waits for its probe.
 
     Notes
     -----
@@ -410,6 +416,8 @@ class KlineFeed:
         clock: Callable[[], float] = time.monotonic,
         on_event: Callable[[FeedEvent], None] | None = None,
         session: aiohttp.ClientSession | None = None,
+        limiter: RateLimiter | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         if urlsplit(rest_url).scheme not in ("http", "https"):
             raise ParameterError("rest_url", f"must be an http(s):// URL, got {rest_url!r}")
@@ -430,6 +438,8 @@ class KlineFeed:
         self._clock = clock
         self._on_event = on_event
         self._session = session
+        self._limiter = limiter
+        self._breaker = breaker
         self._request_id = 0
 
     @property
@@ -617,7 +627,7 @@ class KlineFeed:
             params["endTime"] = str(end_ms)
         delays = _Delays(self._backoff)
         while True:
-            answer = await self._get(session, KLINES_PATH, params)
+            answer = await self._guarded_get(session, KLINES_PATH, params)
             if not isinstance(answer, _Retry):
                 if not isinstance(answer, list):
                     raise FeedError(
@@ -626,6 +636,31 @@ class KlineFeed:
                     )
                 return answer
             await self._pause(delays, f"GET {KLINES_PATH}: {answer.reason}", answer.wait_s)
+
+    async def _guarded_get(
+        self, session: aiohttp.ClientSession, path: str, params: dict[str, str]
+    ) -> Any | _Retry:
+        """:meth:`_get` behind the rate limiter (a ``Retry-After`` penalises it) and the
+        circuit breaker (failures that may pass count; an open circuit is a wait)."""
+        breaker, limiter = self._breaker, self._limiter
+        if breaker is not None and not breaker.allow():
+            return _Retry(f"circuit {breaker.name!r} open", max(breaker.retry_in_s(), 0.001))
+        if limiter is not None:
+            await limiter.acquire()
+        try:
+            answer = await self._get(session, path, params)
+        except FeedError:
+            if breaker is not None:
+                breaker.record_success()  # the server answered; the request was wrong
+            raise
+        if isinstance(answer, _Retry):
+            if breaker is not None:
+                breaker.record_failure()
+            if limiter is not None and answer.wait_s is not None:
+                limiter.penalize(limiter.clock() + answer.wait_s)
+        elif breaker is not None:
+            breaker.record_success()
+        return answer
 
     async def _get(
         self, session: aiohttp.ClientSession, path: str, params: dict[str, str]

@@ -71,14 +71,19 @@ class StrategyTable(BaseModel):
 
 
 class FeedTable(BaseModel):
-    """``[live.feed]``: where klines come from (default: the venue's public endpoints) and how
-    a silent feed is detected (seconds)."""
+    """``[live.feed]``: where klines come from (default: the venue's public endpoints), how a
+    silent feed is detected (seconds), and the REST calls' rate limit (requests per second)
+    and circuit breaker (opens after ``breaker_failures`` consecutive failures, probes after
+    ``breaker_reset_s`` seconds)."""
 
     model_config = _STRICT
     rest_url: str | None = None
     ws_url: str | None = None
     stale_after_s: Annotated[float, Field(gt=0)] | None = None
     reconnect_cap_s: Annotated[float, Field(gt=0)] = 5.0
+    rest_per_s: Annotated[int, Field(ge=1)] = 10
+    breaker_failures: Annotated[int, Field(ge=1)] = 3
+    breaker_reset_s: Annotated[float, Field(gt=0)] = 300.0
 
 
 class Credentials(BaseModel):

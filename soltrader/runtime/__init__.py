@@ -6,7 +6,6 @@
 * :mod:`soltrader.runtime.app`: what ``soltrader live`` / ``status`` / ``halt`` / ``resume`` /
   ``control`` run (replay server, feed, signals, redaction);
 * :mod:`soltrader.runtime.control`: operator requests to a running runner;
-* :mod:`soltrader.runtime.resilience`: circuit breaker, sliding-window rate limiter, retry;
 * :mod:`soltrader.runtime.secrets`: redaction of secrets from logs and errors.
 
 Nothing is imported here, so ``import soltrader`` never pulls in asyncio, aiohttp or sqlite3.

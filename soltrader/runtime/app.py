@@ -21,8 +21,9 @@ from typing import Any, NamedTuple, TypeVar
 
 import pandas as pd
 
-from soltrader.adapters.binance_feed import FeedEvent, KlineFeed
+from soltrader.adapters.binance_feed import Backoff, FeedEvent, KlineFeed
 from soltrader.adapters.replay_server import ReplayServer
+from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
 from soltrader.adapters.store import read_ohlcv
 from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
@@ -182,6 +183,13 @@ async def _replay(
             interval=spec.data.timeframe,
             stale_after_s=_stale_after(spec, opts.speed),
             on_event=lambda event: _on_feed_event(runner, event),
+            backoff=Backoff(cap_s=spec.live.feed.reconnect_cap_s),
+            limiter=RateLimiter(spec.live.feed.rest_per_s, 1.0),
+            breaker=CircuitBreaker(
+                "kline REST",
+                failures=spec.live.feed.breaker_failures,
+                reset_after_s=spec.live.feed.breaker_reset_s,
+            ),
         )
         watchdog = asyncio.ensure_future(_stale_watchdog(runner))
         try:

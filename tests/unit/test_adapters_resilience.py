@@ -1,4 +1,4 @@
-"""The runtime's circuit breaker, sliding-window rate limiter and retry policy, on a fake clock."""
+"""The edge's circuit breaker, sliding-window rate limiter and retry policy, on a fake clock."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import tenacity
 from hypothesis import given
 from hypothesis import strategies as hs
 
-from soltrader.domain.errors import Error, ParameterError
-from soltrader.runtime.resilience import (
+from soltrader.adapters.resilience import (
     PRE_SEND_ERRORS,
     BreakerState,
     CircuitBreaker,
@@ -21,6 +20,7 @@ from soltrader.runtime.resilience import (
     backoff_delays,
     retrying,
 )
+from soltrader.domain.errors import Error, ParameterError
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 

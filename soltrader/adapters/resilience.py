@@ -421,6 +421,11 @@ class RateLimiter:
     def __repr__(self) -> str:
         return f"RateLimiter({self.max_calls}, {self.per_s})"
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The limiter's monotonic clock (seconds): :meth:`penalize` takes a time on it."""
+        return self._clock
+
     def wait_time(self) -> float:
         """Seconds until an acquisition could succeed (0 if one can now)."""
         now = self._clock()
