@@ -11,6 +11,7 @@ crash resumes from the journal and streams only the bars not yet decided.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import tomllib
@@ -167,6 +168,9 @@ async def _replay(
         start_ms=first_ms, until_ms=last_ms, on_status=on_status, state_dir=journal.path.parent,
     )  # fmt: skip
     runner.restore()
+    # everything loaded so far (libraries, compiled kernels, the restored state) lives as long
+    # as the process: out of the collector's reach, a full collection during a bar stays short
+    gc.freeze()
     done = journal.status().last_open_time_ms
     rest = bars if done is None else bars[open_ms.to_numpy() > done]
     if len(rest) == 0:

@@ -20,6 +20,7 @@ its CPU seconds (user + system) and peak resident memory. Never asserts a time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import resource
@@ -109,6 +110,8 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
                 done[candle.open_time_ms] = time.monotonic()  # after the commit
 
     runner = Runner(spec, journal, timed, start_ms=int(ms[0]), until_ms=int(ms[-1]))
+    runner.restore()
+    gc.freeze()  # as soltrader live does after its restore
     await runner.run()
     due = dict(zip(ms.tolist(), json.loads(await server.stdout.readline()), strict=True))
     await server.wait()
