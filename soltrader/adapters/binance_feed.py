@@ -317,10 +317,8 @@ def _retry_after(value: str | None) -> float | None:
     """A ``Retry-After`` header in seconds (delta seconds or an HTTP date), None if absent."""
     if not value:
         return None
-    try:
+    with contextlib.suppress(ValueError):  # delta seconds, else an HTTP date
         return max(0.0, float(value))
-    except ValueError:
-        pass
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -715,11 +713,10 @@ async def _hang_up(ws: ClientConnection) -> None:
     ``close_timeout``."""
     closing = asyncio.ensure_future(ws.close())
     try:
-        async with asyncio.timeout(_CLOSE_TIMEOUT_S):
-            while True:
-                await ws.recv()
-    except (ConnectionClosed, TimeoutError):
-        pass
+        with contextlib.suppress(ConnectionClosed, TimeoutError):
+            async with asyncio.timeout(_CLOSE_TIMEOUT_S):
+                while True:
+                    await ws.recv()
     finally:
         await closing
 

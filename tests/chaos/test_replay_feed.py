@@ -114,9 +114,8 @@ async def replay_all(df: Any, times: np.ndarray, **kwargs: Any) -> tuple[list[Ca
 
 def test_clean_run_at_max_speed_is_bit_identical() -> None:
     df = gbm_bars(4000)
-    got, seconds = run(replay_all(df, source_times(df)), 30)
+    got, _ = run(replay_all(df, source_times(df)), 30)
     assert_same_bars(got, df)
-    assert len(got) / seconds > 1000  # bars per second, both ends in this one process
 
 
 def test_bundled_data_and_structured_arrays_replay_identically() -> None:
