@@ -26,6 +26,7 @@ from soltrader.adapters.binance_feed import Backoff, FeedEvent, KlineFeed
 from soltrader.adapters.replay_server import ReplayServer
 from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
 from soltrader.adapters.store import read_ohlcv
+from soltrader.data.timeframes import timeframe_ms
 from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
 from soltrader.engine.intents import intents_csv, intents_table
@@ -211,7 +212,7 @@ def _stale_after(spec: LiveSpec, speed: float | None) -> float:
         return spec.live.feed.stale_after_s
     if speed is None:
         return 2.0
-    bar_s = pd.Timedelta(spec.data.timeframe).total_seconds()
+    bar_s = timeframe_ms(spec.data.timeframe) / 1000.0
     return max(0.5, 2 * bar_s / speed)
 
 
@@ -317,9 +318,7 @@ def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
     mode = status.meta.get(MODE_KEY, "normal")
     lag = "-"
     if status.last_open_time_ms is not None:
-        closed_ms = status.last_open_time_ms + pd.Timedelta(spec.data.timeframe) // pd.Timedelta(
-            milliseconds=1
-        )
+        closed_ms = status.last_open_time_ms + timeframe_ms(spec.data.timeframe)
         lag = f"{(now_ms - closed_ms) / 1000:,.0f} s since the last bar closed"
     lines = [
         f"spec        {spec.strategy.name} on {spec.data.symbol} {spec.data.timeframe}",
