@@ -211,6 +211,21 @@ def bar_times(data: pd.DataFrame | pl.DataFrame, name: str = "data") -> pd.Datet
     return out.rename("timestamp")
 
 
+def _labels_by_name(data: pd.DataFrame) -> dict[str, Any]:
+    """Each column's lower-cased name -> its label; two labels of a name that is read (a price,
+    the volume or a time column) are an error."""
+    labels: dict[str, Any] = {}
+    for label in data.columns:
+        name = str(label).lower()
+        if name in labels and name in (*OHLCV_COLUMNS, *TIME_COLUMNS):
+            raise DataError(
+                f"columns {labels[name]!r} and {label!r} are both read as {name!r}; keep one",
+                field=name,
+            )
+        labels[name] = label
+    return labels
+
+
 def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame, *, with_time: bool = True) -> OHLCVArrays:
     """Extract the timestamp and OHLCV columns of ``data`` as plain arrays, without altering them.
 
@@ -239,9 +254,8 @@ def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame, *, with_time: bool = True) -
         data = data.to_pandas()
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"expected a pandas or polars DataFrame, got {type(data).__name__}")
-    columns = [str(c).lower() for c in data.columns]
-    frame = data.set_axis(columns, axis=1)
-    missing = [c for c in OHLCV_COLUMNS if c not in columns]
+    labels = _labels_by_name(data)
+    missing = [c for c in OHLCV_COLUMNS if c not in labels]
     if missing:
         raise DataError(
             f"missing column(s) {missing}; an OHLCV frame needs {list(OHLCV_COLUMNS)}",
@@ -249,20 +263,20 @@ def ohlcv_arrays(data: pd.DataFrame | pl.DataFrame, *, with_time: bool = True) -
         )
     if not with_time:
         ts = np.empty(0, dtype=np.int64)
-    elif isinstance(frame.index, pd.DatetimeIndex):
-        ts = _to_epoch_ms(frame.index, "index")
+    elif isinstance(data.index, pd.DatetimeIndex):
+        ts = _to_epoch_ms(data.index, "index")
     else:
-        tcol = _time_column(columns)
+        tcol = _time_column(list(labels))
         if tcol is None:
             raise DataError(
                 "no bar time: expected a DatetimeIndex or a column named one of "
                 f"{list(TIME_COLUMNS)}",
                 field="timestamp",
             )
-        ts = _to_epoch_ms(frame[tcol], tcol)
+        ts = _to_epoch_ms(data[labels[tcol]], tcol)
     out = {}
     for name in OHLCV_COLUMNS:
-        col = frame[name]
+        col = data[labels[name]]  # read by its own label: no renamed copy of the frame
         if not pd.api.types.is_numeric_dtype(col):
             raise DataError(f"column {name!r} must be numeric, got dtype {col.dtype}", field=name)
         if isinstance(col.dtype, np.dtype) and col.dtype == np.float64:

@@ -636,6 +636,38 @@ def validate(
 
 
 @numba.njit(cache=True)
+def _bad_bar_count_nb(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, volume: np.ndarray
+) -> int:  # pragma: no cover - compiled
+    """Bars failing a price or volume rule of :func:`first_bar_error`. Branch-free, so the loop
+    vectorises; written so that NaN fails every comparison and inf fails the bound (lo <= h
+    follows from lo <= o <= h)."""
+    good = 0
+    for i in range(close.size):
+        o, h, lo, c, v = open_[i], high[i], low[i], close[i], volume[i]
+        good += (
+            (0.0 < lo)
+            * (lo <= o)
+            * (o <= h)
+            * (lo <= c)
+            * (c <= h)
+            * (h < np.inf)
+            * (0.0 <= v)
+            * (v < np.inf)
+        )
+    return close.size - good
+
+
+@numba.njit(cache=True)
+def _unordered_count_nb(ts: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Bars whose time is not after the previous bar's (branch-free, vectorises)."""
+    bad = 0
+    for i in range(1, ts.size):
+        bad += ts[i] <= ts[i - 1]
+    return bad
+
+
+@numba.njit(cache=True)
 def _bars_clean_nb(
     open_: np.ndarray,
     high: np.ndarray,
@@ -644,18 +676,12 @@ def _bars_clean_nb(
     volume: np.ndarray,
     ts: np.ndarray,
 ) -> bool:  # pragma: no cover - compiled
-    """True when no rule of :func:`first_bar_error` fires: one pass, no temporaries. The
-    detailed (vectorised) checks run only on bars that fail it, so the reasons stay theirs."""
-    for i in range(close.size):
-        o, h, lo, c, v = open_[i], high[i], low[i], close[i], volume[i]
-        # written so that NaN fails every comparison and inf fails the bound
-        if not (0.0 < lo <= h < np.inf and lo <= o <= h and lo <= c <= h):
-            return False
-        if not (0.0 <= v < np.inf):
-            return False
-        if i > 0 and ts[i] <= ts[i - 1]:
-            return False
-    return True
+    """True when no rule of :func:`first_bar_error` fires: two passes, no temporaries, no early
+    exit (clean bars, the case that matters, read every row anyway). The detailed (vectorised)
+    checks run only on bars that fail it, so the reasons stay theirs."""
+    if _bad_bar_count_nb(open_, high, low, close, volume):
+        return False
+    return _unordered_count_nb(ts) == 0
 
 
 def first_bar_error(bars: OHLCVArrays, ts_ns: np.ndarray) -> DataError | None:

@@ -284,6 +284,16 @@ def test_bad_arguments(window: pd.DataFrame) -> None:
         validate(window.drop(columns="volume"), "1m")
 
 
+def test_columns_are_read_by_name_in_any_case(window: pd.DataFrame) -> None:
+    capital = window.rename(columns=str.capitalize)[["Volume", "Close", "Low", "High", "Open"]]
+    assert validate(capital, "1m").findings.empty
+    corrupt = capital.assign(High=capital["Low"] * 0.5)  # the capitalised column is the one read
+    assert validate(corrupt, "1m").findings["code"].iloc[0] == "high_below_low"
+    with pytest.raises(DataError, match="columns 'close' and 'Close' are both read as 'close'"):
+        validate(window.assign(Close=window["close"]), "1m")
+    assert validate(window.assign(Note=1.0, note=2.0), "1m").findings.empty  # not read: allowed
+
+
 def test_empty_frame_with_timeframe_is_ok(window: pd.DataFrame) -> None:
     report = validate(window.iloc[:0], "1m")
     assert report.ok and len(report) == 0 and "0 rows" in str(report)
