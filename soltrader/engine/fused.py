@@ -9,6 +9,7 @@ calendar period, bit for bit the same: the fused kernel runs the replay kernel's
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import numba
 import numpy as np
 import pandas as pd
+from numba import njit, prange, types
 
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine.backtest import _check_stop_loss, _kernel_inputs, backtest
@@ -25,6 +27,7 @@ from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics._nb import N_STATS
 from soltrader.sim import _nb as sim_nb
 from soltrader.sim import lean
+from soltrader.sim.lean import BAR_ARRAY, SIGNAL_KERNEL_SIG, run_combo_nb, workspace_nb
 from soltrader.strategies.spec import Strategy
 
 
@@ -56,6 +59,123 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
     """Bars per 365-day year of elapsed time, as ``Result.periods_per_year`` (the one shared
     rule: :func:`soltrader.metrics.elapsed_periods_per_year`)."""
     return elapsed_periods_per_year(index, name="data")
+
+
+_F2 = types.float64[:, ::1]
+_I1 = types.int64[::1]
+#: The skeleton's signature: the strategy's signal kernel comes in as a typed function pointer,
+#: so the skeleton is compiled once, cached on disk, and shared by every strategy.
+SWEEP_SIG = types.void(
+    types.FunctionType(SIGNAL_KERNEL_SIG),
+    types.int64,
+    types.int64,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    _F2,
+    _F2,
+    types.int64[:, ::1],
+    _I1,
+    _I1,
+    types.float64,
+    types.float64,
+    _F2,
+    _F2,
+    types.int64,
+)
+
+
+def _sweep(
+    signal_kernel,
+    n_levels,
+    n_scratch,
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    params,
+    fcfg,
+    icfg,
+    level_map,
+    ends,
+    ppy,
+    rf,
+    stats,
+    periods,
+    blocks,
+):  # pragma: no cover - compiled
+    """The fused sweep, for every strategy (compiled by :func:`sweep_kernel`): ``blocks``
+    threads (a ``prange``) share the rows of ``params``, each with its own scratch; for each of
+    its rows a thread calls the strategy's ``signal_kernel``
+    (:data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`) and simulates the combination with
+    :func:`soltrader.sim.lean.run_combo_nb`, which writes its statistics (``stats[i]``,
+    ``SUMMARY_FIELDS`` order) and period returns (``periods[i]``).
+
+    Parameters
+    ----------
+    signal_kernel : function
+        The strategy's signal kernel (``Fused.signals``).
+    n_levels, n_scratch : int
+        Level rows the kernel writes and scratch rows it keeps (``Fused.levels``,
+        ``Fused.scratch``).
+    open_, high, low, close, volume : ndarray
+        The bars (quote units; volume in base units), read-only.
+    params, fcfg, icfg : ndarray
+        One row per combination: the strategy's parameters, and the simulator's float and
+        integer configuration (:func:`fused_plan`).
+    level_map : ndarray of int64
+        For each per-bar simulator input, the level row that carries it, or -1.
+    ends : ndarray of int64
+        The last bar of each calendar period.
+    ppy, rf : float
+        Bars per year (elapsed time) and the risk-free rate per bar.
+    stats, periods : ndarray
+        Outputs, one row per combination.
+    blocks : int
+        Threads to spread the rows over.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> from soltrader.data.schema import ohlcv_frame
+    >>> rng = np.random.default_rng(0)
+    >>> c = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 500)))
+    >>> df = ohlcv_frame(np.arange(500) * 60_000, c, c * 1.01, c * 0.99, c, np.ones(500))
+    >>> combos = [{"fast": 5, "slow": 20}, {"fast": 10, "slow": 40}]
+    >>> plan = fused_plan(df, st.strategies.sma_cross, combos, {})
+    >>> stats, rets = fused_chunk(plan, st.strategies.sma_cross, 0, 2, period_index(
+    ...     pd.DatetimeIndex(df.index), "1h"))
+    >>> bool(stats[0, 1] == st.backtest(df, st.strategies.sma_cross, fast=5, slow=20)
+    ...      .stats()["end_value"])
+    True
+    """
+    k = params.shape[0]
+    n = close.shape[0]
+    for b in prange(blocks):
+        ws = workspace_nb(n, n_levels)
+        scratch = np.full((n_scratch, max(n, 2)), np.nan)
+        for i in range(b, k, blocks):
+            rows = signal_kernel(open_, high, low, close, volume, params[i], ws[0], ws[1], scratch)
+            run_combo_nb(
+                open_,
+                high,
+                low,
+                close,
+                volume,
+                ws,
+                rows,
+                level_map,
+                fcfg[i],
+                icfg[i],
+                ends,
+                ppy,
+                rf,
+                stats[i],
+                periods[i],
+            )
 
 
 def generic_chunk(
@@ -142,6 +262,21 @@ def _strategy_row(strategy: Strategy, own: dict[str, Any]) -> list[float] | None
         return None
 
 
+@functools.cache
+def sweep_kernel() -> Any:
+    """The fused-sweep skeleton compiled for :data:`SWEEP_SIG` (on first use, from the on-disk
+    cache when it is there), so that importing soltrader compiles nothing."""
+    return njit(SWEEP_SIG, cache=True, nogil=True, parallel=True)(_sweep)
+
+
+def _read_only(column: np.ndarray) -> np.ndarray:
+    """A contiguous float64 read-only view (or copy) of ``column``: the skeleton's bar type."""
+    out = np.ascontiguousarray(column, dtype=np.float64)
+    out = out.view()
+    out.flags.writeable = False
+    return out
+
+
 def fused_plan(
     data: Any, strategy: Strategy, combos: list[dict[str, Any]], fixed_values: dict[str, Any]
 ) -> Plan | None:
@@ -186,7 +321,7 @@ def fused_plan(
         for field_name, param in strategy.fused.scalars.items():
             fcfg[i, lean.PARAM_FIELDS[field_name]] = float(own[param])
     bars = tuple(
-        np.ascontiguousarray(x[:, 0], dtype=np.float64)
+        _read_only(x[:, 0])
         for x in (market.open, market.high, market.low, market.close, market.volume)
     )
     level_map = np.full(lean.N_PARAMS, -1, dtype=np.int64)
@@ -199,8 +334,8 @@ def fused_plan(
 def fused_chunk(
     plan: Plan, strategy: Strategy, lo: int, hi: int, periods: Periods, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Run combinations ``lo:hi`` of a plan in the strategy's parallel kernel on ``threads``
-    numba threads (default: numba's setting)."""
+    """Run combinations ``lo:hi`` of a plan in the parallel skeleton :func:`sweep_kernel` with the
+    strategy's signal kernel, on ``threads`` numba threads (default: numba's setting)."""
     stats = np.empty((hi - lo, N_STATS))
     rets = np.empty((hi - lo, len(periods.ends)))
     before = numba.get_num_threads()
@@ -208,7 +343,11 @@ def fused_chunk(
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     blocks = max(1, min(numba.get_num_threads(), hi - lo))
     try:
-        strategy.fused.kernel(
+        fused = strategy.fused
+        sweep_kernel()(
+            fused.signals_kernel(),
+            len(fused.levels),
+            fused.scratch,
             *plan.bars,
             plan.params[lo:hi],
             plan.fcfg[lo:hi],
@@ -251,4 +390,5 @@ __all__ = [
     "generic_chunk",
     "period_index",
     "periods_per_year",
+    "sweep_kernel",
 ]

@@ -8,18 +8,14 @@ the marking to market are written out here, for one asset, writing nothing but t
 sweep row and ``st.backtest`` of the same combination give the same trades and equity bit for bit
 (tests check it on real data).
 
-A fused sweep kernel (one per strategy, next to its signal kernel) looks like::
+A strategy joins the fused sweep with a *signal kernel* of the signature
+:data:`SIGNAL_KERNEL_SIG`; the one parallel skeleton (:func:`soltrader.engine.fused.sweep_kernel`)
+calls it through a function pointer for each combination, then :func:`run_combo_nb`::
 
-    @njit(cache=True, nogil=True, parallel=True)
-    def my_sweep_nb(o, h, l, c, v, params, fcfg, icfg, level_map, ends, ppy, rf, stats,
-                    periods, blocks):
-        k = params.shape[0]
-        for b in prange(blocks):
-            ws = workspace_nb(c.shape[0], N_LEVELS)           # this thread's scratch
-            for i in range(b, k, blocks):
-                my_signal_into_nb(c, params[i], ws[0], ws[1])  # signals into the scratch
-                run_combo_nb(o, h, l, c, v, ws, N_SIGNAL_ROWS, LEVEL_MAP, fcfg[i], icfg[i],
-                             ends, ppy, rf, stats[i], periods[i])
+    @njit(SIGNAL_KERNEL_SIG, cache=True, nogil=True)
+    def my_signals_into_nb(o, h, l, c, v, params, signals, levels, scratch):
+        my_signal_into_nb(c, params, signals[0], signals[1])  # long entries and exits, in full
+        return 2                                             # signal rows written (2 or 4)
 
 Per-combination scalars (``fcfg``): the simulator's per-bar parameters at the positions ``P_*``,
 then the kernel's ``cfg`` (``N_CFG`` values) and the starting cash; ``icfg`` is the kernel's
@@ -30,7 +26,7 @@ integer configuration. :func:`soltrader.engine.sweep` builds both from the same 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
 from soltrader.metrics._nb import N_STATS, backtest_stats_nb, fees_of_records_nb
@@ -138,6 +134,30 @@ PARAM_FIELDS = {
 }
 _TX_FAILED = np.int64(5)
 
+#: The bar arrays as the fused sweep passes them: float64, contiguous, read-only.
+BAR_ARRAY = types.Array(types.float64, 1, "C", readonly=True)
+#: A strategy's signal kernel for the fused sweep:
+#: ``(open, high, low, close, volume, params, signals, levels, scratch) -> rows``. It writes one
+#: combination's decisions, computed from the bars (prices in quote units, volume in base units)
+#: and ``params`` (the strategy's parameters as floats, in the order of ``Strategy.params``):
+#: ``signals`` (4, n) bool — long entries, long exits, short entries, short exits — and the
+#: ``levels`` rows (one per ``Fused.levels`` name, in that order), each in full. ``scratch``
+#: (``Fused.scratch`` rows of ``max(n, 2)`` floats, NaN at the start of each thread) is the
+#: kernel's own and
+#: survives from one combination to the next on the same thread (e.g. to keep an average that
+#: the next combination reuses). Returns the number of signal rows to read: 2 (long only) or 4.
+SIGNAL_KERNEL_SIG = types.int64(
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    types.float64[::1],
+    types.boolean[:, ::1],
+    types.float64[:, ::1],
+    types.float64[:, ::1],
+)
+
 
 @njit(cache=True, nogil=True)
 def workspace_nb(n: int, n_levels: int) -> tuple:
@@ -159,15 +179,15 @@ def workspace_nb(n: int, n_levels: int) -> tuple:
 
 
 @njit(cache=True, nogil=True)
-def load_signals_nb(ws, entries, exits, short_entries, short_exits, shorts):
-    """Copy a signal kernel's decisions into the scratch ``ws``; returns the number of signal
-    rows the simulation reads (4 with ``shorts``, else 2)."""
-    ws[0][0][:] = entries
-    ws[0][1][:] = exits
+def signals_into_nb(signals, entries, exits, short_entries, short_exits, shorts):
+    """Copy a signal function's decisions into the rows of ``signals``; returns the number of
+    signal rows the simulation reads (4 with ``shorts``, else 2)."""
+    signals[0][:] = entries
+    signals[1][:] = exits
     if not shorts:
         return np.int64(2)
-    ws[0][2][:] = short_entries
-    ws[0][3][:] = short_exits
+    signals[2][:] = short_entries
+    signals[3][:] = short_exits
     return np.int64(4)
 
 
@@ -588,14 +608,16 @@ def _finish(
 
 
 __all__ = [
+    "BAR_ARRAY",
     "LEVEL_FIELDS",
     "N_FCFG",
     "N_PARAMS",
     "N_STATS",
     "PARAM_FIELDS",
-    "load_signals_nb",
+    "SIGNAL_KERNEL_SIG",
     "period_returns_nb",
     "run_combo_nb",
+    "signals_into_nb",
     "simulate_one_nb",
     "workspace_nb",
 ]

@@ -44,11 +44,11 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import atr_1d_nb, rsi_1d_nb, sma_1d_nb, zscore_1d_nb
-from soltrader.sim.lean import load_signals_nb, run_combo_nb, workspace_nb
+from soltrader.sim.lean import signals_into_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
@@ -278,70 +278,43 @@ def check_mean_reversion(**params: Any) -> float:
     return _check_params({**_DEFAULTS, **params})
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def mean_reversion_sweep_nb(
-    open_,
-    high,
-    low,
-    close,
-    volume,
-    params,
-    fcfg,
-    icfg,
-    level_map,
-    ends,
-    ppy,
-    rf,
-    stats,
-    periods,
-    blocks,
-) -> None:
-    """Fused sweep of :data:`mean_reversion` (parameters in the order of ``params``; combinations
-    with ``risk_fraction == 0``), with its per-bar ATR stop as a level row and short signals when
-    ``allow_short`` (see :mod:`soltrader.sim.lean`)."""
-    k = params.shape[0]
-    n = close.shape[0]
-    for b in prange(blocks):
-        ws = workspace_nb(n, 1)
-        for i in range(b, k, blocks):
-            p = params[i]
-            e, x, se, sx, sl, _size = mean_reversion_nb(
-                high,
-                low,
-                close,
-                volume,
-                np.int64(p[0]),
-                p[1],
-                p[2],
-                np.int64(p[3]),
-                p[4],
-                p[5],
-                np.int64(p[6]),
-                p[7],
-                np.int64(p[8]),
-                p[9],
-                p[10] != 0.0,
-                0.0,
-            )
-            rows = load_signals_nb(ws, e, x, se, sx, p[10] != 0.0)
-            ws[1][0][:] = sl
-            run_combo_nb(
-                open_,
-                high,
-                low,
-                close,
-                volume,
-                ws,
-                rows,
-                level_map,
-                fcfg[i],
-                icfg[i],
-                ends,
-                ppy,
-                rf,
-                stats[i],
-                periods[i],
-            )
+@njit(cache=True, nogil=True)
+def mean_reversion_into_nb(open_, high, low, close, volume, params, signals, levels, scratch):
+    """The fused sweep's signal kernel of :data:`mean_reversion` (see
+    :data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`; ``params`` in the order of ``params``, for
+    combinations with ``risk_fraction == 0``): its signals, short rows when ``allow_short``,
+    and its per-bar ATR stop as level row 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.linspace(100.0, 90.0, 50); c.flags.writeable = False
+    >>> p = np.array([float(v) for v in mean_reversion.params.values()])
+    >>> sig, levels = np.zeros((4, 50), np.bool_), np.empty((1, 50))
+    >>> mean_reversion_into_nb(c, c, c, c, c, p, sig, levels, np.empty((0, 50)))
+    2
+    """
+    shorts = params[10] != 0.0
+    e, x, se, sx, sl, _size = mean_reversion_nb(
+        high,
+        low,
+        close,
+        volume,
+        np.int64(params[0]),
+        params[1],
+        params[2],
+        np.int64(params[3]),
+        params[4],
+        params[5],
+        np.int64(params[6]),
+        params[7],
+        np.int64(params[8]),
+        params[9],
+        shorts,
+        0.0,
+    )
+    levels[0][:] = sl
+    return signals_into_nb(signals, e, x, se, sx, shorts)
 
 
 mean_reversion = Strategy(
@@ -354,7 +327,7 @@ mean_reversion = Strategy(
     "risk_fraction > 0 each trade risks that fraction of cash at the stop.",
     check=check_mean_reversion,
     fused=Fused(
-        mean_reversion_sweep_nb,
+        mean_reversion_into_nb,
         levels=("sl_stop",),
         accepts=lambda p: not p["risk_fraction"],
     ),

@@ -54,7 +54,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import (
@@ -64,7 +64,7 @@ from soltrader.indicators.nb import (
     rolling_min_1d_nb,
     volume_surge_1d_nb,
 )
-from soltrader.sim.lean import load_signals_nb, run_combo_nb, workspace_nb
+from soltrader.sim.lean import signals_into_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
@@ -426,75 +426,47 @@ def check_momentum(**params: Any) -> None:
     _kernel_args({**DEFAULTS, **params})
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def momentum_sweep_nb(
-    open_,
-    high,
-    low,
-    close,
-    volume,
-    params,
-    fcfg,
-    icfg,
-    level_map,
-    ends,
-    ppy,
-    rf,
-    stats,
-    periods,
-    blocks,
-) -> None:
-    """Fused sweep of :data:`momentum` (parameters in the order of ``DEFAULTS``): its ATR stop
-    and its bypass size ride as level rows, its time stop as the combination's ``max_bars``,
-    and its shorts as signal rows when ``allow_short`` (see :mod:`soltrader.sim.lean`)."""
-    k = params.shape[0]
-    n = close.shape[0]
-    for b in prange(blocks):
-        ws = workspace_nb(n, 2)
-        for i in range(b, k, blocks):
-            p = params[i]
-            shorts = p[14] != 0.0
-            e, x, se, sx, _conf, sl, size, _byp = momentum_nb(
-                high,
-                low,
-                close,
-                volume,
-                np.int64(p[0]),
-                p[1],
-                p[2],
-                np.int64(p[3]),
-                np.int64(p[4]),
-                p[5],
-                p[6],
-                p[7],
-                np.int64(p[8]),
-                p[9],
-                p[10],
-                np.int64(p[11]),
-                p[12],
-                np.int64(p[13]),
-                shorts,
-            )
-            rows = load_signals_nb(ws, e, x, se, sx, shorts)
-            ws[1][0][:] = sl
-            ws[1][1][:] = size
-            run_combo_nb(
-                open_,
-                high,
-                low,
-                close,
-                volume,
-                ws,
-                rows,
-                level_map,
-                fcfg[i],
-                icfg[i],
-                ends,
-                ppy,
-                rf,
-                stats[i],
-                periods[i],
-            )
+@njit(cache=True, nogil=True)
+def momentum_into_nb(open_, high, low, close, volume, params, signals, levels, scratch):
+    """The fused sweep's signal kernel of :data:`momentum` (see
+    :data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`; ``params`` in the order of ``DEFAULTS``): its
+    signals, short rows when ``allow_short``, its ATR stop as level row 0 and its bypass size as
+    level row 1 (its time stop rides as the combination's ``max_bars``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.linspace(100.0, 120.0, 200); c.flags.writeable = False
+    >>> p = np.array([float(v) for v in DEFAULTS.values()])
+    >>> sig, levels = np.zeros((4, 200), np.bool_), np.empty((2, 200))
+    >>> momentum_into_nb(c, c, c, c, c, p, sig, levels, np.empty((0, 200)))
+    2
+    """
+    shorts = params[14] != 0.0
+    e, x, se, sx, _conf, sl, size, _byp = momentum_nb(
+        high,
+        low,
+        close,
+        volume,
+        np.int64(params[0]),
+        params[1],
+        params[2],
+        np.int64(params[3]),
+        np.int64(params[4]),
+        params[5],
+        params[6],
+        params[7],
+        np.int64(params[8]),
+        params[9],
+        params[10],
+        np.int64(params[11]),
+        params[12],
+        np.int64(params[13]),
+        shorts,
+    )
+    levels[0][:] = sl
+    levels[1][:] = size
+    return signals_into_nb(signals, e, x, se, sx, shorts)
 
 
 momentum = Strategy(
@@ -512,5 +484,5 @@ momentum = Strategy(
     "a confidence >= act (0.6); young tokens only on a momentum bypass, at reduced size; exit "
     "when ROC turns below roc_exit, on an ATR stop or after max_hold bars.",
     check=check_momentum,
-    fused=Fused(momentum_sweep_nb, levels=("sl_stop", "size"), scalars={"max_bars": "max_hold"}),
+    fused=Fused(momentum_into_nb, levels=("sl_stop", "size"), scalars={"max_bars": "max_hold"}),
 )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import sma_1d_nb
-from soltrader.sim.lean import run_combo_nb, workspace_nb
 from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb, crossings_into_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
@@ -33,63 +32,37 @@ def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, n
     return crossed_above_nb(f, s), crossed_below_nb(f, s)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def sma_cross_sweep_nb(
-    open_,
-    high,
-    low,
-    close,
-    volume,
-    params,
-    fcfg,
-    icfg,
-    level_map,
-    ends,
-    ppy,
-    rf,
-    stats,
-    periods,
-    blocks,
-) -> None:
-    """Fused sweep of :data:`sma_cross`: for every row ``(fast, slow)`` of ``params``, the
-    averages, the crossings, the simulation and the statistics, in per-thread scratch (see
-    :mod:`soltrader.sim.lean`); ``blocks`` (the number of threads) share the rows. A thread
-    keeps its last two averages and recomputes one only when its window changes."""
-    k = params.shape[0]
+@njit(cache=True, nogil=True)
+def sma_cross_into_nb(open_, high, low, close, volume, params, signals, levels, scratch):
+    """The fused sweep's signal kernel of :data:`sma_cross` (see
+    :data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`): the crossings of the ``params = (fast, slow)``
+    averages of ``close`` into ``signals`` rows 0 and 1. ``scratch`` keeps the thread's last two
+    averages (rows 0 and 1) and their windows (row 2), so an average is recomputed only when its
+    window changes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([3.0, 2.0, 1.0, 2.0, 3.0]); c.flags.writeable = False
+    >>> sig, scratch = np.zeros((4, 5), np.bool_), np.full((3, 5), np.nan)
+    >>> sma_cross_into_nb(c, c, c, c, c, np.array([1.0, 2.0]), sig, np.empty((1, 5)), scratch)
+    2
+    >>> sig[0].tolist(), sig[1].tolist()
+    ([False, False, False, True, False], [False, False, False, False, False])
+    """
     n = close.shape[0]
-    for b in prange(blocks):
-        ws = workspace_nb(n, 0)
-        fast_ma = np.empty(n)
-        slow_ma = np.empty(n)
-        have_fast = np.int64(-1)
-        have_slow = np.int64(-1)
-        for i in range(b, k, blocks):
-            fast = np.int64(params[i, 0])
-            slow = np.int64(params[i, 1])
-            if fast != have_fast:
-                sma_1d_nb(close, fast, fast_ma)
-                have_fast = fast
-            if slow != have_slow:
-                sma_1d_nb(close, slow, slow_ma)
-                have_slow = slow
-            crossings_into_nb(fast_ma, slow_ma, ws[0][0], ws[0][1])
-            run_combo_nb(
-                open_,
-                high,
-                low,
-                close,
-                volume,
-                ws,
-                2,
-                level_map,
-                fcfg[i],
-                icfg[i],
-                ends,
-                ppy,
-                rf,
-                stats[i],
-                periods[i],
-            )
+    fast = np.int64(params[0])
+    slow = np.int64(params[1])
+    fast_ma = scratch[0, :n]
+    slow_ma = scratch[1, :n]
+    if scratch[2, 0] != fast:
+        sma_1d_nb(close, fast, fast_ma)
+        scratch[2, 0] = fast
+    if scratch[2, 1] != slow:
+        sma_1d_nb(close, slow, slow_ma)
+        scratch[2, 1] = slow
+    crossings_into_nb(fast_ma, slow_ma, signals[0], signals[1])
+    return np.int64(2)
 
 
 def check_sma_cross(fast: int = 20, slow: int = 100) -> None:
@@ -143,5 +116,5 @@ sma_cross = Strategy(
     space={"fast": range(10, 101, 10), "slow": range(50, 501, 50)},
     description="Long when SMA(fast) crosses above SMA(slow); flat when it crosses below.",
     check=check_sma_cross,
-    fused=Fused(sma_cross_sweep_nb),
+    fused=Fused(sma_cross_into_nb, scratch=3),
 )

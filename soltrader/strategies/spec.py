@@ -15,20 +15,23 @@ from typing import Any
 
 from soltrader.domain.errors import ParameterError
 from soltrader.domain.signals import Bars, Signals
+from soltrader.sim.lean import SIGNAL_KERNEL_SIG
 
 
 @dataclass(frozen=True)
 class Fused:
-    """How a sweep runs a strategy inside one parallel numba kernel (see :mod:`soltrader.sim.lean`).
+    """How a sweep runs a strategy inside the one parallel numba kernel of the engine
+    (:func:`soltrader.engine.fused.sweep_kernel`, see :mod:`soltrader.sim.lean`).
 
     Attributes
     ----------
-    kernel : numba dispatcher
-        ``kernel(open, high, low, close, volume, params, fcfg, icfg, level_map, ends,
-        periods_per_year, risk_free_bar, stats, periods, blocks)``: a ``prange`` over ``blocks``
-        (the number of threads), each taking every ``blocks``-th row of
-        ``params`` (the strategy's parameters in the order of ``Strategy.params``, as floats) that
-        computes each combination's signals into per-thread scratch and simulates it with
+    signals : numba dispatcher
+        The strategy's signal kernel, an ``@njit`` function that compiles for
+        :data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG` (on first use):
+        ``signals(open, high, low, close, volume, params, signals, levels, scratch) -> rows``
+        writes one combination's decisions (``params``: the strategy's parameters in the order
+        of ``Strategy.params``, as floats) into per-thread scratch; the skeleton calls it through
+        a function pointer, then simulates the combination with
         :func:`soltrader.sim.lean.run_combo_nb`.
     levels : tuple of str
         The per-bar simulator inputs the kernel writes, in the order of its level rows (e.g.
@@ -39,12 +42,50 @@ class Fused:
     scalars : mapping
         Simulator inputs the strategy sets to one of its own parameters on every bar (e.g.
         ``{"max_bars": "max_hold"}``); like ``levels`` they cannot be backtest keywords.
+    scratch : int
+        Rows of per-thread float scratch the signal kernel keeps between combinations.
+
+    Raises
+    ------
+    ParameterError
+        If ``signals`` is not a numba dispatcher, or ``scratch`` is not a whole number >= 0.
     """
 
-    kernel: Callable[..., None]
+    signals: Callable[..., int]
     levels: tuple[str, ...] = ()
     accepts: Callable[[Mapping[str, Any]], bool] | None = None
     scalars: Mapping[str, str] = field(default_factory=dict)
+    scratch: int = 0
+
+    def signals_kernel(self) -> Any:
+        """``signals``, compiled (or loaded from the on-disk cache) for
+        :data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`, as the skeleton calls it.
+
+        Raises
+        ------
+        ParameterError
+            If the kernel does not compile for that signature (the message gives numba's
+            reason).
+        """
+        try:
+            self.signals.compile(SIGNAL_KERNEL_SIG)
+        except Exception as exc:  # numba's typing errors have no common public base
+            raise ParameterError(
+                "signals",
+                f"the fused signal kernel does not compile for SIGNAL_KERNEL_SIG: {exc}",
+            ) from None
+        return self.signals
+
+    def __post_init__(self) -> None:
+        if not callable(getattr(self.signals, "compile", None)):
+            raise ParameterError(
+                "signals",
+                f"expected a numba @njit signal kernel, got {type(self.signals).__name__}",
+            )
+        if isinstance(self.scratch, bool) or not isinstance(self.scratch, int) or self.scratch < 0:
+            raise ParameterError(
+                "scratch", f"expected a whole number of rows >= 0, got {self.scratch!r}"
+            )
 
 
 @dataclass(frozen=True)

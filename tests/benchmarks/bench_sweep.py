@@ -100,10 +100,10 @@ def _stats_columns(fast, slow, *columns) -> dict[str, list]:
 
 def _soltrader(mode: str, t0: float, conventions: str) -> dict[str, Any]:
     import soltrader as st
+    from soltrader.engine.fused import sweep_kernel
 
     bars = gbm_bars(n_bars())
     setup = time.perf_counter() - t0
-    kernel = st.strategies.sma_cross.fused.kernel
 
     def call() -> Any:
         return st.sweep(
@@ -127,7 +127,7 @@ def _soltrader(mode: str, t0: float, conventions: str) -> dict[str, Any]:
         "setup_s": setup,
         "seconds": seconds,
         "fused": bool(res.fused),
-        "kernel_compiled": sum(kernel.stats.cache_misses.values()) > 0,
+        "kernel_compiled": sum(sweep_kernel().stats.cache_misses.values()) > 0,
         "n_trades_total": int(t["n_trades"].sum()),
     }
     if mode == "warm":

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as hs
+from numba import njit
 
 import soltrader as st
 from soltrader.engine.sweep import apply_constraints, grid, split_space
@@ -336,3 +337,54 @@ def test_a_registered_strategy_pickles_by_name() -> None:
     for strategy in st.strategies.REGISTRY.values():
         assert pickle.loads(cloudpickle.dumps(strategy)) is strategy
         assert len(cloudpickle.dumps(strategy)) < 200
+
+
+@njit(cache=True, nogil=True)
+def _body_into_nb(open_, high, low, close, volume, params, signals, levels, scratch) -> int:
+    """A user's signal kernel: enter when a bar closes ``params[0]`` above its open, exit when it
+    closes below; the stop distance rides as level row 0 (the fused sweep's signature)."""
+    for t in range(close.shape[0]):
+        signals[0, t] = close[t] > open_[t] * (1.0 + params[0])
+        signals[1, t] = close[t] < open_[t]
+        levels[0, t] = params[1]
+    return 2
+
+
+def _body_signals(bars: st.strategies.Bars, body: float = 0.01, stop: float = 0.02):
+    close, open_ = np.asarray(bars.close), np.asarray(bars.open)
+    return st.strategies.Signals(
+        close > open_ * (1.0 + body), close < open_, sl_stop=np.full(close.size, stop)
+    )
+
+
+def test_a_users_signal_kernel_runs_in_the_engines_one_skeleton(bars) -> None:
+    from soltrader.engine.fused import sweep_kernel
+
+    user = st.strategies.Strategy(
+        name="body_breakout_test",
+        signal=_body_signals,
+        params={"body": 0.01, "stop": 0.02},
+        fused=st.strategies.Fused(_body_into_nb, levels=("sl_stop",)),
+    )
+    before = sum(sweep_kernel().stats.cache_misses.values())
+    res = st.sweep(bars, user, body=[0.005, 0.01, 0.02], stop=[0.02, 0.05], n_jobs=2, fees=0.001)
+    assert res.fused and len(res.table) == 6
+    assert sum(sweep_kernel().stats.cache_misses.values()) == before  # no skeleton per strategy
+    for row in range(6):
+        fresh = st.backtest(bars, user, **res.fixed, **res.combos[row]).stats()
+        stored = res.table.loc[row, list(SUMMARY_FIELDS)].astype(float).to_numpy()
+        np.testing.assert_array_equal(fresh[list(SUMMARY_FIELDS)].to_numpy(), stored)
+
+
+def test_a_fused_spec_needs_a_numba_kernel_and_whole_scratch_rows() -> None:
+    with pytest.raises(st.ParameterError, match="signals: expected a numba @njit signal kernel"):
+        st.strategies.Fused(lambda *a: 2)
+    with pytest.raises(st.ParameterError, match="scratch: expected a whole number"):
+        st.strategies.Fused(_body_into_nb, scratch=-1)
+
+    @njit
+    def wrong(close):
+        return 2
+
+    with pytest.raises(st.ParameterError, match="does not compile for SIGNAL_KERNEL_SIG"):
+        st.strategies.Fused(wrong).signals_kernel()
