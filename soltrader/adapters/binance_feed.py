@@ -54,6 +54,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
+from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error, ParameterError
 
 #: Binance kline intervals this feed understands, in milliseconds.
@@ -88,28 +89,6 @@ _CLOSE_TIMEOUT_S = 1.0
 _OPEN_TIMEOUT_S = 10.0
 _ERROR_TEXT_CHARS = 200
 _NEVER = -(2**62)  # an open time before any bar, epoch ms
-
-
-class Candle(NamedTuple):
-    """One closed kline as the exchange sent it (values not validated).
-
-    Attributes
-    ----------
-    open_time_ms, close_time_ms : int
-        Bar open time and Binance's close time (open + interval - 1), epoch milliseconds UTC.
-    open, high, low, close : float
-        Prices in quote currency.
-    volume : float
-        Traded amount in base units.
-    """
-
-    open_time_ms: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-    close_time_ms: int
 
 
 class FeedEvent(NamedTuple):
@@ -248,7 +227,7 @@ class _Progress:
     stream_ms: int = _NEVER
     done: bool = False
 
-    def take(self, candle: Candle, step_ms: int) -> bool:
+    def take(self, candle: Bar, step_ms: int) -> bool:
         """Whether ``candle`` is the next bar to yield (advancing past it if so)."""
         t = candle.open_time_ms
         if t < self.next_ms:
@@ -280,9 +259,9 @@ def _path(url: str) -> str:
     return urlsplit(url).path
 
 
-def _row_candle(row: Any) -> Candle:
+def _row_candle(row: Any) -> Bar:
     """A REST kline row ``[openTime, "o", "h", "l", "c", "v", closeTime, ...]``."""
-    return Candle(
+    return Bar(
         int(row[0]),
         float(row[1]),
         float(row[2]),
@@ -293,7 +272,7 @@ def _row_candle(row: Any) -> Candle:
     )
 
 
-def _stream_candle(message: Any) -> Candle | None:
+def _stream_candle(message: Any) -> Bar | None:
     """The candle of a closed-kline event (raw or combined-stream form), else None."""
     if isinstance(message, dict) and isinstance(message.get("data"), dict):
         message = message["data"]
@@ -302,7 +281,7 @@ def _stream_candle(message: Any) -> Candle | None:
     k = message["k"]
     if k.get("x") is not True:
         return None
-    return Candle(
+    return Bar(
         int(k["t"]),
         float(k["o"]),
         float(k["h"]),
@@ -445,7 +424,7 @@ class KlineFeed:
         """The stream name subscribed to, e.g. ``"solusdt@kline_1m"``."""
         return self._stream
 
-    async def closed(self, start_ms: int, until_ms: int | None = None) -> AsyncIterator[Candle]:
+    async def closed(self, start_ms: int, until_ms: int | None = None) -> AsyncIterator[Bar]:
         """Yield every closed bar with open time >= ``start_ms``, in order, exactly once.
 
         Parameters
@@ -460,7 +439,7 @@ class KlineFeed:
 
         Yields
         ------
-        Candle
+        Bar
             Closed bars, open times strictly increasing, values as the exchange sent them.
 
         Raises
@@ -555,7 +534,7 @@ class KlineFeed:
 
     async def _read(
         self, ws: ClientConnection, session: aiohttp.ClientSession, progress: _Progress
-    ) -> list[Candle]:
+    ) -> list[Bar]:
         """The bars one websocket message completes (none, one, or a backfilled gap and one)."""
         candle = _stream_candle(await self._recv(ws))
         if candle is None:
@@ -565,7 +544,7 @@ class KlineFeed:
             self._seen_before(progress, t)
             return []
         progress.stream_ms = max(progress.stream_ms, t)
-        out: list[Candle] = []
+        out: list[Bar] = []
         if t > progress.next_ms:
             out = await self._backfill(session, progress, t)
             if progress.done:
@@ -587,11 +566,11 @@ class KlineFeed:
 
     async def _backfill(
         self, session: aiohttp.ClientSession, progress: _Progress, before_ms: int | None
-    ) -> list[Candle]:
+    ) -> list[Bar]:
         """Closed bars from the next expected one up to (not including) ``before_ms`` (all
         closed bars when None), by REST pages of :data:`PAGE_LIMIT`."""
         first = progress.next_ms
-        out: list[Candle] = []
+        out: list[Bar] = []
         while not progress.done:
             end = None if before_ms is None else before_ms - 1
             if progress.until_ms is not None:
@@ -737,7 +716,6 @@ __all__ = [
     "EVENT_KINDS",
     "INTERVAL_MS",
     "Backoff",
-    "Candle",
     "FeedError",
     "FeedEvent",
     "KlineFeed",

@@ -10,7 +10,7 @@ inside the core.
 
 Records crossing the ports are the structured dtypes of :mod:`soltrader.domain.records` and
 :mod:`soltrader.domain.state` (one record per row: a 0-d or 1-row array), so what the journal
-stores is what the simulator uses.
+stores is what the simulator uses; a bar as it closes is a :class:`soltrader.domain.bar.Bar`.
 
 Examples
 --------
@@ -27,6 +27,8 @@ from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from soltrader.domain.bar import Bar
 
 
 @runtime_checkable
@@ -53,9 +55,9 @@ class MarketData(Protocol):
         """
         ...
 
-    def closed_bars(self, symbol: str, timeframe: str) -> AsyncIterator[np.ndarray]:
-        """Each bar as it closes (one row of the ``history`` layout), in time order, without
-        gaps: a bar the feed missed is fetched before the next one is yielded."""
+    def closed_bars(self, symbol: str, timeframe: str) -> AsyncIterator[Bar]:
+        """Each bar as it closes, in time order, without gaps: a bar the feed missed is fetched
+        before the next one is yielded."""
         ...
 
 

@@ -39,6 +39,7 @@ import numpy as np
 from soltrader.data.schema import OHLCVArrays
 from soltrader.data.timeframes import timeframe_ms
 from soltrader.data.validation import first_bar_error
+from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error
 from soltrader.domain.state import ControlMode
 from soltrader.engine.live_spec import LiveSpec
@@ -54,17 +55,6 @@ _MS_PER_DAY = 86_400_000
 
 class JournalMismatchError(Error):
     """The runtime cannot go on safely (a journal that disagrees with the decision core)."""
-
-
-class Bar(NamedTuple):
-    """One closed candle as the feed delivers it (prices quote, volume base units)."""
-
-    open_time_ms: int
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
 
 
 class RunSummary(NamedTuple):
@@ -162,8 +152,8 @@ class Runner:
     journal : Journal
         Its journal (opened for writing).
     bars : callable
-        ``bars(start_ms)`` gives an async iterator of :class:`Bar`-like candles (``open_time_ms,
-        open, high, low, close, volume``) from that open time on, each closed bar once, in order.
+        ``bars(start_ms)`` gives an async iterator of :class:`soltrader.domain.bar.Bar` records
+        from that open time on, each closed bar once, in order.
     until_ms : int, optional
         Stop after deciding the bar that opens at this time (a replay's last bar).
     start_ms : int
@@ -272,7 +262,7 @@ class Runner:
     async def _consume(self, start: int) -> str:
         async with aclosing(self._bars(start)) as candles:
             async for candle in candles:
-                self.on_bar(Bar(*_fields(candle)))
+                self.on_bar(candle)
                 if self._until_ms is not None and candle.open_time_ms >= self._until_ms:
                     return "end"
                 if self._stop.is_set():
@@ -290,12 +280,12 @@ class Runner:
                 log.warning("candle %d quarantined: %s", bar.open_time_ms, bad.code)
             return None
         control = self._control()
-        out = self._step(bar.open_time_ms, bar[1:], control)
+        out = self._step(bar.open_time_ms, bar.ohlcv, control)
         equity = float(out.equity[0])
         self._marks.update(bar.open_time_ms, equity)
         self.journal.commit_bar(
             BarCommit(
-                out.bar, bar.open_time_ms, *bar[1:], control, out.intents, out.fills,
+                out.bar, bar.open_time_ms, *bar.ohlcv, control, out.intents, out.fills,
                 float(out.cash[0]), equity, float(out.position[0]),
             )
         )  # fmt: skip
@@ -371,17 +361,6 @@ class Runner:
         )
 
 
-def _fields(candle: Any) -> tuple[int, float, float, float, float, float]:
-    return (
-        int(candle.open_time_ms),
-        float(candle.open),
-        float(candle.high),
-        float(candle.low),
-        float(candle.close),
-        float(candle.volume),
-    )
-
-
 def _same_intents(derived: np.ndarray, stored: np.ndarray) -> None:
     """The intents the decision core re-derives from the journal's bars equal the journal's."""
     if len(derived) != len(stored):
@@ -410,7 +389,6 @@ def state_dir_for(spec_path: Path, override: Path | None = None) -> Path:
 
 
 __all__ = [
-    "Bar",
     "JournalMismatchError",
     "KillSwitch",
     "RunSummary",

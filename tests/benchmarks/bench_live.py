@@ -35,9 +35,10 @@ import numpy as np
 
 import soltrader as st
 from soltrader.adapters.binance_feed import KlineFeed
+from soltrader.domain.bar import Bar
 from soltrader.engine.live_spec import parse_live_spec
 from soltrader.runtime.journal import Journal
-from soltrader.runtime.runner import Bar, Runner
+from soltrader.runtime.runner import Runner
 from tests.conftest import read_sample_bars
 
 WARM_BARS = 2_500

@@ -25,13 +25,13 @@ from websockets.asyncio.client import ClientConnection, connect
 import soltrader as st
 from soltrader.adapters.binance_feed import (
     Backoff,
-    Candle,
     FeedError,
     FeedEvent,
     KlineFeed,
     interval_ms,
 )
 from soltrader.adapters.replay_server import FaultPlan, ReplayServer, ReplayStateError
+from soltrader.domain.bar import Bar
 from soltrader.domain.errors import DataError, ParameterError
 
 T = TypeVar("T")
@@ -64,7 +64,7 @@ def source_times(df: pd.DataFrame) -> np.ndarray:
     return df["timestamp"].to_numpy(dtype=np.int64)
 
 
-def assert_same_bars(got: list[Candle], df: pd.DataFrame) -> None:
+def assert_same_bars(got: list[Bar], df: pd.DataFrame) -> None:
     """Open times equal, every value bit-identical (NaN payloads aside), close times Binance's."""
     times = np.array([c.open_time_ms for c in got], dtype=np.int64)
     np.testing.assert_array_equal(times, source_times(df))
@@ -83,9 +83,9 @@ async def collect(
     last_ms: int,
     *,
     events: list[FeedEvent] | None = None,
-    on_bar: Callable[[Candle], None] | None = None,
+    on_bar: Callable[[Bar], None] | None = None,
     **kwargs: Any,
-) -> list[Candle]:
+) -> list[Bar]:
     """Every bar from ``first_ms`` to ``last_ms`` through a :class:`KlineFeed`."""
     feed = KlineFeed(
         rest_url=server.rest_url,
@@ -93,7 +93,7 @@ async def collect(
         on_event=None if events is None else events.append,
         **kwargs,
     )
-    out: list[Candle] = []
+    out: list[Bar] = []
     async with contextlib.aclosing(feed.closed(first_ms, last_ms)) as bars:
         async for bar in bars:
             out.append(bar)
@@ -102,7 +102,7 @@ async def collect(
     return out
 
 
-async def replay_all(df: Any, times: np.ndarray, **kwargs: Any) -> tuple[list[Candle], float]:
+async def replay_all(df: Any, times: np.ndarray, **kwargs: Any) -> tuple[list[Bar], float]:
     async with ReplayServer(df, **kwargs) as server:
         began = time.perf_counter()
         got = await collect(server, int(times[0]), int(times[-1]))
@@ -136,7 +136,7 @@ def test_start_and_until_select_a_slice() -> None:
     df = gbm_bars(300)
     times = source_times(df)
 
-    async def main() -> list[Candle]:
+    async def main() -> list[Bar]:
         async with ReplayServer(df) as server:
             return await collect(server, int(times[120]), int(times[199]))
 
@@ -276,7 +276,7 @@ def test_rest_failures_are_retried_honouring_retry_after() -> None:
     times = source_times(df)
     events: list[FeedEvent] = []
 
-    async def main() -> list[Candle]:
+    async def main() -> list[Bar]:
         async with ReplayServer(df) as server, rest_proxy(server, flaky) as url:
             feed = KlineFeed(
                 rest_url=url, ws_url=server.ws_url, on_event=events.append, backoff=[0.01]
@@ -318,7 +318,7 @@ def test_the_forming_bar_of_an_open_ended_answer_is_skipped() -> None:
     def add_forming(request: web.Request, n: int, rows: list[Any]) -> list[Any]:
         return rows if "endTime" in request.query else [*rows, forming]
 
-    async def main() -> list[Candle]:
+    async def main() -> list[Bar]:
         async with (
             ReplayServer(df, faults=FaultPlan(drops=(100,))) as server,
             rest_proxy(server, add_forming) as url,
@@ -362,7 +362,7 @@ def test_churn_yields_the_source_exactly() -> None:
     plan = churn_plan(len(df))
     events: list[FeedEvent] = []
 
-    async def main() -> tuple[list[Candle], ReplayServer, set[asyncio.Task[Any]]]:
+    async def main() -> tuple[list[Bar], ReplayServer, set[asyncio.Task[Any]]]:
         before = asyncio.all_tasks()
         async with ReplayServer(df, faults=plan) as server:
             got = await collect(
@@ -401,13 +401,13 @@ class Arrival(NamedTuple):
     due: float
 
 
-async def paced(df: pd.DataFrame, **kwargs: Any) -> tuple[list[Candle], list[Arrival], float]:
+async def paced(df: pd.DataFrame, **kwargs: Any) -> tuple[list[Bar], list[Arrival], float]:
     """Replay ``df`` at 6000x (a 1m bar every 10 ms); the arrivals and the replay's start."""
     times = source_times(df)
     arrivals: list[Arrival] = []
     async with ReplayServer(df, speed=6000.0, updates_per_bar=2, **kwargs) as server:
 
-        def arrived(bar: Candle) -> None:
+        def arrived(bar: Bar) -> None:
             k = int((bar.open_time_ms - T0) // MINUTE)
             arrivals.append(Arrival(time.monotonic(), server.due(k) or np.inf))
 
@@ -457,7 +457,7 @@ def test_bad_values_pass_through_unchanged() -> None:
     df.loc[40, ["high", "low"]] = [90.0, 110.0]  # high < low
     times = source_times(df)
 
-    async def main() -> tuple[list[Candle], list[Any]]:
+    async def main() -> tuple[list[Bar], list[Any]]:
         async with ReplayServer(df, faults=FaultPlan(drops=(29,))) as server:
             got = await collect(server, int(times[0]), int(times[-1]), backoff=[0.01])
             async with aiohttp.ClientSession() as http:

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from soltrader.domain.bar import Bar
 from soltrader.engine.live_spec import parse_live_spec
 from soltrader.runtime.journal import Journal, JournalError
-from soltrader.runtime.runner import Bar, KillSwitch, Runner
+from soltrader.runtime.runner import KillSwitch, Runner
 from tests.conftest import read_sample_bars
 
 
