@@ -12,11 +12,12 @@ from aiohttp import web
 
 from soltrader.adapters.binance_feed import KlineFeed
 from soltrader.adapters.resilience import BreakerState, CircuitBreaker, RateLimiter
+from tests.local_http import serving
 
 ROW = [0, "1.0", "1.0", "1.0", "1.0", "1.0", 59_999, "0", 0, "0", "0", "0"]
 
 
-async def _server(script: list[tuple[int, dict[str, str]]], seen: list[float]):
+def _app(script: list[tuple[int, dict[str, str]]], seen: list[float]) -> web.Application:
     """Answers the scripted statuses in turn, then 200 with one kline; records request times."""
 
     async def klines(request: web.Request) -> web.Response:
@@ -28,24 +29,15 @@ async def _server(script: list[tuple[int, dict[str, str]]], seen: list[float]):
 
     app = web.Application()
     app.router.add_get("/api/v3/klines", klines)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}"
+    return app
 
 
 async def _one_page(script, **kw):
     seen: list[float] = []
-    runner, url = await _server(script, seen)
-    feed = KlineFeed(rest_url=url, ws_url="ws://127.0.0.1:1/ws", backoff=[0.01], **kw)
-    try:
-        async with aiohttp.ClientSession() as session:
-            t0 = time.monotonic()
-            rows = await asyncio.wait_for(feed._klines(session, 0, None), 10)
-    finally:
-        await runner.cleanup()
+    async with serving(_app(script, seen)) as url, aiohttp.ClientSession() as session:
+        feed = KlineFeed(rest_url=url, ws_url="ws://127.0.0.1:1/ws", backoff=[0.01], **kw)
+        t0 = time.monotonic()
+        rows = await asyncio.wait_for(feed._klines(session, 0, None), 10)
     return rows, [t - t0 for t in seen]
 
 

@@ -21,21 +21,18 @@ from soltrader.runtime.app import guarded, install_redaction
 from soltrader.runtime.journal import Journal
 from soltrader.runtime.runner import Runner
 from soltrader.runtime.secrets import SanitizedError
+from tests.local_http import serving
 
 SENTINEL = "SENTINEL-a7c41e09"
 
 
-async def _refusing_server() -> tuple[web.AppRunner, int]:
+def _refusing_app() -> web.Application:
     async def refuse(request: web.Request) -> web.Response:
         return web.json_response({"code": -2015, "msg": "Invalid API-key"}, status=401)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", refuse)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return app
 
 
 def _feed(port: int) -> KlineFeed:
@@ -72,8 +69,8 @@ def test_the_sentinel_never_shows(tmp_path: Path) -> None:
     journal_path = tmp_path / "journal.sqlite"
 
     async def scenario() -> tuple[BaseException, BaseException]:
-        server, port = await _refusing_server()
-        try:
+        async with serving(_refusing_app()) as url:
+            port = int(url.rsplit(":", 1)[1])
             raw = await _original_error(port)
             feed = _feed(port)
             with Journal(journal_path) as journal:
@@ -81,8 +78,6 @@ def test_the_sentinel_never_shows(tmp_path: Path) -> None:
                 with pytest.raises(SanitizedError) as caught:
                     await asyncio.wait_for(guarded(runner.run(), install_redaction(spec)), 30)
             return raw, caught.value
-        finally:
-            await server.cleanup()
 
     try:
         raw, err = asyncio.run(scenario())

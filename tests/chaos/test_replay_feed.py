@@ -33,6 +33,7 @@ from soltrader.adapters.binance_feed import (
 from soltrader.adapters.replay_server import FaultPlan, ReplayServer, ReplayStateError
 from soltrader.domain.bar import Bar
 from soltrader.domain.errors import DataError, ParameterError
+from tests.local_http import serving
 
 T = TypeVar("T")
 T0 = 1_700_000_000_000  # epoch ms, a whole minute
@@ -248,13 +249,8 @@ async def rest_proxy(server: ReplayServer, amend: Amend) -> AsyncIterator[str]:
 
         app = web.Application()
         app.router.add_get("/api/v3/klines", klines)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-        finally:
-            await runner.cleanup()
+        async with serving(app) as url:
+            yield url
 
 
 def flaky(request: web.Request, n: int, rows: list[Any]) -> web.Response | list[Any]:

@@ -23,6 +23,7 @@ from soltrader.runtime.secrets import (
     format_exception,
     sanitized,
 )
+from tests.local_http import serving
 
 SENTINEL = "SENTINEL-7f3a9c"
 TOKEN = f"8123456789:{SENTINEL}"  # shaped like a Telegram bot token
@@ -120,13 +121,8 @@ async def _http_error() -> tuple[aiohttp.ClientResponseError, str]:
 
     app = web.Application()
     app.router.add_get("/bot{token}/sendMessage", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}/bot{TOKEN}/sendMessage?api-key={TOKEN}"
+    async with serving(app) as base:
+        url = f"{base}/bot{TOKEN}/sendMessage?api-key={TOKEN}"
         timeout = aiohttp.ClientTimeout(total=HTTP_TIMEOUT_S)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             async with session.get(url) as resp:
@@ -134,9 +130,7 @@ async def _http_error() -> tuple[aiohttp.ClientResponseError, str]:
                     resp.raise_for_status()
                 except aiohttp.ClientResponseError as exc:
                     return exc, url
-        raise AssertionError("the server did not fail")
-    finally:
-        await runner.cleanup()
+    raise AssertionError("the server did not fail")
 
 
 def _raise_sanitized(exc: BaseException, r: Redactor) -> SanitizedError:

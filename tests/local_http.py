@@ -1,0 +1,35 @@
+"""A real aiohttp server on 127.0.0.1 for the tests of live code (one setup, used everywhere)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 at a free port; yields its base URL (``http://127.0.0.1:N``)
+    and shuts the server down on exit.
+
+    Examples
+    --------
+    >>> import asyncio, aiohttp
+    >>> async def main() -> int:
+    ...     app = web.Application()
+    ...     app.router.add_get("/", lambda request: web.Response(status=204))
+    ...     async with serving(app) as url, aiohttp.ClientSession() as http:
+    ...         async with http.get(url) as response:
+    ...             return response.status
+    >>> asyncio.run(main())
+    204
+    """
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
