@@ -468,17 +468,17 @@ def record_capacity(shape: tuple[int, int]) -> int:
     return 256 + shape[0] * shape[1] // 32
 
 
-def _run_kernel(args: list[Any], icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
+def _run_kernel(args: _nb.SimArgs, icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
     """Run the kernel with record buffers sized for a typical run; in the rare run that needs
     more records, run it again with room for exactly as many as it produced (the simulation does
     not depend on its records, so the second run is the same run)."""
     start = record_capacity(shape)
     icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = start
-    out = _nb.simulate_nb(*args)
+    out = _nb.simulate(args)
     counts = out[-1][:3]
     if (counts > start).any():
         icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = counts
-        out = _nb.simulate_nb(*args)
+        out = _nb.simulate(args)
     return out[:-1]
 
 

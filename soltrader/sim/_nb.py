@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, types
 
 from soltrader.costs._nb import (
     amm_quote_in_nb,
@@ -2390,6 +2391,82 @@ def simulate_nb(
         value_out,
         cnt,
     )
+
+
+#: :class:`SimArgs` fields that are often one value broadcast over the bars and sometimes an array
+#: of their own: the kernel takes them in numba's "any" layout, so both run the same machine code.
+ANY_LAYOUT = frozenset(
+    {
+        "size",
+        "order_type",
+        "limit_price",
+        "stop_price",
+        "tif",
+        "post_only",
+        "cancel",
+        "sl_stop",
+        "tp_stop",
+        "sl_trail",
+        "ptp_stop",
+        "ptp_size",
+        "max_bars",
+        "maker_fee",
+        "taker_fee",
+        "fixed_fee",
+        "slippage",
+        "tx_cost",
+        "tx_fail_cost",
+        "amm_liq",
+        "sigma",
+        "leverage",
+        "exit_size",
+    }
+)
+#: The fields the kernel writes.
+OUTPUTS = frozenset({"cash_out", "equity_out", "pos_out", "value_out"})
+_KERNELS: dict[tuple, object] = {}
+_SIMULATE_PY = simulate_nb.py_func
+
+
+def kernel_args(args: SimArgs) -> SimArgs:
+    """``args`` as :func:`simulate` passes them: every field outside :data:`ANY_LAYOUT`
+    C-contiguous (the bars and signals read on every bar; a broadcast signal such as
+    ``short_entries=False`` becomes an array of its own, one byte per bar and asset)."""
+    return SimArgs(
+        **{
+            name: value if name in ANY_LAYOUT else np.ascontiguousarray(value)
+            for name, value in zip(SimArgs._fields, args, strict=True)
+        }
+    )
+
+
+def kernel_signature(args: SimArgs) -> tuple:
+    """The numba types :func:`simulate` compiles for: each field's dtype and dimensions, layout
+    "A" for :data:`ANY_LAYOUT` and "C" otherwise, read-only except :data:`OUTPUTS`."""
+    out = []
+    for name, value in zip(SimArgs._fields, args, strict=True):
+        t = numba.typeof(value)
+        layout = "A" if name in ANY_LAYOUT else "C"
+        out.append(types.Array(t.dtype, t.ndim, layout, readonly=name not in OUTPUTS))
+    return tuple(out)
+
+
+def simulate(args: SimArgs) -> tuple:
+    """:func:`simulate_nb` on ``args``, compiled once for every mix of broadcast and per-bar
+    inputs (numba would otherwise compile, and cache, one specialisation per mix of array
+    layouts, each taking as long as the first).
+
+    Examples
+    --------
+    >>> kernel_signature(SimArgs(*[np.zeros((2, 1))] * len(SimArgs._fields)))[9].layout
+    'A'
+    """
+    args = kernel_args(args)
+    sig = kernel_signature(args)
+    kernel = _KERNELS.get(sig)
+    if kernel is None:
+        kernel = _KERNELS[sig] = njit(sig, cache=True, nogil=True)(_SIMULATE_PY)
+    return kernel(*args)
 
 
 @njit(cache=True)
