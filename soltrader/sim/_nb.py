@@ -1603,7 +1603,7 @@ def _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, valu
             value_out[t, j] = 0.0
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _intrabar_exits(
     j, t, bars, costs, sub, account_of, fs, js, cash, cum_notional, amm_dx, exited, cnt, orders,
     fills, trades, cfg, icfg, fill_ref,
