@@ -16,9 +16,11 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
     Examples
     --------
     >>> import asyncio, aiohttp
+    >>> async def empty(request: web.Request) -> web.Response:
+    ...     return web.Response(status=204)
     >>> async def main() -> int:
     ...     app = web.Application()
-    ...     app.router.add_get("/", lambda request: web.Response(status=204))
+    ...     app.router.add_get("/", empty)
     ...     async with serving(app) as url, aiohttp.ClientSession() as http:
     ...         async with http.get(url) as response:
     ...             return response.status

@@ -255,7 +255,7 @@ def check_aligned(value: Any, name: str, market: Market) -> None:
     >>> try:
     ...     check_aligned(pd.Series(True, index=bars.index[::-1]), "entries", market)
     ... except ParameterError as exc:
-    ...     print(str(exc)[:52])
+    ...     print(str(exc)[:51])
     entries: its index is not the data's: at position 0
     """
     if not isinstance(value, pd.Series | pd.DataFrame):
