@@ -2393,35 +2393,34 @@ def simulate_nb(
     )
 
 
+#: The per-bar order, risk and cost inputs of :func:`simulate_nb`, by their :class:`SimArgs`
+#: names, in its order.
+PER_BAR_INPUTS = (
+    "size",
+    "order_type",
+    "limit_price",
+    "stop_price",
+    "tif",
+    "post_only",
+    "cancel",
+    "sl_stop",
+    "tp_stop",
+    "sl_trail",
+    "ptp_stop",
+    "ptp_size",
+    "max_bars",
+    "maker_fee",
+    "taker_fee",
+    "fixed_fee",
+    "slippage",
+    "tx_cost",
+    "tx_fail_cost",
+    "amm_liq",
+    "sigma",
+)
 #: :class:`SimArgs` fields that are often one value broadcast over the bars and sometimes an array
 #: of their own: the kernel takes them in numba's "any" layout, so both run the same machine code.
-ANY_LAYOUT = frozenset(
-    {
-        "size",
-        "order_type",
-        "limit_price",
-        "stop_price",
-        "tif",
-        "post_only",
-        "cancel",
-        "sl_stop",
-        "tp_stop",
-        "sl_trail",
-        "ptp_stop",
-        "ptp_size",
-        "max_bars",
-        "maker_fee",
-        "taker_fee",
-        "fixed_fee",
-        "slippage",
-        "tx_cost",
-        "tx_fail_cost",
-        "amm_liq",
-        "sigma",
-        "leverage",
-        "exit_size",
-    }
-)
+ANY_LAYOUT = frozenset((*PER_BAR_INPUTS, "leverage", "exit_size"))
 #: The fields the kernel writes.
 OUTPUTS = frozenset({"cash_out", "equity_out", "pos_out", "value_out"})
 _KERNELS: dict[tuple, object] = {}

@@ -54,6 +54,7 @@ from soltrader.sim._nb import (
     NF,
     NG,
     NI,
+    PER_BAR_INPUTS,
     _busy_bar,
     open_trades_at_end_nb,
 )
@@ -61,29 +62,7 @@ from soltrader.sim._nb import (
 #: The per-bar inputs of :func:`simulate_nb` that a combination holds as one float each (a
 #: sweep runs only keywords that are constant over the bars), by their ``SimArgs`` names; their
 #: positions in a combination's float configuration follow.
-PER_BAR = (
-    "size",
-    "order_type",
-    "limit_price",
-    "stop_price",
-    "tif",
-    "post_only",
-    "cancel",
-    "sl_stop",
-    "tp_stop",
-    "sl_trail",
-    "ptp_stop",
-    "ptp_size",
-    "max_bars",
-    "maker_fee",
-    "taker_fee",
-    "fixed_fee",
-    "slippage",
-    "tx_cost",
-    "tx_fail_cost",
-    "amm_liq",
-    "sigma",
-)
+PER_BAR = PER_BAR_INPUTS
 P_SIZE = PER_BAR.index("size")
 P_ORDER_TYPE = PER_BAR.index("order_type")
 P_LIMIT = PER_BAR.index("limit_price")
