@@ -2461,10 +2461,11 @@ def simulate(args: SimArgs) -> tuple:
     'A'
     """
     args = kernel_args(args)
-    sig = kernel_signature(args)
-    kernel = _KERNELS.get(sig)
+    key = tuple((value.dtype.char, value.ndim) for value in args)  # all the signature varies by
+    kernel = _KERNELS.get(key)
     if kernel is None:
-        kernel = _KERNELS[sig] = njit(sig, cache=True, nogil=True)(_SIMULATE_PY)
+        sig = kernel_signature(args)  # ~0.5 ms of numba.typeof: once per process, not per call
+        kernel = _KERNELS[key] = njit(sig, cache=True, nogil=True)(_SIMULATE_PY)
     return kernel(*args)
 
 

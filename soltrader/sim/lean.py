@@ -12,7 +12,7 @@ A strategy joins the fused sweep with a *signal kernel* of the signature
 :data:`SIGNAL_KERNEL_SIG`; the one parallel skeleton (:func:`soltrader.engine.fused.sweep_kernel`)
 calls it through a function pointer for each combination, then :func:`run_combo_nb`::
 
-    @njit(SIGNAL_KERNEL_SIG, cache=True, nogil=True)
+    @njit(cache=True, nogil=True)  # compiled for SIGNAL_KERNEL_SIG on first use
     def my_signals_into_nb(o, h, l, c, v, params, signals, levels, scratch):
         my_signal_into_nb(c, params, signals[0], signals[1])  # long entries and exits, in full
         return 2                                             # signal rows written (2 or 4)
