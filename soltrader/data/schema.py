@@ -198,7 +198,7 @@ def bar_times(data: pd.DataFrame | pl.DataFrame, name: str = "data") -> pd.Datet
         return _check_no_nat(utc_index(data.index, f"{name}.index"), f"{name}.index")
     if not isinstance(data, pd.DataFrame | pl.DataFrame):
         raise DataError(f"expected a pandas or polars DataFrame, got {type(data).__name__}")
-    lower = {str(c).lower(): c for c in data.columns}
+    lower = _labels_by_name(data)
     tcol = _time_column(list(lower))
     if tcol is None:
         raise DataError(
@@ -211,7 +211,7 @@ def bar_times(data: pd.DataFrame | pl.DataFrame, name: str = "data") -> pd.Datet
     return out.rename("timestamp")
 
 
-def _labels_by_name(data: pd.DataFrame) -> dict[str, Any]:
+def _labels_by_name(data: pd.DataFrame | pl.DataFrame) -> dict[str, Any]:
     """Each column's lower-cased name -> its label; two labels of a name that is read (a price,
     the volume or a time column) are an error."""
     labels: dict[str, Any] = {}

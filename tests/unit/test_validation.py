@@ -9,6 +9,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+import soltrader as st
 from soltrader.data.schema import ohlcv_frame, to_polars
 from soltrader.data.validation import (
     CODES,
@@ -292,6 +293,9 @@ def test_columns_are_read_by_name_in_any_case(window: pd.DataFrame) -> None:
     with pytest.raises(DataError, match="columns 'close' and 'Close' are both read as 'close'"):
         validate(window.assign(Close=window["close"]), "1m")
     assert validate(window.assign(Note=1.0, note=2.0), "1m").findings.empty  # not read: allowed
+    flat = window.reset_index()
+    with pytest.raises(DataError, match="'timestamp' and 'Timestamp' are both read"):
+        st.backtest(flat.assign(Timestamp=flat["timestamp"]), st.strategies.sma_cross)
 
 
 def test_empty_frame_with_timeframe_is_ok(window: pd.DataFrame) -> None:
