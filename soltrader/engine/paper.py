@@ -69,6 +69,11 @@ from soltrader.sim.state_view import state_records
 from soltrader.strategies.spec import Strategy
 
 
+class BarRefusedError(DataError):
+    """A live bar the data rules refuse, raised by :meth:`PaperLoop.step` before the loop
+    changes anything (a runtime quarantines the bar and goes on)."""
+
+
 class _Field(NamedTuple):
     """How one signal field reaches the kernel: its :class:`~soltrader.sim._nb.SimArgs` name,
     dtype, and the value of a bar with no decision."""
@@ -682,8 +687,9 @@ class PaperLoop:
 
         Raises
         ------
-        DataError
-            A live bar that is not after the previous one, or that breaks the data rules.
+        BarRefusedError
+            A live bar that is not after the previous one, or that breaks the data rules (a
+            :class:`~soltrader.domain.errors.DataError`; the loop is left as it was).
         ParameterError
             A signal row the backtest's checks refuse (named with its row), or a control mode
             without guards.
@@ -730,7 +736,7 @@ class PaperLoop:
     def _admit(self, t: int, time_ns: int, values: tuple[Any, ...]) -> None:
         """A live bar: later than the last one, valid by the data rules, into the history."""
         if time_ns <= self._last_ns:
-            raise DataError(
+            raise BarRefusedError(
                 f"bar {t}: open time {time_ns} ns is not after the previous bar's "
                 f"({self._last_ns} ns)",
                 code="unsorted",
@@ -743,7 +749,7 @@ class PaperLoop:
             one = OHLCVArrays(np.zeros(1, np.int64), *(c[j : j + 1] for c in cols))
             error = first_bar_error(one, np.array([time_ns], dtype=np.int64))
             if error is not None:
-                raise DataError(
+                raise BarRefusedError(
                     f"bar {t} of {self._assets[j]!r}: {error}",
                     code=error.code,
                     row=t,
@@ -955,4 +961,4 @@ def paper_replay(
     return loop.finish()
 
 
-__all__ = ["BarOutcome", "PaperLoop", "ReplayTiming", "paper_replay"]
+__all__ = ["BarOutcome", "BarRefusedError", "PaperLoop", "ReplayTiming", "paper_replay"]

@@ -4,8 +4,9 @@ For every closed bar the runner does, in this order (nothing here re-implements 
 decisions, fills and account guards are :class:`~soltrader.engine.paper.PaperLoop`'s, the very
 functions the backtest steps):
 
-1. **check** the candle by the data rules (:func:`soltrader.data.validation.first_bar_error`);
-   a bad one is quarantined in the journal with its reason code and never reaches the strategy;
+1. **check** the candle by the data rules (the loop's own check, which refuses a bad bar with
+   :class:`~soltrader.engine.paper.BarRefusedError` before it changes anything); a bad one is
+   quarantined in the journal with its reason code and never reaches the strategy;
 2. **decide**: ``PaperLoop.step`` (paper fills on the bar, the strategy's signal on its window,
    ``decide``, mark, guards) under the bar's control mode (``EMERGENCY`` while halted);
 3. **journal** the bar, its intents, its fills and the equity in one SQLite transaction
@@ -36,14 +37,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from soltrader.data.schema import OHLCVArrays
 from soltrader.data.timeframes import timeframe_ms
-from soltrader.data.validation import first_bar_error
 from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error
 from soltrader.domain.state import ControlMode
 from soltrader.engine.live_spec import LiveSpec
-from soltrader.engine.paper import BarOutcome, PaperLoop
+from soltrader.engine.paper import BarOutcome, BarRefusedError, PaperLoop
 from soltrader.runtime.control import MODE_KEY, OperatorRequest, mode_code, take
 from soltrader.runtime.journal import BarCommit, HaltState, Journal, QuarantinedCandle
 
@@ -94,20 +93,6 @@ def new_loop(spec: LiveSpec) -> PaperLoop:
         window=spec.live.window,
         **spec.backtest_kwargs(),
     )
-
-
-def _bad_candle(bar: Bar, last_ms: int | None) -> QuarantinedCandle | None:
-    """The candle's first breach of the data rules, or None."""
-    values = np.array([[bar.open], [bar.high], [bar.low], [bar.close], [bar.volume]])
-    if last_ms is not None and bar.open_time_ms <= last_ms:
-        code, field, message = "unsorted", "timestamp", "not after the previous bar"
-    else:
-        arrays = OHLCVArrays(np.zeros(1, np.int64), *values)
-        error = first_bar_error(arrays, np.array([bar.open_time_ms * _NS_PER_MS]))
-        if error is None:
-            return None
-        code, field, message = str(error.code), error.field, str(error)
-    return QuarantinedCandle(bar.open_time_ms, code, field, message, *values[:, 0].tolist())
 
 
 class KillSwitch(NamedTuple):
@@ -273,14 +258,12 @@ class Runner:
         """Decide one closed bar (see the module docstring); None if it was quarantined."""
         if self._state_dir is not None:
             self.apply(take(self._state_dir))
-        bad = _bad_candle(bar, self._last_ms)
-        if bad is not None:
-            if self.journal.quarantine(bad):
-                self._quarantined += 1
-                log.warning("candle %d quarantined: %s", bar.open_time_ms, bad.code)
-            return None
         control = self._control()
-        out = self._step(bar.open_time_ms, bar.ohlcv, control)
+        try:  # the loop checks the bar by the data rules before it changes anything
+            out = self._step(bar.open_time_ms, bar.ohlcv, control)
+        except BarRefusedError as bad:
+            self._quarantine(bar, bad)
+            return None
         equity = float(out.equity[0])
         self._marks.update(bar.open_time_ms, equity)
         self.journal.commit_bar(
@@ -296,6 +279,15 @@ class Runner:
         if self._decided % self.spec.live.status_every == 0:
             self._on_status(self.status_line(out))
         return out
+
+    def _quarantine(self, bar: Bar, error: BarRefusedError) -> None:
+        """Journal a candle the data rules refuse, with its reason code (once per open time)."""
+        bad = QuarantinedCandle(
+            bar.open_time_ms, str(error.code), error.field, str(error), *map(float, bar.ohlcv)
+        )
+        if self.journal.quarantine(bad):
+            self._quarantined += 1
+            log.warning("candle %d quarantined: %s", bar.open_time_ms, bad.code)
 
     def _step(self, open_time_ms: int, values: Any, control: int) -> BarOutcome:
         cols = [np.array([float(v)]) for v in values]
