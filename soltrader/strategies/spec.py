@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from numba.core.errors import NumbaError
+
 from soltrader.domain.errors import ParameterError
 from soltrader.domain.signals import Bars, Signals
 from soltrader.sim.lean import SIGNAL_KERNEL_SIG
@@ -69,7 +71,7 @@ class Fused:
         """
         try:
             self.signals.compile(SIGNAL_KERNEL_SIG)
-        except Exception as exc:  # numba's typing errors have no common public base
+        except (NumbaError, TypeError) as exc:  # typing errors; TypeError: a wrong arity
             raise ParameterError(
                 "signals",
                 f"the fused signal kernel does not compile for SIGNAL_KERNEL_SIG: {exc}",
