@@ -22,7 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests --ignore=tests/benchmarks -q
-	$(PY) -m pytest --doctest-modules soltrader tests/local_http.py -q -p no:cacheprovider
+	$(PY) -m pytest --doctest-modules soltrader tests/local_http.py tests/solana_rpc.py -q -p no:cacheprovider
 
 # the long acceptance runs: live replay == backtest on 30 days of 1m bars for five strategies,
 # and the backtest fuzz at full size (5,000 + 1,500 drawn cases)
