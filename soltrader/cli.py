@@ -385,6 +385,47 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The environment variable ``soltrader wallet show`` reads the RPC URL from (URLs carry keys:
+#: never on a command line).
+RPC_ENV = "SOLTRADER_SOLANA_RPC"
+
+
+def cmd_wallet_new(args: argparse.Namespace) -> int:
+    """Write a new Solana key file (mode 0600); print its public key only."""
+    from soltrader.adapters.wallet import new_wallet
+
+    wallet = new_wallet(args.path)
+    print(f"wallet {wallet.pubkey} written to {args.path} (mode 0600)")
+    return 0
+
+
+def cmd_wallet_show(args: argparse.Namespace) -> int:
+    """A key file's public key and, with an RPC URL in the environment, its balances."""
+    import asyncio
+    import os
+
+    from soltrader.adapters.solana_rpc import Endpoint, RpcPool
+    from soltrader.adapters.wallet import load_wallet
+    from soltrader.domain.secret import Secret
+
+    wallet = load_wallet(args.path)
+    print(f"public key {wallet.pubkey}")
+    url = os.environ.get(args.rpc_env, "")
+    if not url:
+        print(f"balances: set {args.rpc_env} to an RPC URL to see them")
+        return 0
+
+    async def balances() -> tuple[int, list]:
+        async with RpcPool([Endpoint("rpc", Secret(url))], max_wait_s=0.0) as pool:
+            return await pool.balance(wallet.pubkey), await pool.token_accounts(wallet.pubkey)
+
+    lamports, tokens = asyncio.run(balances())
+    print(f"SOL {lamports / 1e9:.9f} ({lamports} lamports)")
+    for account in tokens:
+        print(f"token {account.mint}: {account.amount} atomic units (account {account.address})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``soltrader`` command."""
     parser = argparse.ArgumentParser(
@@ -457,6 +498,18 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "control":
             cmd.add_argument("--mode", required=True, choices=("normal", "pause", "reduce"))
         cmd.set_defaults(handler=handler)
+
+    wallet = sub.add_parser("wallet", help="create or show a Solana wallet (key file)")
+    wsub = wallet.add_subparsers(dest="wallet_command", required=True)
+    wnew = wsub.add_parser("new", help="write a new key file (mode 0600)")
+    wnew.add_argument("path", type=Path, help="the key file to create, e.g. ~/.keys/bot.json")
+    wnew.set_defaults(handler=cmd_wallet_new)
+    wshow = wsub.add_parser("show", help="public key and balances (never the secret)")
+    wshow.add_argument("path", type=Path, help="the key file")
+    wshow.add_argument(
+        "--rpc-env", default=RPC_ENV, help=f"variable holding the RPC URL (default {RPC_ENV})"
+    )
+    wshow.set_defaults(handler=cmd_wallet_show)
 
     data = sub.add_parser("data", help="inspect, validate, resample and download market data")
     dsub = data.add_subparsers(dest="data_command", required=True)

@@ -54,6 +54,8 @@ RETRYABLE_CODES = frozenset({-32004, -32005, -32007, -32009, -32014, -32016})
 _SMOOTHING = 0.2  # weight of the newest observation in the latency and error averages
 _ERROR_PENALTY = 10.0  # an endpoint failing every call scores as 11x its latency
 _TOKEN_ACCOUNT_LEN = 165
+TOKEN_PROGRAM = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
+TOKEN_2022_PROGRAM = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
 
 
 class RpcError(Error):
@@ -432,14 +434,23 @@ class RpcPool:
         result = await self.call("getBalance", [str(account), {"commitment": "confirmed"}])
         return int(result["value"])
 
-    async def token_accounts(self, owner: Pubkey, mint: Pubkey) -> list[TokenAccountInfo]:
-        """The token accounts of ``owner`` for ``mint`` with their balances."""
-        result = await self.call(
-            "getTokenAccountsByOwner",
-            [str(owner), {"mint": str(mint)}, {"encoding": "base64", "commitment": "confirmed"}],
+    async def token_accounts(
+        self, owner: Pubkey, mint: Pubkey | None = None
+    ) -> list[TokenAccountInfo]:
+        """The token accounts of ``owner`` (of ``mint``; None: every SPL Token and Token-2022
+        account) with their balances."""
+        selectors = (
+            [{"mint": str(mint)}]
+            if mint is not None
+            else [{"programId": str(p)} for p in (TOKEN_PROGRAM, TOKEN_2022_PROGRAM)]
         )
+        config = {"encoding": "base64", "commitment": "confirmed"}
+        items = []
+        for selector in selectors:
+            result = await self.call("getTokenAccountsByOwner", [str(owner), selector, config])
+            items += result["value"]
         out = []
-        for item in result["value"]:
+        for item in items:
             data = base64.b64decode(item["account"]["data"][0])
             state = TokenAccount.from_bytes(data[:_TOKEN_ACCOUNT_LEN])
             out.append(
