@@ -84,7 +84,8 @@ class ChainFaults:
     delay_blocks : int
         Blocks between a send and its landing (0: the next block).
     delay_sends : dict of int to int
-        Per-send landing delays in blocks, overriding ``delay_blocks``.
+        Per-send landing delays in blocks, overriding ``delay_blocks`` and the drop faults
+        (such a send lands after its delay, if its blockhash is still valid).
     never_land : bool
         Nothing lands at all (every blockhash expires first).
     seed : int
@@ -177,6 +178,7 @@ class Chain:
         self.dropped = 0  # sends that will never land (faults)
         self.expired = 0  # sends whose blockhash expired before they could land
         self.landed: dict[Signature, Landed] = {}
+        self.submitted: list[Signature] = []  # the signature of every send, in order
         self.priority_fees: list[int] = [0, 1_000, 5_000, 20_000]  # micro-lamports per CU
         self._valid: dict[Hash, int] = {}  # blockhash -> lastValidBlockHeight
         self._blockhash = self._new_blockhash()
@@ -310,8 +312,10 @@ class Chain:
         number = self.sends
         self.sends += 1
         signature = tx.signatures[0]
+        self.submitted.append(signature)
         faults = self.faults
-        dropped = (
+        planned = number in faults.delay_sends  # a send's own plan wins over the drop faults
+        dropped = not planned and (
             faults.never_land
             or number in faults.drop_sends
             or (faults.drop_rate > 0 and self._rng.random() < faults.drop_rate)

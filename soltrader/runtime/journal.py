@@ -171,6 +171,20 @@ _SCHEMA = (
         seq INTEGER PRIMARY KEY, reason TEXT NOT NULL, at_ms INTEGER NOT NULL,
         resumed INTEGER NOT NULL DEFAULT 0)""",
 )
+#: Solana transactions, journaled before they are sent (added to older journals on open).
+_SIGNATURES = """CREATE TABLE IF NOT EXISTS signatures (
+    signature TEXT PRIMARY KEY,
+    intent_id INTEGER NOT NULL,  -- the intent's uint64 client id as two's-complement int64
+    attempt INTEGER NOT NULL,
+    tx BLOB NOT NULL,  -- the signed bytes, re-sent exactly as they are
+    last_valid_height INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'landed', 'expired')),
+    slot INTEGER, err TEXT, fee INTEGER, in_amount INTEGER, out_amount INTEGER,
+    UNIQUE (intent_id, attempt))"""
+_SIGNATURE_COLS = (
+    "intent_id", "attempt", "signature", "tx", "last_valid_height", "state", "slot", "err", "fee",
+    "in_amount", "out_amount",
+)  # fmt: skip
 
 _INSERT_INTENT = (
     f"INSERT INTO intents (seq, {_q(_INTENT_COLS)}) "
@@ -186,6 +200,7 @@ _LAST_BAR = (
     "SELECT bars.bar, open_time_ms, peak FROM bars LEFT JOIN equity USING (bar) "
     "ORDER BY bars.bar DESC LIMIT 1"
 )
+_UNKNOWN = object()
 _INSERT_BAR = f"INSERT INTO bars ({_q(bar_dt.names)}) VALUES ({', '.join('?' * len(bar_dt))})"
 _QUARANTINE_COLS = ("open_time_ms", "code", "field", "message", *_CANDLE)
 
@@ -240,6 +255,41 @@ class BarCommit(NamedTuple):
     cash: float
     equity: float
     position: float
+
+
+class SignatureRecord(NamedTuple):
+    """A Solana transaction sent for an intent, journaled before it was sent.
+
+    Attributes
+    ----------
+    intent_id : int
+        The intent's client id (unsigned 64-bit).
+    attempt : int
+        0 for the intent's first transaction, 1 for the one built after it expired, ...
+    signature : str
+        The transaction's signature (base58).
+    tx : bytes
+        The signed transaction, re-sent byte for byte.
+    last_valid_height : int
+        The last block height at which it can land.
+    state : str
+        ``"pending"``, ``"landed"`` or ``"expired"``.
+    slot, err, fee, in_amount, out_amount
+        Where it landed, its error (JSON text; None: success), the fee (lamports) and the
+        amounts booked from its token balances (atomic units); None until landed.
+    """
+
+    intent_id: int
+    attempt: int
+    signature: str
+    tx: bytes
+    last_valid_height: int
+    state: str
+    slot: int | None = None
+    err: str | None = None
+    fee: int | None = None
+    in_amount: int | None = None
+    out_amount: int | None = None
 
 
 class HaltState(NamedTuple):
@@ -399,6 +449,8 @@ _TO_SQL = {"u": _signed, "f": _no_nan, "b": int}
 def _rows(records: np.ndarray) -> list[tuple[Any, ...]]:
     """The records as rows of SQLite values, fields in dtype order: uint64 as two's-complement
     int64, NaN as None, booleans as 0 / 1."""
+    if not records.shape[0]:
+        return []
     dtype = records.dtype
     convert = [_TO_SQL.get(dtype[n].kind, _same) for n in dtype.names]
     return [tuple(f(v) for f, v in zip(convert, row, strict=True)) for row in records.tolist()]
@@ -490,12 +542,16 @@ def _array(name: str, value: Any, dtype: np.dtype, label: str) -> np.ndarray:
     return value
 
 
+_REC_CANDLE = tuple((n, f"rec.{n}") for n in _CANDLE)
+_REC_MONEY = tuple((n, f"rec.{n}") for n in _MONEY)
+
+
 def _plan(rec: BarCommit) -> _Plan:
     """``rec`` checked and converted to SQLite rows."""
     if not isinstance(rec, BarCommit):
         raise ParameterError("rec", f"must be a BarCommit, got {type(rec).__name__}")
     bar = _index("rec.bar", rec.bar, 0)
-    candle = tuple(_real(f"rec.{n}", getattr(rec, n)) for n in _CANDLE)
+    candle = tuple(_real(label, getattr(rec, n)) for n, label in _REC_CANDLE)
     bar_row = (
         bar,
         _index("rec.open_time_ms", rec.open_time_ms),
@@ -504,7 +560,7 @@ def _plan(rec: BarCommit) -> _Plan:
     )
     intents = _rows(_array("rec.intents", rec.intents, intent_dt, "intent_dt"))
     fills = _rows(_array("rec.fills", rec.fills, fill_dt, "fill_dt"))
-    money = tuple(_real(f"rec.{n}", getattr(rec, n)) for n in _MONEY)
+    money = tuple(_real(label, getattr(rec, n)) for n, label in _REC_MONEY)
     return _Plan(bar, bar_row, [(bar, *r) for r in intents], fills, money)
 
 
@@ -584,6 +640,10 @@ class Journal:
         self._read_only = bool(read_only)
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
+        #: The writer's last bar, its open time and the peak equity so far (None: no bar yet),
+        #: known after its own commits (it is the only writer); _UNKNOWN: read it in the next
+        #: commit's transaction.
+        self._tail: Any = _UNKNOWN
         mode = _sync_mode(synchronous)
         try:
             self._conn = self._open_reader() if self._read_only else self._open_writer()
@@ -622,13 +682,14 @@ class Journal:
         mode = self._connection().execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise JournalError(f"journal {self._path}: SQLite refused WAL mode (got {mode!r})")
-        if empty:
-            with self._tx() as conn:
+        with self._tx() as conn:
+            if empty:
                 for statement in _SCHEMA:
                     conn.execute(statement)
                 conn.execute(
                     "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
+            conn.execute(_SIGNATURES)
 
     def _check_version(self, conn: sqlite3.Connection) -> None:
         """Refuse a file that is not a journal, or one of another schema version."""
@@ -920,13 +981,18 @@ class Journal:
         >>> journal.close(); tmp.cleanup()
         """
         plan = _plan(rec)
+        tail = self._tail
+        self._tail = _UNKNOWN  # until this commit is known to have happened or not
         with self._tx() as conn:
-            last = conn.execute(_LAST_BAR).fetchone()
+            last = conn.execute(_LAST_BAR).fetchone() if tail is _UNKNOWN else tail
             if last is not None and plan.bar <= last[0]:
                 self._check_recommit(conn, plan)
+                self._tail = last
                 return False
             self._check_next(plan, last)
-            self._write_bar(conn, plan, None if last is None else last[2])
+            peak = _peak(None if last is None else last[2], plan.money[1])
+            self._write_bar(conn, plan, peak)
+        self._tail = (plan.bar, plan.bar_row[1], peak)
         return True
 
     def _check_next(self, plan: _Plan, last: Sequence[Any] | None) -> None:
@@ -947,9 +1013,10 @@ class Journal:
 
     def _write_bar(self, conn: sqlite3.Connection, plan: _Plan, peak: float | None) -> None:
         """Insert the bar, its intents, fills and equity snapshot (inside the transaction);
-        ``peak``: the peak equity so far."""
+        ``peak``: the peak equity up to and including this bar."""
         conn.execute(_INSERT_BAR, plan.bar_row)
-        self._put_intents(conn, plan.intent_rows)
+        if plan.intent_rows:
+            self._put_intents(conn, plan.intent_rows)
         if plan.fill_rows:
             first = conn.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM fills").fetchone()[0]
             conn.executemany(
@@ -959,8 +1026,7 @@ class Journal:
                     for i, row in enumerate(plan.fill_rows)
                 ],
             )
-        row = (plan.bar, *plan.money, _peak(peak, plan.money[1]))
-        conn.execute("INSERT INTO equity VALUES (?, ?, ?, ?, ?)", row)
+        conn.execute("INSERT INTO equity VALUES (?, ?, ?, ?, ?)", (plan.bar, *plan.money, peak))
 
     def _check_recommit(self, conn: sqlite3.Connection, plan: _Plan) -> None:
         """Refuse a re-commit of a journaled bar unless its content is identical."""
@@ -1159,6 +1225,90 @@ class Journal:
         return _records(rows, dtype)
 
     # ----------------------------------------------------------------------- quarantine, halt
+
+    # ------------------------------------------------------------------ Solana signatures
+
+    def record_signature(self, rec: SignatureRecord) -> None:
+        """Journal a signed transaction *before* it is sent (state ``pending``): after a crash
+        the journal knows every signature that may land, and a restart resolves each before
+        anything is rebuilt.
+
+        Raises
+        ------
+        JournalError
+            The signature, or this intent's attempt number, is journaled already.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> rec = SignatureRecord(7, 0, "5sig", b"\\x01", 150, "pending")
+        >>> with Journal(Path(tmp.name) / "journal.sqlite") as journal:
+        ...     journal.record_signature(rec)
+        ...     journal.settle_signature("5sig", "landed", slot=9, fee=5000, in_amount=10,
+        ...                              out_amount=3)
+        ...     journal.signatures(7)[0].state
+        'landed'
+        >>> tmp.cleanup()
+        """
+        row = (
+            _signed(rec.intent_id), int(rec.attempt), str(rec.signature), bytes(rec.tx),
+            int(rec.last_valid_height), "pending",
+        )  # fmt: skip
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO signatures (intent_id, attempt, signature, tx, last_valid_height, "
+                "state) VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def settle_signature(
+        self,
+        signature: str,
+        state: str,
+        *,
+        slot: int | None = None,
+        err: str | None = None,
+        fee: int | None = None,
+        in_amount: int | None = None,
+        out_amount: int | None = None,
+    ) -> None:
+        """Mark a journaled signature ``landed`` (with where, its error and the amounts booked
+        from its balances) or ``expired`` (its blockhash passed without it landing).
+
+        Raises
+        ------
+        JournalError
+            The signature is not journaled, or was settled already with another state.
+        """
+        if state not in ("landed", "expired"):
+            raise ParameterError("state", f"must be 'landed' or 'expired', got {state!r}")
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT state FROM signatures WHERE signature = ?", (signature,)
+            ).fetchone()
+            if row is None:
+                raise JournalError(f"journal {self._path}: signature {signature} is not journaled")
+            if row[0] != "pending" and row[0] != state:
+                raise JournalError(
+                    f"journal {self._path}: signature {signature} is {row[0]} already, not {state}"
+                )
+            conn.execute(
+                "UPDATE signatures SET state = ?, slot = ?, err = ?, fee = ?, in_amount = ?, "
+                "out_amount = ? WHERE signature = ?",
+                (state, slot, err, fee, in_amount, out_amount, signature),
+            )
+
+    def signatures(self, intent_id: int | None = None) -> list[SignatureRecord]:
+        """Journaled signatures (of one intent, or all), in the order they were recorded."""
+        sql = f"SELECT {', '.join(_SIGNATURE_COLS)} FROM signatures"
+        args: tuple[Any, ...] = ()
+        if intent_id is not None:
+            sql += " WHERE intent_id = ?"
+            args = (_signed(intent_id),)
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sql + " ORDER BY rowid", args).fetchall()
+        return [SignatureRecord(int(r[0]) % _U64, *r[1:]) for r in rows]
 
     def quarantine(self, candle: QuarantinedCandle) -> bool:
         """Keep a candle that validation refused, with its reason code.
@@ -1367,6 +1517,7 @@ __all__ = [
     "JournalError",
     "JournalStatus",
     "QuarantinedCandle",
+    "SignatureRecord",
     "bar_dt",
     "equity_dt",
 ]

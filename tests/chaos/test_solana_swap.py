@@ -1,0 +1,248 @@
+"""The swap executor against LiteSVM: never a double swap, whatever the chain does.
+
+Blocks come every 5 ms (a blockhash lives 150 blocks: 0.75 s), the executor re-sends every 20 ms;
+the swaps, balances and signatures are LiteSVM's, the journal is the runtime's SQLite journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from soltrader.adapters.jupiter import JupiterClient
+from soltrader.adapters.solana_rpc import Endpoint, RpcPool
+from soltrader.adapters.solana_swap import (
+    SwapCaps,
+    SwapExecutor,
+    SwapRequest,
+    describe_error,
+    priority_fee_lamports,
+)
+from soltrader.adapters.wallet import Wallet
+from soltrader.domain.secret import Secret
+from soltrader.runtime.journal import Journal, SignatureRecord
+from tests.jupiter_server import JupiterFaults, JupiterServer
+from tests.solana_rpc import Chain, ChainFaults, RpcEndpoint
+
+pytestmark = pytest.mark.timeout(60)
+
+BLOCK_S = 0.005
+AMOUNT = 2 * 10**9  # 2 units of the 9-decimal base mint
+
+
+class Setup:
+    """A chain producing blocks, its RPC, a Jupiter server with a 150-per-unit pool, a funded
+    wallet, and the executor over a journal in ``folder``."""
+
+    def __init__(self, folder: Path, chain_faults: ChainFaults | None = None, **server_kw: Any):
+        self.folder = folder
+        self.chain = Chain(faults=chain_faults)
+        self.server = JupiterServer(self.chain, **server_kw)
+        chain = self.chain
+        self.base = chain.create_mint(9)
+        self.quote = chain.create_mint(6)
+        self.server.add_pool(self.base, self.quote, Fraction(150 * 10**6, 10**9), 10**13, 10**13)
+        self.payer = chain.funded_keypair(10**9)
+        self.wallet = Wallet(self.payer)
+        self.base_account = chain.create_token_account(self.base, self.payer.pubkey(), 10**10)
+        self.quote_account = chain.create_token_account(self.quote, self.payer.pubkey(), 0)
+        self.request = SwapRequest(42, self.base, self.quote, AMOUNT, 50)
+
+    async def start(self, stack: AsyncExitStack) -> None:
+        await stack.enter_async_context(self.chain.producing(BLOCK_S))
+        node = await stack.enter_async_context(RpcEndpoint(self.chain))
+        await stack.enter_async_context(self.server)
+        self.node = node
+
+    async def executor(self, stack: AsyncExitStack, **kw: Any) -> SwapExecutor:
+        """A fresh executor (a restarted process): new clients, the journal reopened."""
+        journal = stack.enter_context(Journal(self.folder / "journal.sqlite"))
+        endpoint = Endpoint("n", Secret(self.node.url), max_calls=10_000)
+        rpc = await stack.enter_async_context(RpcPool([endpoint]))
+        jupiter = await stack.enter_async_context(JupiterClient(self.server.url))
+        return SwapExecutor(
+            rpc, jupiter, self.wallet, journal, SignatureRecord, rebroadcast_s=0.02, **kw
+        )
+
+    def swaps_executed(self) -> int:
+        """Swaps LiteSVM executed successfully (each moves AMOUNT out of the wallet)."""
+        spent = 10**10 - self.chain.token_amount(self.base_account)
+        assert spent % AMOUNT == 0
+        return spent // AMOUNT
+
+
+def test_a_swap_lands_once_and_is_booked_from_balances(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            executor = await setup.executor(stack)
+            result = await executor.execute(setup.request)
+            again = await executor.execute(setup.request)  # the same intent: nothing new
+            return result, again, executor.store.signatures(42)
+
+    result, again, journaled = asyncio.run(main())
+    assert result.state == "landed" and result.err is None
+    assert result.in_amount == AMOUNT
+    assert result.out_amount == setup.chain.token_amount(setup.quote_account) == 299_250_000
+    assert again == result and setup.swaps_executed() == 1
+    assert [(r.state, r.in_amount, r.out_amount) for r in journaled] == [
+        ("landed", AMOUNT, 299_250_000)
+    ]
+    assert result.fee == journaled[0].fee > 5_000  # a priority fee on top of the signature fee
+
+
+def test_blockhash_expiry_rebroadcasts_the_same_bytes_then_builds_once_more(
+    tmp_path: Path,
+) -> None:
+    setup = Setup(tmp_path, ChainFaults(never_land=True))
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            executor = await setup.executor(stack)
+            task = asyncio.create_task(executor.execute(setup.request))
+            first: list[Any] = []
+            while not first:  # the first transaction is journaled, then sent
+                await asyncio.sleep(0.01)
+                first = executor.store.signatures(42)
+            last_valid = first[0].last_valid_height
+            while setup.chain.height <= last_valid:
+                await asyncio.sleep(0.01)
+            setup.chain.faults.never_land = False  # the next transaction may land
+            result = await task
+            return result, first[0], executor.store.signatures(42)
+
+    result, first, journaled = asyncio.run(main())
+    sends = setup.chain.submitted
+    first_sig = sends[0]
+    switch = next(i for i, s in enumerate(sends) if s != first_sig)
+    assert str(first_sig) == first.signature
+    assert switch > 5 and all(s == first_sig for s in sends[:switch])  # the same bytes again
+    assert setup.server.builds == 2  # a new swap only after the first expired
+    assert [r.state for r in journaled] == ["expired", "landed"]
+    assert result.state == "landed" and setup.swaps_executed() == 1
+
+
+def test_a_late_landing_after_a_crash_is_found_and_never_doubled(tmp_path: Path) -> None:
+    """The first send lands 60 blocks later, every re-send is lost; the process dies in between
+    (its task cancelled, its clients dropped); the restarted executor resolves the journaled
+    signature, waits for it, and books it: one swap, one build."""
+    setup = Setup(tmp_path, ChainFaults(delay_sends={0: 60}, drop_rate=1.0))
+
+    async def main() -> Any:
+        async with AsyncExitStack() as outer:
+            await setup.start(outer)
+            async with AsyncExitStack() as first_life:
+                executor = await setup.executor(first_life)
+                task = asyncio.create_task(executor.execute(setup.request))
+                while not executor.store.signatures(42):
+                    await asyncio.sleep(0.005)
+                await asyncio.sleep(0.05)  # sent, not landed yet
+                task.cancel()  # the crash
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            assert not setup.chain.landed
+            async with AsyncExitStack() as second_life:
+                executor = await setup.executor(second_life)
+                left = await executor.resolve_pending()
+                result = await executor.execute(setup.request)
+                return left, result, executor.store.signatures(42)
+
+    left, result, journaled = asyncio.run(main())
+    assert left == 1  # still valid, not landed: waited for, not rebuilt
+    assert result.state == "landed" and result.in_amount == AMOUNT
+    assert setup.server.builds == 1 and setup.swaps_executed() == 1
+    assert [r.state for r in journaled] == ["landed"]
+
+
+def test_resolving_after_a_crash_books_a_transaction_that_landed_meanwhile(
+    tmp_path: Path,
+) -> None:
+    setup = Setup(tmp_path, ChainFaults(delay_sends={0: 3}))
+
+    async def main() -> Any:
+        async with AsyncExitStack() as outer:
+            await setup.start(outer)
+            async with AsyncExitStack() as first_life:
+                executor = await setup.executor(first_life)
+                task = asyncio.create_task(executor.execute(setup.request))
+                while not executor.store.signatures(42):
+                    await asyncio.sleep(0.005)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            while not setup.chain.landed:
+                await asyncio.sleep(0.005)
+            async with AsyncExitStack() as second_life:
+                executor = await setup.executor(second_life)
+                left = await executor.resolve_pending()
+                booked = executor.store.signatures(42)
+                result = await executor.execute(setup.request)
+                return left, booked, result
+
+    left, booked, result = asyncio.run(main())
+    assert left == 0 and booked[0].state == "landed" and booked[0].in_amount == AMOUNT
+    assert booked[0].out_amount == 299_250_000  # the mints found from the balances alone
+    assert result.state == "landed" and setup.server.builds == 1 and setup.swaps_executed() == 1
+
+
+def test_a_failing_simulation_sends_nothing(tmp_path: Path) -> None:
+    setup = Setup(tmp_path, faults=JupiterFaults(drain=True))
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            executor = await setup.executor(stack)
+            return await executor.execute(setup.request), executor.store.signatures()
+
+    result, journaled = asyncio.run(main())
+    assert result.state == "refused" and "insufficient funds" in result.reason
+    assert "nothing sent" in result.reason
+    assert setup.chain.sends == 0 and journaled == [] and setup.swaps_executed() == 0
+
+
+def test_quote_caps_refuse_before_anything_is_built(tmp_path: Path) -> None:
+    setup = Setup(tmp_path, price_impact="0.05")
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            executor = await setup.executor(stack, caps=SwapCaps(max_price_impact=Decimal("0.01")))
+            return await executor.execute(setup.request)
+
+    result = asyncio.run(main())
+    assert result.state == "refused" and result.reason == "price impact 0.05 > cap 0.01"
+    assert setup.server.builds == 0 and setup.chain.sends == 0
+
+
+def test_the_priority_fee_cap_holds_in_the_built_transaction(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            executor = await setup.executor(stack, caps=SwapCaps(max_priority_lamports=20_000))
+            await executor.execute(setup.request)
+            landed = setup.chain.landed[setup.chain.submitted[0]]
+            return landed.tx, setup.server.bodies[0]
+
+    tx, body = asyncio.run(main())
+    assert priority_fee_lamports(tx) <= 20_000
+    assert body["prioritizationFeeLamports"]["priorityLevelWithMaxLamports"]["maxLamports"] == (
+        20_000
+    )
+    assert body["quoteResponse"]["slippageBps"] == 50
+
+
+def test_errors_are_named() -> None:
+    slippage = {"InstructionError": [3, {"Custom": 6001}]}
+    assert describe_error(slippage) == "instruction 3: slippage tolerance exceeded (Jupiter 6001)"
+    assert describe_error("BlockhashNotFound") == "BlockhashNotFound"
