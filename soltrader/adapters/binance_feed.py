@@ -272,6 +272,13 @@ def _row_candle(row: Any) -> Bar:
     )
 
 
+#: The flag of a kline that has not closed yet, as Binance writes it (compact JSON). Most stream
+#: messages carry it (one bar closes per hundreds of updates), and the feed acts on closed klines
+#: only, so a message containing it is skipped without being decoded. Anything written
+#: otherwise is decoded and judged by :func:`_stream_candle`.
+_IN_PROGRESS = '"x":false'
+
+
 def _stream_candle(message: Any) -> Bar | None:
     """The candle of a closed-kline event (raw or combined-stream form), else None."""
     if isinstance(message, dict) and isinstance(message.get("data"), dict):
@@ -508,6 +515,8 @@ class KlineFeed:
             raise _StaleError(
                 f"no message for {silent:.3f} s (stale_after_s={self._stale_after_s:g})"
             ) from None
+        if isinstance(raw, str) and _IN_PROGRESS in raw:
+            return None  # an in-progress kline (Binance's compact JSON): nothing to decode
         try:
             return json.loads(raw)
         except ValueError:

@@ -285,6 +285,10 @@ class ReplayServer:
         self.stalls_done = 0
         self.connections = 0
         self.faults_fired: list[FaultFired] = []
+        #: ``time.monotonic()`` when each bar's closed kline was handed to the subscribers'
+        #: sockets (the event already formatted), by bar: the exchange's publish time, which
+        #: a latency measurement starts from (``due`` adds the server's own timer lateness).
+        self.closed_sent_at: dict[int, float] = {}
 
     # ---------------------------------------------------------------------------- lifecycle
 
@@ -536,7 +540,9 @@ class ReplayServer:
                 await self._broadcast(self._event(k, j))
                 await asyncio.sleep(0)
             await self._slot(k + 1.0)
-            await self._broadcast(self._event(k, None))
+            closed = self._event(k, None)
+            self.closed_sent_at[k] = time.monotonic()
+            await self._broadcast(closed)
             self._cursor = k + 1
             await self._after_close(k)
             await asyncio.sleep(0)

@@ -9,7 +9,8 @@ the live runtime does when a bar closes:
    market orders at the open, resting entries, protective stops and targets inside the bar), and
    its fills update the positions and the accounts (:func:`soltrader.sim._nb.step_fill_nb`);
 3. **signal**: the strategy's signal function runs on the last ``window`` bars of each asset and
-   its newest row is taken, converted and checked as the backtest checks its inputs;
+   its newest row is taken, converted and checked as the backtest checks its inputs (this runs
+   before step 2: the fills of bar t read only the rows of the earlier bars that decided them);
 4. **decide**: the decision core turns that row and the state into orders (exits, reversals,
    entries, time stops, guard refusals; :func:`soltrader.sim._nb.step_decide_nb`), which the paper
    venue fills from bar t + 1 on;
@@ -20,6 +21,7 @@ the live runtime does when a bar closes:
    the orders decided at the close, the entries withdrawn, and each position's protective orders,
    re-issued when they move.
 
+Steps 2, 4, 5 and 6 run as one compiled call per bar (:func:`soltrader.sim._nb.step_bar_nb`).
 Steps 2, 4 and 5 are the very functions the backtest kernel runs on each bar (``simulate_nb``
 calls ``_fill_phase`` and ``_decide_phase`` through ``_busy_bar``, then ``_mark_bar``
 and the guards), so a replay
@@ -36,8 +38,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -107,17 +110,19 @@ _SIGNALS_ONLY = frozenset({"entries", "exits", "short_entries", "short_exits"})
 
 
 class ReplayTiming(NamedTuple):
-    """Where a replay spent its time (seconds of wall clock): the strategy's signal function,
-    the decision step (row conversion, checks, ``decide``), the paper venue (fill model, mark)."""
+    """Where a replay spent its time (seconds of wall clock): the strategy's signal function;
+    the decision core (the paper venue's fills, ``decide``, the mark, the guards and the
+    intents, one compiled call per bar); the loop's bookkeeping (bars into the buffers, the
+    signal row's conversion and checks, intent ids, the bar's outcome)."""
 
     bars: int
     signal_s: float
-    decide_s: float
-    fill_s: float
+    core_s: float
+    other_s: float
 
     def per_bar_ms(self) -> float:
         """Milliseconds per bar, all three parts together."""
-        return 1e3 * (self.signal_s + self.decide_s + self.fill_s) / max(self.bars, 1)
+        return 1e3 * (self.signal_s + self.core_s + self.other_s) / max(self.bars, 1)
 
 
 class _Run(NamedTuple):
@@ -314,6 +319,8 @@ def _market_columns(market: Market) -> tuple[np.ndarray, ...]:
 def _newest(value: Any, name: str, field: _Field, asset: str, t: int) -> Any:
     """The newest element of one signal field of one asset, converted like the backtest's
     inputs (booleans exactly 0 / 1, whole numbers for integer fields)."""
+    if type(value) is np.ndarray and value.ndim == 1 and value.dtype == field.dtype and value.size:
+        return value[-1]  # already the kernel's dtype: nothing to convert or check
     arr = np.asarray(value)
     if arr.ndim == 0:
         return _converted(arr, name, field.dtype)[()]
@@ -351,11 +358,58 @@ def _validated(opts: _Options, market: Market, fields: tuple[str, ...]) -> None:
 _ONE_ROW = pd.DatetimeIndex(pd.to_datetime(np.zeros(1, dtype=np.int64), unit="ns", utc=True))
 
 
+def _fraction_below_one(x: float) -> bool:
+    return x != x or 0.0 < x < 1.0  # NaN: none
+
+
+def _fraction_up_to_one(x: float) -> bool:
+    return 0.0 < x <= 1.0
+
+
+def _positive(x: float) -> bool:
+    return 0.0 < x < math.inf
+
+
+def _bars_count(x: float) -> bool:
+    return x >= 0
+
+
+#: Values of a signal field that every check of :func:`_check_row` accepts whatever the rest of
+#: the row holds (a stop or target distance in (0, 1) or NaN, a fraction in (0, 1], a bar count
+#: >= 0). A row made only of such values skips the detailed checks; any other value (or a field
+#: not listed) gets them, so an error is always theirs, word for word.
+_PLAIN: dict[str, Callable[[float], bool]] = {
+    "sl_stop": _fraction_below_one,
+    "tp_stop": _fraction_below_one,
+    "partial_tp_stop": _fraction_below_one,
+    "exit_size": _fraction_up_to_one,
+    "partial_tp_size": _fraction_up_to_one,
+    "max_bars": _bars_count,
+}
+
+
+def _plain_row(opts: _Options, run: _Run, t: int) -> bool:
+    """Whether every non-boolean value of signal row t is one the checks accept anyway (see
+    :data:`_PLAIN`; a size must be finite and > 0, at most 1 when it is a percent)."""
+    args = run.args
+    for name in run.fields:
+        if name in _SIGNALS_ONLY:
+            continue
+        row = getattr(args, _FIELDS[name].arg)[t]
+        if name == "size":
+            plain = _fraction_up_to_one if opts.size_type == "percent" else _positive
+        else:
+            plain = _PLAIN.get(name)
+        if plain is None or not all(plain(float(x)) for x in row):
+            return False
+    return True
+
+
 def _check_row(opts: _Options, run: _Run, t: int) -> None:
     """The backtest's checks of the decision inputs, on row t (errors name row t)."""
     given = set(run.fields)
-    if given <= _SIGNALS_ONLY:
-        return  # booleans only: converted strictly already
+    if given <= _SIGNALS_ONLY or _plain_row(opts, run, t):
+        return  # booleans only (converted strictly already), or values every check accepts
     a = run.args
     index = _ONE_ROW
     rows = slice(t, t + 1)
@@ -415,17 +469,20 @@ def _with_room(buf: np.ndarray, count: int, need: int, fill: Any = 0) -> np.ndar
 def _grow_records(state: _nb.SimState, m: int) -> _nb.SimState:
     """Room for at least one more bar of records (a bar adds at most a few per asset)."""
     need = 64 * m + 64
-    grown = {
-        name: _with_room(getattr(state, name), int(state.cnt[k]), need)
-        for name, k in (("orders", _nb.K_ORDERS), ("fills", _nb.K_FILLS), ("trades", _nb.K_TRADES))
-    }
-    return state._replace(**grown)
+    grown = {}
+    for name, k in (("orders", _nb.K_ORDERS), ("fills", _nb.K_FILLS), ("trades", _nb.K_TRADES)):
+        buf = getattr(state, name)
+        if buf.shape[0] - int(state.cnt[k]) < need:
+            grown[name] = _with_room(buf, int(state.cnt[k]), need)
+    return state._replace(**grown) if grown else state
 
 
 def _zeroed_copy(records: np.ndarray) -> np.ndarray:
     """``records`` copied field by field into zeroed records: numba's record writes leave the
     alignment padding undefined, and a journal compares and stores records as bytes."""
     out = np.zeros(records.shape[0], dtype=records.dtype)
+    if not records.shape[0]:
+        return out
     for name in records.dtype.names:
         out[name] = records[name]
     return out
@@ -454,14 +511,13 @@ class _Journal:
         self.records = _with_room(self.records, self.count, need)
         self.ref = _with_room(self.ref, self.count, need, fill=-1)
 
-    def record(
-        self, t: int, close_ns: int, args: _nb.SimArgs, state: _nb.SimState, fill0: int
-    ) -> np.ndarray:
-        """The intents of bar t (after its decisions, guards and mark), with their ids."""
+    def step(self, t: int, close_ns: int, args: _nb.SimArgs, state: _nb.SimState) -> np.ndarray:
+        """Bar t through the decision core in one compiled call (fills, decide on signal row t,
+        mark, guards: :func:`soltrader.sim._nb.step_bar_nb`); its intents, with their ids."""
         start = self.count
         self.count = int(
-            _nb.step_intents_nb(
-                t, close_ns, args, state, self.before, fill0, self.watch, self.watch_levels,
+            _nb.step_bar_nb(
+                t, close_ns, args, state, self.before, self.watch, self.watch_levels,
                 self.records, self.ref, self.count,
             )
         )  # fmt: skip
@@ -545,7 +601,7 @@ class PaperLoop:
         self._times: list[int] = []  # a live loop's bar open times (epoch ns)
         self._full: list[dict[str, Any]] | None = None  # signals of the whole history
         self._finished = False
-        self.spent = [0.0, 0.0, 0.0]  # seconds in the signal function, decide, fill
+        self.spent = [0.0, 0.0, 0.0]  # seconds: signal function, decision core, bookkeeping
 
     # -- construction ------------------------------------------------------------------------
 
@@ -703,27 +759,19 @@ class PaperLoop:
         if self._run is None:
             self._start()
         run, state = self._room(t)
-        fill0 = int(state.cnt[_nb.K_FILLS])
         self._append(run, t, int(time_ns), control)
-        _nb.step_fill_nb(t, run.args, state)
-        _nb.working_entries_nb(state, self._journal.before)
         t1 = time.perf_counter()
-        self._signal_row(run, t)
+        self._signal_row(run, t)  # before the fills: they read earlier decisions' rows only
         t2 = time.perf_counter()
         _check_row(self._opts, run, t)
-        _nb.step_decide_nb(t, run.args, state)
-        t3 = time.perf_counter()
-        _nb.step_end_nb(t, run.args, state)
-        t4 = time.perf_counter()
+        fill0 = int(state.cnt[_nb.K_FILLS])
         close_ns = int(time_ns) + self._bar_ns if self._bar_ns > 0 else -1
-        intents = self._journal.record(t, close_ns, run.args, state, fill0)
-        spent = self.spent
-        spent[0] += t2 - t1
-        spent[1] += t3 - t2 + time.perf_counter() - t4
-        spent[2] += t1 - t0 + t4 - t3
+        t3 = time.perf_counter()
+        intents = self._journal.step(t, close_ns, run.args, state)
+        t4 = time.perf_counter()
         self._t = t + 1
         a = run.args
-        return BarOutcome(
+        out = BarOutcome(
             bar=t,
             time_ns=int(time_ns),
             intents=_zeroed_copy(intents),
@@ -732,6 +780,11 @@ class PaperLoop:
             equity=a.equity_out[t].copy(),
             position=a.pos_out[t].copy(),
         )
+        spent = self.spent
+        spent[0] += t2 - t1
+        spent[1] += t4 - t3
+        spent[2] += t1 - t0 + t3 - t2 + time.perf_counter() - t4
+        return out
 
     def _admit(self, t: int, time_ns: int, values: tuple[Any, ...]) -> None:
         """A live bar: later than the last one, valid by the data rules, into the history."""
@@ -745,9 +798,13 @@ class PaperLoop:
             )
         m = len(self._assets)
         cols = [np.asarray(v, dtype=np.float64).reshape(m) for v in values]
+        ts = np.array([time_ns], dtype=np.int64)
+        rows = ts if m == 1 else np.arange(m, dtype=np.int64)  # one row per asset, in order
+        if first_bar_error(OHLCVArrays(rows, *cols), rows) is None:
+            m = 0  # every asset's bar is clean (the usual case): one check for all of them
         for j in range(m):
-            one = OHLCVArrays(np.zeros(1, np.int64), *(c[j : j + 1] for c in cols))
-            error = first_bar_error(one, np.array([time_ns], dtype=np.int64))
+            one = OHLCVArrays(ts, *(c[j : j + 1] for c in cols))
+            error = first_bar_error(one, ts)
             if error is not None:
                 raise BarRefusedError(
                     f"bar {t} of {self._assets[j]!r}: {error}",
@@ -932,7 +989,8 @@ def paper_replay(
     -------
     Result
         The same type as :func:`~soltrader.backtest`, with ``result.timing`` a
-        :class:`ReplayTiming` (seconds spent in the signal function, decide and fill) and
+        :class:`ReplayTiming` (seconds in the signal function, the decision core and the
+        loop's bookkeeping) and
         ``result.intents`` the orders sent to the paper venue (entries, exits, cancels and the
         protective stops and targets, with deterministic client ids; ``intent_dt`` records in
         ``result.intents_records``), and ``result.final_state`` the state after the last bar as

@@ -2756,6 +2756,24 @@ def step_intents_nb(t, time_ns, a, s, before, fill0, watch, wf, out, ref, k):
 
 
 @njit(cache=True)
+def step_bar_nb(t, close_ns, a, s, before, watch, wf, out, ref, k):
+    """Bar t of a driver that steps bar by bar, in one call: the venue's fills
+    (:func:`step_fill_nb`), each asset's working entry before the decision
+    (:func:`working_entries_nb`), the decision on signal row t (:func:`step_decide_nb`), the
+    mark and the account guards (:func:`step_end_nb`) and the bar's intents
+    (:func:`step_intents_nb`, from record ``k`` on, stamped ``close_ns``); returns the new intent
+    count. Signal row t of ``a`` is written before the call: the fills of bar t read only the
+    rows of the bars that decided them (earlier ones), as in :func:`simulate_nb`. One call
+    instead of five: each call from Python unboxes every array of ``a`` and ``s``."""
+    fill0 = s.cnt[K_FILLS]
+    step_fill_nb(t, a, s)
+    working_entries_nb(s, before)
+    step_decide_nb(t, a, s)
+    step_end_nb(t, a, s)
+    return step_intents_nb(t, close_ns, a, s, before, fill0, watch, wf, out, ref, k)
+
+
+@njit(cache=True)
 def working_entries_nb(s, before):
     """Each asset's working entry before a decision: decision bar (-1: none), side, type."""
     js = s.js

@@ -5,12 +5,15 @@ windows, 10 bps fees) on the bundled SOL/USDT 1m bars: the runner first restores
 a journal (so every window is full), then a replay server on 127.0.0.1, in its own process as an
 exchange would be, closes one bar every 100 ms with 99 in-progress kline updates between closes
 — 1,000 websocket messages per second.
-For each of the next ``LATENCY_BARS`` bars the latency is from the moment the server's schedule
-closes the bar (:meth:`ReplayServer.due`) to the moment the bar's decision, intents, fills and
-equity are committed to the SQLite journal (WAL, ``synchronous=NORMAL``): the websocket hop,
-parsing, the candle check, the signal on its window, decide, the paper venue and the commit. It
-is split into the wire part (scheduled close → the closed kline received by the runtime, which
-includes the server's own lateness) and the decision part (received → committed).
+For each of the next ``LATENCY_BARS`` bars the latency runs from the moment the server hands the
+bar's closed kline to its socket (the exchange publishing the close:
+:attr:`ReplayServer.closed_sent_at`) to the moment the bar's decision, intents, fills and equity
+are committed to the SQLite journal (WAL, ``synchronous=NORMAL``): the websocket hop, parsing,
+the candle check, the signal on its window, decide, the paper venue and the commit. It is split
+into the wire part (kline sent → the closed kline received by the runtime) and the decision part
+(received → committed). The server's own lateness against its schedule (its event loop's timer
+granularity, up to a millisecond: the exchange's delay, not the runtime's) is reported apart as
+``server_late``.
 
 **A day's replay.** ``soltrader live --paper --replay`` of 1,440 1m bars (24 hours) of
 sma_cross as a separate process, at max speed and paced at 100x (a bar every 0.6 s, 14.4 min):
@@ -80,7 +83,9 @@ async def main():
         print(s.rest_url, s.ws_url, flush=True)
         await s.finished.wait()
         await asyncio.sleep(0.5)
-        print(json.dumps([s.due(k) for k in range(len(bars))]), flush=True)
+        due = [s.due(k) for k in range(len(bars))]
+        sent = [s.closed_sent_at.get(k) for k in range(len(bars))]
+        print(json.dumps([due, sent]), flush=True)
 
 asyncio.run(main())
 """
@@ -114,10 +119,14 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     runner.restore()
     gc.freeze()  # as soltrader live does after its restore
     await runner.run()
-    due = dict(zip(ms.tolist(), json.loads(await server.stdout.readline()), strict=True))
+    due_at, sent_at = json.loads(await server.stdout.readline())
+    due = dict(zip(ms.tolist(), due_at, strict=True))
+    sent = dict(zip(ms.tolist(), sent_at, strict=True))
     await server.wait()
-    keys = [t for t in done if due.get(t) is not None]
-    return np.array([[done[t] - due[t], got[t] - due[t], done[t] - got[t]] for t in keys])
+    keys = [t for t in done if sent.get(t) is not None and due.get(t) is not None]
+    return np.array(
+        [[done[t] - sent[t], got[t] - sent[t], done[t] - got[t], sent[t] - due[t]] for t in keys]
+    )
 
 
 def _latency_row(name: str, bars) -> dict:
@@ -126,7 +135,7 @@ def _latency_row(name: str, bars) -> dict:
         _warm(spec, journal, bars)
         parts = asyncio.run(_latencies(spec, journal, bars, Path(tmp))) * 1e3
         sync = journal.synchronous
-    lat, wire, decide = parts[:, 0], parts[:, 1], parts[:, 2]
+    lat, wire, decide, late = parts[:, 0], parts[:, 1], parts[:, 2], parts[:, 3]
     return {
         "case": f"bar close -> intent {name}",
         "bars": len(lat),
@@ -136,9 +145,12 @@ def _latency_row(name: str, bars) -> dict:
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
-        "wire_p50_ms": float(np.percentile(wire, 50)),  # scheduled close -> kline received
+        "wire_p50_ms": float(np.percentile(wire, 50)),  # kline sent -> kline received
+        "wire_p99_ms": float(np.percentile(wire, 99)),
         "decide_p50_ms": float(np.percentile(decide, 50)),  # received -> journal commit
         "decide_p99_ms": float(np.percentile(decide, 99)),
+        "server_late_p50_ms": float(np.percentile(late, 50)),  # scheduled close -> kline sent
+        "server_late_p99_ms": float(np.percentile(late, 99)),
     }
 
 

@@ -391,10 +391,12 @@ def test_churn_yields_the_source_exactly() -> None:
 
 
 class Arrival(NamedTuple):
-    """When the feed yielded a bar, and when the server's schedule said it closes, then."""
+    """When the feed yielded a bar, when the server's schedule said it closes, then, and when
+    the server sent its closed kline (NaN: never, the bar came by REST)."""
 
     at: float
     due: float
+    sent: float
 
 
 async def paced(df: pd.DataFrame, **kwargs: Any) -> tuple[list[Bar], list[Arrival], float]:
@@ -405,7 +407,8 @@ async def paced(df: pd.DataFrame, **kwargs: Any) -> tuple[list[Bar], list[Arriva
 
         def arrived(bar: Bar) -> None:
             k = int((bar.open_time_ms - T0) // MINUTE)
-            arrivals.append(Arrival(time.monotonic(), server.due(k) or np.inf))
+            sent = server.closed_sent_at.get(k, np.nan)
+            arrivals.append(Arrival(time.monotonic(), server.due(k) or np.inf, sent))
 
         got = await collect(server, T0, int(times[-1]), on_bar=arrived, backoff=[0.005])
         start = (server.due(0) or np.inf) - 0.01
@@ -418,8 +421,9 @@ def test_paced_replay_never_runs_ahead_of_schedule() -> None:
     began = time.monotonic()
     got, arrivals, start = run(paced(df), 10)
     assert_same_bars(got, df)
-    at, due = np.array(arrivals).T
+    at, due, sent = np.array(arrivals).T
     assert (at >= due).all()
+    assert (due <= sent).all() and (sent <= at).all()  # sent on schedule, before it arrived
     np.testing.assert_allclose(np.diff(due), 0.01)  # 1m bars at 6000x: one per 10 ms
     assert start >= began and at[-1] - due[-1] < 0.25
 
@@ -430,8 +434,9 @@ def test_paced_replay_with_a_drop_closes_the_unseen_bars_on_schedule() -> None:
     df = gbm_bars(50)
     got, arrivals, _ = run(paced(df, faults=FaultPlan(drops=(20,))), 10)
     assert_same_bars(got, df)
-    at, due = np.array(arrivals).T
+    at, due, sent = np.array(arrivals).T
     assert (at >= due).all()
+    assert np.isnan(sent[21:24]).all()  # closed while nobody listened: fetched by REST
 
 
 # -------------------------------------------------------------------------------- bad values

@@ -222,7 +222,7 @@ def test_paper_replay_equals_the_backtest(case: dict[str, Any]) -> None:
     event(f"{strategy.name}: {'with' if len(ref.trades_records) else 'without'} trades")
     timing = replay.timing
     assert timing.bars == len(ref.account_equity)
-    assert min(timing.signal_s, timing.decide_s, timing.fill_s) > 0.0
+    assert min(timing.signal_s, timing.core_s, timing.other_s) > 0.0
 
 
 def test_a_window_shorter_than_the_history_still_equals_the_backtest() -> None:
