@@ -1,0 +1,224 @@
+"""The Solana venue: the decision core's market intents as Jupiter swaps (the ``Venue`` port).
+
+An intent on one market (``base`` / ``quote`` mints, e.g. SOL / USDC) becomes one ExactIn swap
+executed by :class:`~soltrader.adapters.solana_swap.SwapExecutor` (at most once, journaled
+before it is sent):
+
+=============================  ===============================================================
+intent                         swap
+=============================  ===============================================================
+buy, ``unit=QUOTE``            ``quantity`` quote units (fees included) of the quote mint in
+buy, ``unit=CASH_FRACTION``    that fraction of the wallet's quote balance (read when sent) in
+sell, ``unit=BASE``            ``quantity`` base units of the base mint in
+=============================  ===============================================================
+
+Quantities become atomic units rounded **down** (never more than decided). A swap router rests
+no orders: limit, stop and stop-limit intents, and a buy sized in base units (an ExactOut swap),
+are refused with :class:`VenueRefusedError` naming the intent. A landed swap is reported as a
+fill (``fill_dt``): ``order_id`` is the intent's client id, ``size`` the base units that moved,
+``price`` the quote paid or received per base unit, ``fees`` the transaction fee in quote
+currency when one of the mints is wrapped SOL (else 0; the lamports are in the journal), all
+from the transaction's balances. Submitting an intent again changes nothing: the executor finds
+its journaled transaction, and a landed intent is reported once per process (after a restart,
+the journal's fills are unique by venue, order and trade).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import ROUND_DOWN, Decimal
+from typing import NamedTuple
+
+import numpy as np
+from solders.pubkey import Pubkey
+
+from soltrader.adapters.solana_rpc import RpcPool
+from soltrader.adapters.solana_swap import SwapExecutor, SwapRequest, SwapResult
+from soltrader.domain.enums import ExitReason, OrderType, Side
+from soltrader.domain.errors import Error
+from soltrader.domain.records import fill_dt
+from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
+
+#: The wrapped-SOL mint: transaction fees are priced through it.
+WRAPPED_SOL = Pubkey.from_string("So11111111111111111111111111111111111111112")
+_LAMPORTS_PER_SOL = 10**9
+#: The fill's ExitReason for each IntentReason that closes a position (entries: -1).
+_EXIT_REASONS = {
+    IntentReason.EXIT: ExitReason.SIGNAL,
+    IntentReason.REVERSAL: ExitReason.REVERSAL,
+    IntentReason.STOP_LOSS: ExitReason.STOP_LOSS,
+    IntentReason.TAKE_PROFIT: ExitReason.TAKE_PROFIT,
+    IntentReason.TRAILING_STOP: ExitReason.TRAILING_STOP,
+    IntentReason.PARTIAL_TAKE_PROFIT: ExitReason.PARTIAL_TAKE_PROFIT,
+    IntentReason.TIME_STOP: ExitReason.TIME_STOP,
+    IntentReason.LIQUIDATION: ExitReason.LIQUIDATION,
+    IntentReason.GUARD_FLATTEN: ExitReason.RISK_GUARD,
+}
+
+
+class VenueRefusedError(Error):
+    """The venue cannot execute an intent (an order type a swap router cannot rest, a size it
+    cannot express, or a swap refused before anything was sent).
+
+    Attributes
+    ----------
+    client_id : int
+        The intent's client id.
+    """
+
+    def __init__(self, message: str, *, client_id: int) -> None:
+        self.client_id = client_id
+        super().__init__(message)
+
+
+class SwapMarket(NamedTuple):
+    """One market's two mints and their decimals (atomic units per unit: 10**decimals)."""
+
+    base_mint: Pubkey
+    quote_mint: Pubkey
+    base_decimals: int
+    quote_decimals: int
+
+
+def atomic(quantity: float, decimals: int) -> int:
+    """``quantity`` units as atomic units, rounded down (via its shortest decimal text, so
+    ``0.3`` SOL is 300,000,000 lamports, not one less).
+
+    Examples
+    --------
+    >>> atomic(0.3, 9), atomic(1.23456789, 6)
+    (300000000, 1234567)
+    """
+    return int((Decimal(repr(float(quantity))) * 10**decimals).to_integral_value(ROUND_DOWN))
+
+
+class SolanaVenue:
+    """Market intents as swaps on one market (see the module docstring).
+
+    Parameters
+    ----------
+    executor : SwapExecutor
+        Executes each swap at most once.
+    rpc : RpcPool
+        Reads the wallet's quote balance for cash-fraction buys.
+    market : SwapMarket
+        The base and quote mints.
+    slippage_bps : int
+        The slippage asked for in every quote (within the executor's caps).
+    """
+
+    def __init__(
+        self, executor: SwapExecutor, rpc: RpcPool, market: SwapMarket, *, slippage_bps: int = 50
+    ) -> None:
+        self.executor = executor
+        self.rpc = rpc
+        self.market = market
+        self.slippage_bps = slippage_bps
+        self._fills: asyncio.Queue[np.ndarray] = asyncio.Queue()
+        self._in_flight: dict[int, np.ndarray] = {}
+        self.results: dict[int, SwapResult] = {}
+
+    async def submit(self, intent: np.ndarray) -> None:
+        """Execute one market intent as a swap; its fill is then in :meth:`fills`.
+
+        Raises
+        ------
+        VenueRefusedError
+            An intent the venue cannot execute, or a swap refused before anything was sent
+            (caps, failed simulation); its reason is in the message.
+        """
+        rec = np.asarray(intent, dtype=intent_dt).reshape(())
+        cid = int(rec["client_id"])
+        if cid in self.results:  # executed and reported already: nothing changes
+            return
+        request = await self._request(rec, cid)
+        self._in_flight[cid] = rec.copy()
+        try:
+            result = await self.executor.execute(request)
+        finally:
+            self._in_flight.pop(cid, None)
+        if result.state == "landed":
+            self.results[cid] = result
+        if result.state == "refused":
+            raise VenueRefusedError(f"intent {cid:016x}: {result.reason}", client_id=cid)
+        if result.state == "gave_up":
+            raise VenueRefusedError(f"intent {cid:016x}: {result.reason}", client_id=cid)
+        if result.err is None:
+            self._fills.put_nowait(self._fill(rec, request, result))
+
+    async def fills(self) -> AsyncIterator[np.ndarray]:
+        """Each landed swap as a ``fill_dt`` record, in the order they landed."""
+        while True:
+            yield await self._fills.get()
+
+    async def open_orders(self) -> np.ndarray:
+        """The intents being executed now (a swap rests nowhere once it has landed)."""
+        return np.array(list(self._in_flight.values()), dtype=intent_dt)
+
+    # -- conversion -------------------------------------------------------------------------
+
+    async def _request(self, rec: np.ndarray, cid: int) -> SwapRequest:
+        m = self.market
+        kind, side, unit = int(rec["kind"]), int(rec["side"]), int(rec["unit"])
+        quantity = float(rec["quantity"])
+        if kind != OrderType.MARKET:
+            raise VenueRefusedError(
+                f"intent {cid:016x}: a swap venue executes market intents only, got "
+                f"{OrderType(kind).name.lower()} (protective orders are watched by the runtime)",
+                client_id=cid,
+            )
+        if not quantity > 0:
+            raise VenueRefusedError(f"intent {cid:016x}: quantity {quantity!r}", client_id=cid)
+        if side == Side.SELL and unit == QuantityUnit.BASE:
+            amount = atomic(quantity, m.base_decimals)
+            pair = (m.base_mint, m.quote_mint)
+        elif side == Side.BUY and unit == QuantityUnit.QUOTE:
+            amount = atomic(quantity, m.quote_decimals)
+            pair = (m.quote_mint, m.base_mint)
+        elif side == Side.BUY and unit == QuantityUnit.CASH_FRACTION:
+            held = sum(a.amount for a in await self.rpc.token_accounts(
+                self.executor.wallet.pubkey, m.quote_mint
+            ))  # fmt: skip
+            amount = int((Decimal(held) * Decimal(repr(quantity))).to_integral_value(ROUND_DOWN))
+            pair = (m.quote_mint, m.base_mint)
+        else:
+            raise VenueRefusedError(
+                f"intent {cid:016x}: {Side(side).name.lower()} sized in "
+                f"{QuantityUnit(unit).name.lower()} units needs an ExactOut swap, not supported",
+                client_id=cid,
+            )
+        if amount <= 0:
+            raise VenueRefusedError(
+                f"intent {cid:016x}: {quantity!r} is 0 atomic units", client_id=cid
+            )
+        return SwapRequest(cid, pair[0], pair[1], amount, self.slippage_bps)
+
+    def _fill(self, rec: np.ndarray, request: SwapRequest, result: SwapResult) -> np.ndarray:
+        m = self.market
+        selling = request.input_mint == m.base_mint
+        base_atomic = result.in_amount if selling else result.out_amount
+        quote_atomic = result.out_amount if selling else result.in_amount
+        size = base_atomic / 10**m.base_decimals
+        price = (quote_atomic / 10**m.quote_decimals) / size if size else float("nan")
+        fee_sol = result.fee / _LAMPORTS_PER_SOL
+        if m.base_mint == WRAPPED_SOL:
+            fees = fee_sol * price
+        elif m.quote_mint == WRAPPED_SOL:
+            fees = fee_sol
+        else:
+            fees = 0.0
+        out = np.zeros((), dtype=fill_dt)
+        out["order_id"] = np.int64(np.uint64(rec["client_id"]).view(np.int64))
+        out["asset"] = rec["asset"]
+        out["account"] = rec["account"]
+        out["bar"] = rec["decision_bar"]
+        out["side"] = Side.SELL if selling else Side.BUY
+        out["size"] = size
+        out["price"] = price
+        out["fees"] = fees
+        out["reason"] = _EXIT_REASONS.get(int(rec["reason"]), -1)  # -1: an entry
+        return out
+
+
+__all__ = ["WRAPPED_SOL", "SolanaVenue", "SwapMarket", "VenueRefusedError", "atomic"]
