@@ -50,7 +50,9 @@ class Setup:
         journal = stack.enter_context(Journal(self.folder / "journal.sqlite"))
         endpoint = Endpoint("n", Secret(self.node.url), max_calls=10_000)
         self.rpc = await stack.enter_async_context(RpcPool([endpoint]))
-        jupiter = await stack.enter_async_context(JupiterClient(self.server.url))
+        jupiter = await stack.enter_async_context(
+            JupiterClient(self.server.url, max_calls=100_000, per_s=1.0)  # no quota here
+        )
         return SwapExecutor(
             self.rpc, jupiter, self.wallet, journal, SignatureRecord, rebroadcast_s=0.02, **kw
         )
