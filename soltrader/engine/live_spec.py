@@ -11,6 +11,9 @@ trades::
                   kill switch: kill_drawdown, kill_daily_loss, max_errors_per_hour, kill_stale_s
     [ops]         health_port, metrics_port, telegram_token, telegram_chat (the operations
                   surface reads them)
+    [solana]      the mints a Solana execution swaps, its caps and costs (the paper venue and
+                  the backtest charge the same), [[solana.rpc]] endpoints and the wallet, by
+                  the names of the environment variables that hold URLs and keys
 
 Every table forbids unknown keys: a typo is an error naming the table and the key
 (``live.vneue: unknown key``), never a silently ignored option. Credentials are wrapped as
@@ -32,6 +35,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from soltrader.costs.models import AMMPool, SolanaTxCost
 from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
 from soltrader.engine.backtest import backtest_signals
@@ -160,6 +164,75 @@ class OpsTable(BaseModel):
     telegram_chat: str | None = None
 
 
+#: A base58 Solana address (32 bytes: 32 to 44 characters of the base58 alphabet).
+_ADDRESS = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+#: Jupiter's default host (configurable: hosts and key rules have changed).
+JUPITER_URL = "https://api.jup.ag"
+
+
+class RpcTable(BaseModel):
+    """One ``[[solana.rpc]]`` endpoint: a label for logs, the environment variable holding its
+    URL (providers put API keys in it, so the URL never sits in the spec) and its quota."""
+
+    model_config = _STRICT
+    label: Annotated[str, Field(min_length=1)]
+    url_env: Annotated[str, Field(pattern=_ENV_NAME)]
+    max_calls: Annotated[int, Field(ge=1)] = 10
+    per_s: Annotated[float, Field(gt=0)] = 1.0
+
+
+class SolanaTable(BaseModel):
+    """``[solana]``: where a strategy's decisions are executed on Solana, and what that costs.
+
+    The feed stays ``[data]``'s market (e.g. SOL/USDT klines from a CEX) while execution swaps
+    ``base_mint`` / ``quote_mint`` through Jupiter. The paper venue and the backtest charge the
+    same Solana costs (:meth:`LiveSpec.backtest_kwargs`): ``base_fee_lamports`` +
+    ``priority_fee_lamports`` per transaction, ``jito_tip_lamports`` when it lands,
+    ``fail_rate`` of transactions failing (fees paid, nothing filled), and, with
+    ``pool_liquidity``, a constant-product pool's price impact and ``pool_fee``. The real venue
+    keeps to the caps (``max_slippage_bps``, ``max_price_impact``, ``max_priority_lamports``),
+    signs with the wallet in ``wallet`` (a key file) or ``wallet_env``, and reads its RPC
+    endpoints and Jupiter key from environment variables named here.
+    """
+
+    model_config = _STRICT
+    base_mint: Annotated[str, Field(pattern=_ADDRESS)]
+    quote_mint: Annotated[str, Field(pattern=_ADDRESS)]
+    base_decimals: Annotated[int, Field(ge=0, le=18)]
+    quote_decimals: Annotated[int, Field(ge=0, le=18)]
+    slippage_bps: Annotated[int, Field(ge=0, le=10_000)] = 50
+    max_slippage_bps: Annotated[int, Field(ge=0, le=10_000)] = 100
+    max_price_impact: Annotated[float, Field(gt=0, lt=1)] = 0.01
+    max_priority_lamports: Annotated[int, Field(ge=0)] = 100_000
+    priority_level: Literal["medium", "high", "veryHigh"] = "high"
+    base_fee_lamports: Annotated[int, Field(ge=0)] = 5_000
+    priority_fee_lamports: Annotated[int, Field(ge=0)] = 10_000
+    jito_tip_lamports: Annotated[int, Field(ge=0)] = 0
+    fail_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    pool_liquidity: Annotated[float, Field(gt=0)] | None = None
+    pool_fee: Annotated[float, Field(ge=0, lt=1)] = 0.0025
+    jupiter_url: str = JUPITER_URL
+    jupiter_key_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+    rpc: list[RpcTable] = []
+    wallet: str | None = None
+    wallet_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+
+    def costs(self) -> dict[str, Any]:
+        """The backtest keywords of these costs: ``solana`` and, with a pool depth, ``amm``."""
+        kw: dict[str, Any] = {
+            "solana": SolanaTxCost(
+                base_fee=self.base_fee_lamports,
+                priority_fee=self.priority_fee_lamports,
+                jito_tip=self.jito_tip_lamports,
+                fail_rate=self.fail_rate,
+            )
+        }
+        if self.pool_liquidity is not None:
+            kw["amm"] = AMMPool(liquidity=self.pool_liquidity, fee=self.pool_fee)
+        return kw
+
+
 class LiveSpec(BaseModel):
     """A whole live spec (see the module docstring).
 
@@ -180,6 +253,7 @@ class LiveSpec(BaseModel):
     live: LiveTable = LiveTable()
     risk: RiskTable = RiskTable()
     ops: OpsTable = OpsTable()
+    solana: SolanaTable | None = None
 
     @property
     def strategy_spec(self) -> Strategy:
@@ -197,6 +271,8 @@ class LiveSpec(BaseModel):
         switch and ``soltrader halt`` can act (with every limit off unless ``[risk]`` sets
         it, the guards change no fill)."""
         kw = dict(self.params)
+        if self.solana is not None:
+            kw.update(self.solana.costs())
         limits = self.risk.limits()
         if limits is not None:
             kw["risk"] = limits
@@ -212,7 +288,7 @@ class LiveSpec(BaseModel):
         )
 
 
-_LIVE_TABLES = ("live", "risk", "ops")
+_LIVE_TABLES = ("live", "risk", "ops", "solana")
 #: Keywords of the backtest a spec's [params] may set besides the strategy's parameters.
 _BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
     "data", "entries", "exits", "short_entries", "short_exits",
@@ -290,6 +366,20 @@ def _check_semantics(spec: LiveSpec) -> None:
             raise ParameterError(
                 f"params.{reserved}", "set by the [risk] table and the runtime, not [params]"
             )
+    solana = spec.solana
+    if solana is not None:
+        for reserved in ("solana", "amm"):
+            if reserved in spec.params:
+                raise ParameterError(f"params.{reserved}", "set by the [solana] table")
+        if solana.slippage_bps > solana.max_slippage_bps:
+            raise ParameterError(
+                "solana.slippage_bps",
+                f"{solana.slippage_bps} is above max_slippage_bps ({solana.max_slippage_bps})",
+            )
+        if solana.base_mint == solana.quote_mint:
+            raise ParameterError("solana.quote_mint", "must differ from base_mint")
+        if solana.wallet is not None and solana.wallet_env is not None:
+            raise ParameterError("solana.wallet_env", "give wallet (a key file) or wallet_env")
     if spec.live.venue != "paper" and spec.live.confirm != CONFIRM_REAL_MONEY:
         raise ParameterError(
             "live.confirm",

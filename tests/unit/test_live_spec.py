@@ -113,3 +113,84 @@ def test_promote_refuses_unknown_parameters(tmp_path: Path) -> None:
         promote(
             st.strategies.sma_cross, {"fsat": 10}, tmp_path / "x.toml", symbol="S", timeframe="1m"
         )
+
+
+# ------------------------------------------------------------------------------- [solana]
+
+SOL_MINT = "So11111111111111111111111111111111111111112"
+USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+
+
+def _solana(**over: Any) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "base_mint": SOL_MINT,
+        "quote_mint": USDC_MINT,
+        "base_decimals": 9,
+        "quote_decimals": 6,
+        "priority_fee_lamports": 20_000,
+        "jito_tip_lamports": 10_000,
+        "fail_rate": 0.02,
+        "pool_liquidity": 5e6,
+        "rpc": [{"label": "main", "url_env": "MAIN_RPC_URL"}],
+        "jupiter_key_env": "JUPITER_API_KEY",
+    }
+    table.update(over)
+    return table
+
+
+def test_a_solana_table_gives_the_backtest_and_the_paper_venue_the_same_costs() -> None:
+    spec = parse_live_spec(_raw(solana=_solana()))
+    kw = spec.backtest_kwargs()
+    assert kw["solana"] == st.costs.SolanaTxCost(
+        base_fee=5_000, priority_fee=20_000, jito_tip=10_000, fail_rate=0.02
+    )
+    assert kw["amm"] == st.costs.AMMPool(liquidity=5e6, fee=0.0025)
+    assert spec.backtest_spec().params["solana"] == kw["solana"]  # `soltrader backtest SPEC`
+    assert spec.solana.rpc[0].url_env == "MAIN_RPC_URL"  # a variable's name, never a URL
+
+
+@pytest.mark.parametrize(
+    ("over", "where", "words"),
+    [
+        ({"base_mint": "not-a-mint"}, "solana.base_mint", "pattern"),
+        ({"slippage_bps": 300}, "solana.slippage_bps", "above max_slippage_bps"),
+        ({"quote_mint": SOL_MINT}, "solana.quote_mint", "must differ"),
+        (
+            {"rpc": [{"label": "x", "url_env": "X", "url": "https://rpc?api-key=k"}]},
+            "solana.rpc.0.url",
+            "unknown",
+        ),
+        ({"fail_rate": 1.5}, "solana.fail_rate", "less than or equal"),
+        ({"wallet": "k.json", "wallet_env": "W"}, "solana.wallet_env", "or wallet_env"),
+        ({"slipage_bps": 10}, "solana.slipage_bps", "unknown key"),
+    ],
+)
+def test_a_bad_solana_table_is_named(over: dict, where: str, words: str) -> None:
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(_raw(solana=_solana(**over)))
+    assert err.value.name == where
+    assert words in str(err.value)
+    assert "api-key=k" not in str(err.value)
+
+
+def test_solana_costs_are_not_given_twice() -> None:
+    raw = _raw(solana=_solana())
+    raw["params"] = {**raw["params"], "solana": "x"}
+    with pytest.raises(st.ParameterError, match=r"params\.solana: set by the \[solana\] table"):
+        parse_live_spec(raw)
+
+
+def test_a_solana_paper_replay_equals_its_backtest() -> None:
+    """The paper venue (the live loop's, stepped bar by bar) charges the [solana] costs exactly
+    as the backtest does: same trades, same equity."""
+    from tests.conftest import read_sample_bars
+
+    bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[-3_000:]
+    spec = parse_live_spec(_raw(solana=_solana()))
+    kw = spec.backtest_kwargs()
+    kw.pop("control")
+    ref = st.backtest(bars, st.strategies.sma_cross, **kw)
+    replay = st.paper_replay(bars, st.strategies.sma_cross, window=2_000, **kw)
+    assert len(ref.trades_records) > 0
+    assert replay.trades_records.tobytes() == ref.trades_records.tobytes()
+    assert (replay.account_equity.to_numpy() == ref.account_equity.to_numpy()).all()

@@ -154,3 +154,46 @@ def test_pause_takes_no_entry_and_normal_resumes(tmp_path: Path) -> None:
     for t in range(300, 600):
         runner.on_bar(Bar(int(ms[t]), *(float(c[t]) for c in cols)))
     assert (runner.journal.intents()["reason"] == 0).any()
+
+
+def test_a_solana_spec_runs_live_with_the_backtests_costs(tmp_path: Path) -> None:
+    """The live runner (bars one by one, transaction costs priced at each bar's close) charges
+    the [solana] table's costs exactly as ``st.backtest`` does on the whole history."""
+    import soltrader as st
+
+    bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:600]
+    ms = bars.index.as_unit("ms").asi8
+    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
+    rows = [Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(600)]
+    solana = {
+        "base_mint": "So11111111111111111111111111111111111111112",
+        "quote_mint": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+        "base_decimals": 9, "quote_decimals": 6, "priority_fee_lamports": 50_000,
+        "jito_tip_lamports": 20_000, "pool_liquidity": 2e6,
+    }  # fmt: skip
+    spec = parse_live_spec(
+        {
+            "data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+            "strategy": {"name": "sma_cross"},
+            "params": {"fast": 5, "slow": 20},
+            "solana": solana,
+        }
+    )
+
+    def feed(start: int):
+        async def gen():
+            for bar in rows:
+                if bar.open_time_ms >= start:
+                    yield bar
+
+        return gen()
+
+    runner = Runner(spec, Journal(tmp_path / "j.sqlite"), feed, start_ms=int(ms[0]),
+                    until_ms=int(ms[-1]))  # fmt: skip
+    asyncio.run(runner.run())
+    ref = st.backtest(bars, st.strategies.sma_cross, **spec.backtest_kwargs())
+    live = runner.journal.equity()["equity"]
+    assert len(ref.trades_records) > 5
+    np.testing.assert_array_equal(live, ref.account_equity.to_numpy().ravel())
+    flat = st.backtest(bars, st.strategies.sma_cross, fast=5, slow=20)
+    assert live[-1] < flat.account_equity.to_numpy().ravel()[-1]  # the costs were charged
