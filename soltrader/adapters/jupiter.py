@@ -287,12 +287,15 @@ class JupiterClient:
         quote: Quote,
         user: Pubkey,
         *,
-        priority: PriorityLevel | JitoTip | None = None,
+        priority: PriorityLevel | JitoTip | int | None = None,
         wrap_and_unwrap_sol: bool = True,
         dynamic_compute_unit_limit: bool = True,
         dynamic_slippage: bool = False,
     ) -> SwapBuild:
         """The unsigned swap transaction of ``quote`` for ``user`` (the fee payer).
+
+        ``priority`` is a :class:`PriorityLevel`, a :class:`JitoTip`, or an exact priority fee
+        in lamports (an int).
 
         Raises
         ------
@@ -315,6 +318,8 @@ class JupiterClient:
             }
         elif isinstance(priority, JitoTip):
             body["prioritizationFeeLamports"] = {"jitoTipLamports": int(priority.lamports)}
+        elif isinstance(priority, int) and not isinstance(priority, bool):
+            body["prioritizationFeeLamports"] = priority  # an exact fee, lamports
         doc = await self._request("POST", "/swap/v1/swap", json_body=body)
         try:
             tx = VersionedTransaction.from_bytes(base64.b64decode(doc["swapTransaction"]))

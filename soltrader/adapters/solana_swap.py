@@ -28,6 +28,7 @@ Amounts are integers in atomic units throughout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -90,6 +91,33 @@ class SwapResult(NamedTuple):
     reason: str = ""
 
 
+class FeeFromRecent(NamedTuple):
+    """A priority fee set from the network's recent fees (``getRecentPrioritizationFees`` over
+    the swap's accounts): their ``percentile`` compute-unit price, kept within
+    ``[min_micro_lamports, max_micro_lamports]`` per compute unit, times ``compute_units``; the
+    swap's ``max_priority_lamports`` caps the result.
+
+    Examples
+    --------
+    >>> FeeFromRecent(percentile=50).lamports([0, 10_000, 20_000, 30_000])  # 20,000 x 200k CU
+    4000
+    >>> FeeFromRecent(max_micro_lamports=5_000).lamports([10**9])   # capped per unit
+    1000
+    """
+
+    percentile: float = 75.0
+    min_micro_lamports: int = 1_000
+    max_micro_lamports: int = 1_000_000
+    compute_units: int = 200_000
+
+    def lamports(self, recent: list[int]) -> int:
+        """The fee (lamports) for these recent prices (micro-lamports per compute unit)."""
+        ordered = sorted(int(f) for f in recent) or [0]
+        rank = min(len(ordered) - 1, int(len(ordered) * self.percentile / 100.0))
+        price = min(max(ordered[rank], self.min_micro_lamports), self.max_micro_lamports)
+        return (price * self.compute_units + 999_999) // 1_000_000
+
+
 class SignatureStore(Protocol):
     """Where the executor journals its transactions (the runtime's journal implements it)."""
 
@@ -124,8 +152,9 @@ class SwapExecutor:
         last_valid_height, "pending")`` (the runtime passes its journal's record type).
     caps : SwapCaps
         The cost caps.
-    priority_level : str
-        Jupiter's priority level, capped at ``caps.max_priority_lamports``.
+    priority : str or FeeFromRecent
+        Jupiter's priority level (``"medium"``, ``"high"``, ``"veryHigh"``), or a fee set from
+        the network's recent fees; either is capped at ``caps.max_priority_lamports``.
     rebroadcast_s : float
         Seconds between re-sends of the same bytes (and status checks).
     sleep : coroutine function
@@ -141,7 +170,7 @@ class SwapExecutor:
         record: Callable[..., Any],
         *,
         caps: SwapCaps | None = None,
-        priority_level: str = "high",
+        priority: str | FeeFromRecent = "high",
         rebroadcast_s: float = 2.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
@@ -151,7 +180,7 @@ class SwapExecutor:
         self.store = store
         self._record = record
         self.caps = caps or SwapCaps()
-        self._priority = PriorityLevel(priority_level, self.caps.max_priority_lamports)
+        self._priority = priority
         self._rebroadcast_s = rebroadcast_s
         self._sleep = sleep
 
@@ -221,7 +250,9 @@ class SwapExecutor:
         why = _quote_refusal(quote, req, self.caps)
         if why is not None:
             return SwapResult(req.intent_id, "refused", reason=why)
-        build = await self.jupiter.swap(quote, self.wallet.pubkey, priority=self._priority)
+        build = await self.jupiter.swap(
+            quote, self.wallet.pubkey, priority=await self._priority_fee(quote)
+        )
         fee = priority_fee_lamports(build.transaction)
         if fee > self.caps.max_priority_lamports:
             return SwapResult(
@@ -236,6 +267,19 @@ class SwapExecutor:
                 reason=f"simulation failed: {describe_error(simulated.err)}; nothing sent",
             )  # fmt: skip
         return _Pending(signed.signatures[0], signed, build.last_valid_height)
+
+    async def _priority_fee(self, quote: Quote) -> PriorityLevel | int:
+        """Jupiter's priority level capped at the fee cap, or a fee (lamports) from the recent
+        fees paid on the route's pools."""
+        cap = self.caps.max_priority_lamports
+        if isinstance(self._priority, str):
+            return PriorityLevel(self._priority, cap)
+        pools = []
+        for leg in quote.route:
+            with contextlib.suppress(ValueError):
+                pools.append(Pubkey.from_string(leg.amm_key))
+        recent = await self.rpc.priority_fees(pools)
+        return min(self._priority.lamports(recent), cap)
 
     async def _await(self, req: SwapRequest, pending: _Pending) -> SwapResult | None:
         """Re-send the same bytes until they land (booked) or expire (None)."""
@@ -357,6 +401,7 @@ def _mints(req: SwapRequest | None, landed: Any, owner: Pubkey) -> tuple[Pubkey 
 
 
 __all__ = [
+    "FeeFromRecent",
     "SignatureStore",
     "SwapCaps",
     "SwapExecutor",

@@ -191,3 +191,32 @@ def test_errors_are_named() -> None:
     slippage = {"InstructionError": [3, {"Custom": 6001}]}
     assert describe_error(slippage) == "instruction 3: slippage tolerance exceeded (Jupiter 6001)"
     assert describe_error("BlockhashNotFound") == "BlockhashNotFound"
+
+
+@pytest.mark.parametrize(
+    ("recent", "expected"),
+    [([1_000, 2_000, 3_000, 4_000], 800), ([0, 5_000, 50_000, 2_000_000], 100_000)],
+)
+def test_a_fee_from_recent_fees_is_clamped_per_unit_and_capped(
+    tmp_path: Path, recent: list[int], expected: int
+) -> None:
+    from soltrader.adapters.solana_swap import FeeFromRecent
+
+    setup = Setup(tmp_path)
+    setup.chain.priority_fees = recent
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            executor = await setup.executor(
+                stack, priority=FeeFromRecent(), caps=SwapCaps(max_priority_lamports=100_000)
+            )
+            result = await executor.execute(setup.request)
+            landed = setup.chain.landed[setup.chain.submitted[0]]
+            return result, landed.tx, setup.server.bodies[0], setup.node.requests
+
+    result, tx, body, requests = asyncio.run(main())
+    assert result.state == "landed"
+    assert body["prioritizationFeeLamports"] == expected  # 75th percentile, per-unit max, cap
+    assert priority_fee_lamports(tx) == expected
+    assert requests["getRecentPrioritizationFees"] == 1
