@@ -14,9 +14,20 @@ from typing import Any
 
 import pytest
 
-from soltrader.adapters.solana_swap import SwapCaps, describe_error, priority_fee_lamports
+from soltrader.adapters.jupiter import JupiterClient
+from soltrader.adapters.solana_rpc import Endpoint, RpcPool
+from soltrader.adapters.solana_swap import (
+    FeeFromRecent,
+    SwapCaps,
+    SwapExecutor,
+    SwapRequest,
+    describe_error,
+    priority_fee_lamports,
+)
+from soltrader.domain.secret import Secret
+from soltrader.runtime.journal import Journal, SignatureRecord
 from tests.jupiter_server import JupiterFaults
-from tests.solana_rpc import ChainFaults
+from tests.solana_rpc import ChainFaults, EndpointFaults, RpcEndpoint
 from tests.solana_world import AMOUNT, Setup
 
 pytestmark = pytest.mark.timeout(60)
@@ -200,8 +211,6 @@ def test_errors_are_named() -> None:
 def test_a_fee_from_recent_fees_is_clamped_per_unit_and_capped(
     tmp_path: Path, recent: list[int], expected: int
 ) -> None:
-    from soltrader.adapters.solana_swap import FeeFromRecent
-
     setup = Setup(tmp_path)
     setup.chain.priority_fees = recent
 
@@ -220,3 +229,41 @@ def test_a_fee_from_recent_fees_is_clamped_per_unit_and_capped(
     assert body["prioritizationFeeLamports"] == expected  # 75th percentile, per-unit max, cap
     assert priority_fee_lamports(tx) == expected
     assert requests["getRecentPrioritizationFees"] == 1
+
+
+def test_swaps_complete_with_one_endpoint_dead_and_one_slow(tmp_path: Path) -> None:
+    """Three providers over one chain: the dead one gets at most its breaker's three failures,
+    the slow one little traffic, and every swap lands once."""
+    setup = Setup(tmp_path)
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            dead = await stack.enter_async_context(
+                RpcEndpoint(setup.chain, EndpointFaults(dead=True))
+            )
+            slow = await stack.enter_async_context(
+                RpcEndpoint(setup.chain, EndpointFaults(delay_s=0.05))
+            )
+            urls = [("dead", dead.url), ("slow", slow.url), ("healthy", setup.node.url)]
+            pool = await stack.enter_async_context(
+                RpcPool([Endpoint(label, Secret(url), 10_000) for label, url in urls])
+            )
+            journal = stack.enter_context(Journal(tmp_path / "journal.sqlite"))
+            jupiter = await stack.enter_async_context(
+                JupiterClient(setup.server.url, max_calls=10_000, per_s=1.0)
+            )
+            executor = SwapExecutor(
+                pool, jupiter, setup.wallet, journal, SignatureRecord, rebroadcast_s=0.02
+            )
+            results = [
+                await executor.execute(SwapRequest(i, setup.base, setup.quote, AMOUNT // 4, 50))
+                for i in range(1, 5)
+            ]
+            return results, dead.refused, sum(slow.requests.values()), pool.health()
+
+    results, dead_refused, slow_calls, health = asyncio.run(main())
+    assert [r.state for r in results] == ["landed"] * 4
+    assert setup.swaps_executed() == 1  # four quarters of AMOUNT
+    assert dead_refused <= 3 and slow_calls <= 5
+    assert {h.label: h.calls for h in health}["healthy"] > 20
