@@ -581,6 +581,9 @@ class RpcEndpoint:
         self.faults = faults or EndpointFaults()
         self.requests: dict[str, int] = {}
         self.refused = 0
+        self.bundles = 0  # sendBundle calls accepted (the endpoint as a Jito block engine)
+        #: What ``getTipAccounts`` answers (Jito's first mainnet tip account by default).
+        self.tip_accounts = [Pubkey.from_string("96gYZGLnJYVFmbjzopPSU6QiEV5fGqZNyN9nmNhvrZU5")]
         self._port = port
         self._clock = clock
         self._window: deque[float] = deque()
@@ -745,6 +748,24 @@ class RpcEndpoint:
             return _LOST
         return str(signature)
 
+    def send_bundle(self, encoded: list, config: dict | None = None) -> str:
+        """Jito's ``sendBundle``: up to 5 signed transactions, all landing in one block or none
+        (each is signature-checked here; the bundle id is a hash of their signatures)."""
+        if not isinstance(encoded, list) or not 1 <= len(encoded) <= 5:
+            raise _RpcError(INVALID_PARAMS, "Invalid params: a bundle holds 1 to 5 transactions")
+        txs = [_decode_tx(e, config) for e in encoded]
+        if not all(all(tx.verify_with_results()) for tx in txs):
+            raise _RpcError(SIGNATURE_FAILURE, "Transaction signature verification failure")
+        self.bundles += 1
+        for tx in txs:
+            self.chain.submit(tx)
+        joined = "".join(str(tx.signatures[0]) for tx in txs)
+        return hashlib.sha256(joined.encode()).hexdigest()
+
+    def get_tip_accounts(self) -> list[str]:
+        """Jito's ``getTipAccounts``."""
+        return [str(a) for a in self.tip_accounts]
+
     def get_signature_statuses(self, signatures: list, config: dict | None = None) -> dict:
         if len(signatures) > 256:
             raise _RpcError(INVALID_PARAMS, "Invalid params: too many inputs provided; max 256")
@@ -790,6 +811,8 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "sendTransaction": RpcEndpoint.send_transaction,
     "getSignatureStatuses": RpcEndpoint.get_signature_statuses,
     "getTransaction": RpcEndpoint.get_transaction,
+    "sendBundle": RpcEndpoint.send_bundle,
+    "getTipAccounts": RpcEndpoint.get_tip_accounts,
 }
 
 

@@ -28,6 +28,7 @@ Amounts are integers in atomic units throughout.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 from collections.abc import Callable
@@ -39,7 +40,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
-from soltrader.adapters.jupiter import JupiterClient, PriorityLevel, Quote
+from soltrader.adapters.jupiter import JitoTip, JupiterClient, PriorityLevel, Quote
 from soltrader.adapters.solana_rpc import RpcError, RpcPool
 from soltrader.adapters.wallet import Wallet
 from soltrader.domain.errors import ParameterError
@@ -63,13 +64,14 @@ class SwapRequest(NamedTuple):
 
 class SwapCaps(NamedTuple):
     """What a swap may cost at most: slippage (bps), price impact (a fraction: 0.01 = 1 %), the
-    priority fee (lamports, the compute-unit price times the limit) and the transactions per
-    intent."""
+    priority fee (lamports, the compute-unit price times the limit), the transactions per
+    intent, and a Jito tip (lamports)."""
 
     max_slippage_bps: int = 100
     max_price_impact: Decimal = Decimal("0.01")
     max_priority_lamports: int = 100_000
     max_attempts: int = 3
+    max_jito_tip_lamports: int = 100_000
 
 
 class SwapResult(NamedTuple):
@@ -89,6 +91,16 @@ class SwapResult(NamedTuple):
     fee: int = 0
     err: Any = None
     reason: str = ""
+
+
+class JitoBundles(NamedTuple):
+    """Send through a Jito block engine: ``engine`` is a pool over its JSON-RPC endpoint
+    (``sendBundle``, ``getTipAccounts``; its URL may carry an auth key, so it is a Secret there)
+    and ``tip_lamports`` the tip Jupiter puts in the swap transaction, paid only when it lands.
+    ``SwapCaps.max_jito_tip_lamports`` caps it."""
+
+    engine: RpcPool
+    tip_lamports: int
 
 
 class FeeFromRecent(NamedTuple):
@@ -155,6 +167,9 @@ class SwapExecutor:
     priority : str or FeeFromRecent
         Jupiter's priority level (``"medium"``, ``"high"``, ``"veryHigh"``), or a fee set from
         the network's recent fees; either is capped at ``caps.max_priority_lamports``.
+    jito : JitoBundles, optional
+        Send every transaction (and its re-sends) as a one-transaction bundle to a Jito block
+        engine, with a tip inside the transaction instead of a priority fee.
     rebroadcast_s : float
         Seconds between re-sends of the same bytes (and status checks).
     sleep : coroutine function
@@ -171,6 +186,7 @@ class SwapExecutor:
         *,
         caps: SwapCaps | None = None,
         priority: str | FeeFromRecent = "high",
+        jito: JitoBundles | None = None,
         rebroadcast_s: float = 2.0,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
@@ -181,6 +197,14 @@ class SwapExecutor:
         self._record = record
         self.caps = caps or SwapCaps()
         self._priority = priority
+        if jito is not None and not 0 < jito.tip_lamports <= self.caps.max_jito_tip_lamports:
+            raise ParameterError(
+                "jito.tip_lamports",
+                f"{jito.tip_lamports} is outside 1..{self.caps.max_jito_tip_lamports} "
+                "(caps.max_jito_tip_lamports)",
+            )
+        self._jito = jito
+        self._tip_accounts: list[Pubkey] | None = None
         self._rebroadcast_s = rebroadcast_s
         self._sleep = sleep
 
@@ -250,15 +274,26 @@ class SwapExecutor:
         why = _quote_refusal(quote, req, self.caps)
         if why is not None:
             return SwapResult(req.intent_id, "refused", reason=why)
-        build = await self.jupiter.swap(
-            quote, self.wallet.pubkey, priority=await self._priority_fee(quote)
+        priority = (
+            JitoTip(self._jito.tip_lamports)
+            if self._jito is not None
+            else await self._priority_fee(quote)
         )
+        build = await self.jupiter.swap(quote, self.wallet.pubkey, priority=priority)
         fee = priority_fee_lamports(build.transaction)
         if fee > self.caps.max_priority_lamports:
             return SwapResult(
                 req.intent_id, "refused",
                 reason=f"priority fee {fee} lamports > cap {self.caps.max_priority_lamports}",
             )  # fmt: skip
+        if self._jito is not None:
+            tip = tips_paid(build.transaction, await self._tips())
+            if not 0 < tip <= self.caps.max_jito_tip_lamports:
+                return SwapResult(
+                    req.intent_id, "refused",
+                    reason=f"the built transaction tips {tip} lamports; expected 1.."
+                    f"{self.caps.max_jito_tip_lamports} (caps.max_jito_tip_lamports)",
+                )  # fmt: skip
         signed = self.wallet.sign(build.transaction)
         simulated = await self.rpc.simulate(signed)
         if simulated.err is not None:
@@ -281,11 +316,26 @@ class SwapExecutor:
         recent = await self.rpc.priority_fees(pools)
         return min(self._priority.lamports(recent), cap)
 
+    async def _tips(self) -> list[Pubkey]:
+        """The block engine's tip accounts (asked once)."""
+        if self._tip_accounts is None:
+            assert self._jito is not None
+            found = await self._jito.engine.call("getTipAccounts", [])
+            self._tip_accounts = [Pubkey.from_string(a) for a in found]
+        return self._tip_accounts
+
+    async def _send(self, tx: VersionedTransaction) -> None:
+        if self._jito is None:
+            await self.rpc.send(tx)
+            return
+        encoded = base64.b64encode(bytes(tx)).decode()
+        await self._jito.engine.call("sendBundle", [[encoded], {"encoding": "base64"}])
+
     async def _await(self, req: SwapRequest, pending: _Pending) -> SwapResult | None:
         """Re-send the same bytes until they land (booked) or expire (None)."""
         while True:
             try:
-                await self.rpc.send(pending.tx)
+                await self._send(pending.tx)
             except RpcError:
                 pass  # a lost or refused re-send changes nothing: the status below decides
             height = await self.rpc.block_height()  # before the status: see the docstring
@@ -365,6 +415,25 @@ def priority_fee_lamports(tx: VersionedTransaction) -> int:
     return (price * limit + 999_999) // 1_000_000
 
 
+_SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")
+
+
+def tips_paid(tx: VersionedTransaction, tip_accounts: list[Pubkey]) -> int:
+    """Lamports the transaction transfers to the tip accounts (System Program transfers)."""
+    message = tx.message
+    keys = list(message.account_keys)
+    tips = set(tip_accounts)
+    total = 0
+    for ix in message.instructions:
+        data = bytes(ix.data)
+        accounts = bytes(ix.accounts)
+        if keys[ix.program_id_index] != _SYSTEM_PROGRAM or data[:4] != b"\x02\x00\x00\x00":
+            continue
+        if len(accounts) >= 2 and accounts[1] < len(keys) and keys[accounts[1]] in tips:
+            total += int.from_bytes(data[4:12], "little")
+    return total
+
+
 def describe_error(err: Any) -> str:
     """A simulation or transaction error in words (slippage and funds errors named)."""
     if isinstance(err, dict) and "InstructionError" in err:
@@ -402,6 +471,7 @@ def _mints(req: SwapRequest | None, landed: Any, owner: Pubkey) -> tuple[Pubkey 
 
 __all__ = [
     "FeeFromRecent",
+    "JitoBundles",
     "SignatureStore",
     "SwapCaps",
     "SwapExecutor",
@@ -409,4 +479,5 @@ __all__ = [
     "SwapResult",
     "describe_error",
     "priority_fee_lamports",
+    "tips_paid",
 ]

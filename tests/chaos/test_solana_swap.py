@@ -18,15 +18,18 @@ from soltrader.adapters.jupiter import JupiterClient
 from soltrader.adapters.solana_rpc import Endpoint, RpcPool
 from soltrader.adapters.solana_swap import (
     FeeFromRecent,
+    JitoBundles,
     SwapCaps,
     SwapExecutor,
     SwapRequest,
     describe_error,
     priority_fee_lamports,
+    tips_paid,
 )
+from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
 from soltrader.runtime.journal import Journal, SignatureRecord
-from tests.jupiter_server import JupiterFaults
+from tests.jupiter_server import JITO_TIP_ACCOUNT, JupiterFaults
 from tests.solana_rpc import ChainFaults, EndpointFaults, RpcEndpoint
 from tests.solana_world import AMOUNT, Setup
 
@@ -267,3 +270,33 @@ def test_swaps_complete_with_one_endpoint_dead_and_one_slow(tmp_path: Path) -> N
     assert setup.swaps_executed() == 1  # four quarters of AMOUNT
     assert dead_refused <= 3 and slow_calls <= 5
     assert {h.label: h.calls for h in health}["healthy"] > 20
+
+
+def test_a_jito_bundle_carries_the_swap_and_its_tip_within_the_cap(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+    setup.chain.svm.airdrop(JITO_TIP_ACCOUNT, 10**9)  # a live tip account holds lamports
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            engine_node = await stack.enter_async_context(RpcEndpoint(setup.chain))
+            engine = await stack.enter_async_context(
+                RpcPool([Endpoint("jito", Secret(engine_node.url), 10_000)])
+            )
+            executor = await setup.executor(stack, jito=JitoBundles(engine, 10_000))
+            with pytest.raises(ParameterError, match="max_jito_tip_lamports"):
+                SwapExecutor(
+                    executor.rpc, executor.jupiter, setup.wallet, executor.store,
+                    SignatureRecord, jito=JitoBundles(engine, 200_000),
+                )  # fmt: skip
+            result = await executor.execute(setup.request)
+            return result, engine_node, setup.node.requests
+
+    result, engine_node, rpc_requests = asyncio.run(main())
+    assert result.state == "landed" and setup.swaps_executed() == 1
+    assert engine_node.bundles >= 1 and "sendTransaction" not in rpc_requests
+    landed = setup.chain.landed[setup.chain.submitted[0]]
+    assert tips_paid(landed.tx, [JITO_TIP_ACCOUNT]) == 10_000  # decoded from the transaction
+    assert priority_fee_lamports(landed.tx) == 0  # the tip replaces the priority fee
+    assert setup.server.bodies[0]["prioritizationFeeLamports"] == {"jitoTipLamports": 10_000}
+    assert setup.chain.balance(JITO_TIP_ACCOUNT) == 10**9 + 10_000
