@@ -5,7 +5,8 @@ rate limit (:class:`~soltrader.adapters.resilience.RateLimiter`, honouring ``Ret
 HTTP 429) and its own circuit breaker (:class:`~soltrader.adapters.resilience.CircuitBreaker`:
 open after 3 consecutive failures, one probe after 300 s). :class:`RpcPool` sends each call to
 the healthiest endpoint that can take it now (lowest smoothed latency, inflated by its recent
-error rate) and, when that endpoint fails in a way another one may not (HTTP 429 or 5xx, a
+error rate, which fades with a 60 s half-life while the endpoint is not used, so a failed
+endpoint is tried again later and wins its traffic back once it answers well) and, when that endpoint fails in a way another one may not (HTTP 429 or 5xx, a
 dropped connection, a timeout, a node that is behind), tries the next one. Failing over is safe
 for every method the venue uses: reads have no effect, and ``sendTransaction`` of the same signed
 bytes can land at most once whichever node relays it (the signature is the transaction's
@@ -53,6 +54,9 @@ from soltrader.domain.secret import Secret
 RETRYABLE_CODES = frozenset({-32004, -32005, -32007, -32009, -32014, -32016})
 _SMOOTHING = 0.2  # weight of the newest observation in the latency and error averages
 _ERROR_PENALTY = 10.0  # an endpoint failing every call scores as 11x its latency
+#: An endpoint's error rate halves every this many seconds without a call, so one that failed
+#: and lost its traffic is tried again later (and wins it back if it answers well).
+ERROR_HALF_LIFE_S = 60.0
 _TOKEN_ACCOUNT_LEN = 165
 TOKEN_PROGRAM = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
 TOKEN_2022_PROGRAM = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
@@ -202,6 +206,8 @@ class _Health:
 
     def __init__(self, endpoint: Endpoint, clock: Callable[[], float], reset_s: float) -> None:
         self.endpoint = endpoint
+        self._clock = clock
+        self.observed_at = clock()
         self.limiter = RateLimiter(endpoint.max_calls, endpoint.per_s, clock=clock)
         self.breaker = CircuitBreaker(
             f"rpc {endpoint.label}", failures=3, reset_after_s=reset_s, clock=clock
@@ -212,11 +218,18 @@ class _Health:
         self.failures = 0
         self.rate_limited = 0
 
+    def current_error_rate(self) -> float:
+        """The error rate, decayed for the time since the last call."""
+        idle = max(0.0, self._clock() - self.observed_at)
+        return self.error_rate * 0.5 ** (idle / ERROR_HALF_LIFE_S)
+
     def score(self) -> float:
         """Lower is better."""
-        return (self.latency_s + 1e-4) * (1.0 + _ERROR_PENALTY * self.error_rate)
+        return (self.latency_s + 1e-4) * (1.0 + _ERROR_PENALTY * self.current_error_rate())
 
     def observe(self, latency_s: float, *, ok: bool) -> None:
+        self.error_rate = self.current_error_rate()
+        self.observed_at = self._clock()
         self.calls += 1
         if self.calls == 1:
             self.latency_s = latency_s
@@ -232,8 +245,8 @@ class _Health:
     def status(self) -> EndpointStatus:
         e = self.endpoint
         return EndpointStatus(
-            e.label, self.breaker.state.value, self.latency_s, self.error_rate, self.calls,
-            self.failures, self.rate_limited,
+            e.label, self.breaker.state.value, self.latency_s, self.current_error_rate(),
+            self.calls, self.failures, self.rate_limited,
         )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import traceback
 from typing import Any
 
@@ -217,3 +218,40 @@ def _b64(tx: VersionedTransaction) -> str:
     import base64
 
     return base64.b64encode(bytes(tx)).decode()
+
+
+def test_a_failed_endpoint_is_tried_again_later_and_wins_its_traffic_back() -> None:
+    """A fast endpoint dies: its failures open its breaker and move the traffic to a slower one;
+    once it is back and time has passed (the pool's clock jumps 10 minutes: the breaker lets a
+    probe through, the error rate has faded), it answers fast and takes the traffic back."""
+    chain = Chain()
+    jump = [0.0]
+
+    async def main() -> tuple[int, str, int, int]:
+        fast_faults = EndpointFaults()
+        async with (
+            RpcEndpoint(chain, fast_faults) as fast,
+            RpcEndpoint(chain, EndpointFaults(delay_s=0.02)) as slow,
+        ):
+            pool = RpcPool(
+                [endpoint(fast, "fast"), endpoint(slow, "slow")],
+                clock=lambda: time.monotonic() + jump[0],
+            )
+            async with pool:
+                for _ in range(5):
+                    await pool.block_height()  # both measured; fast wins
+                fast_faults.dead = True
+                for _ in range(5):
+                    await pool.block_height()  # fast fails three times, then slow answers
+                moved = sum(slow.requests.values())
+                breaker = pool.health()[0].breaker
+                fast_faults.dead = False
+                jump[0] = 600.0
+                before = sum(fast.requests.values())
+                for _ in range(10):
+                    await pool.block_height()
+                return moved, breaker, before, sum(fast.requests.values())
+
+    moved, breaker, before, after = asyncio.run(main())
+    assert moved >= 5 and breaker == "open"  # the traffic went to slow while fast was down
+    assert after - before >= 9  # fast was probed, answered, and took the traffic back
