@@ -6,8 +6,9 @@ HTTP 429) and its own circuit breaker (:class:`~soltrader.adapters.resilience.Ci
 open after 3 consecutive failures, one probe after 300 s). :class:`RpcPool` sends each call to
 the healthiest endpoint that can take it now (lowest smoothed latency, inflated by its recent
 error rate, which fades with a 60 s half-life while the endpoint is not used, so a failed
-endpoint is tried again later and wins its traffic back once it answers well) and, when that endpoint fails in a way another one may not (HTTP 429 or 5xx, a
-dropped connection, a timeout, a node that is behind), tries the next one. Failing over is safe
+endpoint is tried again later and wins its traffic back once it answers well) and, when that
+endpoint fails in a way another one may not (HTTP 429 or 5xx, a dropped connection, a timeout, a
+node that is behind), tries the next one. Failing over is safe
 for every method the venue uses: reads have no effect, and ``sendTransaction`` of the same signed
 bytes can land at most once whichever node relays it (the signature is the transaction's
 identity).
