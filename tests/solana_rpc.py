@@ -172,6 +172,8 @@ class Chain:
         self.faults = faults or ChainFaults()
         self.blocks_valid = blocks_valid
         self.finalize_after = finalize_after
+        #: Blocks a landed transaction stays ``processed`` before it is ``confirmed`` (0: at once).
+        self.confirm_depth = 0
         self.height = 0
         self.slot = FIRST_SLOT
         self.sends = 0  # sendTransaction calls accepted
@@ -395,19 +397,20 @@ class Chain:
             return None
         depth = self.height - landed.height
         finalized = depth >= self.finalize_after
+        level = "confirmed" if depth >= self.confirm_depth else "processed"
         return {
             "slot": landed.slot,
             "confirmations": None if finalized else depth,
             "err": landed.err,
             "status": {"Ok": None} if landed.err is None else {"Err": landed.err},
-            "confirmationStatus": "finalized" if finalized else "confirmed",
+            "confirmationStatus": "finalized" if finalized else level,
         }
 
     def transaction(self, signature: Signature, encoding: str) -> dict[str, Any] | None:
         """``getTransaction``'s result (``json`` or ``base64`` encoding), None if not landed."""
         landed = self.landed.get(signature)
-        if landed is None:
-            return None
+        if landed is None or self.height - landed.height < self.confirm_depth:
+            return None  # not landed, or only processed: not served at "confirmed"
         meta = {
             "err": landed.err,
             "status": {"Ok": None} if landed.err is None else {"Err": landed.err},

@@ -19,8 +19,9 @@ still land.** For one intent, :meth:`SwapExecutor.execute`
    ``lastValidBlockHeight`` (the height is read before the status, so a landing in the last
    valid block is never missed); an expired transaction is marked so, and step 2 starts over, at
    most ``max_attempts`` transactions per intent;
-6. **books** a landed transaction from its pre/post token balances and its fee, never from the
-   quote.
+6. **books** a landed transaction, once it is ``confirmed``, from its pre/post token balances
+   and its fee, never from the quote (a ``processed`` one is waited for, never expired: it is in
+   a block already).
 
 Amounts are integers in atomic units throughout.
 """
@@ -45,6 +46,9 @@ from soltrader.adapters.solana_rpc import RpcError, RpcPool
 from soltrader.adapters.wallet import Wallet
 from soltrader.domain.errors import ParameterError
 
+#: The commitment at which a swap is booked: a ``processed`` transaction may still be dropped
+#: with its fork, so positions and cash change only once it is confirmed.
+_CONFIRMED = ("confirmed", "finalized")
 #: Custom program error codes a simulation reports for a swap that must not be retried as is:
 #: Jupiter's slippage tolerance exceeded (6001 = 0x1771), the token program's insufficient funds.
 SLIPPAGE_EXCEEDED = 6001
@@ -256,9 +260,9 @@ class SwapExecutor:
                 continue
             signature = Signature.from_string(rec.signature)
             (status,) = await self.rpc.statuses([signature])
-            if status is not None:
+            if status is not None and status.confirmation in _CONFIRMED:
                 await self._book(signature, None)
-            elif height > rec.last_valid_height:
+            elif status is None and height > rec.last_valid_height:
                 self.store.settle_signature(rec.signature, "expired")
             else:
                 left += 1
@@ -340,9 +344,9 @@ class SwapExecutor:
                 pass  # a lost or refused re-send changes nothing: the status below decides
             height = await self.rpc.block_height()  # before the status: see the docstring
             (status,) = await self.rpc.statuses([pending.signature])
-            if status is not None:
+            if status is not None and status.confirmation in _CONFIRMED:
                 return await self._book(pending.signature, req)
-            if height > pending.last_valid_height:
+            if status is None and height > pending.last_valid_height:
                 self.store.settle_signature(str(pending.signature), "expired")
                 return None
             await self._sleep(self._rebroadcast_s)

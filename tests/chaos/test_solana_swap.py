@@ -300,3 +300,27 @@ def test_a_jito_bundle_carries_the_swap_and_its_tip_within_the_cap(tmp_path: Pat
     assert priority_fee_lamports(landed.tx) == 0  # the tip replaces the priority fee
     assert setup.server.bodies[0]["prioritizationFeeLamports"] == {"jitoTipLamports": 10_000}
     assert setup.chain.balance(JITO_TIP_ACCOUNT) == 10**9 + 10_000
+
+
+def test_nothing_is_booked_while_the_swap_is_only_processed(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+    setup.chain.confirm_depth = 20  # processed for 20 blocks (0.1 s), then confirmed
+
+    async def main() -> Any:
+        async with AsyncExitStack() as stack:
+            await setup.start(stack)
+            executor = await setup.executor(stack)
+            task = asyncio.create_task(executor.execute(setup.request))
+            seen = []
+            while not task.done():
+                landed = list(setup.chain.landed)
+                if landed:
+                    level = setup.chain.status(landed[0])["confirmationStatus"]
+                    seen.append((level, executor.store.signatures(42)[0].state))
+                await asyncio.sleep(0.002)
+            return await task, seen
+
+    result, seen = asyncio.run(main())
+    assert result.state == "landed" and setup.swaps_executed() == 1
+    processed = [state for level, state in seen if level == "processed"]
+    assert processed and set(processed) == {"pending"}  # never booked while only processed
