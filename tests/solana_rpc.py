@@ -21,9 +21,9 @@ behind, a reply lost after the send was accepted). Several endpoints over one ch
 several providers of an RPC pool. :class:`ChainFaults` are the chain's own, seeded: dropped sends,
 delayed landing, transactions that never land, a block height that jumps past expiry.
 
-Run on its own for manual use (a funded wallet is printed)::
+Run on its own for manual use (a funded wallet is written to the key file, mode 0600)::
 
-    python -m tests.solana_rpc --port 8899 --block-ms 400
+    python -m tests.solana_rpc --port 8899 --block-ms 400 --key-file /tmp/local-wallet.json
 """
 
 from __future__ import annotations
@@ -877,12 +877,15 @@ def spl_transfer(
     return Instruction(TOKEN_PROGRAM, data, metas)
 
 
-async def _main(port: int, block_ms: float) -> None:
+async def _main(port: int, block_ms: float, key_file: str) -> None:
+    from soltrader.adapters.wallet import new_wallet
+
     chain = Chain()
-    wallet = chain.funded_keypair(100 * 10**9)
+    wallet = new_wallet(key_file)  # mode 0600; the secret is never printed
+    chain.svm.airdrop(wallet.pubkey, 100 * 10**9)
     async with RpcEndpoint(chain, port=port) as rpc, chain.producing(block_ms / 1000.0):
         print(f"Solana JSON-RPC over LiteSVM at {rpc.url}")
-        print(f"funded wallet {wallet.pubkey()} (secret key, base58): {wallet}")
+        print(f"funded wallet {wallet.pubkey} (100 SOL), key file {key_file}")
         await asyncio.Event().wait()
 
 
@@ -890,6 +893,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8899)
     parser.add_argument("--block-ms", type=float, default=400.0)
+    parser.add_argument("--key-file", required=True, help="where to write the funded wallet")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_main(args.port, args.block_ms))
+        asyncio.run(_main(args.port, args.block_ms, args.key_file))
