@@ -39,13 +39,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -53,7 +51,7 @@ import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
+from soltrader.adapters.resilience import CircuitBreaker, RateLimiter, retry_after_s
 from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error, ParameterError
 
@@ -297,19 +295,6 @@ def _stream_candle(message: Any) -> Bar | None:
         float(k["v"]),
         int(k["T"]),
     )
-
-
-def _retry_after(value: str | None) -> float | None:
-    """A ``Retry-After`` header in seconds (delta seconds or an HTTP date), None if absent."""
-    if not value:
-        return None
-    with contextlib.suppress(ValueError):  # delta seconds, else an HTTP date
-        return max(0.0, float(value))
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _binance_error(body: str) -> tuple[int | None, str]:
@@ -658,7 +643,7 @@ class KlineFeed:
                 if resp.status == 200:
                     return await resp.json(content_type=None)  # ValueError if not JSON
                 body = await resp.text()
-                wait_s = _retry_after(resp.headers.get("Retry-After"))
+                wait_s = retry_after_s(resp.headers.get("Retry-After"))
                 status = resp.status
         except (aiohttp.ClientError, OSError) as exc:  # refused, reset, timed out
             return _Retry(_reason(exc), None)

@@ -44,7 +44,8 @@ import aiohttp
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
+from soltrader.adapters.http import SessionOwner
+from soltrader.adapters.resilience import CircuitBreaker, RateLimiter, retry_after_s
 from soltrader.domain.errors import Error, ParameterError
 from soltrader.domain.secret import Secret
 
@@ -178,7 +179,7 @@ def parse_quote(doc: Mapping[str, Any]) -> Quote:
         ) from None  # fmt: skip
 
 
-class JupiterClient:
+class JupiterClient(SessionOwner):
     """Quotes and swap builds from Jupiter (see the module docstring).
 
     Parameters
@@ -213,26 +214,13 @@ class JupiterClient:
         self._key = api_key
         self._limiter = RateLimiter(max_calls, per_s, clock=clock, sleep=sleep)
         self._breaker = CircuitBreaker("jupiter", clock=clock)
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        super().__init__(aiohttp.ClientTimeout(total=timeout_s))
         self._clock = clock
         self._sleep = sleep
-        self._session: aiohttp.ClientSession | None = None
         self.requests = 0
 
     def __repr__(self) -> str:
         return f"JupiterClient({self._base!r}, api_key={'***' if self._key else None})"
-
-    async def __aenter__(self) -> JupiterClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def quote(
         self,
@@ -375,14 +363,12 @@ class JupiterClient:
     async def _once(
         self, verb: str, path: str, params: Mapping[str, str] | None, json_body: Any
     ) -> dict[str, Any]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
         headers = {"Accept": "application/json"}
         if self._key is not None:
             headers["x-api-key"] = self._key.reveal()
         self.requests += 1
         try:
-            async with self._session.request(
+            async with self._http().request(
                 verb, self._base + path, params=params, json=json_body, headers=headers
             ) as reply:
                 status, text = reply.status, await reply.text()
@@ -407,11 +393,9 @@ class JupiterClient:
             f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
         )
         if status == 429 or status >= 500 or status == 200:
-            if status == 429 and retry_after:
-                try:
-                    self._limiter.penalize(self._clock() + float(retry_after))
-                except ValueError:
-                    pass
+            wait = retry_after_s(retry_after) if status == 429 else None
+            if wait is not None:
+                self._limiter.penalize(self._clock() + wait)
             raise JupiterUnavailableError(
                 f"{path}: {detail}"[:300], code=code, status=status, retryable=True
             )

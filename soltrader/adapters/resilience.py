@@ -29,12 +29,14 @@ object.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import enum
 import math
 import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
@@ -465,6 +467,30 @@ class RateLimiter:
         self._blocked_until = max(self._blocked_until, float(until))
 
 
+def retry_after_s(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds (delta seconds or an HTTP date); None when it is
+    absent, unreadable or not finite.
+
+    Examples
+    --------
+    >>> retry_after_s("2"), retry_after_s(None), retry_after_s("soon"), retry_after_s("inf")
+    (2.0, None, None, None)
+    >>> retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT")   # a date in the past: no wait
+    0.0
+    """
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
 # --------------------------------------------------------------------------- retries
 
 
@@ -592,5 +618,6 @@ __all__ = [
     "RateLimiter",
     "Transition",
     "backoff_delays",
+    "retry_after_s",
     "retrying",
 ]

@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -46,7 +45,8 @@ from solders.signature import Signature
 from solders.token.state import TokenAccount
 from solders.transaction import VersionedTransaction
 
-from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
+from soltrader.adapters.http import SessionOwner
+from soltrader.adapters.resilience import CircuitBreaker, RateLimiter, retry_after_s
 from soltrader.domain.errors import Error, ParameterError
 from soltrader.domain.secret import Secret
 
@@ -251,7 +251,7 @@ class _Health:
         )  # fmt: skip
 
 
-class RpcPool:
+class RpcPool(SessionOwner):
     """Solana JSON-RPC calls over several endpoints (see the module docstring).
 
     Parameters
@@ -290,26 +290,13 @@ class RpcPool:
                     "endpoints", f"{e.label}: the URL must be a Secret (keys live in it)"
                 )
         self._health = [_Health(e, clock, breaker_reset_s) for e in endpoints]
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        super().__init__(aiohttp.ClientTimeout(total=timeout_s))
         self._clock = clock
         self._max_wait_s = max_wait_s
-        self._session: aiohttp.ClientSession | None = None
         self._id = 0
 
     def __repr__(self) -> str:
         return f"RpcPool({[h.endpoint.label for h in self._health]})"
-
-    async def __aenter__(self) -> RpcPool:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        """Close the HTTP session."""
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     def health(self) -> list[EndpointStatus]:
         """Every endpoint's state, in the order given."""
@@ -398,7 +385,8 @@ class RpcPool:
             ) from None  # fmt: skip
         elapsed = self._clock() - started
         if status == 429:
-            retry = _retry_after(headers.get("Retry-After"))
+            retry = retry_after_s(headers.get("Retry-After"))
+            retry = 1.0 if retry is None else retry
             health.rate_limited += 1
             health.limiter.penalize(self._clock() + retry)
             health.observe(elapsed, ok=True)  # the node is alive: no breaker count
@@ -422,9 +410,7 @@ class RpcPool:
         return doc.get("result")
 
     async def _post(self, url: Secret, body: dict[str, Any]) -> tuple[int, Any, str]:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-        async with self._session.post(url.reveal(), json=body) as reply:
+        async with self._http().post(url.reveal(), json=body) as reply:
             return reply.status, reply.headers, await reply.text()
 
     # -- typed methods ----------------------------------------------------------------------
@@ -614,15 +600,6 @@ def _refused(method: str, label: str, error: Any) -> RpcRefusedError:
         f"{method} on {label}: code {code} ({message})",
         method=method, endpoint=label, code=code, data=error.get("data"),
     )  # fmt: skip
-
-
-def _retry_after(value: str | None) -> float:
-    """Seconds of a ``Retry-After`` header (1 when absent or not a number)."""
-    try:
-        seconds = float(value) if value is not None else 1.0
-    except ValueError:
-        return 1.0
-    return seconds if math.isfinite(seconds) and seconds >= 0 else 1.0
 
 
 __all__ = [
