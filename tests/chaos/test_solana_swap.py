@@ -36,6 +36,20 @@ from tests.solana_world import AMOUNT, Setup
 pytestmark = pytest.mark.timeout(60)
 
 
+async def crash_after_journaling(setup: Setup, after_s: float) -> None:
+    """A first life of the process: it executes the request until its transaction is journaled
+    (and ``after_s`` more seconds), then dies: its task cancelled, its clients dropped."""
+    async with AsyncExitStack() as life:
+        executor = await setup.executor(life)
+        task = asyncio.create_task(executor.execute(setup.request))
+        while not executor.store.signatures(42):
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(after_s)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 def test_a_swap_lands_once_and_is_booked_from_balances(tmp_path: Path) -> None:
     setup = Setup(tmp_path)
 
@@ -99,15 +113,7 @@ def test_a_late_landing_after_a_crash_is_found_and_never_doubled(tmp_path: Path)
     async def main() -> Any:
         async with AsyncExitStack() as outer:
             await setup.start(outer)
-            async with AsyncExitStack() as first_life:
-                executor = await setup.executor(first_life)
-                task = asyncio.create_task(executor.execute(setup.request))
-                while not executor.store.signatures(42):
-                    await asyncio.sleep(0.005)
-                await asyncio.sleep(0.05)  # sent, not landed yet
-                task.cancel()  # the crash
-                with pytest.raises(asyncio.CancelledError):
-                    await task
+            await crash_after_journaling(setup, after_s=0.05)  # sent, not landed yet
             assert not setup.chain.landed
             async with AsyncExitStack() as second_life:
                 executor = await setup.executor(second_life)
@@ -130,14 +136,7 @@ def test_resolving_after_a_crash_books_a_transaction_that_landed_meanwhile(
     async def main() -> Any:
         async with AsyncExitStack() as outer:
             await setup.start(outer)
-            async with AsyncExitStack() as first_life:
-                executor = await setup.executor(first_life)
-                task = asyncio.create_task(executor.execute(setup.request))
-                while not executor.store.signatures(42):
-                    await asyncio.sleep(0.005)
-                task.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await task
+            await crash_after_journaling(setup, after_s=0.0)
             while not setup.chain.landed:
                 await asyncio.sleep(0.005)
             async with AsyncExitStack() as second_life:

@@ -40,6 +40,27 @@ async def _no_bars(start: int):
     yield
 
 
+def _rows(bars) -> list[Bar]:
+    """The bars as the feed delivers them."""
+    ms = bars.index.as_unit("ms").asi8
+    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
+    return [Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(len(bars))]
+
+
+def _feed(rows: list[Bar]):
+    """A feed of ``rows``: ``feed(start_ms)`` yields the bars from that open time on."""
+
+    def feed(start: int):
+        async def gen():
+            for bar in rows:
+                if bar.open_time_ms >= start:
+                    yield bar
+
+        return gen()
+
+    return feed
+
+
 def _runner(tmp: Path, clock: Clock, **risk) -> Runner:
     journal = Journal(tmp / "journal.sqlite")
     return Runner(_spec(**risk), journal, _no_bars, start_ms=0, clock=clock)
@@ -108,16 +129,9 @@ def test_a_journal_is_never_resumed_by_another_spec(tmp_path: Path) -> None:
 def test_restart_rebuilds_the_state_from_the_journal(tmp_path: Path) -> None:
     bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:400]
     ms = bars.index.as_unit("ms").asi8
-    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
-    rows = [Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(400)]
+    rows = _rows(bars)
 
-    def feed(start: int):
-        async def gen():
-            for bar in rows:
-                if bar.open_time_ms >= start:
-                    yield bar
-
-        return gen()
+    feed = _feed(rows)
 
     one = Runner(_spec(), Journal(tmp_path / "a.sqlite"), feed, start_ms=int(ms[0]),
                  until_ms=int(ms[-1]))  # fmt: skip
@@ -163,8 +177,7 @@ def test_a_solana_spec_runs_live_with_the_backtests_costs(tmp_path: Path) -> Non
 
     bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:600]
     ms = bars.index.as_unit("ms").asi8
-    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
-    rows = [Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(600)]
+    rows = _rows(bars)
     solana = {
         "base_mint": "So11111111111111111111111111111111111111112",
         "quote_mint": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
@@ -180,13 +193,7 @@ def test_a_solana_spec_runs_live_with_the_backtests_costs(tmp_path: Path) -> Non
         }
     )
 
-    def feed(start: int):
-        async def gen():
-            for bar in rows:
-                if bar.open_time_ms >= start:
-                    yield bar
-
-        return gen()
+    feed = _feed(rows)
 
     runner = Runner(spec, Journal(tmp_path / "j.sqlite"), feed, start_ms=int(ms[0]),
                     until_ms=int(ms[-1]))  # fmt: skip
