@@ -261,7 +261,7 @@ class SwapExecutor:
             signature = Signature.from_string(rec.signature)
             (status,) = await self.rpc.statuses([signature])
             if status is not None and status.confirmation in _CONFIRMED:
-                await self._book(signature, None)
+                await self._book(signature, rec.intent_id, None)
             elif status is None and height > rec.last_valid_height:
                 self.store.settle_signature(rec.signature, "expired")
             else:
@@ -345,19 +345,20 @@ class SwapExecutor:
             height = await self.rpc.block_height()  # before the status: see the docstring
             (status,) = await self.rpc.statuses([pending.signature])
             if status is not None and status.confirmation in _CONFIRMED:
-                return await self._book(pending.signature, req)
+                return await self._book(pending.signature, req.intent_id, req)
             if status is None and height > pending.last_valid_height:
                 self.store.settle_signature(str(pending.signature), "expired")
                 return None
             await self._sleep(self._rebroadcast_s)
 
-    async def _book(self, signature: Signature, req: SwapRequest | None) -> SwapResult:
+    async def _book(
+        self, signature: Signature, intent_id: int, req: SwapRequest | None
+    ) -> SwapResult:
         """Book a landed transaction from its balances (waiting until the node serves it)."""
         landed = await self.rpc.transaction(signature)
         while landed is None:
             await self._sleep(self._rebroadcast_s)
             landed = await self.rpc.transaction(signature)
-        rec = next(r for r in self.store.signatures() if r.signature == str(signature))
         input_mint, output_mint = _mints(req, landed, self.wallet.pubkey)
         owner = self.wallet.pubkey
         spent = -landed.token_delta(owner, input_mint) if input_mint is not None else 0
@@ -370,7 +371,7 @@ class SwapExecutor:
             in_amount=spent, out_amount=got,
         )  # fmt: skip
         return SwapResult(
-            rec.intent_id, "landed", str(signature), spent, got, landed.fee, landed.err,
+            intent_id, "landed", str(signature), spent, got, landed.fee, landed.err,
         )  # fmt: skip
 
 
