@@ -37,6 +37,7 @@ from soltrader.adapters.solana_rpc import RpcPool
 from soltrader.adapters.solana_swap import SwapExecutor, SwapRequest, SwapResult
 from soltrader.domain.enums import ExitReason, OrderType, Side
 from soltrader.domain.errors import Error
+from soltrader.domain.ports import Execution
 from soltrader.domain.records import fill_dt
 from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
 
@@ -118,21 +119,30 @@ class SolanaVenue:
         self._fills: asyncio.Queue[np.ndarray] = asyncio.Queue()
         self._in_flight: dict[int, np.ndarray] = {}
         self.results: dict[int, SwapResult] = {}
+        self._ended: dict[int, Execution] = {}
 
-    async def submit(self, intent: np.ndarray) -> None:
-        """Execute one market intent as a swap; its fill is then in :meth:`fills`.
+    async def execute(self, intent: np.ndarray) -> Execution:
+        """Execute one market intent as a swap, at most once, and say how it ended (the
+        :class:`~soltrader.domain.ports.ExecutingVenue` port): landed (the fill from the
+        transaction's balances, the signature as trade id), or refused with the reason (an
+        intent the venue cannot execute, a swap refused before anything was sent, expired
+        transactions given up on, a swap that landed but failed on chain). Executing an intent
+        again returns the same answer without sending anything.
 
         Raises
         ------
-        VenueRefusedError
-            An intent the venue cannot execute, or a swap refused before anything was sent
-            (caps, failed simulation); its reason is in the message.
+        Exception
+            Whatever stops the executor before it knows the outcome (the journal still holds
+            every signature it sent: a restart resolves them).
         """
         rec = np.asarray(intent, dtype=intent_dt).reshape(())
         cid = int(rec["client_id"])
-        if cid in self.results:  # executed and reported already: nothing changes
-            return
-        request = await self._request(rec, cid)
+        if cid in self._ended:
+            return self._ended[cid]
+        try:
+            request = await self._request(rec, cid)
+        except VenueRefusedError as refused:
+            return self._end(Execution(cid, refused=str(refused)))
         self._in_flight[cid] = rec.copy()
         try:
             result = await self.executor.execute(request)
@@ -140,12 +150,39 @@ class SolanaVenue:
             self._in_flight.pop(cid, None)
         if result.state == "landed":
             self.results[cid] = result
-        if result.state == "refused":
-            raise VenueRefusedError(f"intent {cid:016x}: {result.reason}", client_id=cid)
-        if result.state == "gave_up":
-            raise VenueRefusedError(f"intent {cid:016x}: {result.reason}", client_id=cid)
-        if result.err is None:
-            self._fills.put_nowait(self._fill(rec, request, result))
+        if result.state != "landed":
+            return self._end(Execution(cid, refused=f"intent {cid:016x}: {result.reason}"))
+        if result.err is not None:
+            why = f"intent {cid:016x}: landed but failed on chain ({result.err})"
+            return self._end(Execution(cid, refused=why))
+        fill = self._fill(rec, request, result)
+        return self._end(Execution(cid, fill, str(result.signature)))
+
+    def _end(self, execution: Execution) -> Execution:
+        self._ended[execution.client_id] = execution
+        return execution
+
+    async def submit(self, intent: np.ndarray) -> None:
+        """Execute one market intent as a swap (:meth:`execute`); its fill is then in
+        :meth:`fills`. Submitting it again changes nothing.
+
+        Raises
+        ------
+        VenueRefusedError
+            The intent was refused or given up on (see :meth:`execute`); its reason is in the
+            message.
+        """
+        rec = np.asarray(intent, dtype=intent_dt).reshape(())
+        cid = int(rec["client_id"])
+        if cid in self._ended:  # executed and reported already: nothing changes
+            return
+        execution = await self.execute(rec)
+        if execution.refused and cid in self.results:
+            return  # landed with an error on chain: nothing executed, nothing to report
+        if execution.refused:
+            raise VenueRefusedError(execution.refused, client_id=cid)
+        assert execution.fill is not None
+        self._fills.put_nowait(execution.fill)
 
     async def fills(self) -> AsyncIterator[np.ndarray]:
         """Each landed swap as a ``fill_dt`` record, in the order they landed."""

@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -77,6 +77,30 @@ class Venue(Protocol):
 
     async def open_orders(self) -> np.ndarray:
         """The intents the venue still holds (``intent_dt`` records), for reconciliation."""
+        ...
+
+
+class Execution(NamedTuple):
+    """How one intent ended at an :class:`ExecutingVenue`: executed (``fill``, a ``fill_dt``
+    record whose ``order_id`` is the intent's client id, and the venue's ``trade_id``, e.g. a
+    transaction signature) or refused (``refused`` says why; nothing of it executed)."""
+
+    client_id: int
+    fill: np.ndarray | None = None
+    trade_id: str = ""
+    refused: str = ""
+
+
+@runtime_checkable
+class ExecutingVenue(Protocol):
+    """A venue that executes each market intent to its end before it answers (a swap router:
+    a swap lands whole or not at all, and nothing rests), so the runtime books the answer at
+    the next bar in place of the fill model."""
+
+    async def execute(self, intent: np.ndarray) -> Execution:
+        """Execute one market intent (a record of ``intent_dt``) at most once: executing an
+        intent again returns how it ended. An exception means the outcome is unknown (the
+        runtime stops; a restart resolves it)."""
         ...
 
 

@@ -166,6 +166,33 @@ intent_dt = np.dtype(
     align=True,
 )
 
+#: What a real venue did with each asset's pending market orders since the last bar, for a
+#: decision core whose fills come from the venue (``PaperLoop.live(..., venue_fills=True)``).
+#: ``*_state``: :class:`OutcomeState`; sizes in base units, prices in quote per base unit, fees
+#: in quote currency (the venue's own figures, e.g. from a swap's balances).
+venue_outcome_dt = np.dtype(
+    [
+        ("exit_state", np.int8),  # of the pending exit
+        ("exit_size", np.float64),
+        ("exit_price", np.float64),
+        ("exit_fees", np.float64),
+        ("entry_state", np.int8),  # of the pending market entry
+        ("entry_size", np.float64),
+        ("entry_price", np.float64),
+        ("entry_fees", np.float64),
+    ],
+    align=True,
+)
+
+
+class OutcomeState(IntEnum):
+    """What became of a pending market order at a real venue (:data:`venue_outcome_dt`)."""
+
+    NONE = 0  # no outcome reported: the order stays pending
+    FILLED = 1  # executed: the size, price and fees are the venue's
+    REFUSED = 2  # refused or given up: nothing executed (an entry is dropped, an exit re-decided)
+
+
 _MASK = (1 << 64) - 1
 
 

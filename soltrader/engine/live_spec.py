@@ -106,7 +106,7 @@ class LiveTable(BaseModel):
     line every ``status_every`` bars."""
 
     model_config = _STRICT
-    venue: Literal["paper", "binance"] = "paper"
+    venue: Literal["paper", "binance", "solana"] = "paper"
     window: Annotated[int, Field(ge=2)] | None = None
     state_dir: str | None = None
     flatten_on_exit: bool = False
@@ -380,12 +380,52 @@ def _check_semantics(spec: LiveSpec) -> None:
             raise ParameterError("solana.quote_mint", "must differ from base_mint")
         if solana.wallet is not None and solana.wallet_env is not None:
             raise ParameterError("solana.wallet_env", "give wallet (a key file) or wallet_env")
+    if spec.live.venue == "solana":
+        _check_solana_venue(spec)
     if spec.live.venue != "paper" and spec.live.confirm != CONFIRM_REAL_MONEY:
         raise ParameterError(
             "live.confirm",
             f"venue {spec.live.venue!r} trades real money: set confirm = "
             f'"{CONFIRM_REAL_MONEY}" once the limits in [risk] are right',
         )
+
+
+#: ``[params]`` a swap venue cannot honour: it executes market swaps only (no resting order, no
+#: protective level), buys with quote and sells what it holds (no short, no leverage).
+_NOT_ON_SWAPS = {
+    "sl_stop": "a stop-loss",
+    "tp_stop": "a take-profit",
+    "sl_trail": "a trailing stop",
+    "partial_tp_stop": "a partial take-profit",
+    "order_type": "a resting entry",
+    "limit_price": "a resting entry",
+    "stop_price": "a resting entry",
+    "leverage": "leverage",
+}
+
+
+def _check_solana_venue(spec: LiveSpec) -> None:
+    """What the Solana venue needs: the [solana] table with a wallet and an RPC endpoint, a
+    kill switch in [risk], and only what a swap can do (market orders without leverage; a
+    short entry a strategy decides is refused by the venue at run time and journalled)."""
+    solana = spec.solana
+    if solana is None:
+        raise ParameterError("solana", 'venue "solana" needs a [solana] table (mints, wallet, rpc)')
+    if solana.wallet is None and solana.wallet_env is None:
+        raise ParameterError("solana.wallet", "the venue signs swaps: give wallet or wallet_env")
+    if not solana.rpc:
+        raise ParameterError("solana.rpc", "the venue needs at least one [[solana.rpc]] endpoint")
+    if spec.risk.kill_drawdown is None and spec.risk.kill_daily_loss is None:
+        raise ParameterError(
+            "risk.kill_drawdown",
+            "a real venue needs a kill switch: set kill_drawdown or kill_daily_loss in [risk]",
+        )
+    for name, what in _NOT_ON_SWAPS.items():
+        value = spec.params.get(name)
+        if value is not None and value is not False and value not in ("market", 1, 1.0):
+            raise ParameterError(
+                f"params.{name}", f"{what}: a swap venue executes market swaps only"
+            )
 
 
 def spec_mapping(

@@ -50,7 +50,7 @@ from soltrader.data.schema import OHLCVArrays
 from soltrader.data.validation import first_bar_error
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.domain.signals import Bars, Signals
-from soltrader.domain.state import ControlMode, client_id, intent_dt
+from soltrader.domain.state import ControlMode, client_id, intent_dt, venue_outcome_dt
 from soltrader.engine.backtest import (
     KernelInputs,
     _check_entry_prices,
@@ -224,6 +224,44 @@ def _refuse_for_live(rest: dict[str, Any]) -> None:
             raise ParameterError(
                 name, "a live loop takes one value per keyword (per-bar arrays need the future)"
             )
+
+
+#: What a venue that rests no orders cannot do: keywords that set a resting entry or a
+#: protective level (a value of None, False or "market" sets nothing).
+_RESTING = ("order_type", "limit_price", "stop_price", "sl_stop", "tp_stop", "sl_trail",
+            "partial_tp_stop")  # fmt: skip
+#: Per-bar levels (kernel arguments) that a venue-filled loop needs NaN on every row.
+_LEVELS = ("sl_stop", "tp_stop", "ptp_stop")
+
+
+def _refuse_resting(rest: dict[str, Any]) -> None:
+    """Keywords a loop filled by a venue that rests no orders (a swap router) cannot honour."""
+    for name in _RESTING:
+        value = rest.get(name)
+        if value is None or value is False or (name == "order_type" and value == "market"):
+            continue
+        raise ParameterError(
+            name,
+            f"{value!r}: the venue fills only market orders (it rests no order); use market "
+            "entries and exits (signals, time stops) with this venue",
+        )
+
+
+def _check_market_only(args: _nb.SimArgs, t: int) -> None:
+    """Signal row t of a venue-filled loop sets no resting entry and no protective level."""
+    for name in _LEVELS:
+        if not np.isnan(getattr(args, name)[t]).all():
+            raise ParameterError(
+                name,
+                f"bar {t}: the strategy sets a protective level, but the venue fills only "
+                "market orders (it rests no order)",
+            )
+    if (args.order_type[t] != _nb.MARKET).any():
+        raise ParameterError(
+            "order_type",
+            f"bar {t}: the strategy asks for a resting entry, but the venue fills only market "
+            "orders",
+        )
 
 
 def _kernel_run(opts: _Options, market: Market, fields: tuple[str, ...]) -> _Run:
@@ -511,16 +549,32 @@ class _Journal:
         self.records = _with_room(self.records, self.count, need)
         self.ref = _with_room(self.ref, self.count, need, fill=-1)
 
-    def step(self, t: int, close_ns: int, args: _nb.SimArgs, state: _nb.SimState) -> np.ndarray:
+    def step(
+        self,
+        t: int,
+        close_ns: int,
+        args: _nb.SimArgs,
+        state: _nb.SimState,
+        outcomes: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Bar t through the decision core in one compiled call (fills, decide on signal row t,
-        mark, guards: :func:`soltrader.sim._nb.step_bar_nb`); its intents, with their ids."""
+        mark, guards: :func:`soltrader.sim._nb.step_bar_nb`; with a real venue's ``outcomes``,
+        :func:`soltrader.sim._nb.step_bar_venue_nb`); its intents, with their ids."""
         start = self.count
-        self.count = int(
-            _nb.step_bar_nb(
-                t, close_ns, args, state, self.before, self.watch, self.watch_levels,
-                self.records, self.ref, self.count,
-            )
-        )  # fmt: skip
+        if outcomes is None:
+            self.count = int(
+                _nb.step_bar_nb(
+                    t, close_ns, args, state, self.before, self.watch, self.watch_levels,
+                    self.records, self.ref, self.count,
+                )
+            )  # fmt: skip
+        else:
+            self.count = int(
+                _nb.step_bar_venue_nb(
+                    t, close_ns, args, state, outcomes, self.before, self.watch,
+                    self.watch_levels, self.records, self.ref, self.count,
+                )
+            )  # fmt: skip
         for i in range(start, self.count):
             self._identify(i)
         return self.records[start : self.count]
@@ -601,6 +655,7 @@ class PaperLoop:
         self._times: list[int] = []  # a live loop's bar open times (epoch ns)
         self._full: list[dict[str, Any]] | None = None  # signals of the whole history
         self._finished = False
+        self._venue_fills = False  # True: a real venue's outcomes replace the fill model
         self.spent = [0.0, 0.0, 0.0]  # seconds: signal function, decision core, bookkeeping
 
     # -- construction ------------------------------------------------------------------------
@@ -651,6 +706,7 @@ class PaperLoop:
         bar_ns: int,
         window: int | None = None,
         capacity: int = 4096,
+        venue_fills: bool = False,
         **kwargs: Any,
     ) -> PaperLoop:
         """A loop whose bars arrive one by one (the live runtime's).
@@ -668,6 +724,11 @@ class PaperLoop:
             ``"all"``: every bar so far).
         capacity : int
             Bars of buffers allocated at the first bar (they double when full).
+        venue_fills : bool
+            True: the fills come from a real venue, not the fill model. Each :meth:`step` then
+            takes the venue's ``outcomes`` for the pending market orders, and only market orders
+            may be decided (no resting entries, stop-losses or targets: a swap router rests
+            nothing; time stops and exits on signals are market orders and stay).
         **kwargs
             Strategy parameters and backtest keywords, one value each (no per-bar arrays, no
             ``impact`` or ``intrabar``, never ``fill="close"``).
@@ -675,7 +736,8 @@ class PaperLoop:
         Raises
         ------
         ParameterError
-            A keyword the backtest refuses, or one a live loop cannot have.
+            A keyword the backtest refuses, or one a live loop cannot have (with
+            ``venue_fills``: any resting order type or protective level).
         """
         assets = tuple(str(a) for a in assets)
         if not assets or len(set(assets)) != len(assets):
@@ -684,12 +746,16 @@ class PaperLoop:
             raise ParameterError("bar_ns", f"must be a positive number of ns, got {bar_ns!r}")
         opts = _options(strategy, window, kwargs)
         _refuse_for_live(opts.rest)
+        if venue_fills:
+            _refuse_resting(opts.rest)
         template = _template(assets, 0, bar_ns, 2)
         ones = Bars(*(np.ones(2) for _ in range(5)))
         fields = _signal_fields(opts, ones)
         _validated(opts, template, fields)
         history = _History.empty(len(assets), max(int(capacity), 2))
-        return cls(opts, assets, bar_ns, history, None, fields)
+        loop = cls(opts, assets, bar_ns, history, None, fields)
+        loop._venue_fills = bool(venue_fills)
+        return loop
 
     # -- stepping ----------------------------------------------------------------------------
 
@@ -728,6 +794,7 @@ class PaperLoop:
         close: np.ndarray,
         volume: np.ndarray,
         control: int | None = None,
+        outcomes: np.ndarray | None = None,
     ) -> BarOutcome:
         """One closed bar of every asset: fills, signal, decide, mark; see the class docstring.
 
@@ -740,6 +807,11 @@ class PaperLoop:
         control : int, optional
             The bar's :class:`~soltrader.domain.state.ControlMode`; needs the account guards
             (``risk=`` or ``control=`` given to the loop).
+        outcomes : ndarray, optional
+            Only for a loop built with ``venue_fills=True``: one
+            :data:`~soltrader.domain.state.venue_outcome_dt` record per asset, what the venue
+            did with its pending market orders since the last bar (default: nothing reported,
+            the orders stay pending). They are booked at this bar in place of the fill model.
 
         Raises
         ------
@@ -754,6 +826,7 @@ class PaperLoop:
             raise ParameterError("loop", "finish() was called: this loop takes no more bars")
         t = self._t
         t0 = time.perf_counter()
+        outcomes = self._checked_outcomes(outcomes)
         if self._market is None:
             self._admit(t, int(time_ns), (open_, high, low, close, volume))
         if self._run is None:
@@ -764,10 +837,12 @@ class PaperLoop:
         self._signal_row(run, t)  # before the fills: they read earlier decisions' rows only
         t2 = time.perf_counter()
         _check_row(self._opts, run, t)
+        if outcomes is not None:
+            _check_market_only(run.args, t)
         fill0 = int(state.cnt[_nb.K_FILLS])
         close_ns = int(time_ns) + self._bar_ns if self._bar_ns > 0 else -1
         t3 = time.perf_counter()
-        intents = self._journal.step(t, close_ns, run.args, state)
+        intents = self._journal.step(t, close_ns, run.args, state, outcomes)
         t4 = time.perf_counter()
         self._t = t + 1
         a = run.args
@@ -785,6 +860,23 @@ class PaperLoop:
         spent[1] += t4 - t3
         spent[2] += t1 - t0 + t3 - t2 + time.perf_counter() - t4
         return out
+
+    def _checked_outcomes(self, outcomes: np.ndarray | None) -> np.ndarray | None:
+        """A venue-filled loop's outcomes as one record per asset (none reported: zeros)."""
+        m = len(self._assets)
+        if not self._venue_fills:
+            if outcomes is not None:
+                raise ParameterError(
+                    "outcomes", "only a loop built with venue_fills=True books a venue's outcomes"
+                )
+            return None
+        if outcomes is None:
+            return np.zeros(m, dtype=venue_outcome_dt)
+        if not isinstance(outcomes, np.ndarray) or outcomes.dtype != venue_outcome_dt:
+            raise ParameterError("outcomes", "must be venue_outcome_dt records, one per asset")
+        if outcomes.shape != (m,):
+            raise ParameterError("outcomes", f"need {m} records, one per asset: {outcomes.shape}")
+        return np.ascontiguousarray(outcomes)
 
     def _admit(self, t: int, time_ns: int, values: tuple[Any, ...]) -> None:
         """A live bar: later than the last one, valid by the data rules, into the history."""

@@ -181,6 +181,11 @@ _SIGNATURES = """CREATE TABLE IF NOT EXISTS signatures (
     state TEXT NOT NULL CHECK (state IN ('pending', 'landed', 'expired')),
     slot INTEGER, err TEXT, fee INTEGER, in_amount INTEGER, out_amount INTEGER,
     UNIQUE (intent_id, attempt))"""
+#: Intents a real venue refused or gave up on (added to older journals on open).
+_REFUSALS = """CREATE TABLE IF NOT EXISTS refusals (
+    client_id INTEGER PRIMARY KEY,  -- the intent's uint64 client id as two's-complement int64
+    commit_bar INTEGER NOT NULL REFERENCES bars (bar),
+    reason TEXT NOT NULL)"""
 _SIGNATURE_COLS = (
     "intent_id", "attempt", "signature", "tx", "last_valid_height", "state", "slot", "err", "fee",
     "in_amount", "out_amount",
@@ -227,6 +232,13 @@ class BarCommit(NamedTuple):
         The intents decided on this bar, in decision order (may be empty).
     fills : ndarray of fill_dt
         The fills executed during this bar, in order (may be empty).
+    venue : str
+        The venue that executed ``fills`` (default ``"paper"``).
+    trade_ids : tuple of str
+        The venue's id of each fill (a Solana signature), unique per venue and order; empty:
+        the journal numbers them (the paper venue).
+    refused : tuple of Refusal
+        Intents the venue refused or gave up on during this bar.
     cash, equity : float
         The account's cash and equity at the close, quote currency.
     position : float
@@ -255,6 +267,38 @@ class BarCommit(NamedTuple):
     cash: float
     equity: float
     position: float
+    venue: str = PAPER_VENUE
+    trade_ids: tuple[str, ...] = ()
+    refused: tuple[Refusal, ...] = ()
+
+
+class Refusal(NamedTuple):
+    """An intent a real venue refused or gave up on (nothing of it executed).
+
+    Attributes
+    ----------
+    client_id : int
+        The intent's client id (unsigned 64-bit).
+    reason : str
+        Why, as the venue said it (never a secret: venue errors are described by the adapters).
+    bar : int
+        The journal bar it was committed with (-1 before it is journaled).
+    """
+
+    client_id: int
+    reason: str
+    bar: int = -1
+
+
+class CommittedFills(NamedTuple):
+    """Every journaled fill with where it came from, in commit order: ``fills`` (``fill_dt``),
+    the journal bar each was committed with, its venue and the venue's trade id (a Solana
+    signature; the running fill number for the paper venue)."""
+
+    fills: np.ndarray
+    commit_bar: np.ndarray
+    venue: tuple[str, ...]
+    trade_id: tuple[str, ...]
 
 
 class SignatureRecord(NamedTuple):
@@ -423,6 +467,9 @@ class _Plan(NamedTuple):
     intent_rows: list[tuple[Any, ...]]
     fill_rows: list[tuple[Any, ...]]
     money: tuple[float | None, ...]
+    venue: str
+    trade_ids: tuple[str, ...]
+    refusal_rows: list[tuple[Any, ...]]
 
 
 # --------------------------------------------------------------------------- conversions
@@ -561,7 +608,23 @@ def _plan(rec: BarCommit) -> _Plan:
     intents = _rows(_array("rec.intents", rec.intents, intent_dt, "intent_dt"))
     fills = _rows(_array("rec.fills", rec.fills, fill_dt, "fill_dt"))
     money = tuple(_real(label, getattr(rec, n)) for n, label in _REC_MONEY)
-    return _Plan(bar, bar_row, [(bar, *r) for r in intents], fills, money)
+    venue = _text("rec.venue", rec.venue)
+    trade_ids = tuple(_text("rec.trade_ids", t) for t in rec.trade_ids)
+    if trade_ids and len(trade_ids) != len(fills):
+        raise ParameterError(
+            "rec.trade_ids", f"{len(trade_ids)} ids for {len(fills)} fills: one per fill"
+        )
+    refusals = [_refusal_row(bar, r) for r in rec.refused]
+    return _Plan(
+        bar, bar_row, [(bar, *r) for r in intents], fills, money, venue, trade_ids, refusals
+    )
+
+
+def _refusal_row(bar: int, refusal: Any) -> tuple[Any, ...]:
+    """A refusal as its SQLite row (client id, commit bar, reason)."""
+    if not isinstance(refusal, Refusal):
+        raise ParameterError("rec.refused", f"must hold Refusal records, got {refusal!r}")
+    return (_signed(_index("client_id", refusal.client_id)), bar, _text("reason", refusal.reason))
 
 
 def _sync_mode(synchronous: str) -> str:
@@ -690,6 +753,7 @@ class Journal:
                     "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
                 )
             conn.execute(_SIGNATURES)
+            conn.execute(_REFUSALS)
 
     def _check_version(self, conn: sqlite3.Connection) -> None:
         """Refuse a file that is not a journal, or one of another schema version."""
@@ -1019,13 +1083,16 @@ class Journal:
             self._put_intents(conn, plan.intent_rows)
         if plan.fill_rows:
             first = conn.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM fills").fetchone()[0]
+            ids = plan.trade_ids or tuple(str(first + i) for i in range(len(plan.fill_rows)))
             conn.executemany(
                 _INSERT_FILL,
                 [
-                    (first + i, PAPER_VENUE, str(first + i), plan.bar, *row)
+                    (first + i, plan.venue, ids[i], plan.bar, *row)
                     for i, row in enumerate(plan.fill_rows)
                 ],
             )
+        if plan.refusal_rows:
+            conn.executemany("INSERT INTO refusals VALUES (?, ?, ?)", plan.refusal_rows)
         conn.execute("INSERT INTO equity VALUES (?, ?, ?, ?, ?)", (plan.bar, *plan.money, peak))
 
     def _check_recommit(self, conn: sqlite3.Connection, plan: _Plan) -> None:
@@ -1045,6 +1112,13 @@ class Journal:
                 (plan.bar,),
             ).fetchall()
             what = None if fills == plan.fill_rows else "fills"
+        if what is None:
+            refused = conn.execute(
+                "SELECT client_id, commit_bar, reason FROM refusals WHERE commit_bar = ? "
+                "ORDER BY rowid",
+                (plan.bar,),
+            ).fetchall()
+            what = None if refused == plan.refusal_rows else "refusals"
         if what is None:
             what = self._intents_difference(conn, plan.intent_rows)
         if what is not None:
@@ -1194,6 +1268,27 @@ class Journal:
         >>> tmp.cleanup()
         """
         return self._select_records(f"SELECT {_q(_FILL_COLS)} FROM fills ORDER BY seq", fill_dt)
+
+    def committed_fills(self) -> CommittedFills:
+        """Every journaled fill with its commit bar, venue and trade id, in commit order."""
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                f"SELECT commit_bar, venue, trade_id, {_q(_FILL_COLS)} FROM fills ORDER BY seq"
+            ).fetchall()
+        return CommittedFills(
+            _records([r[3:] for r in rows], fill_dt),
+            np.array([r[0] for r in rows], dtype=np.int64),
+            tuple(r[1] for r in rows),
+            tuple(r[2] for r in rows),
+        )
+
+    def refusals(self) -> list[Refusal]:
+        """Every journaled refusal (with its commit bar), in commit order."""
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                "SELECT client_id, reason, commit_bar FROM refusals ORDER BY rowid"
+            ).fetchall()
+        return [Refusal(int(np.int64(c).view(np.uint64)), r, b) for c, r, b in rows]
 
     def equity(self) -> np.ndarray:
         """The account at every bar's close (:data:`equity_dt` records: bar, cash, equity,
@@ -1511,12 +1606,14 @@ __all__ = [
     "PAPER_VENUE",
     "SCHEMA_VERSION",
     "BarCommit",
+    "CommittedFills",
     "HaltState",
     "Journal",
     "JournalBusyError",
     "JournalError",
     "JournalStatus",
     "QuarantinedCandle",
+    "Refusal",
     "SignatureRecord",
     "bar_dt",
     "equity_dt",

@@ -17,6 +17,16 @@ functions the backtest steps):
    edge errors in an hour than ``max_errors_per_hour`` (feed drops and stalls count) and no bar
    for ``kill_stale_s`` seconds halt it too.
 
+**A real venue** (an :class:`~soltrader.domain.ports.ExecutingVenue`, e.g. the Solana swap
+venue) takes the paper venue's place when one is given: the loop is built with
+``venue_fills=True``, step 3's intents are executed after their bar is journalled, and the
+next bar first awaits every execution of the bar before and books how each ended (the venue's
+fill, or its refusal) in place of the fill model, journalling the fills under the venue's name
+with its trade ids (signatures) and the refusals with their reasons. A bar is therefore decided
+on the true account. An execution whose outcome is unknown (an exception) halts the runner
+and stops it: a restart re-executes the unbooked intents, and the venue resolves what it sent
+before it sends anything.
+
 **Restart.** The journal holds every bar decided. On start the runner steps those bars through a
 fresh loop (no venue call, no journal write) and checks that the intents it re-derives equal the
 journalled ones, which rebuilds the decision state exactly; the feed then resumes at the next
@@ -40,11 +50,26 @@ import numpy as np
 from soltrader.data.timeframes import timeframe_ms
 from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error
-from soltrader.domain.state import ControlMode
+from soltrader.domain.ports import ExecutingVenue, Execution
+from soltrader.domain.records import fill_dt
+from soltrader.domain.state import (
+    ControlMode,
+    IntentReason,
+    OutcomeState,
+    intent_dt,
+    venue_outcome_dt,
+)
 from soltrader.engine.live_spec import LiveSpec
 from soltrader.engine.paper import BarOutcome, BarRefusedError, PaperLoop
 from soltrader.runtime.control import MODE_KEY, OperatorRequest, mode_code, take
-from soltrader.runtime.journal import BarCommit, HaltState, Journal, QuarantinedCandle
+from soltrader.runtime.journal import (
+    PAPER_VENUE,
+    BarCommit,
+    HaltState,
+    Journal,
+    QuarantinedCandle,
+    Refusal,
+)
 
 log = logging.getLogger("soltrader.live")
 
@@ -56,10 +81,16 @@ class JournalMismatchError(Error):
     """The runtime cannot go on safely (a journal that disagrees with the decision core)."""
 
 
+class VenueOutcomeUnknownError(Error):
+    """An execution at the venue ended without an outcome (the runner halted and stopped; a
+    restart resolves what was sent)."""
+
+
 class RunSummary(NamedTuple):
     """How a run ended: bars decided in this run, bars re-derived from the journal on start,
     candles quarantined, intents journalled in total, whether the runner is halted, why it
-    stopped (``"end"``, ``"signal"``, ``"feed"``)."""
+    stopped (``"end"``, ``"signal"``, ``"feed"``, ``"venue"``: an execution's outcome is
+    unknown)."""
 
     decided: int
     restored: int
@@ -72,27 +103,57 @@ class RunSummary(NamedTuple):
 def spec_identity(spec: LiveSpec) -> str:
     """A stable text naming what a journal belongs to: the strategy, its parameters, the
     market and the backtest keywords (a journal is never resumed by another spec)."""
-    text = repr(
-        (
-            spec.data.symbol,
-            spec.data.timeframe,
-            spec.strategy.name,
-            sorted((k, repr(v)) for k, v in spec.backtest_kwargs().items()),
-            spec.live.window,
-        )
+    parts: tuple[Any, ...] = (
+        spec.data.symbol,
+        spec.data.timeframe,
+        spec.strategy.name,
+        sorted((k, repr(v)) for k, v in spec.backtest_kwargs().items()),
+        spec.live.window,
     )
+    if spec.live.venue != PAPER_VENUE:  # a paper journal never resumes on a real venue
+        parts = (*parts, spec.live.venue)
+    text = repr(parts)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def new_loop(spec: LiveSpec) -> PaperLoop:
-    """The decision core and paper venue a spec describes (one asset: the spec's symbol)."""
+def new_loop(spec: LiveSpec, *, venue_fills: bool = False) -> PaperLoop:
+    """The decision core and paper venue a spec describes (one asset: the spec's symbol);
+    ``venue_fills``: fills come from a real venue (:meth:`PaperLoop.live`)."""
     return PaperLoop.live(
         spec.strategy_spec,
         (spec.data.symbol,),
         bar_ns=timeframe_ms(spec.data.timeframe) * _NS_PER_MS,
         window=spec.live.window,
+        venue_fills=venue_fills,
         **spec.backtest_kwargs(),
     )
+
+
+def outcomes_of(executions: list[Execution], intents: dict[int, np.ndarray], m: int) -> np.ndarray:
+    """The executions of a bar as :data:`~soltrader.domain.state.venue_outcome_dt` records
+    (one per asset): an entry intent's in the entry fields, any other's in the exit fields.
+
+    Raises
+    ------
+    JournalMismatchError
+        An execution of an intent that is not known, or two for the same order.
+    """
+    out = np.zeros(m, dtype=venue_outcome_dt)
+    for ex in executions:
+        intent = intents.get(ex.client_id)
+        if intent is None:
+            raise JournalMismatchError(f"intent {ex.client_id:016x} executed but not journalled")
+        j = int(intent["asset"])
+        slot = "entry" if int(intent["reason"]) == IntentReason.ENTRY else "exit"
+        if out[j][f"{slot}_state"] != OutcomeState.NONE:
+            raise JournalMismatchError(f"two outcomes for the {slot} of asset {j} at one bar")
+        if ex.fill is None:
+            out[j][f"{slot}_state"] = OutcomeState.REFUSED
+            continue
+        out[j][f"{slot}_state"] = OutcomeState.FILLED
+        for name in ("size", "price", "fees"):
+            out[j][f"{slot}_{name}"] = ex.fill[name]
+    return out
 
 
 class KillSwitch(NamedTuple):
@@ -149,6 +210,9 @@ class Runner:
         Monotonic seconds, for the error-rate and stale-data kill switch (a test passes its own).
     state_dir : Path, optional
         Where operator requests arrive (:mod:`soltrader.runtime.control`); None: none.
+    venue : ExecutingVenue, optional
+        A real venue that executes the intents (named ``spec.live.venue`` in the journal);
+        None: the paper venue (the fill model).
 
     Examples
     --------
@@ -167,6 +231,7 @@ class Runner:
         on_status: Callable[[str], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         state_dir: Path | None = None,
+        venue: ExecutingVenue | None = None,
     ) -> None:
         self.spec = spec
         self.journal = journal
@@ -175,7 +240,11 @@ class Runner:
         self._until_ms = until_ms
         self._on_status = on_status or (lambda line: None)
         self._kill = KillSwitch(spec.risk.kill_drawdown, spec.risk.kill_daily_loss)
-        self._loop = new_loop(spec)
+        self._venue = venue
+        self._loop = new_loop(spec, venue_fills=venue is not None)
+        self._intents: dict[int, np.ndarray] = {}  # client id -> market intent not yet booked
+        self._running: list[asyncio.Task[Execution]] = []  # executions of the last bar
+        self._unbooked: list[Execution] = []  # ended, to be booked at the next decided bar
         self._marks = _Marks()
         self._stop = asyncio.Event()
         self._decided = 0
@@ -207,13 +276,18 @@ class Runner:
         self._mode = mode_code(self.journal.meta().get(MODE_KEY, "normal"))
         bars = self.journal.bars()
         stored = self.journal.intents()
+        booked = self._journalled_executions(stored)
         derived = []
         for row in bars:
+            ended = booked.pop(int(row["bar"]), [])
             out = self._step(
                 int(row["open_time_ms"]),
                 (row["open"], row["high"], row["low"], row["close"], row["volume"]),
                 int(row["control"]),
+                self._outcomes(ended),
             )
+            self._forget(ended)
+            self._remember(out.intents)
             derived.append(out.intents)
             self._marks.update(int(row["open_time_ms"]), float(out.equity[0]))
         _same_intents(np.concatenate(derived) if derived else stored[:0], stored)
@@ -222,6 +296,44 @@ class Runner:
         self._restored = len(bars)
         return self._restored
 
+    def _journalled_executions(self, stored: np.ndarray) -> dict[int, list[Execution]]:
+        """A real venue's executions in the journal, by the bar that booked them (none for
+        the paper venue, whose fills the loop re-derives)."""
+        booked: dict[int, list[Execution]] = {}
+        if self._venue is None:
+            return booked
+        self._intents = {
+            int(r["client_id"]): r for r in stored if int(r["reason"]) != IntentReason.CANCEL
+        }
+        done = self.journal.committed_fills()
+        for i, fill in enumerate(done.fills):
+            cid = int(np.int64(fill["order_id"]).view(np.uint64))
+            ex = Execution(cid, fill, done.trade_id[i])
+            booked.setdefault(int(done.commit_bar[i]), []).append(ex)
+        for refusal in self.journal.refusals():
+            ex = Execution(refusal.client_id, refused=refusal.reason)
+            booked.setdefault(refusal.bar, []).append(ex)
+        return booked
+
+    def _remember(self, intents: np.ndarray) -> None:
+        """Keep a real venue's market intents until their outcome is booked."""
+        if self._venue is None:
+            return
+        for rec in intents:
+            if int(rec["reason"]) != IntentReason.CANCEL:
+                self._intents[int(rec["client_id"])] = rec.copy()
+
+    def _outcomes(self, executions: list[Execution]) -> np.ndarray | None:
+        """The loop's outcomes of ``executions`` (None with the paper venue)."""
+        if self._venue is None:
+            return None
+        return outcomes_of(executions, self._intents, len(self._loop.assets))
+
+    def _forget(self, executions: list[Execution]) -> None:
+        """Booked: these intents are no longer waiting for an outcome."""
+        for ex in executions:
+            self._intents.pop(ex.client_id, None)
+
     # -- the loop ----------------------------------------------------------------------------
 
     async def run(self) -> RunSummary:
@@ -229,11 +341,17 @@ class Runner:
         the feed ends."""
         restored = self.restore()
         start = self._start_ms if self._last_ms is None else self._last_ms + self._step_ms
+        if self._venue is not None and not self._running:
+            self._execute(np.array(list(self._intents.values()), dtype=intent_dt))
         stopped = "feed"
-        if self._until_ms is not None and start > self._until_ms:
-            stopped = "end"
-        else:
-            stopped = await self._consume(start)
+        try:
+            if self._until_ms is not None and start > self._until_ms:
+                stopped = "end"
+            else:
+                stopped = await self._consume(start)
+        except VenueOutcomeUnknownError as unknown:
+            log.error("stopped: %s", unknown)
+            stopped = "venue"
         status = self.journal.status()
         return RunSummary(
             self._decided,
@@ -247,7 +365,10 @@ class Runner:
     async def _consume(self, start: int) -> str:
         async with aclosing(self._bars(start)) as candles:
             async for candle in candles:
-                self.on_bar(candle)
+                if self._venue is None:
+                    self.on_bar(candle)
+                else:
+                    await self.on_venue_bar(candle)
                 if self._until_ms is not None and candle.open_time_ms >= self._until_ms:
                     return "end"
                 if self._stop.is_set():
@@ -264,12 +385,93 @@ class Runner:
         except BarRefusedError as bad:
             self._quarantine(bar, bad)
             return None
+        self._commit(bar, control, out, out.fills)
+        return out
+
+    async def on_venue_bar(self, bar: Bar) -> BarOutcome | None:
+        """Decide one closed bar with a real venue: await the executions of the bar before,
+        book them, decide, journal, then execute this bar's intents; None if the bar was
+        quarantined (the executions are booked at the next bar).
+
+        Raises
+        ------
+        VenueOutcomeUnknownError
+            An execution ended without an outcome (the runner is halted first).
+        """
+        if self._state_dir is not None:
+            self.apply(take(self._state_dir))
+        await self._settle()
+        control = self._control()
+        ended = self._unbooked
+        try:
+            out = self._step(bar.open_time_ms, bar.ohlcv, control, self._outcomes(ended))
+        except BarRefusedError as bad:
+            self._quarantine(bar, bad)
+            return None
+        self._forget(ended)
+        self._unbooked = []
+        self._remember(out.intents)
+        fills = [ex for ex in ended if ex.fill is not None]
+        self._commit(
+            bar, control, out, np.array([ex.fill for ex in fills], dtype=fill_dt),
+            trade_ids=tuple(ex.trade_id for ex in fills),
+            refused=tuple(Refusal(ex.client_id, ex.refused) for ex in ended if ex.fill is None),
+        )  # fmt: skip
+        self._execute(out.intents)
+        return out
+
+    def _execute(self, intents: np.ndarray) -> None:
+        """Start executing a bar's market intents at the venue (after they are journalled)."""
+        assert self._venue is not None
+        for rec in intents:
+            if int(rec["reason"]) != IntentReason.CANCEL:
+                self._running.append(asyncio.ensure_future(self._venue.execute(rec.copy())))
+
+    async def _settle(self) -> None:
+        """Await every running execution; their outcomes wait to be booked."""
+        running, self._running = self._running, []
+        if not running:
+            return
+        results = await asyncio.gather(*running, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                why = f"an execution ended without an outcome ({type(result).__name__})"
+                self.note_error(why)
+                if self._halted is None:
+                    self._halt(f"venue: {why}")
+                raise VenueOutcomeUnknownError(why)
+            self._unbooked.append(result)
+
+    async def drain(self) -> list[Execution]:
+        """Await the executions still running (after the last bar) and return every execution
+        not booked yet (a restart books them at its first bar).
+
+        Raises
+        ------
+        VenueOutcomeUnknownError
+            An execution ended without an outcome (the runner is halted first).
+        """
+        await self._settle()
+        return list(self._unbooked)
+
+    def _commit(
+        self,
+        bar: Bar,
+        control: int,
+        out: BarOutcome,
+        fills: np.ndarray,
+        *,
+        trade_ids: tuple[str, ...] = (),
+        refused: tuple[Refusal, ...] = (),
+    ) -> None:
+        """Journal a decided bar (with the venue's fills), then the marks and kill switch."""
         equity = float(out.equity[0])
         self._marks.update(bar.open_time_ms, equity)
         self.journal.commit_bar(
             BarCommit(
-                out.bar, bar.open_time_ms, *bar.ohlcv, control, out.intents, out.fills,
+                out.bar, bar.open_time_ms, *bar.ohlcv, control, out.intents, fills,
                 float(out.cash[0]), equity, float(out.position[0]),
+                PAPER_VENUE if self._venue is None else self.spec.live.venue, trade_ids, refused,
             )
         )  # fmt: skip
         self._last_ms = bar.open_time_ms
@@ -278,7 +480,6 @@ class Runner:
         self._check_kill(bar.open_time_ms, equity)
         if self._decided % self.spec.live.status_every == 0:
             self._on_status(self.status_line(out))
-        return out
 
     def _quarantine(self, bar: Bar, error: BarRefusedError) -> None:
         """Journal a candle the data rules refuse, with its reason code (once per open time)."""
@@ -289,10 +490,12 @@ class Runner:
             self._quarantined += 1
             log.warning("candle %d quarantined: %s", bar.open_time_ms, bad.code)
 
-    def _step(self, open_time_ms: int, values: Any, control: int) -> BarOutcome:
+    def _step(
+        self, open_time_ms: int, values: Any, control: int, outcomes: np.ndarray | None = None
+    ) -> BarOutcome:
         cols = [np.array([float(v)]) for v in values]
         mode = None if control == ControlMode.NORMAL else control
-        return self._loop.step(open_time_ms * _NS_PER_MS, *cols, control=mode)
+        return self._loop.step(open_time_ms * _NS_PER_MS, *cols, control=mode, outcomes=outcomes)
 
     def apply(self, request: OperatorRequest | None) -> None:
         """An operator's request (halt, resume, control mode), persisted in the journal."""
@@ -385,7 +588,9 @@ __all__ = [
     "KillSwitch",
     "RunSummary",
     "Runner",
+    "VenueOutcomeUnknownError",
     "new_loop",
+    "outcomes_of",
     "spec_identity",
     "state_dir_for",
 ]

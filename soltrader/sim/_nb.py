@@ -569,24 +569,28 @@ def _enter(
         _clear_entry(fs, js, j)
         return
     requested = asked if np.isfinite(asked) else wanted
+    _book_entry(
+        j, t, k, d, direction, otype, requested, lim, stp, _PARTIAL if qty < requested else status,
+        qty, price, fee, spent, lev, fill_not_at_close, close, amm_liq, risk, account_of, fs, js,
+        cash, cum_notional, amm_dx, cnt, orders, fills, cfg, icfg,
+    )  # fmt: skip
+    _after_entry(fs, js, j, status, wanted, qty)
+
+
+@njit(cache=True, _nrt=False)
+def _book_entry(
+    j, t, k, d, direction, otype, requested, lim, stp, status, qty, price, fee, spent, lev,
+    fill_not_at_close, close, amm_liq, risk, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
+    orders, fills, cfg, icfg,
+):  # fmt: skip
+    """Book an entry fill of ``qty`` units at ``price`` with ``fee`` (``spent``: the cash it
+    commits) as order record ``k`` decided on bar ``d``: the order and fill records, the
+    position, and the protective levels of a position it opens (or re-anchored on an add)."""
+    a = account_of[j]
     _order(
-        orders,
-        k,
-        j,
-        a,
-        d,
-        t,
-        direction,
-        otype,
-        requested,
-        lim,
-        stp,
-        _PARTIAL if qty < requested else status,
-        _REJ_NONE,
-        qty,
-        price,
-        fee,
-    )
+        orders, k, j, a, d, t, direction, otype, requested, lim, stp, status, _REJ_NONE, qty,
+        price, fee,
+    )  # fmt: skip
     _fill(fills, cnt[K_FILLS], k, j, a, t, direction, qty, price, fee, _R_ENTRY)
     cnt[K_FILLS] += 1
     if cum_notional.shape[0] > 1:
@@ -598,26 +602,12 @@ def _enter(
         fs[j, F_LEV] = lev
         sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, _lev, _part = risk
         _arm(
-            fs,
-            js,
-            j,
-            t,
-            d,
-            price,
-            fs[j, F_PE_ANCHOR],
-            sl_stop,
-            tp_stop,
-            sl_trail,
-            ptp_stop,
-            ptp_size,
-            max_bars,
-            icfg,
-            fill_not_at_close,
-        )
+            fs, js, j, t, d, price, fs[j, F_PE_ANCHOR], sl_stop, tp_stop, sl_trail, ptp_stop,
+            ptp_size, max_bars, icfg, fill_not_at_close,
+        )  # fmt: skip
     elif icfg[I_STOP_RESET_ADD] != 0:
         _rearm_on_add(fs, j, d, price, fs[j, F_PE_ANCHOR], risk, icfg)
     _refresh_levels(fs, js, j, cfg)
-    _after_entry(fs, js, j, status, wanted, qty)
 
 
 @njit(cache=True, _nrt=False)
@@ -717,26 +707,43 @@ def _exit(
             )  # fmt: skip
             cnt[K_ORDERS] += 1
         return False
-    k = cnt[K_ORDERS]
-    _order(
-        orders, k, j, a, d, t, -direction, otype, qty_req, lim, stp, status, _REJ_NONE, qty, price,
-        fee,
-    )  # fmt: skip
-    cnt[K_ORDERS] += 1
-    _fill(fills, cnt[K_FILLS], k, j, a, t, -direction, qty, price, fee, reason)
-    cnt[K_FILLS] += 1
-    if cum_notional.shape[0] > 1:
-        cum_notional[t + 1, a] += qty * price
-    _amm_move(j, t, -direction, qty, amm_liq, amm_dx, close)
-    _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt)
-    if fs[j, F_POS] == 0.0:
-        js[j, J_LAST_EXIT_BAR] = t
-        js[j, J_LAST_EXIT_DIR] = direction
+    if _book_exit(
+        j, t, d, -direction, otype, qty_req, lim, stp, status, qty, price, fee, reason, close,
+        amm_liq, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
+    ):  # fmt: skip
         return True
     if status == _PARTIAL and reason != _R_PTP and not capped:
         _pend_exit(fs, js, j, qty_req - qty, reason, d)
     elif reason != _R_PTP:
         fs[j, F_PX_REMAIN] = np.nan
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def _book_exit(
+    j, t, d, side, otype, qty_req, lim, stp, status, qty, price, fee, reason, close, amm_liq,
+    account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
+):  # fmt: skip
+    """Book an exit fill of ``qty`` units at ``price`` with ``fee`` (an order decided on bar
+    ``d`` for ``qty_req`` units, ``side`` the order's): the order, fill and trade records and the
+    released cash. Returns whether the position is now closed."""
+    a = account_of[j]
+    k = cnt[K_ORDERS]
+    _order(
+        orders, k, j, a, d, t, side, otype, qty_req, lim, stp, status, _REJ_NONE, qty, price, fee,
+    )  # fmt: skip
+    cnt[K_ORDERS] += 1
+    _fill(fills, cnt[K_FILLS], k, j, a, t, side, qty, price, fee, reason)
+    cnt[K_FILLS] += 1
+    if cum_notional.shape[0] > 1:
+        cum_notional[t + 1, a] += qty * price
+    _amm_move(j, t, side, qty, amm_liq, amm_dx, close)
+    direction = np.int64(1) if fs[j, F_POS] > 0 else np.int64(-1)
+    _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt)
+    if fs[j, F_POS] == 0.0:
+        js[j, J_LAST_EXIT_BAR] = t
+        js[j, J_LAST_EXIT_DIR] = direction
+        return True
     return False
 
 
@@ -1734,6 +1741,17 @@ def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
         js[i + 1, J_CALL_SEQ] = j
 
 
+@njit(cache=True, _nrt=False)
+def _new_bar_scratch(t, amm_dx, exited, cum_notional):
+    """Reset the bar's scratch (our pool moves, exits done) and carry the traded notional."""
+    for j in range(amm_dx.shape[0]):
+        amm_dx[j] = 0.0
+        exited[j] = False
+    if cum_notional.shape[0] > 1:
+        for a in range(cum_notional.shape[1]):
+            cum_notional[t + 1, a] = cum_notional[t, a]
+
+
 @njit(cache=True, _nrt=False, inline="always")
 def _fill_phase(
     t,
@@ -1767,14 +1785,7 @@ def _fill_phase(
     open_, high, low, _close, _volume = bars
     slippage = costs[3]
     m = open_.shape[1]
-    n_acc = cash.shape[0]
-    tiered = cum_notional.shape[0] > 1
-    for j in range(m):
-        amm_dx[j] = 0.0
-        exited[j] = False
-    if tiered:
-        for a in range(n_acc):
-            cum_notional[t + 1, a] = cum_notional[t, a]
+    _new_bar_scratch(t, amm_dx, exited, cum_notional)
     # 1. open: pending exits of every asset, then pending market entries
     for j in range(m):
         if not np.isnan(fs[j, F_PX_REMAIN]) and fs[j, F_POS] != 0.0:
@@ -1868,6 +1879,88 @@ def _fill_phase(
             _intrabar_exits(j, t, bars, costs, sub, account_of, fs, js, cash, cum_notional,
                             amm_dx, exited, cnt, orders, fills, trades, cfg, icfg,
                             fill_ref)  # fmt: skip
+
+
+# what a real venue did with a pending market order (= domain.state.OutcomeState)
+_OUT_FILLED = np.int64(1)
+_OUT_REFUSED = np.int64(2)
+
+
+@njit(cache=True, _nrt=False)
+def _venue_exit(j, t, out, close, amm_liq, account_of, fs, js, cash, cum_notional, amm_dx,
+                exited, cnt, orders, fills, trades):  # fmt: skip
+    """Asset j's pending exit as the venue reported it: booked at the venue's size, price and
+    fees (a rest it did not execute is not chased), or, refused, decided again at bar t's close
+    (a new exit intent) with a rejected order record."""
+    state = out["exit_state"]
+    if state != _OUT_FILLED and state != _OUT_REFUSED:
+        return
+    d = js[j, J_PX_BAR]
+    qty_req = fs[j, F_PX_REMAIN]
+    reason = js[j, J_PX_REASON]
+    side = np.int64(-1) if fs[j, F_POS] > 0 else np.int64(1)
+    if state == _OUT_REFUSED:
+        _order(orders, cnt[K_ORDERS], j, account_of[j], d, t, side, MARKET, qty_req, np.nan,
+               np.nan, _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, 0.0)  # fmt: skip
+        cnt[K_ORDERS] += 1
+        _pend_exit(fs, js, j, qty_req, reason, t)
+        return
+    qty = out["exit_size"]
+    status = _PARTIAL if qty < qty_req else _FILLED
+    exited[j] = _book_exit(
+        j, t, d, side, MARKET, qty_req, np.nan, np.nan, status, qty, out["exit_price"],
+        out["exit_fees"], reason, close, amm_liq, account_of, fs, js, cash, cum_notional, amm_dx,
+        cnt, orders, fills, trades,
+    )  # fmt: skip
+    if not exited[j] and reason != _R_PTP:
+        fs[j, F_PX_REMAIN] = np.nan
+
+
+@njit(cache=True, _nrt=False)
+def _venue_entry(j, t, out, close, amm_liq, risk, account_of, fs, js, cash, cum_notional,
+                 amm_dx, cnt, orders, fills, cfg, icfg):  # fmt: skip
+    """Asset j's pending market entry as the venue reported it: booked at the venue's size,
+    price and fees, or, refused, dropped with a rejected order record (not chased)."""
+    state = out["entry_state"]
+    if state != _OUT_FILLED and state != _OUT_REFUSED:
+        return
+    d = js[j, J_PE_BAR]
+    direction = js[j, J_PE_DIR]
+    k = cnt[K_ORDERS]
+    cnt[K_ORDERS] += 1
+    if state == _OUT_REFUSED:
+        _order(orders, k, j, account_of[j], d, t, direction, MARKET, np.nan, np.nan, np.nan,
+               _REJECTED, _REJ_TX_FAILED, 0.0, np.nan, 0.0)  # fmt: skip
+        _clear_entry(fs, js, j)
+        return
+    qty, price, fee = out["entry_size"], out["entry_price"], out["entry_fees"]
+    lev = risk[6][d, j]
+    # the cash it commits; an all-in entry commits exactly the cash (no rounding below zero)
+    spent = min(qty * price / lev + fee, cash[account_of[j]])
+    _book_entry(
+        j, t, k, d, direction, MARKET, qty, np.nan, np.nan, _FILLED, qty, price, fee, spent, lev,
+        _TRUE, close, amm_liq, risk, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
+        fills, cfg, icfg,
+    )  # fmt: skip
+    _clear_entry(fs, js, j)
+
+
+@njit(cache=True, _nrt=False)
+def _venue_fill_phase(t, outcomes, close, amm_liq, risk, account_of, fs, js, cash,
+                      cum_notional, amm_dx, exited, cnt, orders, fills, trades, cfg,
+                      icfg):  # fmt: skip
+    """The venue's part of bar t when a real venue fills: the outcome it reported for each
+    asset's pending market orders (``outcomes``: ``venue_outcome_dt`` records, one per asset),
+    exits first, then entries, in asset order, as :func:`_fill_phase` books the model's."""
+    _new_bar_scratch(t, amm_dx, exited, cum_notional)
+    for j in range(fs.shape[0]):
+        if not np.isnan(fs[j, F_PX_REMAIN]) and fs[j, F_POS] != 0.0:
+            _venue_exit(j, t, outcomes[j], close, amm_liq, account_of, fs, js, cash, cum_notional,
+                        amm_dx, exited, cnt, orders, fills, trades)  # fmt: skip
+    for j in range(fs.shape[0]):
+        if js[j, J_PE_TYPE] == MARKET and _entry_allowed(fs, js, j, icfg):
+            _venue_entry(j, t, outcomes[j], close, amm_liq, risk, account_of, fs, js, cash,
+                         cum_notional, amm_dx, cnt, orders, fills, cfg, icfg)  # fmt: skip
 
 
 @njit(cache=True, _nrt=False, inline="always")
@@ -2767,6 +2860,27 @@ def step_bar_nb(t, close_ns, a, s, before, watch, wf, out, ref, k):
     instead of five: each call from Python unboxes every array of ``a`` and ``s``."""
     fill0 = s.cnt[K_FILLS]
     step_fill_nb(t, a, s)
+    working_entries_nb(s, before)
+    step_decide_nb(t, a, s)
+    step_end_nb(t, a, s)
+    return step_intents_nb(t, close_ns, a, s, before, fill0, watch, wf, out, ref, k)
+
+
+@njit(cache=True)
+def step_bar_venue_nb(t, close_ns, a, s, outcomes, before, watch, wf, out, ref, k):
+    """:func:`step_bar_nb` for a runtime whose fills come from a real venue: bar t's fill phase
+    books the venue's ``outcomes`` for the pending market orders (:func:`_venue_fill_phase`)
+    instead of running the fill model; the decision, mark, guards and intents are the same
+    calls. Only market orders exist then (the runtime refuses resting orders and protective
+    levels for such a venue)."""
+    fill0 = s.cnt[K_FILLS]
+    _bars, _sig, _spec, risk, costs, _sub = _groups(a)
+    if a.icfg[I_RISK] != 0:
+        _set_control(t, a.control, s.guard)
+    _venue_fill_phase(
+        t, outcomes, a.close, costs[6], risk, a.account_of, s.fs, s.js, s.cash, s.cum_notional,
+        s.amm_dx, s.exited, s.cnt, s.orders, s.fills, s.trades, a.cfg, a.icfg,
+    )  # fmt: skip
     working_entries_nb(s, before)
     step_decide_nb(t, a, s)
     step_end_nb(t, a, s)
