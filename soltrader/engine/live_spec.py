@@ -192,8 +192,9 @@ class SolanaTable(BaseModel):
     ``fail_rate`` of transactions failing (fees paid, nothing filled), and, with
     ``pool_liquidity``, a constant-product pool's price impact and ``pool_fee``. The real venue
     keeps to the caps (``max_slippage_bps``, ``max_price_impact``, ``max_priority_lamports``),
-    signs with the wallet in ``wallet`` (a key file) or ``wallet_env``, and reads its RPC
-    endpoints and Jupiter key from environment variables named here.
+    signs with the wallet in ``wallet`` (a key file) or ``wallet_env``, reads its RPC
+    endpoints and Jupiter key from environment variables named here, and calls Jupiter at most
+    ``jupiter_max_calls`` times per ``jupiter_per_s`` seconds.
     """
 
     model_config = _STRICT
@@ -214,6 +215,8 @@ class SolanaTable(BaseModel):
     pool_fee: Annotated[float, Field(ge=0, lt=1)] = 0.0025
     jupiter_url: str = JUPITER_URL
     jupiter_key_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+    jupiter_max_calls: Annotated[int, Field(ge=1)] = 60
+    jupiter_per_s: Annotated[float, Field(gt=0)] = 60.0
     rpc: list[RpcTable] = []
     wallet: str | None = None
     wallet_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
@@ -415,6 +418,12 @@ def _check_solana_venue(spec: LiveSpec) -> None:
         raise ParameterError("solana.wallet", "the venue signs swaps: give wallet or wallet_env")
     if not solana.rpc:
         raise ParameterError("solana.rpc", "the venue needs at least one [[solana.rpc]] endpoint")
+    if solana.jito_tip_lamports:
+        raise ParameterError(
+            "solana.jito_tip_lamports",
+            "Jito submission is not wired into the spec's venue yet: set 0 (the backtest would "
+            "charge a tip the venue does not pay)",
+        )
     if spec.risk.kill_drawdown is None and spec.risk.kill_daily_loss is None:
         raise ParameterError(
             "risk.kill_drawdown",

@@ -1,11 +1,12 @@
 """The composition root of ``soltrader live`` / ``status`` / ``halt`` / ``resume``.
 
-This is the one place that wires the edge (the kline feed, the replay server, the SQLite journal)
-to the decision core (:class:`~soltrader.runtime.runner.Runner` over
+This is the one place that wires the edge (the kline feed, the replay server, the SQLite journal,
+with ``--live`` the spec's real venue: :func:`~soltrader.runtime.venues.solana_venue`) to the
+decision core (:class:`~soltrader.runtime.runner.Runner` over
 :class:`~soltrader.engine.paper.PaperLoop`). ``--replay FILE`` starts a local server on
 127.0.0.1 that speaks Binance's kline protocol and streams FILE, so a replay runs the real feed →
-candle check → decision → paper venue → journal path; running the same command again after a
-crash resumes from the journal and streams only the bars not yet decided.
+candle check → decision → venue → journal path; running the same command again after a crash
+resumes from the journal and streams only the bars not yet decided.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import gc
 import logging
 import signal
 import tomllib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -28,6 +29,7 @@ from soltrader.adapters.resilience import CircuitBreaker, RateLimiter
 from soltrader.adapters.store import read_ohlcv
 from soltrader.data.timeframes import timeframe_ms
 from soltrader.domain.errors import ParameterError
+from soltrader.domain.ports import ExecutingVenue
 from soltrader.domain.secret import Secret
 from soltrader.engine.intents import intents_csv, intents_table
 from soltrader.engine.live_spec import LiveSpec, parse_live_spec
@@ -35,6 +37,7 @@ from soltrader.runtime.control import MODE_KEY, OperatorRequest, submit
 from soltrader.runtime.journal import Journal, JournalBusyError, JournalError, JournalStatus
 from soltrader.runtime.runner import Runner, RunSummary, spec_identity, state_dir_for
 from soltrader.runtime.secrets import RedactingFilter, Redactor, sanitized
+from soltrader.runtime.venues import solana_secrets, solana_venue
 
 log = logging.getLogger("soltrader.live")
 T = TypeVar("T")
@@ -84,10 +87,13 @@ def spec_secrets(spec: LiveSpec) -> list[Secret]:
     return [s for s in found if s is not None]
 
 
-def install_redaction(spec: LiveSpec, logger: logging.Logger | None = None) -> Redactor:
-    """Scrub the spec's secrets (and any key-like URL parameter) from every record that the
-    handlers of ``logger`` (default: the root logger) emit, tracebacks included."""
-    redactor = Redactor(spec_secrets(spec))
+def install_redaction(
+    spec: LiveSpec, logger: logging.Logger | None = None, extra: Sequence[Secret] = ()
+) -> Redactor:
+    """Scrub the spec's secrets and ``extra`` ones (a venue's, read from the environment), and
+    any key-like URL parameter, from every record that the handlers of ``logger`` (default:
+    the root logger) emit, tracebacks included."""
+    redactor = Redactor([*spec_secrets(spec), *extra])
     target = logger or logging.getLogger()
     for handler in target.handlers:
         handler.addFilter(RedactingFilter(redactor))
@@ -117,10 +123,11 @@ async def run_live(opts: LiveOptions, on_status: Callable[[str], None]) -> RunSu
     Raises
     ------
     ParameterError
-        ``--live`` (no real venue is wired yet), a spec without a replay file or feed URLs.
+        ``--live`` with a venue that is not wired (only ``solana`` is), a real venue without
+        ``--live`` (or the reverse), a spec without a replay file or feed URLs.
     """
     spec = load_spec(opts.spec_path)
-    redactor = install_redaction(spec)
+    redactor = install_redaction(spec, extra=solana_secrets(spec) if opts.live else ())
     return await guarded(_run_spec(spec, opts, on_status), redactor)
 
 
@@ -141,17 +148,32 @@ async def guarded(run: Awaitable[T], redactor: Redactor) -> T:
 async def _run_spec(
     spec: LiveSpec, opts: LiveOptions, on_status: Callable[[str], None]
 ) -> RunSummary:
-    if opts.live or spec.live.venue != "paper":
-        raise ParameterError(
-            "--live", "only the paper venue is available: real venues arrive with the venue issues"
-        )
+    _check_mode(spec, opts.live)
     if opts.replay is None:
         raise ParameterError(
             "--replay", "give a replay FILE (a live exchange feed needs the network, not offered)"
         )
     bars = _replay_bars(opts.replay)
     with Journal(journal_path(spec, opts.spec_path, opts.state)) as journal:
-        return await _replay(spec, journal, bars, opts, on_status)
+        if not opts.live:
+            return await _replay(spec, journal, bars, opts, on_status)
+        async with solana_venue(spec, journal) as venue:
+            return await _replay(spec, journal, bars, opts, on_status, venue)
+
+
+def _check_mode(spec: LiveSpec, live: bool) -> None:
+    """``--live`` exactly when the spec names a real venue, and that venue is wired."""
+    venue = spec.live.venue
+    if live and venue == "paper":
+        raise ParameterError("--live", 'the spec\'s venue is "paper": name a real venue in [live]')
+    if not live and venue != "paper":
+        raise ParameterError(
+            "--live",
+            f"the spec trades on {venue!r}: run it with --live, or copy it with venue = "
+            '"paper" to paper-trade it (one spec, one journal, one venue)',
+        )
+    if live and venue != "solana":
+        raise ParameterError("--live", f"venue {venue!r} is not wired yet; the solana venue is")
 
 
 async def _replay(
@@ -160,6 +182,7 @@ async def _replay(
     bars: pd.DataFrame,
     opts: LiveOptions,
     on_status: Callable[[str], None],
+    venue: ExecutingVenue | None = None,
 ) -> RunSummary:
     open_ms = _open_ms(bars)
     first_ms, last_ms = int(open_ms.iloc[0]), int(open_ms.max())
@@ -167,6 +190,7 @@ async def _replay(
     runner = Runner(
         spec, journal, lambda start: holder["feed"].closed(start, last_ms),
         start_ms=first_ms, until_ms=last_ms, on_status=on_status, state_dir=journal.path.parent,
+        venue=venue,
     )  # fmt: skip
     runner.restore()
     # everything loaded so far (libraries, compiled kernels, the restored state) lives as long

@@ -349,6 +349,8 @@ class Runner:
                 stopped = "end"
             else:
                 stopped = await self._consume(start)
+            if self._venue is not None:  # the last bar's swaps end before the run does
+                await self.drain()
         except VenueOutcomeUnknownError as unknown:
             log.error("stopped: %s", unknown)
             stopped = "venue"

@@ -577,7 +577,7 @@ def _enter(
     _after_entry(fs, js, j, status, wanted, qty)
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _book_entry(
     j, t, k, d, direction, otype, requested, lim, stp, status, qty, price, fee, spent, lev,
     fill_not_at_close, close, amm_liq, risk, account_of, fs, js, cash, cum_notional, amm_dx, cnt,
@@ -719,7 +719,7 @@ def _exit(
     return False
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _book_exit(
     j, t, d, side, otype, qty_req, lim, stp, status, qty, price, fee, reason, close, amm_liq,
     account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
@@ -1741,7 +1741,7 @@ def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
         js[i + 1, J_CALL_SEQ] = j
 
 
-@njit(cache=True, _nrt=False)
+@njit(cache=True, _nrt=False, inline="always")
 def _new_bar_scratch(t, amm_dx, exited, cum_notional):
     """Reset the bar's scratch (our pool moves, exits done) and carry the traded notional."""
     for j in range(amm_dx.shape[0]):

@@ -74,3 +74,45 @@ def test_an_unknown_strategy_and_a_missing_journal(tmp_path: Path, capsys) -> No
     spec.write_text(spec.read_text().replace("sma_crosss", "sma_cross"))
     assert main(["status", str(spec)]) == 1
     assert "has no journal yet" in capsys.readouterr().err
+
+
+_SOLANA_SPEC = """[data]
+symbol = "SOL/USDC"
+timeframe = "1m"
+[strategy]
+name = "sma_cross"
+[live]
+venue = "{venue}"
+confirm = "I understand this trades real money"
+[risk]
+kill_drawdown = 0.2
+[solana]
+base_mint = "So11111111111111111111111111111111111111112"
+quote_mint = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
+base_decimals = 9
+quote_decimals = 6
+wallet_env = "NO_SUCH_WALLET_VARIABLE"
+rpc = [{{ label = "main", url_env = "NO_SUCH_RPC_VARIABLE" }}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("venue", "flag", "message"),
+    [
+        ("solana", "--paper", "trades on 'solana': run it with --live"),
+        ("paper", "--live", 'venue is "paper"'),
+        ("binance", "--live", "venue 'binance' is not wired yet"),
+        ("solana", "--live", "NO_SUCH_WALLET_VARIABLE"),  # the venue is built: its wallet first
+    ],
+)
+def test_one_spec_one_venue_and_a_real_one_only_with_live(
+    tmp_path: Path, venue: str, flag: str, message: str, capsys, monkeypatch
+) -> None:
+    monkeypatch.delenv("NO_SUCH_WALLET_VARIABLE", raising=False)
+    spec = tmp_path / "s.toml"
+    spec.write_text(_SOLANA_SPEC.format(venue=venue))
+    bars = tmp_path / "bars.csv"
+    bars.write_text("timestamp,open,high,low,close,volume\n2024-01-01T00:00:00Z,1,1,1,1,1\n")
+    assert main(["live", str(spec), flag, "--replay", str(bars)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

@@ -3,11 +3,12 @@
 ``PaperLoop.live(..., venue_fills=True)`` replaces the fill model by the venue's outcomes (one
 :data:`~soltrader.domain.state.venue_outcome_dt` record per asset and bar). Fed with the fill
 model's own executions (each market order filled at the size, price and fees the model gave it,
-each order the model rejected reported as refused), it must reproduce the model's run bit for
-bit: the same intents with the same client ids, the same positions at every bar, the same
-orders, fills and trades, and the same cash and equity (to an ulp: the model commits exactly
-the budget of an entry that spends it all, the venue path its size x price + fees). That proves the venue path books a fill as the backtest
-does, so a live run on a real venue differs from its backtest only by what the venue really did.
+each order the model rejected reported as refused), it must reproduce the model's run: the same
+intents with the same client ids, the same positions at every bar, the same orders, fills and
+trades bit for bit, and the same cash and equity to an ulp (the model commits exactly the budget
+of a fractional entry that spends it all, the venue path its size x price + fees). That proves
+the venue path books a fill as the backtest does, so a live run on a real venue differs from its
+backtest only by what the venue really did.
 
 Drawn: every built-in strategy whose signal sets no resting order or protective level, its
 parameters, fees, slippage, time stops, cooldown, sizing, the account guards with control

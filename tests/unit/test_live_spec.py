@@ -194,3 +194,46 @@ def test_a_solana_paper_replay_equals_its_backtest() -> None:
     assert len(ref.trades_records) > 0
     assert replay.trades_records.tobytes() == ref.trades_records.tobytes()
     assert (replay.account_equity.to_numpy() == ref.account_equity.to_numpy()).all()
+
+
+def _solana_venue(**over: Any) -> dict[str, Any]:
+    raw = _raw(
+        live={"venue": "solana", "confirm": CONFIRM_REAL_MONEY},
+        risk={"kill_drawdown": 0.2},
+        solana=_solana(jito_tip_lamports=0, wallet_env="SOL_WALLET"),
+    )
+    for table, values in over.items():
+        raw[table] = {**raw.get(table, {}), **values}
+    return raw
+
+
+def test_the_solana_venue_with_a_wallet_rpc_and_kill_switch_is_accepted() -> None:
+    spec = parse_live_spec(_solana_venue())
+    assert spec.live.venue == "solana" and spec.solana.wallet_env == "SOL_WALLET"
+
+
+@pytest.mark.parametrize(
+    ("over", "where", "words"),
+    [
+        ({"solana": {"wallet_env": None}}, "solana.wallet", "give wallet or wallet_env"),
+        ({"solana": {"rpc": []}}, "solana.rpc", "at least one"),
+        ({"solana": {"jito_tip_lamports": 5_000}}, "solana.jito_tip_lamports", "not wired"),
+        ({"risk": {"kill_drawdown": None}}, "risk.kill_drawdown", "needs a kill switch"),
+        ({"params": {"sl_stop": 0.02}}, "params.sl_stop", "market swaps only"),
+        ({"params": {"order_type": "limit"}}, "params.order_type", "market swaps only"),
+        ({"params": {"leverage": 3.0}}, "params.leverage", "market swaps only"),
+        ({"live": {"confirm": None}}, "live.confirm", "trades real money"),
+    ],
+)
+def test_what_the_solana_venue_cannot_do_is_named(over: dict, where: str, words: str) -> None:
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(_solana_venue(**over))
+    assert err.value.name == where and words in str(err.value)
+
+
+def test_the_solana_venue_needs_its_table() -> None:
+    raw = _solana_venue()
+    del raw["solana"]
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(raw)
+    assert err.value.name == "solana"

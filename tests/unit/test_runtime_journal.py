@@ -26,6 +26,7 @@ from soltrader.runtime.journal import (
     Journal,
     JournalError,
     QuarantinedCandle,
+    Refusal,
     bar_dt,
     equity_dt,
 )
@@ -471,3 +472,32 @@ def test_kill_minus_9_loses_no_acknowledged_bar_and_leaves_no_partial_one(tmp_pa
         assert new_last > last + 10, "the child committed (almost) nothing"
         last = new_last
     assert os.path.exists(path)
+
+
+# --------------------------------------------------------------------------- real venues
+
+
+def test_a_real_venues_fills_and_refusals_are_keyed_and_read_back(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    fills = _fills(rng, 2, 1)
+    fills["order_id"] = np.array([2**64 - 5, 9], dtype=np.uint64).view(np.int64)
+    refused = (Refusal(2**63 + 1, "intent 8000000000000001: slippage exceeded"),)
+    with Journal(tmp_path / "journal.sqlite") as journal:
+        journal.commit_bar(_bar(0))
+        rec = _bar(1, fills=fills)._replace(venue="solana", trade_ids=("5sigA", "5sigB"),
+                                            refused=refused)  # fmt: skip
+        assert journal.commit_bar(rec) and not journal.commit_bar(rec)  # a re-commit: no-op
+        with pytest.raises(JournalError, match="refusals"):
+            journal.commit_bar(rec._replace(refused=()))
+        with pytest.raises(JournalError):  # a signature is unique per venue and order
+            journal.commit_bar(
+                _bar(2, fills=fills)._replace(venue="solana", trade_ids=("5sigA", "5sigB"))
+            )
+        with pytest.raises(ParameterError, match="one per fill"):
+            journal.commit_bar(_bar(2, fills=fills)._replace(trade_ids=("5sigC",)))
+        done = journal.committed_fills()
+    assert done.trade_id == ("5sigA", "5sigB") and done.venue == ("solana", "solana")
+    assert done.commit_bar.tolist() == [1, 1]
+    assert done.fills.tobytes() == fills.tobytes()
+    with Journal(tmp_path / "journal.sqlite", read_only=True) as reader:
+        assert reader.refusals() == [refused[0]._replace(bar=1)]
