@@ -414,8 +414,10 @@ class Runner:
         self._unbooked = []
         self._remember(out.intents)
         fills = [ex for ex in ended if ex.fill is not None]
+        booked = np.array([ex.fill for ex in fills], dtype=fill_dt)
+        booked["bar"] = out.bar  # executed during this bar (decided at the close before)
         self._commit(
-            bar, control, out, np.array([ex.fill for ex in fills], dtype=fill_dt),
+            bar, control, out, booked,
             trade_ids=tuple(ex.trade_id for ex in fills),
             refused=tuple(Refusal(ex.client_id, ex.refused) for ex in ended if ex.fill is None),
         )  # fmt: skip

@@ -176,6 +176,7 @@ def test_a_litesvm_run_decides_as_the_paper_run_and_its_balances_are_the_journal
     landed = [s for s in signatures if s.state == "landed"]
     assert len(landed) == len(signatures) == len(got)
     assert len({s.intent_id for s in landed}) == len(got)
+    assert (fills.fills["bar"] == fills.commit_bar).all()  # booked on the bar they executed in
     booked = set(fills.trade_id) | {ex.trade_id for ex in unbooked}
     assert booked == {s.signature for s in landed} and set(fills.venue) == {"solana"}
     assert not real.refusals()
