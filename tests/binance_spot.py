@@ -74,6 +74,7 @@ import pandas as pd
 from aiohttp import web
 
 from soltrader.data.timeframes import timeframe_ms
+from tests.local_http import serving
 
 API = "/api/v3"
 BINANCE_HOST = "https://api.binance.com"
@@ -903,7 +904,7 @@ class BinanceSpot(SpotEngine):
         self._window: deque[tuple[int, int]] = deque()  # (time ms, weight) admitted
         self._rejected_in_row = 0
         self._banned_until = 0
-        self._runner: web.AppRunner | None = None
+        self._serving = contextlib.AsyncExitStack()
         self._routes = self._route_table()
 
     @property
@@ -914,17 +915,13 @@ class BinanceSpot(SpotEngine):
     async def __aenter__(self) -> BinanceSpot:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.url = await self._serving.enter_async_context(
+            serving(app, port=self.port, shutdown_timeout=1.0)
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._serving.aclose()
 
     def ccxt_exchange(
         self, *, api_key: str | None = None, secret: str | None = None, timeout_ms: int = 3000

@@ -9,9 +9,12 @@ from aiohttp import web
 
 
 @contextlib.asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 at a free port; yields its base URL (``http://127.0.0.1:N``)
-    and shuts the server down on exit.
+async def serving(
+    app: web.Application, *, port: int = 0, shutdown_timeout: float = 60.0
+) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 at ``port`` (0: a free one); yields its base URL
+    (``http://127.0.0.1:N``) and shuts the server down on exit, waiting at most
+    ``shutdown_timeout`` seconds for open connections.
 
     Examples
     --------
@@ -27,10 +30,10 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
     >>> asyncio.run(main())
     204
     """
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
         host, port = runner.addresses[0][:2]
         yield f"http://{host}:{port}"
     finally:

@@ -39,6 +39,7 @@ from soltrader.costs.models import AMMPool, SolanaTxCost
 from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
 from soltrader.engine.backtest import backtest_signals
+from soltrader.engine.paper import resting_keyword
 from soltrader.engine.spec import Spec
 from soltrader.risk import RiskLimits
 from soltrader.strategies import REGISTRY, Strategy
@@ -393,20 +394,6 @@ def _check_semantics(spec: LiveSpec) -> None:
         )
 
 
-#: ``[params]`` a swap venue cannot honour: it executes market swaps only (no resting order, no
-#: protective level), buys with quote and sells what it holds (no short, no leverage).
-_NOT_ON_SWAPS = {
-    "sl_stop": "a stop-loss",
-    "tp_stop": "a take-profit",
-    "sl_trail": "a trailing stop",
-    "partial_tp_stop": "a partial take-profit",
-    "order_type": "a resting entry",
-    "limit_price": "a resting entry",
-    "stop_price": "a resting entry",
-    "leverage": "leverage",
-}
-
-
 def _check_solana_venue(spec: LiveSpec) -> None:
     """What the Solana venue needs: the [solana] table with a wallet and an RPC endpoint, a
     kill switch in [risk], and only what a swap can do (market orders without leverage; a
@@ -429,12 +416,15 @@ def _check_solana_venue(spec: LiveSpec) -> None:
             "risk.kill_drawdown",
             "a real venue needs a kill switch: set kill_drawdown or kill_daily_loss in [risk]",
         )
-    for name, what in _NOT_ON_SWAPS.items():
-        value = spec.params.get(name)
-        if value is not None and value is not False and value not in ("market", 1, 1.0):
-            raise ParameterError(
-                f"params.{name}", f"{what}: a swap venue executes market swaps only"
-            )
+    name = resting_keyword(spec.params)
+    if name is None and spec.params.get("leverage", 1.0) != 1.0:
+        name = "leverage"
+    if name is not None:
+        raise ParameterError(
+            f"params.{name}",
+            f"{spec.params[name]!r}: a swap venue executes market swaps only (no resting order, "
+            "no protective level, no leverage)",
+        )
 
 
 def spec_mapping(

@@ -228,21 +228,35 @@ def _refuse_for_live(rest: dict[str, Any]) -> None:
 
 #: What a venue that rests no orders cannot do: keywords that set a resting entry or a
 #: protective level (a value of None, False or "market" sets nothing).
-_RESTING = ("order_type", "limit_price", "stop_price", "sl_stop", "tp_stop", "sl_trail",
-            "partial_tp_stop")  # fmt: skip
+RESTING_KEYWORDS = ("order_type", "limit_price", "stop_price", "sl_stop", "tp_stop", "sl_trail",
+                    "partial_tp_stop")  # fmt: skip
 #: Per-bar levels (kernel arguments) that a venue-filled loop needs NaN on every row.
 _LEVELS = ("sl_stop", "tp_stop", "ptp_stop")
 
 
+def resting_keyword(kwargs: Mapping[str, Any]) -> str | None:
+    """The first keyword of ``kwargs`` that sets a resting order or a protective level (which a
+    venue that rests nothing, such as a swap router, cannot honour); None when none does.
+
+    Examples
+    --------
+    >>> resting_keyword({"fast": 10, "order_type": "market"}), resting_keyword({"sl_stop": 0.02})
+    (None, 'sl_stop')
+    """
+    for name in RESTING_KEYWORDS:
+        value = kwargs.get(name)
+        if not (value is None or value is False or (name == "order_type" and value == "market")):
+            return name
+    return None
+
+
 def _refuse_resting(rest: dict[str, Any]) -> None:
     """Keywords a loop filled by a venue that rests no orders (a swap router) cannot honour."""
-    for name in _RESTING:
-        value = rest.get(name)
-        if value is None or value is False or (name == "order_type" and value == "market"):
-            continue
+    name = resting_keyword(rest)
+    if name is not None:
         raise ParameterError(
             name,
-            f"{value!r}: the venue fills only market orders (it rests no order); use market "
+            f"{rest[name]!r}: the venue fills only market orders (it rests no order); use market "
             "entries and exits (signals, time stops) with this venue",
         )
 
@@ -1111,4 +1125,12 @@ def paper_replay(
     return loop.finish()
 
 
-__all__ = ["BarOutcome", "BarRefusedError", "PaperLoop", "ReplayTiming", "paper_replay"]
+__all__ = [
+    "RESTING_KEYWORDS",
+    "BarOutcome",
+    "BarRefusedError",
+    "PaperLoop",
+    "ReplayTiming",
+    "paper_replay",
+    "resting_keyword",
+]

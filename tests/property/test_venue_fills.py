@@ -21,7 +21,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as hs
@@ -34,20 +33,12 @@ from soltrader.engine.paper import PaperLoop
 from soltrader.risk import RiskLimits
 from soltrader.strategies import REGISTRY
 from tests.conftest import read_sample_bars
+from tests.property.test_paper_replay import _draw_params, _frames
 
 HOUR_NS = 3600 * 10**9
 N_BARS = 360
 #: signal fields a venue that rests nothing cannot honour
 RESTING = {"sl_stop", "tp_stop", "partial_tp_stop", "order_type", "limit_price", "stop_price"}
-
-
-@cache
-def _frames() -> dict[str, pd.DataFrame]:
-    frames = {s: read_sample_bars("binance", f"{s}-USDT", "1h") for s in ("SOL", "ETH", "BTC")}
-    common = frames["SOL"].index
-    for frame in frames.values():
-        common = common.intersection(frame.index)
-    return {s: f.loc[common] for s, f in frames.items()}
 
 
 @cache
@@ -66,19 +57,6 @@ def _market_only() -> tuple[str, ...]:
 def _fields(strategy: st.strategies.Strategy, params: dict[str, Any]) -> set[str]:
     bars = _bars(_frames()["SOL"].iloc[:300])
     return set(strategy.signal(bars, **strategy.resolve(**params)).extras())
-
-
-def _draw_params(draw: Any, strategy: st.strategies.Strategy) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for name, values in strategy.space.items():
-        options = list(values) if not isinstance(values, str) else [values]
-        if options:
-            params[name] = draw(hs.sampled_from(options))
-    try:
-        strategy.resolve(**params)
-    except st.Error:
-        return {}
-    return params
 
 
 @hs.composite
