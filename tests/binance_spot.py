@@ -14,7 +14,8 @@ What it implements
 * Orders: ``MARKET`` (``quantity`` or ``quoteOrderQty``), ``LIMIT`` (``GTC``, ``IOC``, ``FOK``),
   ``LIMIT_MAKER`` (post-only, rejected if it would take), ``STOP_LOSS_LIMIT`` and
   ``TAKE_PROFIT_LIMIT``. Filters are enforced at placement (-1013), balances are free/locked with
-  resting orders locking funds (-2010 when short), commission is charged in the asset received.
+  resting orders locking funds (-2010 when short), commission is charged in the asset received
+  (or, with ``commission_in="quote"``, always in quote, as the backtest's fill model charges).
   Client order ids are unique among *open* orders only, as on Binance (``strict_client_ids``
   makes any reuse an error). All money is ``decimal.Decimal``; numbers go out as 8-decimal strings.
 * Time is a bar cursor: a market order fills at the current bar's open (unlimited liquidity, no
@@ -456,6 +457,11 @@ class SpotEngine:
         Reject any reuse of a client order id, not only reuse by an open order.
     participation : number, optional
         A resting order fills at most this fraction of a bar's volume per bar.
+    commission_in : {"received", "quote"}
+        ``"received"`` (Binance): the commission is taken from the asset received (base on a
+        buy). ``"quote"``: always in the quote asset, on top of a buy's cost (the backtest's
+        fill model: a buy gets every unit it pays for, fees paid in cash); a market buy by
+        ``quoteOrderQty`` then locks the cost plus its commission.
     start_bar : int
         Initial cursor.
     """
@@ -475,8 +481,12 @@ class SpotEngine:
         seed: int = 0,
         strict_client_ids: bool = False,
         participation: Decimal | str | float | None = None,
+        commission_in: str = "received",
         start_bar: int = 0,
     ) -> None:
+        if commission_in not in ("received", "quote"):
+            raise ValueError(f"commission_in must be 'received' or 'quote': {commission_in!r}")
+        self.commission_in = commission_in
         self.bars = bars if isinstance(bars, Bars) else Bars.from_frame(bars)
         self.symbol, self.base, self.quote = symbol, base, quote
         self.filters = filters or Filters()
@@ -602,6 +612,8 @@ class SpotEngine:
         self._check_notional(qty * px)
         if req.side == "BUY":
             lock_asset, lock = self.quote, req.quote_qty if req.quantity is None else qty * px
+            if self.commission_in == "quote":
+                lock = qty * px + (qty * px * self.taker_fee).quantize(EIGHT_DP, ROUND_HALF_UP)
         else:
             lock_asset, lock = self.base, qty
         order = self._accept(req, qty, lock_asset, lock)
@@ -623,6 +635,9 @@ class SpotEngine:
             raise _bad(-2010, WOULD_TAKE)
         if req.side == "BUY":
             lock_asset, lock = self.quote, req.quantity * req.price
+            if self.commission_in == "quote":
+                rate = max(self.maker_fee, self.taker_fee)
+                lock += (lock * rate).quantize(EIGHT_DP, ROUND_HALF_UP)
         else:
             lock_asset, lock = self.base, req.quantity
         order = self._accept(req, req.quantity, lock_asset, lock)
@@ -661,13 +676,20 @@ class SpotEngine:
         buy = order.side == "BUY"
         spent, received = (quote_qty, qty) if buy else (qty, quote_qty)
         got_asset = self.base if buy else self.quote
-        commission = (received * rate).quantize(EIGHT_DP, ROUND_HALF_UP)
+        fee_asset = self.quote if self.commission_in == "quote" else got_asset
+        commission = ((quote_qty if fee_asset == self.quote else qty) * rate).quantize(
+            EIGHT_DP, ROUND_HALF_UP
+        )
+        if fee_asset == got_asset:
+            received -= commission
+        else:  # a buy paying its commission in quote, from its lock
+            spent += commission
         self.balances[order.lock_asset].locked -= spent
         order.locked -= spent
-        self.balances.setdefault(got_asset, Balance()).free += received - commission
+        self.balances.setdefault(got_asset, Balance()).free += received
         now = self.now_ms()
         trade = Trade(
-            self._next_trade_id, order.order_id, price, qty, quote_qty, commission, got_asset,
+            self._next_trade_id, order.order_id, price, qty, quote_qty, commission, fee_asset,
             now, buy, maker, self.bar,
         )  # fmt: skip
         self._next_trade_id += 1

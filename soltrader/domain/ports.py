@@ -104,6 +104,46 @@ class ExecutingVenue(Protocol):
         ...
 
 
+class Reconciliation(NamedTuple):
+    """What a venue holds compared with what the journal says it should (base units).
+
+    Attributes
+    ----------
+    venue_position : float
+        The position the venue's balances show for the strategy.
+    journal_position : float
+        The position the journal holds.
+    tolerance : float
+        The largest difference that is not a mismatch.
+    unknown_orders : tuple of str
+        Open orders on the market the journal does not know (their client order ids).
+    cancelled : tuple of str
+        Those of them cancelled by this reconciliation.
+    problem : str
+        Why trading must stop ("" when everything agrees).
+    """
+
+    venue_position: float
+    journal_position: float
+    tolerance: float
+    unknown_orders: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    problem: str = ""
+
+
+@runtime_checkable
+class ReconcilingVenue(Protocol):
+    """A venue that can compare its account with the journal (an exchange account)."""
+
+    #: Bars between two reconciliations of a running runtime.
+    reconcile_every: int
+
+    async def reconcile(self, position: float) -> Reconciliation:
+        """Compare the venue's open orders and balances with the journal's ``position`` (base
+        units), acting on orders it does not know by its policy."""
+        ...
+
+
 @runtime_checkable
 class Journal(Protocol):
     """The runtime's durable memory: written before an intent is sent, read back on restart."""

@@ -14,6 +14,10 @@ trades::
     [solana]      the mints a Solana execution swaps, its caps and costs (the paper venue and
                   the backtest charge the same), [[solana.rpc]] endpoints and the wallet, by
                   the names of the environment variables that hold URLs and keys
+    [ccxt]        the exchange a ``venue = "ccxt"`` spec trades on through a ccxt client: its
+                  id, symbol, the environment variables holding the key, the secret and an API
+                  URL override, the request rate limit, the order-resolution timings and the
+                  reconciliation policy
 
 Every table forbids unknown keys: a typo is an error naming the table and the key
 (``live.vneue: unknown key``), never a silently ignored option. Credentials are wrapped as
@@ -107,7 +111,7 @@ class LiveTable(BaseModel):
     line every ``status_every`` bars."""
 
     model_config = _STRICT
-    venue: Literal["paper", "binance", "solana"] = "paper"
+    venue: Literal["paper", "ccxt", "solana"] = "paper"
     window: Annotated[int, Field(ge=2)] | None = None
     state_dir: str | None = None
     flatten_on_exit: bool = False
@@ -237,6 +241,47 @@ class SolanaTable(BaseModel):
         return kw
 
 
+class CcxtTable(BaseModel):
+    """``[ccxt]``: the exchange a ``venue = "ccxt"`` spec trades on (market orders through a
+    ccxt client; see :mod:`soltrader.adapters.ccxt_venue`).
+
+    ``exchange`` is a ccxt exchange id and ``symbol`` a unified symbol (default ``[data]``'s).
+    The API key and secret are read from the environment variables ``key_env`` and
+    ``secret_env``; ``api_url_env`` may name one holding a base URL that replaces the
+    exchange's REST host (a testnet or a local simulator). Every call passes one rate limiter,
+    ``max_calls`` per ``per_s`` seconds. An order whose reply was lost is asked about every
+    ``poll_s`` seconds for at most ``resolve_timeout_s``; "not found" is believed only
+    ``recv_window_ms`` (the exchange's request window, sent as ccxt's ``recvWindow``) plus
+    ``skew_ms`` after it was sent; rate-limit refusals are re-tried ``max_retries`` times.
+
+    Reconciliation (at the first bar a run decides, then every ``reconcile_every`` bars):
+    open orders on the symbol that the journal does not know are cancelled, left alone, or halt
+    the runner (``unknown_orders``); the base balance less ``base_reserve`` (units held outside
+    the strategy) and the dust sells left behind must equal the journal's position within
+    ``position_tolerance`` base units (default: half a lot step), else the runner halts and
+    stops with both quantities in the reason.
+    """
+
+    model_config = _STRICT
+    exchange: Annotated[str, Field(pattern=r"^[a-z0-9]+$")] = "binance"
+    symbol: str | None = None
+    key_env: Annotated[str, Field(pattern=_ENV_NAME)] = "SOLTRADER_CCXT_KEY"
+    secret_env: Annotated[str, Field(pattern=_ENV_NAME)] = "SOLTRADER_CCXT_SECRET"
+    api_url_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+    max_calls: Annotated[int, Field(ge=1)] = 10
+    per_s: Annotated[float, Field(gt=0)] = 1.0
+    recv_window_ms: Annotated[int, Field(ge=100, le=60_000)] = 10_000
+    skew_ms: Annotated[int, Field(ge=0)] = 1_000
+    poll_s: Annotated[float, Field(gt=0)] = 0.5
+    resolve_timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    max_retries: Annotated[int, Field(ge=0)] = 5
+    timeout_ms: Annotated[int, Field(ge=100)] = 10_000
+    unknown_orders: Literal["cancel", "leave", "halt"] = "halt"
+    base_reserve: Annotated[float, Field(ge=0)] = 0.0
+    position_tolerance: Annotated[float, Field(ge=0)] | None = None
+    reconcile_every: Annotated[int, Field(ge=1)] = 60
+
+
 class LiveSpec(BaseModel):
     """A whole live spec (see the module docstring).
 
@@ -258,6 +303,7 @@ class LiveSpec(BaseModel):
     risk: RiskTable = RiskTable()
     ops: OpsTable = OpsTable()
     solana: SolanaTable | None = None
+    ccxt: CcxtTable | None = None
 
     @property
     def strategy_spec(self) -> Strategy:
@@ -292,7 +338,7 @@ class LiveSpec(BaseModel):
         )
 
 
-_LIVE_TABLES = ("live", "risk", "ops", "solana")
+_LIVE_TABLES = ("live", "risk", "ops", "solana", "ccxt")
 #: Keywords of the backtest a spec's [params] may set besides the strategy's parameters.
 _BACKTEST_KEYWORDS = frozenset(inspect.signature(backtest_signals).parameters) - {
     "data", "entries", "exits", "short_entries", "short_exits",
@@ -386,6 +432,8 @@ def _check_semantics(spec: LiveSpec) -> None:
             raise ParameterError("solana.wallet_env", "give wallet (a key file) or wallet_env")
     if spec.live.venue == "solana":
         _check_solana_venue(spec)
+    if spec.live.venue == "ccxt":
+        _check_ccxt_venue(spec)
     if spec.live.venue != "paper" and spec.live.confirm != CONFIRM_REAL_MONEY:
         raise ParameterError(
             "live.confirm",
@@ -411,6 +459,12 @@ def _check_solana_venue(spec: LiveSpec) -> None:
             "Jito submission is not wired into the spec's venue yet: set 0 (the backtest would "
             "charge a tip the venue does not pay)",
         )
+    _check_market_only(spec, "a swap venue executes market swaps only")
+
+
+def _check_market_only(spec: LiveSpec, what: str) -> None:
+    """A real venue that executes market orders only: a kill switch, and no resting order,
+    protective level or leverage in [params]."""
     if spec.risk.kill_drawdown is None and spec.risk.kill_daily_loss is None:
         raise ParameterError(
             "risk.kill_drawdown",
@@ -422,9 +476,17 @@ def _check_solana_venue(spec: LiveSpec) -> None:
     if name is not None:
         raise ParameterError(
             f"params.{name}",
-            f"{spec.params[name]!r}: a swap venue executes market swaps only (no resting order, "
-            "no protective level, no leverage)",
+            f"{spec.params[name]!r}: {what} (no resting order, no protective level, no leverage)",
         )
+
+
+def _check_ccxt_venue(spec: LiveSpec) -> None:
+    """What the ccxt venue needs: a [ccxt] table, a kill switch, market orders only."""
+    if spec.ccxt is None:
+        raise ParameterError("ccxt", 'venue "ccxt" needs a [ccxt] table (exchange, symbol, keys)')
+    if spec.ccxt.key_env == spec.ccxt.secret_env:
+        raise ParameterError("ccxt.secret_env", "must differ from key_env")
+    _check_market_only(spec, "the ccxt venue places market orders only for now")
 
 
 def spec_mapping(

@@ -1,7 +1,8 @@
 """The composition root of ``soltrader live`` / ``status`` / ``halt`` / ``resume``.
 
 This is the one place that wires the edge (the kline feed, the replay server, the SQLite journal,
-with ``--live`` the spec's real venue: :func:`~soltrader.runtime.venues.solana_venue`) to the
+with ``--live`` the spec's real venue: :func:`~soltrader.runtime.venues.solana_venue` or
+:func:`~soltrader.runtime.venues.ccxt_venue`) to the
 decision core (:class:`~soltrader.runtime.runner.Runner` over
 :class:`~soltrader.engine.paper.PaperLoop`). ``--replay FILE`` starts a local server on
 127.0.0.1 that speaks Binance's kline protocol and streams FILE, so a replay runs the real feed →
@@ -37,7 +38,7 @@ from soltrader.runtime.control import MODE_KEY, OperatorRequest, submit
 from soltrader.runtime.journal import Journal, JournalBusyError, JournalError, JournalStatus
 from soltrader.runtime.runner import Runner, RunSummary, spec_identity, state_dir_for
 from soltrader.runtime.secrets import RedactingFilter, Redactor, sanitized
-from soltrader.runtime.venues import solana_secrets, solana_venue
+from soltrader.runtime.venues import ccxt_secrets, ccxt_venue, solana_secrets, solana_venue
 
 log = logging.getLogger("soltrader.live")
 T = TypeVar("T")
@@ -123,11 +124,12 @@ async def run_live(opts: LiveOptions, on_status: Callable[[str], None]) -> RunSu
     Raises
     ------
     ParameterError
-        ``--live`` with a venue that is not wired (only ``solana`` is), a real venue without
-        ``--live`` (or the reverse), a spec without a replay file or feed URLs.
+        ``--live`` with a venue that is not wired (``solana`` and ``ccxt`` are), a real venue
+        without ``--live`` (or the reverse), a spec without a replay file or feed URLs.
     """
     spec = load_spec(opts.spec_path)
-    redactor = install_redaction(spec, extra=solana_secrets(spec) if opts.live else ())
+    extra = [*solana_secrets(spec), *ccxt_secrets(spec)] if opts.live else []
+    redactor = install_redaction(spec, extra=extra)
     return await guarded(_run_spec(spec, opts, on_status), redactor)
 
 
@@ -157,7 +159,8 @@ async def _run_spec(
     with Journal(journal_path(spec, opts.spec_path, opts.state)) as journal:
         if not opts.live:
             return await _replay(spec, journal, bars, opts, on_status)
-        async with solana_venue(spec, journal) as venue:
+        build = ccxt_venue if spec.live.venue == "ccxt" else solana_venue
+        async with build(spec, journal) as venue:
             return await _replay(spec, journal, bars, opts, on_status, venue)
 
 
@@ -172,8 +175,8 @@ def _check_mode(spec: LiveSpec, live: bool) -> None:
             f"the spec trades on {venue!r}: run it with --live, or copy it with venue = "
             '"paper" to paper-trade it (one spec, one journal, one venue)',
         )
-    if live and venue != "solana":
-        raise ParameterError("--live", f"venue {venue!r} is not wired yet; the solana venue is")
+    if live and venue not in ("solana", "ccxt"):
+        raise ParameterError("--live", f"venue {venue!r} is not wired; solana and ccxt are")
 
 
 async def _replay(

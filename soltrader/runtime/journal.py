@@ -77,6 +77,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from soltrader.adapters.ccxt_venue import VenueOrder
 from soltrader.domain.errors import Error, ParameterError
 from soltrader.domain.records import fill_dt
 from soltrader.domain.state import intent_dt
@@ -186,6 +187,25 @@ _REFUSALS = """CREATE TABLE IF NOT EXISTS refusals (
     client_id INTEGER PRIMARY KEY,  -- the intent's uint64 client id as two's-complement int64
     commit_bar INTEGER NOT NULL REFERENCES bars (bar),
     reason TEXT NOT NULL)"""
+#: Exchange orders, journaled before they are sent (added to older journals on open).
+_VENUE_ORDERS = """CREATE TABLE IF NOT EXISTS venue_orders (
+    client_order_id TEXT PRIMARY KEY,
+    intent_id INTEGER NOT NULL UNIQUE,  -- the intent's uint64 client id as two's-complement int64
+    venue TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('sending', 'accepted', 'closed', 'refused')),
+    sent_ms INTEGER NOT NULL,
+    order_id TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '')"""
+_VENUE_ORDER_COLS = (
+    "intent_id", "client_order_id", "venue", "state", "sent_ms", "order_id", "detail",
+)  # fmt: skip
+#: The states a venue order may move to from each state.
+_VENUE_ORDER_MOVES = {
+    "sending": {"sending", "accepted", "closed", "refused"},
+    "accepted": {"accepted", "closed", "refused"},
+    "closed": {"closed"},
+    "refused": {"refused"},
+}
 _SIGNATURE_COLS = (
     "intent_id", "attempt", "signature", "tx", "last_valid_height", "state", "slot", "err", "fee",
     "in_amount", "out_amount",
@@ -754,6 +774,7 @@ class Journal:
                 )
             conn.execute(_SIGNATURES)
             conn.execute(_REFUSALS)
+            conn.execute(_VENUE_ORDERS)
 
     def _check_version(self, conn: sqlite3.Connection) -> None:
         """Refuse a file that is not a journal, or one of another schema version."""
@@ -1404,6 +1425,100 @@ class Journal:
         with self._tx(write=False) as conn:
             rows = conn.execute(sql + " ORDER BY rowid", args).fetchall()
         return [SignatureRecord(int(r[0]) % _U64, *r[1:]) for r in rows]
+
+    # ---------------------------------------------------------------------- exchange orders
+
+    def record_venue_order(self, order: VenueOrder) -> None:
+        """Journal an exchange order *before* it is sent (state ``sending``): after a crash the
+        journal knows every order that may be at the venue, and a restart asks the venue about
+        its client id before anything is sent again.
+
+        Raises
+        ------
+        JournalError
+            The client order id, or an order of this intent, is journaled already.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> with Journal(Path(tmp.name) / "journal.sqlite") as journal:
+        ...     journal.record_venue_order(VenueOrder(7, "st0000000000000007", "binance",
+        ...                                           "sending", 1_700_000_000_000))
+        ...     journal.update_venue_order("st0000000000000007", "accepted", order_id="12")
+        ...     journal.venue_orders(7)[0].state, journal.venue_orders(7)[0].order_id
+        ('accepted', '12')
+        >>> tmp.cleanup()
+        """
+        row = (
+            _signed(order.intent_id), str(order.client_order_id), str(order.venue), "sending",
+            int(order.sent_ms), str(order.order_id), str(order.detail),
+        )  # fmt: skip
+        try:
+            with self._tx() as conn:
+                conn.execute(
+                    f"INSERT INTO venue_orders ({', '.join(_VENUE_ORDER_COLS)}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+        except sqlite3.IntegrityError:
+            raise JournalError(
+                f"journal {self._path}: order {order.client_order_id} (intent "
+                f"{order.intent_id:016x}) is journaled already"
+            ) from None
+
+    def update_venue_order(
+        self,
+        client_order_id: str,
+        state: str,
+        *,
+        order_id: str = "",
+        sent_ms: int | None = None,
+        detail: str = "",
+    ) -> None:
+        """Move a journaled order to ``state`` (``sending`` again with the time of a re-send,
+        ``accepted`` with the venue's order id, ``closed`` or ``refused``); a final state never
+        changes.
+
+        Raises
+        ------
+        JournalError
+            The order is not journaled, or the move is not allowed (e.g. out of ``closed``).
+        """
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT state, order_id, sent_ms, detail FROM venue_orders "
+                "WHERE client_order_id = ?",
+                (client_order_id,),
+            ).fetchone()
+            if row is None:
+                raise JournalError(
+                    f"journal {self._path}: order {client_order_id} is not journaled"
+                )
+            if state not in _VENUE_ORDER_MOVES.get(row[0], set()):
+                raise JournalError(
+                    f"journal {self._path}: order {client_order_id} is {row[0]}, cannot become "
+                    f"{state}"
+                )
+            conn.execute(
+                "UPDATE venue_orders SET state = ?, order_id = ?, sent_ms = ?, detail = ? "
+                "WHERE client_order_id = ?",
+                (
+                    state, order_id or row[1], row[2] if sent_ms is None else int(sent_ms),
+                    detail or row[3], client_order_id,
+                ),
+            )  # fmt: skip
+
+    def venue_orders(self, intent_id: int | None = None) -> list[VenueOrder]:
+        """Journaled exchange orders (of one intent, or all), in the order they were recorded."""
+        sql = f"SELECT {', '.join(_VENUE_ORDER_COLS)} FROM venue_orders"
+        args: tuple[Any, ...] = ()
+        if intent_id is not None:
+            sql += " WHERE intent_id = ?"
+            args = (_signed(intent_id),)
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sql + " ORDER BY rowid", args).fetchall()
+        return [VenueOrder(int(r[0]) % _U64, *r[1:]) for r in rows]
 
     def quarantine(self, candle: QuarantinedCandle) -> bool:
         """Keep a candle that validation refused, with its reason code.

@@ -50,7 +50,7 @@ import numpy as np
 from soltrader.data.timeframes import timeframe_ms
 from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error
-from soltrader.domain.ports import ExecutingVenue, Execution
+from soltrader.domain.ports import ExecutingVenue, Execution, ReconcilingVenue
 from soltrader.domain.records import fill_dt
 from soltrader.domain.state import (
     ControlMode,
@@ -81,6 +81,12 @@ class JournalMismatchError(Error):
     """The runtime cannot go on safely (a journal that disagrees with the decision core)."""
 
 
+class ReconciliationError(Error):
+    """The venue's account disagrees with the journal (a position beyond the tolerance, or
+    orders the journal does not know under the ``halt`` policy): the runner halted and
+    stopped, and stops again at every start until the account and the journal agree."""
+
+
 class VenueOutcomeUnknownError(Error):
     """An execution at the venue ended without an outcome (the runner halted and stopped; a
     restart resolves what was sent)."""
@@ -90,7 +96,7 @@ class RunSummary(NamedTuple):
     """How a run ended: bars decided in this run, bars re-derived from the journal on start,
     candles quarantined, intents journalled in total, whether the runner is halted, why it
     stopped (``"end"``, ``"signal"``, ``"feed"``, ``"venue"``: an execution's outcome is
-    unknown)."""
+    unknown, ``"reconcile"``: the venue's account disagrees with the journal)."""
 
     decided: int
     restored: int
@@ -258,6 +264,9 @@ class Runner:
         self._clock = clock
         self._errors: deque[float] = deque()
         self.last_bar_at = clock()  # monotonic seconds of the last bar decided (or the start)
+        self.last_reconciliation: Any = None  # the venue's last Reconciliation, if it makes one
+        self._reconciled = False  # reconciled once in this run
+        self._position = 0.0  # the position after the last bar stepped (base units)
 
     def request_stop(self) -> None:
         """Stop after the bar being decided (SIGINT / SIGTERM call this)."""
@@ -354,6 +363,9 @@ class Runner:
         except VenueOutcomeUnknownError as unknown:
             log.error("stopped: %s", unknown)
             stopped = "venue"
+        except ReconciliationError as mismatch:
+            log.error("stopped: %s", mismatch)
+            stopped = "reconcile"
         status = self.journal.status()
         return RunSummary(
             self._decided,
@@ -403,6 +415,7 @@ class Runner:
         if self._state_dir is not None:
             self.apply(take(self._state_dir))
         await self._settle()
+        await self._reconcile()
         control = self._control()
         ended = self._unbooked
         try:
@@ -423,6 +436,37 @@ class Runner:
         )  # fmt: skip
         self._execute(out.intents)
         return out
+
+    async def _reconcile(self) -> None:
+        """Before the first bar a run decides, then every ``reconcile_every`` bars: compare
+        the venue's account with the journal's position (the last bar's, plus the executions
+        waiting to be booked), once every execution has ended and before anything new is
+        decided or sent; a problem halts the runner and stops it, the bar undecided.
+
+        Raises
+        ------
+        ReconciliationError
+            The venue reported a problem (its text names both quantities).
+        """
+        venue = self._venue
+        if not isinstance(venue, ReconcilingVenue):
+            return
+        if self._decided % venue.reconcile_every != 0 and self._reconciled:
+            return
+        position = self._position + sum(
+            float(ex.fill["size"]) * (1.0 if int(ex.fill["side"]) > 0 else -1.0)
+            for ex in self._unbooked
+            if ex.fill is not None
+        )
+        report = await venue.reconcile(position)
+        self._reconciled = True
+        self.last_reconciliation = report
+        if report.cancelled:
+            log.warning("reconciliation cancelled unknown orders %s", ", ".join(report.cancelled))
+        if report.problem:
+            if self._halted is None:
+                self._halt(f"reconciliation: {report.problem}")
+            raise ReconciliationError(report.problem)
 
     def _execute(self, intents: np.ndarray) -> None:
         """Start executing a bar's market intents at the venue (after they are journalled)."""
@@ -499,7 +543,9 @@ class Runner:
     ) -> BarOutcome:
         cols = [np.array([float(v)]) for v in values]
         mode = None if control == ControlMode.NORMAL else control
-        return self._loop.step(open_time_ms * _NS_PER_MS, *cols, control=mode, outcomes=outcomes)
+        out = self._loop.step(open_time_ms * _NS_PER_MS, *cols, control=mode, outcomes=outcomes)
+        self._position = float(out.position[0])
+        return out
 
     def apply(self, request: OperatorRequest | None) -> None:
         """An operator's request (halt, resume, control mode), persisted in the journal."""
@@ -590,6 +636,7 @@ def state_dir_for(spec_path: Path, override: Path | None = None) -> Path:
 __all__ = [
     "JournalMismatchError",
     "KillSwitch",
+    "ReconciliationError",
     "RunSummary",
     "Runner",
     "VenueOutcomeUnknownError",

@@ -1,5 +1,11 @@
 """Real venues a live spec names, built from its tables, with their secrets from the environment.
 
+The ccxt venue (``[live] venue = "ccxt"``) is the spec's ``[ccxt]`` table made real: a ccxt
+async client of the exchange it names (key and secret from the environment variables it names,
+its REST host replaced by the URL in ``api_url_env`` when given), one rate limiter for every
+call, and one :class:`~soltrader.adapters.ccxt_venue.CcxtVenue` over the journal, which records
+every order before it is sent.
+
 Only ``soltrader live --live`` builds one: a paper run never reads a wallet, an RPC URL or an
 API key. The Solana venue (``[live] venue = "solana"``) is the spec's ``[solana]`` table made
 real: its RPC endpoints (URLs from the environment variables the table names: providers put
@@ -15,10 +21,13 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from decimal import Decimal
+from typing import Any
 
 from solders.pubkey import Pubkey
 
+from soltrader.adapters.ccxt_venue import CcxtVenue
 from soltrader.adapters.jupiter import JupiterClient
+from soltrader.adapters.resilience import RateLimiter
 from soltrader.adapters.solana_rpc import Endpoint, RpcPool
 from soltrader.adapters.solana_swap import SwapCaps, SwapExecutor
 from soltrader.adapters.solana_venue import SolanaVenue, SwapMarket
@@ -144,4 +153,122 @@ async def solana_venue(
         yield SolanaVenue(executor, rpc, market, slippage_bps=table.slippage_bps)
 
 
-__all__ = ["solana_secrets", "solana_venue", "spec_wallet"]
+def ccxt_secrets(spec: LiveSpec, environ: Mapping[str, str] | None = None) -> list[Secret]:
+    """The secrets the ccxt venue of ``spec`` reads from the environment (key, secret, API
+    URL), those that are set: the runtime scrubs them from every log record.
+
+    Examples
+    --------
+    >>> from soltrader.engine.live_spec import parse_live_spec
+    >>> spec = parse_live_spec({"data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+    ...     "strategy": {"name": "sma_cross"}, "ccxt": {"exchange": "binance"}})
+    >>> ccxt_secrets(spec, {"SOLTRADER_CCXT_KEY": "k-123", "SOLTRADER_CCXT_SECRET": "s-456"})
+    [Secret('***'), Secret('***')]
+    """
+    environ = os.environ if environ is None else environ
+    table = spec.ccxt
+    if table is None:
+        return []
+    names = [table.key_env, table.secret_env]
+    if table.api_url_env is not None:
+        names.append(table.api_url_env)
+    return [Secret(environ[n]) for n in names if environ.get(n)]
+
+
+def ccxt_client(spec: LiveSpec, environ: Mapping[str, str]) -> Any:
+    """The ccxt async client the ``[ccxt]`` table describes (spot markets only, ccxt's own
+    throttle off: the venue's limiter paces every call).
+
+    Raises
+    ------
+    ParameterError
+        No ``[ccxt]`` table, an exchange ccxt does not know, or an unset environment variable
+        (named, never its value).
+    """
+    import ccxt.async_support as ccxt_async
+
+    table = spec.ccxt
+    if table is None:
+        raise ParameterError("ccxt", "the ccxt venue needs a [ccxt] table")
+    if table.exchange not in ccxt_async.exchanges:
+        raise ParameterError("ccxt.exchange", f"{table.exchange!r} is not a ccxt exchange id")
+    key = _env(table.key_env, "ccxt.key_env", environ)
+    secret = _env(table.secret_env, "ccxt.secret_env", environ)
+    client = getattr(ccxt_async, table.exchange)(
+        {
+            "apiKey": key.reveal(),
+            "secret": secret.reveal(),
+            "timeout": table.timeout_ms,
+            "enableRateLimit": False,
+            "options": {
+                "fetchMarkets": {"types": ["spot"]},
+                "fetchCurrencies": False,
+                "fetchMargins": False,
+                "recvWindow": table.recv_window_ms,
+            },
+        }
+    )
+    if table.api_url_env is not None:
+        _point_at(client, _env(table.api_url_env, "ccxt.api_url_env", environ).reveal())
+    return client
+
+
+def _point_at(client: Any, base_url: str) -> None:
+    """Replace the scheme and host of every REST URL of ``client`` with ``base_url``."""
+    base = base_url.rstrip("/")
+
+    def swap(url: Any) -> Any:
+        if isinstance(url, str) and url.startswith("http"):
+            parts = url.split("/", 3)
+            return base + ("/" + parts[3] if len(parts) > 3 else "")
+        if isinstance(url, dict):
+            return {k: swap(v) for k, v in url.items()}
+        return url
+
+    client.urls["api"] = swap(client.urls["api"])
+
+
+@asynccontextmanager
+async def ccxt_venue(
+    spec: LiveSpec, journal: Journal, *, environ: Mapping[str, str] | None = None
+) -> AsyncIterator[CcxtVenue]:
+    """The ccxt venue of ``spec`` (``async with``; the client's sessions close on exit), its
+    markets loaded.
+
+    Raises
+    ------
+    ParameterError
+        See :func:`ccxt_client`.
+
+    Examples
+    --------
+    >>> async with ccxt_venue(spec, journal) as venue:             # doctest: +SKIP
+    ...     runner = Runner(spec, journal, feed.closed, start_ms=t0, venue=venue)
+    """
+    environ = os.environ if environ is None else environ
+    client = ccxt_client(spec, environ)
+    table = spec.ccxt
+    assert table is not None
+    try:
+        venue = CcxtVenue(
+            client, table.symbol or spec.data.symbol, journal,
+            RateLimiter(table.max_calls, table.per_s), recv_window_ms=table.recv_window_ms,
+            skew_ms=table.skew_ms, poll_s=table.poll_s, resolve_timeout_s=table.resolve_timeout_s,
+            max_retries=table.max_retries, unknown_orders=table.unknown_orders,
+            base_reserve=table.base_reserve, position_tolerance=table.position_tolerance,
+            reconcile_every=table.reconcile_every,
+        )  # fmt: skip
+        await venue.start()
+        yield venue
+    finally:
+        await client.close()
+
+
+__all__ = [
+    "ccxt_client",
+    "ccxt_secrets",
+    "ccxt_venue",
+    "solana_secrets",
+    "solana_venue",
+    "spec_wallet",
+]

@@ -76,11 +76,43 @@ def test_credentials_never_show() -> None:
 
 
 def test_a_real_venue_needs_the_confirmation() -> None:
+    kill = {"kill_drawdown": 0.2}
     with pytest.raises(st.ParameterError) as err:
-        parse_live_spec(_raw(live={"venue": "binance"}))
+        parse_live_spec(_raw(live={"venue": "ccxt"}, ccxt={}, risk=kill))
     assert err.value.name == "live.confirm"
-    spec = parse_live_spec(_raw(live={"venue": "binance", "confirm": CONFIRM_REAL_MONEY}))
-    assert spec.live.venue == "binance"
+    spec = parse_live_spec(
+        _raw(live={"venue": "ccxt", "confirm": CONFIRM_REAL_MONEY}, ccxt={}, risk=kill)
+    )
+    assert spec.live.venue == "ccxt" and spec.ccxt is not None
+
+
+@pytest.mark.parametrize(
+    ("tables", "key"),
+    [
+        ({"risk": {"kill_drawdown": 0.2}}, "ccxt"),
+        ({"ccxt": {}}, "risk.kill_drawdown"),
+        (
+            {"ccxt": {}, "risk": {"kill_drawdown": 0.2}, "params": {"sl_stop": 0.02}},
+            "params.sl_stop",
+        ),
+        (
+            {"ccxt": {"key_env": "K", "secret_env": "K"}, "risk": {"kill_drawdown": 0.2}},
+            "ccxt.secret_env",
+        ),
+        (
+            {"ccxt": {"unknown_orders": "adopt"}, "risk": {"kill_drawdown": 0.2}},
+            "ccxt.unknown_orders",
+        ),
+        ({"ccxt": {"exhcange": "binance"}, "risk": {"kill_drawdown": 0.2}}, "ccxt.exhcange"),
+    ],
+)
+def test_a_ccxt_venue_spec_is_refused_naming_what_is_missing(tables: Any, key: str) -> None:
+    raw = _raw(live={"venue": "ccxt", "confirm": CONFIRM_REAL_MONEY}, **tables)
+    if "params" in tables:
+        raw["params"] = {"fast": 10, "slow": 50, **tables["params"]}
+    with pytest.raises(st.ParameterError) as err:
+        parse_live_spec(raw)
+    assert err.value.name == key
 
 
 def test_risk_limits_not_named_are_off_and_reach_the_backtest() -> None:
