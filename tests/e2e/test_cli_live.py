@@ -101,7 +101,7 @@ rpc = [{{ label = "main", url_env = "NO_SUCH_RPC_VARIABLE" }}]
     [
         ("solana", "--paper", "trades on 'solana': run it with --live"),
         ("paper", "--live", 'venue is "paper"'),
-        ("binance", "--live", "venue 'binance' is not wired yet"),
+        ("ccxt", "--live", 'venue "ccxt" needs a [ccxt] table'),
         ("solana", "--live", "NO_SUCH_WALLET_VARIABLE"),  # the venue is built: its wallet first
     ],
 )
