@@ -30,9 +30,13 @@ What it implements
   after repeated 429s), lost replies to accepted orders (the connection is closed without an
   answer), log-normal latency, and an outage (HTTP 503 on everything).
 
+* The WebSocket API's user-data stream (``/ws-api/v3``: ``userDataStream.subscribe.signature``,
+  then an ``executionReport`` for every order change), with dropped, repeated and shuffled events
+  and dropped connections as faults (:mod:`tests.binance_ws`; ``self.stream``).
+
 What it does not implement (yet)
 --------------------------------
-Websockets (kline/trade streams, the WS-API and user-data subscriptions), OCO/OTO order lists,
+Market-data websockets (kline/trade streams), the WS-API's trading requests, OCO/OTO order lists,
 ``STOP_LOSS``/``TAKE_PROFIT`` market stops, iceberg orders, trailing stops, cancel-replace, self
 trade prevention, order-count limits (-1015), ``MARKET_LOT_SIZE``/``PERCENT_PRICE`` filters,
 several symbols, BNB fee discounts, and the ``/sapi`` endpoints (wallet, margin, currencies).
@@ -75,6 +79,7 @@ import pandas as pd
 from aiohttp import web
 
 from soltrader.data.timeframes import timeframe_ms
+from tests.binance_ws import WS_API, UserDataStream
 from tests.local_http import serving
 
 API = "/api/v3"
@@ -504,6 +509,8 @@ class SpotEngine:
         self.trades: list[Trade] = []
         self._by_id: dict[int, Order] = {}
         self._next_trade_id = 1
+        #: called with each ``executionReport`` event (a dict) as orders change
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     # -- prices ------------------------------------------------------------------------------
 
@@ -664,6 +671,7 @@ class SpotEngine:
         )  # fmt: skip
         self.orders.append(order)
         self._by_id[order.order_id] = order
+        self._report(order, "NEW")
         return order
 
     # -- filling ---------------------------------------------------------------------------------
@@ -701,6 +709,7 @@ class SpotEngine:
             self._finish(order, "FILLED")
         else:
             order.status = "PARTIALLY_FILLED"
+        self._report(order, "TRADE", trade)
         return trade
 
     def _finish(self, order: Order, status: str) -> None:
@@ -711,6 +720,31 @@ class SpotEngine:
         order.locked = ZERO
         order.status = status
         order.update_time = self.now_ms()
+        if status != "FILLED":  # a fill is reported with its trade
+            self._report(order, status)
+
+    def _report(self, order: Order, exec_type: str, trade: Trade | None = None) -> None:
+        """Tell the listeners: an ``executionReport`` of ``order`` (Binance's user-data event)."""
+        if not self.listeners:
+            return
+        now = self.now_ms()
+        doc = {
+            "e": "executionReport", "E": now, "s": self.symbol, "c": order.client_order_id,
+            "S": order.side, "o": order.type, "f": order.time_in_force,
+            "q": fmt(order.orig_qty), "p": fmt(order.price), "P": fmt(order.stop_price),
+            "F": fmt(ZERO), "g": -1, "C": "", "x": exec_type, "X": order.status, "r": "NONE",
+            "i": order.order_id, "l": fmt(trade.qty if trade else ZERO),
+            "z": fmt(order.executed_qty), "L": fmt(trade.price if trade else ZERO),
+            "n": fmt(trade.commission) if trade else "0",
+            "N": trade.commission_asset if trade else None, "T": now,
+            "t": trade.trade_id if trade else -1, "I": 0, "w": order.is_open,
+            "m": bool(trade and trade.is_maker), "M": False, "O": order.time,
+            "Z": fmt(order.cumm_quote_qty), "Y": fmt(trade.quote_qty if trade else ZERO),
+            "Q": fmt(order.orig_quote_qty), "W": order.working_time,
+            "V": "EXPIRE_MAKER",
+        }  # fmt: skip
+        for listener in list(self.listeners):
+            listener(doc)
 
     def advance(self, n: int = 1) -> list[Trade]:
         """Let the current bar play out, then open the next one; ``n`` times.
@@ -928,6 +962,8 @@ class BinanceSpot(SpotEngine):
         self._banned_until = 0
         self._serving = contextlib.AsyncExitStack()
         self._routes = self._route_table()
+        #: the WebSocket API's user-data stream (``/ws-api/v3``), with its own faults
+        self.stream = UserDataStream(self, seed=self.rng.randrange(2**32))
 
     @property
     def api_url(self) -> str:
@@ -936,6 +972,7 @@ class BinanceSpot(SpotEngine):
 
     async def __aenter__(self) -> BinanceSpot:
         app = web.Application()
+        self.stream.attach(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self.url = await self._serving.enter_async_context(
             serving(app, port=self.port, shutdown_timeout=1.0)
@@ -969,6 +1006,32 @@ class BinanceSpot(SpotEngine):
         for name, url in list(exchange.urls["api"].items()):
             if isinstance(url, str) and url.startswith(BINANCE_HOST):
                 exchange.urls["api"][name] = self.url + url[len(BINANCE_HOST) :]
+        return exchange
+
+    def ccxt_pro_exchange(
+        self, *, api_key: str | None = None, secret: str | None = None, timeout_ms: int = 3000
+    ) -> Any:
+        """A real ``ccxt.pro.binance`` (REST and websockets) for this account: as
+        :meth:`ccxt_exchange`, and its WebSocket API URL (the user-data stream) pointed here."""
+        import ccxt.pro as ccxt_pro
+
+        exchange = ccxt_pro.binance(
+            {
+                "apiKey": self.api_key if api_key is None else api_key,
+                "secret": self.secret if secret is None else secret,
+                "timeout": timeout_ms,
+                "enableRateLimit": False,
+                "options": {
+                    "fetchMarkets": {"types": ["spot"]},
+                    "fetchCurrencies": False,
+                    "fetchMargins": False,
+                },
+            }
+        )
+        for name, url in list(exchange.urls["api"].items()):
+            if isinstance(url, str) and url.startswith(BINANCE_HOST):
+                exchange.urls["api"][name] = self.url + url[len(BINANCE_HOST) :]
+        exchange.urls["api"]["ws"]["ws-api"]["spot"] = "ws" + self.url[4:] + WS_API
         return exchange
 
     # -- request pipeline ------------------------------------------------------------------------

@@ -58,12 +58,13 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import ROUND_DOWN, Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -75,6 +76,9 @@ from soltrader.domain.orders import OrderTracker, TradeReport
 from soltrader.domain.ports import Execution, Reconciliation
 from soltrader.domain.records import fill_dt
 from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
+
+if TYPE_CHECKING:
+    from soltrader.adapters.ccxt_stream import UserStream
 
 log = logging.getLogger("soltrader.venue.ccxt")
 
@@ -446,6 +450,12 @@ class CcxtVenue:
         mismatch (base units; default half a lot step).
     reconcile_every : int
         Bars between two reconciliations of a running runtime.
+    stream : UserStream, optional
+        The exchange's user-data stream: an order's reports wake the venue as they arrive,
+        and REST is asked only every ``rest_every_s`` while the order is not complete
+        (without a stream, every ``poll_s``).
+    rest_every_s : float
+        Seconds between REST queries of an order the stream follows.
     wall_ms : callable
         Wall-clock epoch ms (compared with the venue's request window).
     sleep : coroutine function
@@ -468,6 +478,8 @@ class CcxtVenue:
         base_reserve: Decimal | float = 0,
         position_tolerance: float | None = None,
         reconcile_every: int = 60,
+        stream: UserStream | None = None,
+        rest_every_s: float = 2.0,
         wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -487,6 +499,9 @@ class CcxtVenue:
         self.base_reserve = _dec(base_reserve) or _ZERO
         self.position_tolerance = position_tolerance
         self.reconcile_every = int(reconcile_every)
+        self.stream = stream
+        self.rest_every_s = float(rest_every_s)
+        self._changed: dict[str, asyncio.Event] = {}
         self._wall_ms = wall_ms
         self._sleep = sleep
         self.rules: MarketRules | None = None
@@ -700,6 +715,8 @@ class CcxtVenue:
     def _accepted(self, coid: str, order: Mapping[str, Any]) -> OrderTracker:
         tracker = OrderTracker(str(order["id"]))
         fold_order(tracker, order)
+        if self.stream is not None and tracker.order_id not in self._changed:
+            self._changed[tracker.order_id] = self.stream.follow(tracker)
         self.store.update_venue_order(coid, "accepted", order_id=tracker.order_id)
         return tracker
 
@@ -730,33 +747,60 @@ class CcxtVenue:
             delay = min(delay * 2, 2.0)
 
     async def _complete(self, tracker: OrderTracker, coid: str) -> None:
-        """Poll the order (and its trades when some are missing) until it is complete."""
-        import ccxt
+        """Follow the order until it is complete: its stream reports as they come, and REST
+        (the order, and its trades when some are missing) when the stream has been silent
+        for ``rest_every_s`` (every ``poll_s`` without a stream)."""
+        try:
+            await self._follow(tracker, coid)
+        finally:
+            if self.stream is not None:
+                self.stream.forget(tracker.order_id)
+                self._changed.pop(tracker.order_id, None)
 
+    async def _stream_wait(self, tracker: OrderTracker) -> None:
+        """Wait until the stream changes ``tracker`` or ``rest_every_s`` passes."""
+        changed = self._changed.get(tracker.order_id)
+        if changed is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(changed.wait(), self.rest_every_s)
+        changed.clear()
+
+    async def _follow(self, tracker: OrderTracker, coid: str) -> None:
         deadline = time.monotonic() + self.resolve_timeout_s
+        asked = time.monotonic() if self.stream is not None else -math.inf
         while not tracker.complete:
-            try:
-                if not tracker.terminal:
-                    fold_order(tracker, await self._call(
-                        "fetch_order", tracker.order_id, self.symbol
-                    ))  # fmt: skip
-                if tracker.terminal and not tracker.complete:
-                    trades = await self._call(
-                        "fetch_my_trades", self.symbol, None, None,
-                        {"orderId": tracker.order_id},
-                    )  # fmt: skip
-                    for trade in trades:
-                        if str(trade.get("order")) == tracker.order_id:
-                            tracker.on_trade(trade_report(trade))
-            except ccxt.BaseError as error:
-                log.warning("order %s: %s; polling again", coid, _short(error))
-            if tracker.complete:
-                return
+            if time.monotonic() - asked >= self.rest_every_s or self.stream is None:
+                await self._ask(tracker, coid)
+                asked = time.monotonic()
+                if tracker.complete:
+                    return
             if time.monotonic() > deadline:
                 raise VenueOutcomeError(
                     f"order {coid}: {tracker!r} not complete after {self.resolve_timeout_s:g} s"
                 )
-            await self._sleep(self.poll_s)
+            if self.stream is None:
+                await self._sleep(self.poll_s)
+            else:
+                await self._stream_wait(tracker)
+
+    async def _ask(self, tracker: OrderTracker, coid: str) -> None:
+        """One REST look at the order: its status, and its trades when some are missing."""
+        import ccxt
+
+        try:
+            if not tracker.terminal:
+                order = await self._call("fetch_order", tracker.order_id, self.symbol)
+                fold_order(tracker, order)
+            if tracker.terminal and not tracker.complete:
+                trades = await self._call(
+                    "fetch_my_trades", self.symbol, None, None, {"orderId": tracker.order_id}
+                )
+                for trade in trades:
+                    if str(trade.get("order")) == tracker.order_id:
+                        tracker.on_trade(trade_report(trade))
+        except ccxt.BaseError as error:
+            log.warning("order %s: %s; asking again", coid, _short(error))
 
     def _booked(self, rec: np.ndarray, order: VenueOrder, tracker: OrderTracker) -> Execution:
         """The execution of a complete order (a refusal when nothing filled)."""

@@ -253,6 +253,9 @@ class CcxtTable(BaseModel):
     ``poll_s`` seconds for at most ``resolve_timeout_s``; "not found" is believed only
     ``recv_window_ms`` (the exchange's request window, sent as ccxt's ``recvWindow``) plus
     ``skew_ms`` after it was sent; rate-limit refusals are re-tried ``max_retries`` times.
+    With ``user_stream`` (default), the exchange's user-data websocket reports each order's
+    status and trades as they happen (through ccxt pro), and REST is asked about an order only
+    after ``rest_every_s`` of silence; without it, REST every ``poll_s``.
 
     Reconciliation (at the first bar a run decides, then every ``reconcile_every`` bars):
     open orders on the symbol that the journal does not know are cancelled, left alone, or halt
@@ -280,6 +283,8 @@ class CcxtTable(BaseModel):
     base_reserve: Annotated[float, Field(ge=0)] = 0.0
     position_tolerance: Annotated[float, Field(ge=0)] | None = None
     reconcile_every: Annotated[int, Field(ge=1)] = 60
+    user_stream: bool = True
+    rest_every_s: Annotated[float, Field(gt=0)] = 2.0
 
 
 class LiveSpec(BaseModel):

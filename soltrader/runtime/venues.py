@@ -1,7 +1,8 @@
 """Real venues a live spec names, built from its tables, with their secrets from the environment.
 
 The ccxt venue (``[live] venue = "ccxt"``) is the spec's ``[ccxt]`` table made real: a ccxt
-async client of the exchange it names (key and secret from the environment variables it names,
+async client of the exchange it names (a ccxt pro client with its user-data stream when
+``user_stream`` is on) (key and secret from the environment variables it names,
 its REST host replaced by the URL in ``api_url_env`` when given), one rate limiter for every
 call, and one :class:`~soltrader.adapters.ccxt_venue.CcxtVenue` over the journal, which records
 every order before it is sent.
@@ -25,6 +26,7 @@ from typing import Any
 
 from solders.pubkey import Pubkey
 
+from soltrader.adapters.ccxt_stream import UserStream
 from soltrader.adapters.ccxt_venue import CcxtVenue
 from soltrader.adapters.jupiter import JupiterClient
 from soltrader.adapters.resilience import RateLimiter
@@ -186,15 +188,21 @@ def ccxt_client(spec: LiveSpec, environ: Mapping[str, str]) -> Any:
         (named, never its value).
     """
     import ccxt.async_support as ccxt_async
+    import ccxt.pro as ccxt_pro
 
     table = spec.ccxt
     if table is None:
         raise ParameterError("ccxt", "the ccxt venue needs a [ccxt] table")
-    if table.exchange not in ccxt_async.exchanges:
-        raise ParameterError("ccxt.exchange", f"{table.exchange!r} is not a ccxt exchange id")
+    module: Any = ccxt_pro if table.user_stream else ccxt_async
+    if table.exchange not in module.exchanges:
+        raise ParameterError(
+            "ccxt.exchange",
+            f"{table.exchange!r} is not a ccxt exchange id"
+            + (" with websockets (set user_stream = false)" if table.user_stream else ""),
+        )
     key = _env(table.key_env, "ccxt.key_env", environ)
     secret = _env(table.secret_env, "ccxt.secret_env", environ)
-    client = getattr(ccxt_async, table.exchange)(
+    client = getattr(module, table.exchange)(
         {
             "apiKey": key.reveal(),
             "secret": secret.reveal(),
@@ -214,13 +222,16 @@ def ccxt_client(spec: LiveSpec, environ: Mapping[str, str]) -> Any:
 
 
 def _point_at(client: Any, base_url: str) -> None:
-    """Replace the scheme and host of every REST URL of ``client`` with ``base_url``."""
+    """Replace the scheme and host of every URL of ``client`` with ``base_url`` (``http``
+    URLs) or its websocket form (``ws`` URLs: ``https`` becomes ``wss``)."""
     base = base_url.rstrip("/")
+    ws_base = "ws" + base[4:] if base.startswith("http") else base
 
     def swap(url: Any) -> Any:
-        if isinstance(url, str) and url.startswith("http"):
+        if isinstance(url, str) and url.startswith(("http", "ws")):
             parts = url.split("/", 3)
-            return base + ("/" + parts[3] if len(parts) > 3 else "")
+            head = base if url.startswith("http") else ws_base
+            return head + ("/" + parts[3] if len(parts) > 3 else "")
         if isinstance(url, dict):
             return {k: swap(v) for k, v in url.items()}
         return url
@@ -249,6 +260,7 @@ async def ccxt_venue(
     client = ccxt_client(spec, environ)
     table = spec.ccxt
     assert table is not None
+    stream = UserStream(client, table.symbol or spec.data.symbol) if table.user_stream else None
     try:
         venue = CcxtVenue(
             client, table.symbol or spec.data.symbol, journal,
@@ -256,11 +268,16 @@ async def ccxt_venue(
             skew_ms=table.skew_ms, poll_s=table.poll_s, resolve_timeout_s=table.resolve_timeout_s,
             max_retries=table.max_retries, unknown_orders=table.unknown_orders,
             base_reserve=table.base_reserve, position_tolerance=table.position_tolerance,
-            reconcile_every=table.reconcile_every,
+            reconcile_every=table.reconcile_every, stream=stream,
+            rest_every_s=table.rest_every_s,
         )  # fmt: skip
         await venue.start()
+        if stream is not None:
+            await stream.start()
         yield venue
     finally:
+        if stream is not None:
+            await stream.stop()
         await client.close()
 
 

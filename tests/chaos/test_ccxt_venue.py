@@ -7,6 +7,8 @@
   client id and books the one order, also though Binance would accept the same id again;
 * rate limits: under 429s with Retry-After the calls never exceed the configured rate in any
   window, retries are bounded, and errors that cannot be retried are called exactly once;
+* the user-data stream: replies without fills are completed by the stream's reports alone,
+  and a lossy, repeating, shuffled stream with a dropped socket still gives the true fills;
 * reconciliation: a position that differs from the journal halts and stops the runner with
   both quantities named; an order the journal does not know is cancelled or halts.
 """
@@ -21,11 +23,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from soltrader.adapters.ccxt_stream import UserStream
 from soltrader.adapters.ccxt_venue import CcxtVenue, client_order_id
 from soltrader.adapters.resilience import RateLimiter
 from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
 from soltrader.runtime.journal import Journal
 from tests.binance_spot import Faults
+from tests.binance_ws import StreamFaults
 from tests.ccxt_world import (
     FINE,
     INIT_CASH,
@@ -346,4 +350,90 @@ def test_an_open_order_the_journal_does_not_know_follows_the_policy(
     else:
         assert manual.status == "NEW" and summary.stopped == "reconcile" and summary.halted
         assert "manual-1" in journal.halted().reason
+    journal.close()
+
+
+async def _streaming_venue(sim: Any, journal: Journal, rest_every_s: float) -> CcxtVenue:
+    """A venue on a ccxt pro client whose order replies carry no fills (``ACK``): what an
+    order did comes from the user-data stream, REST only when the stream is silent."""
+    exchange = sim.ccxt_pro_exchange(timeout_ms=1000)
+    exchange.options["newOrderRespType"] = {"market": "ACK", "limit": "ACK"}
+    stream = UserStream(exchange, "SOL/USDT", reconnect_cap_s=0.2)
+    venue = CcxtVenue(exchange, "SOL/USDT", journal, RateLimiter(1000, 1.0), stream=stream,
+                      rest_every_s=rest_every_s, poll_s=0.02)  # fmt: skip
+    await venue.start()
+    await stream.start()
+    for _ in range(200):  # subscribed before the first order
+        if sim.stream.subscriptions:
+            break
+        await asyncio.sleep(0.01)
+    return venue
+
+
+def _round_trips(n: int) -> list[np.ndarray]:
+    out = []
+    for i in range(n):
+        out += [_intent(300 + 2 * i, 1, QuantityUnit.QUOTE, 100.0),
+                _intent(301 + 2 * i, -1, QuantityUnit.BASE, 1.0)]  # fmt: skip
+    return out
+
+
+def test_the_user_stream_completes_orders_without_rest(tmp_path: Path) -> None:
+    """Replies carry no fills; the stream's executionReports complete every order, and REST is
+    never asked about an order (it would be after ``rest_every_s`` of silence)."""
+    sim = simulator(sample_frame(10))
+    journal = Journal(tmp_path / "j.sqlite")
+
+    async def main() -> Any:
+        async with sim:
+            venue = await _streaming_venue(sim, journal, rest_every_s=30.0)
+            done = [await venue.execute(rec) for rec in _round_trips(4)]
+            await venue.stream.stop()
+            await venue.exchange.close()
+            return done, venue
+
+    done, venue = asyncio.run(main())
+    assert all(ex.fill is not None for ex in done)
+    assert not {"fetch_order", "fetch_my_trades"} & {name for _, name in venue.calls}
+    assert venue.stream.reports >= 8 * 2  # a status and a trade per order, at least
+    for ex, trade in zip(done, sim.trades, strict=True):
+        assert float(ex.fill["price"]) == float(trade.price)
+    assert float(sim.balances["SOL"].total) == pytest.approx(
+        sum(float(ex.fill["size"]) * int(ex.fill["side"]) for ex in done), abs=1e-9
+    )
+    journal.close()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_lossy_shuffled_repeating_stream_and_a_dropped_socket_still_give_the_true_fills(
+    tmp_path: Path, seed: int
+) -> None:
+    """A third of the events are lost, a third repeated, the rest shuffled in fours, and the
+    socket is dropped mid-run: every order still ends with exactly the simulator's fills (REST
+    fills the gaps the stream leaves), and one order per intent."""
+    sim = simulator(sample_frame(10), seed=seed)
+    sim.stream.faults = StreamFaults(drop_rate=0.3, repeat_rate=0.3, shuffle=4)
+    journal = Journal(tmp_path / "j.sqlite")
+
+    async def main() -> Any:
+        async with sim:
+            venue = await _streaming_venue(sim, journal, rest_every_s=0.2)
+            done = []
+            for k, rec in enumerate(_round_trips(5)):
+                if k == 4:
+                    await sim.stream.drop_connections()
+                done.append(await venue.execute(rec))
+            await venue.stream.stop()
+            await venue.exchange.close()
+            return done, venue
+
+    done, venue = asyncio.run(main())
+    assert [ex.fill is not None for ex in done] == [True] * 10
+    assert sim.stream.subscriptions >= 2  # subscribed again after the drop
+    assert {"fetch_order", "fetch_my_trades"} & {name for _, name in venue.calls}  # REST filled in
+    assert len({o.client_order_id for o in sim.orders}) == len(sim.orders) == 10
+    for ex, trade in zip(done, sim.trades, strict=True):
+        assert float(ex.fill["price"]) == float(trade.price)
+        size = trade.qty - (trade.commission if trade.commission_asset == "SOL" else 0)
+        assert float(ex.fill["size"]) == pytest.approx(float(size), abs=1e-12)
     journal.close()

@@ -82,6 +82,7 @@ def test_live_on_a_ccxt_spec_trades_one_order_per_intent_and_the_account_is_the_
         for name, value in environ(sim).items():
             monkeypatch.setenv(name, value)
         assert main(["live", str(spec), "--live", "--replay", str(bars)]) == 0
+    assert sim.stream.subscriptions >= 1  # the venue followed its orders on the user stream
     out = capsys.readouterr()
     assert KEY not in out.out + out.err and SECRET not in out.out + out.err
     journal = Journal(tmp_path / "sma" / "state" / "journal.sqlite", read_only=True)
