@@ -19,7 +19,8 @@ What it implements
   Client order ids are unique among *open* orders only, as on Binance (``strict_client_ids``
   makes any reuse an error). All money is ``decimal.Decimal``; numbers go out as 8-decimal strings.
 * Time is a bar cursor: a market order fills at the current bar's open (unlimited liquidity, no
-  slippage); a marketable limit order takes at the open. :meth:`SpotEngine.advance` lets the
+  slippage; or, with ``book_depth``, walking a finite book level by level and expiring the
+  rest); a marketable limit order takes at the open. :meth:`SpotEngine.advance` lets the
   current bar play out (resting orders fill at their limit price as maker if the bar's low/high
   reaches it; stops trigger at their stop price), then opens the next bar (a gap through a
   resting order fills it at its limit price; a gap through a stop triggers it at the open).
@@ -467,6 +468,12 @@ class SpotEngine:
         buy). ``"quote"``: always in the quote asset, on top of a buy's cost (the backtest's
         fill model: a buy gets every unit it pays for, fees paid in cash); a market buy by
         ``quoteOrderQty`` then locks the cost plus its commission.
+    book_depth : number, optional
+        A finite book for market orders: this many base units per price level,
+        ``book_levels`` levels one tick apart; a market order walks it (one trade per level)
+        and what is left expires (``EXPIRED`` with a partial fill). None: infinitely deep.
+    book_levels : int
+        Levels of that book.
     start_bar : int
         Initial cursor.
     """
@@ -487,8 +494,12 @@ class SpotEngine:
         strict_client_ids: bool = False,
         participation: Decimal | str | float | None = None,
         commission_in: str = "received",
+        book_depth: Decimal | str | float | None = None,
+        book_levels: int = 3,
         start_bar: int = 0,
     ) -> None:
+        self.book_depth = None if book_depth is None else Decimal(str(book_depth))
+        self.book_levels = int(book_levels)
         if commission_in not in ("received", "quote"):
             raise ValueError(f"commission_in must be 'received' or 'quote': {commission_in!r}")
         self.commission_in = commission_in
@@ -608,7 +619,8 @@ class SpotEngine:
             raise _bad(-1013, "Filter failure: NOTIONAL")
 
     def _market(self, req: OrderRequest) -> Order:
-        """Fill the whole order at the current open (taker)."""
+        """Fill the order at the current open (taker); with a finite book (``book_depth``),
+        level by level, one tick apart, and what the book cannot fill expires."""
         px = self.price()
         qty = req.quantity
         if qty is None:
@@ -617,15 +629,47 @@ class SpotEngine:
             if not self.filters.qty_ok(qty):
                 raise _bad(-1013, "Filter failure: LOT_SIZE")
         self._check_notional(qty * px)
+        levels = self._walk(req.side == "BUY", px, qty, req.quote_qty)
+        cost = sum((p * q for p, q in levels), ZERO)
         if req.side == "BUY":
-            lock_asset, lock = self.quote, req.quote_qty if req.quantity is None else qty * px
+            lock_asset, lock = self.quote, req.quote_qty if req.quantity is None else cost
             if self.commission_in == "quote":
-                lock = qty * px + (qty * px * self.taker_fee).quantize(EIGHT_DP, ROUND_HALF_UP)
+                lock = cost + sum(
+                    ((p * q * self.taker_fee).quantize(EIGHT_DP, ROUND_HALF_UP) for p, q in levels),
+                    ZERO,
+                )
         else:
             lock_asset, lock = self.base, qty
         order = self._accept(req, qty, lock_asset, lock)
-        self._fill(order, px, qty, maker=False)
+        for level_px, level_qty in levels:
+            self._fill(order, level_px, level_qty, maker=False)
+        if order.is_open:  # the book ran out
+            self._finish(order, "EXPIRED")
         return order
+
+    def _walk(
+        self, buy: bool, px: Decimal, qty: Decimal, quote_qty: Decimal | None
+    ) -> list[tuple[Decimal, Decimal]]:
+        """The (price, quantity) a market order takes from the book: all of ``qty`` at ``px``
+        with an infinite book; else up to ``book_depth`` per level, ``book_levels`` levels one
+        tick apart (away from ``px``), spending at most ``quote_qty`` when given."""
+        if self.book_depth is None:
+            return [(px, qty)]
+        tick, step = self.filters.tick_size, self.filters.step_size
+        out: list[tuple[Decimal, Decimal]] = []
+        left, budget = qty, quote_qty
+        for k in range(self.book_levels):
+            level_px = px + k * tick if buy else px - k * tick
+            take = min(self.book_depth, left)
+            if budget is not None:
+                take = min(take, floor_to(budget / level_px, step))
+            if take <= 0 or level_px <= 0:
+                break
+            out.append((level_px, take))
+            left -= take
+            if budget is not None:
+                budget -= take * level_px
+        return out
 
     def _limit(self, req: OrderRequest) -> Order:
         """LIMIT, LIMIT_MAKER and the stop-limits: take at the open if marketable, else rest."""

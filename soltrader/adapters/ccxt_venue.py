@@ -810,7 +810,8 @@ class CcxtVenue:
             why = f"intent {cid:016x}: order {tracker.order_id} {tracker.status}, nothing filled"
             self.store.update_venue_order(coid, "refused", detail=why)
             return Execution(cid, refused=why)
-        dust = _dust(rec, self.rules)
+        # the dust of a sell that filled whole is written off; a part that did not fill is not
+        dust = _dust(rec, self.rules) if tracker.status == "filled" else _ZERO
         fill = self._fill(rec, tracker, dust)
         self.store.update_venue_order(
             coid, "closed", order_id=tracker.order_id, detail=f"dust={dust}"

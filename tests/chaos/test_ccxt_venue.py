@@ -437,3 +437,36 @@ def test_a_lossy_shuffled_repeating_stream_and_a_dropped_socket_still_give_the_t
         size = trade.qty - (trade.commission if trade.commission_asset == "SOL" else 0)
         assert float(ex.fill["size"]) == pytest.approx(float(size), abs=1e-12)
     journal.close()
+
+
+def test_a_market_order_the_book_cannot_fill_is_booked_as_the_part_that_filled(
+    tmp_path: Path,
+) -> None:
+    """The book holds 2 SOL on each of 3 levels: a buy of 1,000 USDT takes all three (three
+    trades at rising prices) and the rest expires. The execution is the part that filled, at
+    its volume-weighted price, net of the base commission; a sell of more than the book holds
+    likewise."""
+    sim = simulator(sample_frame(10), book_depth="2", book_levels=3)
+    journal = Journal(tmp_path / "j.sqlite")
+
+    async def main() -> Any:
+        async with sim:
+            venue = await _venue(sim, journal)
+            buy = await venue.execute(_intent(41, 1, QuantityUnit.QUOTE, 1000.0))
+            sim.balances["SOL"].free += Decimal(4)  # held before: sell 9, the book takes 6
+            sell = await venue.execute(_intent(42, -1, QuantityUnit.BASE, 9.0))
+            await venue.exchange.close()
+            return buy, sell
+
+    buy, sell = asyncio.run(main())
+    first, second = sim.orders
+    assert first.status == second.status == "EXPIRED"
+    assert [t.order_id for t in sim.trades] == [1, 1, 1, 2, 2, 2]
+    px = float(sim.trades[0].price)
+    assert buy.fill is not None and sell.fill is not None
+    assert float(buy.fill["size"]) == pytest.approx(6 * (1 - 0.001))
+    assert float(buy.fill["price"]) == pytest.approx(px + 0.01)  # the middle of three levels
+    assert float(sell.fill["size"]) == pytest.approx(6.0)  # partial: not chased
+    assert float(sell.fill["price"]) == pytest.approx(px - 0.01)
+    assert float(sim.balances["SOL"].total) == pytest.approx(6 * (1 - 0.001) + 4 - 6)
+    journal.close()
