@@ -502,6 +502,7 @@ class CcxtVenue:
         self.stream = stream
         self.rest_every_s = float(rest_every_s)
         self._changed: dict[str, asyncio.Event] = {}
+        self._trades_since: int | None = None  # ms: the account's trades seen up to here
         self._wall_ms = wall_ms
         self._sleep = sleep
         self.rules: MarketRules | None = None
@@ -887,6 +888,7 @@ class CcxtVenue:
             if self.unknown_orders == "cancel":
                 await self._call("cancel_order", str(order["id"]), self.symbol)
                 cancelled.append(coid)
+        foreign = await self._foreign_trades()
         balance = await self._read("fetch_balance")
         held = _dec((balance.get(rules.base) or {}).get("total")) or _ZERO
         dust = sum((_journaled_dust(o) for o in self.store.venue_orders()), _ZERO)
@@ -903,6 +905,8 @@ class CcxtVenue:
                 f"{self.base_reserve} reserved and {dust} dust), the journal {journal_position}"
                 f" (tolerance {tolerance:g})"
             )
+            if foreign:
+                problem += f"; trades of orders the journal does not know: {', '.join(foreign[:5])}"
         elif unknown and self.unknown_orders == "halt":
             problem = (
                 f"{len(unknown)} open order(s) on {self.name} {self.symbol} that the journal "
@@ -910,8 +914,22 @@ class CcxtVenue:
             )
         return Reconciliation(
             float(venue_position), float(position), float(tolerance), tuple(unknown),
-            tuple(cancelled), problem,
+            tuple(cancelled), problem, tuple(foreign),
         )  # fmt: skip
+
+    async def _foreign_trades(self) -> list[str]:
+        """The account's trades on the market since the last reconciliation (the last
+        ``fetch_my_trades`` page) whose orders the journal does not know (``order:trade``)."""
+        mine = {o.order_id for o in self.store.venue_orders() if o.order_id}
+        trades = await self._read("fetch_my_trades", self.symbol, self._trades_since)
+        foreign = []
+        for trade in trades:
+            stamp = trade.get("timestamp")
+            if stamp is not None:
+                self._trades_since = max(self._trades_since or 0, int(stamp) + 1)
+            if str(trade.get("order")) not in mine:
+                foreign.append(f"{trade.get('order')}:{trade.get('id')}")
+        return foreign
 
 
 def _journaled_dust(order: VenueOrder) -> Decimal:

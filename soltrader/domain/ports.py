@@ -121,6 +121,9 @@ class Reconciliation(NamedTuple):
         Those of them cancelled by this reconciliation.
     problem : str
         Why trading must stop ("" when everything agrees).
+    foreign_trades : tuple of str
+        The account's trades since the last reconciliation whose orders the journal does not
+        know (``order:trade`` ids): someone else traded on the market.
     """
 
     venue_position: float
@@ -129,6 +132,7 @@ class Reconciliation(NamedTuple):
     unknown_orders: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
     problem: str = ""
+    foreign_trades: tuple[str, ...] = ()
 
 
 @runtime_checkable

@@ -314,6 +314,7 @@ def test_a_position_the_journal_does_not_hold_halts_and_stops_the_runner(tmp_pat
 
     (first, _, _), (second, _, runner), journal = asyncio.run(main())
     assert first.stopped == "end" and not first.halted
+    assert first.decided == 30
     assert second.stopped == "reconcile" and second.halted and second.decided == 0
     halt = journal.halted()
     assert halt is not None and "position mismatch" in halt.reason
@@ -337,12 +338,17 @@ def test_an_open_order_the_journal_does_not_know_follows_the_policy(
             manual = sim.ccxt_exchange()
             await manual.create_order("SOL/USDT", "limit", "buy", 1.0, 1.0,
                                       {"clientOrderId": "manual-1"})  # fmt: skip
+            await manual.create_order("SOL/USDT", "market", "buy", 0.5)  # someone else trades
             await manual.close()
-            return await venue_run(sim, spec(unknown_orders=policy), journal, rows)
+            return await venue_run(
+                sim, spec(unknown_orders=policy, base_reserve=0.5), journal, rows
+            )
 
     summary, _, runner = asyncio.run(main())
     manual = next(o for o in sim.orders if o.client_order_id == "manual-1")
-    assert runner.last_reconciliation.unknown_orders == ("manual-1",)
+    report = runner.last_reconciliation
+    assert report.unknown_orders == ("manual-1",)
+    assert report.foreign_trades == (f"{sim.orders[1].order_id}:{sim.trades[0].trade_id}",)
     if policy == "cancel":
         assert manual.status == "CANCELED" and summary.stopped == "end"
     elif policy == "leave":
