@@ -519,6 +519,8 @@ class SpotEngine:
         self.orders: list[Order] = []
         self.trades: list[Trade] = []
         self._by_id: dict[int, Order] = {}
+        self._open_ids: dict[str, int] = {}  # client order id -> open orders holding it
+        self._ever_ids: dict[str, int] = {}  # client order id -> orders that held it
         self._next_trade_id = 1
         #: called with each ``executionReport`` event (a dict) as orders change
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -599,9 +601,9 @@ class SpotEngine:
 
     def _check_client_id(self, client_id: str) -> None:
         """Binance: unique among open orders; ``strict_client_ids``: unique ever."""
-        for order in self.orders:
-            if order.client_order_id == client_id and (order.is_open or self.strict_client_ids):
-                raise _bad(-2010, "Duplicate order sent.")
+        taken = self._ever_ids if self.strict_client_ids else self._open_ids
+        if taken.get(client_id):
+            raise _bad(-2010, "Duplicate order sent.")
 
     def _check_filters(self, req: OrderRequest) -> None:
         """PRICE_FILTER on price and stopPrice, LOT_SIZE on quantity, NOTIONAL on a limit
@@ -715,6 +717,9 @@ class SpotEngine:
         )  # fmt: skip
         self.orders.append(order)
         self._by_id[order.order_id] = order
+        coid = order.client_order_id
+        self._open_ids[coid] = self._open_ids.get(coid, 0) + 1
+        self._ever_ids[coid] = self._ever_ids.get(coid, 0) + 1
         self._report(order, "NEW")
         return order
 
@@ -762,8 +767,11 @@ class SpotEngine:
         balance.locked -= order.locked
         balance.free += order.locked
         order.locked = ZERO
+        was_open = order.is_open
         order.status = status
         order.update_time = self.now_ms()
+        if was_open and not order.is_open:
+            self._open_ids[order.client_order_id] -= 1
         if status != "FILLED":  # a fill is reported with its trade
             self._report(order, status)
 
@@ -1002,6 +1010,7 @@ class BinanceSpot(SpotEngine):
         self.delays: list[float] = []
         self.url = ""
         self._window: deque[tuple[int, int]] = deque()  # (time ms, weight) admitted
+        self._window_weight = 0  # the sum of the window's weights
         self._rejected_in_row = 0
         self._banned_until = 0
         self._serving = contextlib.AsyncExitStack()
@@ -1091,7 +1100,7 @@ class BinanceSpot(SpotEngine):
                 request.transport.close()  # accepted, then the reply is lost
             return web.Response(status=204)
         if response.status != 503:
-            used = sum(w for _, w in self._window)
+            used = self._window_weight
             response.headers[f"X-MBX-USED-WEIGHT-{self._interval_label()}"] = str(used)
         self.requests.append(RequestRecord(request.method, request.path, response.status))
         return response
@@ -1143,8 +1152,8 @@ class BinanceSpot(SpotEngine):
         if now < self._banned_until:
             raise self._ban_error(now)
         while self._window and self._window[0][0] <= now - f.weight_window_ms:
-            self._window.popleft()
-        used = sum(w for _, w in self._window)
+            self._window_weight -= self._window.popleft()[1]
+        used = self._window_weight
         if f.weight_limit is not None and used + weight > f.weight_limit:
             self._rejected_in_row += 1
             if f.ban_after_429s is not None and self._rejected_in_row > f.ban_after_429s:
@@ -1157,6 +1166,7 @@ class BinanceSpot(SpotEngine):
             raise ApiError(429, -1003, msg, headers={"Retry-After": str(wait)})
         self._rejected_in_row = 0
         self._window.append((now, weight))
+        self._window_weight += weight
 
     def _retry_after_s(self, excess: int, now: int) -> int:
         """Whole seconds until ``excess`` weight has left the window."""

@@ -22,9 +22,8 @@ follows orders by REST (no user-data stream).
   intent as soon as theirs has ended),
 
 each run against a fresh simulator process, client, venue and journal, after ``WARM`` orders
-one after another (markets loaded, connections open). The simulator's work per request grows
-with the orders and requests it holds (it scans them), so each run starts from an empty
-account and ``ORDERS`` stays small. For each run:
+one after another (markets loaded, connections open), so that each run starts from an
+empty account. For each run:
 
 * **orders per second**: ``ORDERS`` / the run's wall time;
 * **intent -> acknowledged** (``ack``): from calling ``execute`` to the moment the venue holds
