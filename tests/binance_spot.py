@@ -35,6 +35,13 @@ What it implements
   then an ``executionReport`` for every order change), with dropped, repeated and shuffled events
   and dropped connections as faults (:mod:`tests.binance_ws`; ``self.stream``).
 
+* Test-only controls (no Binance API): ``POST /_sim/bar?i=N`` (unsigned, weight 0) moves the bar
+  cursor to ``N``, for a client in another process; ``on_order``, when set, is called with the
+  client order id of every authenticated ``POST /api/v3/order`` and answers ``"answer"``,
+  ``"drop"`` (the connection is closed before the order reaches the book) or ``"lose"`` (the
+  order is placed, then the connection is closed without a reply): a test kills the client
+  there.
+
 What it does not implement (yet)
 --------------------------------
 Market-data websockets (kline/trade streams), the WS-API's trading requests, OCO/OTO order lists,
@@ -337,7 +344,7 @@ class ApiError(Exception):
 
 
 class _ReplyLostError(Exception):
-    """The request was processed but its answer must never reach the client."""
+    """The connection is closed without an answer (whether or not the request was processed)."""
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -990,6 +997,9 @@ class BinanceSpot(SpotEngine):
         Every request received, with the status answered.
     delays : list of float
         Every injected latency, seconds.
+    on_order : callable, optional
+        Test-only: gets the client order id of each authenticated create and answers
+        ``"answer"``, ``"drop"`` (closed unprocessed) or ``"lose"`` (placed, reply lost).
     """
 
     def __init__(
@@ -1015,6 +1025,7 @@ class BinanceSpot(SpotEngine):
         self._banned_until = 0
         self._serving = contextlib.AsyncExitStack()
         self._routes = self._route_table()
+        self.on_order: Callable[[str], str] | None = None
         #: the WebSocket API's user-data stream (``/ws-api/v3``), with its own faults
         self.stream = UserDataStream(self, seed=self.rng.randrange(2**32))
 
@@ -1119,8 +1130,16 @@ class BinanceSpot(SpotEngine):
         self._admit(route.weight(params))
         if route.signed:
             self._authenticate(request.headers.get("X-MBX-APIKEY"), query, body, params)
+        create = (request.method, request.path) == ("POST", f"{API}/order")
+        action = "answer"
+        if create and self.on_order is not None:
+            action = self.on_order(params.get("newClientOrderId", ""))
+            if action not in ("answer", "drop", "lose"):
+                raise ValueError(f"on_order answered {action!r}: answer, drop or lose")
+        if action == "drop":
+            raise _ReplyLostError  # never reaches the book
         doc = route.handler(params)
-        if (request.method, request.path) == ("POST", f"{API}/order") and self._lose_reply():
+        if create and (action == "lose" or self._lose_reply()):
             raise _ReplyLostError
         return _json(doc)
 
@@ -1227,7 +1246,16 @@ class BinanceSpot(SpotEngine):
             ("DELETE", f"{API}/openOrders"): Route(self._cancel_all, True, _const(1)),
             ("GET", f"{API}/allOrders"): Route(self._all_orders, True, _const(20)),
             ("GET", f"{API}/myTrades"): Route(self._my_trades, True, _const(20)),
+            ("POST", "/_sim/bar"): Route(self._set_bar, False, _const(0)),
         }
+
+    def _set_bar(self, params: dict[str, str]) -> dict[str, Any]:
+        """Test-only: move the bar cursor to ``i`` (``POST /_sim/bar?i=N``)."""
+        i = _integer(params, "i")
+        if i is None or not 0 <= i < len(self.bars.time_ms):
+            raise _illegal("i", f"0..{len(self.bars.time_ms) - 1}")
+        self.bar = i
+        return {"bar": i}
 
     def _exchange_info(self, params: dict[str, str]) -> dict[str, Any]:
         limit = self.faults.weight_limit or 6000

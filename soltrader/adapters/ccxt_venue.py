@@ -659,7 +659,13 @@ class CcxtVenue:
             if known:
                 found = await self._resolve(coid, sent_ms, deadline)
                 if found is not None:
-                    return self._accepted(coid, found)
+                    return self._accepted(coid, found, order.state)
+                if plan is None and order.state in ("accepted", "closed"):
+                    raise VenueOutcomeError(
+                        f"order {coid}: journaled {order.state} (order {order.order_id}) but "
+                        f"{self.name} says it has no such order: not sent again; check the "
+                        "account by hand"
+                    )
                 if plan is None:  # journaled by an earlier process, never accepted: re-plan
                     plan = await self._replan(rec, coid)
                     if isinstance(plan, Execution):
@@ -713,12 +719,18 @@ class CcxtVenue:
             "create_order", self.symbol, "market", plan.side, float(plan.amount), None, params
         )
 
-    def _accepted(self, coid: str, order: Mapping[str, Any]) -> OrderTracker:
+    def _accepted(
+        self, coid: str, order: Mapping[str, Any], journaled: str = "sending"
+    ) -> OrderTracker:
+        """The tracker of an order the venue has (``journaled``: its state in the journal; a
+        ``closed`` order, found again after a restart that had not booked its fill, stays
+        closed: a final state never moves)."""
         tracker = OrderTracker(str(order["id"]))
         fold_order(tracker, order)
         if self.stream is not None and tracker.order_id not in self._changed:
             self._changed[tracker.order_id] = self.stream.follow(tracker)
-        self.store.update_venue_order(coid, "accepted", order_id=tracker.order_id)
+        if journaled != "closed":
+            self.store.update_venue_order(coid, "accepted", order_id=tracker.order_id)
         return tracker
 
     async def _resolve(self, coid: str, sent_ms: int, deadline: float) -> Mapping[str, Any] | None:

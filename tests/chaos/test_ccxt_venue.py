@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from soltrader.adapters.ccxt_stream import UserStream
-from soltrader.adapters.ccxt_venue import CcxtVenue, client_order_id
+from soltrader.adapters.ccxt_venue import CcxtVenue, VenueOrder, VenueOutcomeError, client_order_id
 from soltrader.adapters.resilience import RateLimiter
 from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
 from soltrader.runtime.journal import Journal
@@ -475,4 +475,30 @@ def test_a_market_order_the_book_cannot_fill_is_booked_as_the_part_that_filled(
     assert float(sell.fill["size"]) == pytest.approx(6.0)  # partial: not chased
     assert float(sell.fill["price"]) == pytest.approx(px - 0.01)
     assert float(sim.balances["SOL"].total) == pytest.approx(6 * (1 - 0.001) + 4 - 6)
+    journal.close()
+
+
+def test_an_order_journaled_as_accepted_that_the_venue_denies_is_never_sent_again(
+    tmp_path: Path,
+) -> None:
+    """The journal says the exchange accepted the order; the exchange says it has none (an
+    account swapped, a purged history). Re-sending could double a position: the venue stops
+    with the order named and sends nothing."""
+    sim = simulator(sample_frame(10))
+    journal = Journal(tmp_path / "j.sqlite")
+    coid = client_order_id(51)
+    journal.record_venue_order(VenueOrder(51, coid, "binance", "sending", 0))
+    journal.update_venue_order(coid, "accepted", order_id="999")
+
+    async def main() -> None:
+        async with sim:
+            venue = await _venue(sim, journal, resolve_timeout_s=2.0)
+            try:
+                await venue.execute(_intent(51, 1, QuantityUnit.QUOTE, 100.0))
+            finally:
+                await venue.exchange.close()
+
+    with pytest.raises(VenueOutcomeError, match=f"order {coid}: journaled accepted"):
+        asyncio.run(main())
+    assert not [r for r in sim.requests if r.method == "POST"] and not sim.orders
     journal.close()
