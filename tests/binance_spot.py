@@ -15,7 +15,9 @@ What it implements
   ``LIMIT_MAKER`` (post-only, rejected if it would take), ``STOP_LOSS_LIMIT`` and
   ``TAKE_PROFIT_LIMIT``. Filters are enforced at placement (-1013), balances are free/locked with
   resting orders locking funds (-2010 when short), commission is charged in the asset received
-  (or, with ``commission_in="quote"``, always in quote, as the backtest's fill model charges).
+  (or, with ``commission_in="quote"``, always in quote, as the backtest's fill model charges),
+  maker or taker, at VIP tier rates once the account's traded volume reaches a tier
+  (``fee_tiers``).
   Client order ids are unique among *open* orders only, as on Binance (``strict_client_ids``
   makes any reuse an error). All money is ``decimal.Decimal``; numbers go out as 8-decimal strings.
 * Time is a bar cursor: a market order fills at the current bar's open (unlimited liquidity, no
@@ -76,7 +78,7 @@ import re
 import string
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
@@ -462,6 +464,9 @@ class SpotEngine:
         Starting free balance per asset (asset units; converted with ``Decimal(str(x))``).
     maker_fee, taker_fee : number
         Commission rates (fraction of the amount received, e.g. ``"0.001"`` = 10 bps).
+    fee_tiers : sequence of (volume, maker, taker), optional
+        VIP tiers: once the account has traded ``volume`` quote (in all, the simulator's
+        stand-in for 30 days), its rates are that tier's.
     clock : callable returning int, optional
         The exchange clock in epoch ms (default: the real clock).
     seed : int
@@ -501,6 +506,7 @@ class SpotEngine:
         strict_client_ids: bool = False,
         participation: Decimal | str | float | None = None,
         commission_in: str = "received",
+        fee_tiers: Sequence[tuple[Any, Any, Any]] | None = None,
         book_depth: Decimal | str | float | None = None,
         book_levels: int = 3,
         start_bar: int = 0,
@@ -514,6 +520,10 @@ class SpotEngine:
         self.symbol, self.base, self.quote = symbol, base, quote
         self.filters = filters or Filters()
         self.maker_fee, self.taker_fee = Decimal(str(maker_fee)), Decimal(str(taker_fee))
+        self.fee_tiers = sorted(
+            (Decimal(str(v)), Decimal(str(m)), Decimal(str(t))) for v, m, t in fee_tiers or ()
+        )
+        self.quote_volume = ZERO  # quote traded by the account so far (the tiers' volume)
         self.clock = clock or _real_clock
         self.rng = random.Random(seed)
         self.strict_client_ids = strict_client_ids
@@ -533,6 +543,15 @@ class SpotEngine:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     # -- prices ------------------------------------------------------------------------------
+
+    def rates(self) -> tuple[Decimal, Decimal]:
+        """The (maker, taker) commission rates now: the highest fee tier whose quote volume
+        the account has traded, else ``maker_fee`` / ``taker_fee``."""
+        maker, taker = self.maker_fee, self.taker_fee
+        for volume, tier_maker, tier_taker in self.fee_tiers:
+            if self.quote_volume >= volume:
+                maker, taker = tier_maker, tier_taker
+        return maker, taker
 
     def candle(self, i: int) -> Candle:
         """Bar ``i`` in decimals, prices rounded to the tick grid."""
@@ -643,10 +662,9 @@ class SpotEngine:
         if req.side == "BUY":
             lock_asset, lock = self.quote, req.quote_qty if req.quantity is None else cost
             if self.commission_in == "quote":
-                lock = cost + sum(
-                    ((p * q * self.taker_fee).quantize(EIGHT_DP, ROUND_HALF_UP) for p, q in levels),
-                    ZERO,
-                )
+                taker = self.rates()[1]
+                fees = ((p * q * taker).quantize(EIGHT_DP, ROUND_HALF_UP) for p, q in levels)
+                lock = cost + sum(fees, ZERO)
         else:
             lock_asset, lock = self.base, qty
         order = self._accept(req, qty, lock_asset, lock)
@@ -696,7 +714,7 @@ class SpotEngine:
         if req.side == "BUY":
             lock_asset, lock = self.quote, req.quantity * req.price
             if self.commission_in == "quote":
-                rate = max(self.maker_fee, self.taker_fee)
+                rate = max(self.rates())
                 lock += (lock * rate).quantize(EIGHT_DP, ROUND_HALF_UP)
         else:
             lock_asset, lock = self.base, req.quantity
@@ -736,7 +754,7 @@ class SpotEngine:
         """Execute ``qty`` of ``order`` at ``price``: spend from its lock, credit the asset
         received less commission, record the trade."""
         quote_qty = price * qty
-        rate = self.maker_fee if maker else self.taker_fee
+        rate = self.rates()[0 if maker else 1]
         buy = order.side == "BUY"
         spent, received = (quote_qty, qty) if buy else (qty, quote_qty)
         got_asset = self.base if buy else self.quote
@@ -760,6 +778,7 @@ class SpotEngine:
         self.trades.append(trade)
         order.executed_qty += qty
         order.cumm_quote_qty += quote_qty
+        self.quote_volume += quote_qty
         order.update_time = now
         if order.remaining == 0:
             self._finish(order, "FILLED")
@@ -1297,13 +1316,11 @@ class BinanceSpot(SpotEngine):
             for asset, b in self.balances.items()
             if not (omit_zero and b.total == 0)
         ]
-        bps = {
-            k: int(v * 10_000) for k, v in (("maker", self.maker_fee), ("taker", self.taker_fee))
-        }
+        bps = {k: int(v * 10_000) for k, v in zip(("maker", "taker"), self.rates(), strict=True)}
         return {
             "makerCommission": bps["maker"], "takerCommission": bps["taker"],
             "buyerCommission": 0, "sellerCommission": 0,
-            "commissionRates": {"maker": fmt(self.maker_fee), "taker": fmt(self.taker_fee),
+            "commissionRates": {"maker": fmt(self.rates()[0]), "taker": fmt(self.rates()[1]),
                                 "buyer": fmt(ZERO), "seller": fmt(ZERO)},
             "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
             "requireSelfTradePrevention": False, "preventSor": False,

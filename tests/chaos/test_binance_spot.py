@@ -614,3 +614,19 @@ def test_bars_from_numpy_arrays_match_bars_from_the_frame() -> None:
     assert [by_arrays.candle(i) for i in range(100)] == [by_frame.candle(i) for i in range(100)]
     assert by_arrays.bars.step_ms == 60_000
     assert by_frame.candle(0).open == D("60.74") and by_frame.candle(0).time_ms == 1701399600000
+
+
+def test_fee_tiers_lower_the_rates_once_the_volume_is_traded() -> None:
+    """Tier 1 at 1,000 USDT traded: 0.09 % / 0.08 %. The first order pays the base taker
+    rate, the next one (after more than 1,000 USDT traded) the tier's, and the account shows it."""
+    engine = SpotEngine(BARS, balances={"USDT": 100_000},
+                        fee_tiers=[("1000", "0.0009", "0.0008")])  # fmt: skip
+    first, _ = engine.place({"symbol": "SOLUSDT", "side": "BUY", "type": "MARKET",
+                             "quoteOrderQty": "2000"})  # fmt: skip
+    second, _ = engine.place({"symbol": "SOLUSDT", "side": "BUY", "type": "MARKET",
+                              "quoteOrderQty": "2000"})  # fmt: skip
+    t1, t2 = engine.trades
+    assert t1.commission == (t1.qty * Decimal("0.001")).quantize(Decimal("1e-8"))
+    assert t2.commission == (t2.qty * Decimal("0.0008")).quantize(Decimal("1e-8"))
+    assert engine.rates() == (Decimal("0.0009"), Decimal("0.0008"))
+    assert first.status == second.status == "FILLED"
