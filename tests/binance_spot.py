@@ -44,9 +44,13 @@ What it implements
   order is placed, then the connection is closed without a reply): a test kills the client
   there.
 
+* The public market-data websocket (``/ws``, ``/ws/<streams>``: ``SUBSCRIBE``, the kline stream
+  with its closed flag as :meth:`SpotEngine.advance` opens and closes bars, the account's trades
+  on the trade stream), with the same faults (``self.market_stream``).
+
 What it does not implement (yet)
 --------------------------------
-Market-data websockets (kline/trade streams), the WS-API's trading requests, OCO/OTO order lists,
+The WS-API's trading requests, OCO/OTO order lists,
 ``STOP_LOSS``/``TAKE_PROFIT`` market stops, iceberg orders, trailing stops, cancel-replace, self
 trade prevention, order-count limits (-1015), ``MARKET_LOT_SIZE``/``PERCENT_PRICE`` filters,
 several symbols, BNB fee discounts, and the ``/sapi`` endpoints (wallet, margin, currencies).
@@ -89,7 +93,7 @@ import pandas as pd
 from aiohttp import web
 
 from soltrader.data.timeframes import timeframe_ms
-from tests.binance_ws import WS_API, UserDataStream
+from tests.binance_ws import WS_API, MarketStream, UserDataStream
 from tests.local_http import serving
 
 API = "/api/v3"
@@ -541,6 +545,8 @@ class SpotEngine:
         self._next_trade_id = 1
         #: called with each ``executionReport`` event (a dict) as orders change
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: called with (bar index, closed) as :meth:`advance` closes a bar and opens the next
+        self.bar_listeners: list[Callable[[int, bool], None]] = []
 
     # -- prices ------------------------------------------------------------------------------
 
@@ -848,7 +854,11 @@ class SpotEngine:
                 raise IndexError(f"no bar after bar {self.bar}")
             c = self.candle(self.bar)
             self._match(c.low, c.high, gap=False, volume=c.volume)
+            for listener in list(self.bar_listeners):
+                listener(self.bar, True)
             self.bar += 1
+            for listener in list(self.bar_listeners):
+                listener(self.bar, False)
             opened = self.price()
             self._match(opened, opened, gap=True, volume=None)
         return self.trades[first:]
@@ -1047,6 +1057,9 @@ class BinanceSpot(SpotEngine):
         self.on_order: Callable[[str], str] | None = None
         #: the WebSocket API's user-data stream (``/ws-api/v3``), with its own faults
         self.stream = UserDataStream(self, seed=self.rng.randrange(2**32))
+        #: the public kline and trade streams (``/ws``), with their own faults
+        interval = _interval_name(self.bars.step_ms)
+        self.market_stream = MarketStream(self, interval, seed=self.rng.randrange(2**32))
 
     @property
     def api_url(self) -> str:
@@ -1056,6 +1069,7 @@ class BinanceSpot(SpotEngine):
     async def __aenter__(self) -> BinanceSpot:
         app = web.Application()
         self.stream.attach(app)
+        self.market_stream.attach(app)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self.url = await self._serving.enter_async_context(
             serving(app, port=self.port, shutdown_timeout=1.0)
@@ -1115,6 +1129,7 @@ class BinanceSpot(SpotEngine):
             if isinstance(url, str) and url.startswith(BINANCE_HOST):
                 exchange.urls["api"][name] = self.url + url[len(BINANCE_HOST) :]
         exchange.urls["api"]["ws"]["ws-api"]["spot"] = "ws" + self.url[4:] + WS_API
+        exchange.urls["api"]["ws"]["spot"] = "ws" + self.url[4:] + "/ws"
         return exchange
 
     # -- request pipeline ------------------------------------------------------------------------
@@ -1410,6 +1425,20 @@ class BinanceSpot(SpotEngine):
         bids = [[fmt(px - k * tick), fmt(qty)] for k in range(1, levels + 1) if px - k * tick > 0]
         asks = [[fmt(px + k * tick), fmt(qty)] for k in range(1, levels + 1)]
         return {"lastUpdateId": self.bar, "bids": bids, "asks": asks}
+
+
+def _interval_name(step_ms: int) -> str:
+    """A bar length as Binance names it (``60_000`` -> ``"1m"``).
+
+    Examples
+    --------
+    >>> _interval_name(60_000), _interval_name(3_600_000), _interval_name(86_400_000)
+    ('1m', '1h', '1d')
+    """
+    for unit, ms in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if step_ms % ms == 0:
+            return f"{step_ms // ms}{unit}"
+    raise ValueError(f"no Binance interval for {step_ms} ms bars")
 
 
 def _unsigned(raw: str) -> str:

@@ -630,3 +630,39 @@ def test_fee_tiers_lower_the_rates_once_the_volume_is_traded() -> None:
     assert t2.commission == (t2.qty * Decimal("0.0008")).quantize(Decimal("1e-8"))
     assert engine.rates() == (Decimal("0.0009"), Decimal("0.0008"))
     assert first.status == second.status == "FILLED"
+
+
+def test_the_market_streams_serve_ccxt_pro_klines_with_the_closed_flag_and_trades() -> None:
+    """``watch_ohlcv`` and ``watch_trades`` of the real ccxt pro client work against the
+    simulator; a raw client subscribed by ``SUBSCRIBE`` sees each bar open (``x`` false) and
+    close (``x`` true) and the account's trade; with repeats on, events come more than once."""
+    import aiohttp
+
+    async def main() -> None:
+        async with BinanceSpot(BARS, balances={"USDT": 10_000}) as sim:
+            exchange = sim.ccxt_pro_exchange()
+            raw: list[dict[str, Any]] = []
+            async with aiohttp.ClientSession() as http:
+                ws = await http.ws_connect(sim.url.replace("http", "ws") + "/ws")
+                streams = [sim.market_stream.kline_stream, sim.market_stream.trade_stream]
+                await ws.send_json({"method": "SUBSCRIBE", "params": streams, "id": 1})
+                assert (await ws.receive_json()) == {"result": None, "id": 1}
+                candles = asyncio.ensure_future(exchange.watch_ohlcv(SYMBOL, "1m"))
+                trades = asyncio.ensure_future(exchange.watch_trades(SYMBOL))
+                await asyncio.sleep(0.3)  # ccxt subscribed
+                await exchange.create_order(SYMBOL, "market", "buy", 1.0)
+                sim.market_stream.faults.repeat_rate = 0.999
+                sim.advance()
+                got_candles, got_trades = await asyncio.gather(candles, trades)
+                for _ in range(4):
+                    raw.append(await asyncio.wait_for(ws.receive_json(), 5))
+                await ws.close()
+            await exchange.close()
+            first = sim.candle(0)
+            closed = [c for c in got_candles if c[0] == first.time_ms]
+            assert closed and closed[-1][4] == float(first.close)
+            assert [(t["price"], t["amount"]) for t in got_trades] == [(float(first.open), 1.0)]
+            kinds = [(e["e"], e.get("k", {}).get("x")) for e in raw]
+            assert kinds == [("trade", None)] + [("kline", True)] * 3  # the close, three times
+
+    run(main)
