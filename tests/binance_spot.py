@@ -13,13 +13,15 @@ What it implements
   /api/v3/myTrades``. Order replies in the ``ACK``, ``RESULT`` and ``FULL`` shapes (``fills[]``).
 * Orders: ``MARKET`` (``quantity`` or ``quoteOrderQty``), ``LIMIT`` (``GTC``, ``IOC``, ``FOK``),
   ``LIMIT_MAKER`` (post-only, rejected if it would take), ``STOP_LOSS_LIMIT`` and
-  ``TAKE_PROFIT_LIMIT``. Filters are enforced at placement (-1013), balances are free/locked with
-  resting orders locking funds (-2010 when short), commission is charged in the asset received
-  (or, with ``commission_in="quote"``, always in quote, as the backtest's fill model charges),
-  maker or taker, at VIP tier rates once the account's traded volume reaches a tier
-  (``fee_tiers``).
-  Client order ids are unique among *open* orders only, as on Binance (``strict_client_ids``
-  makes any reuse an error). All money is ``decimal.Decimal``; numbers go out as 8-decimal strings.
+  ``TAKE_PROFIT_LIMIT``; OCO lists (``POST /api/v3/orderList/oco``: a limit-maker or
+  take-profit leg and a stop-loss-limit leg, one lock, one leg's execution expires the other,
+  cancelling a leg cancels the list). Filters are enforced at placement (-1013), balances are
+  free/locked with resting orders locking funds (-2010 when short), commission is charged in
+  the asset received (or, with ``commission_in="quote"``, always in quote, as the backtest's
+  fill model charges), maker or taker, at VIP tier rates once the account's traded volume
+  reaches a tier (``fee_tiers``). Client order ids are unique among *open* orders only, as on
+  Binance (``strict_client_ids`` makes any reuse an error). All money is ``decimal.Decimal``;
+  numbers go out as 8-decimal strings.
 * Time is a bar cursor: a market order fills at the current bar's open (unlimited liquidity, no
   slippage; or, with ``book_depth``, walking a finite book level by level and expiring the
   rest); a marketable limit order takes at the open. :meth:`SpotEngine.advance` lets the
@@ -50,7 +52,7 @@ What it implements
 
 What it does not implement (yet)
 --------------------------------
-The WS-API's trading requests, OCO/OTO order lists,
+The WS-API's trading requests, OTO/OTOCO order lists and list queries,
 ``STOP_LOSS``/``TAKE_PROFIT`` market stops, iceberg orders, trailing stops, cancel-replace, self
 trade prevention, order-count limits (-1015), ``MARKET_LOT_SIZE``/``PERCENT_PRICE`` filters,
 several symbols, BNB fee discounts, and the ``/sapi`` endpoints (wallet, margin, currencies).
@@ -273,6 +275,7 @@ class Order:
     update_time: int = 0
     working_time: int = -1
     locked: Decimal = ZERO
+    list_id: int = -1  # the OCO list it belongs to (-1: none)
 
     @property
     def is_open(self) -> bool:
@@ -540,6 +543,8 @@ class SpotEngine:
         self.orders: list[Order] = []
         self.trades: list[Trade] = []
         self._by_id: dict[int, Order] = {}
+        self._siblings: dict[int, int] = {}  # OCO leg order id -> the other leg's
+        self._next_list_id = 1
         self._open_ids: dict[str, int] = {}  # client order id -> open orders holding it
         self._ever_ids: dict[str, int] = {}  # client order id -> orders that held it
         self._next_trade_id = 1
@@ -759,6 +764,7 @@ class SpotEngine:
     def _fill(self, order: Order, price: Decimal, qty: Decimal, *, maker: bool) -> Trade:
         """Execute ``qty`` of ``order`` at ``price``: spend from its lock, credit the asset
         received less commission, record the trade."""
+        self._oco_executes(order)
         quote_qty = price * qty
         rate = self.rates()[0 if maker else 1]
         buy = order.side == "BUY"
@@ -880,6 +886,7 @@ class SpotEngine:
     def _trigger(self, order: Order, at: Decimal) -> None:
         """A stop reached at price ``at`` becomes a limit order: it takes at ``at`` if
         marketable, else rests (GTC) or expires (IOC/FOK)."""
+        self._oco_executes(order)
         order.working_time = order.update_time = self.now_ms()
         if _crosses(order.side, order.price, at):
             self._fill(order, at, order.remaining, maker=False)
@@ -910,19 +917,87 @@ class SpotEngine:
         raise _bad(code, msg)
 
     def cancel(self, params: Mapping[str, str]) -> Order:
-        """Cancel an open order (-2011 "Unknown order sent." if absent or no longer open)."""
+        """Cancel an open order (-2011 "Unknown order sent." if absent or no longer open); a
+        leg of an OCO list cancels the list (both legs)."""
         order = self.find(params, -2011, "Unknown order sent.")
         if not order.is_open:
             raise _bad(-2011, "Unknown order sent.")
+        sibling = self._sibling(order)
         self._finish(order, "CANCELED")
+        if sibling is not None and sibling.is_open:
+            self._finish(sibling, "CANCELED")
         return order
+
+    # -- OCO order lists -----------------------------------------------------------------------
+
+    def place_oco(self, params: Mapping[str, str]) -> tuple[Order, Order, str]:
+        """Validate and place an OCO list (``POST /api/v3/orderList/oco``): a sell's above leg
+        is ``LIMIT_MAKER`` or ``TAKE_PROFIT_LIMIT`` and its below leg ``STOP_LOSS_LIMIT`` (a
+        buy's the other way round); the quantity is locked once for both; when one leg
+        executes (fills or triggers) the other expires. Returns the two legs (above, below)
+        and the list's client id."""
+        self.check_symbol(params)
+        side = _enum(params, "side", ("BUY", "SELL"), -1117, "Invalid side.")
+        qty = _decimal(params, "quantity", True)
+        assert qty is not None
+        legs = {}
+        for leg in ("above", "below"):
+            kind = _enum(params, f"{leg}Type", (*ORDER_TYPES,), -1116, "Invalid orderType.")
+            stop_leg = (leg == "below") == (side == "SELL")
+            allowed = ("STOP_LOSS_LIMIT",) if stop_leg else ("LIMIT_MAKER", "TAKE_PROFIT_LIMIT")
+            if kind not in allowed:
+                raise _bad(-1014, "Unsupported order combination.")
+            need = REQUIRED[kind]
+            legs[leg] = OrderRequest(
+                side, kind,
+                params.get(f"{leg}TimeInForce", "GTC") if "timeInForce" in need else "GTC",
+                qty, None, _decimal(params, f"{leg}Price", True),
+                _decimal(params, f"{leg}StopPrice", "stopPrice" in need),
+                self._client_id(params.get(f"{leg}ClientOrderId")), "RESULT",
+            )  # fmt: skip
+        above, below = legs["above"], legs["below"]
+        px = self.price()
+        assert above.price is not None and below.price is not None
+        above_at = above.stop_price if above.type in STOP_TYPES else above.price
+        below_at = below.stop_price if below.type in STOP_TYPES else below.price
+        assert above_at is not None and below_at is not None
+        if not below_at < px < above_at:
+            raise _bad(-2010, "The relationship of the prices for the orders is not correct.")
+        for req in (above, below):
+            self._check_client_id(req.client_order_id)
+            self._check_filters(req)
+        if side == "BUY":
+            lock_asset, lock = self.quote, qty * max(above.price, below.price)
+        else:
+            lock_asset, lock = self.base, qty
+        list_id = self._next_list_id
+        self._next_list_id += 1
+        first = self._accept(above, qty, lock_asset, lock)  # holds the list's lock
+        second = self._accept(below, qty, lock_asset, ZERO)
+        first.list_id = second.list_id = list_id
+        self._siblings[first.order_id] = second.order_id
+        self._siblings[second.order_id] = first.order_id
+        return first, second, self._client_id(params.get("listClientOrderId"))
+
+    def _sibling(self, order: Order) -> Order | None:
+        other = self._siblings.get(order.order_id)
+        return None if other is None else self._by_id[other]
+
+    def _oco_executes(self, order: Order) -> None:
+        """A leg of an OCO list executes: it takes the list's lock, and its sibling expires."""
+        sibling = self._sibling(order)
+        if sibling is None or not sibling.is_open:
+            return
+        order.locked += sibling.locked
+        sibling.locked = ZERO
+        self._finish(sibling, "EXPIRED")
 
     # -- documents -----------------------------------------------------------------------------
 
     def order_doc(self, order: Order) -> dict[str, Any]:
         """``GET /api/v3/order`` shape."""
         return {
-            "symbol": self.symbol, "orderId": order.order_id, "orderListId": -1,
+            "symbol": self.symbol, "orderId": order.order_id, "orderListId": order.list_id,
             "clientOrderId": order.client_order_id, "price": fmt(order.price),
             "origQty": fmt(order.orig_qty), "executedQty": fmt(order.executed_qty),
             "cummulativeQuoteQty": fmt(order.cumm_quote_qty), "status": order.status,
@@ -936,7 +1011,7 @@ class SpotEngine:
     def new_order_doc(self, order: Order, resp_type: str) -> dict[str, Any]:
         """``POST /api/v3/order`` reply in the ``ACK``, ``RESULT`` or ``FULL`` shape."""
         doc: dict[str, Any] = {
-            "symbol": self.symbol, "orderId": order.order_id, "orderListId": -1,
+            "symbol": self.symbol, "orderId": order.order_id, "orderListId": order.list_id,
             "clientOrderId": order.client_order_id, "transactTime": order.time,
         }  # fmt: skip
         if resp_type == "ACK":
@@ -1281,6 +1356,7 @@ class BinanceSpot(SpotEngine):
             ("GET", f"{API}/allOrders"): Route(self._all_orders, True, _const(20)),
             ("GET", f"{API}/myTrades"): Route(self._my_trades, True, _const(20)),
             ("POST", "/_sim/bar"): Route(self._set_bar, False, _const(0)),
+            ("POST", f"{API}/orderList/oco"): Route(self._post_oco, True, _const(1)),
         }
 
     def _set_bar(self, params: dict[str, str]) -> dict[str, Any]:
@@ -1341,6 +1417,18 @@ class BinanceSpot(SpotEngine):
             "requireSelfTradePrevention": False, "preventSor": False,
             "updateTime": self.now_ms(), "accountType": "SPOT", "balances": rows,
             "permissions": ["SPOT"], "uid": 1,
+        }  # fmt: skip
+
+    def _post_oco(self, params: dict[str, str]) -> dict[str, Any]:
+        above, below, list_client_id = self.place_oco(params)
+        now = self.now_ms()
+        return {
+            "orderListId": above.list_id, "contingencyType": "OCO",
+            "listStatusType": "EXEC_STARTED", "listOrderStatus": "EXECUTING",
+            "listClientOrderId": list_client_id, "transactionTime": now, "symbol": self.symbol,
+            "orders": [{"symbol": self.symbol, "orderId": o.order_id,
+                        "clientOrderId": o.client_order_id} for o in (above, below)],
+            "orderReports": [self.new_order_doc(o, "RESULT") for o in (above, below)],
         }  # fmt: skip
 
     def _post_order(self, params: dict[str, str]) -> dict[str, Any]:

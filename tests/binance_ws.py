@@ -16,7 +16,7 @@ order with the next ones (``shuffle``); :meth:`UserDataStream.drop_connections` 
 socket (the client reconnects and subscribes again; what happened meanwhile is not re-sent).
 
 Use: ``UserDataStream(sim).attach(app)`` before the simulator's catch-all route (see
-:class:`tests.binance_spot.BinanceSpot`, which does it when built with ``user_stream=True``).
+:class:`tests.binance_spot.BinanceSpot` attaches both).
 """
 
 from __future__ import annotations

@@ -666,3 +666,45 @@ def test_the_market_streams_serve_ccxt_pro_klines_with_the_closed_flag_and_trade
             assert kinds == [("trade", None)] + [("kline", True)] * 3  # the close, three times
 
     run(main)
+
+
+def _oco(price: Decimal, client: str) -> dict[str, str]:
+    """A sell OCO of 1 SOL around ``price``: take profit 1 % above (limit maker), stop 1 %
+    below (stop-loss-limit, limit a tick under the stop)."""
+    tick = D("0.01")
+    stop = (price * D("0.99")).quantize(tick)
+    return {
+        "symbol": "SOLUSDT", "side": "SELL", "quantity": "1", "listClientOrderId": client,
+        "aboveType": "LIMIT_MAKER", "abovePrice": str((price * D("1.01")).quantize(tick)),
+        "belowType": "STOP_LOSS_LIMIT", "belowStopPrice": str(stop),
+        "belowPrice": str(stop - tick), "belowTimeInForce": "GTC",
+    }  # fmt: skip
+
+
+def test_an_oco_locks_once_and_one_leg_executing_expires_the_other() -> None:
+    """Through the real ccxt client's raw endpoint: an OCO sell of 1 SOL locks 1 SOL once;
+    the bars play out until one leg executes, the other expires, nothing stays locked; a
+    second list is cancelled by cancelling one leg."""
+
+    async def main() -> None:
+        async with trading(balances={"USDT": 10_000, "SOL": 2}) as (sim, exchange):
+            reply = await exchange.private_post_orderlist_oco(_oco(sim.price(), "list-1"))
+            assert reply["contingencyType"] == "OCO" and len(reply["orderReports"]) == 2
+            assert sim.balances["SOL"].locked == 1 and sim.balances["SOL"].free == 1
+            with pytest.raises(ccxt.InvalidOrder):  # the prices must straddle the market
+                await exchange.private_post_orderlist_oco(
+                    {**_oco(sim.price(), "bad"), "abovePrice": str(sim.price() - 1)}
+                )
+            above, below = sim.orders
+            while above.is_open and below.is_open:
+                sim.advance()
+            done, other = (above, below) if above.status == "FILLED" else (below, above)
+            assert other.status == "EXPIRED" and done.status == "FILLED"
+            assert sim.balances["SOL"].locked == 0 and sim.balances["SOL"].total == 1
+            second = await exchange.private_post_orderlist_oco(_oco(sim.price(), "list-2"))
+            leg = second["orders"][0]["orderId"]
+            await exchange.cancel_order(str(leg), SYMBOL)
+            assert [o.status for o in sim.orders[2:]] == ["CANCELED", "CANCELED"]
+            assert sim.balances["SOL"].locked == 0 and sim.balances["SOL"].free == 1
+
+    run(main)
