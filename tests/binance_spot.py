@@ -1162,32 +1162,25 @@ class BinanceSpot(SpotEngine):
         ccxt's own throttle is off; close it with ``await exchange.close()``."""
         import ccxt.async_support as ccxt_async
 
-        exchange = ccxt_async.binance(
-            {
-                "apiKey": self.api_key if api_key is None else api_key,
-                "secret": self.secret if secret is None else secret,
-                "timeout": timeout_ms,
-                "enableRateLimit": False,
-                "options": {
-                    "fetchMarkets": {"types": ["spot"]},
-                    "fetchCurrencies": False,
-                    "fetchMargins": False,
-                },
-            }
-        )
-        for name, url in list(exchange.urls["api"].items()):
-            if isinstance(url, str) and url.startswith(BINANCE_HOST):
-                exchange.urls["api"][name] = self.url + url[len(BINANCE_HOST) :]
-        return exchange
+        return self._pointed_here(ccxt_async.binance, api_key, secret, timeout_ms)
 
     def ccxt_pro_exchange(
         self, *, api_key: str | None = None, secret: str | None = None, timeout_ms: int = 3000
     ) -> Any:
         """A real ``ccxt.pro.binance`` (REST and websockets) for this account: as
-        :meth:`ccxt_exchange`, and its WebSocket API URL (the user-data stream) pointed here."""
+        :meth:`ccxt_exchange`, and its websocket URLs (the user-data stream of the WebSocket
+        API, the market-data streams) pointed here."""
         import ccxt.pro as ccxt_pro
 
-        exchange = ccxt_pro.binance(
+        exchange = self._pointed_here(ccxt_pro.binance, api_key, secret, timeout_ms)
+        exchange.urls["api"]["ws"]["ws-api"]["spot"] = "ws" + self.url[4:] + WS_API
+        exchange.urls["api"]["ws"]["spot"] = "ws" + self.url[4:] + "/ws"
+        return exchange
+
+    def _pointed_here(
+        self, cls: Any, api_key: str | None, secret: str | None, timeout_ms: int
+    ) -> Any:
+        exchange = cls(
             {
                 "apiKey": self.api_key if api_key is None else api_key,
                 "secret": self.secret if secret is None else secret,
@@ -1203,8 +1196,6 @@ class BinanceSpot(SpotEngine):
         for name, url in list(exchange.urls["api"].items()):
             if isinstance(url, str) and url.startswith(BINANCE_HOST):
                 exchange.urls["api"][name] = self.url + url[len(BINANCE_HOST) :]
-        exchange.urls["api"]["ws"]["ws-api"]["spot"] = "ws" + self.url[4:] + WS_API
-        exchange.urls["api"]["ws"]["spot"] = "ws" + self.url[4:] + "/ws"
         return exchange
 
     # -- request pipeline ------------------------------------------------------------------------

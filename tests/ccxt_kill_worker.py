@@ -43,7 +43,8 @@ import aiohttp
 from soltrader.runtime.journal import BarCommit, Journal
 from soltrader.runtime.runner import Runner, new_loop
 from soltrader.runtime.venues import ccxt_venue
-from tests.ccxt_world import as_bars, feed, sample_frame, spec
+from tests.bar_feed import as_bars, feed
+from tests.ccxt_world import sample_frame, spec
 
 #: Where the process can kill itself ("none": it runs to the end).
 KILL_POINTS = ("none", "journaled", "filled")

@@ -8,7 +8,6 @@ order of bar ``t - 1`` has ended, so the venue run and the paper run see the sam
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from soltrader.engine.live_spec import CONFIRM_REAL_MONEY, LiveSpec, parse_live_
 from soltrader.runtime.journal import Journal
 from soltrader.runtime.runner import Runner, RunSummary
 from soltrader.runtime.venues import ccxt_venue
+from tests.bar_feed import feed
 from tests.binance_spot import BinanceSpot, Filters
 from tests.conftest import read_sample_bars
 
@@ -31,13 +31,6 @@ FINE = Filters(step_size="0.00000001", min_qty="0.00000001", min_notional="1")
 def sample_frame(n: int, start: int = 0) -> Any:
     """``n`` bundled Binance SOL/USDT 1m bars from ``start`` (a pandas frame)."""
     return read_sample_bars("binance", "SOL-USDT", "1m").iloc[start : start + n]
-
-
-def as_bars(frame: Any) -> list[Bar]:
-    """The frame's rows as closed bars."""
-    ms = frame.index.as_unit("ms").asi8
-    cols = [frame[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
-    return [Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(len(frame))]
 
 
 def spec(venue: str = "ccxt", **ccxt: Any) -> LiveSpec:
@@ -72,25 +65,6 @@ def simulator(frame: Any, **kw: Any) -> BinanceSpot:
     return BinanceSpot(
         frame, api_key=KEY, secret=SECRET, maker_fee=FEE, taker_fee=FEE, **kw
     )  # fmt: skip
-
-
-def feed(
-    rows: list[Bar], before_bar: Callable[[int], Awaitable[None]] | None = None
-) -> Callable[[int], AsyncIterator[Bar]]:
-    """A runner's ``bars(start_ms)``: the rows from ``start_ms`` on, ``before_bar(t)`` awaited
-    before row ``t`` is yielded."""
-
-    def bars(start: int) -> AsyncIterator[Bar]:
-        async def gen() -> AsyncIterator[Bar]:
-            for t, bar in enumerate(rows):
-                if bar.open_time_ms >= start:
-                    if before_bar is not None:
-                        await before_bar(t)
-                    yield bar
-
-        return gen()
-
-    return bars
 
 
 async def paper_run(live_spec: LiveSpec, path: Path, rows: list[Bar]) -> Journal:

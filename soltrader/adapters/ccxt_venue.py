@@ -70,12 +70,11 @@ import numpy as np
 
 from soltrader.adapters.resilience import RateLimiter, retry_after_s
 from soltrader.adapters.solana_venue import VenueRefusedError
-from soltrader.domain.enums import ExitReason, OrderType, Side
+from soltrader.domain.enums import OrderType, Side
 from soltrader.domain.errors import Error
 from soltrader.domain.orders import OrderTracker, TradeReport
 from soltrader.domain.ports import Execution, Reconciliation
-from soltrader.domain.records import fill_dt
-from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
+from soltrader.domain.state import QuantityUnit, intent_dt, intent_fill
 
 if TYPE_CHECKING:
     from soltrader.adapters.ccxt_stream import UserStream
@@ -83,18 +82,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("soltrader.venue.ccxt")
 
 _ZERO = Decimal(0)
-#: The fill's ExitReason for each IntentReason that closes a position (entries: -1).
-_EXIT_REASONS = {
-    IntentReason.EXIT: ExitReason.SIGNAL,
-    IntentReason.REVERSAL: ExitReason.REVERSAL,
-    IntentReason.STOP_LOSS: ExitReason.STOP_LOSS,
-    IntentReason.TAKE_PROFIT: ExitReason.TAKE_PROFIT,
-    IntentReason.TRAILING_STOP: ExitReason.TRAILING_STOP,
-    IntentReason.PARTIAL_TAKE_PROFIT: ExitReason.PARTIAL_TAKE_PROFIT,
-    IntentReason.TIME_STOP: ExitReason.TIME_STOP,
-    IntentReason.LIQUIDATION: ExitReason.LIQUIDATION,
-    IntentReason.GUARD_FLATTEN: ExitReason.RISK_GUARD,
-}
 #: ccxt's unified order statuses, as the tracker's.
 _STATUS = {"closed": "filled", "canceled": "canceled", "expired": "expired", "rejected": "rejected"}
 
@@ -853,17 +840,9 @@ class CcxtVenue:
         if not buy and dust > 0:  # the unsold rest stays in the account: written off
             fees += dust * price
             size += dust
-        out = np.zeros((), dtype=fill_dt)
-        out["order_id"] = np.int64(np.uint64(rec["client_id"]).view(np.int64))
-        out["asset"] = rec["asset"]
-        out["account"] = rec["account"]
-        out["bar"] = rec["decision_bar"]
-        out["side"] = Side.BUY if buy else Side.SELL
-        out["size"] = float(size)
-        out["price"] = float(price)
-        out["fees"] = float(fees)
-        out["reason"] = _EXIT_REASONS.get(int(rec["reason"]), -1)
-        return out
+        return intent_fill(
+            rec, Side.BUY if buy else Side.SELL, float(size), float(price), float(fees)
+        )
 
     async def open_orders(self) -> np.ndarray:
         """The intents being executed now."""

@@ -35,27 +35,14 @@ from solders.pubkey import Pubkey
 
 from soltrader.adapters.solana_rpc import RpcPool
 from soltrader.adapters.solana_swap import SwapExecutor, SwapRequest, SwapResult
-from soltrader.domain.enums import ExitReason, OrderType, Side
+from soltrader.domain.enums import OrderType, Side
 from soltrader.domain.errors import Error
 from soltrader.domain.ports import Execution
-from soltrader.domain.records import fill_dt
-from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
+from soltrader.domain.state import QuantityUnit, intent_dt, intent_fill
 
 #: The wrapped-SOL mint: transaction fees are priced through it.
 WRAPPED_SOL = Pubkey.from_string("So11111111111111111111111111111111111111112")
 _LAMPORTS_PER_SOL = 10**9
-#: The fill's ExitReason for each IntentReason that closes a position (entries: -1).
-_EXIT_REASONS = {
-    IntentReason.EXIT: ExitReason.SIGNAL,
-    IntentReason.REVERSAL: ExitReason.REVERSAL,
-    IntentReason.STOP_LOSS: ExitReason.STOP_LOSS,
-    IntentReason.TAKE_PROFIT: ExitReason.TAKE_PROFIT,
-    IntentReason.TRAILING_STOP: ExitReason.TRAILING_STOP,
-    IntentReason.PARTIAL_TAKE_PROFIT: ExitReason.PARTIAL_TAKE_PROFIT,
-    IntentReason.TIME_STOP: ExitReason.TIME_STOP,
-    IntentReason.LIQUIDATION: ExitReason.LIQUIDATION,
-    IntentReason.GUARD_FLATTEN: ExitReason.RISK_GUARD,
-}
 
 
 class VenueRefusedError(Error):
@@ -245,17 +232,7 @@ class SolanaVenue:
             fees = fee_sol
         else:
             fees = 0.0
-        out = np.zeros((), dtype=fill_dt)
-        out["order_id"] = np.int64(np.uint64(rec["client_id"]).view(np.int64))
-        out["asset"] = rec["asset"]
-        out["account"] = rec["account"]
-        out["bar"] = rec["decision_bar"]
-        out["side"] = Side.SELL if selling else Side.BUY
-        out["size"] = size
-        out["price"] = price
-        out["fees"] = fees
-        out["reason"] = _EXIT_REASONS.get(int(rec["reason"]), -1)  # -1: an entry
-        return out
+        return intent_fill(rec, Side.SELL if selling else Side.BUY, size, price, fees)
 
 
 __all__ = ["WRAPPED_SOL", "SolanaVenue", "SwapMarket", "VenueRefusedError", "atomic"]

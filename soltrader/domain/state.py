@@ -32,7 +32,9 @@ from enum import IntEnum
 
 import numpy as np
 
+from soltrader.domain.enums import ExitReason
 from soltrader.domain.errors import ParameterError
+from soltrader.domain.records import fill_dt
 
 
 class IntentReason(IntEnum):
@@ -291,4 +293,48 @@ def new_accounts(cash: np.ndarray) -> np.ndarray:
         out[name] = cash
     out["allowed"] = True
     out["size_mult"] = 1.0
+    return out
+
+
+#: The fill's :class:`~soltrader.domain.enums.ExitReason` for each IntentReason that closes a
+#: position (an entry's fill has reason -1).
+EXIT_REASON_OF = {
+    IntentReason.EXIT: ExitReason.SIGNAL,
+    IntentReason.REVERSAL: ExitReason.REVERSAL,
+    IntentReason.STOP_LOSS: ExitReason.STOP_LOSS,
+    IntentReason.TAKE_PROFIT: ExitReason.TAKE_PROFIT,
+    IntentReason.TRAILING_STOP: ExitReason.TRAILING_STOP,
+    IntentReason.PARTIAL_TAKE_PROFIT: ExitReason.PARTIAL_TAKE_PROFIT,
+    IntentReason.TIME_STOP: ExitReason.TIME_STOP,
+    IntentReason.LIQUIDATION: ExitReason.LIQUIDATION,
+    IntentReason.GUARD_FLATTEN: ExitReason.RISK_GUARD,
+}
+
+
+def intent_fill(
+    intent: np.ndarray, side: int, size: float, price: float, fees: float
+) -> np.ndarray:
+    """How a real venue executed an intent, as one ``fill_dt`` record: its ``order_id`` the
+    intent's client id (as int64), its asset, account and decision bar the intent's, its reason
+    the exit reason of the intent's (-1 for an entry); ``size`` in base units, ``price`` in
+    quote per base unit, ``fees`` in quote.
+
+    Examples
+    --------
+    >>> rec = np.zeros((), dtype=intent_dt)
+    >>> rec["client_id"], rec["reason"] = 7, IntentReason.EXIT
+    >>> fill = intent_fill(rec, -1, 2.0, 150.0, 0.3)
+    >>> int(fill["order_id"]), int(fill["side"]), float(fill["size"]), int(fill["reason"])
+    (7, -1, 2.0, 0)
+    """
+    out = np.zeros((), dtype=fill_dt)
+    out["order_id"] = np.int64(np.uint64(intent["client_id"]).view(np.int64))
+    out["asset"] = intent["asset"]
+    out["account"] = intent["account"]
+    out["bar"] = intent["decision_bar"]
+    out["side"] = side
+    out["size"] = size
+    out["price"] = price
+    out["fees"] = fees
+    out["reason"] = EXIT_REASON_OF.get(int(intent["reason"]), -1)
     return out

@@ -1417,14 +1417,21 @@ class Journal:
 
     def signatures(self, intent_id: int | None = None) -> list[SignatureRecord]:
         """Journaled signatures (of one intent, or all), in the order they were recorded."""
-        sql = f"SELECT {', '.join(_SIGNATURE_COLS)} FROM signatures"
+        rows = self._of_intent("signatures", _SIGNATURE_COLS, intent_id)
+        return [SignatureRecord(int(r[0]) % _U64, *r[1:]) for r in rows]
+
+    def _of_intent(
+        self, table: str, cols: tuple[str, ...], intent_id: int | None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of ``table`` (``cols``, the intent id first) of one intent, or all, in the
+        order they were recorded."""
+        sql = f"SELECT {', '.join(cols)} FROM {table}"
         args: tuple[Any, ...] = ()
         if intent_id is not None:
             sql += " WHERE intent_id = ?"
             args = (_signed(intent_id),)
         with self._tx(write=False) as conn:
-            rows = conn.execute(sql + " ORDER BY rowid", args).fetchall()
-        return [SignatureRecord(int(r[0]) % _U64, *r[1:]) for r in rows]
+            return list(conn.execute(sql + " ORDER BY rowid", args).fetchall())
 
     # ---------------------------------------------------------------------- exchange orders
 
@@ -1511,13 +1518,7 @@ class Journal:
 
     def venue_orders(self, intent_id: int | None = None) -> list[VenueOrder]:
         """Journaled exchange orders (of one intent, or all), in the order they were recorded."""
-        sql = f"SELECT {', '.join(_VENUE_ORDER_COLS)} FROM venue_orders"
-        args: tuple[Any, ...] = ()
-        if intent_id is not None:
-            sql += " WHERE intent_id = ?"
-            args = (_signed(intent_id),)
-        with self._tx(write=False) as conn:
-            rows = conn.execute(sql + " ORDER BY rowid", args).fetchall()
+        rows = self._of_intent("venue_orders", _VENUE_ORDER_COLS, intent_id)
         return [VenueOrder(int(r[0]) % _U64, *r[1:]) for r in rows]
 
     def quarantine(self, candle: QuarantinedCandle) -> bool:

@@ -38,8 +38,9 @@ import pytest
 
 from soltrader.adapters.ccxt_venue import client_order_id
 from soltrader.runtime.journal import Journal
+from tests.bar_feed import as_bars
 from tests.binance_spot import BinanceSpot
-from tests.ccxt_world import FINE, as_bars, environ, paper_run, sample_frame, simulator, spec
+from tests.ccxt_world import FINE, environ, paper_run, sample_frame, simulator, spec
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -28,6 +28,7 @@ from soltrader.adapters.ccxt_venue import CcxtVenue, VenueOrder, VenueOutcomeErr
 from soltrader.adapters.resilience import RateLimiter
 from soltrader.domain.state import IntentReason, QuantityUnit, intent_dt
 from soltrader.runtime.journal import Journal
+from tests.bar_feed import as_bars
 from tests.binance_spot import Faults
 from tests.binance_ws import StreamFaults
 from tests.ccxt_world import (
@@ -35,7 +36,6 @@ from tests.ccxt_world import (
     INIT_CASH,
     KEY,
     SECRET,
-    as_bars,
     paper_run,
     sample_frame,
     simulator,

@@ -29,6 +29,7 @@ from soltrader.engine.live_spec import CONFIRM_REAL_MONEY, parse_live_spec
 from soltrader.runtime.journal import Journal
 from soltrader.runtime.runner import Runner
 from soltrader.runtime.venues import solana_venue
+from tests.bar_feed import as_bars, feed
 from tests.conftest import read_sample_bars
 from tests.jupiter_server import JupiterServer
 from tests.solana_rpc import Chain, RpcEndpoint
@@ -41,10 +42,7 @@ BASE_DEC, QUOTE_DEC = 9, 6
 
 
 def _bars() -> list[Bar]:
-    bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:N_BARS]
-    ms = bars.index.as_unit("ms").asi8
-    cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
-    return [Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(len(bars))]
+    return as_bars(read_sample_bars("binance", "SOL-USDT", "1m").iloc[:N_BARS])
 
 
 def _spec(base: str, quote: str, venue: str) -> Any:
@@ -65,20 +63,6 @@ def _spec(base: str, quote: str, venue: str) -> Any:
             },
         }
     )  # fmt: skip
-
-
-def _feed(rows: list[Bar], before_bar: Any = None) -> Any:
-    def feed(start: int) -> Any:
-        async def gen() -> Any:
-            for t, bar in enumerate(rows):
-                if bar.open_time_ms >= start:
-                    if before_bar is not None:
-                        await before_bar(t)
-                    yield bar
-
-        return gen()
-
-    return feed
 
 
 class World:
@@ -107,7 +91,7 @@ class World:
 
 async def _paper(spec: Any, path: Path, rows: list[Bar]) -> Journal:
     journal = Journal(path)
-    runner = Runner(spec, journal, _feed(rows), start_ms=rows[0].open_time_ms,
+    runner = Runner(spec, journal, feed(rows), start_ms=rows[0].open_time_ms,
                     until_ms=rows[-1].open_time_ms)  # fmt: skip
     await runner.run()
     return journal
@@ -140,7 +124,7 @@ async def _real(world: World, spec: Any, path: Path, rows: list[Bar]) -> tuple[J
             await holder["runner"].drain()
             world.price_at(rows[min(t + 1, len(rows) - 1)].open)
 
-        runner = Runner(spec, journal, _feed(rows, before_bar), start_ms=rows[0].open_time_ms,
+        runner = Runner(spec, journal, feed(rows, before_bar), start_ms=rows[0].open_time_ms,
                         until_ms=rows[-1].open_time_ms, venue=venue)  # fmt: skip
         holder["runner"] = runner
         summary = await runner.run()
@@ -226,7 +210,7 @@ def test_a_run_killed_with_swaps_in_flight_resumes_without_a_double_swap(tmp_pat
                 await holder["runner"].drain()
                 world.price_at(rows[min(t + 1, len(rows) - 1)].open)
 
-            runner = Runner(spec, journal, _feed(rows, before_bar),
+            runner = Runner(spec, journal, feed(rows, before_bar),
                             start_ms=rows[0].open_time_ms, venue=venue)  # fmt: skip
             holder["runner"] = runner
             holder["task"] = asyncio.ensure_future(runner.run())
