@@ -30,11 +30,15 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from soltrader.adapters.ccxt_reports import fold_order, trade_report
+from soltrader.adapters.resilience import backoff_delays
 from soltrader.domain.orders import OrderReportError, OrderTracker
 
 log = logging.getLogger("soltrader.venue.stream")
 
 Sleep = Callable[[float], Awaitable[Any]]
+#: The first wait's ceiling before a re-subscription, seconds.
+_FIRST_WAIT_S = 0.05
 
 
 class UserStream:
@@ -118,7 +122,7 @@ class UserStream:
         self._trackers.pop(str(order_id), None)
 
     async def _loop(self, method: str, handle: Callable[[Mapping[str, Any]], None]) -> None:
-        delay = 0.05
+        delays = backoff_delays(_FIRST_WAIT_S, max(_FIRST_WAIT_S, self.reconnect_cap_s))
         while True:
             try:
                 items = await getattr(self.exchange, method)(self.symbol)
@@ -126,11 +130,11 @@ class UserStream:
                 raise
             except Exception as error:  # a drop, a stall, an exchange error: subscribe again
                 self.errors += 1
+                delay = next(delays)
                 log.warning("%s: %s; again in %.2f s", method, type(error).__name__, delay)
                 await self._sleep(delay)
-                delay = min(delay * 2, self.reconnect_cap_s)
                 continue
-            delay = 0.05
+            delays = backoff_delays(_FIRST_WAIT_S, max(_FIRST_WAIT_S, self.reconnect_cap_s))
             for item in items:
                 handle(item)
 
@@ -152,8 +156,6 @@ class UserStream:
         changed.set()
 
     def _apply(self, kind: str, tracker: OrderTracker, report: Mapping[str, Any]) -> None:
-        from soltrader.adapters.ccxt_venue import fold_order, trade_report
-
         try:
             if kind == "order":
                 fold_order(tracker, {**report, "trades": ()})

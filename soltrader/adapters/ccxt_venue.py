@@ -62,28 +62,27 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from soltrader.adapters.resilience import RateLimiter, retry_after_s
+from soltrader.adapters.ccxt_reports import exact, fold_order, trade_report
+from soltrader.adapters.ccxt_stream import UserStream
+from soltrader.adapters.resilience import RateLimiter, backoff_delays, retry_after_s
 from soltrader.adapters.solana_venue import VenueRefusedError
 from soltrader.domain.enums import OrderType, Side
-from soltrader.domain.errors import Error
-from soltrader.domain.orders import OrderTracker, TradeReport
+from soltrader.domain.errors import Error, ParameterError
+from soltrader.domain.orders import OrderTracker
 from soltrader.domain.ports import Execution, Reconciliation
 from soltrader.domain.state import QuantityUnit, intent_dt, intent_fill
-
-if TYPE_CHECKING:
-    from soltrader.adapters.ccxt_stream import UserStream
 
 log = logging.getLogger("soltrader.venue.ccxt")
 
 _ZERO = Decimal(0)
-#: ccxt's unified order statuses, as the tracker's.
-_STATUS = {"closed": "filled", "canceled": "canceled", "expired": "expired", "rejected": "rejected"}
+#: The longest wait between two tries of a read or of a query by client id, seconds.
+_BACKOFF_CAP_S = 2.0
 
 
 class VenueOutcomeError(Error):
@@ -189,14 +188,14 @@ class MarketRules(NamedTuple):
         amount = limits.get("amount") or {}
         cost = limits.get("cost") or {}
         precision = market["precision"]
-        step = _dec(precision["amount"])
+        step = exact(precision["amount"])
         if step is None or step <= 0:
-            raise ValueError(f"market {market.get('symbol')}: no amount precision")
-        quote_step = _dec(precision.get("price")) or Decimal("1e-8")
+            raise ParameterError("ccxt.symbol", f"market {market.get('symbol')} has no lot step")
+        quote_step = exact(precision.get("price")) or Decimal("1e-8")
         return cls(
             str(market["symbol"]), str(market["base"]), str(market["quote"]), step,
-            _dec(amount.get("min")), _dec(amount.get("max")), _dec(cost.get("min")),
-            _dec(cost.get("max")), _dec(market.get("taker")) or _ZERO, quote_step,
+            exact(amount.get("min")), exact(amount.get("max")), exact(cost.get("min")),
+            exact(cost.get("max")), exact(market.get("taker")) or _ZERO, quote_step,
         )  # fmt: skip
 
 
@@ -209,17 +208,6 @@ class OrderPlan(NamedTuple):
     amount: Decimal | None
     cost: Decimal | None
     dust: Decimal = _ZERO
-
-
-def _dec(value: Any) -> Decimal | None:
-    """A number as an exact Decimal through its shortest text (None stays None)."""
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, str):
-        return Decimal(value)
-    return Decimal(repr(float(value)))
 
 
 def client_order_id(intent_id: int) -> str:
@@ -293,11 +281,11 @@ def plan_order(
         raise refuse(f"quantity {quantity!r} is not a positive number")
     if not (math.isfinite(price) and price > 0):
         raise refuse(f"no usable price to estimate the order's cost (got {price!r})")
-    px = _dec(price)
+    px = exact(price)
     assert px is not None
     coid = client_order_id(cid)
     if side == Side.BUY and unit in (QuantityUnit.QUOTE, QuantityUnit.CASH_FRACTION):
-        budget = _dec(quantity)
+        budget = exact(quantity)
         assert budget is not None
         if unit == QuantityUnit.CASH_FRACTION:
             if free_quote is None:
@@ -311,13 +299,12 @@ def plan_order(
             f"a {Side(side).name.lower()} sized in {QuantityUnit(unit).name.lower()} units "
             "cannot be sent"
         )
-    wanted = _dec(quantity)
+    wanted = exact(quantity)
     assert wanted is not None
     amount = floor_step(wanted, rules.amount_step)
     _check(refuse, rules, amount, amount * px)
     side_name = "buy" if side == Side.BUY else "sell"
-    dust = wanted - amount if side == Side.SELL else _ZERO
-    return OrderPlan(coid, side_name, amount, None, dust)
+    return OrderPlan(coid, side_name, amount, None, _dust(rec, rules))
 
 
 def _check(
@@ -365,37 +352,6 @@ def outcome_class(error: BaseException) -> str:
     if isinstance(error, ccxt.ExchangeError):
         return "final"
     return "unknown"  # anything unforeseen: ask the venue before doing anything else
-
-
-def trade_report(trade: Mapping[str, Any]) -> TradeReport:
-    """A ccxt unified trade as a :class:`TradeReport` (exact: numbers through their shortest
-    text)."""
-    fee = trade.get("fee") or {}
-    return TradeReport(
-        str(trade["order"]), str(trade["id"]), _req(trade, "amount"), _req(trade, "price"),
-        _dec(fee.get("cost")) or _ZERO, str(fee.get("currency") or ""),
-    )  # fmt: skip
-
-
-def _req(doc: Mapping[str, Any], key: str) -> Decimal:
-    value = _dec(doc.get(key))
-    if value is None:
-        raise VenueOutcomeError(f"the venue's report has no {key}: {sorted(doc)}")
-    return value
-
-
-def fold_order(tracker: OrderTracker, order: Mapping[str, Any]) -> None:
-    """Fold a ccxt unified order (a create reply or a query) into ``tracker``: its status and
-    filled amount, and the trades it carries (a Binance ``FULL`` reply's ``fills``)."""
-    filled = _dec(order.get("filled")) or _ZERO
-    status = _STATUS.get(str(order.get("status")))
-    if status is None:
-        status = "partially_filled" if filled > 0 else "new"
-    tracker.on_status(status, filled)
-    for trade in order.get("trades") or ():
-        if trade.get("id") is not None:
-            own = {**trade, "order": trade.get("order") or tracker.order_id}
-            tracker.on_trade(trade_report(own))
 
 
 Clock = Callable[[], float]
@@ -481,9 +437,9 @@ class CcxtVenue:
         self.max_retries = int(max_retries)
         self.skew_ms = int(skew_ms)
         if unknown_orders not in ("halt", "cancel", "leave"):
-            raise ValueError(f"unknown_orders must be halt, cancel or leave: {unknown_orders!r}")
+            raise ParameterError("unknown_orders", f"halt, cancel or leave, not {unknown_orders!r}")
         self.unknown_orders = unknown_orders
-        self.base_reserve = _dec(base_reserve) or _ZERO
+        self.base_reserve = exact(base_reserve) or _ZERO
         self.position_tolerance = position_tolerance
         self.reconcile_every = int(reconcile_every)
         self.stream = stream
@@ -506,7 +462,7 @@ class CcxtVenue:
         if self.rules is None:
             markets = await self._read("load_markets")
             if self.symbol not in markets:
-                raise VenueRefusedError(f"{self.name} has no market {self.symbol!r}", client_id=0)
+                raise ParameterError("ccxt.symbol", f"{self.name} has no market {self.symbol!r}")
             self.rules = MarketRules.from_ccxt(markets[self.symbol])
         return self.rules
 
@@ -535,16 +491,20 @@ class CcxtVenue:
         import ccxt
 
         deadline = time.monotonic() + self.resolve_timeout_s
-        delay = self.poll_s
+        delays = self._backoff()
         while True:
             try:
                 return await self._call(method, *args)
             except ccxt.NetworkError as error:
+                delay = next(delays)
                 if time.monotonic() + delay > deadline:
                     raise
                 log.warning("%s: %s; again in %.2f s", method, _short(error), delay)
             await self._sleep(delay)
-            delay = min(delay * 2, 2.0)
+
+    def _backoff(self) -> Iterator[float]:
+        """The waits between two tries of a call (capped, jittered; from ``poll_s`` to 2 s)."""
+        return backoff_delays(self.poll_s, max(self.poll_s, _BACKOFF_CAP_S))
 
     async def _query(self, coid: str) -> Mapping[str, Any] | None:
         """The order with client id ``coid``, or None when the venue says it has none; raises
@@ -614,7 +574,7 @@ class CcxtVenue:
             free = None
             if int(rec["unit"]) == QuantityUnit.CASH_FRACTION:
                 balance = await self._read("fetch_balance")
-                free = _dec((balance.get(self.rules.quote) or {}).get("free")) or _ZERO
+                free = exact((balance.get(self.rules.quote) or {}).get("free")) or _ZERO
         except ccxt.BaseError as error:
             cid = int(rec["client_id"])
             raise VenueRefusedError(
@@ -725,7 +685,7 @@ class CcxtVenue:
         can be believed (the request window after ``sent_ms`` has passed)."""
         import ccxt
 
-        delay = self.poll_s
+        delays = self._backoff()
         while True:
             try:
                 found = await self._query(coid)
@@ -743,8 +703,7 @@ class CcxtVenue:
                     f"order {coid}: {self.name} has not said whether it exists after "
                     f"{self.resolve_timeout_s:g} s; it stays in flight (a restart asks again)"
                 )
-            await self._sleep(delay)
-            delay = min(delay * 2, 2.0)
+            await self._sleep(next(delays))
 
     async def _complete(self, tracker: OrderTracker, coid: str) -> None:
         """Follow the order until it is complete: its stream reports as they come, and REST
@@ -869,7 +828,8 @@ class CcxtVenue:
         ''
         """
         rules = await self.start()
-        known = {o.client_order_id for o in self.store.venue_orders()}
+        journaled = self.store.venue_orders()
+        known = {o.client_order_id for o in journaled}
         unknown, cancelled = [], []
         for order in await self._read("fetch_open_orders", self.symbol):
             coid = str(order.get("clientOrderId") or order.get("id"))
@@ -879,17 +839,17 @@ class CcxtVenue:
             if self.unknown_orders == "cancel":
                 await self._call("cancel_order", str(order["id"]), self.symbol)
                 cancelled.append(coid)
-        foreign = await self._foreign_trades()
+        foreign = await self._foreign_trades({o.order_id for o in journaled if o.order_id})
         balance = await self._read("fetch_balance")
-        held = _dec((balance.get(rules.base) or {}).get("total")) or _ZERO
-        dust = sum((_journaled_dust(o) for o in self.store.venue_orders()), _ZERO)
+        held = exact((balance.get(rules.base) or {}).get("total")) or _ZERO
+        dust = sum((_journaled_dust(o) for o in journaled), _ZERO)
         venue_position = held - self.base_reserve - dust
         tolerance = self.position_tolerance
         if tolerance is None:
             tolerance = float(rules.amount_step) / 2
         problem = ""
-        journal_position = _dec(float(position)) or _ZERO
-        if abs(venue_position - journal_position) > _dec(tolerance):
+        journal_position = exact(float(position)) or _ZERO
+        if abs(venue_position - journal_position) > exact(tolerance):
             problem = (
                 f"position mismatch on {self.name} {self.symbol}: the venue holds "
                 f"{venue_position} {rules.base} for the strategy ({held} in the account, less "
@@ -908,10 +868,9 @@ class CcxtVenue:
             tuple(cancelled), problem, tuple(foreign),
         )  # fmt: skip
 
-    async def _foreign_trades(self) -> list[str]:
+    async def _foreign_trades(self, mine: set[str]) -> list[str]:
         """The account's trades on the market since the last reconciliation (the last
-        ``fetch_my_trades`` page) whose orders the journal does not know (``order:trade``)."""
-        mine = {o.order_id for o in self.store.venue_orders() if o.order_id}
+        ``fetch_my_trades`` page) whose orders are not ``mine`` (``order:trade`` ids)."""
         trades = await self._read("fetch_my_trades", self.symbol, self._trades_since)
         foreign = []
         for trade in trades:
@@ -934,7 +893,7 @@ def _dust(rec: np.ndarray, rules: MarketRules) -> Decimal:
     """The base units below one lot step that a sell of ``rec`` leaves unsold (0 for a buy)."""
     if int(rec["side"]) != Side.SELL or int(rec["unit"]) != QuantityUnit.BASE:
         return _ZERO
-    wanted = _dec(float(rec["quantity"]))
+    wanted = exact(float(rec["quantity"]))
     assert wanted is not None
     return wanted - floor_step(wanted, rules.amount_step)
 

@@ -50,7 +50,12 @@ import numpy as np
 from soltrader.data.timeframes import timeframe_ms
 from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error
-from soltrader.domain.ports import ExecutingVenue, Execution, ReconcilingVenue
+from soltrader.domain.ports import (
+    ExecutingVenue,
+    Execution,
+    Reconciliation,
+    ReconcilingVenue,
+)
 from soltrader.domain.records import fill_dt
 from soltrader.domain.state import (
     ControlMode,
@@ -247,6 +252,7 @@ class Runner:
         self._on_status = on_status or (lambda line: None)
         self._kill = KillSwitch(spec.risk.kill_drawdown, spec.risk.kill_daily_loss)
         self._venue = venue
+        self._reconciler = venue if isinstance(venue, ReconcilingVenue) else None
         self._loop = new_loop(spec, venue_fills=venue is not None)
         self._intents: dict[int, np.ndarray] = {}  # client id -> market intent not yet booked
         self._running: list[asyncio.Task[Execution]] = []  # executions of the last bar
@@ -264,7 +270,7 @@ class Runner:
         self._clock = clock
         self._errors: deque[float] = deque()
         self.last_bar_at = clock()  # monotonic seconds of the last bar decided (or the start)
-        self.last_reconciliation: Any = None  # the venue's last Reconciliation, if it makes one
+        self.last_reconciliation: Reconciliation | None = None  # the venue's last one
         self._reconciled = False  # reconciled once in this run
         self._position = 0.0  # the position after the last bar stepped (base units)
 
@@ -448,8 +454,8 @@ class Runner:
         ReconciliationError
             The venue reported a problem (its text names both quantities).
         """
-        venue = self._venue
-        if not isinstance(venue, ReconcilingVenue):
+        venue = self._reconciler
+        if venue is None:
             return
         if self._decided % venue.reconcile_every != 0 and self._reconciled:
             return

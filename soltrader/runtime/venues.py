@@ -18,6 +18,7 @@ signature before it is sent.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -187,13 +188,10 @@ def ccxt_client(spec: LiveSpec, environ: Mapping[str, str]) -> Any:
         No ``[ccxt]`` table, an exchange ccxt does not know, or an unset environment variable
         (named, never its value).
     """
-    import ccxt.async_support as ccxt_async
-    import ccxt.pro as ccxt_pro
-
     table = spec.ccxt
     if table is None:
         raise ParameterError("ccxt", "the ccxt venue needs a [ccxt] table")
-    module: Any = ccxt_pro if table.user_stream else ccxt_async
+    module: Any = importlib.import_module("ccxt.pro" if table.user_stream else "ccxt.async_support")
     if table.exchange not in module.exchanges:
         raise ParameterError(
             "ccxt.exchange",

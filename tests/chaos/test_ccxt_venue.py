@@ -502,3 +502,27 @@ def test_an_order_journaled_as_accepted_that_the_venue_denies_is_never_sent_agai
         asyncio.run(main())
     assert not [r for r in sim.requests if r.method == "POST"] and not sim.orders
     journal.close()
+
+
+def test_an_intent_that_breaks_a_market_rule_is_refused_before_anything_is_sent(
+    tmp_path: Path,
+) -> None:
+    """A buy of 2 USDT is below the market's 5 USDT minimum cost: refused naming the rule, no
+    order sent and none journaled; a sell of less than one lot likewise."""
+    sim = simulator(sample_frame(10))
+    journal = Journal(tmp_path / "j.sqlite")
+
+    async def main() -> Any:
+        async with sim:
+            venue = await _venue(sim, journal)
+            small = await venue.execute(_intent(61, 1, QuantityUnit.QUOTE, 2.0))
+            crumb = await venue.execute(_intent(62, -1, QuantityUnit.BASE, 0.0004))
+            await venue.exchange.close()
+            return small, crumb
+
+    small, crumb = asyncio.run(main())
+    assert small.fill is None and small.refused.endswith("(min_cost)")
+    assert crumb.fill is None and crumb.refused.endswith("(amount_step)")
+    assert not [r for r in sim.requests if r.method == "POST"] and not sim.orders
+    assert journal.venue_orders() == []
+    journal.close()
