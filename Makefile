@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 export MPLBACKEND := Agg
 
-.PHONY: demo test acceptance bench lint venv clean clean-cache
+.PHONY: demo test acceptance bench lint venv clean clean-cache browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/soltrader demo
 
-test: $(STAMP)
+# the page tests drive Debian's chromium (never a downloaded browser): as root, as in CI, install
+# it when it is missing; elsewhere the browser tests fail and say what to install
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "chromium is missing: the browser tests will fail and say how to install it"
+
+test: $(STAMP) browser
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest tests --ignore=tests/benchmarks -q
 	$(PY) -m pytest --doctest-modules soltrader tests/local_http.py tests/solana_rpc.py -q -p no:cacheprovider

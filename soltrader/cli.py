@@ -310,14 +310,44 @@ def cmd_live(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``soltrader status --check`` exit codes by health.
+HEALTH_EXIT = {"healthy": 0, "degraded": 3, "unhealthy": 4}
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    """Positions, equity, guard state and the last bar of a spec's journal."""
+    """Health, positions, equity, guard state and the last bar of a spec's journal; with
+    ``--check`` the exit status says the health (0 healthy, 3 degraded, 4 unhealthy or not
+    running)."""
     import time
 
-    from soltrader.runtime.app import load_spec, open_journal, status_text
+    from soltrader.runtime.app import (
+        health_text,
+        live_health,
+        load_spec,
+        open_journal,
+        status_text,
+    )
 
     with open_journal(args.spec, args.state, read_only=True) as journal:
         print(status_text(journal.status(), load_spec(args.spec), int(time.time() * 1000)))
+    health = live_health(args.spec, args.state)
+    print(health_text(health))
+    return HEALTH_EXIT[health["status"]] if args.check else 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """Serve the read-only dashboard of the specs until Ctrl-C."""
+    import asyncio
+
+    from soltrader.runtime.dashboard import serve_dashboard, watched_specs
+
+    if not 0 <= args.port <= 65535:
+        raise st.ParameterError("--port", f"must be 0..65535, got {args.port}")
+    if not args.refresh > 0:
+        raise st.ParameterError("--refresh", f"must be > 0 seconds, got {args.refresh}")
+    watched = watched_specs(args.spec, args.state)
+    ready = lambda url: print(f"dashboard: {url} (Ctrl-C stops it)", flush=True)  # noqa: E731
+    asyncio.run(serve_dashboard(watched, port=args.port, refresh_s=args.refresh, on_ready=ready))
     return 0
 
 
@@ -484,6 +514,13 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--intents", type=Path, default=None, help="write the journal's intents")
     live.add_argument("--state", type=Path, default=None, help="state folder (the journal)")
     live.set_defaults(handler=cmd_live)
+
+    dash = sub.add_parser("dashboard", help="serve a read-only page of live specs on 127.0.0.1")
+    dash.add_argument("spec", type=Path, nargs="+", help="one or more live specs")
+    dash.add_argument("--state", type=Path, default=None, help="state folder (one spec only)")
+    dash.add_argument("--port", type=int, default=8050, help="port (0: a free one; default 8050)")
+    dash.add_argument("--refresh", type=float, default=2.0, help="seconds between refreshes")
+    dash.set_defaults(handler=cmd_dashboard)
     for name, handler, text in (
         ("status", cmd_status, "show a live spec's positions, equity and guard state"),
         ("halt", cmd_halt, "halt a live spec (flatten, no entries) until resume"),
@@ -493,6 +530,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("spec", type=Path, help="the live spec")
         cmd.add_argument("--state", type=Path, default=None, help="state folder (the journal)")
+        if name == "status":
+            cmd.add_argument(
+                "--check",
+                action="store_true",
+                help="exit 0 healthy, 3 degraded, 4 unhealthy or not running",
+            )
         if name == "halt":
             cmd.add_argument("--reason", required=True, help="why (kept in the journal)")
         if name == "control":

@@ -51,7 +51,7 @@ import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from soltrader.adapters.resilience import CircuitBreaker, RateLimiter, retry_after_s
+from soltrader.adapters.resilience import CircuitBreaker, Provider, RateLimiter, retry_after_s
 from soltrader.domain.bar import Bar
 from soltrader.domain.errors import Error, ParameterError
 
@@ -410,6 +410,15 @@ class KlineFeed:
         self._limiter = limiter
         self._breaker = breaker
         self._request_id = 0
+        self.last_message_at: float | None = None  # clock() of the last websocket message
+
+    def silent_s(self) -> float | None:
+        """Seconds since the websocket last delivered a message (None: none yet)."""
+        return None if self.last_message_at is None else self._clock() - self.last_message_at
+
+    def providers(self) -> list[Provider]:
+        """The kline REST service this feed calls (its limiter and breaker, when given)."""
+        return [Provider("binance klines", self._limiter, self._breaker)]
 
     @property
     def stream(self) -> str:
@@ -495,6 +504,7 @@ class KlineFeed:
         try:
             async with asyncio.timeout(self._stale_after_s):
                 raw = await ws.recv()
+            self.last_message_at = self._clock()
         except TimeoutError:
             silent = self._clock() - since
             raise _StaleError(

@@ -70,7 +70,7 @@ import numpy as np
 
 from soltrader.adapters.ccxt_reports import exact, fold_order, trade_report
 from soltrader.adapters.ccxt_stream import UserStream
-from soltrader.adapters.resilience import RateLimiter, backoff_delays, retry_after_s
+from soltrader.adapters.resilience import Provider, RateLimiter, backoff_delays, retry_after_s
 from soltrader.adapters.solana_venue import VenueRefusedError
 from soltrader.domain.enums import OrderType, Side
 from soltrader.domain.errors import Error, ParameterError
@@ -517,6 +517,10 @@ class CcxtVenue:
             return None
 
     # -- the port -----------------------------------------------------------------------------
+
+    def providers(self) -> list[Provider]:
+        """The exchange's API as one provider (its rate limiter; no breaker)."""
+        return [Provider(self.name, self.limiter)]
 
     async def execute(self, intent: np.ndarray) -> Execution:
         """Execute one market intent as a market order, at most once, and say how it ended

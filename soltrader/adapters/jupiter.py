@@ -45,7 +45,7 @@ from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
 from soltrader.adapters.http import SessionOwner
-from soltrader.adapters.resilience import CircuitBreaker, RateLimiter, retry_after_s
+from soltrader.adapters.resilience import CircuitBreaker, Provider, RateLimiter, retry_after_s
 from soltrader.domain.errors import Error, ParameterError
 from soltrader.domain.secret import Secret
 
@@ -221,6 +221,10 @@ class JupiterClient(SessionOwner):
 
     def __repr__(self) -> str:
         return f"JupiterClient({self._base!r}, api_key={'***' if self._key else None})"
+
+    def providers(self) -> list[Provider]:
+        """The Jupiter API as one provider (its limiter and breaker)."""
+        return [Provider("jupiter", self._limiter, self._breaker)]
 
     async def quote(
         self,

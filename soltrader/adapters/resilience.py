@@ -402,6 +402,8 @@ class RateLimiter:
     >>> lim.penalize(30.0)   # e.g. an HTTP 429 with Retry-After: 29
     >>> lim.wait_time()
     29.0
+    >>> lim.acquired, lim.penalized   # what the metrics report per provider
+    (3, 1)
     """
 
     def __init__(
@@ -419,6 +421,8 @@ class RateLimiter:
         self._sent: deque[float] = deque(maxlen=self.max_calls)
         self._blocked_until = -math.inf
         self._queue: asyncio.Lock | None = None
+        self.acquired = 0  # acquisitions granted (requests sent) since construction
+        self.penalized = 0  # penalties (rate-limit answers: HTTP 429 / 418) since construction
 
     def __repr__(self) -> str:
         return f"RateLimiter({self.max_calls}, {self.per_s})"
@@ -445,6 +449,7 @@ class RateLimiter:
         if len(self._sent) == self.max_calls and now - self._sent[0] < self.per_s:
             return False
         self._sent.append(now)  # the deque's maxlen drops the oldest
+        self.acquired += 1
         return True
 
     async def acquire(self) -> None:
@@ -465,6 +470,24 @@ class RateLimiter:
         429 or 418 with ``Retry-After: s``, call ``penalize(clock() + s)``.
         """
         self._blocked_until = max(self._blocked_until, float(until))
+        self.penalized += 1
+
+
+class Provider(NamedTuple):
+    """A remote service the runtime calls, as the health check and the metrics see it: its
+    name (e.g. ``"binance"``, ``"rpc main"``, ``"jupiter"``), its rate limiter (requests sent,
+    rate-limit answers) and its circuit breaker, when it has them.
+
+    Examples
+    --------
+    >>> p = Provider("jupiter", RateLimiter(10, 1.0), CircuitBreaker("jupiter"))
+    >>> p.name, p.breaker.state.value, p.limiter.acquired
+    ('jupiter', 'closed', 0)
+    """
+
+    name: str
+    limiter: RateLimiter | None = None
+    breaker: CircuitBreaker | None = None
 
 
 def retry_after_s(value: str | None) -> float | None:
@@ -615,6 +638,7 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "CircuitOpenError",
+    "Provider",
     "RateLimiter",
     "Transition",
     "backoff_delays",

@@ -46,7 +46,7 @@ from solders.token.state import TokenAccount
 from solders.transaction import VersionedTransaction
 
 from soltrader.adapters.http import SessionOwner
-from soltrader.adapters.resilience import CircuitBreaker, RateLimiter, retry_after_s
+from soltrader.adapters.resilience import CircuitBreaker, Provider, RateLimiter, retry_after_s
 from soltrader.domain.errors import Error, ParameterError
 from soltrader.domain.secret import Secret
 
@@ -487,6 +487,10 @@ class RpcPool(SessionOwner):
                 method="sendTransaction", endpoint="pool", code=0,
             )  # fmt: skip
         return signature
+
+    def providers(self) -> list[Provider]:
+        """Each endpoint as a provider (``rpc <label>``: its limiter and breaker)."""
+        return [Provider(f"rpc {h.endpoint.label}", h.limiter, h.breaker) for h in self._health]
 
     async def statuses(self, signatures: Sequence[Signature]) -> list[SignatureStatus | None]:
         """``getSignatureStatuses`` with the transaction history searched (None: not found)."""

@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 from solders.pubkey import Pubkey
 
+from soltrader.adapters.resilience import Provider
 from soltrader.adapters.solana_rpc import RpcPool
 from soltrader.adapters.solana_swap import SwapExecutor, SwapRequest, SwapResult
 from soltrader.domain.enums import OrderType, Side
@@ -107,6 +108,10 @@ class SolanaVenue:
         self._in_flight: dict[int, np.ndarray] = {}
         self.results: dict[int, SwapResult] = {}
         self._ended: dict[int, Execution] = {}
+
+    def providers(self) -> list[Provider]:
+        """The RPC endpoints and Jupiter, as the health check and the metrics see them."""
+        return [*self.rpc.providers(), *self.executor.jupiter.providers()]
 
     async def execute(self, intent: np.ndarray) -> Execution:
         """Execute one market intent as a swap, at most once, and say how it ended (the

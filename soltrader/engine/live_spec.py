@@ -160,13 +160,20 @@ class RiskTable(BaseModel):
 
 
 class OpsTable(BaseModel):
-    """``[ops]``: the operations surface (ports on 127.0.0.1; notifications)."""
+    """``[ops]``: the operations surface. ``health_port`` serves ``/health`` (and ``/metrics``
+    unless ``metrics_port`` is given) on 127.0.0.1 (None or 0: a free port); notifications go
+    to the Telegram chat ``telegram_chat`` with the bot token read from the environment
+    variable ``telegram_token_env`` (or, discouraged, ``telegram_token`` in the file) through
+    ``telegram_base_url``, with a summary at each UTC day's end when ``daily_summary``."""
 
     model_config = _STRICT
     health_port: Annotated[int, Field(ge=0, le=65535)] | None = None
     metrics_port: Annotated[int, Field(ge=0, le=65535)] | None = None
     telegram_token: SecretField | None = None
+    telegram_token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
     telegram_chat: str | None = None
+    telegram_base_url: Annotated[str, Field(pattern=r"^https?://")] = "https://api.telegram.org"
+    daily_summary: bool = True
 
 
 #: A base58 Solana address (32 bytes: 32 to 44 characters of the base58 alphabet).

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import signal
 import tomllib
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -35,7 +38,10 @@ from soltrader.domain.secret import Secret
 from soltrader.engine.intents import intents_csv, intents_table
 from soltrader.engine.live_spec import LiveSpec, parse_live_spec
 from soltrader.runtime.control import MODE_KEY, OperatorRequest, submit
+from soltrader.runtime.health import UNHEALTHY
 from soltrader.runtime.journal import Journal, JournalBusyError, JournalError, JournalStatus
+from soltrader.runtime.ops import Operations, notifier_for, telegram_secrets
+from soltrader.runtime.ops_server import running_endpoints
 from soltrader.runtime.runner import Runner, RunSummary, spec_identity, state_dir_for
 from soltrader.runtime.secrets import RedactingFilter, Redactor, sanitized
 from soltrader.runtime.venues import ccxt_secrets, ccxt_venue, solana_secrets, solana_venue
@@ -129,6 +135,7 @@ async def run_live(opts: LiveOptions, on_status: Callable[[str], None]) -> RunSu
     """
     spec = load_spec(opts.spec_path)
     extra = [*solana_secrets(spec), *ccxt_secrets(spec)] if opts.live else []
+    extra += telegram_secrets(spec)
     redactor = install_redaction(spec, extra=extra)
     return await guarded(_run_spec(spec, opts, on_status), redactor)
 
@@ -196,6 +203,7 @@ async def _replay(
         venue=venue,
     )  # fmt: skip
     runner.restore()
+    ops = Operations(runner, venue, speed=opts.speed, notifier=notifier_for(spec))
     # everything loaded so far (libraries, compiled kernels, the restored state) lives as long
     # as the process: out of the collector's reach, a full collection during a bar stays short
     gc.freeze()
@@ -223,9 +231,13 @@ async def _replay(
                 reset_after_s=spec.live.feed.breaker_reset_s,
             ),
         )
+        ops.attach_feed(holder["feed"])
         watchdog = asyncio.ensure_future(_stale_watchdog(runner))
         try:
-            return await _until_signal(runner)
+            async with ops:
+                summary = await _until_signal(runner)
+                ops.stopped(summary)
+                return summary
         finally:
             watchdog.cancel()
             with suppress(asyncio.CancelledError):
@@ -361,6 +373,42 @@ def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
     return "\n".join(lines)
 
 
+def live_health(spec_path: Path, state: Path | None, timeout_s: float = 2.0) -> dict[str, Any]:
+    """The health of the runner running the spec, asked over HTTP (its ``/health``); when no
+    runner is running, ``unhealthy`` with the reason "not running"."""
+    spec = load_spec(spec_path)
+    ends = running_endpoints(journal_path(spec, spec_path, state).parent)
+    if ends is None:
+        return {"status": UNHEALTHY, "reasons": ["not running: no runner process holds the spec"]}
+    try:
+        with urllib.request.urlopen(ends.health_url, timeout=timeout_s) as reply:
+            return dict(json.loads(reply.read()))
+    except urllib.error.HTTPError as answer:  # 503: unhealthy, with the report as the body
+        with answer:
+            return dict(json.loads(answer.read()))
+    except (OSError, ValueError) as exc:
+        why = f"the runner (pid {ends.pid}) does not answer on its health port ({exc})"
+        return {"status": UNHEALTHY, "reasons": [why]}
+
+
+def health_text(health: dict[str, Any]) -> str:
+    """``soltrader status``'s health lines: the status and its reasons, then each provider."""
+    reasons = "; ".join(health.get("reasons", []))
+    lines = [f"health      {health['status']}{': ' + reasons if reasons else ''}"]
+    for p in health.get("providers", []):
+        lines.append(
+            f"provider    {p['name']} ({p['role']}): breaker {p['breaker']}, "
+            f"{p['requests']} requests, {p['rate_limited']} rate-limited"
+        )
+    system = health.get("system")
+    if system:
+        lines.append(
+            f"process     {system['rss_bytes'] / 1024**2:,.0f} MiB resident, "
+            f"{system['disk_free_bytes'] / 1024**3:,.1f} GiB free on the journal's disk"
+        )
+    return "\n".join(lines)
+
+
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:,.6g}"
 
@@ -369,9 +417,11 @@ __all__ = [
     "LiveOptions",
     "binance_symbol",
     "guarded",
+    "health_text",
     "install_redaction",
     "journal_intents_csv",
     "journal_path",
+    "live_health",
     "load_spec",
     "open_journal",
     "operator_request",

@@ -199,6 +199,69 @@ class _Marks:
         self.peak = max(self.peak, equity)
 
 
+class BarReport(NamedTuple):
+    """A decided bar as the operations surface sees it (metrics, notifications): the bar's
+    index and open time (ms), its close (quote per base), the control mode it ran under, its
+    intents and the fills booked with it (:data:`~soltrader.domain.state.intent_dt`,
+    :data:`~soltrader.domain.records.fill_dt`), the venue's refusals, the account after it
+    (quote; base units), the equity peak so far and the decision latency (seconds from the
+    bar's arrival, after any execution of the bar before was awaited, to its journal commit)."""
+
+    bar: int
+    open_time_ms: int
+    close: float
+    control: int
+    intents: np.ndarray
+    fills: np.ndarray
+    refused: tuple[Refusal, ...]
+    cash: float
+    equity: float
+    position: float
+    peak_equity: float
+    latency_s: float
+
+
+class RunEvent(NamedTuple):
+    """Something the runner did that operators watch: ``kind`` is ``"bar"`` (``bar`` holds
+    the report), ``"quarantine"``, ``"halt"``, ``"resume"``, ``"mode"``, ``"error"`` or
+    ``"reconcile"``; ``detail`` says what in words; ``at_ms`` is the open time of the bar it
+    concerns (-1: none yet).
+
+    Examples
+    --------
+    >>> RunEvent("halt", "kill switch: drawdown 0.21 > 0.2", 1_700_000_000_000).kind
+    'halt'
+    """
+
+    kind: str
+    detail: str
+    at_ms: int
+    bar: BarReport | None = None
+
+
+class RunnerState(NamedTuple):
+    """The runner's own state for the health check: bars decided in this run and restored
+    from the journal, the open time of the last bar decided (ms; None: none yet), seconds since
+    a bar was last decided (or since the start), the halt reason (None: not halted), the
+    control mode's name, edge errors in the last hour, the position (base units), the last
+    reconciliation's problem (None: none, or no reconciling venue) and the executions still
+    running or waiting to be booked."""
+
+    decided: int
+    restored: int
+    last_open_time_ms: int | None
+    seconds_since_bar: float
+    halted: str | None
+    mode: str
+    errors_last_hour: int
+    position: float
+    reconcile_problem: str | None
+    executions_pending: int
+
+
+Listener = Callable[[RunEvent], None]
+
+
 class Runner:
     """The thin live loop over one spec (see the module docstring).
 
@@ -273,6 +336,35 @@ class Runner:
         self.last_reconciliation: Reconciliation | None = None  # the venue's last one
         self._reconciled = False  # reconciled once in this run
         self._position = 0.0  # the position after the last bar stepped (base units)
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call ``listener`` with every :class:`RunEvent` (the metrics and the notifier do).
+
+        A listener runs in the decision loop after the bar is journalled, so it must be quick
+        and must not block; an exception it raises is logged and never stops the runner.
+        """
+        self._listeners.append(listener)
+
+    def _emit(self, event: RunEvent) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("a runner listener failed on a %s event", event.kind)
+
+    def state(self) -> RunnerState:
+        """The runner's state now (see :class:`RunnerState`)."""
+        now = self._clock()
+        recent = sum(1 for t in self._errors if t > now - 3600.0)
+        rec = self.last_reconciliation
+        return RunnerState(
+            self._decided, self._restored or 0, self._last_ms, now - self.last_bar_at,
+            None if self._halted is None else self._halted.reason,
+            ControlMode(self._mode).name.lower(), recent, self._position,
+            None if rec is None or not rec.problem else rec.problem,
+            len(self._running) + len(self._unbooked),
+        )  # fmt: skip
 
     def request_stop(self) -> None:
         """Stop after the bar being decided (SIGINT / SIGTERM call this)."""
@@ -397,6 +489,7 @@ class Runner:
 
     def on_bar(self, bar: Bar) -> BarOutcome | None:
         """Decide one closed bar (see the module docstring); None if it was quarantined."""
+        started = time.perf_counter()
         if self._state_dir is not None:
             self.apply(take(self._state_dir))
         control = self._control()
@@ -405,7 +498,7 @@ class Runner:
         except BarRefusedError as bad:
             self._quarantine(bar, bad)
             return None
-        self._commit(bar, control, out, out.fills)
+        self._commit(bar, control, out, out.fills, started=started)
         return out
 
     async def on_venue_bar(self, bar: Bar) -> BarOutcome | None:
@@ -422,6 +515,7 @@ class Runner:
             self.apply(take(self._state_dir))
         await self._settle()
         await self._reconcile()
+        started = time.perf_counter()
         control = self._control()
         ended = self._unbooked
         try:
@@ -439,6 +533,7 @@ class Runner:
             bar, control, out, booked,
             trade_ids=tuple(ex.trade_id for ex in fills),
             refused=tuple(Refusal(ex.client_id, ex.refused) for ex in ended if ex.fill is None),
+            started=started,
         )  # fmt: skip
         self._execute(out.intents)
         return out
@@ -469,7 +564,10 @@ class Runner:
         self.last_reconciliation = report
         if report.cancelled:
             log.warning("reconciliation cancelled unknown orders %s", ", ".join(report.cancelled))
+            cancelled = ", ".join(report.cancelled)
+            self._emit(RunEvent("reconcile", f"cancelled unknown orders {cancelled}", self._at()))
         if report.problem:
+            self._emit(RunEvent("reconcile", report.problem, self._at()))
             if self._halted is None:
                 self._halt(f"reconciliation: {report.problem}")
             raise ReconciliationError(report.problem)
@@ -517,20 +615,30 @@ class Runner:
         *,
         trade_ids: tuple[str, ...] = (),
         refused: tuple[Refusal, ...] = (),
+        started: float | None = None,
     ) -> None:
-        """Journal a decided bar (with the venue's fills), then the marks and kill switch."""
+        """Journal a decided bar (with the venue's fills), then the marks and kill switch;
+        ``started`` is the ``perf_counter`` time the decision began (for its latency)."""
         equity = float(out.equity[0])
         self._marks.update(bar.open_time_ms, equity)
+        cash, position = float(out.cash[0]), float(out.position[0])
         self.journal.commit_bar(
             BarCommit(
-                out.bar, bar.open_time_ms, *bar.ohlcv, control, out.intents, fills,
-                float(out.cash[0]), equity, float(out.position[0]),
-                PAPER_VENUE if self._venue is None else self.spec.live.venue, trade_ids, refused,
+                out.bar, bar.open_time_ms, *bar.ohlcv, control, out.intents, fills, cash,
+                equity, position, PAPER_VENUE if self._venue is None else self.spec.live.venue,
+                trade_ids, refused,
             )
         )  # fmt: skip
+        latency = 0.0 if started is None else time.perf_counter() - started
         self._last_ms = bar.open_time_ms
         self.last_bar_at = self._clock()
         self._decided += 1
+        if self._listeners:
+            report = BarReport(
+                out.bar, bar.open_time_ms, float(bar.ohlcv[3]), control, out.intents, fills,
+                refused, cash, equity, position, self._marks.peak, latency,
+            )  # fmt: skip
+            self._emit(RunEvent("bar", f"bar {out.bar} decided", bar.open_time_ms, report))
         self._check_kill(bar.open_time_ms, equity)
         if self._decided % self.spec.live.status_every == 0:
             self._on_status(self.status_line(out))
@@ -543,6 +651,7 @@ class Runner:
         if self.journal.quarantine(bad):
             self._quarantined += 1
             log.warning("candle %d quarantined: %s", bar.open_time_ms, bad.code)
+            self._emit(RunEvent("quarantine", f"{bad.code}: {bad.message}", bar.open_time_ms))
 
     def _step(
         self, open_time_ms: int, values: Any, control: int, outcomes: np.ndarray | None = None
@@ -564,10 +673,12 @@ class Runner:
             self.journal.resume()
             self._halted = None
             log.warning("resumed by the operator")
+            self._emit(RunEvent("resume", "resumed by the operator", self._at()))
         else:
             self.journal.set_meta(MODE_KEY, request.value)
             self._mode = mode_code(request.value)
             log.warning("control mode set to %s by the operator", request.value)
+            self._emit(RunEvent("mode", f"control mode {request.value}", self._at()))
 
     def _control(self) -> int:
         return int(ControlMode.EMERGENCY) if self._halted is not None else self._mode
@@ -587,6 +698,7 @@ class Runner:
         self._errors.append(now)
         while self._errors and self._errors[0] <= now - 3600.0:
             self._errors.popleft()
+        self._emit(RunEvent("error", detail, self._at()))
         if limit is not None and len(self._errors) > limit and self._halted is None:
             self._halt(f"kill switch: {len(self._errors)} errors in the last hour (last: {detail})")
 
@@ -597,10 +709,15 @@ class Runner:
         if limit is not None and quiet > limit and self._halted is None:
             self._halt(f"kill switch: no bar for {quiet:.1f} s (kill_stale_s {limit:g})")
 
+    def _at(self) -> int:
+        """The open time of the last bar decided (-1: none yet)."""
+        return -1 if self._last_ms is None else self._last_ms
+
     def _halt(self, reason: str) -> None:
-        self.journal.halt(reason, -1 if self._last_ms is None else self._last_ms)
+        self.journal.halt(reason, self._at())
         self._halted = self.journal.halted()
         log.error("HALTED: %s", reason)
+        self._emit(RunEvent("halt", reason, self._at()))
 
     def status_line(self, out: BarOutcome) -> str:
         """One line: bars, last bar time, equity, position, intents, halted."""
@@ -640,11 +757,15 @@ def state_dir_for(spec_path: Path, override: Path | None = None) -> Path:
 
 
 __all__ = [
+    "BarReport",
     "JournalMismatchError",
     "KillSwitch",
+    "Listener",
     "ReconciliationError",
+    "RunEvent",
     "RunSummary",
     "Runner",
+    "RunnerState",
     "VenueOutcomeUnknownError",
     "new_loop",
     "outcomes_of",

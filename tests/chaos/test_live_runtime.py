@@ -17,6 +17,7 @@ import pytest
 
 import soltrader as st
 from soltrader.runtime.journal import Journal
+from soltrader.runtime.ops_server import running_endpoints
 from tests.conftest import read_sample_bars
 
 pytestmark = pytest.mark.slow
@@ -58,6 +59,15 @@ def _journal(spec: Path) -> Journal:
     return Journal(spec.parent / spec.stem / "state" / "journal.sqlite", read_only=True)
 
 
+def _wait_until_running(spec: Path, proc: subprocess.Popen, limit_s: float = 60.0) -> None:
+    """Wait for the runner to serve its operations endpoints (it is deciding bars then)."""
+    deadline = time.monotonic() + limit_s
+    while running_endpoints(spec.parent / spec.stem / "state") is None:
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert time.monotonic() < deadline, "the runner did not start"
+        time.sleep(0.1)
+
+
 def test_kill_9_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> None:
     spec, data = _setup(tmp_path, 6_000)
     ref = tmp_path / "ref.csv"
@@ -95,7 +105,8 @@ def test_sigterm_stops_within_10_s_with_the_journal_intact(tmp_path: Path) -> No
         _cmd("live", str(spec), "--replay", str(data), "--speed", "600"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(6.0)  # startup, then bars at 10 per second
+    _wait_until_running(spec, proc)  # the signal handlers are installed by then
+    time.sleep(1.0)  # bars at 10 per second
     assert proc.poll() is None
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
