@@ -28,7 +28,7 @@ browser:
 
 test: $(STAMP) browser
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest tests --ignore=tests/benchmarks -q
+	$(PY) -m pytest tests --ignore=tests/benchmarks -q --durations=25
 	$(PY) -m pytest --doctest-modules soltrader tests/local_http.py tests/solana_rpc.py -q -p no:cacheprovider
 
 # the long acceptance runs: live replay == backtest on 30 days of 1m bars for five strategies,

@@ -262,11 +262,7 @@ def cmd_promote(args: argparse.Namespace) -> int:
             raise st.ParameterError(
                 "promote", "give a sweep spec, or --strategy, --symbol and --timeframe"
             )
-        if args.strategy not in st.strategies.REGISTRY:
-            raise st.ParameterError(
-                "strategy", f"{args.strategy!r}: use one of {sorted(st.strategies.REGISTRY)}"
-            )
-        strategy = st.strategies.REGISTRY[args.strategy]
+        strategy = st.strategies.get(args.strategy, field="--strategy")
         data = {"symbol": args.symbol, "timeframe": args.timeframe}
         params = given
     out = args.out or Path("live") / (
@@ -329,8 +325,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     )
 
     with open_journal(args.spec, args.state, read_only=True) as journal:
-        print(status_text(journal.status(), load_spec(args.spec), int(time.time() * 1000)))
+        status = journal.status()
     health = live_health(args.spec, args.state)
+    print(status_text(status, load_spec(args.spec), int(time.time() * 1000), health))
     print(health_text(health))
     return HEALTH_EXIT[health["status"]] if args.check else 0
 
@@ -359,7 +356,7 @@ def _operator(args: argparse.Namespace, action: str, value: str) -> int:
 
     request = OperatorRequest(action, value, int(time.time() * 1000))
     done = operator_request(args.spec, args.state, request)
-    print(f"{action} {value}: {done}".replace("  ", " "))
+    print(f"{action} {value}: {done}" if value else f"{action}: {done}")
     return 0
 
 
@@ -395,7 +392,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         **spec.params,
         **spec.space,
         **spec.sweep,
-        progress=not args.no_progress,
+        progress=False if args.no_progress else None,  # None: a bar on a terminal only
     )
     out = _out_dir(args)
     for path in write_table(result.table, out):

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 import tempfile
 import warnings
@@ -62,7 +63,13 @@ from soltrader.data.schema import (
 from soltrader.data.timeframes import canonical_timeframe
 from soltrader.data.validation import ValidationReport, check_bar_times
 from soltrader.data.validation import validate as validate_bars
-from soltrader.domain.errors import DataError, DataNotFoundError, ParameterError, SoltraderWarning
+from soltrader.domain.errors import (
+    DataError,
+    DataNotFoundError,
+    Error,
+    ParameterError,
+    SoltraderWarning,
+)
 
 ENV_VAR = "SOLTRADER_DATA_DIR"
 SOURCES: tuple[str, ...] = ("cache", "sample")
@@ -482,6 +489,60 @@ def _checked(arrays: OHLCVArrays, timeframe: str | None, label: str) -> Validati
 
 
 # -- public readers -------------------------------------------------------------------------------
+def _cli_time(value: TimeLike, name: str) -> str:
+    """A time bound as ``soltrader data download`` takes it (a string as given, else ISO UTC)."""
+    if isinstance(value, str):
+        return value
+    stamp = pd.Timestamp(to_epoch_ms(value, name), unit="ms", tz="UTC")
+    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat()
+
+
+def download_command(
+    exchange: str,
+    symbol: str,
+    timeframe: str,
+    *,
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> str:
+    """The ``soltrader data download`` command line that fetches a series into the cache.
+
+    Parameters
+    ----------
+    exchange, symbol, timeframe : str
+        As :func:`load` takes them (``"SOL-USDT"`` is written ``SOL/USDT``; a bare
+        ``"DOGEUSDT"``, which a download cannot take, ``BASE/QUOTE`` to fill in).
+    start, end : str, datetime, Timestamp or int epoch ms, optional
+        Open-time bounds; without ``start`` the command shows ``--since YYYY-MM-DD`` to fill in.
+    data_dir : str or PathLike, optional
+        The data folder, passed on as ``--data-dir`` when given.
+
+    Returns
+    -------
+    str
+        One shell-quoted command line.
+
+    Examples
+    --------
+    >>> download_command("binance", "SOL-USDT", "1h", start="2024-01-01")
+    'soltrader data download binance SOL/USDT 1h --since 2024-01-01'
+    >>> download_command("binance", "SOL/USDT", "1m")
+    'soltrader data download binance SOL/USDT 1m --since YYYY-MM-DD'
+    """
+    try:
+        market = display_symbol(symbol_dir(symbol))
+    except Error:  # a bare "DOGEUSDT": the pair's halves are not known
+        market = "BASE/QUOTE"
+    words = ["soltrader", "data", "download", exchange, market, str(timeframe)]
+    words += ["--since", "YYYY-MM-DD" if start is None else _cli_time(start, "start")]
+    if end is not None:
+        words += ["--until", _cli_time(end, "end")]
+    if data_dir is not None:
+        words += ["--data-dir", os.fspath(data_dir)]
+    return " ".join(shlex.quote(w) for w in words)
+
+
 def load(
     symbol: str,
     timeframe: str,
@@ -496,6 +557,10 @@ def load(
 ) -> pd.DataFrame | pl.DataFrame:
     """Load one stored OHLCV series (cache first, then the bundled sample).
 
+    When nothing stored matches (an unknown symbol or timeframe, or no bar in ``[start,
+    end)``), the error names what is stored and the command that downloads the series
+    (:func:`download_command`).
+
     Parameters
     ----------
     symbol : str
@@ -507,38 +572,80 @@ def load(
     start, end : str, datetime, Timestamp or int epoch ms, optional
         Keep bars whose open time is in ``[start, end)``; naive times are UTC.
     backend : {"pandas", "polars"}
-        Canonical pandas frame (UTC ``DatetimeIndex`` named ``timestamp``) or canonical polars
-        frame (``timestamp`` column, ``Datetime("ns", "UTC")``).
+        Canonical pandas frame or canonical polars frame.
     data_dir : str or PathLike, optional
-        The data folder (see :func:`resolve_data_dir`).
+        The data folder (see :func:`soltrader.adapters.store.resolve_data_dir`).
     validate : bool
-        Run :func:`soltrader.data.validation.validate`: errors raise, gaps warn (never filled).
+        Validate the bars: errors raise, gaps warn (never filled).
     source : {"auto", "cache", "sample"}
         ``"auto"`` reads the cache if it holds the series, else the sample.
 
     Returns
     -------
     pandas.DataFrame or polars.DataFrame
-        Float64 ``open, high, low, close`` (quote currency) and ``volume`` (base units); the pandas
-        frame's ``attrs`` hold ``exchange``, ``symbol``, ``timeframe``, ``source`` and
-        ``validation`` (the report, when validated).
+        Float64 ``open, high, low, close`` (quote currency) and ``volume`` (base units).
 
     Raises
     ------
     DataNotFoundError
-        No such series, or none of its bars in ``[start, end)``; the message lists the paths tried
-        and the series available.
+        No such series, or none of its bars in ``[start, end)``: one line naming the request,
+        the stored span or series, and (unless ``source="sample"``) the ``soltrader data download``
+        command that fetches it.
     DataError
-        The stored data breaks the schema (unreadable file, high below low, duplicates, ...).
+        The stored data breaks the schema.
     ParameterError
         Malformed symbol, timeframe, time bound, backend or source.
 
     Examples
     --------
     >>> bars = load("SOL/USDT", "1h", start="2021-01-01", end="2021-02-01")  # doctest: +SKIP
-    >>> len(bars)                                                             # doctest: +SKIP
-    744
+    >>> load("SOL/USDT", "1h", start="2030-01-01")                           # doctest: +SKIP
+    Traceback (most recent call last):
+    ...
+    DataNotFoundError: binance SOL/USDT 1h (...): no bars with open time in [2030-01-01, None);
+    stored bars span 2020-08-11T06:00:00+00:00 .. ...; download it with: soltrader data download
+    binance SOL/USDT 1h --since 2030-01-01
     """
+    try:
+        return _load(
+            symbol,
+            timeframe,
+            exchange=exchange,
+            start=start,
+            end=end,
+            backend=backend,
+            data_dir=data_dir,
+            validate=validate,
+            source=source,
+        )
+    except DataNotFoundError as exc:
+        if source == "sample":
+            raise
+        command = download_command(
+            exchange, symbol, timeframe, start=start, end=end, data_dir=data_dir
+        )
+        raise DataNotFoundError(
+            f"{exc}; download it with: {command}",
+            code=exc.code,
+            row=exc.row,
+            timestamp=exc.timestamp,
+            field=exc.field,
+        ) from exc
+
+
+def _load(
+    symbol: str,
+    timeframe: str,
+    *,
+    exchange: str = "binance",
+    start: TimeLike | None = None,
+    end: TimeLike | None = None,
+    backend: Backend = "pandas",
+    data_dir: str | os.PathLike[str] | None = None,
+    validate: bool = True,
+    source: Source = "auto",
+) -> pd.DataFrame | pl.DataFrame:
+    """:func:`load` without the download hint."""
     _check_choice("backend", backend, ("pandas", "polars"))
     root = resolve_data_dir(data_dir)
     exchange = _exchange_dir(exchange)

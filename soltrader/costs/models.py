@@ -64,7 +64,8 @@ class FeeSchedule:
         Optional volume tiers, ascending ``min_volume``; the account's own traded notional over the
         last ``window_days`` days (before the bar) selects the tier, replacing ``maker``/``taker``.
     window_days : float
-        Length of the volume window in days.
+        Length of the volume window in days, counted in bars of the data's most common spacing
+        (``round(window_days / bar length)`` bars, so an outage in the data stretches it).
     fixed : float
         Fixed fee per order, quote currency.
 

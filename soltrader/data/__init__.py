@@ -21,11 +21,13 @@ from soltrader.adapters.download import download
 from soltrader.adapters.store import (
     available,
     cache_extent,
+    download_command,
     load,
     load_trades,
     read_ohlcv,
     write_cache,
 )
+
 
 __all__ = [
     "OHLCV_COLUMNS",
@@ -48,6 +50,7 @@ __all__ = [
     "available",
     "cache_extent",
     "download",
+    "download_command",
     "load",
     "load_trades",
     "read_ohlcv",

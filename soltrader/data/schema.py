@@ -157,12 +157,49 @@ def _time_values(values: Any, field: str) -> pd.DatetimeIndex | np.ndarray:
         return _check_no_nat(utc_index(values, field), field)
     arr = np.asarray(values)
     if arr.dtype.kind in "iu":
-        return arr.astype(np.int64)
+        return _epoch_ms(arr.astype(np.int64), field)
     try:
         idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True))
     except (ValueError, TypeError) as exc:
         raise DataError(f"{field}: cannot be read as timestamps ({exc})", field=field) from exc
     return _check_no_nat(utc_index(idx, field), field)
+
+
+#: Integer bar times are epoch milliseconds; these ranges are what epoch seconds, microseconds
+#: and nanoseconds of the years 2001 to 2262 look like (as milliseconds they would be January to
+#: April 1970, or after the year 5000), so they are refused rather than misread.
+_OTHER_UNITS = (
+    ("seconds", "s", 10**9, 10**10),
+    ("microseconds", "us", 10**15, 10**17),
+    ("nanoseconds", "ns", 10**18, 2**63),
+)
+
+
+def _epoch_ms(arr: np.ndarray, field: str) -> np.ndarray:
+    """Integer epoch milliseconds, refused when they are plainly in another unit.
+
+    Examples
+    --------
+    >>> _epoch_ms(np.array([1_704_067_200_000]), "timestamp")
+    array([1704067200000])
+    >>> _epoch_ms(np.array([1_704_067_200]), "timestamp")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    soltrader.domain.errors.DataError: timestamp: integer times are read as epoch milliseconds, ...
+    """
+    if not len(arr):
+        return arr
+    low, high = int(arr.min()), int(arr.max())
+    for unit, code, start, stop in _OTHER_UNITS:
+        if start <= low and high < stop:
+            first = pd.Timestamp(low, unit=code, tz="UTC")
+            raise DataError(
+                f"{field}: integer times are read as epoch milliseconds, but these look like "
+                f"epoch {unit} (the first would be {first:%Y-%m-%d %H:%M} UTC); convert them "
+                f'first, e.g. pd.to_datetime(values, unit="{code}", utc=True)',
+                field=field,
+            )
+    return arr
 
 
 def _to_epoch_ms(values: Any, field: str) -> np.ndarray:
@@ -178,13 +215,15 @@ def bar_times(data: pd.DataFrame | pl.DataFrame, name: str = "data") -> pd.Datet
 
     Reads a pandas ``DatetimeIndex`` or a time column (``timestamp``, ``open_time_ms``, ``time``,
     ``date`` or ``datetime``: datetimes of any resolution, naive = UTC, ISO strings, or
-    integer epoch milliseconds), of pandas or polars frames, at full resolution. A
+    integer epoch milliseconds; integers that are plainly epoch seconds, microseconds or
+    nanoseconds are refused, not misread), of pandas or polars frames, at full resolution. A
     ``DatetimeIndex`` keeps its name; times from a column are named ``timestamp``.
 
     Raises
     ------
     DataError
-        If there is no time, a time is missing (naming the row) or cannot be read.
+        If there is no time, a time is missing (naming the row) or cannot be read, or
+        integer times are in another unit than milliseconds.
 
     Examples
     --------

@@ -13,6 +13,7 @@ from soltrader.costs.models import LAMPORTS_PER_SOL, AMMPool, FeeSchedule, Impac
 from soltrader.data.schema import ohlcv_arrays
 from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import DataError, ParameterError
+from soltrader.engine._hints import did_you_mean
 from soltrader.engine.inputs import (
     Market,
     as_matrix,
@@ -28,6 +29,7 @@ from soltrader.risk.codes import ControlMode
 from soltrader.risk.limits import RiskLimits
 from soltrader.sim import _nb
 from soltrader.sim.rules import VECTORBT_REFUSALS, Conventions, resolve_conventions
+from soltrader.strategies import get as get_strategy
 from soltrader.strategies.spec import Bars, Strategy
 
 _SIZE_TYPES = {"percent": _nb.SIZE_PERCENT, "amount": _nb.SIZE_AMOUNT, "value": _nb.SIZE_VALUE}
@@ -316,9 +318,11 @@ def _fee_inputs(fees: Any, maker_fees: Any, fixed_fees: Any, market: Market):
         maker = np.broadcast_to(np.float64(fees.maker), shape)
         tiers = fees.tier_arrays() if fees.tiers else (empty, empty, empty)
         window = 0
-        if fees.tiers:
-            step = (index[1] - index[0]) if len(index) > 1 else None
-            bar_days = step.total_seconds() / 86_400 if step is not None else 1.0
+        if fees.tiers:  # the window in bars of the most common spacing (the bar length)
+            bar_days = 1.0
+            if len(index) > 1:
+                steps, counts = np.unique(np.diff(index.asi8), return_counts=True)
+                bar_days = int(steps[counts.argmax()]) / 86_400e9
             window = max(1, round(fees.window_days / bar_days))
         return maker, taker, fixed, tiers, window
     check_range(fees, "fees", 0.0, 1.0, high_open=True, hint=_FRACTION)
@@ -998,7 +1002,26 @@ def _bars(frame: Any) -> Bars:
 
 
 def checked_strategy(strategy: Any) -> Strategy:
-    """``strategy`` if it is a :class:`Strategy` spec, else a :class:`ParameterError`."""
+    """``strategy`` if it is a :class:`Strategy` spec, else a :class:`ParameterError`.
+
+    A name is refused too, with the way to the spec: a known name (``"sma_cross"``) points at
+    ``st.strategies.sma_cross``; an unknown one is named with the closest known name and the
+    list of known ones (:func:`soltrader.strategies.get`).
+
+    Examples
+    --------
+    >>> checked_strategy("sma_crss")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    soltrader.domain.errors.ParameterError: strategy: 'sma_crss' is not a known strategy; ...
+    """
+    if isinstance(strategy, str):
+        found = get_strategy(strategy)  # an unknown name raises, suggesting the closest
+        raise ParameterError(
+            "strategy",
+            f"expected a Strategy spec, got the name {strategy!r}: pass "
+            f"st.strategies.{found.name} (st.strategies.get({strategy!r}) finds it by name)",
+        )
     if not isinstance(strategy, Strategy):
         raise ParameterError(
             "strategy",
@@ -1006,6 +1029,22 @@ def checked_strategy(strategy: Any) -> Strategy:
             f"st.strategies.sma_cross, got {type(strategy).__name__}",
         )
     return strategy
+
+
+def not_a_keyword(strategy: Strategy, name: str) -> str:
+    """The message of a keyword ``name`` that is neither a parameter of ``strategy`` nor a
+    backtest keyword, with the closest of either when one is close.
+
+    Examples
+    --------
+    >>> from soltrader.strategies import sma_cross
+    >>> not_a_keyword(sma_cross, "fess").split("; ")[-1]
+    "did you mean 'fees'?"
+    """
+    return (
+        f"neither a parameter of {strategy.name} ({sorted(strategy.params)}) nor a backtest "
+        f"keyword{did_you_mean(name, [*strategy.params, *_BACKTEST_KEYWORDS])}"
+    )
 
 
 def strategy_call(
@@ -1017,11 +1056,7 @@ def strategy_call(
     rest = {k: v for k, v in kwargs.items() if k not in strategy.params}
     unknown = sorted(set(rest) - _BACKTEST_KEYWORDS)
     if unknown:
-        raise ParameterError(
-            unknown[0],
-            f"neither a parameter of {strategy.name} "
-            f"({sorted(strategy.params)}) nor a backtest keyword",
-        )
+        raise ParameterError(unknown[0], not_a_keyword(strategy, unknown[0]))
     params = strategy.resolve(**own)
     return params, {**strategy.keywords(params), **rest}
 
@@ -1034,7 +1069,8 @@ def backtest(data: Any, strategy: Strategy, **kwargs: Any) -> Result:
     data : pandas.DataFrame, polars.DataFrame or dict of them
         OHLCV bars of one asset, or of several sharing one time index.
     strategy : Strategy
-        A pure strategy spec, e.g. ``st.strategies.sma_cross``.
+        A pure strategy spec, e.g. ``st.strategies.sma_cross`` (``st.strategies.get(name)``
+        finds one by name).
     **kwargs
         The strategy's parameters (e.g. ``fast=20``) and any keyword of
         :func:`backtest_signals` (``fees``, ``slippage``, ``sl_stop``, ``fill``, ...). A keyword

@@ -19,8 +19,9 @@ trades::
                   URL override, the request rate limit, the order-resolution timings and the
                   reconciliation policy
 
-Every table forbids unknown keys: a typo is an error naming the table and the key
-(``live.vneue: unknown key``), never a silently ignored option. Credentials are wrapped as
+Every table forbids unknown keys: a typo is an error naming the table and the key, with the
+closest known key (``live.vneue: unknown key in [live]; did you mean 'venue'? (known: ...)``),
+never a silently ignored option. Credentials are wrapped as
 :class:`~soltrader.domain.secret.Secret` when read, so no repr of a spec shows them. A spec
 asking for ``fill = "close"`` is refused with the reason (no live loop can trade at the close it
 has just observed).
@@ -35,18 +36,21 @@ import inspect
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from soltrader.costs.models import AMMPool, SolanaTxCost
 from soltrader.domain.errors import ParameterError
 from soltrader.domain.secret import Secret
-from soltrader.engine.backtest import backtest_signals
+from soltrader.engine._hints import unknown
+from soltrader.engine.backtest import backtest_signals, not_a_keyword
 from soltrader.engine.paper import resting_keyword
 from soltrader.engine.spec import Spec
 from soltrader.risk import RiskLimits
+from soltrader.sim.rules import resolve_conventions
 from soltrader.strategies import REGISTRY, Strategy
+from soltrader.strategies import get as get_strategy
 
 #: The confirmation a spec must carry before a real venue may trade it.
 CONFIRM_REAL_MONEY = "I understand this trades real money"
@@ -176,6 +180,8 @@ class OpsTable(BaseModel):
     daily_summary: bool = True
 
 
+#: The wrapped SOL mint (SOL as an SPL token).
+WRAPPED_SOL_MINT = "So11111111111111111111111111111111111111112"
 #: A base58 Solana address (32 bytes: 32 to 44 characters of the base58 alphabet).
 _ADDRESS = r"^[1-9A-HJ-NP-Za-km-z]{32,44}$"
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -202,7 +208,10 @@ class SolanaTable(BaseModel):
     same Solana costs (:meth:`LiveSpec.backtest_kwargs`): ``base_fee_lamports`` +
     ``priority_fee_lamports`` per transaction, ``jito_tip_lamports`` when it lands,
     ``fail_rate`` of transactions failing (fees paid, nothing filled), and, with
-    ``pool_liquidity``, a constant-product pool's price impact and ``pool_fee``. The real venue
+    ``pool_liquidity``, a constant-product pool's price impact and ``pool_fee``. The fees are
+    lamports, priced in the quote currency at ``[data]``'s close when the base mint is wrapped
+    SOL, at 1 when the quote mint is, and otherwise at ``sol_price`` (quote per SOL, required
+    then: the close of another asset is not a SOL price). The real venue
     keeps to the caps (``max_slippage_bps``, ``max_price_impact``, ``max_priority_lamports``),
     signs with the wallet in ``wallet`` (a key file) or ``wallet_env``, reads its RPC
     endpoints and Jupiter key from environment variables named here, and calls Jupiter at most
@@ -225,6 +234,7 @@ class SolanaTable(BaseModel):
     fail_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
     pool_liquidity: Annotated[float, Field(gt=0)] | None = None
     pool_fee: Annotated[float, Field(ge=0, lt=1)] = 0.0025
+    sol_price: Annotated[float, Field(gt=0)] | None = None
     jupiter_url: str = JUPITER_URL
     jupiter_key_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
     jupiter_max_calls: Annotated[int, Field(ge=1)] = 60
@@ -232,6 +242,29 @@ class SolanaTable(BaseModel):
     rpc: list[RpcTable] = []
     wallet: str | None = None
     wallet_env: Annotated[str, Field(pattern=_ENV_NAME)] | None = None
+
+    def fee_sol_price(self) -> float | None:
+        """Quote per SOL for the fees: None (the bar's close) when the base mint is wrapped
+        SOL, 1.0 when the quote mint is, else ``sol_price``.
+
+        Raises
+        ------
+        ParameterError
+            Neither mint is wrapped SOL, some lamport fee is charged and ``sol_price`` is not
+            given.
+        """
+        if self.base_mint == WRAPPED_SOL_MINT:
+            return self.sol_price
+        if self.quote_mint == WRAPPED_SOL_MINT:
+            return 1.0
+        fees = self.base_fee_lamports + self.priority_fee_lamports + self.jito_tip_lamports
+        if self.sol_price is None and fees:
+            raise ParameterError(
+                "solana.sol_price",
+                "neither mint is wrapped SOL, so the close of [data]'s market is not a SOL price: "
+                "give sol_price (quote per SOL) to price the lamport fees",
+            )
+        return self.sol_price
 
     def costs(self) -> dict[str, Any]:
         """The backtest keywords of these costs: ``solana`` and, with a pool depth, ``amm``."""
@@ -241,6 +274,7 @@ class SolanaTable(BaseModel):
                 priority_fee=self.priority_fee_lamports,
                 jito_tip=self.jito_tip_lamports,
                 fail_rate=self.fail_rate,
+                sol_price=self.fee_sol_price(),
             )
         }
         if self.pool_liquidity is not None:
@@ -366,6 +400,37 @@ def _location(error: Mapping[str, Any]) -> str:
     return ".".join(str(p) for p in error["loc"]) or "spec"
 
 
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The table model an annotation holds (``X``, ``X | None``, ``list[X]``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        model = _model_of(arg)
+        if model is not None:
+            return model
+    return None
+
+
+def _known_keys(table: Sequence[Any]) -> list[str]:
+    """The keys the table at ``table`` (a pydantic location without its key) accepts."""
+    model: type[BaseModel] | None = LiveSpec
+    for part in table:
+        if isinstance(part, int):  # an entry of an array of tables, [[solana.rpc]]
+            continue
+        field = None if model is None else model.model_fields.get(str(part))
+        model = None if field is None else _model_of(field.annotation)
+    return [] if model is None else list(model.model_fields)
+
+
+def _unknown_key(error: Mapping[str, Any]) -> ParameterError:
+    """``live.vneue: unknown key in [live]; did you mean 'venue'? (known: ...)``."""
+    loc = tuple(error["loc"])
+    table = ".".join(str(p) for p in loc[:-1] if not isinstance(p, int))
+    return ParameterError(
+        _location(error), unknown(f"unknown key in [{table}]", str(loc[-1]), _known_keys(loc[:-1]))
+    )
+
+
 def parse_live_spec(raw: Mapping[str, Any]) -> LiveSpec:
     """Validate a parsed TOML live spec.
 
@@ -373,27 +438,35 @@ def parse_live_spec(raw: Mapping[str, Any]) -> LiveSpec:
     ------
     ParameterError
         Naming the table and key that is unknown, missing or wrong (``live.vneue``), an unknown
-        strategy, or ``fill = "close"``.
+        strategy, or ``fill = "close"``. An unknown table, key or strategy name also gets the
+        closest known one (``difflib``) and the known ones, on one line; an unknown key is
+        reported before a missing one (``nme = ...`` is named, not the missing ``name``).
 
     Examples
     --------
-    >>> parse_live_spec({"data": {"symbol": "SOL/USDT", "timeframe": "1m"},
-    ...                  "strategy": {"name": "sma_cross"}, "live": {"vneue": "paper"}})
-    Traceback (most recent call last):
-    ...
-    soltrader.domain.errors.ParameterError: live.vneue: unknown key
+    >>> try:
+    ...     parse_live_spec({"data": {"symbol": "SOL/USDT", "timeframe": "1m"},
+    ...                      "strategy": {"name": "sma_cross"}, "live": {"vneue": "paper"}})
+    ... except ParameterError as exc:
+    ...     print(exc)  # one line, wrapped here  # doctest: +NORMALIZE_WHITESPACE
+    live.vneue: unknown key in [live]; did you mean 'venue'? (known: confirm, credentials,
+    feed, flatten_on_exit, state_dir, status_every, venue, window)
     """
-    unknown = sorted(set(raw) - {"data", "strategy", "params", *_LIVE_TABLES})
-    if unknown:
-        raise ParameterError(f"[{unknown[0]}]", "unknown table in a live spec")
+    tables = {"data", "strategy", "params", *_LIVE_TABLES}
+    extra = sorted(set(raw) - tables)
+    if extra:
+        raise ParameterError(
+            f"[{extra[0]}]", unknown("unknown table in a live spec", extra[0], tables)
+        )
     try:
         spec = LiveSpec.model_validate(dict(raw))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _location(first)
-        if first["type"] == "extra_forbidden":
-            raise ParameterError(where, "unknown key") from None
-        raise ParameterError(where, _message(first)) from None
+        errors = exc.errors()
+        typos = [e for e in errors if e["type"] == "extra_forbidden"]
+        if typos:
+            raise _unknown_key(typos[0]) from None
+        first = errors[0]
+        raise ParameterError(_location(first), _message(first)) from None
     _check_semantics(spec)
     return spec
 
@@ -404,24 +477,24 @@ def _message(error: Mapping[str, Any]) -> str:
 
 
 def _check_semantics(spec: LiveSpec) -> None:
-    if spec.strategy.name not in REGISTRY:
+    get_strategy(spec.strategy.name, field="strategy.name")
+    given_fill, preset = spec.params.get("fill"), spec.params.get("conventions")
+    if preset == "vectorbt" or resolve_conventions(preset, fill=given_fill).fill == "close":
+        key, what = ("params.fill", '"close"')
+        if given_fill != "close":  # the vectorbt preset fills at the signal's close, only
+            key, what = ("params.conventions", f"{preset!r} reproduces vectorbt, which")
         raise ParameterError(
-            "strategy.name", f"{spec.strategy.name!r}: use one of {sorted(REGISTRY)}"
-        )
-    if spec.params.get("fill") == "close":
-        raise ParameterError(
-            "params.fill",
-            '"close" fills at the close of the bar whose close decided the order; a live loop '
+            key,
+            f"{what} fills at the close of the bar whose close decided the order; a live loop "
             "sees that close only once the bar has ended, so the earliest it can trade is the "
-            'next bar\'s open: remove it or use "next_open"',
+            'next bar\'s open: remove it or use fill = "next_open"',
         )
     known = set(spec.strategy_spec.params) | _BACKTEST_KEYWORDS
-    unknown = sorted(set(spec.params) - known)
-    if unknown:
+    extra = sorted(set(spec.params) - known)
+    if extra:
         raise ParameterError(
-            f"params.{unknown[0]}",
-            f"neither a parameter of {spec.strategy.name} ({sorted(spec.strategy_spec.params)}) "
-            "nor a backtest keyword",
+            f"params.{extra[0]}",
+            f"unknown key in [params]: {not_a_keyword(spec.strategy_spec, extra[0])}",
         )
     for reserved in ("risk", "control"):
         if reserved in spec.params:
@@ -433,6 +506,7 @@ def _check_semantics(spec: LiveSpec) -> None:
         for reserved in ("solana", "amm"):
             if reserved in spec.params:
                 raise ParameterError(f"params.{reserved}", "set by the [solana] table")
+        solana.fee_sol_price()  # the lamport fees can be priced in the quote currency
         if solana.slippage_bps > solana.max_slippage_bps:
             raise ParameterError(
                 "solana.slippage_bps",

@@ -20,7 +20,10 @@ from typing import Any
 import numpy as np
 
 from soltrader.domain.errors import ParameterError
-from soltrader.strategies import REGISTRY, Strategy
+from soltrader.engine._hints import unknown
+from soltrader.engine.backtest import _BACKTEST_KEYWORDS, not_a_keyword
+from soltrader.strategies import Strategy
+from soltrader.strategies import get as get_strategy
 
 _SWEEP_OPTIONS = {
     "method",
@@ -37,6 +40,8 @@ _SWEEP_OPTIONS = {
     "chunk_size",
 }
 _DATA_KEYS = {"symbol", "timeframe", "exchange", "start", "end"}
+_TABLES = {"data", "strategy", "params", "space", "sweep"}
+_STRATEGY_KEYS = {"name"}
 
 
 @dataclass(frozen=True)
@@ -85,13 +90,35 @@ def _table(raw: Mapping[str, Any], name: str, *, required: bool = False) -> dict
     return dict(value)
 
 
+def _check_keys(table: str, given: Mapping[str, Any], known: set[str] | frozenset[str]) -> None:
+    """A :class:`ParameterError` naming the first key of ``[table]`` not in ``known``, with the
+    closest known key and the known keys."""
+    extra = sorted(set(given) - set(known))
+    if extra:
+        raise ParameterError(
+            f"{table}.{extra[0]}", unknown(f"unknown key in [{table}]", extra[0], known)
+        )
+
+
+def _check_strategy_keys(table: str, given: Mapping[str, Any], strategy: Strategy) -> None:
+    """Keys of ``[params]`` / ``[space]`` must be parameters of ``strategy`` or backtest keywords;
+    the message suggests the closest of either and lists the strategy's parameters."""
+    extra = sorted(k for k in given if k not in strategy.params and k not in _BACKTEST_KEYWORDS)
+    if extra:
+        raise ParameterError(
+            f"{table}.{extra[0]}", f"unknown key in [{table}]: {not_a_keyword(strategy, extra[0])}"
+        )
+
+
 def parse_spec(raw: Mapping[str, Any]) -> Spec:
     """Interpret a parsed TOML spec.
 
     Raises
     ------
     ParameterError
-        Naming the table or key that is missing or wrong.
+        Naming the table or key that is missing or wrong; an unknown table, key or strategy
+        name also gets the closest known one (``difflib``) and the list of known ones, on one
+        line.
 
     Examples
     --------
@@ -100,23 +127,34 @@ def parse_spec(raw: Mapping[str, Any]) -> Spec:
     ...                    "space": {"fast": {"range": [10, 31, 10]}}})
     >>> spec.space
     {'fast': [10, 20, 30]}
+    >>> try:
+    ...     parse_spec({"data": {"symbol": "SOL/USDT", "timeframe": "1h"},
+    ...                 "strategy": {"name": "sma_cross"}, "sweep": {"metirc": "sortino"}})
+    ... except ParameterError as exc:
+    ...     print(exc)  # one line, wrapped here  # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
+    sweep.metirc: unknown key in [sweep]; did you mean 'metric'?
+    (known: address, check_lookahead, chunk_size, constraints, ...)
     """
-    unknown = set(raw) - {"data", "strategy", "params", "space", "sweep"}
-    if unknown:
-        raise ParameterError(f"[{sorted(unknown)[0]}]", "unknown table in the spec")
+    extra = sorted(set(raw) - _TABLES)
+    if extra:
+        raise ParameterError(
+            f"[{extra[0]}]", unknown("unknown table in the spec", extra[0], _TABLES)
+        )
     data = _table(raw, "data", required=True)
+    _check_keys("data", data, _DATA_KEYS)
     missing = {"symbol", "timeframe"} - set(data)
     if missing:
         raise ParameterError(f"data.{sorted(missing)[0]}", "required")
-    if set(data) - _DATA_KEYS:
-        raise ParameterError(f"data.{sorted(set(data) - _DATA_KEYS)[0]}", "unknown key")
-    name = _table(raw, "strategy", required=True).get("name")
-    if name not in REGISTRY:
-        raise ParameterError("strategy.name", f"{name!r}: use one of {sorted(REGISTRY)}")
+    strategy_table = _table(raw, "strategy", required=True)
+    _check_keys("strategy", strategy_table, _STRATEGY_KEYS)
+    if "name" not in strategy_table:
+        raise ParameterError("strategy.name", 'required, e.g. name = "sma_cross"')
+    strategy = get_strategy(strategy_table["name"], field="strategy.name")
+    params = _table(raw, "params")
+    _check_strategy_keys("params", params, strategy)
     sweep = _table(raw, "sweep")
-    if set(sweep) - _SWEEP_OPTIONS:
-        raise ParameterError(f"sweep.{sorted(set(sweep) - _SWEEP_OPTIONS)[0]}", "unknown option")
-    space = {k: _values(k, v) for k, v in _table(raw, "space").items()}
-    return Spec(
-        data=data, strategy=REGISTRY[name], params=_table(raw, "params"), space=space, sweep=sweep
-    )
+    _check_keys("sweep", sweep, _SWEEP_OPTIONS)
+    space_table = _table(raw, "space")
+    _check_strategy_keys("space", space_table, strategy)
+    space = {k: _values(k, v) for k, v in space_table.items()}
+    return Spec(data=data, strategy=strategy, params=params, space=space, sweep=sweep)

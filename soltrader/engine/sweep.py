@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from soltrader.domain.errors import DataError, MissingDependencyError, ParameterError
-from soltrader.engine.backtest import _BACKTEST_KEYWORDS, backtest
+from soltrader.engine._progress import Bar, check_progress, progress_bar
+from soltrader.engine.backtest import (
+    _BACKTEST_KEYWORDS,
+    backtest,
+    checked_strategy,
+    not_a_keyword,
+)
 from soltrader.engine.fused import (
     Periods,
     evaluate_chunk,
@@ -117,11 +123,7 @@ def split_space(
     swept: dict[str, list[Any]] = {}
     for name, value in space.items():
         if name not in strategy.params and name not in _BACKTEST_KEYWORDS:
-            raise ParameterError(
-                name,
-                f"neither a parameter of {strategy.name} "
-                f"({sorted(strategy.params)}) nor a backtest keyword",
-            )
+            raise ParameterError(name, not_a_keyword(strategy, name))
         per_bar = isinstance(value, pd.Series) and index is not None and value.index.equals(index)
         if isinstance(value, Fixed):
             fixed_values[name] = value.value
@@ -448,8 +450,7 @@ def _run_local(data, strategy, combos, fixed_values, periods, n_jobs, size, prog
     finally:
         if pool is not None:
             pool.shutdown(wait=complete, cancel_futures=True)
-        if bar is not None:
-            bar.close()
+        bar.close()
     return results, complete, plan is not None
 
 
@@ -521,8 +522,7 @@ def _run_dask(
             results.append(fut.result())
             _advance(bar, callback, chunk, results[-1])
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
         client.close()
         if cluster is not None:
             cluster.close()
@@ -538,17 +538,13 @@ def _default_chunk(k: int, n_jobs: int, fused: bool) -> int:
     return max(1, math.ceil(k / (4 * n_jobs)))
 
 
-def _progress(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="combination", desc="sweep")
+def _progress(total: int, progress: bool | None) -> Bar:
+    """The sweep's bar: combinations done, advanced once per chunk (see ``progress_bar``)."""
+    return progress_bar(progress, total, desc="sweep", unit="combination")
 
 
-def _advance(bar: Any, callback: Callable | None, combos: list[dict], chunk: Chunk) -> None:
-    if bar is not None:
-        bar.update(len(combos))
+def _advance(bar: Bar, callback: Callable | None, combos: list[dict], chunk: Chunk) -> None:
+    bar.update(len(combos))
     if callback is not None:
         for combo, stats in zip(combos, chunk[0], strict=True):
             callback(combo, pd.Series(stats, index=list(SUMMARY_FIELDS), name="summary"))
@@ -566,10 +562,21 @@ def _optuna_quiet(optuna: Any) -> Iterator[None]:
 
 
 def _optuna_combos(
-    data, strategy, swept, fixed_values, periods, n_trials, seed, metric, maximize, constraints
+    data,
+    strategy,
+    swept,
+    fixed_values,
+    periods,
+    n_trials,
+    seed,
+    metric,
+    maximize,
+    constraints,
+    bar: Bar,
 ) -> tuple[list[tuple[dict, Chunk]], OptunaTrials]:
     """The distinct combinations optuna's TPE search tried (with their results) and a count of
-    its trials: run, repeated (a combination drawn again; evaluated once) and pruned."""
+    its trials: run, repeated (a combination drawn again; evaluated once) and pruned. ``bar``
+    advances once per trial."""
     try:
         import optuna
     except ImportError as exc:
@@ -586,6 +593,7 @@ def _optuna_combos(
 
     def objective(trial: Any) -> float:
         combo = {name: trial.suggest_categorical(name, values) for name, values in swept.items()}
+        bar.update(1)
         if constraints is not None and not all(_satisfies(combo, c) for c in _as_list(constraints)):
             counts["pruned"] += 1
             raise optuna.TrialPruned()
@@ -628,7 +636,7 @@ def sweep(
     connect_timeout: float = 10.0,
     periods: str = "1D",
     check_lookahead: bool = True,
-    progress: bool = False,
+    progress: bool | None = None,
     callback: Callable[[dict, pd.Series], None] | None = None,
     **space: Any,
 ) -> SweepResult:
@@ -664,8 +672,12 @@ def sweep(
         Calendar period of the returns kept for PBO and the deflated Sharpe ratio.
     check_lookahead : bool
         Run :func:`soltrader.engine.validation.lookahead_check` on the best combination.
-    progress : bool
-        Show a progress bar (combinations done, rate, time left).
+    progress : bool or None
+        A progress bar on standard error (a widget in Jupyter): combinations done, rate and
+        time left, advanced once per chunk (per trial with ``method="optuna"``), never inside
+        the numba kernel. ``None`` (default) shows it only on a terminal or in Jupyter, once the
+        sweep has run for a second; ``True`` always; ``False`` never. Results are the same
+        either way.
     callback : callable, optional
         Called with ``(combination, stats)`` as results arrive (streaming).
     **space
@@ -695,8 +707,8 @@ def sweep(
     ...                constraints="fast < slow")                      # doctest: +SKIP
     >>> res.best(), res.pbo.pbo, res.deflated_sharpe.dsr              # doctest: +SKIP
     """
-    if not isinstance(strategy, Strategy):
-        raise ParameterError("strategy", f"expected a Strategy spec, got {type(strategy).__name__}")
+    strategy = checked_strategy(strategy)
+    progress = check_progress(progress)
     if method not in ("grid", "random", "optuna"):
         raise ParameterError("method", f"{method!r}: use 'grid', 'random' or 'optuna'")
     if executor not in ("local", "dask"):
@@ -721,18 +733,20 @@ def sweep(
     if method == "optuna":
         if not n_trials or n_trials < 1:
             raise ParameterError("n_trials", "method='optuna' needs n_trials >= 1")
-        pairs, trials = _optuna_combos(
-            data,
-            strategy,
-            swept,
-            fixed_values,
-            calendar,
-            n_trials,
-            seed,
-            metric,
-            maximize,
-            constraints,
-        )
+        with progress_bar(progress, n_trials, desc="sweep (optuna)", unit="trial") as bar:
+            pairs, trials = _optuna_combos(
+                data,
+                strategy,
+                swept,
+                fixed_values,
+                calendar,
+                n_trials,
+                seed,
+                metric,
+                maximize,
+                constraints,
+                bar,
+            )
         combos = [combo for combo, _ in pairs]
         chunks = [chunk for _, chunk in pairs]
         complete = True

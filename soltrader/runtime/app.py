@@ -317,7 +317,11 @@ def open_journal(spec_path: Path, state: Path | None, *, read_only: bool) -> Jou
     spec = load_spec(spec_path)
     path = journal_path(spec, spec_path, state)
     if read_only and not path.exists():
-        raise ParameterError("spec", f"{spec_path} has no journal yet ({path} is missing)")
+        raise ParameterError(
+            "spec",
+            f"{spec_path} has no journal yet ({path} is missing): start it with "
+            f"soltrader live {spec_path} --paper --replay FILE",
+        )
     journal = Journal(path, read_only=read_only)
     if not read_only:
         journal.bind(spec_identity(spec))
@@ -345,9 +349,13 @@ def operator_request(spec_path: Path, state: Path | None, request: OperatorReque
     return "applied to the journal"
 
 
-def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
-    """``soltrader status``: positions, equity, guard state, the last bar and the feed lag
-    (wall time ``now_ms`` since the last decided bar closed), from the journal."""
+def status_text(
+    status: JournalStatus, spec: LiveSpec, now_ms: int, health: dict[str, Any] | None = None
+) -> str:
+    """``soltrader status``: positions, equity, guard state, the last bar and the feed lag, from
+    the journal. The lag is the running runner's (seconds since it decided a bar, and since the
+    feed's last message: its ``health``) when one runs, else the wall time ``now_ms`` since the
+    last decided bar closed (how stale the journal is)."""
     last = (
         "none"
         if status.last_open_time_ms is None
@@ -356,9 +364,14 @@ def status_text(status: JournalStatus, spec: LiveSpec, now_ms: int) -> str:
     halted = "no" if status.halted is None else f"yes ({status.halted.reason})"
     mode = status.meta.get(MODE_KEY, "normal")
     lag = "-"
-    if status.last_open_time_ms is not None:
+    runner = (health or {}).get("runner")
+    if runner is not None:
+        lag = f"{runner['seconds_since_bar']:,.1f} s since a bar was decided"
+        if health.get("feed_silent_s") is not None:
+            lag += f", {health['feed_silent_s']:,.1f} s since the feed's last message"
+    elif status.last_open_time_ms is not None:
         closed_ms = status.last_open_time_ms + timeframe_ms(spec.data.timeframe)
-        lag = f"{(now_ms - closed_ms) / 1000:,.0f} s since the last bar closed"
+        lag = f"{(now_ms - closed_ms) / 1000:,.0f} s since the last bar closed (not running)"
     lines = [
         f"spec        {spec.strategy.name} on {spec.data.symbol} {spec.data.timeframe}",
         f"bars        {status.bars} (last bar opened {last})",

@@ -17,8 +17,8 @@ import pytest
 
 import soltrader as st
 from soltrader.runtime.journal import Journal
-from soltrader.runtime.ops_server import running_endpoints
 from tests.conftest import read_sample_bars
+from tests.live_process import wait_for_runner
 
 pytestmark = pytest.mark.slow
 
@@ -59,15 +59,6 @@ def _journal(spec: Path) -> Journal:
     return Journal(spec.parent / spec.stem / "state" / "journal.sqlite", read_only=True)
 
 
-def _wait_until_running(spec: Path, proc: subprocess.Popen, limit_s: float = 60.0) -> None:
-    """Wait for the runner to serve its operations endpoints (it is deciding bars then)."""
-    deadline = time.monotonic() + limit_s
-    while running_endpoints(spec.parent / spec.stem / "state") is None:
-        assert proc.poll() is None, proc.communicate()[1][-2000:]
-        assert time.monotonic() < deadline, "the runner did not start"
-        time.sleep(0.1)
-
-
 def test_kill_9_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> None:
     spec, data = _setup(tmp_path, 6_000)
     ref = tmp_path / "ref.csv"
@@ -105,7 +96,7 @@ def test_sigterm_stops_within_10_s_with_the_journal_intact(tmp_path: Path) -> No
         _cmd("live", str(spec), "--replay", str(data), "--speed", "600"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    _wait_until_running(spec, proc)  # the signal handlers are installed by then
+    wait_for_runner(spec, proc)  # the signal handlers are installed by then
     time.sleep(1.0)  # bars at 10 per second
     assert proc.poll() is None
     sent = time.monotonic()
@@ -197,5 +188,5 @@ def test_an_operator_halt_reaches_a_running_runner(tmp_path: Path) -> None:
         intents = journal.intents()
         times = journal.bars()["open_time_ms"][intents["decision_bar"]]
     assert not ((times > halt.at_ms) & (intents["reason"] == 0)).any()  # no entry after it
-    assert "queued" not in _run("resume", str(spec)).stdout  # no runner: applied directly
+    assert _run("resume", str(spec)).stdout == "resume: applied to the journal\n"  # no runner
     assert "halted      no" in _run("status", str(spec)).stdout

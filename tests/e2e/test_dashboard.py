@@ -6,7 +6,6 @@ unrealised P&L equal to equity minus the starting cash."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,19 +17,15 @@ import pytest
 import soltrader as st
 from soltrader.runtime.dashboard_data import init_cash, ledger
 from soltrader.runtime.journal import Journal
-from soltrader.runtime.ops_server import running_endpoints
 from tests.browser import browser_page, screenshot
 from tests.conftest import read_sample_bars
+from tests.live_process import cli, state_dir, wait_for_runner
 
 pytestmark = pytest.mark.slow
 
 
-def _cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "soltrader.cli", *args]
-
-
 def _journal(spec: Path) -> Path:
-    return spec.parent / spec.stem / "state" / "journal.sqlite"
+    return state_dir(spec) / "journal.sqlite"
 
 
 def _url(proc: subprocess.Popen) -> str:
@@ -51,13 +46,6 @@ def _next_refresh(page, limit_s: float = 20.0) -> None:
         page.wait_for_timeout(50)
 
 
-def _wait_running(spec: Path, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while running_endpoints(_journal(spec).parent) is None:
-        assert proc.poll() is None and time.monotonic() < deadline, "the replay did not start"
-        time.sleep(0.1)
-
-
 def test_the_page_shows_the_journals_numbers_while_a_replay_runs(tmp_path: Path) -> None:
     data = tmp_path / "bars.csv"
     read_sample_bars("binance", "SOL-USDT", "1m").iloc[:2000].reset_index().to_csv(
@@ -72,15 +60,15 @@ def test_the_page_shows_the_journals_numbers_while_a_replay_runs(tmp_path: Path)
         symbol="SOL/USDT", timeframe="1m",
     )  # fmt: skip
     replay = subprocess.Popen(
-        _cmd("live", str(spec), "--replay", str(data), "--speed", "1000"),
+        cli("live", str(spec), "--replay", str(data), "--speed", "1000"),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     dash = subprocess.Popen(
-        _cmd("dashboard", str(spec), str(idle), "--port", "0", "--refresh", "0.5"),
+        cli("dashboard", str(spec), str(idle), "--port", "0", "--refresh", "0.5"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        _wait_running(spec, replay)
+        wait_for_runner(spec, replay)
         url = _url(dash)
         methods: list[str] = []
         with browser_page() as page:
@@ -131,7 +119,7 @@ def test_the_ledger_accounts_for_every_quote_of_equity(tmp_path: Path) -> None:
         st.strategies.sma_cross, {"fast": 5, "slow": 20, "fees": 0.001, "sl_stop": 0.005},
         tmp_path / "sma.toml", symbol="SOL/USDT", timeframe="1m",
     )  # fmt: skip
-    done = subprocess.run(_cmd("live", str(spec), "--replay", str(data)), capture_output=True,
+    done = subprocess.run(cli("live", str(spec), "--replay", str(data)), capture_output=True,
                           text=True, timeout=300)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     with Journal(_journal(spec), read_only=True) as journal:

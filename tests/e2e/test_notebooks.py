@@ -26,6 +26,19 @@ def test_ipynb_is_paired_with_py(source: Path) -> None:
     )
 
 
+def test_every_ipynb_has_its_source_and_stores_no_outputs() -> None:
+    notebooks = sorted(NOTEBOOKS.glob("*.ipynb"))
+    assert len(notebooks) == len(SOURCES)
+    for path in notebooks:
+        assert path.with_suffix(".py").exists(), f"{path.name} has no paired .py source"
+        stored = [
+            c.source.splitlines()[0] if c.source else ""
+            for c in nbformat.read(path, as_version=4).cells
+            if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count"))
+        ]
+        assert not stored, f"{path.name} stores outputs (clear them): {stored[:3]}"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("source", SOURCES, ids=[p.stem for p in SOURCES])
 def test_notebook_runs_top_to_bottom(source: Path) -> None:

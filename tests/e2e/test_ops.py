@@ -20,14 +20,11 @@ import soltrader as st
 from soltrader.runtime.journal import Journal
 from soltrader.runtime.ops_server import OPS_FILE, running_endpoints
 from tests.conftest import read_sample_bars
+from tests.live_process import cli, state_dir, wait_for_runner
 
 pytestmark = pytest.mark.slow
 
 SMA = {"fast": 5, "slow": 20, "sl_stop": 0.01, "fees": 0.001}
-
-
-def _cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "soltrader.cli", *args]
 
 
 def _setup(tmp: Path, n: int, ops: str = "") -> tuple[Path, Path]:
@@ -39,10 +36,6 @@ def _setup(tmp: Path, n: int, ops: str = "") -> tuple[Path, Path]:
     if ops:
         spec.write_text(spec.read_text() + f"\n[ops]\n{ops}\n")
     return spec, data
-
-
-def _state(spec: Path) -> Path:
-    return spec.parent / spec.stem / "state"
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -63,25 +56,14 @@ def _samples(text: str) -> dict[tuple[str, tuple], float]:
     }
 
 
-def _wait_for_endpoints(state: Path, proc: subprocess.Popen, limit_s: float = 60.0):
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        ends = running_endpoints(state)
-        if ends is not None:
-            return ends
-        assert proc.poll() is None, proc.communicate()[1][-2000:]
-        time.sleep(0.1)
-    raise AssertionError("the runner never wrote its ops endpoints")
-
-
 def test_health_metrics_and_status_of_a_running_replay(tmp_path: Path) -> None:
     spec, data = _setup(tmp_path, 400, ops="metrics_port = 0")
     proc = subprocess.Popen(
-        _cmd("live", str(spec), "--replay", str(data), "--speed", "600"),
+        cli("live", str(spec), "--replay", str(data), "--speed", "600"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        ends = _wait_for_endpoints(_state(spec), proc)
+        ends = wait_for_runner(spec, proc)
         assert ends.pid == proc.pid and ends.health_url != ends.metrics_url  # two ports
         assert ends.health_url.startswith("http://127.0.0.1:")
         seen: list[float] = []
@@ -93,7 +75,7 @@ def test_health_metrics_and_status_of_a_running_replay(tmp_path: Path) -> None:
             bars = samples[("soltrader_bars_total", ())]
             seen.append(bars)
             # the journal at the same bar: one writer, the metrics count bars after the commit
-            with Journal(_state(spec) / "journal.sqlite", read_only=True) as journal:
+            with Journal(state_dir(spec) / "journal.sqlite", read_only=True) as journal:
                 equity = journal.equity()
             assert len(equity) >= bars
             assert samples[("soltrader_equity", ())] == pytest.approx(
@@ -109,17 +91,18 @@ def test_health_metrics_and_status_of_a_running_replay(tmp_path: Path) -> None:
             assert health["system"]["disk_free_bytes"] > 0
         assert seen == sorted(seen) and seen[-1] > seen[0]  # the numbers move while it runs
         status = subprocess.run(
-            _cmd("status", str(spec), "--check"), capture_output=True, text=True, timeout=60
+            cli("status", str(spec), "--check"), capture_output=True, text=True, timeout=60
         )
         assert "health      " in status.stdout and "binance klines (feed)" in status.stdout
+        assert "s since a bar was decided" in status.stdout  # the runner's lag, not the wall
         assert status.returncode in (0, 3), status.stdout + status.stderr
         _, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0, stderr[-2000:]
     finally:
         proc.kill()
-    assert not (_state(spec) / OPS_FILE).exists()  # removed at the stop
+    assert not (state_dir(spec) / OPS_FILE).exists()  # removed at the stop
     after = subprocess.run(
-        _cmd("status", str(spec), "--check"), capture_output=True, text=True, timeout=60
+        cli("status", str(spec), "--check"), capture_output=True, text=True, timeout=60
     )
     assert after.returncode == 4 and "health      unhealthy: not running" in after.stdout
 
@@ -127,13 +110,13 @@ def test_health_metrics_and_status_of_a_running_replay(tmp_path: Path) -> None:
 def test_a_halted_runner_is_unhealthy_with_http_503(tmp_path: Path) -> None:
     spec, data = _setup(tmp_path, 400)
     proc = subprocess.Popen(
-        _cmd("live", str(spec), "--replay", str(data), "--speed", "300"),
+        cli("live", str(spec), "--replay", str(data), "--speed", "300"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        ends = _wait_for_endpoints(_state(spec), proc)
+        ends = wait_for_runner(spec, proc)
         halt = subprocess.run(
-            _cmd("halt", str(spec), "--reason", "maintenance"), capture_output=True, text=True
+            cli("halt", str(spec), "--reason", "maintenance"), capture_output=True, text=True
         )
         assert halt.returncode == 0, halt.stderr
         deadline = time.monotonic() + 30

@@ -269,3 +269,26 @@ def test_the_solana_venue_needs_its_table() -> None:
     with pytest.raises(st.ParameterError) as err:
         parse_live_spec(raw)
     assert err.value.name == "solana"
+
+
+def test_lamport_fees_are_priced_in_sol_or_refused() -> None:
+    """The fees are priced at the close for a SOL base, at 1 for a SOL quote, else at the
+    spec's sol_price; without one, a non-SOL pair paying fees is refused when read."""
+    usdc, jup = (
+        "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
+        "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN",
+    )
+    raw = {"data": {"symbol": "JUP/USDC", "timeframe": "1m"}, "strategy": {"name": "sma_cross"}}
+    table = {"base_decimals": 6, "quote_decimals": 6}
+
+    def spec(**solana):
+        return parse_live_spec({**raw, "solana": {**table, **solana}})
+
+    assert spec(base_mint=SOL_MINT, quote_mint=usdc).solana.fee_sol_price() is None
+    assert spec(base_mint=jup, quote_mint=SOL_MINT).solana.fee_sol_price() == 1.0
+    priced = spec(base_mint=jup, quote_mint=usdc, sol_price=150.0)
+    assert priced.backtest_kwargs()["solana"].sol_price == 150.0
+    with pytest.raises(st.ParameterError, match=r"solana\.sol_price: neither mint is wrapped SOL"):
+        spec(base_mint=jup, quote_mint=usdc)
+    free = spec(base_mint=jup, quote_mint=usdc, base_fee_lamports=0, priority_fee_lamports=0)
+    assert free.solana.fee_sol_price() is None  # nothing to price

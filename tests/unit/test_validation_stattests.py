@@ -35,6 +35,16 @@ def test_adf_matches_statsmodels_on_real_returns(sol_returns: pd.Series) -> None
     assert got.pvalue < 0.01 and "Rejects a unit root" in got.conclusion
 
 
+def test_adf_with_a_fixed_lag_matches_statsmodels(sol_returns: pd.Series) -> None:
+    """``autolag=None`` uses ``maxlag`` as given (statsmodels then returns five values)."""
+    direct = adfuller(
+        sol_returns.to_numpy(), maxlag=3, regression="c", autolag=None, result_object=False
+    )
+    got = adf(sol_returns, autolag=None, maxlag=3)
+    assert got.statistic == pytest.approx(direct[0], rel=1e-12)
+    assert got.details["used_lag"] == 3 == direct[2]
+
+
 def test_jarque_bera_matches_statsmodels_on_real_returns(sol_returns: pd.Series) -> None:
     jb, p, skew, kurt = sm_jarque_bera(sol_returns.to_numpy())
     got = jarque_bera(sol_returns)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from soltrader.costs._nb import uniform_nb
 from soltrader.domain.errors import ParameterError
+from soltrader.engine._progress import check_progress, progress_bar, shows
 from soltrader.engine.validation._checks import as_float, as_int, as_series_values
 
 BOOTSTRAP = np.int64(0)
@@ -32,32 +33,46 @@ _METHODS = {"bootstrap": BOOTSTRAP, "shuffle": SHUFFLE}
 #: At most this many trade numbers (plus the start) are kept per path for the fan chart.
 MAX_FAN_POINTS = 200
 _DEFAULT_Q = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+#: With a progress bar, paths run in at most this many batches (one kernel call and one bar
+#: update each) ...
+MAX_BATCHES = 100
+#: ... of at least this many trade draws each, so that a call's overhead (microseconds) stays
+#: far below its work.
+MIN_BATCH_DRAWS = 100_000
 
 
 @numba.njit(cache=True)
-def mc_paths_nb(
-    returns: np.ndarray, n_paths: int, method: np.int64, seed: int, init: float, points: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Simulate ``n_paths`` equity paths of ``len(returns)`` trades each.
+def mc_fill_nb(
+    returns: np.ndarray,
+    first: int,
+    stop: int,
+    method: np.int64,
+    seed: int,
+    init: float,
+    points: np.ndarray,
+    final: np.ndarray,
+    mdd: np.ndarray,
+    low: np.ndarray,
+    curve: np.ndarray,
+) -> None:
+    """Simulate the equity paths numbered ``first .. stop - 1`` into those rows of ``final``,
+    ``mdd``, ``low`` and ``curve`` (see :func:`mc_paths_nb`).
 
-    Returns per path the final equity, the maximum drawdown (fraction of the running peak, the
-    start counting as a peak), the lowest equity (start included), and the equity after the
-    trade numbers in ``points`` (sorted, 0 = the start), shape ``(n_paths, len(points))``.
+    A path's draws depend only on ``(seed, path number, draw)``, so paths simulated in batches
+    equal the paths of one call.
 
     Examples
     --------
-    >>> final, mdd, low, curve = mc_paths_nb(np.array([0.1, -0.5]), 3, SHUFFLE, 7, 1.0,
-    ...                                      np.array([0, 2]))
-    >>> np.allclose(final, 0.55), np.allclose(mdd, 0.5)
-    (True, True)
+    >>> out = [np.empty(3), np.empty(3), np.empty(3), np.empty((3, 2))]
+    >>> r, pts = np.array([0.1, -0.5]), np.array([0, 2])
+    >>> mc_fill_nb(r, 0, 2, SHUFFLE, 7, 1.0, pts, *out)
+    >>> mc_fill_nb(r, 2, 3, SHUFFLE, 7, 1.0, pts, *out)
+    >>> bool(np.array_equal(out[1], mc_paths_nb(r, 3, SHUFFLE, 7, 1.0, pts)[1]))
+    True
     """
     n = returns.shape[0]
-    final = np.empty(n_paths)
-    mdd = np.empty(n_paths)
-    low = np.empty(n_paths)
-    curve = np.empty((n_paths, points.shape[0]))
     work = np.empty(n)
-    for p in range(n_paths):
+    for p in range(first, stop):
         if method == SHUFFLE:
             work[:] = returns
             for i in range(n - 1, 0, -1):
@@ -91,6 +106,30 @@ def mc_paths_nb(
         final[p] = equity
         mdd[p] = worst
         low[p] = lowest
+
+
+@numba.njit(cache=True)
+def mc_paths_nb(
+    returns: np.ndarray, n_paths: int, method: np.int64, seed: int, init: float, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Simulate ``n_paths`` equity paths of ``len(returns)`` trades each.
+
+    Returns per path the final equity, the maximum drawdown (fraction of the running peak, the
+    start counting as a peak), the lowest equity (start included), and the equity after the
+    trade numbers in ``points`` (sorted, 0 = the start), shape ``(n_paths, len(points))``.
+
+    Examples
+    --------
+    >>> final, mdd, low, curve = mc_paths_nb(np.array([0.1, -0.5]), 3, SHUFFLE, 7, 1.0,
+    ...                                      np.array([0, 2]))
+    >>> np.allclose(final, 0.55), np.allclose(mdd, 0.5)
+    (True, True)
+    """
+    final = np.empty(n_paths)
+    mdd = np.empty(n_paths)
+    low = np.empty(n_paths)
+    curve = np.empty((n_paths, points.shape[0]))
+    mc_fill_nb(returns, 0, n_paths, method, seed, init, points, final, mdd, low, curve)
     return final, mdd, low, curve
 
 
@@ -268,6 +307,56 @@ def _trade_returns(trade_returns: Any) -> np.ndarray:
     return arr
 
 
+def _batch_size(n_paths: int, n_trades: int) -> int:
+    """Paths per batch with a progress bar (see :data:`MAX_BATCHES`, :data:`MIN_BATCH_DRAWS`).
+
+    Examples
+    --------
+    >>> _batch_size(10_000, 500), _batch_size(10_000, 10)
+    (200, 10000)
+    """
+    by_count = -(-n_paths // MAX_BATCHES)
+    by_work = -(-MIN_BATCH_DRAWS // max(1, n_trades))
+    return max(1, min(n_paths, max(by_count, by_work)))
+
+
+def _simulate(
+    returns: np.ndarray,
+    n_paths: int,
+    method: np.int64,
+    seed: int,
+    init: float,
+    points: np.ndarray,
+    progress: bool | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The paths of :func:`mc_paths_nb`: in one call, or in batches that advance a bar."""
+    if not shows(progress):
+        return mc_paths_nb(returns, np.int64(n_paths), method, np.int64(seed), init, points)
+    final = np.empty(n_paths)
+    mdd = np.empty(n_paths)
+    low = np.empty(n_paths)
+    curves = np.empty((n_paths, points.shape[0]))
+    size = _batch_size(n_paths, returns.size)
+    with progress_bar(progress, n_paths, desc="monte carlo", unit="path") as bar:
+        for lo in range(0, n_paths, size):
+            hi = min(n_paths, lo + size)
+            mc_fill_nb(
+                returns,
+                np.int64(lo),
+                np.int64(hi),
+                method,
+                np.int64(seed),
+                init,
+                points,
+                final,
+                mdd,
+                low,
+                curves,
+            )
+            bar.update(hi - lo)
+    return final, mdd, low, curves
+
+
 def monte_carlo(
     trade_returns: Any,
     *,
@@ -276,6 +365,7 @@ def monte_carlo(
     seed: int = 0,
     init_cash: float = 10_000.0,
     ruin_level: float = 0.5,
+    progress: bool | None = None,
 ) -> MonteCarloResult:
     """Bootstrap or shuffle a sequence of trade returns into many equity paths.
 
@@ -298,6 +388,13 @@ def monte_carlo(
     ruin_level : float
         A path is ruined when its equity falls below ``ruin_level * init_cash`` (fraction in
         (0, 1]; 0.5 = half the account lost).
+    progress : bool or None
+        A progress bar of the paths on standard error (a widget in Jupyter). With a bar the
+        paths run in batches (at most :data:`MAX_BATCHES`, each of at least
+        :data:`MIN_BATCH_DRAWS` draws), one kernel call and one update per batch; without, in
+        one call. ``None`` (default) shows it only on a terminal or in Jupyter, once the run
+        has lasted a second; ``True`` always; ``False`` never. The paths are the same either
+        way (every draw is a function of the seed, the path number and the draw number).
 
     Returns
     -------
@@ -330,9 +427,10 @@ def monte_carlo(
         raise ParameterError("seed", f"must be below 2**63, got {seed!r}")
     init = as_float(init_cash, "init_cash", low=0.0, low_open=True)
     level = as_float(ruin_level, "ruin_level", low=0.0, high=1.0, low_open=True)
+    progress = check_progress(progress)
     points = _fan_points(returns.size)
-    final, mdd, low, curves = mc_paths_nb(
-        returns, np.int64(paths), _METHODS[method], np.int64(seed_), init, points
+    final, mdd, low, curves = _simulate(
+        returns, paths, _METHODS[method], seed_, init, points, progress
     )
     obs_final, obs_mdd = _observed(returns, init)
     return MonteCarloResult(
@@ -354,9 +452,12 @@ def monte_carlo(
 
 __all__ = [
     "BOOTSTRAP",
+    "MAX_BATCHES",
     "MAX_FAN_POINTS",
+    "MIN_BATCH_DRAWS",
     "SHUFFLE",
     "MonteCarloResult",
+    "mc_fill_nb",
     "mc_paths_nb",
     "monte_carlo",
 ]

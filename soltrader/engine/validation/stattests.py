@@ -90,9 +90,11 @@ def adf(
         else {}
     )
     try:
-        stat, p, used, nobs, crit, _ = adfuller(
+        # statsmodels returns (stat, p, lag, nobs, critical values) and, with autolag, the
+        # information criterion's best value as a sixth item
+        stat, p, used, nobs, crit = adfuller(
             x, maxlag=lag, regression=regression, autolag=autolag, **extra
-        )
+        )[:5]
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise ParameterError("returns", f"the ADF regression cannot be run ({exc})") from exc
     a = _alpha(alpha)

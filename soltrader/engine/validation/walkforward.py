@@ -29,7 +29,8 @@ import pandas as pd
 
 from soltrader.domain.enums import Direction, ExitReason
 from soltrader.domain.errors import ParameterError
-from soltrader.engine.backtest import backtest_signals
+from soltrader.engine._progress import check_progress, progress_bar
+from soltrader.engine.backtest import backtest_signals, checked_strategy, not_a_keyword
 from soltrader.engine.inputs import market_from
 from soltrader.engine.result import Result
 from soltrader.engine.validation._checks import as_int
@@ -95,11 +96,7 @@ def grid(space: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _check_names(strategy: Strategy, names: Sequence[str], what: str) -> None:
     unknown = [k for k in names if k not in strategy.params and k not in _BACKTEST_KEYWORDS]
     if unknown:
-        raise ParameterError(
-            unknown[0],
-            f"in {what}: neither a parameter of {strategy.name} "
-            f"({sorted(strategy.params)}) nor a backtest keyword",
-        )
+        raise ParameterError(unknown[0], f"in {what}: {not_a_keyword(strategy, unknown[0])}")
 
 
 def _check_metric(metric: Metric) -> None:
@@ -529,6 +526,7 @@ def walk_forward(
     embargo: int = 0,
     warmup: int | None = None,
     optimiser: Optimiser = optimise,
+    progress: bool | None = None,
     **backtest_kwargs: Any,
 ) -> WalkForwardResult:
     """Walk-forward optimisation of ``strategy`` over the grid ``space``.
@@ -561,6 +559,11 @@ def walk_forward(
         ``optimiser(data, strategy, space, metric, start=..., **backtest_kwargs) -> (best,
         table)`` with the contract of :func:`optimise` (table best first, with a ``metric``
         column).
+    progress : bool or None
+        A progress bar on standard error (a widget in Jupyter), advanced once per window
+        (optimisation and test). ``None`` (default) shows it only on a terminal or in Jupyter,
+        once the run has lasted a second; ``True`` always; ``False`` never. Results are the
+        same either way.
     **backtest_kwargs
         Fixed keywords of :func:`soltrader.backtest_signals` (``fees``, ``slippage``,
         ``init_cash``, ...) and fixed strategy parameters.
@@ -584,8 +587,8 @@ def walk_forward(
     ...                   train="90D", test="30D", fees=0.001)   # doctest: +SKIP
     >>> wf.windows[["test_start", "fast", "slow", "oos_metric"]]  # doctest: +SKIP
     """
-    if not isinstance(strategy, Strategy):
-        raise ParameterError("strategy", f"expected a Strategy spec, got {type(strategy).__name__}")
+    strategy = checked_strategy(strategy)
+    progress = check_progress(progress)
     grid(space)
     _check_names(strategy, list(space), "space")
     _check_names(strategy, list(backtest_kwargs), "keywords")
@@ -596,23 +599,29 @@ def walk_forward(
         frame.index, train, test, anchored=anchored, purge=purge, embargo=embargo
     )
     rows, results, tables = [], [], []
-    for w in splits:
-        w0 = _warm_start(w.train.start, warm)
-        best, table = optimiser(
-            frame.iloc[w0 : w.train.stop],
-            strategy,
-            space,
-            metric,
-            start=w.train.start - w0,
-            **backtest_kwargs,
-        )
-        t0 = _warm_start(w.test.start, warm)
-        res = evaluate(
-            frame.iloc[t0 : w.test.stop], strategy, best, start=w.test.start - t0, **backtest_kwargs
-        )
-        rows.append(_window_row(w, best, table, res, _score(res, metric)))
-        results.append(res)
-        tables.append(table)
+    with progress_bar(progress, len(splits), desc="walk-forward", unit="window") as bar:
+        for w in splits:
+            w0 = _warm_start(w.train.start, warm)
+            best, table = optimiser(
+                frame.iloc[w0 : w.train.stop],
+                strategy,
+                space,
+                metric,
+                start=w.train.start - w0,
+                **backtest_kwargs,
+            )
+            t0 = _warm_start(w.test.start, warm)
+            res = evaluate(
+                frame.iloc[t0 : w.test.stop],
+                strategy,
+                best,
+                start=w.test.start - t0,
+                **backtest_kwargs,
+            )
+            rows.append(_window_row(w, best, table, res, _score(res, metric)))
+            results.append(res)
+            tables.append(table)
+            bar.update(1)
     init = float(results[0].init_cash)
     name = metric if isinstance(metric, str) else getattr(metric, "__name__", "callable")
     return WalkForwardResult(
