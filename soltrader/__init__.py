@@ -13,6 +13,7 @@ Examples
 from soltrader import (
     costs,
     data,
+    dex,
     indicators,
     metrics,
     risk,
@@ -87,6 +88,7 @@ __all__ = [
     "coordinate",
     "costs",
     "data",
+    "dex",
     "fixed",
     "indicators",
     "metrics",
