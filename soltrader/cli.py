@@ -453,6 +453,45 @@ def cmd_wallet_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_pools(args: argparse.Namespace) -> int:
+    """The Orca, Raydium CLMM and Meteora DLMM pools of a mint, from chain state."""
+    import asyncio
+    import os
+
+    from soltrader.adapters.solana_pools import pools_of
+    from soltrader.adapters.solana_rpc import Endpoint, RpcPool
+    from soltrader.domain.secret import Secret
+
+    url = os.environ.get(args.rpc_env, "")
+    if not url:
+        raise st.ParameterError("--rpc-env", f"set {args.rpc_env} to an RPC URL")
+
+    async def read() -> list:  # 7 calls: paced by the endpoint's quota (10 per second)
+        async with RpcPool([Endpoint("rpc", Secret(url))], max_wait_s=30.0) as pool:
+            return await pools_of(pool, args.mint)
+
+    views = asyncio.run(read())
+    if not views:
+        print(f"no Orca Whirlpool, Raydium CLMM or Meteora DLMM pool holds {args.mint}")
+        return 0
+    rows = [
+        {
+            "dex": v.dex,
+            "pool": v.address,
+            "other mint": v.mint_b if v.mint_a == args.mint else v.mint_a,
+            "price (other per token)": float(v.price_of(args.mint)),
+            "fee %": 100 * v.fee_rate,
+            "tick / bin": v.position,
+            "reserve of token": v.reserves[0] if v.mint_a == args.mint else v.reserves[1],
+            "reserve of other": v.reserves[1] if v.mint_a == args.mint else v.reserves[0],
+        }
+        for v in views
+    ]
+    print(f"{len(views)} pools of {args.mint} (reserves in atomic units):")
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda x: f"{x:.10g}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``soltrader`` command."""
     parser = argparse.ArgumentParser(
@@ -581,6 +620,13 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
     dl.add_argument("--no-progress", action="store_true", help="no progress bar")
     dl.set_defaults(handler=cmd_download)
+
+    pools = dsub.add_parser("pools", help="a Solana token's DEX pools and prices, from chain state")
+    pools.add_argument("mint", help="the token's mint address (base58)")
+    pools.add_argument(
+        "--rpc-env", default="SOLTRADER_SOLANA_RPC", help="the variable holding the RPC URL"
+    )
+    pools.set_defaults(handler=cmd_data_pools)
     return parser
 
 

@@ -35,9 +35,10 @@ import contextlib
 import hashlib
 import json
 import random
+import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -701,6 +702,23 @@ class RpcEndpoint:
         account = self.chain.svm.get_account(_pubkey(key))
         return self._context(None if account is None else _account_json(account))
 
+    def get_multiple_accounts(self, keys: list, config: dict | None = None) -> dict[str, Any]:
+        if len(keys) > 100:
+            raise _RpcError(INVALID_PARAMS, "Too many inputs provided; max 100")
+        accounts = [self.chain.svm.get_account(_pubkey(k)) for k in keys]
+        return self._context([None if a is None else _account_json(a) for a in accounts])
+
+    def get_program_accounts(self, program: str, config: dict | None = None) -> list[dict]:
+        """The program's accounts that pass every ``dataSize`` and ``memcmp`` filter (the
+        node's own semantics: ``memcmp.bytes`` is base58, compared at ``offset``)."""
+        filters = (config or {}).get("filters", [])
+        out = []
+        for address, account in self.chain.svm.get_program_accounts(_pubkey(program)):
+            data = bytes(account.data)
+            if all(_passes(data, f) for f in filters):
+                out.append({"pubkey": str(address), "account": _account_json(account)})
+        return out
+
     def get_token_accounts_by_owner(
         self, owner: str, selector: dict, config: dict | None = None
     ) -> dict[str, Any]:
@@ -799,6 +817,31 @@ class _RpcError(Exception):
         self.code, self.message, self.data = code, message, data
 
 
+@contextlib.contextmanager
+def serving(chain: Chain) -> Iterator[str]:
+    """The chain's JSON-RPC endpoint, served from a thread while the block runs."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    stop = asyncio.Event()
+    url: list[str] = []
+
+    async def serve() -> None:
+        async with RpcEndpoint(chain) as node:
+            url.append(node.url)
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield url[0]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+        loop.close()
+
+
 _LOST = object()
 
 _METHODS: dict[str, Callable[..., Any]] = {
@@ -808,6 +851,8 @@ _METHODS: dict[str, Callable[..., Any]] = {
     "getHealth": RpcEndpoint.get_health,
     "getBalance": RpcEndpoint.get_balance,
     "getAccountInfo": RpcEndpoint.get_account_info,
+    "getMultipleAccounts": RpcEndpoint.get_multiple_accounts,
+    "getProgramAccounts": RpcEndpoint.get_program_accounts,
     "getTokenAccountsByOwner": RpcEndpoint.get_token_accounts_by_owner,
     "getRecentPrioritizationFees": RpcEndpoint.get_recent_prioritization_fees,
     "simulateTransaction": RpcEndpoint.simulate_transaction,
@@ -828,6 +873,16 @@ def _error(rid: Any, code: int, message: str, data: Any = None) -> dict[str, Any
 
 def _reply(doc: Any) -> web.Response:
     return web.Response(text=json.dumps(doc), content_type="application/json")
+
+
+def _passes(data: bytes, rule: dict[str, Any]) -> bool:
+    """One ``getProgramAccounts`` filter (``dataSize`` or ``memcmp`` with base58 bytes)."""
+    if "dataSize" in rule:
+        return len(data) == int(rule["dataSize"])
+    if "memcmp" in rule:
+        offset, wanted = int(rule["memcmp"]["offset"]), base58.b58decode(rule["memcmp"]["bytes"])
+        return data[offset : offset + len(wanted)] == wanted
+    raise _RpcError(INVALID_PARAMS, f"Invalid params: unknown filter {sorted(rule)}")
 
 
 def _pubkey(text: Any) -> Pubkey:

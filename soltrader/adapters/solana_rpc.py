@@ -47,7 +47,7 @@ from solders.transaction import VersionedTransaction
 
 from soltrader.adapters.http import SessionOwner
 from soltrader.adapters.resilience import CircuitBreaker, Provider, RateLimiter, retry_after_s
-from soltrader.domain.errors import Error, ParameterError
+from soltrader.domain.errors import DataError, Error, ParameterError
 from soltrader.domain.secret import Secret
 
 #: JSON-RPC error codes after which another node may well succeed (the request had no effect):
@@ -188,6 +188,30 @@ class TokenAccountInfo(NamedTuple):
     address: Pubkey
     mint: Pubkey
     amount: int
+
+
+class AccountData(NamedTuple):
+    """An account as the chain holds it: its address, owning program, lamports and raw data."""
+
+    address: str
+    owner: str
+    lamports: int
+    data: bytes
+
+
+#: Accounts one ``getMultipleAccounts`` call may ask for (the RPC's limit).
+MULTIPLE_ACCOUNTS_MAX = 100
+
+
+def _account(address: str, value: dict[str, Any]) -> AccountData:
+    """An ``encoding: base64`` account of a JSON-RPC answer."""
+    try:
+        raw = base64.b64decode(value["data"][0], validate=True)
+        return AccountData(address, str(value["owner"]), int(value["lamports"]), raw)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise DataError(
+            f"account {address}: not a base64 account ({type(exc).__name__})", field="data"
+        ) from None
 
 
 class EndpointStatus(NamedTuple):
@@ -458,6 +482,32 @@ class RpcPool(SessionOwner):
             )
         return out
 
+    async def accounts(self, addresses: Sequence[str]) -> list[AccountData | None]:
+        """The accounts at ``addresses`` (base58), in order; None where there is none
+        (``getMultipleAccounts``, :data:`MULTIPLE_ACCOUNTS_MAX` per call)."""
+        config = {"encoding": "base64", "commitment": "confirmed"}
+        out: list[AccountData | None] = []
+        for i in range(0, len(addresses), MULTIPLE_ACCOUNTS_MAX):
+            chunk = [str(a) for a in addresses[i : i + MULTIPLE_ACCOUNTS_MAX]]
+            result = await self.call("getMultipleAccounts", [chunk, config])
+            values = result["value"]
+            out += [
+                None if v is None else _account(a, v) for a, v in zip(chunk, values, strict=True)
+            ]
+        return out
+
+    async def program_accounts(
+        self, program: str, *, data_size: int | None = None, memcmp: Sequence[tuple[int, str]] = ()
+    ) -> list[AccountData]:
+        """The accounts owned by ``program`` (``getProgramAccounts``), filtered on the server by
+        their size in bytes and by ``(offset, base58 bytes)`` comparisons (every one must
+        match), e.g. the pools of one mint: ``memcmp=[(101, mint)]``."""
+        filters: list[dict[str, Any]] = [] if data_size is None else [{"dataSize": data_size}]
+        filters += [{"memcmp": {"offset": o, "bytes": b}} for o, b in memcmp]
+        config = {"encoding": "base64", "commitment": "confirmed", "filters": filters}
+        result = await self.call("getProgramAccounts", [str(program), config])
+        return [_account(str(item["pubkey"]), item["account"]) for item in result]
+
     async def priority_fees(self, accounts: Sequence[Pubkey] = ()) -> list[int]:
         """Recent prioritisation fees (micro-lamports per compute unit) of the last slots."""
         result = await self.call("getRecentPrioritizationFees", [[str(a) for a in accounts]])
@@ -607,6 +657,8 @@ def _refused(method: str, label: str, error: Any) -> RpcRefusedError:
 
 
 __all__ = [
+    "MULTIPLE_ACCOUNTS_MAX",
+    "AccountData",
     "Blockhash",
     "Endpoint",
     "EndpointStatus",

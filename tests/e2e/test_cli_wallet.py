@@ -3,19 +3,15 @@ over JSON-RPC from a LiteSVM-backed server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from solders.keypair import Keypair
 
-from tests.solana_rpc import Chain, RpcEndpoint
+from tests.solana_rpc import Chain, serving
 
 SENTINEL = "SENTINEL-wallet-rpc-key"
 
@@ -25,31 +21,6 @@ def soltrader(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
         [sys.executable, "-m", "soltrader.cli", *args],
         capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
     )  # fmt: skip
-
-
-@contextmanager
-def serving(chain: Chain) -> Iterator[str]:
-    """The chain's JSON-RPC endpoint, served from a thread while the block runs."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    stop = asyncio.Event()
-    url: list[str] = []
-
-    async def serve() -> None:
-        async with RpcEndpoint(chain) as node:
-            url.append(node.url)
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield url[0]
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(10)
-        loop.close()
 
 
 def test_wallet_new_then_show_with_balances(tmp_path: Path) -> None:
