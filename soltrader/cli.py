@@ -103,6 +103,65 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dex_ohlcv(args: argparse.Namespace) -> int:
+    """Fetch a DEX pool's candles into data/cache/dex (providers in failover order; intervals
+    already fetched are served from the cache without a request)."""
+    import asyncio
+
+    from soltrader.adapters.dex_data import (
+        describe_fetch,
+        download_pool_ohlcv,
+        parse_provider_urls,
+    )
+    from soltrader.adapters.store import to_epoch_ms
+
+    until = args.until if args.until is not None else pd.Timestamp.now(tz="UTC")
+    fetched = asyncio.run(
+        download_pool_ohlcv(
+            args.pool,
+            args.timeframe,
+            to_epoch_ms(args.since, "--since"),
+            to_epoch_ms(until, "--until"),
+            urls=parse_provider_urls(args.provider_url) or None,
+            data_dir=args.data_dir,
+        )
+    )
+    print(describe_fetch(fetched))
+    return 0
+
+
+def cmd_dex_universe(args: argparse.Namespace) -> int:
+    """Snapshot the DEX universe (cached for a few minutes) and screen it."""
+    import asyncio
+
+    from soltrader.adapters.dex_data import parse_provider_urls, universe_snapshot
+    from soltrader.strategies.universe import screen_snapshots, universe_frame
+
+    snap = asyncio.run(
+        universe_snapshot(
+            urls=parse_provider_urls(args.provider_url) or None,
+            data_dir=args.data_dir,
+            refresh=args.refresh,
+        )
+    )
+    tokens = snap.tokens[: args.limit] if args.limit else snap.tokens
+    now_ms = int(pd.Timestamp.now(tz="UTC").value // 1_000_000)
+    result = screen_snapshots(tokens, now_ms)
+    table = universe_frame(tokens, now_ms).assign(approved=result.approved)
+    shown = ["symbol", "token", "pool", "dex", "age_days", "liquidity_usd", "volume_24h_usd"]
+    shown += ["price_change_24h", "holders", "approved"]
+    print(table[shown].to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    origin = "cache" if snap.from_cache else f"{snap.requests} HTTP requests"
+    fetched = pd.Timestamp(snap.fetched_ms, unit="ms", tz="UTC")
+    when = f"{fetched:%Y-%m-%d %H:%M:%S} UTC"
+    print(f"{len(tokens)} tokens from {snap.source} ({origin}), snapshot of {when}")
+    print(
+        f"approval rate {result.approval_rate:.1%} ({int(result.approved.sum())} of "
+        f"{result.n_universe}); rules {dict(result.thresholds)}; rejected {result.rejections}"
+    )
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on the bundled SOL data: validation summary, an indicator chart, and two
     strategies backtested into one HTML report."""
@@ -620,6 +679,23 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
     dl.add_argument("--no-progress", action="store_true", help="no progress bar")
     dl.set_defaults(handler=cmd_download)
+
+    provider_help = "NAME=URL of a provider (geckoterminal, birdeye), repeat in failover order"
+    dex = dsub.add_parser("dex-ohlcv", help="download a DEX pool's candles into data/cache/dex")
+    dex.add_argument("pool", help="pool address (base58)")
+    dex.add_argument("timeframe", help="candle length, e.g. 1h")
+    dex.add_argument("--since", required=True, help="first candle, e.g. 2024-01-01")
+    dex.add_argument("--until", default=None, help="end (exclusive), default now")
+    dex.add_argument("--provider-url", action="append", default=[], help=provider_help)
+    dex.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
+    dex.set_defaults(handler=cmd_dex_ohlcv)
+
+    uni = dsub.add_parser("universe", help="snapshot the DEX token universe and screen it")
+    uni.add_argument("--limit", type=int, default=None, help="keep the N most liquid tokens")
+    uni.add_argument("--provider-url", action="append", default=[], help=provider_help)
+    uni.add_argument("--refresh", action="store_true", help="ignore a cached snapshot")
+    uni.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
+    uni.set_defaults(handler=cmd_dex_universe)
 
     pools = dsub.add_parser("pools", help="a Solana token's DEX pools and prices, from chain state")
     pools.add_argument("mint", help="the token's mint address (base58)")

@@ -9,6 +9,10 @@
   for the edge's calls (the feed's REST requests go through them);
 * :mod:`soltrader.adapters.replay_server`: a local exchange on 127.0.0.1 that replays a file of
   bars over that protocol, with injected faults (drops, stalls, duplicates, reordering).
+* :mod:`soltrader.adapters.dex_providers`: GeckoTerminal and Birdeye pool candles and token
+  lists over HTTP, each with its process-wide quota, breaker and retries;
+* :mod:`soltrader.adapters.dex_data`: those providers behind the ``DexData`` port, in failover
+  order, with a parquet cache of pool candles and a universe snapshot kept for a few minutes.
 
 Nothing is imported here, so importing one adapter never pulls in another's dependencies; users
 reach these functions through ``soltrader.data`` (``st.data.load``, ``st.data.download``).

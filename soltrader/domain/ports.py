@@ -30,6 +30,22 @@ import numpy as np
 
 from soltrader.domain.bar import Bar
 
+#: One OHLCV candle as :meth:`MarketData.history` and :meth:`DexData.pool_ohlcv` return them (a
+#: structured array of these, oldest first): the open time in epoch milliseconds UTC, prices in
+#: the quote currency (USD for DEX pools) and the volume.
+candle_dt = np.dtype(
+    [
+        ("open_time_ms", np.int64),
+        ("open", np.float64),
+        ("high", np.float64),
+        ("low", np.float64),
+        ("close", np.float64),
+        ("volume", np.float64),
+    ]
+)
+
+_DAY_MS = 86_400_000
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -58,6 +74,98 @@ class MarketData(Protocol):
     def closed_bars(self, symbol: str, timeframe: str) -> AsyncIterator[Bar]:
         """Each bar as it closes, in time order, without gaps: a bar the feed missed is fetched
         before the next one is yielded."""
+        ...
+
+
+class TokenSnapshot(NamedTuple):
+    """One token of a DEX universe as a market-data provider saw it: what the screener reads.
+
+    Attributes
+    ----------
+    mint : str
+        The token's mint address (base58), the token's identity.
+    symbol : str
+        Its ticker as the provider spells it (not unique).
+    pool : str
+        The most liquid pool the provider listed for it (base58), "" when the provider names
+        none (a token list).
+    dex : str
+        The pool's exchange (e.g. ``"raydium"``), "" when unknown.
+    created_ms : int or None
+        When the pool was created (or the token listed), epoch milliseconds UTC; None when the
+        provider does not say. The token's age is measured from it.
+    liquidity_usd : float
+        The pool's (or token's) liquidity, USD.
+    volume_24h_usd : float
+        Traded volume over the last 24 hours, USD.
+    price_usd : float
+        The last price, USD.
+    price_change_24h : float
+        The price change over 24 hours as a fraction (0.05 = +5 %; >= -1).
+    holders : int or None
+        Wallets holding the token, None when the provider does not report it.
+    source : str
+        The provider the snapshot came from (e.g. ``"geckoterminal"``).
+
+    Examples
+    --------
+    >>> t = TokenSnapshot("So11111111111111111111111111111111111111112", "SOL",
+    ...     "8sLbNZoA1cfnvMJLPfp98ZLAnFSYCFApfJKMbiXNLwxj", "raydium", 0, 2.5e7, 1.2e8,
+    ...     150.0, -0.02, None, "geckoterminal")
+    >>> t.age_days(3 * 86_400_000)
+    3.0
+    """
+
+    mint: str
+    symbol: str
+    pool: str
+    dex: str
+    created_ms: int | None
+    liquidity_usd: float
+    volume_24h_usd: float
+    price_usd: float
+    price_change_24h: float
+    holders: int | None = None
+    source: str = ""
+
+    def age_days(self, now_ms: int) -> float:
+        """Days from ``created_ms`` to ``now_ms`` (epoch ms); NaN when the creation time is
+        unknown."""
+        if self.created_ms is None:
+            return float("nan")
+        return (int(now_ms) - int(self.created_ms)) / _DAY_MS
+
+
+@runtime_checkable
+class DexData(Protocol):
+    """Market data of on-chain pools: candles of one pool, and a snapshot of the tradable
+    universe (the screener's input)."""
+
+    async def pool_ohlcv(
+        self, pool: str, timeframe: str, *, since_ms: int, until_ms: int
+    ) -> np.ndarray:
+        """The closed candles of ``pool`` whose open time is in ``[since_ms, until_ms)``.
+
+        Parameters
+        ----------
+        pool : str
+            The pool's address (base58).
+        timeframe : str
+            Candle length, e.g. ``"1h"``.
+        since_ms, until_ms : int
+            Open-time bounds, epoch milliseconds UTC (inclusive, exclusive).
+
+        Returns
+        -------
+        ndarray of candle_dt
+            Oldest first, strictly increasing open times, prices and volume in USD. Intervals
+            without a trade have no candle (gaps are kept, never filled).
+        """
+        ...
+
+    async def universe(self) -> list[TokenSnapshot]:
+        """A snapshot of the universe: one :class:`TokenSnapshot` per token (mint), most liquid
+        first."""
         ...
 
 
