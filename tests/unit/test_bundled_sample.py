@@ -36,7 +36,10 @@ def _stamp(value: Any) -> str:
 
 
 def describe(path: Path) -> dict[str, Any]:
-    """SHA-256 of the file's bytes, its row count and its first and last ``timestamp``."""
+    """SHA-256 of the file's bytes, and for a table its row count and its first and last
+    ``timestamp`` (account snapshots and licences: the checksum only)."""
+    if path.suffix not in (".parquet", ".csv"):
+        return {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path)
     times = frame["timestamp"]
     return {
