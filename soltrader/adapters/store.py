@@ -606,46 +606,6 @@ def load(
     stored bars span 2020-08-11T06:00:00+00:00 .. ...; download it with: soltrader data download
     binance SOL/USDT 1h --since 2030-01-01
     """
-    try:
-        return _load(
-            symbol,
-            timeframe,
-            exchange=exchange,
-            start=start,
-            end=end,
-            backend=backend,
-            data_dir=data_dir,
-            validate=validate,
-            source=source,
-        )
-    except DataNotFoundError as exc:
-        if source == "sample":
-            raise
-        command = download_command(
-            exchange, symbol, timeframe, start=start, end=end, data_dir=data_dir
-        )
-        raise DataNotFoundError(
-            f"{exc}; download it with: {command}",
-            code=exc.code,
-            row=exc.row,
-            timestamp=exc.timestamp,
-            field=exc.field,
-        ) from exc
-
-
-def _load(
-    symbol: str,
-    timeframe: str,
-    *,
-    exchange: str = "binance",
-    start: TimeLike | None = None,
-    end: TimeLike | None = None,
-    backend: Backend = "pandas",
-    data_dir: str | os.PathLike[str] | None = None,
-    validate: bool = True,
-    source: Source = "auto",
-) -> pd.DataFrame | pl.DataFrame:
-    """:func:`load` without the download hint."""
     _check_choice("backend", backend, ("pandas", "polars"))
     root = resolve_data_dir(data_dir)
     exchange = _exchange_dir(exchange)
@@ -654,16 +614,26 @@ def _load(
     end_ms = None if end is None else to_epoch_ms(end, "end")
     if start_ms is not None and end_ms is not None and end_ms <= start_ms:
         raise ParameterError("end", f"must be after start ({_iso(start_ms)}), got {_iso(end_ms)}")
-    sym = _resolve_symbol(root, exchange, symbol)
-    where, folder = _pick_folder(root, source, exchange, sym, timeframe)
-    arrays = _read_folder(folder, start_ms, end_ms)
-    label = f"{exchange} {display_symbol(sym)} {timeframe} ({folder})"
-    if len(arrays.ts) == 0:
-        stored = _read_folder(folder, None, None).ts
-        span = f"{_iso(int(stored.min()))} .. {_iso(int(stored.max()))}" if len(stored) else "none"
-        raise DataNotFoundError(
-            f"{label}: no bars with open time in [{start}, {end}); stored bars span {span}"
+    try:
+        sym = _resolve_symbol(root, exchange, symbol)
+        where, folder = _pick_folder(root, source, exchange, sym, timeframe)
+        arrays = _read_folder(folder, start_ms, end_ms)
+        label = f"{exchange} {display_symbol(sym)} {timeframe} ({folder})"
+        if len(arrays.ts) == 0:
+            raise DataNotFoundError(
+                f"{label}: no bars with open time in [{start}, {end}); stored bars span "
+                f"{_span(_read_folder(folder, None, None).ts)}"
+            )
+    except DataNotFoundError as exc:
+        if source == "sample":
+            raise
+        hint = download_command(
+            exchange, symbol, timeframe, start=start, end=end, data_dir=data_dir
         )
+        raise DataNotFoundError(
+            f"{exc}; download it with: {hint}",
+            code=exc.code, row=exc.row, timestamp=exc.timestamp, field=exc.field,
+        ) from exc  # fmt: skip
     report = _checked(arrays, timeframe, label) if validate else None
     if backend == "polars":
         return to_polars(_ms_frame(arrays))
@@ -674,6 +644,11 @@ def _load(
     if report is not None:
         df.attrs["validation"] = report
     return df
+
+
+def _span(stored: np.ndarray) -> str:
+    """The first and last stored open times (ms), or "none"."""
+    return f"{_iso(int(stored.min()))} .. {_iso(int(stored.max()))}" if len(stored) else "none"
 
 
 def _read_table_file(path: Path) -> pl.DataFrame:
