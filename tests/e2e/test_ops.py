@@ -57,7 +57,7 @@ def _samples(text: str) -> dict[tuple[str, tuple], float]:
 
 
 def test_health_metrics_and_status_of_a_running_replay(tmp_path: Path) -> None:
-    spec, data = _setup(tmp_path, 400, ops="metrics_port = 0")
+    spec, data = _setup(tmp_path, 180, ops="metrics_port = 0")  # 18 s at 10 bars a second
     proc = subprocess.Popen(
         cli("live", str(spec), "--replay", str(data), "--speed", "600"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
