@@ -149,6 +149,8 @@ async def serve_dashboard(
         await web.TCPSite(runner, HOST, port).start()
         on_ready(f"http://{HOST}:{runner.addresses[0][1]}/")
         for sig in (signal.SIGINT, signal.SIGTERM):
+            # no signal handlers where the loop cannot take them (Windows: NotImplementedError;
+            # a loop outside the main thread, as in tests: RuntimeError); stop still stops it
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
         await stop.wait()

@@ -79,6 +79,7 @@ import numpy as np
 
 from soltrader.adapters.ccxt_venue import VenueOrder
 from soltrader.domain.errors import Error, ParameterError
+from soltrader.domain.ports import candle_dt
 from soltrader.domain.records import fill_dt
 from soltrader.domain.state import intent_dt
 
@@ -94,18 +95,7 @@ PAPER_VENUE = "paper"
 
 #: One journaled bar: its candle (open time in epoch milliseconds, prices in quote currency,
 #: volume in base units) and the :class:`~soltrader.domain.state.ControlMode` code it ran with.
-bar_dt = np.dtype(
-    [
-        ("bar", np.int64),
-        ("open_time_ms", np.int64),
-        ("open", np.float64),
-        ("high", np.float64),
-        ("low", np.float64),
-        ("close", np.float64),
-        ("volume", np.float64),
-        ("control", np.int8),
-    ]
-)
+bar_dt = np.dtype([("bar", np.int64), *candle_dt.descr, ("control", np.int8)])
 
 #: The account at a bar's close: cash and equity (quote), position (base units), and the running
 #: maximum of equity (NaN equities ignored).

@@ -137,7 +137,6 @@ class RuntimeMetrics:
         self.equity = Gauge("soltrader_equity", "Equity after the last bar (quote)", registry=r)
         self.drawdown = Gauge("soltrader_drawdown_ratio", "1 - equity / peak", registry=r)
         self.position = Gauge("soltrader_position", "Position (base units)", registry=r)
-        self.halted = Gauge("soltrader_halted", "1 while halted", registry=r)
         self.latency = Histogram(
             "soltrader_decision_latency_seconds",
             "Bar arrival to journal commit",
@@ -154,10 +153,6 @@ class RuntimeMetrics:
             self.quarantined.inc()
         elif event.kind == "error":
             self.errors.inc()
-        elif event.kind == "halt":
-            self.halted.set(1)
-        elif event.kind == "resume":
-            self.halted.set(0)
 
     def _bar(self, bar: BarReport) -> None:
         self.bars.inc()
@@ -197,6 +192,10 @@ class _Scraped(Collector):
                 "soltrader_bar_age_seconds",
                 "Seconds since a bar was last decided",
                 value=state.seconds_since_bar,
+            )
+            # read from the runner, so a runner restarted while halted shows 1 at once
+            yield GaugeMetricFamily(
+                "soltrader_halted", "1 while halted", value=float(state.halted is not None)
             )
         silent = self._feed_silent()
         if silent is not None:

@@ -37,6 +37,7 @@ def _bar(reasons: list[int], sides: list[int], refused: tuple[Refusal, ...], equ
 
 def test_bar_events_count_intents_orders_fills_rejects_and_set_gauges() -> None:
     now = [0.0]
+    state = [STATE]
     limiter = RateLimiter(10, 1.0, clock=lambda: now[0])
     breaker = CircuitBreaker("rpc main", failures=1, clock=lambda: now[0])
     limiter.try_acquire()
@@ -44,7 +45,7 @@ def test_bar_events_count_intents_orders_fills_rejects_and_set_gauges() -> None:
     breaker.record_failure()
     m = RuntimeMetrics(
         "binance",
-        state=lambda: STATE,
+        state=lambda: state[0],
         providers=lambda: [Provider("rpc main", limiter, breaker)],
         feed_silent=lambda: 0.75,
     )
@@ -55,6 +56,7 @@ def test_bar_events_count_intents_orders_fills_rejects_and_set_gauges() -> None:
     m.on_event(RunEvent("bar", "", 60_000, _bar([IntentReason.STOP_LOSS], [], (refusal,), 950.0)))
     m.on_event(RunEvent("quarantine", "ohlc", 120_000))
     m.on_event(RunEvent("halt", "kill switch", 120_000))
+    state[0] = STATE._replace(halted="kill switch")  # what the runner's state says then
     s = _samples(m)
     assert s[("soltrader_bars_total", ())] == 2
     assert s[("soltrader_intents_total", (("reason", "entry"),))] == 1
@@ -88,3 +90,9 @@ def test_reject_classes_are_bounded() -> None:
     assert reject_class("refused (max_amount): too big") == "max_amount"
     assert reject_class("refused (made_up_rule): x") == "other"
     assert reject_class("Slippage tolerance exceeded") == "slippage"
+
+
+def test_a_runner_restarted_while_halted_reports_it_before_any_event() -> None:
+    halted = RuntimeMetrics("paper", state=lambda: STATE._replace(halted="operator: x"))
+    assert _samples(halted)[("soltrader_halted", ())] == 1
+    assert _samples(RuntimeMetrics("paper", state=lambda: STATE))[("soltrader_halted", ())] == 0
