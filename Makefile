@@ -3,7 +3,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 export MPLBACKEND := Agg
 
 .PHONY: demo test acceptance bench lint venv clean clean-cache browser
@@ -16,8 +15,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# the demo, then the kernels a first backtest or sweep of each strategy needs, into the cache every
+# process shares (`soltrader warmup --path` prints where; NUMBA_CACHE_DIR overrides it)
 demo: $(STAMP)
 	$(VENV)/bin/soltrader demo
+	$(VENV)/bin/soltrader warmup
 
 # the page tests drive Debian's chromium (never a downloaded browser): as root, as in CI, install
 # it when it is missing; elsewhere the browser tests fail and say what to install
@@ -47,8 +49,8 @@ lint: $(STAMP)
 
 # numba's disk cache tracks each kernel's own file only: after editing a kernel that others call
 # (soltrader/sim, metrics, indicators), clear it so that the callers recompile
-clean-cache:
-	rm -rf .numba_cache notebooks/.numba_cache
+clean-cache: $(STAMP)
+	$(VENV)/bin/soltrader warmup --clear --clear-only
 
 clean:
-	rm -rf $(VENV) .numba_cache .pytest_cache .hypothesis backtests/demo
+	rm -rf $(VENV) .pytest_cache .hypothesis backtests/demo

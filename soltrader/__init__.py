@@ -1,7 +1,9 @@
 """soltrader: research crypto trading strategies in notebooks and trade the winner live.
 
-``import soltrader as st`` gives the public API. Importing has no side effects: nothing is
-compiled, no logging is configured, nothing is read from disk or the network.
+``import soltrader as st`` gives the public API. Importing compiles nothing, configures no
+logging and reads nothing from disk or the network; its one effect is to point numba's disk
+cache at soltrader's shared folder when ``NUMBA_CACHE_DIR`` is unset (see
+:mod:`soltrader._cache`), so that every process reuses the kernels another compiled.
 
 Examples
 --------
@@ -10,7 +12,13 @@ Examples
 >>> st.indicators.rsi(bars["close"], 14).iloc[-1]  # doctest: +SKIP
 """
 
-from soltrader import (
+from soltrader._cache import use_shared_cache
+from soltrader._jit import install
+
+use_shared_cache()  # before any kernel is defined: numba picks its cache folder at definition
+install()  # kernels that only other kernels call are optimised once, by their caller
+
+from soltrader import (  # noqa: E402
     costs,
     data,
     dex,
@@ -22,7 +30,7 @@ from soltrader import (
     strategies,
     structure,
 )
-from soltrader.domain.errors import (
+from soltrader.domain.errors import (  # noqa: E402
     DataError,
     DataNotFoundError,
     DownloadError,
@@ -33,7 +41,7 @@ from soltrader.domain.errors import (
     ParameterError,
     SoltraderWarning,
 )
-from soltrader.engine import (
+from soltrader.engine import (  # noqa: E402
     CoordinatorResult,
     Result,
     SweepResult,
@@ -48,7 +56,7 @@ from soltrader.engine import (
     sweep,
     validation,
 )
-from soltrader.engine.validation import walk_forward
+from soltrader.engine.validation import walk_forward  # noqa: E402
 
 __version__ = "0.1.0"
 

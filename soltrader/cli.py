@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -197,6 +198,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(table.to_string(float_format=lambda v: f"{v:,.4f}"))
     path = html_report(results, args.out / "report.html", title="soltrader demo: SOL/USDT 1h")
     print(f"report written: {path}")
+    return 0
+
+
+def cmd_warmup(args: argparse.Namespace) -> int:
+    """Compile the kernels of a first backtest and sweep into the shared cache (or print where
+    it is, or clear it first)."""
+    import shutil
+
+    from soltrader._cache import cache_dir
+    from soltrader.engine.warmup import warmup
+
+    where = cache_dir()
+    if args.path:
+        print(where)
+        return 0
+    if args.clear and where.exists():
+        shutil.rmtree(where)
+        print(f"cleared {where}")
+    if args.clear_only:
+        return 0
+    print(f"numba cache: {where}")
+    started = time.perf_counter()
+
+    def show(step: Any) -> None:
+        state = f"compiled {step.compiled} functions" if step.compiled else "cached"
+        print(f"  {step.name:<48} {step.seconds:7.2f} s  {state}", flush=True)
+
+    warmup(args.strategy or None, sweep=not args.no_sweep, report=show)
+    print(f"warm in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -565,6 +595,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=90, help="days shown in the chart")
     demo.add_argument("--data-dir", type=Path, default=None, help="the data/ folder to use")
     demo.set_defaults(handler=cmd_demo)
+
+    warm = sub.add_parser(
+        "warmup", help="compile the kernels of a first backtest and sweep into the shared cache"
+    )
+    warm.add_argument(
+        "--strategy", action="append", help="a registered strategy (repeat; default: all)"
+    )
+    warm.add_argument("--no-sweep", action="store_true", help="backtests only")
+    warm.add_argument("--clear", action="store_true", help="empty the cache first")
+    warm.add_argument("--clear-only", action="store_true", help="with --clear: do not compile")
+    warm.add_argument("--path", action="store_true", help="print the cache folder and exit")
+    warm.set_defaults(handler=cmd_warmup)
 
     for name, handler, text in (
         ("backtest", cmd_backtest, "run the backtest a TOML spec describes"),

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numba
 import numpy as np
 import pandas as pd
-from numba import njit, prange, types
+from numba import njit, types
 
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine.backtest import _check_stop_loss, _kernel_inputs, backtest
@@ -64,8 +65,10 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
 _F2 = types.float64[:, ::1]
 _I1 = types.int64[::1]
 #: The skeleton's signature: the strategy's signal kernel comes in as a typed function pointer,
-#: so the skeleton is compiled once, cached on disk, and shared by every strategy.
+#: so the skeleton is compiled once, cached on disk, and shared by every strategy. The first
+#: argument is the block (thread) a call runs, the last the number of blocks.
 SWEEP_SIG = types.void(
+    types.int64,
     types.FunctionType(SIGNAL_KERNEL_SIG),
     types.int64,
     types.int64,
@@ -88,6 +91,7 @@ SWEEP_SIG = types.void(
 
 
 def _sweep(
+    block,
     signal_kernel,
     n_levels,
     n_scratch,
@@ -107,15 +111,22 @@ def _sweep(
     periods,
     blocks,
 ):  # pragma: no cover - compiled
-    """The fused sweep, for every strategy (compiled by :func:`sweep_kernel`): ``blocks``
-    threads (a ``prange``) share the rows of ``params``, each with its own scratch; for each of
-    its rows a thread calls the strategy's ``signal_kernel``
+    """One block of the fused sweep, for every strategy (compiled by :func:`sweep_kernel`):
+    ``blocks`` threads share the rows of ``params`` (block ``b`` takes rows ``b, b + blocks,
+    ...``), each with its own scratch; for each of its rows a thread calls the strategy's
+    ``signal_kernel``
     (:data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`) and simulates the combination with
     :func:`soltrader.sim.lean.run_combo_nb`, which writes its statistics (``stats[i]``,
     ``SUMMARY_FIELDS`` order) and period returns (``periods[i]``).
 
+    The kernel releases the GIL: :func:`fused_chunk` runs the blocks on Python threads. (A numba
+    ``prange`` did the same work but doubled the compile time: its parallel region is compiled,
+    with the whole simulator inside, apart from the function that launches it.)
+
     Parameters
     ----------
+    block : int
+        The block this call runs, in ``0..blocks - 1``.
     signal_kernel : function
         The strategy's signal kernel (``Fused.signals``).
     n_levels, n_scratch : int
@@ -135,7 +146,7 @@ def _sweep(
     stats, periods : ndarray
         Outputs, one row per combination.
     blocks : int
-        Threads to spread the rows over.
+        Blocks (threads) the rows are spread over.
 
     Examples
     --------
@@ -154,10 +165,10 @@ def _sweep(
     """
     k = params.shape[0]
     n = close.shape[0]
-    for b in prange(blocks):
+    if block < k:
         ws = workspace_nb(n, n_levels)
         scratch = np.full((n_scratch, max(n, 2)), np.nan)
-        for i in range(b, k, blocks):
+        for i in range(block, k, blocks):
             rows = signal_kernel(open_, high, low, close, volume, params[i], ws[0], ws[1], scratch)
             run_combo_nb(
                 open_,
@@ -266,7 +277,7 @@ def _strategy_row(strategy: Strategy, own: dict[str, Any]) -> list[float] | None
 def sweep_kernel() -> Any:
     """The fused-sweep skeleton compiled for :data:`SWEEP_SIG` (on first use, from the on-disk
     cache when it is there), so that importing soltrader compiles nothing."""
-    return njit(SWEEP_SIG, cache=True, nogil=True, parallel=True)(_sweep)
+    return njit(SWEEP_SIG, cache=True, nogil=True)(_sweep)
 
 
 def _read_only(column: np.ndarray) -> np.ndarray:
@@ -338,30 +349,32 @@ def fused_chunk(
     strategy's signal kernel, on ``threads`` numba threads (default: numba's setting)."""
     stats = np.empty((hi - lo, N_STATS))
     rets = np.empty((hi - lo, len(periods.ends)))
-    before = numba.get_num_threads()
-    if threads is not None:
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    blocks = max(1, min(numba.get_num_threads(), hi - lo))
-    try:
-        fused = strategy.fused
-        sweep_kernel()(
-            fused.signals_kernel(),
-            len(fused.levels),
-            fused.scratch,
-            *plan.bars,
-            plan.params[lo:hi],
-            plan.fcfg[lo:hi],
-            plan.icfg[lo:hi],
-            plan.level_map,
-            periods.ends,
-            plan.periods_per_year,
-            0.0,
-            stats,
-            rets,
-            blocks,
-        )
-    finally:
-        numba.set_num_threads(before)
+    wanted = numba.get_num_threads() if threads is None else threads
+    blocks = max(1, min(wanted, numba.config.NUMBA_NUM_THREADS, hi - lo))
+    fused = strategy.fused
+    kernel = sweep_kernel()
+    args = (
+        fused.signals_kernel(),
+        len(fused.levels),
+        fused.scratch,
+        *plan.bars,
+        plan.params[lo:hi],
+        plan.fcfg[lo:hi],
+        plan.icfg[lo:hi],
+        plan.level_map,
+        periods.ends,
+        plan.periods_per_year,
+        0.0,
+        stats,
+        rets,
+        blocks,
+    )
+    if blocks == 1:
+        kernel(0, *args)
+    else:
+        with ThreadPoolExecutor(blocks, thread_name_prefix="soltrader-sweep") as pool:
+            for done in [pool.submit(kernel, b, *args) for b in range(blocks)]:
+                done.result()
     return stats, rets
 
 

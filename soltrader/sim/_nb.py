@@ -35,6 +35,7 @@ import numba
 import numpy as np
 from numba import njit, types
 
+from soltrader._jit import part
 from soltrader.costs._nb import (
     amm_quote_in_nb,
     amm_quote_out_nb,
@@ -189,7 +190,7 @@ _TRUE = np.bool_(True)
 _FALSE = np.bool_(False)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _order(
     buf, k, asset, account, decided, bar, side, otype, size, limit, stop, status, reject, filled,
     price, fees,
@@ -216,7 +217,7 @@ def _order(
     o["fees"] = fees
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason):
     if k >= buf.shape[0]:
         return
@@ -232,7 +233,7 @@ def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason
     f["reason"] = reason
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _trade(
     buf,
     k,
@@ -307,7 +308,7 @@ def liquidation_price_nb(direction, entry_price, leverage, maint_margin):
     return entry_price * (1.0 + 1.0 / leverage) / (1.0 + maint_margin)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _liq_level(direction, entry_price, leverage, cfg):
     """Liquidation level of a position (NaN: none); with short proceeds credited to the cash
     (``cfg[C_SHORT_LIQ] == 0``) a short without leverage has no margin to exhaust."""
@@ -316,7 +317,7 @@ def _liq_level(direction, entry_price, leverage, cfg):
     return liquidation_price_nb(direction, entry_price, leverage, cfg[C_MAINT_MARGIN])
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg):
     """Average execution price of ``qty`` units at reference price ``ref`` (NaN if impossible:
     no price > 0)."""
@@ -345,7 +346,7 @@ def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, am
     return price if price > 0.0 else np.nan  # impact cannot push a sale to a price <= 0
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _affordable_units(
     lev,
     budget,
@@ -397,7 +398,7 @@ def _affordable_units(
     return lo_q, notional, notional * fee_rate + fixed
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_notional, icfg):
     """(maker, taker) fee fractions for asset j of account a at bar t, volume tiers applied."""
     if tier_vol.shape[0] == 0:
@@ -439,7 +440,7 @@ K_TRADES = np.int64(2)
 K_EVENTS = np.int64(3)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
     """Fee fraction of a fill: maker or taker, from the tier the account's volume has reached."""
     maker, taker, _fixed, _slip, _tx, _txf, _liq, _sig, tier_vol, tier_maker, tier_taker = costs
@@ -447,7 +448,7 @@ def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
     return tk if is_taker else mk
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
     """Draw whether this transaction fails; a failure pays its fee and fills nothing."""
     cnt[K_EVENTS] += 1
@@ -457,7 +458,7 @@ def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
     return False
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _enter(
     j,
     t,
@@ -610,7 +611,7 @@ def _book_entry(
     _refresh_levels(fs, js, j, cfg)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _exit(
     j,
     t,
@@ -747,20 +748,20 @@ def _book_exit(
     return False
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _pend_exit(fs, js, j, qty, reason, d):
     fs[j, F_PX_REMAIN] = qty
     js[j, J_PX_REASON] = reason
     js[j, J_PX_BAR] = d
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _clear_entry(fs, js, j):
     js[j, J_PE_TYPE] = -1
     fs[j, F_PE_REMAIN] = np.nan
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg):
     """What the close of bar t asks of asset j: 0 nothing, 1 / -1 enter long / short, 2 exit,
     3 time stop, 4 reverse to long, -4 reverse to short. Resting entries to cancel are flagged
@@ -822,7 +823,7 @@ def _target_level(fs, j, slot, direction):
     return fs[j, F_TP_BASE] * (1.0 + fs[j, slot] * direction)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _refresh_levels(fs, js, j, cfg):
     """Cache the nearest loss-side and profit-side levels of asset j's position, so that a bar
     that reaches neither is dismissed with two comparisons."""
@@ -845,7 +846,7 @@ def _refresh_levels(fs, js, j, cfg):
     fs[j, F_GAIN_LEVEL] = gain
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _trail(fs, js, j, h, lo, cfg):
     """Move a trailing stop's reference to the bar's extreme (after the bar's checks)."""
     if fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
@@ -857,7 +858,7 @@ def _trail(fs, js, j, h, lo, cfg):
             _refresh_levels(fs, js, j, cfg)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
     """Whether lower-timeframe bars inside bar t reach the profit-side level before the
     loss-side one. False without sub-bars, when the profit side is not reached, or when one
@@ -881,7 +882,7 @@ def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
     return False
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _protect(
     j,
     t,
@@ -1020,7 +1021,7 @@ def _protect(
     return closed or refused
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _close_actions(
     t,
     action,
@@ -1225,7 +1226,7 @@ def _close_actions(
             )
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _ruined(j, t, act, close, costs, lev, account_of, fs, cash, guard, orders, cnt, cfg):
     """Whether the account of asset j is ruined, so that the entry decided at bar t is not placed:
     it holds no position in any asset and its cash is below the smallest order it could place
@@ -1254,7 +1255,7 @@ def _ruined(j, t, act, close, costs, lev, account_of, fs, cash, guard, orders, c
     return True
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _reduce_qty(j, t, held, wanted, ref, costs, account_of, fs, cash, cum_notional, icfg):
     """Units an exit signal sells (or buys back) with ``accumulate="both"``, as vectorbt's: its
     size in units, or in value at ``ref``; a percent size sells that fraction of a long, and buys
@@ -1276,7 +1277,7 @@ def _reduce_qty(j, t, held, wanted, ref, costs, account_of, fs, cash, cum_notion
     return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _net_qty(j, t, side, reverse, ref, price, fee_rate, fixed, size, account_of, fs, cash, icfg):
     """Units of vectorbt's one order on ``side`` against asset j's open position at bar t's
     close (``price`` with slippage): a reversal (``reverse``) buys or sells the position plus the
@@ -1308,7 +1309,7 @@ def _net_qty(j, t, side, reverse, ref, price, fee_rate, fixed, size, account_of,
     return wanted * max(long_size + (free - fixed) / (price * (1.0 + fee_rate)), 0.0)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _net_order(
     j, t, side, reverse, bars, size, risk, costs, account_of, fs, js, cash, cum_notional, cnt,
     orders, fills, trades, cfg, icfg,
@@ -1375,7 +1376,7 @@ def _net_order(
     return True
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _liquidated_on_entry_bar(
     j, t, close, costs, account_of, fs, js, cash, cum_notional, cnt, orders, fills, trades, cfg,
     icfg,
@@ -1396,7 +1397,7 @@ def _liquidated_on_entry_bar(
     return True
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _entry_mult(guard, a, cfg):
     """Size multiplier of an entry decided now: the soft-drawdown guard's, times the REDUCE
     control mode's."""
@@ -1405,7 +1406,7 @@ def _entry_mult(guard, a, cfg):
     return guard[a, G_MULT]
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg, lev):
     """Notional an entry decided at bar t would take (quote), from its size at that close."""
     wanted = size[t, j] * _entry_mult(guard, a, cfg)
@@ -1416,7 +1417,7 @@ def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg, lev):
     return budget * lev[t, j]
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _open_risk(a, t, close, account_of, fs, skip):
     """Loss of the account's open positions (but asset ``skip``) if every stop were hit (a
     position without a stop risks its whole value), quote."""
@@ -1461,7 +1462,7 @@ def window_correlation_nb(close, t, j, k, obs):
     return sxy / np.sqrt(sxx * syy)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _correlated(j, t, direction, close, fs, cfg, icfg):
     """Whether an entry in asset j would correlate beyond ``C_MAX_CORR`` (direction-adjusted)
     with an open position in another asset, or the correlation cannot be measured yet."""
@@ -1475,7 +1476,7 @@ def _correlated(j, t, direction, close, fs, cfg, icfg):
     return False
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg, close, size,
                    sl_stop, cash, lev):  # fmt: skip
     """Whether the account guards refuse the entry decided for asset j at bar t (then recorded
@@ -1526,7 +1527,7 @@ def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg,
     return True
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _guard_update(t, day, equity, guard, cfg):
     """Advance every account's guard state with its equity at bar t's close (``equity``: the
     (n, a) marks); returns whether some account must be flattened now."""
@@ -1562,7 +1563,7 @@ def _guard_update(t, day, equity, guard, cfg):
     return flatten_any
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _flatten_guarded(
     t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
     cfg, icfg, guard,
@@ -1639,7 +1640,7 @@ def _intrabar_exits(
                                              icfg)  # fmt: skip
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _close_decision(j, t, sig, account_of, fs, js, exited, cnt, orders, icfg):
     """What the close of bar t asks of asset j (see :func:`_signal_action`; 0 when it exited
     inside the bar with ``fill="close"``, or has nothing to do); a resting entry that an exit,
@@ -1664,7 +1665,7 @@ def _close_decision(j, t, sig, account_of, fs, js, exited, cnt, orders, icfg):
     return act
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg):
     """The approximate value (quote, signed: sales negative) of the order asset j would place at
     bar t's close, as vectorbt's ``call_seq="auto"`` estimates it before any order of the bar:
@@ -1719,7 +1720,7 @@ def _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg):
     return order * (2.0 * max(asset_value, 0.0) + max(cash[a], 0.0))
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
     """vectorbt's ``call_seq="auto"`` for bar t: the assets in ascending order of their order's
     approximate value (:func:`_order_value`; sales first, to release cash), ties in column
@@ -1886,7 +1887,7 @@ _OUT_FILLED = np.int64(1)
 _OUT_REFUSED = np.int64(2)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _venue_exit(j, t, out, close, amm_liq, account_of, fs, js, cash, cum_notional, amm_dx,
                 exited, cnt, orders, fills, trades):  # fmt: skip
     """Asset j's pending exit as the venue reported it: booked at the venue's size, price and
@@ -1916,7 +1917,7 @@ def _venue_exit(j, t, out, close, amm_liq, account_of, fs, js, cash, cum_notiona
         fs[j, F_PX_REMAIN] = np.nan
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _venue_entry(j, t, out, close, amm_liq, risk, account_of, fs, js, cash, cum_notional,
                  amm_dx, cnt, orders, fills, cfg, icfg):  # fmt: skip
     """Asset j's pending market entry as the venue reported it: booked at the venue's size,
@@ -1945,7 +1946,7 @@ def _venue_entry(j, t, out, close, amm_liq, risk, account_of, fs, js, cash, cum_
     _clear_entry(fs, js, j)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _venue_fill_phase(t, outcomes, close, amm_liq, risk, account_of, fs, js, cash,
                       cum_notional, amm_dx, exited, cnt, orders, fills, trades, cfg,
                       icfg):  # fmt: skip
@@ -2066,7 +2067,7 @@ def _decide_phase(
         )
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _busy_bar(
     t,
     bars,
@@ -2203,7 +2204,7 @@ def _mark_bar(
     _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out)
 
 
-@njit(cache=True, _nrt=False)
+@part(_nrt=False)
 def _guard_flatten(
     t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
     cfg, icfg, guard, cash_out, equity_out, pos_out, value_out,
@@ -2273,6 +2274,13 @@ class SimArgs(NamedTuple):
     control: np.ndarray
     leverage: np.ndarray
     exit_size: np.ndarray
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _any(a):
+    """``a`` as a read-only view of numba's "any" layout (no copy): the type the fused sweep's
+    broadcast inputs have."""
+    return np.broadcast_to(a, a.shape)
 
 
 @njit(cache=True, nogil=True)
@@ -2384,8 +2392,12 @@ def simulate_nb(
         (more than returned if a capacity in ``icfg`` was too small).
     """
     n, m = close.shape
-    bars = (open_, high, low, close, volume)
-    sub = (sub_low, sub_high, sub_start)
+    # The busy bar gets its inputs in the types the fused sweep's loop (soltrader.sim.lean) passes
+    # whatever this kernel was given: per-bar arrays as read-only views of any layout, the small
+    # arrays as copies of its own. So the busy-bar code, most of the compile time, compiles once
+    # per process (and once in the disk cache) for both; this loop keeps the C-contiguous bars.
+    bars = (_any(open_), _any(high), _any(low), _any(close), _any(volume))
+    sub = (sub_low.copy(), sub_high.copy(), sub_start.copy())
     risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, leverage, exit_size)
     costs = (
         maker_fee,
@@ -2396,15 +2408,18 @@ def simulate_nb(
         tx_fail_cost,
         amm_liq,
         sigma,
-        tier_vol,
-        tier_maker,
-        tier_taker,
+        tier_vol.copy(),
+        tier_maker.copy(),
+        tier_taker.copy(),
     )
+    accounts = account_of.copy()
+    fcfg = cfg.copy()
+    iconf = icfg.copy()
     cash, fs, js, guard, orders, fills, trades, cnt, cum_notional, amm_dx, exited, action = (
         new_state_nb(n, m, account_cash, tier_vol.shape[0] > 0, icfg)
     )
     risky = icfg[I_RISK] != 0
-    sig = (long_entry, long_exit, short_entry, short_exit, cancel)
+    sig = (_any(long_entry), _any(long_exit), _any(short_entry), _any(short_exit), _any(cancel))
     spec = (order_type, limit_price, stop_price, tif, post_only)
     for t in range(n):
         if risky:
@@ -2448,7 +2463,7 @@ def simulate_nb(
                 risk,
                 costs,
                 sub,
-                account_of,
+                accounts,
                 fs,
                 js,
                 cash,
@@ -2460,8 +2475,8 @@ def simulate_nb(
                 orders,
                 fills,
                 trades,
-                cfg,
-                icfg,
+                fcfg,
+                iconf,
                 guard,
             )
         _mark_bar(
@@ -2469,8 +2484,8 @@ def simulate_nb(
         )  # fmt: skip
         if risky and _guard_update(t, day, equity_out, guard, cfg):
             _guard_flatten(
-                t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders,
-                fills, trades, cfg, icfg, guard, cash_out, equity_out, pos_out, value_out,
+                t, bars, costs, accounts, fs, js, cash, cum_notional, amm_dx, cnt, orders,
+                fills, trades, fcfg, iconf, guard, cash_out, equity_out, pos_out, value_out,
             )  # fmt: skip
 
     open_trades_at_end_nb(close, account_of, fs, js, trades, cnt)
@@ -2562,7 +2577,7 @@ def simulate(args: SimArgs) -> tuple:
     return kernel(*args)
 
 
-@njit(cache=True)
+@part()
 def _groups(a):
     """The argument groups the phases take, from a :class:`SimArgs`: bars, signals, entry order
     spec, risk, costs and sub-bars."""
@@ -2670,7 +2685,7 @@ def new_watch_nb(m):
     return watch, np.full((m, NWF), np.nan)
 
 
-@njit(cache=True)
+@part()
 def _intent(out, ref, k, t, time_ns, j, account, side, kind, reason, unit, qty, limit, stop, tif,
             reduce_only, post_only, ref_bar, ref_reason):  # fmt: skip
     """Write intent k (``client_id`` and ``replaces`` are set by the caller from ``ref``: the
@@ -2698,7 +2713,7 @@ def _intent(out, ref, k, t, time_ns, j, account, side, kind, reason, unit, qty, 
     return k + 1
 
 
-@njit(cache=True)
+@part()
 def _exit_intent_reason(kernel_reason):
     """The IntentReason of a pending exit from its kernel exit reason."""
     if kernel_reason == _R_TIME:
@@ -2720,7 +2735,7 @@ def _exit_intent_reason(kernel_reason):
     return _I_EXIT
 
 
-@njit(cache=True)
+@part()
 def _entry_quantity(t, j, a, fs):
     """What an entry decided at bar t asks for, in its unit: base units (``amount``), a quote
     budget (``value``) or a fraction of the account's cash (``percent``), times the guards'
@@ -2735,7 +2750,7 @@ def _entry_quantity(t, j, a, fs):
     return _U_CASH_FRACTION, frac * mult
 
 
-@njit(cache=True)
+@part()
 def _order_intents(t, time_ns, a, s, before, watch, out, ref, k):
     """The entries and exits decided at bar t's close, and the entries withdrawn then (cancelled
     or replaced). ``before``: each asset's working entry (decision bar, side, type) before the
@@ -2762,7 +2777,7 @@ def _order_intents(t, time_ns, a, s, before, watch, out, ref, k):
     return k
 
 
-@njit(cache=True)
+@part()
 def _protective(t, time_ns, j, acc, side, kind, reason, level, qty, filled, watch, wf, w_bar,
                 w_reason, wf_level, wf_qty, out, ref, k):  # fmt: skip
     """Send, re-issue (when its price or quantity moved) or cancel one protective order of
@@ -2797,7 +2812,7 @@ def _protective(t, time_ns, j, acc, side, kind, reason, level, qty, filled, watc
     return k
 
 
-@njit(cache=True)
+@part()
 def _protective_intents(t, time_ns, a, s, fill0, watch, wf, out, ref, k):
     """Every open position's stop (or trailing stop), partial target and target as reduce-only
     orders at the end of bar t: sent when armed, re-issued when a level or the quantity moved
@@ -2898,7 +2913,7 @@ def working_entries_nb(s, before):
         before[j, 2] = js[j, J_PE_TYPE]
 
 
-@njit(cache=True)
+@part()
 def _budget(size, size_type, cash):
     """Cash an entry may commit: a fraction of the account's cash, a quote value, or all cash."""
     if size_type == SIZE_PERCENT:
@@ -2908,7 +2923,7 @@ def _budget(size, size_type, cash):
     return cash
 
 
-@njit(cache=True)
+@part()
 def _short_proceeds(a, account_of, fs):
     """Twice the debt of account ``a``'s open shorts: what vectorbt's cash holds beyond our cash
     (its free cash) when short proceeds are credited to the cash."""
@@ -2919,14 +2934,14 @@ def _short_proceeds(a, account_of, fs):
     return 2.0 * debt
 
 
-@njit(cache=True)
+@part()
 def _sale_covers_fees(qty, price, fee, icfg):
     """Whether a sale may go ahead: always, unless short proceeds are credited to the cash
     (vectorbt's cash model), where a sale whose proceeds do not cover its fees is refused."""
     return icfg[I_SHORT_PROCEEDS] == 0 or qty * price - fee >= 0.0
 
 
-@njit(cache=True)
+@part()
 def _fits(required, available):
     """``required <= available`` up to vectorbt's tolerance (relative 1e-9, absolute 1e-12)."""
     return required <= available or abs(required - available) <= max(
@@ -2934,7 +2949,7 @@ def _fits(required, available):
     )
 
 
-@njit(cache=True)
+@part()
 def _entry_request(j, a, wanted, direction, ref, fixed, account_of, fs, cash, icfg):
     """Units an entry asks for (``inf``: as many as its budget buys) and its cash budget.
 
@@ -2958,7 +2973,7 @@ def _entry_request(j, a, wanted, direction, ref, fixed, account_of, fs, cash, ic
     return np.inf, _budget(wanted, size_type, avail)
 
 
-@njit(cache=True)
+@part()
 def _rearm_on_add(fs, j, d, fill_price, anchor_close, risk, icfg):
     """vectorbt's stop update on an add: the stop-loss (with its trailing flag) and the
     take-profit of the adding entry's decision bar ``d`` replace the position's, re-anchored at
@@ -2974,7 +2989,7 @@ def _rearm_on_add(fs, j, d, fill_price, anchor_close, risk, icfg):
         fs[j, F_TP] = tp_stop[d, j]
 
 
-@njit(cache=True)
+@part()
 def _entry_allowed(fs, js, j, icfg):
     """An entry order may fill while flat, to complete a volume-capped entry, or (accumulating)
     to add to a position in its own direction."""
@@ -2985,7 +3000,7 @@ def _entry_allowed(fs, js, j, icfg):
     return same_side and (icfg[I_ACCUMULATE] != 0 or not np.isnan(fs[j, F_PE_REMAIN]))
 
 
-@njit(cache=True)
+@part()
 def _after_entry(fs, js, j, status, wanted, qty):
     """Keep the unfilled rest of a volume-capped entry pending; clear a completed one."""
     if status == _PARTIAL and wanted - qty > 0.0:
@@ -2995,7 +3010,7 @@ def _after_entry(fs, js, j, status, wanted, qty):
         fs[j, F_PE_REMAIN] = np.nan
 
 
-@njit(cache=True)
+@part()
 def _size_entry(
     lev,
     qty_req,
@@ -3081,7 +3096,7 @@ def _size_entry(
     return units, notional / units, fee, status, _REJ_NONE, wanted, spent
 
 
-@njit(cache=True)
+@part()
 def _size_exit(
     qty_req,
     side,
@@ -3116,14 +3131,14 @@ def _size_exit(
     return qty, price, qty * price * fee_rate + fixed, status, _REJ_NONE
 
 
-@njit(cache=True)
+@part()
 def _amm_move(j, t, side, qty, amm_liq, amm_dx, close):
     """Our own swap moves the pool's base reserve within the bar."""
     if not np.isnan(amm_liq[t, j]):
         amm_dx[j] -= side * qty
 
 
-@njit(cache=True)
+@part()
 def _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a):
     """Book an entry fill: ``spent`` (margin + fees) leaves the cash, the margin is committed to
     the position and the average entry price is updated."""
@@ -3146,7 +3161,7 @@ def _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a):
     fs[j, F_POS] = pos + direction * qty
 
 
-@njit(cache=True)
+@part()
 def _arm(
     fs,
     js,
@@ -3181,7 +3196,7 @@ def _arm(
         js[j, J_ARMED_FROM] = t + 1
 
 
-@njit(cache=True)
+@part()
 def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     """Book an exit fill of ``qty`` units: release margin, realise P&L, write the trade."""
     pos = fs[j, F_POS]
@@ -3229,7 +3244,7 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     cnt[K_TRADES] += 1
 
 
-@njit(cache=True)
+@part()
 def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, trades, cnt):
     """Isolated-margin liquidation: the position is closed at ``price`` and whatever margin is
     left is kept by the venue, so the account loses exactly the position's margin (never more)."""
@@ -3294,7 +3309,7 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, tra
     cnt[K_TRADES] += 1
 
 
-@njit(cache=True)
+@part()
 def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_price, tif):
     """Place the entry order decided at bar t (it fills from t+1, or at t's close if market and
     ``fill=CLOSE``)."""
@@ -3313,7 +3328,7 @@ def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_p
     js[j, J_PE_TAKER_OPEN] = 1 if marketable else 0
 
 
-@njit(cache=True)
+@part()
 def _close_entry(fs, js, j, t, a, status, orders, cnt):
     """Withdraw the pending entry of asset j, recording it as cancelled, expired or rejected."""
     _order(
@@ -3338,7 +3353,7 @@ def _close_entry(fs, js, j, t, a, status, orders, cnt):
     _clear_entry(fs, js, j)
 
 
-@njit(cache=True)
+@part()
 def _resting_entry(fs, js, j, t, o, h, lo):
     """Whether a resting entry order fills in bar t: ``(reference price, is_taker)``, NaN if not.
 

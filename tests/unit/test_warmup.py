@@ -1,0 +1,25 @@
+"""``soltrader warmup``: the kernels of a first backtest and sweep, compiled once."""
+
+from __future__ import annotations
+
+import pytest
+
+import soltrader as st
+from soltrader.engine.warmup import warmup
+
+
+def test_a_second_warmup_compiles_nothing() -> None:
+    first = warmup(["sma_cross"])
+    assert [s.name for s in first] == [
+        "backtest sma_cross",
+        "backtest sma_cross (vectorbt conventions)",
+        "sweep sma_cross",
+    ]
+    again = warmup(["sma_cross"])
+    assert [s.compiled for s in again] == [0, 0, 0]
+    assert all(s.seconds >= 0.0 for s in first + again)
+
+
+def test_an_unknown_strategy_is_named() -> None:
+    with pytest.raises(st.ParameterError, match="strategies: 'nope' is not a known strategy"):
+        warmup(["nope"])
