@@ -48,7 +48,7 @@ def part(**options: Any) -> Callable[[Callable[..., Any]], Any]:
 
     Examples
     --------
-    >>> @part(_nrt=False)
+    >>> @part(cache=False)
     ... def _twice(x):
     ...     return 2.0 * x
     >>> _twice.py_func in PARTS
