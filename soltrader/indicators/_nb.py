@@ -40,6 +40,12 @@ _NAN = np.nan
 _INF = np.inf
 # Bars per chunk of loops that check for missing values once per chunk (see _atr_run_nb).
 _CHUNK = 256
+# ATR's two-chain stretches (see _atr_pair_nb): the chains overlap by 2 * _MERGE_BARS * n bars
+# (they meet within about 45 n on real and synthetic prices), a stretch is at least _PAIR_MIN
+# and at most _PAIR_MAX times _MERGE_BARS * n bars long.
+_MERGE_BARS = 32
+_PAIR_MIN = 16
+_PAIR_MAX = 64
 
 # What the rolling-moments loop writes (see _moments_write_nb).
 _MEAN_VAR = 0
@@ -888,6 +894,81 @@ def _hlc_run_end_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, t: int
 
 
 @numba.njit(cache=True)
+def _atr_step_nb(
+    acc: float, keep: float, inv: float, h: float, lo: float, c: float, prev_close: float
+) -> float:
+    """One step of Wilder's smoothing: ``acc * keep + tr * inv``, NaN-poisoned.
+
+    ``|c| * 0`` is NaN for a missing close and +0.0 otherwise: adding it changes no true range
+    but -0.0 (a high of -0.0 over a low of +0.0), which becomes +0.0. A NaN or ±inf high or low
+    makes the true range itself NaN or +inf (the previous close being finite). So the result
+    is NaN or +inf from the first bar with a missing price on (``inf * keep`` stays +inf), and
+    the plain smoothing before it.
+    """
+    return acc * keep + (_true_range_nb(h, lo, prev_close) + abs(c) * 0.0) * inv
+
+
+@numba.njit(cache=True)
+def _atr_pair_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    n: int,
+    t: int,
+    half: int,
+    warm: int,
+    acc: float,
+    out: np.ndarray,
+) -> tuple[bool, float]:
+    """ATR's steady state over bars ``t .. t + 2 half - 1`` as two interleaved dependency
+    chains, exact to the bit; returns ``(done, average at the last bar)``.
+
+    ``acc`` is the exact average at bar ``t - 1``. Chain A continues it over bars ``t ..
+    t + half + warm - 1``. Chain B starts ``warm`` bars before the second half from the guess
+    ``acc`` and runs to the end. Smoothing forgets its start (by ``(n - 1) / n`` per bar), so
+    within a few dozen ``n`` bars B rounds to the very value A has at the same bar; from that
+    bar on the two are the same function of the same prices, so B is exact there. The first
+    such bar is looked for in the ``2 warm`` bars both computed. The two chains run in one
+    loop, so the multiply-add latency that bounds a single chain is paid once per two bars.
+
+    ``done`` is False (keep nothing written beyond bar ``t - 1``; the caller redoes the stretch
+    one chain at a time) when an average is not finite at the end (a price is missing in the
+    stretch, or a true range overflowed) or when B never met A.
+    """
+    inv = 1.0 / n
+    keep = (n - 1) / n
+    one = np.uint64(1)
+    ua = np.uint64(t)
+    ub = np.uint64(t + half - warm)
+    pa = close[ua - one]
+    pb = close[ub - one]
+    a = acc
+    b = acc
+    # B's values over the overlap go to ``scratch`` as well as to ``out``, where A, passing
+    # there later in the loop, overwrites them with its own.
+    w2 = np.uint64(2 * warm)
+    scratch = np.empty(2 * warm)
+    for j in range(np.uint64(half + warm)):
+        i = ua + j
+        c = close[i]
+        a = _atr_step_nb(a, keep, inv, high[i], low[i], c, pa)
+        out[i] = a
+        pa = c
+        k = ub + j
+        c = close[k]
+        b = _atr_step_nb(b, keep, inv, high[k], low[k], c, pb)
+        out[k] = b
+        pb = c
+        if j < w2:
+            scratch[j] = b
+    if abs(a) < _INF and abs(b) < _INF:
+        for j in range(w2):
+            if scratch[j] == out[ub + j]:
+                return True, b
+    return False, acc
+
+
+@numba.njit(cache=True)
 def _atr_run_nb(
     high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int, t: int, out: np.ndarray
 ) -> int:
@@ -919,17 +1000,28 @@ def _atr_run_nb(
     acc *= inv
     out[t] = acc
     t += 1
-    # Steady state in chunks without per-bar checks: a NaN or ±inf in a bar's prices makes
-    # ``z`` NaN, which poisons the average for good; a finite average at the end of a chunk
-    # proves the chunk clean, otherwise the first bad bar ends the run.
+    # Steady state. Long stretches go two at a time through _atr_pair_nb; the rest, and any
+    # stretch it gives back, in chunks without per-bar checks: a NaN or ±inf in a bar's prices
+    # makes the average NaN or +inf for good (see _atr_step_nb), so a finite average at the end
+    # of a chunk proves the chunk clean, otherwise the first bad bar ends the run. The chunk
+    # loop is bound by the latency of ``acc * keep + ...`` (a multiply then an add); its indices
+    # are unsigned so that numba adds no negative-index wraparound to the loads and stores.
+    warm = _MERGE_BARS * n
+    pairs_from = t
     while t < m:
+        if m - t >= _PAIR_MIN * warm and t >= pairs_from and abs(acc) < _INF:
+            half = min(_PAIR_MAX * warm, (m - t) // 2)
+            done, merged = _atr_pair_nb(high, low, close, n, t, half, warm, acc, out)
+            if done:
+                acc = merged
+                t += 2 * half
+                prev_close = close[t - 1]
+                continue
+            pairs_from = t + 2 * half
         stop = min(t + _CHUNK, m)
-        for i in range(t, stop):
-            h = high[i]
-            lo = low[i]
+        for i in range(np.uint64(t), np.uint64(stop)):
             c = close[i]
-            z = h * 0.0 + lo * 0.0 + c * 0.0
-            acc = acc * keep + (_true_range_nb(h, lo, prev_close) + z) * inv
+            acc = _atr_step_nb(acc, keep, inv, high[i], low[i], c, prev_close)
             out[i] = acc
             prev_close = c
         if not abs(acc) < _INF:
@@ -968,132 +1060,103 @@ def atr_1d_nb(
 
 
 @numba.njit(cache=True)
-def _extreme_forward_nb(x: np.ndarray, n: int, want_max: bool, start: int, out: np.ndarray) -> int:
-    """Forward pass of van Herk / Gil-Werman from ``start``: ``out[i]`` = extreme of ``x`` from
-    the start of ``i``'s block (blocks of ``n`` bars from ``start``) to ``i``. Stops at the
-    first NaN or ±inf and returns its index (``len(x)`` if none): the end of the run.
+def _all_finite_nb(x: np.ndarray) -> bool:
+    """True when every value of ``x`` is finite (no early exit, so that the loop vectorises)."""
+    bad = False
+    for i in range(x.shape[0]):
+        bad |= not abs(x[i]) < _INF
+    return not bad
 
-    Two blocks are scanned together (independent dependency chains); ``poison`` turns NaN if
-    either holds a missing value, and the pair is then redone block by block to find it.
+
+@numba.njit(cache=True)
+def _extreme_run_nb(
+    x: np.ndarray, n: int, want_max: bool, t: int, buf: np.ndarray, out: np.ndarray
+) -> int:
+    """Rolling extreme of the run of valid bars starting at ``t``; returns where the next run
+    starts.
+
+    Van Herk / Gil-Werman in one pass. The run is cut into blocks of ``n`` bars from ``t``; the
+    window ending at bar ``b + r`` of the block at ``b`` is the suffix of the previous block from
+    ``b + r - n + 1`` (``buf[prev + r + 1]``) combined with this block's prefix up to ``b + r``
+    (``buf[prev + n]`` is a sentinel, for the window that is this whole block). A full block
+    also stores its own suffixes at ``buf[cur:cur + n]`` for the next one: its backward scan
+    runs in the same loop as the forward one, two independent dependency chains. Ties keep the
+    prefix, and within a scan the earlier bar (forward) or the later one (backward). ``buf``
+    holds the two suffix buffers of ``n + 1`` values, at 0 and ``n + 1``.
+
+    Spans of about 1024 bars (whole blocks) are tested for NaN / ±inf by one vectorised pass
+    before they are scanned; the first missing value ends the run. Loop indices are unsigned so
+    that numba adds no negative-index wraparound to the loads and stores.
     """
     m = x.shape[0]
-    b0 = start
-    while b0 < m:
-        if b0 + 2 * n <= m:
-            b1 = b0 + n
-            a0 = x[b0]
-            a1 = x[b1]
-            poison = 0.0
-            for i in range(n):
-                u0 = x[b0 + i]
-                u1 = x[b1 + i]
-                poison += u0 * 0.0 + u1 * 0.0
+    span = max(1, 1024 // n) * n
+    one = np.uint64(1)
+    last = np.uint64(n - 1)
+    prev = np.uint64(0)
+    cur = np.uint64(n + 1)
+    b = t
+    while True:
+        stop = min(b + span, m)
+        e = stop
+        if not _all_finite_nb(x[b:stop]):
+            e = _run_end_nb(x, b)
+        while b + n <= e:
+            ub = np.uint64(b)
+            up = prev + one
+            p = x[ub]
+            s = x[ub + last]
+            for r in range(np.uint64(n)):
+                u = x[ub + r]
+                q = last - r
+                w = x[ub + q]
+                v = buf[up + r]
                 if want_max:
-                    a0 = u0 if u0 > a0 else a0
-                    a1 = u1 if u1 > a1 else a1
+                    p = u if u > p else p
+                    s = w if w > s else s
+                    out[ub + r] = v if v > p else p
                 else:
-                    a0 = u0 if u0 < a0 else a0
-                    a1 = u1 if u1 < a1 else a1
-                out[b0 + i] = a0
-                out[b1 + i] = a1
-            if poison == 0.0:
-                b0 += 2 * n
-                continue
-        b1 = min(b0 + n, m)
-        acc = x[b0]
-        for i in range(b0, b1):
-            u = x[i]
-            if not abs(u) < _INF:
-                return i
+                    p = u if u < p else p
+                    s = w if w < s else s
+                    out[ub + r] = v if v < p else p
+                buf[cur + q] = s
+            if b == t:
+                _nan_fill_nb(out, b, b + n - 1)
+            prev, cur = cur, prev
+            b += n
+        if e < stop or e == m:
+            break
+    if b == t:
+        _nan_fill_nb(out, b, e)
+    elif b < e:
+        ub = np.uint64(b)
+        up = prev + one
+        p = x[ub]
+        for r in range(np.uint64(e - b)):
+            u = x[ub + r]
+            v = buf[up + r]
             if want_max:
-                acc = u if u > acc else acc
+                p = u if u > p else p
+                out[ub + r] = v if v > p else p
             else:
-                acc = u if u < acc else acc
-            out[i] = acc
-        b0 = b1
+                p = u if u < p else p
+                out[ub + r] = v if v < p else p
+    if e < m:
+        out[e] = _NAN
+        return e + 1
     return m
-
-
-@numba.njit(cache=True)
-def _extreme_block_back_nb(
-    x: np.ndarray, n: int, want_max: bool, top: int, low: int, out: np.ndarray
-) -> None:
-    """Backward pass over window starts ``j = top .. low`` inside one block ending at
-    ``low + n - 1``: the extreme from ``j`` to the block end, combined into ``out[j + n - 1]``."""
-    end = low + n - 1
-    acc = x[end]
-    for q in range(end - 1, top, -1):
-        u = x[q]
-        if want_max:
-            acc = u if u > acc else acc
-        else:
-            acc = u if u < acc else acc
-    for j in range(top, low - 1, -1):
-        u = x[j]
-        i = j + n - 1
-        o = out[i]
-        if want_max:
-            acc = u if u > acc else acc
-            out[i] = acc if acc > o else o
-        else:
-            acc = u if u < acc else acc
-            out[i] = acc if acc < o else o
-
-
-@numba.njit(cache=True)
-def _extreme_backward_nb(
-    x: np.ndarray, n: int, want_max: bool, start: int, stop: int, out: np.ndarray
-) -> None:
-    """Backward pass over the window starts ``j`` of the run ``[start, stop)`` (``stop - start
-    >= n``): combines ``out[j + n - 1]`` with the extreme from ``j`` to the end of ``j``'s block,
-    which covers the window ``j .. j + n - 1`` exactly; full blocks go two at a time. Then NaN
-    over the warm-up."""
-    jmax = stop - n
-    bj = start + ((jmax - start) // n) * n
-    _extreme_block_back_nb(x, n, want_max, jmax, bj, out)
-    while bj - start >= 2 * n:
-        b1 = bj - n
-        a1 = x[bj - 1]
-        a2 = x[b1 - 1]
-        for r in range(n):
-            j1 = bj - 1 - r
-            j2 = b1 - 1 - r
-            u1 = x[j1]
-            u2 = x[j2]
-            i1 = j1 + n - 1
-            i2 = j2 + n - 1
-            o1 = out[i1]
-            o2 = out[i2]
-            if want_max:
-                a1 = u1 if u1 > a1 else a1
-                a2 = u2 if u2 > a2 else a2
-                out[i1] = a1 if a1 > o1 else o1
-                out[i2] = a2 if a2 > o2 else o2
-            else:
-                a1 = u1 if u1 < a1 else a1
-                a2 = u2 if u2 < a2 else a2
-                out[i1] = a1 if a1 < o1 else o1
-                out[i2] = a2 if a2 < o2 else o2
-        bj -= 2 * n
-    if bj > start:
-        _extreme_block_back_nb(x, n, want_max, bj - 1, bj - n, out)
-    _nan_fill_nb(out, start, start + n - 1)
 
 
 @numba.njit(cache=True)
 def _rolling_extreme_nb(x: np.ndarray, n: int, want_max: bool, out: np.ndarray) -> None:
     """Rolling min (``want_max`` False) or max over ``n`` bars, run by run, O(1) per bar."""
     m = x.shape[0]
+    buf = np.empty(2 * n + 2)
+    sentinel = -_INF if want_max else _INF
+    buf[n] = sentinel
+    buf[2 * n + 1] = sentinel
     t = 0
     while t < m:
-        e = _extreme_forward_nb(x, n, want_max, t, out)
-        if e - t >= n:
-            _extreme_backward_nb(x, n, want_max, t, e, out)
-        else:
-            _nan_fill_nb(out, t, e)
-        if e < m:
-            out[e] = _NAN
-        t = e + 1
+        t = _extreme_run_nb(x, n, want_max, t, buf, out)
 
 
 @numba.njit(cache=True)

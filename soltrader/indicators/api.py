@@ -120,6 +120,27 @@ def _kernel(values: np.ndarray, k1: Callable[..., Any], k2: Callable[..., Any]) 
     return k1 if values.ndim == 1 else k2
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _plain(inputs: dict[str, Any]) -> list[np.ndarray] | None:
+    """The inputs themselves when all are float64 numpy arrays of one 1-D or 2-D shape.
+
+    That case, the common one, needs neither conversion nor a :class:`Like` to rebuild the
+    output; anything else (other kinds, dtypes or shapes, subclasses) returns None and goes
+    through :func:`~soltrader.indicators._convert.as_floats`, which validates and converts.
+    """
+    arrays = list(inputs.values())
+    first = arrays[0]
+    if type(first) is not np.ndarray or first.dtype != _F64 or first.ndim not in (1, 2):
+        return None
+    shape = first.shape
+    for a in arrays[1:]:
+        if type(a) is not np.ndarray or a.dtype != _F64 or a.shape != shape:
+            return None
+    return arrays
+
+
 def _one(
     k1: Callable[..., Any],
     k2: Callable[..., Any],
@@ -128,12 +149,20 @@ def _one(
     check: Callable[[list[np.ndarray]], None] | None = None,
 ) -> Any:
     """Run a single-output kernel pair on validated inputs; wrap like the first input."""
-    arrays, like = as_floats(inputs)
+    arrays = _plain(inputs)
+    like = None
+    if arrays is None:
+        arrays, like = as_floats(inputs)
     if check is not None:
         check(arrays)
-    out = _alloc(like.shape)
-    _kernel(arrays[0], k1, k2)(*arrays, *params, out)
-    return like.wrap(out)
+    first = arrays[0]
+    if first.ndim == 1:
+        out = np.empty(first.shape[0])
+        k1(*arrays, *params, out)
+    else:
+        out = _alloc(first.shape)
+        k2(*arrays, *params, out)
+    return out if like is None else like.wrap(out)
 
 
 def _many(
