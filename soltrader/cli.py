@@ -223,6 +223,8 @@ def cmd_warmup(args: argparse.Namespace) -> int:
 
     def show(step: Any) -> None:
         state = f"compiled {step.compiled} functions" if step.compiled else "cached"
+        if step.skipped:
+            state = f"skipped ({step.skipped})"
         print(f"  {step.name:<48} {step.seconds:7.2f} s  {state}", flush=True)
 
     warmup(args.strategy or None, sweep=not args.no_sweep, report=show)

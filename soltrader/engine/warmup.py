@@ -23,12 +23,14 @@ N_BARS = 3_000
 
 
 class WarmupStep(NamedTuple):
-    """One warmup call: what ran, how long it took (seconds, wall clock) and how many numba
-    functions it compiled (0 when the cache already held them)."""
+    """One warmup call: what ran, how long it took (seconds, wall clock), how many numba
+    functions it compiled (0 when the cache already held them), and why it was skipped (a
+    strategy whose rules a convention cannot reproduce, e.g. a grid under vectorbt's)."""
 
     name: str
     seconds: float
     compiled: int
+    skipped: str = ""
 
 
 def _market(n: int = N_BARS, seed: int = 7) -> pd.DataFrame:
@@ -73,11 +75,15 @@ class _CompileCounter:
 
 
 def _timed(name: str, call: Callable[[], object]) -> WarmupStep:
+    skipped = ""
     with _CompileCounter() as counter:
         started = time.perf_counter()
-        call()
+        try:
+            call()
+        except ParameterError as exc:  # the rules refuse this convention: nothing to compile
+            skipped = str(exc)
         seconds = time.perf_counter() - started
-    return WarmupStep(name, seconds, counter.count)
+    return WarmupStep(name, seconds, counter.count, skipped)
 
 
 def _calls(names: list[str], sweep: bool) -> list[tuple[str, Callable[[], object]]]:

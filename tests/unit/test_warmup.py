@@ -23,3 +23,9 @@ def test_a_second_warmup_compiles_nothing() -> None:
 def test_an_unknown_strategy_is_named() -> None:
     with pytest.raises(st.ParameterError, match="strategies: 'nope' is not a known strategy"):
         warmup(["nope"])
+
+
+def test_a_convention_the_rules_refuse_is_skipped_and_said() -> None:
+    steps = warmup(["grid"], sweep=False)
+    assert steps[0].skipped == ""
+    assert "vectorbt" in steps[1].name and "exit_size" in steps[1].skipped
