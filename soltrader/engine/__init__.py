@@ -5,7 +5,7 @@ from soltrader.engine.coordinator import CoordinatorResult, coordinate
 from soltrader.engine.drivers import arbitrage_backtest, compare_modes, smc_backtest
 from soltrader.engine.paper import ReplayTiming, paper_replay
 from soltrader.engine.result import Result
-from soltrader.engine.sweep import SweepResult, fixed, sweep
+from soltrader.engine.sweep import SweepResult, close_local_cluster, fixed, sweep
 
 __all__ = [
     "CoordinatorResult",
@@ -15,6 +15,7 @@ __all__ = [
     "arbitrage_backtest",
     "backtest",
     "backtest_signals",
+    "close_local_cluster",
     "compare_modes",
     "coordinate",
     "fixed",

@@ -4,25 +4,34 @@ parameters and any backtest keyword, run in parallel, with overfitting diagnosti
 Every combination is a complete :func:`soltrader.engine.backtest`, so a sweep row and
 ``st.backtest`` of that combination are the same computation; ``SweepResult.backtest(row)``
 re-runs one as a full :class:`~soltrader.engine.Result`. Combinations run in threads (the numba
-kernels release the GIL), or on a Dask cluster with ``executor="dask"``. The table is ordered by
-combination whatever the execution, so serial, parallel, chunked and distributed runs give
-identical tables.
+kernels release the GIL), or on a Dask cluster with ``executor="dask"`` (a local cluster reused
+across sweeps, or a scheduler's ``address``; workers import the strategy by reference). The
+table is ordered by combination whatever the execution, so serial, parallel, chunked and
+distributed runs give identical tables.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import importlib
 import itertools
 import math
+import os
+import pickle
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from soltrader._cache import cache_dir
 from soltrader.domain.errors import DataError, MissingDependencyError, ParameterError
 from soltrader.engine._progress import Bar, check_progress, progress_bar
 from soltrader.engine.backtest import (
@@ -481,6 +490,315 @@ def _connect(client_class: Any, address: Any, timeout: float) -> Any:
         ) from exc
 
 
+# ---------------------------------------------------------------------------------------- Dask
+#
+# A Dask sweep ships the bars once per cluster (scattered to every worker, and not again while
+# the same bars come back), the combinations in chunks, and the strategy *by reference* when it
+# can: the worker imports the strategy's module and takes the attribute, so it runs the module's
+# own numba dispatchers, which load from the on-disk cache (``NUMBA_CACHE_DIR``). A pickled
+# strategy carries dispatchers that the worker rebuilds and compiles again (numba does not look
+# a rebuilt dispatcher up in the disk cache): seconds to tens of seconds per worker process.
+
+#: Module names a worker cannot import a strategy from (a script, a notebook, a spawned main).
+_UNIMPORTABLE = frozenset({"__main__", "__mp_main__", "builtins"})
+
+
+@dataclass(frozen=True)
+class StrategyReference:
+    """Where a Dask worker finds a strategy: attribute ``attr`` of the importable module
+    ``module`` (written ``module:attr``), with the strategy's ``name`` to check what it finds
+    and ``fallback``, the strategy pickled by value, for a worker that cannot import it.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> str(strategy_reference(st.strategies.sma_cross))
+    'soltrader.strategies.sma_cross:sma_cross'
+    """
+
+    module: str
+    attr: str
+    name: str
+    fallback: bytes = field(repr=False, compare=False, default=b"")
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.attr}"
+
+
+def _home_modules(strategy: Strategy) -> list[str]:
+    """The modules that define the strategy's functions (where it most likely lives too)."""
+    functions: list[Any] = [strategy.signal, strategy.check, strategy.backtest_defaults]
+    if strategy.fused is not None:
+        functions.append(getattr(strategy.fused.signals, "py_func", None))
+    return [m for m in (getattr(f, "__module__", None) for f in functions) if isinstance(m, str)]
+
+
+def strategy_reference(strategy: Strategy) -> StrategyReference | None:
+    """The importable ``module:attr`` that holds ``strategy``, or None when no importable module
+    does (a strategy defined in a script's ``__main__``, a notebook, or inside a function).
+
+    The modules that define the strategy's functions are searched first, then every imported
+    module; the attribute must be the very object (``is``), so a worker that imports the module
+    gets the same strategy with the same compiled kernels.
+
+    Parameters
+    ----------
+    strategy : Strategy
+        The strategy spec.
+
+    Returns
+    -------
+    StrategyReference or None
+        Its ``fallback`` is left empty; :func:`soltrader.engine.sweep` fills it in when it sends
+        the reference to Dask workers.
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> strategy_reference(st.strategies.mean_reversion).module
+    'soltrader.strategies.mean_reversion'
+    >>> local = st.strategies.Strategy(name="mine", signal=lambda bars: None, params={})
+    >>> strategy_reference(local) is None
+    True
+    """
+    seen: set[str] = set()
+    for name in [*_home_modules(strategy), *list(sys.modules)]:
+        if name in seen or name in _UNIMPORTABLE:
+            continue
+        seen.add(name)
+        module = sys.modules.get(name)
+        if module is None or getattr(module, "__spec__", None) is None:
+            continue  # not imported, or not importable by name (e.g. an interactive session)
+        try:
+            namespace = list(vars(module).items())
+        except TypeError:  # an object in sys.modules without a __dict__
+            continue
+        for attr, value in namespace:
+            if value is strategy:
+                return StrategyReference(name, attr, strategy.name)
+    return None
+
+
+def _dask_payload(strategy: Strategy) -> StrategyReference | Strategy:
+    """What a Dask task carries for ``strategy``: its reference with a pickled fallback, or the
+    strategy itself (pickled by value) when no importable module holds it."""
+    reference = strategy_reference(strategy)
+    if reference is None:
+        return strategy
+    import cloudpickle  # a dependency of dask.distributed
+
+    return replace(reference, fallback=cloudpickle.dumps(strategy))
+
+
+def resolve_strategy(payload: StrategyReference | Strategy) -> Strategy:
+    """The strategy a Dask task names: imported by reference (the worker's own module object,
+    with its cached numba kernels), else unpickled from the reference's fallback (a worker that
+    cannot import the module, or whose module holds something else there).
+
+    Examples
+    --------
+    >>> import soltrader as st
+    >>> ref = strategy_reference(st.strategies.grid)
+    >>> resolve_strategy(ref) is st.strategies.grid
+    True
+    """
+    if isinstance(payload, Strategy):
+        return payload
+    try:
+        found = getattr(importlib.import_module(payload.module), payload.attr)
+    except Exception:  # any failure to import falls back to the pickled copy
+        found = None
+    if isinstance(found, Strategy) and found.name == payload.name:
+        return found
+    if not payload.fallback:
+        raise ParameterError(
+            "strategy",
+            f"{payload} does not import as the strategy {payload.name!r} on this worker "
+            "and no pickled copy came with it",
+        )
+    return pickle.loads(payload.fallback)
+
+
+#: One fused kernel at a time in a worker process: it runs on all the worker's threads.
+_KERNEL_LOCK = threading.Lock()
+
+
+def _worker_threads() -> int:
+    """Threads of the Dask worker running the current task (1 outside a worker)."""
+    try:
+        from distributed import get_worker
+
+        return max(1, int(get_worker().state.nthreads))
+    except (ImportError, ValueError, AttributeError):
+        return 1
+
+
+def dask_chunk(
+    data: Any,
+    strategy: StrategyReference | Strategy,
+    combos: list[dict[str, Any]],
+    fixed_values: dict[str, Any],
+    periods: Periods,
+) -> Chunk:
+    """One chunk of a Dask sweep, on a worker: the strategy resolved by
+    :func:`resolve_strategy`, then the fused kernel on all the worker's threads (one chunk at a
+    time per worker process) or, when the chunk does not fuse, one full backtest per
+    combination. Same (statistics, period returns) as :func:`soltrader.engine.fused.evaluate_chunk`.
+    """
+    resolved = resolve_strategy(strategy)
+    plan = fused_plan(data, resolved, combos, fixed_values)
+    if plan is None:
+        return generic_chunk(data, resolved, combos, fixed_values, periods)
+    with _KERNEL_LOCK:
+        return fused_chunk(plan, resolved, 0, len(combos), periods, _worker_threads())
+
+
+@dataclass
+class _LocalCluster:
+    """The local cluster that ``executor="dask"`` sweeps without ``address`` reuse."""
+
+    cluster: Any = None
+    client: Any = None
+    key: tuple = ()
+    pid: int = 0
+    data: tuple[str, Any] | None = None  # (token of the bars, their scattered future)
+
+    def clear(self) -> None:
+        self.cluster, self.client, self.key, self.pid, self.data = None, None, (), 0, None
+
+
+_LOCAL = _LocalCluster()
+_LOCAL_LOCK = threading.RLock()
+_AT_EXIT: list[bool] = []
+
+
+def _numba_cache_dir() -> str:
+    """The client's numba cache folder (:func:`soltrader._cache.cache_dir`), which local
+    workers must share."""
+    return str(cache_dir())
+
+
+def _alive(state: _LocalCluster) -> bool:
+    from distributed.core import Status
+
+    return state.client.status == "running" and state.cluster.status == Status.running
+
+
+def _local_client(n_jobs: int) -> Any:
+    """The client of the reused local cluster (``n_jobs`` single-threaded worker processes that
+    share this process's numba cache), started on first use or when ``n_jobs`` or the cache
+    directory changed."""
+    from dask.distributed import Client, LocalCluster
+
+    cache = _numba_cache_dir()
+    key = (n_jobs, cache)
+    with _LOCAL_LOCK:
+        if _LOCAL.pid != os.getpid():  # inherited through fork: the parent's, not ours to close
+            _LOCAL.clear()
+        if _LOCAL.client is not None and (_LOCAL.key != key or not _alive(_LOCAL)):
+            close_local_cluster()
+        if _LOCAL.client is None:
+            cluster = LocalCluster(
+                n_workers=n_jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                # the scheduler's small HTTP server (health, metrics) on a free local port, not
+                # on 8787 where another cluster's dashboard may be
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                env={"NUMBA_CACHE_DIR": cache} if cache else {},
+            )
+            try:
+                client = Client(cluster, set_as_default=False)
+            except BaseException:
+                cluster.close()
+                raise
+            _LOCAL.cluster, _LOCAL.client, _LOCAL.key = cluster, client, key
+            _LOCAL.pid = os.getpid()
+            if not _AT_EXIT:
+                atexit.register(_close_at_exit)
+                _AT_EXIT.append(True)
+        return _LOCAL.client
+
+
+def local_cluster() -> Any:
+    """The ``distributed.LocalCluster`` that ``st.sweep(..., executor="dask")`` reuses (without
+    ``address``), or None before the first such sweep and after :func:`close_local_cluster`.
+
+    Examples
+    --------
+    >>> from soltrader.engine.sweep import local_cluster
+    >>> local_cluster() is None  # no Dask sweep has run in this process
+    True
+    """
+    with _LOCAL_LOCK:
+        return _LOCAL.cluster if _LOCAL.pid == os.getpid() else None
+
+
+def close_local_cluster() -> bool:
+    """Close the local Dask cluster that ``executor="dask"`` sweeps reuse, with the bars
+    scattered to it. The next Dask sweep starts a new one; it is also closed at interpreter
+    exit.
+
+    Returns
+    -------
+    bool
+        True if a cluster was running.
+
+    Examples
+    --------
+    >>> from soltrader.engine.sweep import close_local_cluster
+    >>> res = st.sweep(bars, st.strategies.sma_cross, executor="dask",
+    ...                fast=[10, 20])                      # doctest: +SKIP
+    >>> close_local_cluster()  # frees its worker processes  # doctest: +SKIP
+    True
+    """
+    with _LOCAL_LOCK:
+        client, cluster, own = _LOCAL.client, _LOCAL.cluster, _LOCAL.pid == os.getpid()
+        _LOCAL.clear()
+    if client is None or not own:
+        return False
+    try:
+        client.close()
+    finally:
+        cluster.close()
+    return True
+
+
+def _close_at_exit() -> None:
+    with contextlib.suppress(Exception):  # the interpreter is going: nothing left to report to
+        close_local_cluster()
+
+
+def _scattered(client: Any, data: Any, reuse: bool) -> Any:
+    """``data`` on every worker: the future(s) of the last scatter when the reused local cluster
+    already holds the same bars (same content: dask's ``tokenize``), else a new scatter."""
+    if not reuse:
+        return client.scatter(data, broadcast=True)
+    from dask.base import tokenize
+
+    token = tokenize(data)
+    with _LOCAL_LOCK:
+        held = _LOCAL.data
+        if held is not None and held[0] == token:
+            futures = held[1].values() if isinstance(held[1], dict) else [held[1]]
+            if all(f.status == "finished" for f in futures):
+                return held[1]
+        shared = client.scatter(data, broadcast=True)
+        _LOCAL.data = (token, shared)
+    return shared
+
+
+def _dask_chunk_size(k: int, client: Any, n_jobs: int, fused: bool) -> int:
+    """Combinations per task, about four tasks per slot so that a worker that finishes early
+    takes more (combinations differ in cost: those that trade more take longer). A fused chunk
+    runs on all of a worker's threads, so a worker is one slot; a generic chunk is one thread's
+    work, so every thread of the cluster is a slot."""
+    threads = dict(client.nthreads()) or {"": n_jobs}
+    slots = len(threads) if fused else sum(threads.values())
+    return max(1, math.ceil(k / (4 * slots)))
+
+
 def _run_dask(
     data,
     strategy,
@@ -494,39 +812,42 @@ def _run_dask(
     progress,
     callback,
 ):
+    """Chunks as tasks of the reused local cluster (``address`` None) or of the scheduler at
+    ``address``, in order; stops cleanly at a KeyboardInterrupt between chunks."""
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError as exc:
         raise MissingDependencyError(
             "executor='dask' needs dask.distributed: pip install 'soltrader[dist]'"
         ) from exc
-    cluster = None
+    fused = fused_plan(data, strategy, combos, fixed_values) is not None
+    payload = _dask_payload(strategy)
     if address is None:
-        cluster = LocalCluster(
-            n_workers=n_jobs, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        client = Client(cluster)
+        client = _local_client(n_jobs)
     else:
         client = _connect(Client, address, timeout)
-    chunks = _chunks(combos, size or _default_chunk(len(combos), n_jobs, False))
     bar = _progress(len(combos), progress)
-    fused = fused_plan(data, strategy, combos[:1], fixed_values) is not None
+    results: list[Chunk] = []
+    complete = True
+    futures: list[Any] = []
     try:
-        shared = client.scatter(data, broadcast=True)
+        chunks = _chunks(combos, size or _dask_chunk_size(len(combos), client, n_jobs, fused))
+        shared = _scattered(client, data, reuse=address is None)
         futures = [
-            client.submit(evaluate_chunk, shared, strategy, c, fixed_values, periods, 1, pure=False)
+            client.submit(dask_chunk, shared, payload, c, fixed_values, periods, pure=False)
             for c in chunks
         ]
-        results = []
         for chunk, fut in zip(chunks, futures, strict=True):
             results.append(fut.result())
             _advance(bar, callback, chunk, results[-1])
+    except KeyboardInterrupt:
+        complete = False
+        client.cancel(futures)
     finally:
         bar.close()
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    return results, True, fused
+        if address is not None:
+            client.close()
+    return results, complete, fused
 
 
 def _default_chunk(k: int, n_jobs: int, fused: bool) -> int:
@@ -657,14 +978,32 @@ def sweep(
         The statistic that ranks combinations (any column of ``Result.stats()``) and its
         direction (default: larger is better, except for drawdowns, volatility, costs).
     n_jobs : int, optional
-        Threads (``executor="local"``, default: the number of CPUs) or Dask workers.
+        Threads (``executor="local"``, default: the number of CPUs) or the worker processes of
+        the local Dask cluster (``executor="dask"`` without ``address``; a scheduler at
+        ``address`` has its own workers).
     chunk_size : int, optional
         Combinations per chunk; progress, streaming and Ctrl-C act between chunks (default: fused
         runs, at least 64 per thread and about ten chunks; generic runs, about 4 tasks per
         worker).
     executor : {"local", "dask"}
-        Where chunks run; ``"dask"`` uses a ``LocalCluster`` unless ``address`` names a running
-        scheduler (e.g. ``"tcp://10.0.0.5:8786"``).
+        Where chunks run. ``"dask"`` without ``address`` runs on a local cluster of ``n_jobs``
+        single-threaded worker processes that is started by the first such sweep and reused by
+        the next ones (with the bars, scattered once while they are unchanged); it shares this
+        process's numba cache (``NUMBA_CACHE_DIR`` as set when it starts) and closes at exit or
+        with ``close_local_cluster()`` (``from soltrader.engine.sweep import
+        close_local_cluster``). With ``address`` the sweep runs on that scheduler (e.g.
+        ``"tcp://10.0.0.5:8786"``): start its workers with soltrader installed and one
+        ``NUMBA_CACHE_DIR`` they can write (the client's own directory on a shared disk, or a
+        per-machine one warmed once), or every new worker process compiles the kernels again
+        (tens of seconds). A fused sweep runs the fused kernel on every thread of each worker.
+        Workers import the strategy **by reference** (``module:attribute``, see
+        ``strategy_reference``), so they run their own disk-cached kernels: keep a strategy in
+        an importable module (e.g. ``mypkg/strategies.py``, installed or on the workers'
+        ``PYTHONPATH``). A strategy defined in a script's ``__main__``, a notebook or a function
+        cannot be imported and is pickled instead, which works but is slower: numba does not
+        look up a pickled kernel in its disk cache, so each worker process compiles the
+        strategy's kernels again on its first task (seconds to tens of seconds; the reused
+        cluster keeps them for the next sweeps of that strategy object).
     connect_timeout : float
         Seconds to wait for the scheduler at ``address`` before giving up (a ``ParameterError``
         naming ``address``).
@@ -806,8 +1145,6 @@ def _assemble(
 
 
 def _cpu_count() -> int:
-    import os
-
     return (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     )
