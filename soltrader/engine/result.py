@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import functools
 import sys
 import warnings
 from collections.abc import Iterator
@@ -61,6 +62,22 @@ def _caller_stacklevel() -> int:
         frame = frame.f_back
         level += 1
     return level
+
+
+def _row_sums(frame: pd.DataFrame) -> np.ndarray:
+    """``frame.sum(axis=1)`` as an array, the same numbers (NaN skipped as pandas does): a frame
+    of one column without NaN is its own sum, so the common one-account case is read as it is
+    (a NaN anywhere makes the column's total NaN: one reduction, no temporary, proves none)."""
+    values = frame.to_numpy()
+    if values.shape[1] == 1 and values.dtype == np.float64 and not np.isnan(values.sum()):
+        return values[:, 0]
+    return frame.sum(axis=1).to_numpy()
+
+
+@functools.cache
+def _stats_index() -> pd.Index:
+    """The index of ``Result.stats()``, built once (an Index is immutable: calls share it)."""
+    return pd.Index([*SUMMARY_FIELDS, *REJECTION_FIELDS])
 
 
 def _labels(values: np.ndarray, enum: type, missing: str = "") -> np.ndarray:
@@ -168,15 +185,19 @@ class Result:
         >>> res.rejections()["insufficient_cash"]  # doctest: +SKIP
         154
         """
-        r = self.orders_records
-        codes = r["reject_reason"][r["status"] == int(OrderStatus.REJECTED)].astype(np.int64)
-        counts = np.bincount(codes, minlength=max(int(x) for x in RejectReason) + 1)
         return pd.Series(
-            [int(counts[int(x)]) for x in _REASONS],
+            self._rejection_counts(),
             index=[x.name.lower() for x in _REASONS],
             dtype=np.int64,
             name="rejected",
         )
+
+    def _rejection_counts(self) -> np.ndarray:
+        """Rejected orders per reason of :data:`_REASONS` (int64, in that order)."""
+        r = self.orders_records
+        codes = r["reject_reason"][r["status"] == int(OrderStatus.REJECTED)].astype(np.int64)
+        counts = np.bincount(codes, minlength=max(int(x) for x in RejectReason) + 1)
+        return counts[[int(x) for x in _REASONS]].astype(np.int64, copy=False)
 
     def _warn_insufficient_cash(self) -> None:
         r = self.orders_records
@@ -223,7 +244,8 @@ class Result:
     @property
     def equity(self) -> pd.Series:
         """Account value of all accounts per bar (cash + position values), quote currency."""
-        return self.account_equity.sum(axis=1).rename("equity")
+        frame = self.account_equity
+        return pd.Series(_row_sums(frame), index=frame.index, name="equity")
 
     def _time(self, bars: np.ndarray) -> pd.DatetimeIndex:
         idx = self.market.index
@@ -385,8 +407,12 @@ class Result:
         --------
         >>> res.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
         """
-        equity = np.ascontiguousarray(self.equity.to_numpy(), dtype=np.float64)
-        in_market = int((self.positions.to_numpy() != 0.0).any(axis=1).sum())
+        equity = np.ascontiguousarray(_row_sums(self.account_equity), dtype=np.float64)
+        positions = self.positions.to_numpy()
+        if positions.shape[1] == 1:  # one asset: no row reduction to run
+            in_market = int(np.count_nonzero(positions != 0.0))
+        else:
+            in_market = int((positions != 0.0).any(axis=1).sum())
         ppy = self.periods_per_year()
         rf = metrics_nb.per_bar_rate_nb(
             as_scalar(risk_free, "risk_free", low=-1.0, strict=True), ppy
@@ -403,10 +429,10 @@ class Result:
             out,
             np.empty(equity.shape[0]),
         )
-        counts = self.rejections().to_numpy(dtype=np.float64)
+        counts = self._rejection_counts().astype(np.float64)
         return pd.Series(
             np.concatenate([out, [counts.sum()], counts]),
-            index=[*SUMMARY_FIELDS, *REJECTION_FIELDS],
+            index=_stats_index(),
             dtype=np.float64,
             name="summary",
         )

@@ -79,6 +79,26 @@ YEAR_NS = YEAR_MS * 1_000_000
 _NS_PER_TICK = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
+def _most_common_step(ticks: np.ndarray) -> int:
+    """The most common spacing of ``ticks`` (the smallest of equally common ones), as
+    ``pandas.Series.mode`` gives it. A spacing held by more than half of the gaps is the only
+    mode: the usual case (bars without or with few gaps) costs one subtraction and one comparison
+    pass instead of a hash count of every spacing.
+
+    Examples
+    --------
+    >>> _most_common_step(np.array([0, 60, 120, 300, 360]))
+    60
+    >>> _most_common_step(np.array([0, 2, 3, 5, 6]))  # 1 and 2 twice each: the smaller
+    1
+    """
+    steps = np.diff(ticks)
+    first = steps[0]
+    if 2 * np.count_nonzero(steps == first) > steps.size:
+        return int(first)
+    return int(pd.Series(steps).mode().iloc[0])
+
+
 def elapsed_periods_per_year(times: Any, *, name: str = "data") -> float:
     """Observations per 365-day year of **elapsed time**: the annualisation rate of a bar series.
 
@@ -132,7 +152,7 @@ def elapsed_periods_per_year(times: Any, *, name: str = "data") -> float:
     if n < 2:
         raise ParameterError(name, "at least 2 bars are needed to annualise statistics")
     ticks = idx.asi8  # in the index's own unit: exact integers, nothing converted or rounded
-    step = int(pd.Series(np.diff(ticks)).mode().iloc[0])
+    step = _most_common_step(ticks)
     elapsed = (int(ticks[-1]) - int(ticks[0]) + step) * _NS_PER_TICK[idx.unit]
     if step <= 0 or elapsed <= 0:
         raise DataError(

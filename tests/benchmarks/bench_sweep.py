@@ -1,8 +1,13 @@
 """The canonical sweep (sma_cross, fast 10..100 x slow 50..500 = 100 combinations, 2 % stop,
-10 bps fees, 5 bps slippage) on 1,000,000 GBM one-minute bars: soltrader ``st.sweep`` against
+10 bps fees, 5 bps slippage) on 1,000,000 one-minute bars: soltrader ``st.sweep`` against
 vectorbt (``MA.run`` + ``crossed_above`` / ``crossed_below`` + ``Portfolio.from_signals``) and a
 hand-fused numba kernel (:mod:`tests.benchmarks.hand_fused`, the speed ceiling); the agreement of
 their statistics; and a 10,000-combination sweep with its memory profile.
+
+Two data sets (a child case names its data after ``@``, e.g. ``soltrader-vectorbt@real``; GBM
+without it): seeded GBM bars (:func:`~tests.benchmarks.bench_backtest.gbm_bars`: cold, warm, the
+10,000-combination run) and the bundled SOL/USDT 1m bars repeated to 1,000,000
+(:func:`~tests.benchmarks.bench_backtest.real_bars`: warm only), which trade more.
 
 Every case runs in its own subprocess (``sys.executable``, ``PYTHONPATH`` = the repository root,
 bounded by a timeout), so timings and memory never mix:
@@ -43,13 +48,13 @@ from typing import Any
 
 import numpy as np
 
-from tests.benchmarks.bench_backtest import best_of, gbm_bars
+from tests.benchmarks.bench_backtest import best_of, gbm_bars, real_bars
 
 ROOT = Path(__file__).resolve().parents[2]
 FASTS, SLOWS = range(10, 101, 10), range(50, 501, 50)
 PAIRS = list(itertools.product(FASTS, SLOWS))  # the sweep's grid order: slow varies fastest
 BIG_FASTS, BIG_SLOWS = range(2, 202, 2), range(210, 1210, 10)
-SL, FEES, SLIPPAGE, INIT_CASH = 0.02, 0.001, 0.0005, 10_000.0
+SL, FEES, SLIPPAGE, INIT_CASH, MIN_SIZE = 0.02, 0.001, 0.0005, 10_000.0, 1e-8
 THREADS = 2
 PPY = 365 * 24 * 60.0  # one-minute bars per 365-day year (vectorbt's freq="1min" factor)
 COSTS = dict(sl_stop=SL, fees=FEES, slippage=SLIPPAGE)
@@ -76,6 +81,11 @@ def n_bars() -> int:
     return int(os.environ.get("SOLTRADER_BENCH_BARS", "1000000"))
 
 
+def bars_for(kind: str) -> Any:
+    """The benchmark's bars: ``"gbm"`` (seeded GBM) or ``"real"`` (SOL 1m bars repeated)."""
+    return real_bars(n_bars()) if kind == "real" else gbm_bars(n_bars())
+
+
 # ---------------------------------------------------------------- inside the subprocesses
 
 
@@ -98,11 +108,11 @@ def _stats_columns(fast, slow, *columns) -> dict[str, list]:
     return out
 
 
-def _soltrader(mode: str, t0: float, conventions: str) -> dict[str, Any]:
+def _soltrader(mode: str, t0: float, kind: str, conventions: str) -> dict[str, Any]:
     import soltrader as st
     from soltrader.engine.fused import sweep_kernel
 
-    bars = gbm_bars(n_bars())
+    bars = bars_for(kind)
     setup = time.perf_counter() - t0
 
     def call() -> Any:
@@ -136,13 +146,15 @@ def _soltrader(mode: str, t0: float, conventions: str) -> dict[str, Any]:
     return out
 
 
-def _hand_fused(mode: str, t0: float) -> dict[str, Any]:
+def _hand_fused(mode: str, t0: float, kind: str) -> dict[str, Any]:
     import numba
 
     from tests.benchmarks.hand_fused import hand_fused_nb
 
-    bars = gbm_bars(n_bars())
-    high, low, close = (np.ascontiguousarray(bars[c].to_numpy()) for c in ("high", "low", "close"))
+    bars = bars_for(kind)
+    open_, high, low, close = (
+        np.ascontiguousarray(bars[c].to_numpy()) for c in ("open", "high", "low", "close")
+    )
     fasts = np.array([f for f, _ in PAIRS], dtype=np.int64)
     slows = np.array([s for _, s in PAIRS], dtype=np.int64)
     out = np.empty((len(PAIRS), 3))
@@ -150,7 +162,9 @@ def _hand_fused(mode: str, t0: float) -> dict[str, Any]:
     setup = time.perf_counter() - t0
 
     def call() -> None:
-        hand_fused_nb(high, low, close, fasts, slows, SL, FEES, SLIPPAGE, INIT_CASH, PPY, out)
+        hand_fused_nb(
+            open_, high, low, close, fasts, slows, SL, FEES, SLIPPAGE, INIT_CASH, MIN_SIZE, PPY, out
+        )
 
     if mode == "cold":
         seconds, _ = best_of(call, 1)
@@ -166,13 +180,13 @@ def _hand_fused(mode: str, t0: float) -> dict[str, Any]:
     }
 
 
-def _vectorbt(mode: str, t0: float) -> dict[str, Any]:
+def _vectorbt(mode: str, t0: float, kind: str) -> dict[str, Any]:
     import warnings
 
     warnings.simplefilter("ignore")
     import vectorbt as vbt
 
-    bars = gbm_bars(n_bars())
+    bars = bars_for(kind)
     setup = time.perf_counter() - t0
     close = bars["close"]
 
@@ -212,10 +226,10 @@ def _vectorbt(mode: str, t0: float) -> dict[str, Any]:
     return out
 
 
-def _big(mode: str, t0: float) -> dict[str, Any]:
+def _big(mode: str, t0: float, kind: str) -> dict[str, Any]:
     import soltrader as st
 
-    bars = gbm_bars(n_bars())
+    bars = bars_for(kind)
     setup = time.perf_counter() - t0
     wall_start, start = time.time(), time.perf_counter()
     res = st.sweep(
@@ -245,11 +259,14 @@ def _big(mode: str, t0: float) -> dict[str, Any]:
 
 
 def child(case: str, mode: str, t0: float) -> None:
-    """Entry point of a subprocess: run one case, print its figures as one JSON line."""
-    if case.startswith("soltrader-"):
-        out = _soltrader(mode, t0, case.removeprefix("soltrader-"))
+    """Entry point of a subprocess: run one case (``name@data``, GBM data without ``@``), print
+    its figures as one JSON line."""
+    name, _, kind = case.partition("@")
+    if name.startswith("soltrader-"):
+        out = _soltrader(mode, t0, kind or "gbm", name.removeprefix("soltrader-"))
     else:
-        out = {"hand_fused": _hand_fused, "vectorbt": _vectorbt, "big": _big}[case](mode, t0)
+        cases = {"hand_fused": _hand_fused, "vectorbt": _vectorbt, "big": _big}
+        out = cases[name](mode, t0, kind or "gbm")
     out["peak_rss_mib"], out["rss_method"] = peak_rss_mib()
     print(MARK + json.dumps(out), flush=True)
 
@@ -428,31 +445,87 @@ def _div(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None or b == 0 else a / b
 
 
+def _key(who: str, mode: str, kind: str) -> str:
+    return f"{who}-{mode}" + ("" if kind == "gbm" else f"@{kind}")
+
+
+def _comparisons(res: dict[str, Any], kind: str, bars: int, skip_vbt: bool) -> list[dict]:
+    """The agreement and ratio rows of one data set (warm runs)."""
+    at = "" if kind == "gbm" else ", real data"
+    rows: list[dict] = []
+    ours = _get(res[_key("vectorbt", "warm", kind)], "stats")
+    hand = _get(res[_key("hand", "warm", kind)], "stats")
+    vbt = _get(res[_key("vbt", "warm", kind)], "stats")
+    why = f"skipped: {SKIP_VECTORBT}=1" if skip_vbt else "not measured (see errors above)"
+    vs_vbt = f"agreement: soltrader (vectorbt conv.) vs vectorbt{at}"
+    rows.append(
+        _agreement(vs_vbt, ours, vbt, bars) if ours and vbt else {"case": vs_vbt, "note": why}
+    )
+    if ours and hand:
+        rows.append(
+            _agreement(f"agreement: soltrader (vectorbt conv.) vs hand-fused{at}", ours, hand, bars)
+        )
+    if hand and vbt:
+        rows.append(_agreement(f"agreement: hand-fused vs vectorbt{at}", hand, vbt, bars))
+
+    sol_vc = _get(res[_key("vectorbt", "warm", kind)], "seconds")
+    sol_def = _get(res[_key("default", "warm", kind)], "seconds")
+    hand_s = _get(res[_key("hand", "warm", kind)], "seconds")
+    vbt_s = _get(res[_key("vbt", "warm", kind)], "seconds")
+    rss = (_get(res[_key(w, "warm", kind)], "peak_rss_mib") for w in ("vectorbt", "vbt"))
+    vbt_note = f"skipped: {SKIP_VECTORBT}=1" if skip_vbt else "vectorbt not measured"
+    rows += [
+        _ratio(
+            f"ratio: soltrader warm (vectorbt conv.) / hand-fused warm{at}",
+            _div(sol_vc, hand_s),
+            "<= 1.5",
+        ),
+        _ratio(
+            f"ratio: soltrader warm (default) / hand-fused warm{at}",
+            _div(sol_def, hand_s),
+            "<= 1.5",
+        ),
+        _ratio(
+            f"ratio: vectorbt warm / soltrader warm (vectorbt conv.){at}",
+            _div(vbt_s, sol_vc),
+            ">= 100",
+            vbt_note,
+        ),
+        _ratio(
+            "ratio: soltrader peak RSS (vectorbt conv., warm) / vectorbt peak RSS (warm)" + at,
+            _div(*rss),
+            "<= 0.05",
+            vbt_note,
+        ),
+    ]
+    return rows
+
+
 def run() -> list[dict]:
     bars = n_bars()
     k = len(PAIRS)
     skip_vbt = os.environ.get(SKIP_VECTORBT, "") not in ("", "0")
     rows: list[dict] = []
     res: dict[str, dict[str, Any] | None] = {}
+    cases = {
+        "default": ("soltrader-default", TIMEOUT["soltrader"]),
+        "vectorbt": ("soltrader-vectorbt", TIMEOUT["soltrader"]),
+        "hand": ("hand_fused", TIMEOUT["hand_fused"]),
+        "vbt": ("vectorbt", TIMEOUT["vectorbt"]),
+    }
+    runs = (("cold", "gbm"), ("warm", "gbm"), ("warm", "real"))  # warm runs reuse the cold cache
     with tempfile.TemporaryDirectory(prefix="bench_sweep_numba_") as tmp:
-        caches = {name: Path(tmp, name) for name in ("default", "vectorbt", "hand", "vbt")}
+        caches = {name: Path(tmp, name) for name in cases}
         for path in caches.values():
             path.mkdir()
-        for conv in CONVENTIONS:
-            for mode in ("cold", "warm"):
-                res[f"{conv}-{mode}"] = run_child(
-                    f"soltrader-{conv}", mode, caches[conv], TIMEOUT["soltrader"]
+        for who, (case, timeout) in cases.items():
+            for mode, kind in runs:
+                name = case if kind == "gbm" else f"{case}@{kind}"
+                res[_key(who, mode, kind)] = (
+                    None
+                    if who == "vbt" and skip_vbt
+                    else run_child(name, mode, caches[who], timeout)
                 )
-        for mode in ("cold", "warm"):
-            res[f"hand-{mode}"] = run_child(
-                "hand_fused", mode, caches["hand"], TIMEOUT["hand_fused"]
-            )
-        for mode in ("cold", "warm"):
-            res[f"vbt-{mode}"] = (
-                None
-                if skip_vbt
-                else run_child("vectorbt", mode, caches["vbt"], TIMEOUT["vectorbt"])
-            )
         big, samples = run_child_sampled("big", caches["default"], TIMEOUT["big"])
 
     labels = {
@@ -461,60 +534,22 @@ def run() -> list[dict]:
         "hand": "hand-fused numba kernel (ceiling, vectorbt rules)",
         "vbt": "vectorbt MA.run + crossed_above/below + from_signals + 3 stats",
     }
-    for key, label in labels.items():
-        for mode in ("warm", "cold"):
-            r = res[f"{key}-{mode}"]
-            what = "warm" if mode == "warm" else "cold: first call, empty numba cache"
-            if key == "vbt" and mode == "warm":
-                what = "warm: 2nd of 2 runs"
-            if r is None:
-                rows.append({"case": f"{label} ({what})", "note": f"skipped: {SKIP_VECTORBT}=1"})
-            else:
-                rows.append(_timing_row(f"{label} ({what})", r, k, bars))
+    data = {"gbm": "", "real": ", real SOL/USDT 1m bars repeated to n_bars"}
+    for kind in ("gbm", "real"):
+        for key, label in labels.items():
+            for mode in ("warm", "cold") if kind == "gbm" else ("warm",):
+                r = res[_key(key, mode, kind)]
+                what = "warm" if mode == "warm" else "cold: first call, empty numba cache"
+                if key == "vbt" and mode == "warm":
+                    what = "warm: 2nd of 2 runs"
+                case = f"{label}{data[kind]} ({what})"
+                if r is None:
+                    rows.append({"case": case, "note": f"skipped: {SKIP_VECTORBT}=1"})
+                else:
+                    rows.append(_timing_row(case, r, k, bars))
 
-    ours = _get(res["vectorbt-warm"], "stats")
-    hand = _get(res["hand-warm"], "stats")
-    vbt = _get(res["vbt-warm"], "stats")
-    if ours and vbt:
-        rows.append(
-            _agreement("agreement: soltrader (vectorbt conv.) vs vectorbt", ours, vbt, bars)
-        )
-    else:
-        why = f"skipped: {SKIP_VECTORBT}=1" if skip_vbt else "not measured (see errors above)"
-        rows.append({"case": "agreement: soltrader (vectorbt conv.) vs vectorbt", "note": why})
-    if ours and hand:
-        rows.append(
-            _agreement("agreement: soltrader (vectorbt conv.) vs hand-fused", ours, hand, bars)
-        )
-    if hand and vbt:
-        rows.append(_agreement("agreement: hand-fused vs vectorbt", hand, vbt, bars))
-
-    sol_vc = _get(res["vectorbt-warm"], "seconds")
-    sol_def = _get(res["default-warm"], "seconds")
-    hand_s = _get(res["hand-warm"], "seconds")
-    vbt_s = _get(res["vbt-warm"], "seconds")
-    vbt_note = f"skipped: {SKIP_VECTORBT}=1" if skip_vbt else "vectorbt not measured"
+    rows += _comparisons(res, "gbm", bars, skip_vbt)
     rows += [
-        _ratio(
-            "ratio: soltrader warm (vectorbt conv.) / hand-fused warm",
-            _div(sol_vc, hand_s),
-            "<= 1.5",
-        ),
-        _ratio(
-            "ratio: soltrader warm (default) / hand-fused warm", _div(sol_def, hand_s), "<= 1.5"
-        ),
-        _ratio(
-            "ratio: vectorbt warm / soltrader warm (vectorbt conv.)",
-            _div(vbt_s, sol_vc),
-            ">= 100",
-            vbt_note,
-        ),
-        _ratio(
-            "ratio: soltrader peak RSS (vectorbt conv., warm) / vectorbt peak RSS (warm)",
-            _div(_get(res["vectorbt-warm"], "peak_rss_mib"), _get(res["vbt-warm"], "peak_rss_mib")),
-            "<= 0.05",
-            vbt_note,
-        ),
         _ratio(
             "soltrader cold seconds (first st.sweep, default conventions)",
             _get(res["default-cold"], "seconds"),
@@ -526,6 +561,7 @@ def run() -> list[dict]:
             "<= 10",
         ),
     ]
+    rows += _comparisons(res, "real", bars, skip_vbt)
 
     big_k = len(BIG_FASTS) * len(BIG_SLOWS)
     row: dict[str, Any] = {

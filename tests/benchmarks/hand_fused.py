@@ -3,35 +3,33 @@ sweep is measured against (not part of the library).
 
 Rules of vectorbt's ``from_signals`` for this case: signals at the close fill at that close with
 slippage, a 2 % stop anchored on the entry bar's close and checked from the next bar on (fill at
-the level, or the open on a gap is ignored here: the bars are continuous), fees on both sides,
-all cash in; statistics: total return, Sharpe (per-bar returns, ddof 1, one-pass sums), max
-drawdown.
+the level, or at the open when the bar opens through it: real bars gap), fees on both sides,
+all cash in, an entry smaller than ``min_size`` units refused (vectorbt's 1e-8, as soltrader's
+vectorbt conventions: a ruined account stops trading); statistics: total return, Sharpe (per-bar
+returns, ddof 1, one-pass sums), max drawdown. The averages are the library's running sums
+(``sma_1d_nb``: shifted by a recent price and re-anchored periodically): a plain
+prefix sum rounds differently, and on real prices, where the two averages are often equal or
+within an ulp, it would cross on other bars than soltrader and vectorbt do.
 """
 
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True, nogil=True)
-def _sma_into(x, w, out):
-    s = 0.0
-    for i in range(x.shape[0]):
-        s += x[i]
-        if i >= w:
-            s -= x[i - w]
-        out[i] = s / w if i >= w - 1 else np.nan
+from soltrader.indicators.nb import sma_1d_nb
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def hand_fused_nb(high, low, close, fasts, slows, sl, fees, slip, init_cash, ppy, out):
+def hand_fused_nb(
+    open_, high, low, close, fasts, slows, sl, fees, slip, init_cash, min_size, ppy, out
+):
     """Total return, Sharpe and max drawdown of every (fast, slow) pair into ``out``."""
     n = close.shape[0]
     k = fasts.shape[0]
     for i in prange(k):
         f = np.empty(n)
         s = np.empty(n)
-        _sma_into(close, fasts[i], f)
-        _sma_into(close, slows[i], s)
+        sma_1d_nb(close, fasts[i], f)
+        sma_1d_nb(close, slows[i], s)
         cash = init_cash
         units = 0.0
         stop = 0.0
@@ -72,7 +70,7 @@ def hand_fused_nb(high, low, close, fasts, slows, sl, fees, slip, init_cash, ppy
             stopped = False
             if units > 0.0:
                 if low[t] <= stop:
-                    price = stop
+                    price = min(open_[t], stop)
                     cash += units * price * (1.0 - fees)
                     units = 0.0
                     stopped = True
@@ -83,9 +81,11 @@ def hand_fused_nb(high, low, close, fasts, slows, sl, fees, slip, init_cash, ppy
                     units = 0.0
                 elif units == 0.0 and entry:
                     price = close[t] * (1.0 + slip)
-                    units = cash / (1.0 + fees) / price
-                    cash = 0.0
-                    stop = close[t] * (1.0 - sl)
+                    size = cash / (1.0 + fees) / price
+                    if size >= min_size:
+                        units = size
+                        cash = 0.0
+                        stop = close[t] * (1.0 - sl)
             v = cash + units * close[t]
             r = v / prev_v - 1.0
             tot += r
