@@ -13,10 +13,8 @@ Examples
 """
 
 from soltrader._cache import use_shared_cache
-from soltrader._jit import install
 
 use_shared_cache()  # before any kernel is defined: numba picks its cache folder at definition
-install()  # kernels that only other kernels call are optimised once, by their caller
 
 from soltrader import (  # noqa: E402
     costs,

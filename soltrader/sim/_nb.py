@@ -35,7 +35,6 @@ import numba
 import numpy as np
 from numba import njit, types
 
-from soltrader._jit import part
 from soltrader.costs._nb import (
     amm_quote_in_nb,
     amm_quote_out_nb,
@@ -190,7 +189,7 @@ _TRUE = np.bool_(True)
 _FALSE = np.bool_(False)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _order(
     buf, k, asset, account, decided, bar, side, otype, size, limit, stop, status, reject, filled,
     price, fees,
@@ -217,7 +216,7 @@ def _order(
     o["fees"] = fees
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason):
     if k >= buf.shape[0]:
         return
@@ -233,7 +232,7 @@ def _fill(buf, k, order_id, asset, account, bar, side, size, price, fees, reason
     f["reason"] = reason
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _trade(
     buf,
     k,
@@ -308,7 +307,7 @@ def liquidation_price_nb(direction, entry_price, leverage, maint_margin):
     return entry_price * (1.0 + 1.0 / leverage) / (1.0 + maint_margin)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _liq_level(direction, entry_price, leverage, cfg):
     """Liquidation level of a position (NaN: none); with short proceeds credited to the cash
     (``cfg[C_SHORT_LIQ] == 0``) a short without leverage has no margin to exhaust."""
@@ -317,7 +316,7 @@ def _liq_level(direction, entry_price, leverage, cfg):
     return liquidation_price_nb(direction, entry_price, leverage, cfg[C_MAINT_MARGIN])
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, amm_dx, cfg, icfg):
     """Average execution price of ``qty`` units at reference price ``ref`` (NaN if impossible:
     no price > 0)."""
@@ -346,7 +345,7 @@ def _exec_price(side, qty, ref, is_taker, slip, t, j, volume, sigma, amm_liq, am
     return price if price > 0.0 else np.nan  # impact cannot push a sale to a price <= 0
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _affordable_units(
     lev,
     budget,
@@ -398,7 +397,7 @@ def _affordable_units(
     return lo_q, notional, notional * fee_rate + fixed
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _fee_rates(t, j, a, maker, taker, tier_vol, tier_maker, tier_taker, cum_notional, icfg):
     """(maker, taker) fee fractions for asset j of account a at bar t, volume tiers applied."""
     if tier_vol.shape[0] == 0:
@@ -440,7 +439,7 @@ K_TRADES = np.int64(2)
 K_EVENTS = np.int64(3)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
     """Fee fraction of a fill: maker or taker, from the tier the account's volume has reached."""
     maker, taker, _fixed, _slip, _tx, _txf, _liq, _sig, tier_vol, tier_maker, tier_taker = costs
@@ -448,7 +447,7 @@ def _fee_rate(t, j, a, is_taker, costs, cum_notional, icfg):
     return tk if is_taker else mk
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
     """Draw whether this transaction fails; a failure pays its fee and fills nothing."""
     cnt[K_EVENTS] += 1
@@ -458,7 +457,7 @@ def _tx_failed(j, d, a, cnt, costs, cash, cfg, icfg):
     return False
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _enter(
     j,
     t,
@@ -611,7 +610,7 @@ def _book_entry(
     _refresh_levels(fs, js, j, cfg)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _exit(
     j,
     t,
@@ -748,20 +747,20 @@ def _book_exit(
     return False
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _pend_exit(fs, js, j, qty, reason, d):
     fs[j, F_PX_REMAIN] = qty
     js[j, J_PX_REASON] = reason
     js[j, J_PX_BAR] = d
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _clear_entry(fs, js, j):
     js[j, J_PE_TYPE] = -1
     fs[j, F_PE_REMAIN] = np.nan
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _signal_action(t, j, long_entry, long_exit, short_entry, short_exit, fs, js, icfg):
     """What the close of bar t asks of asset j: 0 nothing, 1 / -1 enter long / short, 2 exit,
     3 time stop, 4 reverse to long, -4 reverse to short. Resting entries to cancel are flagged
@@ -823,7 +822,7 @@ def _target_level(fs, j, slot, direction):
     return fs[j, F_TP_BASE] * (1.0 + fs[j, slot] * direction)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _refresh_levels(fs, js, j, cfg):
     """Cache the nearest loss-side and profit-side levels of asset j's position, so that a bar
     that reaches neither is dismissed with two comparisons."""
@@ -846,7 +845,7 @@ def _refresh_levels(fs, js, j, cfg):
     fs[j, F_GAIN_LEVEL] = gain
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _trail(fs, js, j, h, lo, cfg):
     """Move a trailing stop's reference to the bar's extreme (after the bar's checks)."""
     if fs[j, F_TRAIL] > 0.0 and not np.isnan(fs[j, F_SL]) and fs[j, F_POS] != 0.0:
@@ -858,7 +857,7 @@ def _trail(fs, js, j, h, lo, cfg):
             _refresh_levels(fs, js, j, cfg)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
     """Whether lower-timeframe bars inside bar t reach the profit-side level before the
     loss-side one. False without sub-bars, when the profit side is not reached, or when one
@@ -882,7 +881,7 @@ def _gain_first_nb(t, j, direction, loss_level, gain_level, sub):
     return False
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _protect(
     j,
     t,
@@ -1021,7 +1020,7 @@ def _protect(
     return closed or refused
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _close_actions(
     t,
     action,
@@ -1226,7 +1225,7 @@ def _close_actions(
             )
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _ruined(j, t, act, close, costs, lev, account_of, fs, cash, guard, orders, cnt, cfg):
     """Whether the account of asset j is ruined, so that the entry decided at bar t is not placed:
     it holds no position in any asset and its cash is below the smallest order it could place
@@ -1255,7 +1254,7 @@ def _ruined(j, t, act, close, costs, lev, account_of, fs, cash, guard, orders, c
     return True
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _reduce_qty(j, t, held, wanted, ref, costs, account_of, fs, cash, cum_notional, icfg):
     """Units an exit signal sells (or buys back) with ``accumulate="both"``, as vectorbt's: its
     size in units, or in value at ``ref``; a percent size sells that fraction of a long, and buys
@@ -1277,7 +1276,7 @@ def _reduce_qty(j, t, held, wanted, ref, costs, account_of, fs, cash, cum_notion
     return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _net_qty(j, t, side, reverse, ref, price, fee_rate, fixed, size, account_of, fs, cash, icfg):
     """Units of vectorbt's one order on ``side`` against asset j's open position at bar t's
     close (``price`` with slippage): a reversal (``reverse``) buys or sells the position plus the
@@ -1309,7 +1308,7 @@ def _net_qty(j, t, side, reverse, ref, price, fee_rate, fixed, size, account_of,
     return wanted * max(long_size + (free - fixed) / (price * (1.0 + fee_rate)), 0.0)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _net_order(
     j, t, side, reverse, bars, size, risk, costs, account_of, fs, js, cash, cum_notional, cnt,
     orders, fills, trades, cfg, icfg,
@@ -1376,7 +1375,7 @@ def _net_order(
     return True
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _liquidated_on_entry_bar(
     j, t, close, costs, account_of, fs, js, cash, cum_notional, cnt, orders, fills, trades, cfg,
     icfg,
@@ -1397,7 +1396,7 @@ def _liquidated_on_entry_bar(
     return True
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _entry_mult(guard, a, cfg):
     """Size multiplier of an entry decided now: the soft-drawdown guard's, times the REDUCE
     control mode's."""
@@ -1406,7 +1405,7 @@ def _entry_mult(guard, a, cfg):
     return guard[a, G_MULT]
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg, lev):
     """Notional an entry decided at bar t would take (quote), from its size at that close."""
     wanted = size[t, j] * _entry_mult(guard, a, cfg)
@@ -1417,7 +1416,7 @@ def _intent_notional(j, t, a, close, size, cash, guard, cfg, icfg, lev):
     return budget * lev[t, j]
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _open_risk(a, t, close, account_of, fs, skip):
     """Loss of the account's open positions (but asset ``skip``) if every stop were hit (a
     position without a stop risks its whole value), quote."""
@@ -1462,7 +1461,7 @@ def window_correlation_nb(close, t, j, k, obs):
     return sxy / np.sqrt(sxx * syy)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _correlated(j, t, direction, close, fs, cfg, icfg):
     """Whether an entry in asset j would correlate beyond ``C_MAX_CORR`` (direction-adjusted)
     with an open position in another asset, or the correlation cannot be measured yet."""
@@ -1476,7 +1475,7 @@ def _correlated(j, t, direction, close, fs, cfg, icfg):
     return False
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg, close, size,
                    sl_stop, cash, lev):  # fmt: skip
     """Whether the account guards refuse the entry decided for asset j at bar t (then recorded
@@ -1527,7 +1526,7 @@ def _entry_guarded(j, t, act, account_of, fs, js, guard, orders, cnt, cfg, icfg,
     return True
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _guard_update(t, day, equity, guard, cfg):
     """Advance every account's guard state with its equity at bar t's close (``equity``: the
     (n, a) marks); returns whether some account must be flattened now."""
@@ -1563,7 +1562,7 @@ def _guard_update(t, day, equity, guard, cfg):
     return flatten_any
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _flatten_guarded(
     t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
     cfg, icfg, guard,
@@ -1640,7 +1639,7 @@ def _intrabar_exits(
                                              icfg)  # fmt: skip
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _close_decision(j, t, sig, account_of, fs, js, exited, cnt, orders, icfg):
     """What the close of bar t asks of asset j (see :func:`_signal_action`; 0 when it exited
     inside the bar with ``fill="close"``, or has nothing to do); a resting entry that an exit,
@@ -1665,7 +1664,7 @@ def _close_decision(j, t, sig, account_of, fs, js, exited, cnt, orders, icfg):
     return act
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg):
     """The approximate value (quote, signed: sales negative) of the order asset j would place at
     bar t's close, as vectorbt's ``call_seq="auto"`` estimates it before any order of the bar:
@@ -1720,7 +1719,7 @@ def _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg):
     return order * (2.0 * max(asset_value, 0.0) + max(cash[a], 0.0))
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
     """vectorbt's ``call_seq="auto"`` for bar t: the assets in ascending order of their order's
     approximate value (:func:`_order_value`; sales first, to release cash), ties in column
@@ -1887,7 +1886,7 @@ _OUT_FILLED = np.int64(1)
 _OUT_REFUSED = np.int64(2)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _venue_exit(j, t, out, close, amm_liq, account_of, fs, js, cash, cum_notional, amm_dx,
                 exited, cnt, orders, fills, trades):  # fmt: skip
     """Asset j's pending exit as the venue reported it: booked at the venue's size, price and
@@ -1917,7 +1916,7 @@ def _venue_exit(j, t, out, close, amm_liq, account_of, fs, js, cash, cum_notiona
         fs[j, F_PX_REMAIN] = np.nan
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _venue_entry(j, t, out, close, amm_liq, risk, account_of, fs, js, cash, cum_notional,
                  amm_dx, cnt, orders, fills, cfg, icfg):  # fmt: skip
     """Asset j's pending market entry as the venue reported it: booked at the venue's size,
@@ -1946,7 +1945,7 @@ def _venue_entry(j, t, out, close, amm_liq, risk, account_of, fs, js, cash, cum_
     _clear_entry(fs, js, j)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _venue_fill_phase(t, outcomes, close, amm_liq, risk, account_of, fs, js, cash,
                       cum_notional, amm_dx, exited, cnt, orders, fills, trades, cfg,
                       icfg):  # fmt: skip
@@ -2067,7 +2066,7 @@ def _decide_phase(
         )
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _busy_bar(
     t,
     bars,
@@ -2204,7 +2203,7 @@ def _mark_bar(
     _mark_nb(t, close, account_of, fs, cash, cash_out, equity_out, pos_out, value_out)
 
 
-@part(_nrt=False)
+@njit(cache=True, _nrt=False)
 def _guard_flatten(
     t, bars, costs, account_of, fs, js, cash, cum_notional, amm_dx, cnt, orders, fills, trades,
     cfg, icfg, guard, cash_out, equity_out, pos_out, value_out,
@@ -2577,7 +2576,7 @@ def simulate(args: SimArgs) -> tuple:
     return kernel(*args)
 
 
-@part()
+@njit(cache=True)
 def _groups(a):
     """The argument groups the phases take, from a :class:`SimArgs`: bars, signals, entry order
     spec, risk, costs and sub-bars."""
@@ -2685,7 +2684,7 @@ def new_watch_nb(m):
     return watch, np.full((m, NWF), np.nan)
 
 
-@part()
+@njit(cache=True)
 def _intent(out, ref, k, t, time_ns, j, account, side, kind, reason, unit, qty, limit, stop, tif,
             reduce_only, post_only, ref_bar, ref_reason):  # fmt: skip
     """Write intent k (``client_id`` and ``replaces`` are set by the caller from ``ref``: the
@@ -2713,7 +2712,7 @@ def _intent(out, ref, k, t, time_ns, j, account, side, kind, reason, unit, qty, 
     return k + 1
 
 
-@part()
+@njit(cache=True)
 def _exit_intent_reason(kernel_reason):
     """The IntentReason of a pending exit from its kernel exit reason."""
     if kernel_reason == _R_TIME:
@@ -2735,7 +2734,7 @@ def _exit_intent_reason(kernel_reason):
     return _I_EXIT
 
 
-@part()
+@njit(cache=True)
 def _entry_quantity(t, j, a, fs):
     """What an entry decided at bar t asks for, in its unit: base units (``amount``), a quote
     budget (``value``) or a fraction of the account's cash (``percent``), times the guards'
@@ -2750,7 +2749,7 @@ def _entry_quantity(t, j, a, fs):
     return _U_CASH_FRACTION, frac * mult
 
 
-@part()
+@njit(cache=True)
 def _order_intents(t, time_ns, a, s, before, watch, out, ref, k):
     """The entries and exits decided at bar t's close, and the entries withdrawn then (cancelled
     or replaced). ``before``: each asset's working entry (decision bar, side, type) before the
@@ -2777,7 +2776,7 @@ def _order_intents(t, time_ns, a, s, before, watch, out, ref, k):
     return k
 
 
-@part()
+@njit(cache=True)
 def _protective(t, time_ns, j, acc, side, kind, reason, level, qty, filled, watch, wf, w_bar,
                 w_reason, wf_level, wf_qty, out, ref, k):  # fmt: skip
     """Send, re-issue (when its price or quantity moved) or cancel one protective order of
@@ -2812,7 +2811,7 @@ def _protective(t, time_ns, j, acc, side, kind, reason, level, qty, filled, watc
     return k
 
 
-@part()
+@njit(cache=True)
 def _protective_intents(t, time_ns, a, s, fill0, watch, wf, out, ref, k):
     """Every open position's stop (or trailing stop), partial target and target as reduce-only
     orders at the end of bar t: sent when armed, re-issued when a level or the quantity moved
@@ -2913,7 +2912,7 @@ def working_entries_nb(s, before):
         before[j, 2] = js[j, J_PE_TYPE]
 
 
-@part()
+@njit(cache=True)
 def _budget(size, size_type, cash):
     """Cash an entry may commit: a fraction of the account's cash, a quote value, or all cash."""
     if size_type == SIZE_PERCENT:
@@ -2923,7 +2922,7 @@ def _budget(size, size_type, cash):
     return cash
 
 
-@part()
+@njit(cache=True)
 def _short_proceeds(a, account_of, fs):
     """Twice the debt of account ``a``'s open shorts: what vectorbt's cash holds beyond our cash
     (its free cash) when short proceeds are credited to the cash."""
@@ -2934,14 +2933,14 @@ def _short_proceeds(a, account_of, fs):
     return 2.0 * debt
 
 
-@part()
+@njit(cache=True)
 def _sale_covers_fees(qty, price, fee, icfg):
     """Whether a sale may go ahead: always, unless short proceeds are credited to the cash
     (vectorbt's cash model), where a sale whose proceeds do not cover its fees is refused."""
     return icfg[I_SHORT_PROCEEDS] == 0 or qty * price - fee >= 0.0
 
 
-@part()
+@njit(cache=True)
 def _fits(required, available):
     """``required <= available`` up to vectorbt's tolerance (relative 1e-9, absolute 1e-12)."""
     return required <= available or abs(required - available) <= max(
@@ -2949,7 +2948,7 @@ def _fits(required, available):
     )
 
 
-@part()
+@njit(cache=True)
 def _entry_request(j, a, wanted, direction, ref, fixed, account_of, fs, cash, icfg):
     """Units an entry asks for (``inf``: as many as its budget buys) and its cash budget.
 
@@ -2973,7 +2972,7 @@ def _entry_request(j, a, wanted, direction, ref, fixed, account_of, fs, cash, ic
     return np.inf, _budget(wanted, size_type, avail)
 
 
-@part()
+@njit(cache=True)
 def _rearm_on_add(fs, j, d, fill_price, anchor_close, risk, icfg):
     """vectorbt's stop update on an add: the stop-loss (with its trailing flag) and the
     take-profit of the adding entry's decision bar ``d`` replace the position's, re-anchored at
@@ -2989,7 +2988,7 @@ def _rearm_on_add(fs, j, d, fill_price, anchor_close, risk, icfg):
         fs[j, F_TP] = tp_stop[d, j]
 
 
-@part()
+@njit(cache=True)
 def _entry_allowed(fs, js, j, icfg):
     """An entry order may fill while flat, to complete a volume-capped entry, or (accumulating)
     to add to a position in its own direction."""
@@ -3000,7 +2999,7 @@ def _entry_allowed(fs, js, j, icfg):
     return same_side and (icfg[I_ACCUMULATE] != 0 or not np.isnan(fs[j, F_PE_REMAIN]))
 
 
-@part()
+@njit(cache=True)
 def _after_entry(fs, js, j, status, wanted, qty):
     """Keep the unfilled rest of a volume-capped entry pending; clear a completed one."""
     if status == _PARTIAL and wanted - qty > 0.0:
@@ -3010,7 +3009,7 @@ def _after_entry(fs, js, j, status, wanted, qty):
         fs[j, F_PE_REMAIN] = np.nan
 
 
-@part()
+@njit(cache=True)
 def _size_entry(
     lev,
     qty_req,
@@ -3096,7 +3095,7 @@ def _size_entry(
     return units, notional / units, fee, status, _REJ_NONE, wanted, spent
 
 
-@part()
+@njit(cache=True)
 def _size_exit(
     qty_req,
     side,
@@ -3131,14 +3130,14 @@ def _size_exit(
     return qty, price, qty * price * fee_rate + fixed, status, _REJ_NONE
 
 
-@part()
+@njit(cache=True)
 def _amm_move(j, t, side, qty, amm_liq, amm_dx, close):
     """Our own swap moves the pool's base reserve within the bar."""
     if not np.isnan(amm_liq[t, j]):
         amm_dx[j] -= side * qty
 
 
-@part()
+@njit(cache=True)
 def _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a):
     """Book an entry fill: ``spent`` (margin + fees) leaves the cash, the margin is committed to
     the position and the average entry price is updated."""
@@ -3161,7 +3160,7 @@ def _open_or_add(fs, js, j, t, direction, qty, price, fee, spent, cash, a):
     fs[j, F_POS] = pos + direction * qty
 
 
-@part()
+@njit(cache=True)
 def _arm(
     fs,
     js,
@@ -3196,7 +3195,7 @@ def _arm(
         js[j, J_ARMED_FROM] = t + 1
 
 
-@part()
+@njit(cache=True)
 def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     """Book an exit fill of ``qty`` units: release margin, realise P&L, write the trade."""
     pos = fs[j, F_POS]
@@ -3244,7 +3243,7 @@ def _close_part(fs, js, j, t, qty, price, fee, reason, cash, a, trades, cnt):
     cnt[K_TRADES] += 1
 
 
-@part()
+@njit(cache=True)
 def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, trades, cnt):
     """Isolated-margin liquidation: the position is closed at ``price`` and whatever margin is
     left is kept by the venue, so the account loses exactly the position's margin (never more)."""
@@ -3309,7 +3308,7 @@ def _liquidate(fs, js, j, a, t, price, level, fee_rate, cash, orders, fills, tra
     cnt[K_TRADES] += 1
 
 
-@part()
+@njit(cache=True)
 def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_price, tif):
     """Place the entry order decided at bar t (it fills from t+1, or at t's close if market and
     ``fill=CLOSE``)."""
@@ -3328,7 +3327,7 @@ def _queue_entry(fs, js, j, t, direction, close, order_type, limit_price, stop_p
     js[j, J_PE_TAKER_OPEN] = 1 if marketable else 0
 
 
-@part()
+@njit(cache=True)
 def _close_entry(fs, js, j, t, a, status, orders, cnt):
     """Withdraw the pending entry of asset j, recording it as cancelled, expired or rejected."""
     _order(
@@ -3353,7 +3352,7 @@ def _close_entry(fs, js, j, t, a, status, orders, cnt):
     _clear_entry(fs, js, j)
 
 
-@part()
+@njit(cache=True)
 def _resting_entry(fs, js, j, t, o, h, lo):
     """Whether a resting entry order fills in bar t: ``(reference price, is_taker)``, NaN if not.
 

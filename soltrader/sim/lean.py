@@ -28,7 +28,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 
-from soltrader._jit import part
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
 from soltrader.metrics._nb import N_STATS, backtest_stats_nb, fees_of_records_nb
 from soltrader.sim._nb import (
@@ -171,7 +170,7 @@ def signals_into_nb(signals, entries, exits, short_entries, short_exits, shorts)
     return np.int64(4)
 
 
-@part(nogil=True)
+@njit(cache=True, nogil=True)
 def _param(fcfg, p, level_map, levels, n):
     """A per-bar float parameter: the strategy's row if it writes one, else the scalar."""
     row = level_map[p]
@@ -180,7 +179,7 @@ def _param(fcfg, p, level_map, levels, n):
     return np.broadcast_to(fcfg[p], (n, 1))
 
 
-@part(nogil=True)
+@njit(cache=True, nogil=True)
 def simulate_one_nb(
     open_,
     high,
@@ -330,7 +329,7 @@ def _held_stretch(t, n, any_signal, fs, js, cash, high, low, close, equity_out):
     return t
 
 
-@part(nogil=True)
+@njit(cache=True, nogil=True)
 def _loop(
     bars,
     sig,
@@ -467,7 +466,7 @@ def period_returns_nb(equity, ends, init_cash, out):
         prev = value
 
 
-@part(nogil=True)
+@njit(cache=True, nogil=True)
 def run_combo_nb(
     open_,
     high,
