@@ -2392,10 +2392,10 @@ def simulate_nb(
     """
     n, m = close.shape
     # The busy bar gets its inputs in the types the fused sweep's loop (soltrader.sim.lean) passes
-    # whatever this kernel was given: per-bar arrays as read-only views of any layout, the small
-    # arrays as copies of its own. So the busy-bar code, most of the compile time, compiles once
-    # per process (and once in the disk cache) for both; this loop keeps the C-contiguous bars.
-    bars = (_any(open_), _any(high), _any(low), _any(close), _any(volume))
+    # whatever this kernel was given: the bars read-only and C-contiguous, the signals as read-only
+    # views of any layout, the small arrays as copies of its own. So the busy-bar code, most of
+    # the compile time, compiles once per process (and once in the disk cache) for both.
+    bars = (open_, high, low, close, volume)
     sub = (sub_low.copy(), sub_high.copy(), sub_start.copy())
     risk = (sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, leverage, exit_size)
     costs = (

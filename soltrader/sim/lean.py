@@ -207,12 +207,13 @@ def simulate_one_nb(
     """
     n = close.shape[0]
     col = (n, 1)
+    # read-only C-contiguous columns: the type st.backtest's kernel passes its busy bar
     bars = (
-        np.broadcast_to(open_.reshape(col), col),
-        np.broadcast_to(high.reshape(col), col),
-        np.broadcast_to(low.reshape(col), col),
-        np.broadcast_to(close.reshape(col), col),
-        np.broadcast_to(volume.reshape(col), col),
+        open_.reshape(col),
+        high.reshape(col),
+        low.reshape(col),
+        close.reshape(col),
+        volume.reshape(col),
     )
     no = np.broadcast_to(np.bool_(False), col)
     long_entry = np.broadcast_to(signals[0].reshape(col), col)
