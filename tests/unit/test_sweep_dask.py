@@ -15,7 +15,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from numba import njit
 
 import soltrader as st
 from soltrader.engine.sweep import (
@@ -25,6 +24,7 @@ from soltrader.engine.sweep import (
     resolve_strategy,
     strategy_reference,
 )
+from tests.unit.test_sweep import _body_into_nb, _body_signals
 
 pytest.importorskip("distributed")
 
@@ -33,24 +33,6 @@ sweep_module = sys.modules["soltrader.engine.sweep"]
 
 SPACE = dict(fast=[5, 10, 20], slow=[30, 60], sl_stop=0.03, fees=0.001, slippage=0.0005)
 OFF = dict(check_lookahead=False, progress=False)
-
-
-@njit(cache=True, nogil=True)
-def _body_into_nb(open_, high, low, close, volume, params, signals, levels, scratch) -> int:
-    """A user's fused signal kernel: enter when a bar closes ``params[0]`` above its open, exit
-    when it closes below; the stop distance rides as level row 0."""
-    for t in range(close.shape[0]):
-        signals[0, t] = close[t] > open_[t] * (1.0 + params[0])
-        signals[1, t] = close[t] < open_[t]
-        levels[0, t] = params[1]
-    return 2
-
-
-def _body_signals(bars: st.strategies.Bars, body: float = 0.01, stop: float = 0.02):
-    close, open_ = np.asarray(bars.close), np.asarray(bars.open)
-    return st.strategies.Signals(
-        close > open_ * (1.0 + body), close < open_, sl_stop=np.full(close.size, stop)
-    )
 
 
 #: A user's strategy in an importable module (this test module): workers import it by reference.
