@@ -10,7 +10,9 @@ the live runtime does when a bar closes:
    its fills update the positions and the accounts (:func:`soltrader.sim._nb.step_fill_nb`);
 3. **signal**: the strategy's signal function runs on the last ``window`` bars of each asset and
    its newest row is taken, converted and checked as the backtest checks its inputs (this runs
-   before step 2: the fills of bar t read only the rows of the earlier bars that decided them);
+   before step 2: the fills of bar t read only the rows of the earlier bars that decided them).
+   A strategy with a live form (:attr:`~soltrader.strategies.spec.Strategy.live`) computes
+   that newest row itself, equal to it, without recomputing the whole window;
 4. **decide**: the decision core turns that row and the state into orders (exits, reversals,
    entries, time stops, guard refusals; :func:`soltrader.sim._nb.step_decide_nb`), which the paper
    venue fills from bar t + 1 on;
@@ -40,15 +42,17 @@ import hashlib
 import inspect
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import numba
 import numpy as np
 import pandas as pd
 
 from soltrader.data.schema import OHLCVArrays
 from soltrader.data.validation import first_bar_error
 from soltrader.domain.errors import DataError, ParameterError
+from soltrader.domain.records import fill_dt
 from soltrader.domain.signals import Bars, Signals
 from soltrader.domain.state import ControlMode, client_id, intent_dt, venue_outcome_dt
 from soltrader.engine.backtest import (
@@ -363,15 +367,28 @@ class _History(NamedTuple):
         lo = max(0, t + 1 - window)
         return Bars(*(col[lo : t + 1] for col in self.columns[j]))
 
+    def whole(self) -> tuple[Bars, ...]:
+        """Each asset's columns as :class:`Bars`, room included (rows after the last bar are
+        not bars yet)."""
+        return tuple(Bars(*cols) for cols in self.columns)
+
 
 def _market_columns(market: Market) -> tuple[np.ndarray, ...]:
     return (market.open, market.high, market.low, market.close, market.volume)
 
 
+#: The Python scalar type of each kernel dtype (what a live form returns).
+_SCALARS: dict[type, type] = {np.bool_: bool, np.float64: float, np.int64: int}
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _newest(value: Any, name: str, field: _Field, asset: str, t: int) -> Any:
     """The newest element of one signal field of one asset, converted like the backtest's
     inputs (booleans exactly 0 / 1, whole numbers for integer fields)."""
-    if type(value) is np.ndarray and value.ndim == 1 and value.dtype == field.dtype and value.size:
+    kind = type(value)
+    if kind is _SCALARS[field.dtype] and (kind is not int or _INT64_MIN <= value <= _INT64_MAX):
+        return value  # a live form's scalar of the kernel's type: nothing to convert or check
+    if kind is np.ndarray and value.ndim == 1 and value.dtype == field.dtype and value.size:
         return value[-1]  # already the kernel's dtype: nothing to convert or check
     arr = np.asarray(value)
     if arr.ndim == 0:
@@ -442,24 +459,28 @@ _PLAIN: dict[str, Callable[[float], bool]] = {
 
 def _plain_row(opts: _Options, run: _Run, t: int) -> bool:
     """Whether every non-boolean value of signal row t is one the checks accept anyway (see
-    :data:`_PLAIN`; a size must be finite and > 0, at most 1 when it is a percent)."""
+    :data:`_PLAIN`; a size must be finite and > 0, at most 1 when it is a percent, or NaN for a
+    percent size of an asset that decides no entry on the row)."""
     args = run.args
     for name in run.fields:
         if name in _SIGNALS_ONLY:
             continue
-        row = getattr(args, _FIELDS[name].arg)[t]
-        if name == "size":
-            plain = _fraction_up_to_one if opts.size_type == "percent" else _positive
-        else:
-            plain = _PLAIN.get(name)
-        if plain is None or not all(plain(float(x)) for x in row):
+        row = getattr(args, _FIELDS[name].arg)[t].tolist()
+        if name == "size" and opts.size_type == "percent":
+            entry = (args.long_entry[t] | args.short_entry[t]).tolist()
+            pairs = zip(row, entry, strict=True)
+            if not all(_fraction_up_to_one(x) or (x != x and not e) for x, e in pairs):
+                return False
+            continue
+        plain = _positive if name == "size" else _PLAIN.get(name)
+        if plain is None or not all(plain(x) for x in row):
             return False
     return True
 
 
 def _check_row(opts: _Options, run: _Run, t: int) -> None:
     """The backtest's checks of the decision inputs, on row t (errors name row t)."""
-    given = set(run.fields)
+    given = frozenset(run.fields)
     if given <= _SIGNALS_ONLY or _plain_row(opts, run, t):
         return  # booleans only (converted strictly already), or values every check accepts
     a = run.args
@@ -529,6 +550,17 @@ def _grow_records(state: _nb.SimState, m: int) -> _nb.SimState:
     return state._replace(**grown) if grown else state
 
 
+def _empty(dtype: np.dtype) -> np.ndarray:
+    """A read-only empty array of ``dtype`` (shared by the bars that send or fill nothing)."""
+    out = np.zeros(0, dtype=dtype)
+    out.flags.writeable = False
+    return out
+
+
+_NO_INTENTS = _empty(intent_dt)
+_NO_FILLS = _empty(fill_dt)
+
+
 def _zeroed_copy(records: np.ndarray) -> np.ndarray:
     """``records`` copied field by field into zeroed records: numba's record writes leave the
     alignment padding undefined, and a journal compares and stores records as bytes."""
@@ -555,6 +587,8 @@ class _Journal:
         self.run_id = run_id
         self._seq: dict[tuple[int, int, int], int] = {}
         self._last: dict[tuple[int, int, int], int] = {}
+        self._bar_kernel: Any = None  # step_bar_nb's compiled overload for the objects below
+        self._bar_objects: tuple[Any, ...] = ()
 
     def make_room(self, m: int) -> None:
         """Room for one more bar (at most an entry, an exit, a cancel and three protective
@@ -576,8 +610,17 @@ class _Journal:
         :func:`soltrader.sim._nb.step_bar_venue_nb`); its intents, with their ids."""
         start = self.count
         if outcomes is None:
+            objects = self._bar_objects
+            if not (
+                objects
+                and args is objects[0]
+                and state is objects[1]
+                and self.records is objects[2]
+                and self.ref is objects[3]
+            ):
+                self._resolve(args, state)
             self.count = int(
-                _nb.step_bar_nb(
+                self._bar_kernel(
                     t, close_ns, args, state, self.before, self.watch, self.watch_levels,
                     self.records, self.ref, self.count,
                 )
@@ -589,9 +632,33 @@ class _Journal:
                     self.watch_levels, self.records, self.ref, self.count,
                 )
             )  # fmt: skip
+        if self.count == start:
+            return _NO_INTENTS
         for i in range(start, self.count):
             self._identify(i)
         return self.records[start : self.count]
+
+    def _resolve(self, args: _nb.SimArgs, state: _nb.SimState) -> None:
+        """The compiled overload of :func:`soltrader.sim._nb.step_bar_nb` for the types of these
+        argument objects. The dispatcher resolves the type of every one of its ~70 arrays at
+        each call (about half of a live bar's kernel call); the loop's arguments keep their
+        types (fixed dtypes, C order) and are only replaced when a buffer grows, which resolves
+        them again."""
+        kernel = _nb.step_bar_nb
+        self._bar_objects = (args, state, self.records, self.ref)
+        if not hasattr(kernel, "compile"):  # numba's JIT disabled: a plain function
+            self._bar_kernel = kernel
+            return
+        whole = (self.before, self.watch, self.watch_levels, self.records, self.ref)
+        types = (
+            numba.types.int64,
+            numba.types.int64,
+            kernel.typeof_pyval(args),
+            kernel.typeof_pyval(state),
+            *(kernel.typeof_pyval(a) for a in whole),
+            numba.types.int64,
+        )
+        self._bar_kernel = kernel.compile(types)
 
     def _identify(self, i: int) -> None:
         rec = self.records[i]
@@ -668,6 +735,13 @@ class PaperLoop:
         self._scale_tx = market is None and _sol_priced_by_bar(opts.rest)
         self._times: list[int] = []  # a live loop's bar open times (epoch ns)
         self._full: list[dict[str, Any]] | None = None  # signals of the whole history
+        self._incremental = True  # False: recompute the signal function on every window
+        self._rows: list[Any] | None = None  # each asset's live form of the signal
+        self._whole = history.whole()  # each asset's history as Bars (room included)
+        self._field_set = frozenset(fields)
+        self._checks = not self._field_set <= _SIGNALS_ONLY  # rows need _check_row
+        self._clean: tuple[float, ...] | None = None  # the live bar _admit found clean
+        self._guards = False  # the account guards run (set at the first bar)
         self._finished = False
         self._venue_fills = False  # True: a real venue's outcomes replace the fill model
         self.spent = [0.0, 0.0, 0.0]  # seconds: signal function, decision core, bookkeeping
@@ -688,11 +762,14 @@ class PaperLoop:
         it; keywords as :func:`paper_replay`.
 
         ``signals="window"`` computes each bar's signal on the last ``window`` bars, as the live
-        loop does; ``signals="full"`` computes the signals once on the whole history and takes
-        row t at bar t, as the backtest does (so its intents are the backtest's decisions).
+        loop does (through the strategy's live form when it has one);
+        ``signals="recompute"`` does the same without the live form, calling the signal
+        function on every window (what the live form equals); ``signals="full"`` computes the
+        signals once on the whole history and takes row t at bar t, as the backtest does (so
+        its intents are the backtest's decisions).
         """
-        if signals not in ("window", "full"):
-            raise ParameterError("signals", f"{signals!r}: use 'window' or 'full'")
+        if signals not in ("window", "recompute", "full"):
+            raise ParameterError("signals", f"{signals!r}: use 'window', 'recompute' or 'full'")
         if isinstance(data, Mapping) and not data:
             raise ParameterError("data", "an empty dict holds no asset")
         opts = _options(strategy, window, kwargs)
@@ -703,6 +780,7 @@ class PaperLoop:
         fields = _signal_fields(opts, history.window(0, opts.window - 1, opts.window))
         _validated(opts, market, fields)
         loop = cls(opts, market.assets, _bar_length(market.ticks), history, market, fields)
+        loop._incremental = signals == "window"
         if signals == "full":  # the whole history at once, as the backtest computes it
             n = market.shape[0]
             loop._opts = opts._replace(window=n)
@@ -817,7 +895,8 @@ class PaperLoop:
         time_ns : int
             The bar's open time (epoch ns), later than the previous bar's.
         open_, high, low, close, volume : ndarray (m,)
-            The bar of each asset (prices in quote currency, volume in base units).
+            The bar of each asset (prices in quote currency, volume in base units); a loop of
+            one asset also takes numbers.
         control : int, optional
             The bar's :class:`~soltrader.domain.state.ControlMode`; needs the account guards
             (``risk=`` or ``control=`` given to the loop).
@@ -850,7 +929,8 @@ class PaperLoop:
         t1 = time.perf_counter()
         self._signal_row(run, t)  # before the fills: they read earlier decisions' rows only
         t2 = time.perf_counter()
-        _check_row(self._opts, run, t)
+        if self._checks:  # a row of booleans only is converted strictly already
+            _check_row(self._opts, run, t)
         if outcomes is not None:
             _check_market_only(run.args, t)
         fill0 = int(state.cnt[_nb.K_FILLS])
@@ -860,11 +940,12 @@ class PaperLoop:
         t4 = time.perf_counter()
         self._t = t + 1
         a = run.args
+        fill1 = int(state.cnt[_nb.K_FILLS])
         out = BarOutcome(
             bar=t,
             time_ns=int(time_ns),
-            intents=_zeroed_copy(intents),
-            fills=state.fills[fill0 : state.cnt[_nb.K_FILLS]].copy(),
+            intents=_zeroed_copy(intents) if len(intents) else _NO_INTENTS,
+            fills=state.fills[fill0:fill1].copy() if fill1 > fill0 else _NO_FILLS,
             cash=a.cash_out[t].copy(),
             equity=a.equity_out[t].copy(),
             position=a.pos_out[t].copy(),
@@ -903,21 +984,24 @@ class PaperLoop:
                 field="timestamp",
             )
         m = len(self._assets)
-        cols = [np.asarray(v, dtype=np.float64).reshape(m) for v in values]
-        ts = np.array([time_ns], dtype=np.int64)
-        rows = ts if m == 1 else np.arange(m, dtype=np.int64)  # one row per asset, in order
-        if first_bar_error(OHLCVArrays(rows, *cols), rows) is None:
-            m = 0  # every asset's bar is clean (the usual case): one check for all of them
-        for j in range(m):
-            one = OHLCVArrays(ts, *(c[j : j + 1] for c in cols))
-            error = first_bar_error(one, ts)
-            if error is not None:
-                raise BarRefusedError(
-                    f"bar {t} of {self._assets[j]!r}: {error}",
-                    code=error.code,
-                    row=t,
-                    field=error.field,
-                )
+        clean = _clean_bar(values) if m == 1 else None
+        cols: list[np.ndarray] = []
+        if clean is None:
+            cols = [np.asarray(v, dtype=np.float64).reshape(m) for v in values]
+            ts = np.array([time_ns], dtype=np.int64)
+            rows = ts if m == 1 else np.arange(m, dtype=np.int64)  # one row per asset, in order
+            if first_bar_error(OHLCVArrays(rows, *cols), rows) is None:
+                m = 0  # every asset's bar is clean: one check for all of them
+            for j in range(m):
+                one = OHLCVArrays(ts, *(c[j : j + 1] for c in cols))
+                error = first_bar_error(one, ts)
+                if error is not None:
+                    raise BarRefusedError(
+                        f"bar {t} of {self._assets[j]!r}: {error}",
+                        code=error.code,
+                        row=t,
+                        field=error.field,
+                    )
         if t == 0:
             self._t0_ns = time_ns
         self._last_ns = time_ns
@@ -925,6 +1009,12 @@ class PaperLoop:
         length = self._history.columns[0][0].shape[0]
         if t >= length:
             self._history = self._history.grown(t, 2 * length)
+            self._whole = self._history.whole()
+        if clean is not None:
+            for col, value in zip(self._history.columns[0], clean, strict=True):
+                col[t] = value
+            self._clean = clean
+            return
         for j, hist in enumerate(self._history.columns):
             for col, values_j in zip(hist, cols, strict=True):
                 col[t] = values_j[j]
@@ -937,6 +1027,10 @@ class PaperLoop:
         )
         run = _kernel_run(self._opts, market, fields)
         a = run.args
+        live = self._opts.strategy.live
+        if live is not None and self._incremental and self._full is None:
+            self._rows = [live(**self._opts.params) for _ in self._assets]
+        self._guards = bool(a.icfg[_nb.I_RISK])
         self._run = run
         self._state = _nb.SimState(
             *_nb.new_state_nb(
@@ -948,12 +1042,22 @@ class PaperLoop:
         """The run and state with room for bar t and its records (a live run doubles)."""
         run, state = self._run, self._state
         assert run is not None and state is not None
+        m = len(self._assets)
         if t >= run.capacity:
             bigger = _template(self._assets, self._t0_ns, self._bar_ns, 2 * run.capacity)
             run = _grown_run(run, _kernel_run(self._opts, bigger, run.fields), t)
             state = _grown_notional(state, t, run.capacity)
-        state = _grow_records(state, len(self._assets))
-        self._journal.make_room(len(self._assets))
+        cnt = state.cnt.tolist()
+        need = 64 * m + 64  # as _grow_records
+        if (
+            state.orders.shape[0] - cnt[_nb.K_ORDERS] < need
+            or state.fills.shape[0] - cnt[_nb.K_FILLS] < need
+            or state.trades.shape[0] - cnt[_nb.K_TRADES] < need
+        ):
+            state = _grow_records(state, m)
+        journal = self._journal
+        if journal.records.shape[0] - journal.count < 8 * m + 8:  # as _Journal.make_room
+            journal.make_room(m)
         self._run, self._state = run, state
         return run, state
 
@@ -961,14 +1065,19 @@ class PaperLoop:
         """Market data: bar t of every asset into the kernel's bar buffers (and its UTC day,
         control mode and per-bar transaction cost where those depend on it)."""
         a = run.args
-        for name, k in zip(_BAR_ARGS, range(5), strict=True):
-            buf = getattr(a, name)
-            for j, hist in enumerate(self._history.columns):
-                buf[t, j] = hist[k][t]
-        if a.icfg[_nb.I_RISK] != 0:
+        clean, self._clean = self._clean, None
+        if clean is not None:  # one asset's live bar, checked clean by _admit
+            a.open_[t, 0], a.high[t, 0], a.low[t, 0], a.close[t, 0], a.volume[t, 0] = clean
+        else:
+            for name, k in zip(_BAR_ARGS, range(5), strict=True):
+                buf = getattr(a, name)
+                for j, hist in enumerate(self._history.columns):
+                    buf[t, j] = hist[k][t]
+        guards = self._guards
+        if guards:
             a.day[t] = time_ns // _NS_PER_DAY
         if control is not None:
-            if a.icfg[_nb.I_RISK] == 0:
+            if not guards:
                 raise ParameterError(
                     "control", "a control mode needs the account guards: give risk= or control="
                 )
@@ -980,13 +1089,16 @@ class PaperLoop:
     def _signal_row(self, run: _Run, t: int) -> None:
         """The strategy on each asset's window ending at bar t; the newest row into row t."""
         assets = self._assets
+        rows = self._rows
+        lo = max(0, t + 1 - self._opts.window)
         for j in range(len(assets)):
-            values = (
-                _signal_values(self._opts, self._history, j, t)
-                if self._full is None
-                else _row_of(self._full[j], t)
-            )
-            if set(values) != set(run.fields):
+            if rows is not None:
+                values = rows[j](self._whole[j], lo, t + 1)
+            elif self._full is None:
+                values = _signal_values(self._opts, self._history, j, t)
+            else:
+                values = _row_of(self._full[j], t)
+            if values.keys() != self._field_set:
                 raise ParameterError(
                     "strategy",
                     f"{self._opts.strategy.name} returned {sorted(values)} for {assets[j]!r} at "
@@ -1049,6 +1161,26 @@ class PaperLoop:
         times = np.asarray(self._times[:n], dtype=np.int64)
         index = pd.DatetimeIndex(pd.to_datetime(times, unit="ns", utc=True))
         return Market(index, self._assets, *cols)
+
+
+def _clean_bar(values: Sequence[Any]) -> tuple[float, ...] | None:
+    """One asset's ``(open, high, low, close, volume)`` as floats when no rule of
+    :func:`~soltrader.data.validation.first_bar_error` fires on it (the usual live bar: the
+    rules' own comparisons, ``0 < low <= open, close <= high < inf`` and ``0 <= volume < inf``,
+    false for NaN); None when one may, for the detailed check to name it. Each value is a
+    number or a one-element array.
+
+    Examples
+    --------
+    >>> _clean_bar((1.0, 2.0, 0.5, 1.5, 10.0)), _clean_bar((1.0, 2.0, 0.5, 2.5, 10.0))
+    ((1.0, 2.0, 0.5, 1.5, 10.0), None)
+    """
+    o, h, lo, c, v = values
+    if not (type(o) is type(h) is type(lo) is type(c) is type(v) is float):
+        o, h, lo, c, v = (float(np.asarray(x, dtype=np.float64).reshape(1)[0]) for x in values)
+    if 0.0 < lo <= o <= h < math.inf and lo <= c <= h and 0.0 <= v < math.inf:
+        return (o, h, lo, c, v)
+    return None
 
 
 def _row_of(values: dict[str, Any], t: int) -> dict[str, Any]:

@@ -8,11 +8,19 @@ at a breakout. The rules are stated exactly in :func:`grid_signals`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
 from soltrader.domain.errors import ParameterError
-from soltrader.indicators.nb import realized_vol_1d_nb, rolling_max_1d_nb, rolling_min_1d_nb
+from soltrader.indicators.nb import (
+    anchor_period_nb,
+    realized_vol_1d_nb,
+    rolling_max_1d_nb,
+    rolling_min_1d_nb,
+)
+from soltrader.strategies.live import Row, anchored_start_nb, blocked_start_nb, window_row
 from soltrader.strategies.spec import Bars, Signals, Strategy
 
 #: Level spacings by name, as codes for :func:`grid_nb`.
@@ -121,44 +129,90 @@ def grid_nb(
     exits = np.zeros(n, dtype=np.bool_)
     size = np.full(n, np.nan)
     exit_size = np.ones(n)
-    levels = np.empty(n_levels)
-    n_buy = n_levels // 2
-    held = np.zeros(n_buy, dtype=np.bool_)
-    first_upper = n_levels - n_buy
-    active = False
-    g_lo = np.nan
-    g_hi = np.nan
-    n_held = 0
-    resume = range_n
+    params = (range_n, max_width, max_vol, n_levels, geometric, break_buffer, alloc)
+    grid_state = grid_state_nb(range_n, n_levels)
     for t in range(range_n, n):
-        c = close[t]
-        if active:
-            if c > g_hi * (1.0 + break_buffer) or c < g_lo * (1.0 - break_buffer):
-                exits[t] = n_held > 0
-                held[:] = False
-                n_held = 0
-                active = False
-                resume = t + range_n + 1
-                continue
-            k = _buy_rungs_nb(close[t - 1], c, levels, held)
-            if k > 0:
-                entries[t] = True
-                size[t] = k * alloc / (n_buy - n_held * alloc)
-                n_held += k
-            elif n_held > 0:
-                sold = _sell_rungs_nb(close[t - 1], c, levels, first_upper, held, n_held)
-                if sold > 0:
-                    exits[t] = True
-                    exit_size[t] = sold / n_held
-                    n_held -= sold
-        elif t >= resume:
-            lo, hi = lo_w[t - 1], hi_w[t - 1]
-            if _range_ok_nb(lo, hi, vol_w[t - 1], max_width, max_vol) and lo <= c <= hi:
-                grid_levels_nb(lo, hi, n_levels, geometric, levels)
-                g_lo = lo
-                g_hi = hi
-                active = True
+        entries[t], exits[t], size[t], exit_size[t] = _grid_step_nb(
+            t, close[t - 1], close[t], lo_w[t - 1], hi_w[t - 1], vol_w[t - 1], params, grid_state
+        )
     return entries, exits, size, exit_size
+
+
+#: Fields of a grid's integer state (:func:`grid_state_nb`).
+_ACTIVE, _N_HELD, _RESUME = 0, 1, 2
+
+
+@njit(cache=True, nogil=True)
+def grid_state_nb(
+    range_n: int, n_levels: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A grid's state before its first bar: ``(levels, held, state, bounds)``, the levels
+    (price), the buy levels holding a rung, ``state = [active, rungs held, first bar a grid
+    may be laid]`` and ``bounds = [low, high]`` of the active grid's range (price).
+
+    Examples
+    --------
+    >>> levels, held, state, bounds = grid_state_nb(48, 6)
+    >>> held.tolist(), state.tolist()
+    ([False, False, False], [0, 0, 48])
+    """
+    state = np.zeros(3, dtype=np.int64)
+    state[_RESUME] = range_n
+    bounds = np.full(2, np.nan)
+    return np.empty(n_levels), np.zeros(n_levels // 2, dtype=np.bool_), state, bounds
+
+
+@njit(cache=True, nogil=True)
+def _grid_step_nb(
+    t: int,
+    prev: float,
+    c: float,
+    lo: float,
+    hi: float,
+    vol: float,
+    params: tuple,
+    grid_state: tuple,
+) -> tuple[bool, bool, float, float]:
+    """Bar ``t`` (``t >= range_n``) of :func:`grid_nb`: the closes of bars ``t - 1`` and ``t``
+    and the range of the window before ``t`` (``lo``, ``hi``, ``vol``: read only when no grid
+    is active and one may be laid); ``params`` are :func:`grid_nb`'s after the prices,
+    ``grid_state`` that of :func:`grid_state_nb`, which it updates; returns ``(entry, exit, size,
+    exit_size)``."""
+    range_n, max_width, max_vol, n_levels, geometric, break_buffer, alloc = params
+    levels, held, state, bounds = grid_state
+    n_buy = n_levels // 2
+    entry = False
+    exit_ = False
+    size = np.nan
+    exit_size = 1.0
+    n_held = state[_N_HELD]
+    if state[_ACTIVE]:
+        g_lo, g_hi = bounds[0], bounds[1]
+        if c > g_hi * (1.0 + break_buffer) or c < g_lo * (1.0 - break_buffer):
+            exit_ = n_held > 0
+            held[:] = False
+            state[_N_HELD] = 0
+            state[_ACTIVE] = 0
+            state[_RESUME] = t + range_n + 1
+            return entry, exit_, size, exit_size
+        k = _buy_rungs_nb(prev, c, levels, held)
+        if k > 0:
+            entry = True
+            size = k * alloc / (n_buy - n_held * alloc)
+            state[_N_HELD] = n_held + k
+        elif n_held > 0:
+            sold = _sell_rungs_nb(prev, c, levels, n_levels - n_buy, held, n_held)
+            if sold > 0:
+                exit_ = True
+                exit_size = sold / n_held
+                state[_N_HELD] = n_held - sold
+    elif t >= state[_RESUME]:
+        if _range_ok_nb(lo, hi, vol, max_width, max_vol) and lo <= c <= hi:
+            grid_levels_nb(lo, hi, n_levels, geometric, levels)
+            bounds[0] = lo
+            bounds[1] = hi
+            state[_ACTIVE] = 1
+    return entry, exit_, size, exit_size
 
 
 def _number(name: str, value: object) -> float:
@@ -178,7 +232,7 @@ def _whole(name: str, value: object, low: int) -> int:
     return int(number)
 
 
-def _check(
+def _kernel_args(
     range_n: int,
     max_width: float,
     max_vol: float,
@@ -186,8 +240,9 @@ def _check(
     spacing: str,
     break_buffer: float,
     alloc: float,
-) -> tuple[int, int, bool]:
-    """Validate the parameters; return ``range_n``, ``n_levels`` and the geometric flag."""
+) -> tuple[int, float, float, int, bool, float, float]:
+    """Validate the parameters; return them in the order of :func:`grid_nb` after the prices
+    (``spacing`` as the geometric flag)."""
     n = _whole("range_n", range_n, 3)
     levels = _whole("n_levels", n_levels, 2)
     if not isinstance(spacing, str) or spacing not in SPACINGS:
@@ -200,7 +255,9 @@ def _check(
         raise ParameterError("break_buffer", f"must be a fraction >= 0, got {break_buffer!r}")
     if not 0.0 < _number("alloc", alloc) <= 1.0:
         raise ParameterError("alloc", f"must be a fraction in (0, 1], got {alloc!r}")
-    return n, levels, SPACINGS[spacing] == 1
+    geometric = SPACINGS[spacing] == 1
+    return (n, float(max_width), float(max_vol), levels, geometric, float(break_buffer),
+            float(alloc))  # fmt: skip
 
 
 def grid_signals(
@@ -299,22 +356,142 @@ def grid_signals(
     >>> res = st.backtest(bars, st.strategies.grid, range_n=48, n_levels=6, accumulate=True,
     ...                   fees=0.001)                                   # doctest: +SKIP
     """
-    n, levels, geometric = _check(
-        range_n, max_width, max_vol, n_levels, spacing, break_buffer, alloc
-    )
+    args = _kernel_args(range_n, max_width, max_vol, n_levels, spacing, break_buffer, alloc)
     entries, exits, size, exit_size = grid_nb(
         np.ascontiguousarray(bars.high, dtype=np.float64),
         np.ascontiguousarray(bars.low, dtype=np.float64),
         np.ascontiguousarray(bars.close, dtype=np.float64),
-        n,
-        float(max_width),
-        float(max_vol),
-        levels,
-        geometric,
-        float(break_buffer),
-        float(alloc),
+        *args,
     )
     return Signals(entries, exits, size=size, exit_size=exit_size)
+
+
+#: Fields of a live grid's scan of the history (:func:`grid_newest_nb`).
+_SEEN, _BAD_HIGH, _BAD_LOW, _BAD_CLOSE = 0, 1, 2, 3
+
+
+@njit(cache=True, nogil=True)
+def _range_at_nb(
+    high: np.ndarray, low: np.ndarray, close: np.ndarray, i: int, range_n: int, scan: np.ndarray
+) -> tuple[float, float, float]:
+    """The range of :func:`grid_nb` on bars ``0 .. i`` at bar ``i``: rolling low, high and
+    realised volatility, each from the tail that gives the same number (see
+    :mod:`soltrader.strategies.live`); ``scan`` holds the last bar of each input that ends a
+    run (a high or low not finite, a close not a positive number)."""
+    lo = np.nan
+    r = scan[_BAD_LOW] + 1
+    if r <= i:
+        s = blocked_start_nb(r, i, range_n)
+        lo = rolling_min_1d_nb(low[s : i + 1], range_n)[-1]
+    hi = np.nan
+    r = scan[_BAD_HIGH] + 1
+    if r <= i:
+        s = blocked_start_nb(r, i, range_n)
+        hi = rolling_max_1d_nb(high[s : i + 1], range_n)[-1]
+    vol = np.nan
+    r = scan[_BAD_CLOSE] + 1  # returns run from r + 1: the first of n returns ends at r + n
+    if r <= i:
+        n = range_n - 1
+        s = anchored_start_nb(r, i, n, anchor_period_nb(n))
+        vol = realized_vol_1d_nb(close[s : i + 1], n, 1.0)[-1]
+    return lo, hi, vol
+
+
+@njit(cache=True, nogil=True)
+def _scan_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, stop: int, scan: np.ndarray):
+    """Bring ``scan`` (see :func:`_range_at_nb`) up to bar ``stop - 1``."""
+    if scan[_SEEN] > stop:  # another history: start over
+        scan[:] = -1
+        scan[_SEEN] = 0
+    for i in range(scan[_SEEN], stop):
+        if not abs(high[i]) < np.inf:
+            scan[_BAD_HIGH] = i
+        if not abs(low[i]) < np.inf:
+            scan[_BAD_LOW] = i
+        if not 0.0 < close[i] < np.inf:
+            scan[_BAD_CLOSE] = i
+    scan[_SEEN] = stop
+
+
+@njit(cache=True, nogil=True)
+def grid_newest_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    stop: int,
+    params: tuple,
+    grid_state: tuple,
+    scan: np.ndarray,
+) -> tuple[bool, bool, float, float]:
+    """Bar ``stop - 1`` of :func:`grid_nb` on bars ``0 .. stop - 1`` (``params``: its
+    parameters after the prices, in its order), from the grid's state ``grid_state`` after bar
+    ``stop - 2`` (:func:`grid_state_nb`, then one call per bar, in order; ``scan``:
+    ``[0, -1, -1, -1]`` before the first): ``(entry, exit, size, exit_size)``. The range is
+    computed only when a grid may be laid, at the one bar it is read.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([100.0, 100, 100, 100, 100, 99.7, 99.0, 100.4])
+    >>> params, state = (4, 0.05, 1.0, 4, False, 0.05, 1.0), grid_state_nb(4, 4)
+    >>> scan = np.array([0, -1, -1, -1])
+    >>> [grid_newest_nb(c + 1.0, c - 1.0, c, t + 1, params, state, scan)[:2]
+    ...  for t in range(8)][5:]
+    [(True, False), (True, False), (False, True)]
+    """
+    _scan_nb(high, low, close, stop, scan)
+    t = stop - 1
+    range_n = params[0]
+    if t < range_n:
+        return False, False, np.nan, 1.0
+    lo = hi = vol = np.nan
+    state = grid_state[2]
+    if state[_ACTIVE] == 0 and t >= state[_RESUME]:
+        lo, hi, vol = _range_at_nb(high, low, close, t - 1, range_n, scan)
+    return _grid_step_nb(t, close[t - 1], close[t], lo, hi, vol, params, grid_state)
+
+
+def grid_live(**params: Any) -> Row:
+    """The live form of :func:`grid_signals` (see ``Strategy.live``): ``row(bars, start,
+    stop)`` gives the newest row of the signals on ``bars[start:stop]``, equal to them.
+
+    While the window holds the whole history (the default window, ``"all"``) the grid's state
+    is carried from bar to bar (:func:`grid_newest_nb`: O(1) per bar); a call out of order
+    rebuilds it from the history, and a window that starts later than the first bar is
+    computed whole by :func:`grid_signals`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([100.0, 100, 100, 100, 100, 99.7, 99.0, 100.4])
+    >>> row = grid_live(range_n=4, max_width=0.05, max_vol=1.0, n_levels=4, break_buffer=0.05)
+    >>> [row(Bars(c, c + 1.0, c - 1.0, c, c), 0, t + 1)["entries"] for t in range(8)][4:]
+    [False, True, True, False]
+    """
+    p = grid.resolve(**params)
+    args = _kernel_args(**p)
+    carried: list = []  # the grid's state (grid_state_nb) and its scan of the history
+    after = [0]  # the bar the state was last stepped to (stop of the last call)
+
+    def restart() -> None:
+        scan = np.array([0, -1, -1, -1], dtype=np.int64)
+        carried[:] = [grid_state_nb(args[0], args[3]), scan]
+        after[0] = 0
+
+    def row(bars: Bars, start: int, stop: int) -> dict[str, Any]:
+        if start > 0:  # a trailing window: no state carries over
+            return window_row(grid_signals, bars, start, stop, p)
+        if not carried or stop != after[0] + 1:
+            restart()
+            for k in range(1, stop):  # the bars before, in order (a restart out of order)
+                grid_newest_nb(bars.high, bars.low, bars.close, k, args, *carried)
+        e, x, size, exit_size = grid_newest_nb(
+            bars.high, bars.low, bars.close, stop, args, *carried
+        )
+        after[0] = stop
+        return {"entries": e, "exits": x, "size": size, "exit_size": exit_size}
+
+    return row
 
 
 grid = Strategy(
@@ -344,6 +521,7 @@ grid = Strategy(
     # whole history reproduces them (a 2,000-bar window differs from bar 2,105 of the bundled
     # SOL 1m data on)
     live_window=None,
+    live=grid_live,
 )
 
 __all__ = ["SPACINGS", "grid", "grid_levels_nb", "grid_nb", "grid_signals"]

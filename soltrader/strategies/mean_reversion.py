@@ -47,8 +47,21 @@ import numpy as np
 from numba import njit
 
 from soltrader.domain.errors import ParameterError
-from soltrader.indicators.nb import atr_1d_nb, rsi_1d_nb, sma_1d_nb, zscore_1d_nb
+from soltrader.indicators.nb import (
+    anchor_period_nb,
+    atr_1d_nb,
+    rsi_1d_nb,
+    sma_1d_nb,
+    zscore_1d_nb,
+)
 from soltrader.sim.lean import signals_into_nb
+from soltrader.strategies.live import (
+    Row,
+    anchored_start_nb,
+    atr_newest_nb,
+    kernel_row,
+    run_start_nb,
+)
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
@@ -69,9 +82,47 @@ def atr_risk_size_nb(sl_stop: np.ndarray, risk_fraction: float) -> np.ndarray:
     """
     out = np.zeros(sl_stop.shape[0])
     for t in range(sl_stop.shape[0]):
-        if sl_stop[t] > _ZERO:
-            out[t] = min(risk_fraction / sl_stop[t], _ONE)
+        out[t] = _risk_size_nb(sl_stop[t], risk_fraction)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _risk_size_nb(sl_stop: float, risk_fraction: float) -> float:
+    """One bar of :func:`atr_risk_size_nb`."""
+    return min(risk_fraction / sl_stop, _ONE) if sl_stop > _ZERO else _ZERO
+
+
+@njit(cache=True, nogil=True)
+def _row_nb(
+    r: float,
+    z: float,
+    atr: float,
+    quote_vol: float,
+    c: float,
+    rsi_low: float,
+    rsi_high: float,
+    z_entry: float,
+    z_exit: float,
+    sl_atr: float,
+    min_quote_volume: float,
+    allow_short: bool,
+    sized: bool,
+) -> tuple[bool, bool, bool, bool, float]:
+    """The rules at one bar from its indicators (RSI, z-score, ATR, mean quote volume, close):
+    ``(entry, exit, short entry, short exit, sl_stop)``."""
+    sl_stop = np.nan
+    if atr > _ZERO and c > _ZERO:
+        sl_stop = sl_atr * atr / c
+    liquid = quote_vol >= min_quote_volume  # False while NaN (warm-up)
+    can_enter = liquid and (not sized or not np.isnan(sl_stop))
+    entry = can_enter and r < rsi_low and z < -z_entry
+    exit_ = z >= -z_exit
+    short_entry = False
+    short_exit = False
+    if allow_short:
+        short_entry = can_enter and r > rsi_high and z > z_entry
+        short_exit = z <= z_exit
+    return entry, exit_, short_entry, short_exit, sl_stop
 
 
 @njit(cache=True, nogil=True)
@@ -120,15 +171,10 @@ def mean_reversion_nb(
     sl_stop = np.full(n, np.nan)
     sized = risk_fraction > _ZERO
     for t in range(n):
-        if atr[t] > _ZERO and close[t] > _ZERO:
-            sl_stop[t] = sl_atr * atr[t] / close[t]
-        liquid = quote_vol[t] >= min_quote_volume  # False while NaN (warm-up)
-        can_enter = liquid and (not sized or not np.isnan(sl_stop[t]))
-        entries[t] = can_enter and r[t] < rsi_low and z[t] < -z_entry
-        exits[t] = z[t] >= -z_exit
-        if allow_short:
-            short_entries[t] = can_enter and r[t] > rsi_high and z[t] > z_entry
-            short_exits[t] = z[t] <= z_exit
+        entries[t], exits[t], short_entries[t], short_exits[t], sl_stop[t] = _row_nb(
+            r[t], z[t], atr[t], quote_vol[t], close[t], rsi_low, rsi_high, z_entry, z_exit,
+            sl_atr, min_quote_volume, allow_short, sized,
+        )  # fmt: skip
     if sized:
         size = atr_risk_size_nb(sl_stop, risk_fraction)
     else:
@@ -170,6 +216,15 @@ def _check_params(p: dict[str, Any]) -> float:
     if not 0.0 <= _number("risk_fraction", rf) <= 1.0:
         raise ParameterError("risk_fraction", f"must be a fraction of cash in [0, 1], got {rf!r}")
     return float(rf)
+
+
+def _kernel_args(p: dict[str, Any]) -> tuple:
+    """Validate resolved parameters and return them in the order of :func:`mean_reversion_nb`
+    after the prices (``risk_fraction`` last, as a float: 0 for all cash)."""
+    rf = _check_params(p)
+    return (int(p["rsi_n"]), float(p["rsi_low"]), float(p["rsi_high"]), int(p["z_n"]),
+            float(p["z_entry"]), float(p["z_exit"]), int(p["atr_n"]), float(p["sl_atr"]),
+            int(p["vol_n"]), float(p["min_quote_volume"]), bool(p["allow_short"]), rf)  # fmt: skip
 
 
 def mean_reversion_signals(
@@ -225,25 +280,9 @@ def mean_reversion_signals(
     >>> res = st.backtest(bars, st.strategies.mean_reversion, rsi_n=14, z_entry=2.0,
     ...                   risk_fraction=0.01, fees=0.001)  # doctest: +SKIP
     """
-    rf = check_mean_reversion(**{k: v for k, v in locals().items() if k != "bars"})
-    e, x, se, sx, sl, size = mean_reversion_nb(
-        bars.high,
-        bars.low,
-        bars.close,
-        bars.volume,
-        int(rsi_n),
-        float(rsi_low),
-        float(rsi_high),
-        int(z_n),
-        float(z_entry),
-        float(z_exit),
-        int(atr_n),
-        float(sl_atr),
-        int(vol_n),
-        float(min_quote_volume),
-        bool(allow_short),
-        rf,
-    )
+    args = _kernel_args({k: v for k, v in locals().items() if k != "bars"})
+    e, x, se, sx, sl, size = mean_reversion_nb(bars.high, bars.low, bars.close, bars.volume, *args)
+    rf = args[-1]
     shorts = (se, sx) if allow_short else (None, None)
     return Signals(e, x, *shorts, sl_stop=sl, size=size if rf > 0.0 else None)
 
@@ -317,6 +356,75 @@ def mean_reversion_into_nb(open_, high, low, close, volume, params, signals, lev
     return signals_into_nb(signals, e, x, se, sx, shorts)
 
 
+@njit(cache=True, nogil=True)
+def mean_reversion_newest_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    start: int,
+    stop: int,
+    params: tuple,
+) -> tuple[bool, bool, bool, bool, float, float]:
+    """The newest row of :func:`mean_reversion_nb` on the window ``[start, stop)``:
+    ``(entry, exit, short entry, short exit, sl_stop, size)``; ``params`` are
+    :func:`mean_reversion_nb`'s after the prices, in its order, ``risk_fraction`` included.
+
+    RSI and ATR (Wilder's averages, seeded at the start of their run) run over the window; the
+    z-score and the mean quote volume over the tail that gives the same numbers (see
+    :mod:`soltrader.strategies.live`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([10.0, 10.2, 10.1, 10.3, 10.2, 9.0, 9.4, 10.4])
+    >>> p = (2, 30.0, 70.0, 4, 1.5, 0.0, 2, 2.0, 2, 0.0, False, 0.01)
+    >>> out = mean_reversion_newest_nb(c + 0.1, c - 0.1, c, np.ones(8), 0, 6, p)
+    >>> out[0], round(out[5], 4)
+    (True, 0.0585)
+    """
+    (rsi_n, rsi_low, rsi_high, z_n, z_entry, z_exit, atr_n, sl_atr, vol_n, min_quote_volume,
+     allow_short, risk_fraction) = params  # fmt: skip
+    t = stop - 1
+    rc = run_start_nb(close, start, stop)
+    r = np.nan
+    z = np.nan
+    if rc <= t:
+        r = rsi_1d_nb(close[rc:stop], rsi_n)[-1]
+        s = anchored_start_nb(rc, t, z_n - 1, anchor_period_nb(z_n))
+        z = zscore_1d_nb(close[s:stop], z_n)[-1]
+    atr = atr_newest_nb(high, low, close, start, stop, atr_n, rc)
+    quote = close[start:stop] * volume[start:stop]
+    rq = run_start_nb(quote, 0, stop - start)
+    quote_vol = np.nan
+    if rq < stop - start:
+        s = anchored_start_nb(rq, stop - start - 1, vol_n - 1, anchor_period_nb(vol_n))
+        quote_vol = sma_1d_nb(quote[s:], vol_n)[-1]
+    sized = risk_fraction > _ZERO
+    entry, exit_, short_entry, short_exit, sl_stop = _row_nb(
+        r, z, atr, quote_vol, close[t], rsi_low, rsi_high, z_entry, z_exit, sl_atr,
+        min_quote_volume, allow_short, sized,
+    )  # fmt: skip
+    size = _risk_size_nb(sl_stop, risk_fraction) if sized else _ONE
+    return entry, exit_, short_entry, short_exit, sl_stop, size
+
+
+def mean_reversion_live(**params: Any) -> Row:
+    """The live form of :func:`mean_reversion_signals` (see ``Strategy.live``): ``row(bars,
+    start, stop)`` gives the newest row of the signals on ``bars[start:stop]``, equal to them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.linspace(10.0, 9.0, 60)
+    >>> row = mean_reversion_live(**mean_reversion.params)
+    >>> sorted(row(Bars(c, c + 0.1, c - 0.1, c, np.ones(60)), 0, 60))
+    ['entries', 'exits', 'sl_stop']
+    """
+    args = _kernel_args({**_DEFAULTS, **params})
+    return kernel_row(mean_reversion_newest_nb, args, shorts=args[-2], sized=args[-1] > 0.0)
+
+
 mean_reversion = Strategy(
     name="mean_reversion",
     signal=mean_reversion_signals,
@@ -331,4 +439,5 @@ mean_reversion = Strategy(
         levels=("sl_stop",),
         accepts=lambda p: not p["risk_fraction"],
     ),
+    live=mean_reversion_live,
 )

@@ -58,6 +58,7 @@ from numba import njit
 
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import (
+    anchor_period_nb,
     atr_1d_nb,
     roc_1d_nb,
     rolling_max_1d_nb,
@@ -65,6 +66,14 @@ from soltrader.indicators.nb import (
     volume_surge_1d_nb,
 )
 from soltrader.sim.lean import signals_into_nb
+from soltrader.strategies.live import (
+    Row,
+    anchored_start_nb,
+    atr_newest_nb,
+    blocked_start_nb,
+    kernel_row,
+    run_start_nb,
+)
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 _ZERO = np.float64(0.0)
@@ -129,9 +138,37 @@ def _stop_fraction_nb(atr: np.ndarray, close: np.ndarray, sl_atr: float) -> np.n
     """``sl_atr x ATR / close`` per bar; NaN where ATR is undefined or 0 or the close is <= 0."""
     out = np.full(close.shape[0], np.nan)
     for t in range(close.shape[0]):
-        if atr[t] > _ZERO and close[t] > _ZERO:
-            out[t] = sl_atr * atr[t] / close[t]
+        out[t] = _stop_at_nb(atr[t], close[t], sl_atr)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _stop_at_nb(atr: float, close: float, sl_atr: float) -> float:
+    """One bar of :func:`_stop_fraction_nb`."""
+    if atr > _ZERO and close > _ZERO:
+        return sl_atr * atr / close
+    return np.nan
+
+
+@njit(cache=True, nogil=True)
+def _confidence_at_nb(
+    roc: float,
+    prior_high: float,
+    prior_low: float,
+    ratio: float,
+    c: float,
+    roc_entry: float,
+    surge: float,
+) -> tuple[float, float]:
+    """One bar of :func:`momentum_confidence_nb`: ``(up, down)``, NaN while undefined."""
+    if np.isnan(roc) or np.isnan(prior_high) or np.isnan(ratio):
+        return np.nan, np.nan
+    c_vol = _clip01_nb((ratio - _ONE) / (surge - _ONE))
+    brk_up = _ONE if c > prior_high else _ZERO
+    brk_down = _ONE if c < prior_low else _ZERO
+    up = (_clip01_nb(roc / roc_entry) + brk_up + c_vol) * _THIRD
+    down = (_clip01_nb(-roc / roc_entry) + brk_down + c_vol) * _THIRD
+    return up, down
 
 
 @njit(cache=True, nogil=True)
@@ -167,14 +204,57 @@ def momentum_confidence_nb(
     up = np.full(n, np.nan)
     down = np.full(n, np.nan)
     for t in range(n):
-        if np.isnan(roc[t]) or np.isnan(prior_high[t]) or np.isnan(ratio[t]):
-            continue
-        c_vol = _clip01_nb((ratio[t] - _ONE) / (surge - _ONE))
-        brk_up = _ONE if close[t] > prior_high[t] else _ZERO
-        brk_down = _ONE if close[t] < prior_low[t] else _ZERO
-        up[t] = (_clip01_nb(roc[t] / roc_entry) + brk_up + c_vol) * _THIRD
-        down[t] = (_clip01_nb(-roc[t] / roc_entry) + brk_down + c_vol) * _THIRD
+        up[t], down[t] = _confidence_at_nb(
+            roc[t], prior_high[t], prior_low[t], ratio[t], close[t], roc_entry, surge
+        )
     return roc, up, down
+
+
+@njit(cache=True, nogil=True)
+def _row_nb(
+    roc: float,
+    up: float,
+    down: float,
+    sl_stop: float,
+    age: int,
+    roc_exit: float,
+    consider: float,
+    act: float,
+    min_age_bars: int,
+    bypass_roc: float,
+    bypass_size: float,
+    allow_short: bool,
+) -> tuple[bool, bool, bool, bool, float, float, bool]:
+    """The rules at one bar from its ROC, confidences, stop and age (bars since the listing):
+    ``(entry, exit, short entry, short exit, confidence, size, bypassed)``."""
+    entry = False
+    exit_ = False
+    short_entry = False
+    short_exit = False
+    confidence = _ZERO
+    size = _ONE
+    bypassed = False
+    if np.isnan(roc):
+        return entry, exit_, short_entry, short_exit, confidence, size, bypassed
+    exit_ = roc < roc_exit
+    short_exit = allow_short and roc > -roc_exit
+    if np.isnan(up):
+        return entry, exit_, short_entry, short_exit, confidence, size, bypassed
+    conf = max(up, down) if allow_short else up
+    confidence = conf if conf >= consider else _ZERO
+    if np.isnan(sl_stop):
+        return entry, exit_, short_entry, short_exit, confidence, size, bypassed
+    young = age < min_age_bars
+    go_long = up >= act and not exit_ and (not young or roc >= bypass_roc)
+    go_short = allow_short and down >= act and not short_exit and (not young or roc <= -bypass_roc)
+    if go_long and go_short:
+        return entry, exit_, short_entry, short_exit, confidence, size, bypassed
+    entry = go_long
+    short_entry = go_short
+    if young and (go_long or go_short):
+        bypassed = _TRUE
+        size = bypass_size
+    return entry, exit_, short_entry, short_exit, confidence, size, bypassed
 
 
 @njit(cache=True, nogil=True)
@@ -232,31 +312,13 @@ def momentum_nb(
     size = np.ones(n)
     bypassed = np.zeros(n, dtype=np.bool_)
     for t in range(n):
-        if np.isnan(roc[t]):
-            continue
-        exits[t] = roc[t] < roc_exit
-        short_exits[t] = allow_short and roc[t] > -roc_exit
-        if np.isnan(up[t]):
-            continue
-        conf = max(up[t], down[t]) if allow_short else up[t]
-        confidence[t] = conf if conf >= consider else _ZERO
-        if np.isnan(sl_stop[t]):
-            continue
-        young = t - t0 < min_age_bars
-        go_long = up[t] >= act and not exits[t] and (not young or roc[t] >= bypass_roc)
-        go_short = (
-            allow_short
-            and down[t] >= act
-            and not short_exits[t]
-            and (not young or roc[t] <= -bypass_roc)
-        )
-        if go_long and go_short:
-            continue
-        entries[t] = go_long
-        short_entries[t] = go_short
-        if young and (go_long or go_short):
-            bypassed[t] = _TRUE
-            size[t] = bypass_size
+        (
+            entries[t], exits[t], short_entries[t], short_exits[t], confidence[t], size[t],
+            bypassed[t],
+        ) = _row_nb(
+            roc[t], up[t], down[t], sl_stop[t], t - t0, roc_exit, consider, act, min_age_bars,
+            bypass_roc, bypass_size, allow_short,
+        )  # fmt: skip
     return entries, exits, short_entries, short_exits, confidence, sl_stop, size, bypassed
 
 
@@ -469,6 +531,91 @@ def momentum_into_nb(open_, high, low, close, volume, params, signals, levels, s
     return signals_into_nb(signals, e, x, se, sx, shorts)
 
 
+@njit(cache=True, nogil=True)
+def _previous_extreme_nb(x: np.ndarray, start: int, t: int, n: int, want_max: bool) -> float:
+    """The rolling max (min) over ``n`` bars of the window ``x[start:]`` at bar ``t - 1``
+    (NaN at the window's first bar), from the tail that gives the same number."""
+    if t <= start:
+        return np.nan
+    r = run_start_nb(x, start, t)
+    if r > t - 1:
+        return np.nan
+    s = blocked_start_nb(r, t - 1, n)
+    if want_max:
+        return rolling_max_1d_nb(x[s:t], n)[-1]
+    return rolling_min_1d_nb(x[s:t], n)[-1]
+
+
+@njit(cache=True, nogil=True)
+def momentum_newest_nb(
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    start: int,
+    stop: int,
+    params: tuple,
+) -> tuple[bool, bool, bool, bool, float, float]:
+    """The newest row of :func:`momentum_nb` on the window ``[start, stop)``: ``(entry, exit,
+    short entry, short exit, sl_stop, size)``; ``params`` are :func:`momentum_nb`'s after the
+    prices, in its order (those of ``DEFAULTS``).
+
+    ATR (Wilder's average, seeded at the start of its run) runs over the window; the ROC, the
+    prior high and low and the surge ratio over the tails that give the same numbers (see
+    :mod:`soltrader.strategies.live`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([10.0, 10.2, 10.1, 10.3, 12.0, 11.0])
+    >>> v = np.array([1.0, 1, 1, 1, 9, 1])
+    >>> p = (1, 0.05, 0.0, 2, 2, 3.0, 0.3, 0.6, 0, 0.5, 0.5, 2, 2.0, 0, False)
+    >>> [momentum_newest_nb(c + 0.1, c - 0.1, c, v, 0, t + 1, p)[:2] for t in (4, 5)]
+    [(True, False), (False, True)]
+    """
+    (roc_n, roc_entry, roc_exit, breakout_n, vol_n, surge, consider, act, min_age_bars,
+     bypass_roc, bypass_size, atr_n, sl_atr, _max_hold, allow_short) = params  # fmt: skip
+    t = stop - 1
+    rc = run_start_nb(close, start, stop)
+    roc = np.nan
+    if rc <= t:
+        s = max(rc, t - roc_n)
+        roc = roc_1d_nb(close[s:stop], roc_n)[-1]
+    prior_high = _previous_extreme_nb(high, start, t, breakout_n, True)
+    prior_low = _previous_extreme_nb(low, start, t, breakout_n, False)
+    rv = run_start_nb(volume, start, stop)
+    ratio = np.nan
+    if rv <= t:
+        s = anchored_start_nb(rv, t, vol_n, anchor_period_nb(vol_n))
+        ratio = volume_surge_1d_nb(volume[s:stop], vol_n)[-1]
+    up, down = _confidence_at_nb(roc, prior_high, prior_low, ratio, close[t], roc_entry, surge)
+    atr = atr_newest_nb(high, low, close, start, stop, atr_n, rc)
+    sl_stop = _stop_at_nb(atr, close[t], sl_atr)
+    t0 = _first_valid_nb(close[start:stop])
+    entry, exit_, short_entry, short_exit, _conf, size, _bypassed = _row_nb(
+        roc, up, down, sl_stop, t - start - t0, roc_exit, consider, act, min_age_bars,
+        bypass_roc, bypass_size, allow_short,
+    )  # fmt: skip
+    return entry, exit_, short_entry, short_exit, sl_stop, size
+
+
+def momentum_live(**params: Any) -> Row:
+    """The live form of :func:`momentum_signals` (see ``Strategy.live``): ``row(bars, start,
+    stop)`` gives the newest row of the signals on ``bars[start:stop]``, equal to them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.linspace(10.0, 11.0, 60)
+    >>> row = momentum_live(**momentum.params)
+    >>> sorted(row(Bars(c, c + 0.1, c - 0.1, c, np.ones(60)), 0, 60))
+    ['entries', 'exits', 'max_bars', 'size', 'sl_stop']
+    """
+    args = _kernel_args({**DEFAULTS, **params})
+    fixed = {"max_bars": int(args[-2])}
+    return kernel_row(momentum_newest_nb, args, shorts=bool(args[-1]), sized=True, fixed=fixed)
+
+
 momentum = Strategy(
     name="momentum",
     signal=momentum_signals,
@@ -485,4 +632,5 @@ momentum = Strategy(
     "when ROC turns below roc_exit, on an ATR stop or after max_hold bars.",
     check=check_momentum,
     fused=Fused(momentum_into_nb, levels=("sl_stop", "size"), scalars={"max_bars": "max_hold"}),
+    live=momentum_live,
 )

@@ -8,7 +8,8 @@ import numpy as np
 from numba import njit
 
 from soltrader.domain.errors import ParameterError
-from soltrader.indicators.nb import sma_1d_nb
+from soltrader.indicators.nb import anchor_period_nb, sma_1d_nb
+from soltrader.strategies.live import anchored_start_nb, run_start_nb
 from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb, crossings_into_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
@@ -109,6 +110,70 @@ def sma_cross_signals(bars: Bars, fast: int = 20, slow: int = 100) -> Signals:
     return Signals(entries, exits)
 
 
+@njit(cache=True, nogil=True)
+def _sma_tail_nb(close: np.ndarray, r: int, stop: int, n: int, need: int) -> np.ndarray:
+    """``sma_1d_nb`` of the run ``close[r:stop]`` at bars ``need .. stop - 1`` (``need >= r``),
+    from the shortest tail that gives the same numbers (see :mod:`soltrader.strategies.live`)."""
+    s = anchored_start_nb(r, need, n - 1, anchor_period_nb(n))
+    return sma_1d_nb(close[s:stop], n)[need - s :]
+
+
+@njit(cache=True, nogil=True)
+def sma_cross_newest_nb(
+    close: np.ndarray, start: int, stop: int, fast: int, slow: int
+) -> tuple[bool, bool]:
+    """The newest row of :func:`sma_cross_nb` on ``close[start:stop]``: ``(entry, exit)``.
+
+    The two averages are computed at the last two bars only; the crossing at the last bar
+    follows from their order at the bar before (the rule of :func:`crossed_above_nb`: below,
+    then above, is an entry; an undefined average forgets the past). Only when they are equal
+    at the bar before does the crossing depend on older bars: the whole window is computed
+    then.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([5.0, 4, 3, 4, 6, 8, 6, 3, 2])
+    >>> [sma_cross_newest_nb(c, 0, t + 1, 2, 3) for t in (4, 5, 7)]
+    [(True, False), (False, False), (False, True)]
+    """
+    r = run_start_nb(close, start, stop)
+    if stop - r < 2:  # the bar before is not in the last run: the crossing state is reset
+        return False, False
+    f = _sma_tail_nb(close, r, stop, fast, stop - 2)
+    s = _sma_tail_nb(close, r, stop, slow, stop - 2)
+    if np.isnan(f[0]) or np.isnan(s[0]) or np.isnan(f[1]) or np.isnan(s[1]):
+        return False, False
+    if f[0] < s[0]:
+        return f[1] > s[1], False
+    if f[0] > s[0]:
+        return False, f[1] < s[1]
+    entries, exits = sma_cross_nb(close[start:stop], fast, slow)
+    return entries[-1], exits[-1]
+
+
+def sma_cross_live(fast: int = 20, slow: int = 100):
+    """The live form of :func:`sma_cross_signals` (see ``Strategy.live``): ``row(bars, start,
+    stop)`` gives the newest row of the signals on ``bars[start:stop]``, equal to them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([5.0, 4, 3, 4, 6, 8, 6, 3, 2])
+    >>> row = sma_cross_live(fast=2, slow=3)
+    >>> row(Bars(c, c, c, c, c), 0, 5)
+    {'entries': True, 'exits': False}
+    """
+    check_sma_cross(fast, slow)
+    f, s = int(fast), int(slow)
+
+    def row(bars: Bars, start: int, stop: int) -> dict[str, bool]:
+        entry, exit_ = sma_cross_newest_nb(bars.close, start, stop, f, s)
+        return {"entries": bool(entry), "exits": bool(exit_)}
+
+    return row
+
+
 sma_cross = Strategy(
     name="sma_cross",
     signal=sma_cross_signals,
@@ -117,4 +182,5 @@ sma_cross = Strategy(
     description="Long when SMA(fast) crosses above SMA(slow); flat when it crosses below.",
     check=check_sma_cross,
     fused=Fused(sma_cross_into_nb, scratch=3),
+    live=sma_cross_live,
 )

@@ -110,6 +110,7 @@ from numba import njit
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.indicators.nb import atr_1d_nb
 from soltrader.sizing.nb import smc_units_nb
+from soltrader.strategies.live import Row, window_row
 from soltrader.strategies.spec import Bars, Signals, Strategy
 from soltrader.structure.nb import (
     BULLISH,
@@ -263,23 +264,36 @@ def _units_nb(ref, kind, margin, leverage, sizing, capital, contract_size):
 
 
 @njit(cache=True, nogil=True)
+def _entry_nb(
+    direction, kind, zone_low, zone_high, mode, c, atr, penetration, stop_atr, sizing_args
+):
+    """The entry a zone gives at a bar with close ``c``: ``(ok, reference price, sl_stop,
+    units)``; not ok when the reference price, the stop or the size is not > 0."""
+    margin, leverage, sizing, capital, contract_size = sizing_args
+    ref = c
+    if mode == MODE_B:
+        ref = _limit_nb(direction, zone_low, zone_high, penetration[kind])
+    if direction == BULLISH:
+        sl = (ref - (zone_low - stop_atr * atr)) / ref
+    else:
+        sl = (zone_high + stop_atr * atr - ref) / ref
+    units = _units_nb(ref, kind, margin, leverage, sizing, capital, contract_size)
+    return ref > 0.0 and sl > 0.0 and units > 0.0, ref, sl, units
+
+
+@njit(cache=True, nogil=True)
 def _decide_nb(t, j, mode, c, atr, zones, penetration, tp_atr, stop_atr, sizing_args, out):
     """Write the entry decision of bar ``t`` for zone ``j``; False when it cannot be sized."""
     z_dir, z_kind, z_low, z_high, _created = zones
-    margin, leverage, sizing, capital, contract_size = sizing_args
+    _margin, leverage, _sizing, _capital, _contract_size = sizing_args
     entries, _x, short_entries, _sx, order_type, limit_price, sl_stop, ptp, _ps, size, lev, zone = (
         out
     )
     kind = z_kind[j]
-    ref = c
-    if mode == MODE_B:
-        ref = _limit_nb(z_dir[j], z_low[j], z_high[j], penetration[kind])
-    if z_dir[j] == BULLISH:
-        sl = (ref - (z_low[j] - stop_atr * atr)) / ref
-    else:
-        sl = (z_high[j] + stop_atr * atr - ref) / ref
-    units = _units_nb(ref, kind, margin, leverage, sizing, capital, contract_size)
-    if not (ref > 0.0 and sl > 0.0 and units > 0.0):
+    ok, ref, sl, units = _entry_nb(
+        z_dir[j], kind, z_low[j], z_high[j], mode, c, atr, penetration, stop_atr, sizing_args
+    )
+    if not ok:
         return False
     if z_dir[j] == BULLISH:
         entries[t] = True
@@ -438,6 +452,184 @@ def smc_order_block_nb(
     return out
 
 
+@njit(cache=True, nogil=True)
+def _best_nb(cands, n_c, z_val, expired, want_max):
+    """Drop the expired zones of ``cands[:n_c]`` (kept in id order) and return ``(best, n_c)``:
+    the zone of the largest (``want_max``) or smallest ``z_val``, ties to the later id, as
+    :func:`_touched_nb` picks among touched zones; -1 when none is left."""
+    w = 0
+    best = NONE
+    edge = 0.0
+    for a in range(n_c):
+        j = cands[a]
+        if expired[j]:
+            continue
+        cands[w] = j
+        w += 1
+        v = z_val[j]
+        if best < 0 or (v >= edge if want_max else v <= edge):
+            best, edge = j, v
+    return best, w
+
+
+@njit(cache=True, nogil=True)
+def smc_newest_nb(open_, high, low, close, params):
+    """The last row of :func:`smc_order_block_nb` in mode A on these bars (a window): the
+    twelve outputs at the last bar, as scalars; ``params`` are the kernel's after the prices,
+    in its order (``mode`` and ``approach_atr`` are not read: mode A).
+
+    The zones and the ATR are the kernel's own; the bar-by-bar decisions (which zones were
+    traded, so that their invalidation is an exit signal) are replayed with the eligible zones
+    of each direction kept apart and the nearest one to the price known, instead of every
+    living zone being scanned at every bar: a zone is touched in mode A only if the nearest one
+    is, and that one is the kernel's choice. Equal to the kernel's last row.
+
+    Examples
+    --------
+    Every row of a random walk of 200 bars, at the default parameters, against the kernel's:
+
+    >>> import numpy as np
+    >>> c = 100.0 * np.exp(np.cumsum(np.random.default_rng(0).normal(0.0, 0.01, 200)))
+    >>> o = np.r_[c[0], c[:-1]]
+    >>> h, lo = np.maximum(o, c) * 1.002, np.minimum(o, c) * 0.998
+    >>> p = _kernel_args(smc_order_block.params)
+    >>> out = smc_order_block_nb(o, h, lo, c, *p)
+    >>> rows = [smc_newest_nb(o[:t], h[:t], lo[:t], c[:t], p) for t in range(1, 201)]
+    >>> all(r[:4] == tuple(a[t] for a in out[:4]) and r[9] == out[9][t] for t, r in enumerate(rows))
+    True
+    >>> sum(r[0] for r in rows), sum(r[1] for r in rows)  # long entries, long exits
+    (39, 5)
+    """
+    (_mode, left, right, atr_n, _approach_atr, stop_atr, tp_atr, penetration, trade_kind,
+     partial_fraction, allow_short, margin, leverage, sizing, capital,
+     contract_size) = params  # fmt: skip
+    n = close.shape[0]
+    z_dir, z_kind, z_low, z_high, z_created, z_inv = _zone_records_nb(
+        open_, high, low, close, left, right
+    )
+    zones = (z_dir, z_kind, z_low, z_high, z_created)
+    atr = atr_1d_nb(high, low, close, atr_n)
+    idle_leverage = max(leverage[0], leverage[1])
+    sizing_args = (margin, leverage, sizing, capital, contract_size)
+    m = z_dir.shape[0]
+    # zones by the bar they are invalidated at (their exit signal, if traded, is at that bar)
+    by_inv = np.argsort(z_inv, kind="mergesort")
+    e = 0
+    while e < m and z_inv[by_inv[e]] < 0:
+        e += 1
+    expired = np.zeros(m, dtype=np.bool_)
+    signalled = np.zeros(m, dtype=np.bool_)
+    bulls = np.empty(m, dtype=np.int64)
+    bears = np.empty(m, dtype=np.int64)
+    n_bull = 0
+    n_bear = 0
+    bull_best = NONE
+    bear_best = NONE
+    bull_stale = False
+    bear_stale = False
+    q = 0  # zones created before the bar are touchable from it
+    last = _outputs_nb(1, partial_fraction, idle_leverage)
+    for t in range(n):
+        exit_long = False
+        exit_short = False
+        while e < m and z_inv[by_inv[e]] == t:
+            j = by_inv[e]
+            e += 1
+            if z_created[j] >= t:  # not alive yet when invalidated: the kernel keeps it
+                continue
+            expired[j] = True
+            if signalled[j]:
+                if z_dir[j] == BULLISH:
+                    exit_long = True
+                else:
+                    exit_short = True
+            bull_stale |= j == bull_best
+            bear_stale |= j == bear_best
+        while q < m and z_created[q] < t:
+            j = q
+            q += 1
+            if expired[j] or not trade_kind[z_kind[j]]:
+                continue
+            if z_dir[j] == BULLISH:
+                bulls[n_bull] = j
+                n_bull += 1
+                if not bull_stale and (bull_best < 0 or z_high[j] >= z_high[bull_best]):
+                    bull_best = j
+            else:
+                bears[n_bear] = j
+                n_bear += 1
+                if not bear_stale and (bear_best < 0 or z_low[j] <= z_low[bear_best]):
+                    bear_best = j
+        if t == n - 1:
+            last[1][0] = exit_long
+            last[3][0] = exit_short
+        if exit_long or exit_short or not atr[t] > 0.0:
+            continue  # an exit signal has priority over any entry on its bar
+        if bull_stale:
+            bull_best, n_bull = _best_nb(bulls, n_bull, z_high, expired, True)
+            bull_stale = False
+        if bear_stale:
+            bear_best, n_bear = _best_nb(bears, n_bear, z_low, expired, False)
+            bear_stale = False
+        bull = bull_best if bull_best >= 0 and low[t] <= z_high[bull_best] else NONE
+        bear = bear_best if bear_best >= 0 and high[t] >= z_low[bear_best] else NONE
+        if not allow_short:
+            bear = NONE
+        if bull >= 0 and bear >= 0:
+            j = _choose_nb(MODE_A, bull, bear, close[t], zones, penetration)
+        else:
+            j = max(bull, bear)  # _choose_nb's choice of one side (NONE is -1)
+        if j < 0:
+            continue
+        if t == n - 1:  # the row asked for: the kernel's own writes
+            signalled[j] = _decide_nb(
+                0, j, MODE_A, close[t], atr[t], zones, penetration, tp_atr, stop_atr,
+                sizing_args, last,
+            )  # fmt: skip
+        else:  # whether the kernel's _decide_nb would trade the zone
+            signalled[j] |= _entry_nb(
+                z_dir[j], z_kind[j], z_low[j], z_high[j], MODE_A, close[t], atr[t],
+                penetration, stop_atr, sizing_args,
+            )[0]  # fmt: skip
+    return (
+        last[0][0], last[1][0], last[2][0], last[3][0], last[4][0], last[5][0], last[6][0],
+        last[7][0], last[8][0], last[9][0], last[10][0], last[11][0],
+    )  # fmt: skip
+
+
+def smc_order_block_live(**params: Any) -> Row:
+    """The live form of :func:`smc_order_block_signals` (see ``Strategy.live``): ``row(bars,
+    start, stop)`` gives the newest row of the signals on ``bars[start:stop]`` (bars that pass
+    the data rules), equal to them. Mode A replays the window's decisions without scanning
+    every zone at every bar (:func:`smc_newest_nb`); mode B computes the window whole.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.linspace(10.0, 12.0, 80)
+    >>> row = smc_order_block_live(**smc_order_block.params)
+    >>> sorted(row(Bars(c, c + 0.1, c - 0.1, c, np.ones(80)), 0, 80))[:3]
+    ['entries', 'exits', 'leverage']
+    """
+    p = smc_order_block.resolve(**params)
+    args = _kernel_args(p)
+    mode_code = args[0]
+
+    def row(bars: Bars, start: int, stop: int) -> dict[str, Any]:
+        if mode_code == MODE_B:
+            return window_row(smc_order_block_signals, bars, start, stop, p)
+        e, x, se, sx, _ot, _lim, sl, ptp, psize, size, lev, _zone = smc_newest_nb(
+            bars.open[start:stop], bars.high[start:stop], bars.low[start:stop],
+            bars.close[start:stop], args,
+        )  # fmt: skip
+        return {
+            "entries": e, "exits": x, "short_entries": se, "short_exits": sx, "sl_stop": sl,
+            "size": size, "partial_tp_stop": ptp, "partial_tp_size": psize, "leverage": lev,
+        }  # fmt: skip
+
+    return row
+
+
 # ---------------------------------------------------------------------------------------------
 # wrapper
 
@@ -480,6 +672,27 @@ def _flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ParameterError(name, f"expected True or False, got {value!r}")
     return bool(value)
+
+
+def _kernel_args(p: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The resolved parameters checked and in the order of :func:`smc_order_block_nb` after
+    the prices (``mode`` first)."""
+    mode_code = _choice(p["mode"], "mode", MODES)
+    sizing_code = _choice(p["sizing"], "sizing", SIZINGS)
+    windows = [_whole(p[k], k) for k in ("left", "right", "atr_n")]
+    tp = _pair(p["fresh_tp_atr"], p["breaker_tp_atr"], "tp_atr", 0.0, _BIG, open_low=True)
+    pen = _pair(p["fresh_penetration"], p["breaker_penetration"], "penetration", 0.0, 1.0)
+    margin = _pair(p["fresh_margin"], p["breaker_margin"], "margin", 0.0, 1.0, open_low=True)
+    lev = _pair(p["fresh_leverage"], p["breaker_leverage"], "leverage", 1.0, _BIG)
+    approach = _number(p["approach_atr"], "approach_atr", 0.0, np.inf)
+    stop = _number(p["stop_atr"], "stop_atr", 0.0, _BIG, open_low=True)
+    kinds = np.array([True, _flag(p["trade_breakers"], "trade_breakers")])
+    part = _number(p["partial_fraction"], "partial_fraction", 0.0, 1.0, open_low=True)
+    short = _flag(p["allow_short"], "allow_short")
+    cap = _number(p["capital"], "capital", 0.0, _BIG, open_low=True)
+    csize = _number(p["contract_size"], "contract_size", 0.0, _BIG, open_low=True)
+    return (mode_code, *windows, approach, stop, tp, pen, kinds, part, short, margin, lev,
+            sizing_code, cap, csize)  # fmt: skip
 
 
 def _prices(bars: Bars) -> tuple[np.ndarray, ...]:
@@ -594,45 +807,12 @@ def smc_order_block_signals(
     >>> res = st.backtest(bars, smc_order_block, mode="A", fees=0.001)     # doctest: +SKIP
     >>> res.trades[["entry_time", "exit_reason", "pnl"]].head()             # doctest: +SKIP
     """
-    mode_code = _choice(mode, "mode", MODES)
-    sizing_code = _choice(sizing, "sizing", SIZINGS)
-    windows = [_whole(v, k) for k, v in (("left", left), ("right", right), ("atr_n", atr_n))]
-    per_kind = {
-        "tp": _pair(fresh_tp_atr, breaker_tp_atr, "tp_atr", 0.0, _BIG, open_low=True),
-        "pen": _pair(fresh_penetration, breaker_penetration, "penetration", 0.0, 1.0),
-        "margin": _pair(fresh_margin, breaker_margin, "margin", 0.0, 1.0, open_low=True),
-        "lev": _pair(fresh_leverage, breaker_leverage, "leverage", 1.0, _BIG),
-    }
-    scalars = (
-        _number(approach_atr, "approach_atr", 0.0, np.inf),
-        _number(stop_atr, "stop_atr", 0.0, _BIG, open_low=True),
-    )
-    kinds = np.array([True, _flag(trade_breakers, "trade_breakers")])
-    part = _number(partial_fraction, "partial_fraction", 0.0, 1.0, open_low=True)
-    short = _flag(allow_short, "allow_short")
-    cap = _number(capital, "capital", 0.0, _BIG, open_low=True)
-    csize = _number(contract_size, "contract_size", 0.0, _BIG, open_low=True)
+    args = _kernel_args({k: v for k, v in locals().items() if k != "bars"})
     o, h, lo, c = _prices(bars)
-    out = smc_order_block_nb(
-        o,
-        h,
-        lo,
-        c,
-        mode_code,
-        *windows,
-        *scalars,
-        per_kind["tp"],
-        per_kind["pen"],
-        kinds,
-        part,
-        short,
-        per_kind["margin"],
-        per_kind["lev"],
-        sizing_code,
-        cap,
-        csize,
+    e, x, se, sx, otype, limit, sl, ptp, psize, size, lev, _zone = smc_order_block_nb(
+        o, h, lo, c, *args
     )
-    e, x, se, sx, otype, limit, sl, ptp, psize, size, lev, _zone = out
+    mode_code = args[0]
     risk = {
         "sl_stop": sl,
         "size": size,
@@ -687,6 +867,7 @@ smc_order_block = Strategy(
     # order blocks stay live for days of 1m bars: 2,000 bars differ from the whole history on
     # the bundled SOL 1m data (bar 4,800 on); 5,000 reproduce 30 days of it exactly
     live_window=5_000,
+    live=smc_order_block_live,
 )
 
 

@@ -124,6 +124,16 @@ class Strategy:
         data (default 2,000 bars). None gives the whole history since the first bar: for rules
         whose state runs through the whole path (a grid's held rungs), which no trailing window
         reproduces.
+    live : callable, optional
+        The live form of ``signal``, for the live loop: ``live(**params)`` (the resolved
+        parameters) returns ``row(bars, start, stop)``, a callable giving the newest row of
+        ``signal(bars[start:stop], **params)`` (the window ending at the bar just closed) as
+        a dict of Python scalars by field name (``entries``, ``exits`` and the keys of
+        ``Signals.extras()``), equal to it, without recomputing the whole window. ``bars``
+        holds every bar so far (rows from ``stop`` on are not bars yet). The loop calls it once
+        per bar in order and keeps one per asset, so it may carry state from call to call (a
+        call out of that order must still be exact). None: the loop calls ``signal`` on the
+        window.
     """
 
     name: str
@@ -137,6 +147,9 @@ class Strategy:
         default=None, repr=False
     )
     live_window: int | None = 2_000
+    live: Callable[..., Callable[[Bars, int, int], dict[str, Any]]] | None = field(
+        default=None, repr=False
+    )
 
     def __post_init__(self) -> None:
         window = self.live_window

@@ -1,10 +1,12 @@
 """The live runtime: bar-close → intent latency, and the CPU and memory of a day's replay.
 
-**Latency.** For sma_cross, mean_reversion, momentum and grid (default parameters and live
-windows, 10 bps fees) on the bundled SOL/USDT 1m bars: the runner first restores 2,500 bars from
-a journal (so every window is full), then a replay server on 127.0.0.1, in its own process as an
-exchange would be, closes one bar every 100 ms with 99 in-progress kline updates between closes
-— 1,000 websocket messages per second.
+**Latency.** For sma_cross, mean_reversion, momentum, grid and smc_order_block (default
+parameters and live windows, 10 bps fees; smc_order_block with next-open fills, as a live loop
+trades it) on the bundled SOL/USDT 1m bars: the runner first restores 2,500 bars from a journal
+(or its live window and 100 more: 5,100 for smc_order_block), so that every window is full,
+then a replay server on 127.0.0.1, in its own process as an exchange would be, closes one bar
+every 100 ms with 99 in-progress kline updates between closes — 1,000 websocket messages per
+second.
 For each of the next ``LATENCY_BARS`` bars the latency runs from the moment the server hands the
 bar's closed kline to its socket (the exchange publishing the close:
 :attr:`ReplayServer.closed_sent_at`) to the moment the bar's decision, intents, fills and equity
@@ -13,11 +15,18 @@ the candle check, the signal on its window, decide, the paper venue and the comm
 into the wire part (kline sent → the closed kline received by the runtime) and the decision part
 (received → committed). The server's own lateness against its schedule (its event loop's timer
 granularity, up to a millisecond: the exchange's delay, not the runtime's) is reported apart as
-``server_late``.
+``server_late``. ``decide_cpu`` is the CPU time the runtime's thread spent in the decision part:
+where the decision's wall time exceeds it, the thread was waiting (the machine's other processes,
+a disk flush).
 
 **A day's replay.** ``soltrader live --paper --replay`` of 1,440 1m bars (24 hours) of
 sma_cross as a separate process, at max speed and paced at 100x (a bar every 0.6 s, 14.4 min):
 its CPU seconds (user + system) and peak resident memory. Never asserts a time.
+
+Environment: ``SOLTRADER_BENCH_LIVE_BARS`` (bars timed per strategy, default 300),
+``SOLTRADER_BENCH_LIVE_STRATEGIES`` (comma-separated names, default all five),
+``SOLTRADER_BENCH_LIVE_DAY=0`` (latency rows only: no day replay), ``SOLTRADER_BENCH_LIVE_PACED=0``
+(no day replay paced at 100x, the 15-minute row).
 """
 
 from __future__ import annotations
@@ -49,7 +58,10 @@ LATENCY_BARS = int(os.environ.get("SOLTRADER_BENCH_LIVE_BARS", "300"))
 SPEED = 600.0  # a 1m bar every 0.1 s
 UPDATES = 99  # in-progress updates per bar: 100 messages per bar, 1,000 per second
 DAY = 1_440
-STRATEGIES = ("sma_cross", "mean_reversion", "momentum", "grid")
+STRATEGIES = ("sma_cross", "mean_reversion", "momentum", "grid", "smc_order_block")
+#: Keywords beyond the fees: a live loop trades at the next open (smc_order_block's backtest
+#: default fills at the touching close, which a live loop refuses).
+EXTRA = {"smc_order_block": {"fill": "next_open"}}
 
 
 def _spec(name: str):
@@ -57,18 +69,23 @@ def _spec(name: str):
         {
             "data": {"symbol": "SOL/USDT", "timeframe": "1m"},
             "strategy": {"name": name},
-            "params": {"fees": 0.001},
+            "params": {"fees": 0.001, **EXTRA.get(name, {})},
         }
     )
 
 
+def _warm_bars(spec) -> int:
+    """Bars decided before the timed ones: WARM_BARS, or the live window and 100 more."""
+    return max(WARM_BARS, (spec.strategy_spec.live_window or 0) + 100)
+
+
 def _warm(spec, journal: Journal, bars) -> None:
-    """The first WARM_BARS bars decided and journalled (no feed: the runner's own path)."""
+    """The first bars decided and journalled (no feed: the runner's own path)."""
     runner = Runner(spec, journal, None, start_ms=0)  # type: ignore[arg-type]
     runner.restore()  # binds the journal to the spec
     ms = bars.index.as_unit("ms").asi8
     cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
-    for t in range(WARM_BARS):
+    for t in range(_warm_bars(spec)):
         runner.on_bar(Bar(int(ms[t]), *(float(c[t]) for c in cols)))
 
 
@@ -94,7 +111,8 @@ asyncio.run(main())
 async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     """Latencies (s) of the bars after the warm-up, against a server in another process (the
     monotonic clock is the machine's: its schedule and our commits compare directly)."""
-    rest = bars.iloc[WARM_BARS : WARM_BARS + LATENCY_BARS].copy()
+    warm = _warm_bars(spec)
+    rest = bars.iloc[warm : warm + LATENCY_BARS].copy()
     rest.attrs = {}  # the loader's validation report: not for a parquet file
     rest.to_parquet(folder / "rest.parquet")
     ms = rest.index.as_unit("ms").asi8
@@ -107,13 +125,16 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     feed = KlineFeed(rest_url=rest_url, ws_url=ws_url, stale_after_s=5.0)
     done: dict[int, float] = {}
     got: dict[int, float] = {}
+    cpu: dict[int, float] = {}
 
     async def timed(start: int):
         async with aclosing(feed.closed(start, int(ms[-1]))) as candles:
             async for candle in candles:
                 got[candle.open_time_ms] = time.monotonic()  # the closed kline arrived
+                cpu0 = time.thread_time()
                 yield candle
                 done[candle.open_time_ms] = time.monotonic()  # after the commit
+                cpu[candle.open_time_ms] = time.thread_time() - cpu0
 
     runner = Runner(spec, journal, timed, start_ms=int(ms[0]), until_ms=int(ms[-1]))
     runner.restore()
@@ -125,7 +146,10 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     await server.wait()
     keys = [t for t in done if sent.get(t) is not None and due.get(t) is not None]
     return np.array(
-        [[done[t] - sent[t], got[t] - sent[t], done[t] - got[t], sent[t] - due[t]] for t in keys]
+        [
+            [done[t] - sent[t], got[t] - sent[t], done[t] - got[t], sent[t] - due[t], cpu[t]]
+            for t in keys
+        ]
     )
 
 
@@ -135,12 +159,13 @@ def _latency_row(name: str, bars) -> dict:
         _warm(spec, journal, bars)
         parts = asyncio.run(_latencies(spec, journal, bars, Path(tmp))) * 1e3
         sync = journal.synchronous
-    lat, wire, decide, late = parts[:, 0], parts[:, 1], parts[:, 2], parts[:, 3]
+    lat, wire, decide, late, cpu = (parts[:, k] for k in range(5))
     return {
         "case": f"bar close -> intent {name}",
         "bars": len(lat),
         "messages_per_s": (UPDATES + 1) * SPEED / 60.0,
         "window": spec.strategy_spec.live_window or "all",
+        "history_bars": _warm_bars(spec),
         "journal_synchronous": sync,
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
@@ -149,6 +174,8 @@ def _latency_row(name: str, bars) -> dict:
         "wire_p99_ms": float(np.percentile(wire, 99)),
         "decide_p50_ms": float(np.percentile(decide, 50)),  # received -> journal commit
         "decide_p99_ms": float(np.percentile(decide, 99)),
+        "decide_cpu_p50_ms": float(np.percentile(cpu, 50)),  # the thread's CPU time in it
+        "decide_cpu_p99_ms": float(np.percentile(cpu, 99)),
         "server_late_p50_ms": float(np.percentile(late, 50)),  # scheduled close -> kline sent
         "server_late_p99_ms": float(np.percentile(late, 99)),
     }
@@ -183,7 +210,10 @@ def _day_row(speed: str) -> dict:
 
 def run() -> list[dict]:
     bars = read_sample_bars("binance", "SOL-USDT", "1m")
-    rows = [_latency_row(name, bars) for name in STRATEGIES]
+    chosen = os.environ.get("SOLTRADER_BENCH_LIVE_STRATEGIES", ",".join(STRATEGIES))
+    rows = [_latency_row(name.strip(), bars) for name in chosen.split(",") if name.strip()]
+    if os.environ.get("SOLTRADER_BENCH_LIVE_DAY", "1") == "0":
+        return rows
     rows.append(_day_row("max"))
     if os.environ.get("SOLTRADER_BENCH_LIVE_PACED", "1") != "0":
         rows.append(_day_row("100"))

@@ -397,6 +397,9 @@ CHILD = textwrap.dedent(
     from soltrader.runtime.journal import BarCommit, Journal
 
     journal = Journal(sys.argv[1])
+    every = int(sys.argv[3])  # checkpoint every this many bars (0: SQLite's automatic ones)
+    if every:
+        journal.autocheckpoint = 0  # only the checkpoints below
     ack = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT, 0o600)
     bar = journal.last_bar() + 1
     print(bar, flush=True)
@@ -413,16 +416,19 @@ CHILD = textwrap.dedent(
         journal.commit_bar(BarCommit(bar, 60_000 * bar, 1.0, 2.0, 0.5, 1.5, 10.0, 0, intents,
                                      fills, 100.0, 100.0 + bar, 0.0))
         os.pwrite(ack, struct.pack("<q", bar), 0)  # acknowledged: must survive the kill
+        if every and bar % every == 0:
+            journal.checkpoint()
         bar += 1
     """
 )
 
 
-def _run_and_kill(path: Path, ack: Path, run_s: float) -> int:
-    """Start a child committing bars as fast as it can, SIGKILL it after ``run_s`` seconds of
+def _run_and_kill(path: Path, ack: Path, run_s: float, checkpoint_every: int = 0) -> int:
+    """Start a child committing bars as fast as it can (checkpointing the journal every
+    ``checkpoint_every`` bars when it is not 0), SIGKILL it after ``run_s`` seconds of
     committing; returns the bar it started from."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), str(ack)],
+        [sys.executable, "-c", CHILD, str(path), str(ack), str(checkpoint_every)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
