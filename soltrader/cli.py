@@ -202,8 +202,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_warmup(args: argparse.Namespace) -> int:
-    """Compile the kernels of a first backtest and sweep into the shared cache (or print where
-    it is, or clear it first)."""
+    """Compile the kernels of a first backtest, sweep and live loop into the shared cache (or
+    print where it is, or clear it first)."""
     import shutil
 
     from soltrader._cache import cache_dir
@@ -227,7 +227,7 @@ def cmd_warmup(args: argparse.Namespace) -> int:
             state = f"skipped ({step.skipped})"
         print(f"  {step.name:<48} {step.seconds:7.2f} s  {state}", flush=True)
 
-    warmup(args.strategy or None, sweep=not args.no_sweep, report=show)
+    warmup(args.strategy or None, sweep=not args.no_sweep, live=not args.no_live, report=show)
     print(f"warm in {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -599,12 +599,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     warm = sub.add_parser(
-        "warmup", help="compile the kernels of a first backtest and sweep into the shared cache"
+        "warmup",
+        help="compile the kernels of a first backtest, sweep and live loop into the shared cache",
     )
     warm.add_argument(
         "--strategy", action="append", help="a registered strategy (repeat; default: all)"
     )
-    warm.add_argument("--no-sweep", action="store_true", help="backtests only")
+    warm.add_argument("--no-sweep", action="store_true", help="no sweep")
+    warm.add_argument("--no-live", action="store_true", help="no live loop (paper replay)")
     warm.add_argument("--clear", action="store_true", help="empty the cache first")
     warm.add_argument("--clear-only", action="store_true", help="with --clear: do not compile")
     warm.add_argument("--path", action="store_true", help="print the cache folder and exit")

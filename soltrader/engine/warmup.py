@@ -2,9 +2,11 @@
 
 A numba kernel compiles on its first call, in every process, unless the shared disk cache
 (:mod:`soltrader._cache`) already holds it. :func:`warmup` runs each registered strategy once
-through ``st.backtest`` (both fill conventions) and ``st.sweep`` on a small seeded market, so
-the kernels a first run calls are compiled with the very types that run uses and kept in the
-cache; a later process, a notebook or the CLI then loads them in milliseconds.
+through ``st.backtest`` (both fill conventions), ``st.sweep`` and the live loop
+(``st.paper_replay``: the decision core's step kernels and the strategy's live form) on a small
+seeded market, so the kernels a first run calls are compiled with the very types that run uses
+and kept in the cache; a later process, a notebook, the CLI or a live runner then loads them in
+milliseconds.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from soltrader.domain.errors import ParameterError
 
 #: Bars of the seeded market warmup runs on (kernel types do not depend on the length).
 N_BARS = 3_000
+#: Bars the live-loop step replays (bar by bar in Python: a few hundred compile every kernel).
+N_LIVE_BARS = 300
 
 
 class WarmupStep(NamedTuple):
@@ -86,8 +90,9 @@ def _timed(name: str, call: Callable[[], object]) -> WarmupStep:
     return WarmupStep(name, seconds, counter.count, skipped)
 
 
-def _calls(names: list[str], sweep: bool) -> list[tuple[str, Callable[[], object]]]:
+def _calls(names: list[str], sweep: bool, live: bool) -> list[tuple[str, Callable[[], object]]]:
     from soltrader.engine.backtest import backtest
+    from soltrader.engine.paper import paper_replay
     from soltrader.engine.sweep import sweep as run_sweep
     from soltrader.strategies import get
 
@@ -113,6 +118,15 @@ def _calls(names: list[str], sweep: bool) -> list[tuple[str, Callable[[], object
                     ),
                 )
             )
+        if live:  # a live loop trades at the next open, whatever the backtest default
+            calls.append(
+                (
+                    f"live loop {name}",
+                    lambda s=strategy: paper_replay(
+                        bars.iloc[:N_LIVE_BARS], s, fill="next_open", **costs
+                    ),
+                )
+            )
     return calls
 
 
@@ -120,9 +134,11 @@ def warmup(
     strategies: Iterable[str] | None = None,
     *,
     sweep: bool = True,
+    live: bool = True,
     report: Callable[[WarmupStep], None] | None = None,
 ) -> list[WarmupStep]:
-    """Compile the kernels of a first backtest and sweep of each strategy into the disk cache.
+    """Compile the kernels of a first backtest, sweep and live loop of each strategy into the
+    disk cache.
 
     Parameters
     ----------
@@ -131,6 +147,10 @@ def warmup(
     sweep : bool
         Also run a one-combination ``st.sweep`` of each (the fused sweep kernel and the
         strategy's signal kernel for it).
+    live : bool
+        Also replay a few hundred bars of each through the live loop (``st.paper_replay``): the
+        decision core's step kernels and the strategy's live form (``Strategy.live``), as a live
+        runner's first bar calls them.
     report : callable, optional
         Called with each :class:`WarmupStep` as soon as it is done (the CLI prints it).
 
@@ -146,7 +166,7 @@ def warmup(
 
     Examples
     --------
-    >>> steps = warmup(["sma_cross"], sweep=False)  # doctest: +SKIP
+    >>> steps = warmup(["sma_cross"], sweep=False, live=False)  # doctest: +SKIP
     >>> [step.name for step in steps]  # doctest: +SKIP
     ['backtest sma_cross', 'backtest sma_cross (vectorbt conventions)']
     """
@@ -156,7 +176,7 @@ def warmup(
     if not names:
         raise ParameterError("strategies", "expected at least one strategy name, got none")
     steps = []
-    for name, call in _calls(names, sweep):
+    for name, call in _calls(names, sweep, live):
         step = _timed(name, call)
         steps.append(step)
         if report is not None:

@@ -2282,6 +2282,90 @@ def _any(a):
     return np.broadcast_to(a, a.shape)
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _replay_bars(
+    bars, sig, given, spec, size, risk, costs, sub, control, day, account_of, cfg, fcfg, iconf,
+    state, records, marks,
+):  # fmt: skip
+    """The bar loop of :func:`simulate_nb` (phases 1-4 of every bar, then the account guards).
+    Compiled without numba's reference counting (it allocates nothing): a call of
+    :func:`_busy_bar` from a function that counts references increments and decrements each of
+    its ~50 arrays around every call. ``given``: the signal arrays as the kernel was given them
+    (``sig`` holds read-only views of them for the busy bar)."""
+    _open, high, low, close, _volume = bars
+    long_entry, long_exit, short_entry, short_exit, cancel = given
+    accounts, fs, js, cash, cum_notional, amm_dx, exited, action, cnt, guard = state
+    orders, fills, trades = records
+    cash_out, equity_out, pos_out, value_out = marks
+    n, m = close.shape
+    risky = iconf[I_RISK] != 0
+    for t in range(n):
+        if risky:
+            _set_control(t, control, guard)
+        # A bar is quiet when no asset has a pending or resting order, a signal, a time stop, a
+        # trailing stop, or a bar that reaches its position's cached protective levels; quiet bars
+        # only mark to market (running _busy_bar on them changes nothing: a test pins it). This
+        # check is written out here, without calls: it runs on every bar.
+        quiet = True
+        for j in range(m):
+            pos = fs[j, F_POS]
+            if (
+                js[j, J_PE_TYPE] >= 0
+                or long_entry[t, j]
+                or long_exit[t, j]
+                or short_entry[t, j]
+                or short_exit[t, j]
+                or cancel[t, j]
+            ):
+                quiet = False
+            elif pos != 0.0:
+                if not np.isnan(fs[j, F_PX_REMAIN]) or js[j, J_MAX_BARS] > 0:
+                    quiet = False
+                elif t >= js[j, J_ARMED_FROM]:
+                    h = high[t, j]
+                    lo = low[t, j]
+                    if fs[j, F_TRAIL] > 0.0:
+                        quiet = False
+                    elif pos > 0.0:
+                        quiet = quiet and lo > fs[j, F_LOSS_LEVEL] and h < fs[j, F_GAIN_LEVEL]
+                    else:
+                        quiet = quiet and h < fs[j, F_LOSS_LEVEL] and lo > fs[j, F_GAIN_LEVEL]
+        if not quiet:
+            _busy_bar(
+                t,
+                bars,
+                sig,
+                spec,
+                size,
+                risk,
+                costs,
+                sub,
+                accounts,
+                fs,
+                js,
+                cash,
+                cum_notional,
+                amm_dx,
+                exited,
+                action,
+                cnt,
+                orders,
+                fills,
+                trades,
+                fcfg,
+                iconf,
+                guard,
+            )
+        _mark_bar(
+            t, close, account_of, fs, cash, cum_notional, cash_out, equity_out, pos_out, value_out
+        )  # fmt: skip
+        if risky and _guard_update(t, day, equity_out, guard, cfg):
+            _guard_flatten(
+                t, bars, costs, accounts, fs, js, cash, cum_notional, amm_dx, cnt, orders,
+                fills, trades, fcfg, iconf, guard, cash_out, equity_out, pos_out, value_out,
+            )  # fmt: skip
+
+
 @njit(cache=True, nogil=True)
 def simulate_nb(
     open_,
@@ -2417,76 +2501,16 @@ def simulate_nb(
     cash, fs, js, guard, orders, fills, trades, cnt, cum_notional, amm_dx, exited, action = (
         new_state_nb(n, m, account_cash, tier_vol.shape[0] > 0, icfg)
     )
-    risky = icfg[I_RISK] != 0
     sig = (_any(long_entry), _any(long_exit), _any(short_entry), _any(short_exit), _any(cancel))
     spec = (order_type, limit_price, stop_price, tif, post_only)
-    for t in range(n):
-        if risky:
-            _set_control(t, control, guard)
-        # A bar is quiet when no asset has a pending or resting order, a signal, a time stop, a
-        # trailing stop, or a bar that reaches its position's cached protective levels; quiet bars
-        # only mark to market (running _busy_bar on them changes nothing: a test pins it). This
-        # check is written out here, without calls or tuples: in this loop either would cost
-        # reference counting or bloat on every bar.
-        quiet = True
-        for j in range(m):
-            pos = fs[j, F_POS]
-            if (
-                js[j, J_PE_TYPE] >= 0
-                or long_entry[t, j]
-                or long_exit[t, j]
-                or short_entry[t, j]
-                or short_exit[t, j]
-                or cancel[t, j]
-            ):
-                quiet = False
-            elif pos != 0.0:
-                if not np.isnan(fs[j, F_PX_REMAIN]) or js[j, J_MAX_BARS] > 0:
-                    quiet = False
-                elif t >= js[j, J_ARMED_FROM]:
-                    h = high[t, j]
-                    lo = low[t, j]
-                    if fs[j, F_TRAIL] > 0.0:
-                        quiet = False
-                    elif pos > 0.0:
-                        quiet = quiet and lo > fs[j, F_LOSS_LEVEL] and h < fs[j, F_GAIN_LEVEL]
-                    else:
-                        quiet = quiet and h < fs[j, F_LOSS_LEVEL] and lo > fs[j, F_GAIN_LEVEL]
-        if not quiet:
-            _busy_bar(
-                t,
-                bars,
-                sig,
-                spec,
-                size,
-                risk,
-                costs,
-                sub,
-                accounts,
-                fs,
-                js,
-                cash,
-                cum_notional,
-                amm_dx,
-                exited,
-                action,
-                cnt,
-                orders,
-                fills,
-                trades,
-                fcfg,
-                iconf,
-                guard,
-            )
-        _mark_bar(
-            t, close, account_of, fs, cash, cum_notional, cash_out, equity_out, pos_out, value_out
-        )  # fmt: skip
-        if risky and _guard_update(t, day, equity_out, guard, cfg):
-            _guard_flatten(
-                t, bars, costs, accounts, fs, js, cash, cum_notional, amm_dx, cnt, orders,
-                fills, trades, fcfg, iconf, guard, cash_out, equity_out, pos_out, value_out,
-            )  # fmt: skip
-
+    state = (accounts, fs, js, cash, cum_notional, amm_dx, exited, action, cnt, guard)
+    records = (orders, fills, trades)
+    marks = (cash_out, equity_out, pos_out, value_out)
+    given = (long_entry, long_exit, short_entry, short_exit, cancel)  # the quiet check's reads
+    _replay_bars(
+        bars, sig, given, spec, size, risk, costs, sub, control, day, account_of, cfg, fcfg, iconf,
+        state, records, marks,
+    )  # fmt: skip
     open_trades_at_end_nb(close, account_of, fs, js, trades, cnt)
     return (
         orders[: min(cnt[K_ORDERS], orders.shape[0])],

@@ -352,14 +352,10 @@ def _loop(
     low1,
     close1,
 ):
-    """The bar loop of :func:`soltrader.sim._nb.simulate_nb` for one asset (``j = 0``): quiet
-    stretches are marked in tight loops over 1-D arrays, every other bar goes through the replay
-    kernel's ``_busy_bar``."""
-    high = bars[1]
-    low = bars[2]
-    close = bars[3]
-    long_entry, long_exit, short_entry, short_exit, cancel = sig
-    n = close.shape[0]
+    """The bar loop of :func:`soltrader.sim._nb.simulate_nb` for one asset (``j = 0``): the
+    state of one asset and one account, then :func:`_bar_loop`. Returns ``(bars in the market,
+    record counts)``."""
+    n = bars[3].shape[0]
     account_of = np.zeros(1, dtype=np.int64)
     cash = np.full(1, init_cash)
     fs = np.full((1, NF), np.nan)
@@ -370,16 +366,55 @@ def _loop(
     js[0, J_PE_TYPE] = -1
     js[0, J_LAST_EXIT_BAR] = -(2**40)
     cnt = np.zeros(4, dtype=np.int64)
-    cum_notional = np.zeros((1, 1))
-    amm_dx = np.zeros(1)
-    exited = np.zeros(1, dtype=np.bool_)
-    action = np.zeros(1, dtype=np.int64)
     guard = np.zeros((1, NG))  # the account guards are off in the lean loop (icfg[I_RISK] == 0)
     guard[0, G_ALLOWED] = 1.0
     guard[0, G_MULT] = 1.0
-    in_market = 0
+    scratch = (np.zeros((1, 1)), np.zeros(1), np.zeros(1, dtype=np.bool_), np.zeros(1, np.int64))
     any_signal = np.empty(n, dtype=np.bool_)
     _any_signal(signals, rows, any_signal)
+    state = (account_of, cash, fs, js, cnt, guard)
+    in_market = _bar_loop(
+        bars, sig, spec, size, risk, costs, sub, cfg, icfg, equity_out, orders, fills, trades,
+        any_signal, high1, low1, close1, state, scratch,
+    )  # fmt: skip
+    return in_market, cnt
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _bar_loop(
+    bars,
+    sig,
+    spec,
+    size,
+    risk,
+    costs,
+    sub,
+    cfg,
+    icfg,
+    equity_out,
+    orders,
+    fills,
+    trades,
+    any_signal,
+    high1,
+    low1,
+    close1,
+    state,
+    scratch,
+):
+    """The bars of :func:`_loop`: quiet stretches are marked in tight loops over 1-D arrays,
+    every other bar goes through the replay kernel's ``_busy_bar``. Compiled without numba's
+    reference counting (it allocates nothing): a call of ``_busy_bar`` from a function that
+    counts references increments and decrements each of its ~50 arrays around every call.
+    Returns the bars in the market."""
+    account_of, cash, fs, js, cnt, guard = state
+    cum_notional, amm_dx, exited, action = scratch
+    high = bars[1]
+    low = bars[2]
+    close = bars[3]
+    long_entry, long_exit, short_entry, short_exit, cancel = sig
+    n = close.shape[0]
+    in_market = 0
     t = 0
     while t < n:
         if js[0, J_PE_TYPE] < 0:
@@ -452,7 +487,7 @@ def _loop(
             equity_out[t] = cash[0]
         t += 1
     open_trades_at_end_nb(close, account_of, fs, js, trades, cnt)
-    return in_market, cnt
+    return in_market
 
 
 @njit(cache=True, nogil=True)

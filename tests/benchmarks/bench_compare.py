@@ -8,7 +8,9 @@ interpreters of each tree (each with its own warm numba cache):
 * one backtest of sma_cross (fast 20, slow 100, 2 % stop, 10 bps fees, 5 bps slippage) on
   1,000,000 GBM one-minute bars, with the default conventions and with vectorbt's at the close;
 * the canonical fused sweep (sma_cross, fast 10..100 x slow 50..500, the same costs, vectorbt
-  conventions at the close, 2 threads).
+  conventions at the close, 2 threads);
+* the vectorbt-conventions backtest and the sweep again on 1,000,000 real SOL/USDT 1m bars (the
+  bundled bars repeated), where trades are about ten times as frequent.
 
 Each figure is the best of ``REPEAT`` warm calls in each of ``ROUNDS`` alternating processes
 (every case is first called twice, so that no case pays the page faults of the process's first
@@ -38,9 +40,10 @@ CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 import soltrader as st
-from tests.benchmarks.bench_backtest import best_of, gbm_bars
+from tests.benchmarks.bench_backtest import best_of, gbm_bars, real_bars
 from tests.benchmarks.bench_sweep import FASTS, SLOWS, COSTS
 bars = gbm_bars()
+real = real_bars()
 kw = dict(fast=20, slow=100, **COSTS)
 out = {}
 cases = {
@@ -49,6 +52,11 @@ cases = {
         bars, st.strategies.sma_cross, fill="close", conventions="vectorbt", **kw),
     "sweep_vectorbt": lambda: st.sweep(
         bars, st.strategies.sma_cross, fast=FASTS, slow=SLOWS, check_lookahead=False, n_jobs=2,
+        fill="close", conventions="vectorbt", **COSTS),
+    "backtest_vectorbt_real": lambda: st.backtest(
+        real, st.strategies.sma_cross, fill="close", conventions="vectorbt", **kw),
+    "sweep_vectorbt_real": lambda: st.sweep(
+        real, st.strategies.sma_cross, fast=FASTS, slow=SLOWS, check_lookahead=False, n_jobs=2,
         fill="close", conventions="vectorbt", **COSTS),
 }
 for call in cases.values():  # compile, and let the allocator settle, before any timing
