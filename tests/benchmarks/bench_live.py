@@ -17,16 +17,19 @@ into the wire part (kline sent → the closed kline received by the runtime) and
 granularity, up to a millisecond: the exchange's delay, not the runtime's) is reported apart as
 ``server_late``. ``decide_cpu`` is the CPU time the runtime's thread spent in the decision part:
 where the decision's wall time exceeds it, the thread was waiting (the machine's other processes,
-a disk flush).
+a disk flush). ``back_to_back`` times the same bars' ``Runner.on_bar`` decided one after another
+with nothing in between: on this machine a decision 100 ms after the last one runs 4-6x slower
+than back to back, uniformly (Python, numba kernels and SQLite alike: caches gone cold, not the
+work), so the pair separates what the code costs from what an idle pause costs.
 
 **A day's replay.** ``soltrader live --paper --replay`` of 1,440 1m bars (24 hours) of
 sma_cross as a separate process, at max speed and paced at 100x (a bar every 0.6 s, 14.4 min):
 its CPU seconds (user + system) and peak resident memory. Never asserts a time.
 
-Environment: ``SOLTRADER_BENCH_LIVE_BARS`` (bars timed per strategy, default 300),
-``SOLTRADER_BENCH_LIVE_STRATEGIES`` (comma-separated names, default all five),
-``SOLTRADER_BENCH_LIVE_DAY=0`` (latency rows only: no day replay), ``SOLTRADER_BENCH_LIVE_PACED=0``
-(no day replay paced at 100x, the 15-minute row).
+Environment: ``SOLTRADER_BENCH_LIVE_BARS`` (bars timed per strategy, default 1,000: the p99 of
+1,000 bars is their 10th worst, that of 300 only the 3rd), ``SOLTRADER_BENCH_LIVE_STRATEGIES``
+(comma-separated names, default all five), ``SOLTRADER_BENCH_LIVE_DAY=0`` (latency rows only:
+no day replay), ``SOLTRADER_BENCH_LIVE_PACED=0`` (no day replay paced at 100x, the 15-minute row).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ from soltrader.runtime.runner import Runner
 from tests.conftest import read_sample_bars
 
 WARM_BARS = 2_500
-LATENCY_BARS = int(os.environ.get("SOLTRADER_BENCH_LIVE_BARS", "300"))
+LATENCY_BARS = int(os.environ.get("SOLTRADER_BENCH_LIVE_BARS", "1000"))
 SPEED = 600.0  # a 1m bar every 0.1 s
 UPDATES = 99  # in-progress updates per bar: 100 messages per bar, 1,000 per second
 DAY = 1_440
@@ -153,12 +156,35 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     )
 
 
+def _back_to_back(spec, bars) -> np.ndarray:
+    """Seconds of ``Runner.on_bar`` for the timed bars decided one after another with nothing
+    in between (no feed, no pause): the code's cost with the processor's caches warm. Bars
+    100 ms apart, as in the replay, pay for cold caches as well (see the module docstring)."""
+    warm = _warm_bars(spec)
+    with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
+        _warm(spec, journal, bars)
+        runner = Runner(spec, journal, None, start_ms=0)  # type: ignore[arg-type]
+        runner.restore()
+        ms = bars.index.as_unit("ms").asi8
+        cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
+        rows = [
+            Bar(int(ms[t]), *(float(c[t]) for c in cols)) for t in range(warm, warm + LATENCY_BARS)
+        ]
+        out = np.empty(len(rows))
+        for k, bar in enumerate(rows):
+            t0 = time.perf_counter()
+            runner.on_bar(bar)
+            out[k] = time.perf_counter() - t0
+    return out
+
+
 def _latency_row(name: str, bars) -> dict:
     spec = _spec(name)
     with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
         _warm(spec, journal, bars)
         parts = asyncio.run(_latencies(spec, journal, bars, Path(tmp))) * 1e3
         sync = journal.synchronous
+    hot = _back_to_back(spec, bars) * 1e3
     lat, wire, decide, late, cpu = (parts[:, k] for k in range(5))
     return {
         "case": f"bar close -> intent {name}",
@@ -178,6 +204,8 @@ def _latency_row(name: str, bars) -> dict:
         "decide_cpu_p99_ms": float(np.percentile(cpu, 99)),
         "server_late_p50_ms": float(np.percentile(late, 50)),  # scheduled close -> kline sent
         "server_late_p99_ms": float(np.percentile(late, 99)),
+        "back_to_back_p50_ms": float(np.percentile(hot, 50)),  # on_bar, warm caches
+        "back_to_back_p99_ms": float(np.percentile(hot, 99)),
     }
 
 
