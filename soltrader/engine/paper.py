@@ -610,14 +610,8 @@ class _Journal:
         :func:`soltrader.sim._nb.step_bar_venue_nb`); its intents, with their ids."""
         start = self.count
         if outcomes is None:
-            objects = self._bar_objects
-            if not (
-                objects
-                and args is objects[0]
-                and state is objects[1]
-                and self.records is objects[2]
-                and self.ref is objects[3]
-            ):
+            objects = self._bar_objects  # records and ref keep their types when they grow
+            if not (objects and args is objects[0] and state is objects[1]):
                 self._resolve(args, state)
             self.count = int(
                 self._bar_kernel(
@@ -643,9 +637,11 @@ class _Journal:
         argument objects. The dispatcher resolves the type of every one of its ~70 arrays at
         each call (about half of a live bar's kernel call); the loop's arguments keep their
         types (fixed dtypes, C order) and are only replaced when a buffer grows, which resolves
-        them again."""
+        them again (about a millisecond). The journal's own buffers (``records``, ``ref``,
+        ``before``, the watch) are made here with fixed dtypes and layouts, so their growth never
+        changes the overload and resolves nothing."""
         kernel = _nb.step_bar_nb
-        self._bar_objects = (args, state, self.records, self.ref)
+        self._bar_objects = (args, state)
         if not hasattr(kernel, "compile"):  # numba's JIT disabled: a plain function
             self._bar_kernel = kernel
             return
