@@ -129,12 +129,45 @@ def grid_nb(
     exits = np.zeros(n, dtype=np.bool_)
     size = np.full(n, np.nan)
     exit_size = np.ones(n)
-    params = (range_n, max_width, max_vol, n_levels, geometric, break_buffer, alloc)
-    grid_state = grid_state_nb(range_n, n_levels)
+    # The rules of _grid_step_nb written out: calling it per bar made this kernel 1.8x slower
+    # (19 -> 34 ms on 1M bars); tests/unit/test_live_forms.py holds the two equal bar by bar.
+    levels = np.empty(n_levels)
+    n_buy = n_levels // 2
+    held = np.zeros(n_buy, dtype=np.bool_)
+    first_upper = n_levels - n_buy
+    active = False
+    g_lo = np.nan
+    g_hi = np.nan
+    n_held = 0
+    resume = range_n
     for t in range(range_n, n):
-        entries[t], exits[t], size[t], exit_size[t] = _grid_step_nb(
-            t, close[t - 1], close[t], lo_w[t - 1], hi_w[t - 1], vol_w[t - 1], params, grid_state
-        )
+        c = close[t]
+        if active:
+            if c > g_hi * (1.0 + break_buffer) or c < g_lo * (1.0 - break_buffer):
+                exits[t] = n_held > 0
+                held[:] = False
+                n_held = 0
+                active = False
+                resume = t + range_n + 1
+                continue
+            k = _buy_rungs_nb(close[t - 1], c, levels, held)
+            if k > 0:
+                entries[t] = True
+                size[t] = k * alloc / (n_buy - n_held * alloc)
+                n_held += k
+            elif n_held > 0:
+                sold = _sell_rungs_nb(close[t - 1], c, levels, first_upper, held, n_held)
+                if sold > 0:
+                    exits[t] = True
+                    exit_size[t] = sold / n_held
+                    n_held -= sold
+        elif t >= resume:
+            lo, hi = lo_w[t - 1], hi_w[t - 1]
+            if _range_ok_nb(lo, hi, vol_w[t - 1], max_width, max_vol) and lo <= c <= hi:
+                grid_levels_nb(lo, hi, n_levels, geometric, levels)
+                g_lo = lo
+                g_hi = hi
+                active = True
     return entries, exits, size, exit_size
 
 
