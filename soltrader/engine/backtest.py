@@ -27,7 +27,7 @@ from soltrader.engine.inputs import (
 from soltrader.engine.result import Result
 from soltrader.risk.codes import ControlMode
 from soltrader.risk.limits import RiskLimits
-from soltrader.sim import _nb
+from soltrader.sim import _nb, simple
 from soltrader.sim.rules import VECTORBT_REFUSALS, Conventions, resolve_conventions
 from soltrader.strategies import get as get_strategy
 from soltrader.strategies.spec import Bars, Strategy
@@ -478,11 +478,12 @@ def _run_kernel(args: _nb.SimArgs, icfg: np.ndarray, shape: tuple[int, int]) -> 
     not depend on its records, so the second run is the same run)."""
     start = record_capacity(shape)
     icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = start
-    out = _nb.simulate(args)
+    simulate = simple.simulate_simple if simple.simple_case(args) else _nb.simulate
+    out = simulate(args)
     counts = out[-1][:3]
     if (counts > start).any():
         icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = counts
-        out = _nb.simulate(args)
+        out = simulate(args)
     return out[:-1]
 
 

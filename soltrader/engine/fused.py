@@ -27,8 +27,14 @@ from soltrader.engine.result import quiet_rejections
 from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics._nb import N_STATS
 from soltrader.sim import _nb as sim_nb
-from soltrader.sim import lean
-from soltrader.sim.lean import BAR_ARRAY, SIGNAL_KERNEL_SIG, run_combo_nb, workspace_nb
+from soltrader.sim import lean, simple
+from soltrader.sim.lean import (
+    BAR_ARRAY,
+    SIGNAL_KERNEL_SIG,
+    SIMULATE_ONE_SIG,
+    run_combo_nb,
+    workspace_nb,
+)
 from soltrader.strategies.spec import Strategy
 
 
@@ -64,12 +70,14 @@ def periods_per_year(index: pd.DatetimeIndex) -> float:
 
 _F2 = types.float64[:, ::1]
 _I1 = types.int64[::1]
-#: The skeleton's signature: the strategy's signal kernel comes in as a typed function pointer,
-#: so the skeleton is compiled once, cached on disk, and shared by every strategy. The first
-#: argument is the block (thread) a call runs, the last the number of blocks.
+#: The skeleton's signature: the strategy's signal kernel and the combination's simulation come
+#: in as typed function pointers, so the skeleton is compiled once, cached on disk, and shared by
+#: every strategy, and compiles neither simulation. The first argument is the block (thread) a
+#: call runs, the last the number of blocks.
 SWEEP_SIG = types.void(
     types.int64,
     types.FunctionType(SIGNAL_KERNEL_SIG),
+    types.FunctionType(SIMULATE_ONE_SIG),
     types.int64,
     types.int64,
     BAR_ARRAY,
@@ -86,6 +94,7 @@ SWEEP_SIG = types.void(
     types.float64,
     _F2,
     _F2,
+    types.boolean[::1],
     types.int64,
 )
 
@@ -93,6 +102,7 @@ SWEEP_SIG = types.void(
 def _sweep(
     block,
     signal_kernel,
+    simulate_one,
     n_levels,
     n_scratch,
     open_,
@@ -109,6 +119,7 @@ def _sweep(
     rf,
     stats,
     periods,
+    declined,
     blocks,
 ):  # pragma: no cover - compiled
     """One block of the fused sweep, for every strategy (compiled by :func:`sweep_kernel`):
@@ -116,8 +127,9 @@ def _sweep(
     ...``), each with its own scratch; for each of its rows a thread calls the strategy's
     ``signal_kernel``
     (:data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`) and simulates the combination with
-    :func:`soltrader.sim.lean.run_combo_nb`, which writes its statistics (``stats[i]``,
-    ``SUMMARY_FIELDS`` order) and period returns (``periods[i]``).
+    :func:`soltrader.sim.lean.run_combo_nb` and ``simulate_one``, which writes its statistics
+    (``stats[i]``, ``SUMMARY_FIELDS`` order) and period returns (``periods[i]``), or declines it
+    (``declined[i]``).
 
     The kernel releases the GIL: :func:`fused_chunk` runs the blocks on Python threads. (A numba
     ``prange`` did the same work but doubled the compile time: its parallel region is compiled,
@@ -129,6 +141,10 @@ def _sweep(
         The block this call runs, in ``0..blocks - 1``.
     signal_kernel : function
         The strategy's signal kernel (``Fused.signals``).
+    simulate_one : function
+        The combination's simulation (:data:`soltrader.sim.lean.SIMULATE_ONE_SIG`): the common
+        case's (:func:`soltrader.sim.simple.simulate_one_simple_nb`), which declines a
+        combination whose signals go short, or the general one.
     n_levels, n_scratch : int
         Level rows the kernel writes and scratch rows it keeps (``Fused.levels``,
         ``Fused.scratch``).
@@ -143,8 +159,8 @@ def _sweep(
         The last bar of each calendar period.
     ppy, rf : float
         Bars per year (elapsed time) and the risk-free rate per bar.
-    stats, periods : ndarray
-        Outputs, one row per combination.
+    stats, periods, declined : ndarray
+        Outputs, one row per combination (``declined``: left for the general simulation).
     blocks : int
         Blocks (threads) the rows are spread over.
 
@@ -170,7 +186,8 @@ def _sweep(
         scratch = np.full((n_scratch, max(n, 2)), np.nan)
         for i in range(block, k, blocks):
             rows = signal_kernel(open_, high, low, close, volume, params[i], ws[0], ws[1], scratch)
-            run_combo_nb(
+            declined[i] = not run_combo_nb(
+                simulate_one,
                 open_,
                 high,
                 low,
@@ -224,6 +241,8 @@ class Plan:
     icfg: np.ndarray
     level_map: np.ndarray
     periods_per_year: float
+    #: every combination is of the common case (:mod:`soltrader.sim.simple`)
+    simple: bool = False
 
 
 def _key(value: Any) -> Any:
@@ -271,6 +290,34 @@ def _strategy_row(strategy: Strategy, own: dict[str, Any]) -> list[float] | None
         return [float(own[name]) for name in strategy.params]
     except (TypeError, ValueError):
         return None
+
+
+def _simple_row(fcfg: np.ndarray, icfg: np.ndarray, level_map: np.ndarray) -> bool:
+    """Whether a combination's configuration is of the common case that
+    :func:`soltrader.sim.simple.simulate_one_simple_nb` simulates (its short signals are checked
+    as it runs)."""
+    cfg = fcfg[lean.CFG_START : lean.CASH_AT]
+    return bool(
+        fcfg[lean.P_CANCEL] == 0.0
+        and level_map[lean.P_PTP] < 0
+        and np.isnan(fcfg[lean.P_PTP])
+        and fcfg[lean.P_MAX_BARS] <= 0.0
+        and np.isnan(fcfg[lean.P_AMM_LIQ])
+        and cfg[sim_nb.C_LEVERAGE] == 1.0
+        and cfg[sim_nb.C_MAX_VOLUME_SHARE] == 0.0
+        and cfg[sim_nb.C_FAIL_RATE] == 0.0
+        and icfg[sim_nb.I_IMPACT_MODEL] == 0
+        and icfg[sim_nb.I_SIZE_TYPE] == sim_nb.SIZE_PERCENT
+        and icfg[sim_nb.I_ACCUMULATE] == 0
+    )
+
+
+@functools.cache
+def combo_simulator(common: bool) -> Any:
+    """A combination's simulation compiled for :data:`soltrader.sim.lean.SIMULATE_ONE_SIG` (on
+    first use, from the on-disk cache when it is there): the common case's, or the general."""
+    py_func = simple.simulate_one_simple_nb if common else lean.simulate_one_nb
+    return njit(SIMULATE_ONE_SIG, cache=True, nogil=True)(py_func)
 
 
 @functools.cache
@@ -339,34 +386,60 @@ def fused_plan(
     positions = dict(lean.LEVEL_FIELDS)
     for r, name in enumerate(levels):
         level_map[positions[name]] = r
-    return Plan(bars, params, fcfg, icfg, level_map, periods_per_year(market.index))
+    common = all(_simple_row(fcfg[i], icfg[i], level_map) for i in range(k))
+    return Plan(bars, params, fcfg, icfg, level_map, periods_per_year(market.index), common)
 
 
 def fused_chunk(
     plan: Plan, strategy: Strategy, lo: int, hi: int, periods: Periods, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run combinations ``lo:hi`` of a plan in the parallel skeleton :func:`sweep_kernel` with the
-    strategy's signal kernel, on ``threads`` numba threads (default: numba's setting)."""
-    stats = np.empty((hi - lo, N_STATS))
-    rets = np.empty((hi - lo, len(periods.ends)))
+    strategy's signal kernel, on ``threads`` numba threads (default: numba's setting): with the
+    common case's simulation when the plan allows it, and then the general one for any
+    combination it declined."""
+    rows = np.arange(lo, hi)
+    stats, rets, declined = _run_rows(plan, strategy, rows, periods, threads, plan.simple)
+    if declined.any():
+        again = rows[declined]
+        stats[declined], rets[declined], _ = _run_rows(
+            plan, strategy, again, periods, threads, False
+        )
+    return stats, rets
+
+
+def _run_rows(
+    plan: Plan,
+    strategy: Strategy,
+    rows: np.ndarray,
+    periods: Periods,
+    threads: int | None,
+    common: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The skeleton over the plan's ``rows``: (statistics, period returns, declined)."""
+    k = len(rows)
+    stats = np.empty((k, N_STATS))
+    rets = np.empty((k, len(periods.ends)))
+    declined = np.zeros(k, dtype=np.bool_)
     wanted = numba.get_num_threads() if threads is None else threads
-    blocks = max(1, min(wanted, numba.config.NUMBA_NUM_THREADS, hi - lo))
+    blocks = max(1, min(wanted, numba.config.NUMBA_NUM_THREADS, k))
     fused = strategy.fused
     kernel = sweep_kernel()
     args = (
         fused.signals_kernel(),
+        combo_simulator(common),
         len(fused.levels),
         fused.scratch,
         *plan.bars,
-        plan.params[lo:hi],
-        plan.fcfg[lo:hi],
-        plan.icfg[lo:hi],
+        plan.params[rows],
+        plan.fcfg[rows],
+        plan.icfg[rows],
         plan.level_map,
         periods.ends,
         plan.periods_per_year,
         0.0,
         stats,
         rets,
+        declined,
         blocks,
     )
     if blocks == 1:
@@ -375,7 +448,7 @@ def fused_chunk(
         with ThreadPoolExecutor(blocks, thread_name_prefix="soltrader-sweep") as pool:
             for done in [pool.submit(kernel, b, *args) for b in range(blocks)]:
                 done.result()
-    return stats, rets
+    return stats, rets, declined
 
 
 def evaluate_chunk(
@@ -397,6 +470,7 @@ def evaluate_chunk(
 __all__ = [
     "Periods",
     "Plan",
+    "combo_simulator",
     "evaluate_chunk",
     "fused_chunk",
     "fused_plan",

@@ -1270,7 +1270,7 @@ def _reduce_qty(j, t, held, wanted, ref, costs, account_of, fs, cash, cum_notion
     fee_rate = _fee_rate(t, j, a, _TRUE, costs, cum_notional, icfg)
     fixed = costs[2][t, j] + costs[4][t, j]
     price = ref * (1.0 + costs[3][t, j])
-    cash_v = cash[a] + _short_proceeds(a, account_of, fs)
+    cash_v = _vbt_zero(cash[a] + _short_proceeds(a, account_of, fs))
     if _fits(held * price * (1.0 + fee_rate) + fixed, wanted * cash_v):
         return held
     return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
@@ -1298,7 +1298,7 @@ def _net_qty(j, t, side, reverse, ref, price, fee_rate, fixed, size, account_of,
             units = max(min(wanted, cash[a]) - fixed, 0.0) / (price * (1.0 + fee_rate))
         return held + units if reverse else units
     if side > 0:
-        cash_v = cash[a] + _short_proceeds(a, account_of, fs)
+        cash_v = _vbt_zero(cash[a] + _short_proceeds(a, account_of, fs))
         return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
     long_size = held if fs[j, F_POS] > 0.0 else 0.0
     free = cash[a] + long_size * price * (1.0 - fee_rate)
@@ -2962,6 +2962,14 @@ def _sale_covers_fees(qty, price, fee, icfg):
     """Whether a sale may go ahead: always, unless short proceeds are credited to the cash
     (vectorbt's cash model), where a sale whose proceeds do not cover its fees is refused."""
     return icfg[I_SHORT_PROCEEDS] == 0 or qty * price - fee >= 0.0
+
+
+@njit(cache=True)
+def _vbt_zero(cash):
+    """vectorbt's numerical stability: a cash amount within its absolute tolerance (1e-12) of
+    zero is zero (``is_close_nb(cash, 0)``), so the float residue that closing a short leaves in
+    the cash does not size an order of a few 1e-15 units."""
+    return 0.0 if abs(cash) <= 1e-12 else cash
 
 
 @njit(cache=True)

@@ -25,6 +25,7 @@ integer configuration. :func:`soltrader.engine.sweep` builds both from the same 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, types
 
@@ -158,15 +159,23 @@ def workspace_nb(n: int, n_levels: int) -> tuple:
 
 
 @njit(cache=True, nogil=True)
+def copy_into_nb(dst, src):
+    """``dst[:] = src`` for 1-D arrays of one length, as a loop: numba's slice assignment
+    compiles a shape-mismatch error message (string formatting, ~2 s of a first sweep)."""
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
+
+
+@njit(cache=True, nogil=True)
 def signals_into_nb(signals, entries, exits, short_entries, short_exits, shorts):
     """Copy a signal function's decisions into the rows of ``signals``; returns the number of
     signal rows the simulation reads (4 with ``shorts``, else 2)."""
-    signals[0][:] = entries
-    signals[1][:] = exits
+    copy_into_nb(signals[0], entries)
+    copy_into_nb(signals[1], exits)
     if not shorts:
         return np.int64(2)
-    signals[2][:] = short_entries
-    signals[3][:] = short_exits
+    copy_into_nb(signals[2], short_entries)
+    copy_into_nb(signals[3], short_exits)
     return np.int64(4)
 
 
@@ -179,32 +188,38 @@ def _param(fcfg, p, level_map, levels, n):
     return np.broadcast_to(fcfg[p], (n, 1))
 
 
-@njit(cache=True, nogil=True)
-def simulate_one_nb(
-    open_,
-    high,
-    low,
-    close,
-    volume,
-    signals,
-    n_signal_rows,
-    levels,
-    level_map,
-    fcfg,
-    icfg,
-    equity_out,
-    orders,
-    fills,
-    trades,
-    sub_start,
-):
-    """Simulate one asset with one account; bars as 1-D arrays, parameters as scalars in
-    ``fcfg`` (or strategy rows in ``levels``, see :func:`_param`).
+#: A per-combination simulation as the fused sweep calls it (through a function pointer, so that
+#: the skeleton compiles only the simulation its plan chooses): ``(open, high, low, close,
+#: volume, signals, n_signal_rows, levels, level_map, fcfg, icfg, equity_out, orders, fills,
+#: trades, sub_start, counts_out) -> bars in the market`` (-1: declined, the combination needs
+#: the general kernel); see :func:`simulate_one_nb`.
+SIMULATE_ONE_SIG = types.int64(
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    BAR_ARRAY,
+    types.boolean[:, ::1],
+    types.int64,
+    types.float64[:, ::1],
+    types.int64[::1],
+    types.float64[::1],
+    types.int64[::1],
+    types.float64[::1],
+    types.Array(numba.from_dtype(order_dt), 1, "C"),
+    types.Array(numba.from_dtype(fill_dt), 1, "C"),
+    types.Array(numba.from_dtype(trade_dt), 1, "C"),
+    types.int64[::1],
+    types.int64[::1],
+)
 
-    Writes the equity per bar into ``equity_out`` and the records into the buffers (as far as
-    their capacity in ``icfg`` allows; the counts say how many there are). Returns
-    ``(n_bars_in_market, counts)``.
-    """
+
+@njit(cache=True, nogil=True)
+def combo_inputs_nb(open_, high, low, close, volume, signals, n_signal_rows, levels, level_map,
+                    fcfg, sub_start):  # fmt: skip
+    """One combination's inputs as the replay kernel's busy bar takes them: ``(bars, sig, spec,
+    size, risk, costs, sub, cfg)``, every per-bar parameter a broadcast scalar of ``fcfg`` or the
+    strategy's level row (see :func:`_param`)."""
     n = close.shape[0]
     col = (n, 1)
     # read-only C-contiguous columns: the type st.backtest's kernel passes its busy bar
@@ -258,8 +273,60 @@ def simulate_one_nb(
         empty,
     )
     sub = (np.empty((0, 1)), np.empty((0, 1)), sub_start)
-    cfg = fcfg[CFG_START:CASH_AT].copy()
-    return _loop(
+    return bars, sig, spec, size, risk, costs, sub, fcfg[CFG_START:CASH_AT].copy()
+
+
+@njit(cache=True, nogil=True)
+def one_asset_state_nb(init_cash):
+    """The replay kernel's state for one asset in one account before bar 0: ``(account_of, fs,
+    js, cash, cnt, guard)`` (the account guards off: ``icfg[I_RISK] == 0``)."""
+    account_of = np.zeros(1, dtype=np.int64)
+    cash = np.full(1, init_cash)
+    fs = np.full((1, NF), np.nan)
+    fs[0, F_POS] = 0.0
+    fs[0, F_E_FEES] = 0.0
+    fs[0, F_MARGIN] = 0.0
+    js = np.zeros((1, NI), dtype=np.int64)
+    js[0, J_PE_TYPE] = -1
+    js[0, J_LAST_EXIT_BAR] = -(2**40)
+    cnt = np.zeros(4, dtype=np.int64)
+    guard = np.zeros((1, NG))
+    guard[0, G_ALLOWED] = 1.0
+    guard[0, G_MULT] = 1.0
+    return account_of, fs, js, cash, cnt, guard
+
+
+def simulate_one_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    signals,
+    n_signal_rows,
+    levels,
+    level_map,
+    fcfg,
+    icfg,
+    equity_out,
+    orders,
+    fills,
+    trades,
+    sub_start,
+    counts_out,
+):  # pragma: no cover - compiled for SIMULATE_ONE_SIG by the fused sweep
+    """Simulate one asset with one account; bars as 1-D arrays, parameters as scalars in
+    ``fcfg`` (or strategy rows in ``levels``, see :func:`_param`).
+
+    Writes the equity per bar into ``equity_out``, the records into the buffers (as far as
+    their capacity in ``icfg`` allows) and the record counts into ``counts_out`` (orders, fills,
+    trades, events: how many there are). Returns the bars in the market.
+    """
+    bars, sig, spec, size, risk, costs, sub, cfg = combo_inputs_nb(
+        open_, high, low, close, volume, signals, n_signal_rows, levels, level_map, fcfg,
+        sub_start,
+    )  # fmt: skip
+    in_market, cnt = _loop(
         bars,
         sig,
         spec,
@@ -280,6 +347,8 @@ def simulate_one_nb(
         low,
         close,
     )
+    copy_into_nb(counts_out, cnt)
+    return in_market
 
 
 @njit(cache=True, nogil=True)
@@ -356,19 +425,7 @@ def _loop(
     state of one asset and one account, then :func:`_bar_loop`. Returns ``(bars in the market,
     record counts)``."""
     n = bars[3].shape[0]
-    account_of = np.zeros(1, dtype=np.int64)
-    cash = np.full(1, init_cash)
-    fs = np.full((1, NF), np.nan)
-    fs[0, F_POS] = 0.0
-    fs[0, F_E_FEES] = 0.0
-    fs[0, F_MARGIN] = 0.0
-    js = np.zeros((1, NI), dtype=np.int64)
-    js[0, J_PE_TYPE] = -1
-    js[0, J_LAST_EXIT_BAR] = -(2**40)
-    cnt = np.zeros(4, dtype=np.int64)
-    guard = np.zeros((1, NG))  # the account guards are off in the lean loop (icfg[I_RISK] == 0)
-    guard[0, G_ALLOWED] = 1.0
-    guard[0, G_MULT] = 1.0
+    account_of, fs, js, cash, cnt, guard = one_asset_state_nb(init_cash)
     scratch = (np.zeros((1, 1)), np.zeros(1), np.zeros(1, dtype=np.bool_), np.zeros(1, np.int64))
     any_signal = np.empty(n, dtype=np.bool_)
     _any_signal(signals, rows, any_signal)
@@ -504,6 +561,7 @@ def period_returns_nb(equity, ends, init_cash, out):
 
 @njit(cache=True, nogil=True)
 def run_combo_nb(
+    simulate_one,
     open_,
     high,
     low,
@@ -520,72 +578,28 @@ def run_combo_nb(
     stats_out,
     periods_out,
 ):
-    """Simulate one combination whose signals are in the scratch ``ws`` and write its statistics
-    (``SUMMARY_FIELDS`` order) and period returns. A run that produced more records than the
-    scratch holds is run again with room for all of them."""
+    """Simulate one combination whose signals are in the scratch ``ws`` with ``simulate_one``
+    (:data:`SIMULATE_ONE_SIG`) and write its statistics (``SUMMARY_FIELDS`` order) and period
+    returns. A run that produced more records than the scratch holds is run again with room for
+    all of them. Returns False when ``simulate_one`` declined the combination (nothing written)."""
     signals, levels, equity, scratch, orders, fills, trades, sub_start = ws
     conf = icfg.copy()
     conf[I_CAP_ORDERS] = orders.shape[0]
     conf[I_CAP_FILLS] = fills.shape[0]
     conf[I_CAP_TRADES] = trades.shape[0]
-    in_market, cnt = simulate_one_nb(
-        open_,
-        high,
-        low,
-        close,
-        volume,
-        signals,
-        n_signal_rows,
-        levels,
-        level_map,
-        fcfg,
-        conf,
-        equity,
-        orders,
-        fills,
-        trades,
-        sub_start,
-    )
+    cnt = np.zeros(4, dtype=np.int64)
+    args = (open_, high, low, close, volume, signals, n_signal_rows, levels, level_map, fcfg)
+    in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt)
+    if in_market < 0:
+        return False
     if cnt[0] > orders.shape[0] or cnt[1] > fills.shape[0] or cnt[2] > trades.shape[0]:
-        big_orders = np.zeros(cnt[0], dtype=order_dt)
-        big_fills = np.zeros(cnt[1], dtype=fill_dt)
-        big_trades = np.zeros(cnt[2], dtype=trade_dt)
+        orders = np.zeros(cnt[0], dtype=order_dt)
+        fills = np.zeros(cnt[1], dtype=fill_dt)
+        trades = np.zeros(cnt[2], dtype=trade_dt)
         conf[I_CAP_ORDERS] = cnt[0]
         conf[I_CAP_FILLS] = cnt[1]
         conf[I_CAP_TRADES] = cnt[2]
-        in_market, cnt = simulate_one_nb(
-            open_,
-            high,
-            low,
-            close,
-            volume,
-            signals,
-            n_signal_rows,
-            levels,
-            level_map,
-            fcfg,
-            conf,
-            equity,
-            big_orders,
-            big_fills,
-            big_trades,
-            sub_start,
-        )
-        _finish(
-            equity,
-            scratch,
-            fcfg[CASH_AT],
-            in_market,
-            big_trades[: cnt[2]],
-            big_fills[: cnt[1]],
-            big_orders[: cnt[0]],
-            ends,
-            periods_per_year,
-            risk_free_bar,
-            stats_out,
-            periods_out,
-        )
-        return
+        in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt)
     _finish(
         equity,
         scratch,
@@ -600,6 +614,7 @@ def run_combo_nb(
         stats_out,
         periods_out,
     )
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -630,6 +645,10 @@ __all__ = [
     "N_STATS",
     "PARAM_FIELDS",
     "SIGNAL_KERNEL_SIG",
+    "SIMULATE_ONE_SIG",
+    "combo_inputs_nb",
+    "copy_into_nb",
+    "one_asset_state_nb",
     "period_returns_nb",
     "run_combo_nb",
     "signals_into_nb",

@@ -54,7 +54,7 @@ from soltrader.indicators.nb import (
     sma_1d_nb,
     zscore_1d_nb,
 )
-from soltrader.sim.lean import signals_into_nb
+from soltrader.sim.lean import copy_into_nb, signals_into_nb
 from soltrader.strategies.live import (
     Row,
     anchored_start_nb,
@@ -352,7 +352,7 @@ def mean_reversion_into_nb(open_, high, low, close, volume, params, signals, lev
         shorts,
         0.0,
     )
-    levels[0][:] = sl
+    copy_into_nb(levels[0], sl)
     return signals_into_nb(signals, e, x, se, sx, shorts)
 
 

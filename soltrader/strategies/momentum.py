@@ -65,7 +65,7 @@ from soltrader.indicators.nb import (
     rolling_min_1d_nb,
     volume_surge_1d_nb,
 )
-from soltrader.sim.lean import signals_into_nb
+from soltrader.sim.lean import copy_into_nb, signals_into_nb
 from soltrader.strategies.live import (
     Row,
     anchored_start_nb,
@@ -526,8 +526,8 @@ def momentum_into_nb(open_, high, low, close, volume, params, signals, levels, s
         np.int64(params[13]),
         shorts,
     )
-    levels[0][:] = sl
-    levels[1][:] = size
+    copy_into_nb(levels[0], sl)
+    copy_into_nb(levels[1], size)
     return signals_into_nb(signals, e, x, se, sx, shorts)
 
 

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as hs
 
 import soltrader as st
@@ -415,6 +415,11 @@ def test_drawn_single_asset_cases_match_vectorbt(
     call_order=hs.sampled_from(["columns", "value"]),
     accumulate=hs.booleans(),
 )
+# closing a short left 2.8e-14 of float residue in the cash; vectorbt reads it as 0 and orders
+# nothing at the next exit signal, where we bought 7.5e-15 units with it
+@example(start=1, length=50, seed=0, m=2, p=0.125, shorts=True, sizing=("all", None),
+         fixed_fees=0.0, sl=None, init_cash=100.0, call_order="columns",
+         accumulate=True)  # fmt: skip
 def test_drawn_shared_cash_cases_match_vectorbt(
     sol_1h, start, length, seed, m, p, shorts, sizing, fixed_fees, sl, init_cash, call_order,
     accumulate,

@@ -1,0 +1,573 @@
+"""The replay kernel for the common case: one asset, long entries at market, stop / target /
+trailing exits, fees, fixed costs and slippage.
+
+Most backtests and most sweep combinations are this case. :func:`soltrader.sim._nb.simulate_nb`
+handles it with the general busy bar, which carries every feature (several assets and
+accounts, shorts, resting orders, volume caps, pools, impact, leverage, guards, a real venue's
+fills) through a deep call tree; compiling that tree is most of a first run's wait, and calling
+it on every bar that has something to do is most of a sweep's cost beyond its signals. This
+module writes the same rules out for the common case only, over the same state layout
+(``fs`` / ``js`` rows of :mod:`soltrader.sim._nb`) and with the same small helpers where they
+exist (records, levels, arming, booking), so it is the same simulation, not a second model:
+records, cash, positions and equity equal the general kernel's bit for bit (tests draw random
+cases, under both convention presets, and compare every field).
+
+The case (:func:`simple_case` checks it on a backtest's inputs; :func:`soltrader.engine.fused`
+on a sweep's): one asset in one account, no short signals, no cancel signals, market entries,
+percent sizing (no size: all the cash), no partial take-profit, no time stop, leverage 1, one
+exit closes the whole position, no volume cap, no price impact, no pool, no failed
+transactions, no fee tiers, no lower-timeframe bars, no account guards, no accumulation. Any
+fill mode, stop anchor, stop slippage, arming, open-first, call order and short-cash convention;
+per-bar sizes, stops, targets, fees, fixed costs and slippage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, types
+
+from soltrader.domain.records import fill_dt, order_dt, trade_dt
+from soltrader.sim._nb import (
+    C_FAIL_RATE,
+    C_MAX_VOLUME_SHARE,
+    C_MIN_SIZE,
+    F_E_PRICE,
+    F_GAIN_LEVEL,
+    F_LEV,
+    F_LOSS_LEVEL,
+    F_MARGIN,
+    F_PE_ANCHOR,
+    F_PE_MULT,
+    F_POS,
+    F_PX_REMAIN,
+    F_SL,
+    F_SL_BASE,
+    F_TP,
+    F_TP_BASE,
+    F_TRAIL,
+    FILL_CLOSE,
+    I_ACCUMULATE,
+    I_CAP_FILLS,
+    I_CAP_ORDERS,
+    I_CAP_TRADES,
+    I_COOLDOWN,
+    I_COOLDOWN_SAME_DIR,
+    I_FILL_MODE,
+    I_IMPACT_MODEL,
+    I_OPEN_FIRST,
+    I_RISK,
+    I_SIZE_TYPE,
+    I_STOP_SLIPPAGE,
+    J_ARMED_FROM,
+    J_LAST_EXIT_BAR,
+    J_LAST_EXIT_DIR,
+    J_PE_BAR,
+    J_PE_TYPE,
+    J_PX_BAR,
+    J_PX_REASON,
+    K_EVENTS,
+    K_FILLS,
+    K_ORDERS,
+    K_TRADES,
+    LIMIT,
+    MARKET,
+    SIZE_PERCENT,
+    STOP,
+    SimArgs,
+    _after_entry,
+    _any,
+    _arm,
+    _budget,
+    _clear_entry,
+    _close_part,
+    _fill,
+    _open_or_add,
+    _order,
+    _pend_exit,
+    _queue_entry,
+    _refresh_levels,
+    _ruined,
+    _sale_covers_fees,
+    _trail,
+    kernel_args,
+    kernel_signature,
+    open_trades_at_end_nb,
+    stop_hit_nb,
+)
+from soltrader.sim.lean import CASH_AT, combo_inputs_nb, copy_into_nb, one_asset_state_nb
+
+_BUY = np.int64(1)
+_SELL = np.int64(-1)
+_FILLED = np.int64(0)
+_REJECTED = np.int64(2)
+_REJ_NONE = np.int64(0)
+_REJ_CASH = np.int64(1)
+_REJ_MIN_SIZE = np.int64(2)
+_R_ENTRY = np.int64(-1)
+_R_SIGNAL = np.int64(0)
+_R_SL = np.int64(1)
+_R_TP = np.int64(2)
+_R_TRAIL = np.int64(3)
+_TRUE = np.bool_(True)
+_FALSE = np.bool_(False)
+_J = np.int64(0)  # the one asset
+_A = np.int64(0)  # and its account
+
+
+@njit(cache=True, _nrt=False)
+def _taker_price(side, ref, is_taker, slip):
+    """Execution price at reference ``ref`` (NaN: no price > 0): a taker pays ``slip`` against
+    it, a maker fill is at ``ref`` (``_exec_price`` without pool or impact)."""
+    if not ref > 0.0:
+        return np.nan
+    if not is_taker:
+        return ref
+    price = ref * (1.0 + side * slip)
+    return price if price > 0.0 else np.nan
+
+
+@njit(cache=True, _nrt=False)
+def _sell(t, d, qty_req, ref, is_taker, slip, otype, level, reason, costs, fs, js, cash, cnt,
+          records, cfg, icfg):  # fmt: skip
+    """Sell ``qty_req`` units of the long position at ``ref`` (``_exit`` for the common case),
+    cost parameters of bar ``d``. A sale that cannot be priced is not made (it stays pending if
+    it was); under the short-proceeds cash model a sale whose proceeds do not cover its fees is
+    refused. Returns whether the position is now closed."""
+    orders, fills, trades = records
+    lim = level if otype == LIMIT else np.nan
+    stp = level if otype == STOP else np.nan
+    cnt[K_EVENTS] += 1  # the transaction draw of the general kernel (no failures here)
+    fee_rate = costs[1][t, _J] if is_taker else costs[0][t, _J]  # no fee tiers
+    fixed = costs[2][d, _J] + costs[4][d, _J]
+    if qty_req <= 0.0:
+        return False
+    price = _taker_price(_SELL, ref, is_taker, slip)
+    if not np.isfinite(price):
+        return False
+    qty = qty_req
+    fee = qty * price * fee_rate + fixed
+    if qty > 0.0 and not _sale_covers_fees(qty, price, fee, icfg):
+        _order(orders, cnt[K_ORDERS], _J, _A, d, t, _SELL, otype, qty_req, lim, stp, _REJECTED,
+               _REJ_CASH, 0.0, np.nan, 0.0)  # fmt: skip
+        cnt[K_ORDERS] += 1
+        return False
+    k = cnt[K_ORDERS]
+    _order(orders, k, _J, _A, d, t, _SELL, otype, qty_req, lim, stp, _FILLED, _REJ_NONE, qty, price,
+           fee)  # fmt: skip
+    cnt[K_ORDERS] += 1
+    _fill(fills, cnt[K_FILLS], k, _J, _A, t, _SELL, qty, price, fee, reason)
+    cnt[K_FILLS] += 1
+    _close_part(fs, js, _J, t, qty, price, fee, reason, cash, _A, trades, cnt)
+    if fs[_J, F_POS] == 0.0:
+        js[_J, J_LAST_EXIT_BAR] = t
+        js[_J, J_LAST_EXIT_DIR] = _BUY
+        return True
+    fs[_J, F_PX_REMAIN] = np.nan
+    return False
+
+
+@njit(cache=True, _nrt=False)
+def _buy(t, ref, fill_not_at_close, size, risk, costs, fs, js, cash, cnt, records, cfg, icfg):
+    """Fill the pending market entry at ``ref`` with as much as its budget buys (``_enter`` for
+    the common case): the budget is the entry's fraction of the cash; fees, fixed costs and
+    slippage come out of it. Too little cash for the smallest size is a rejected order."""
+    orders, fills, _trades = records
+    d = js[_J, J_PE_BAR]
+    wanted_size = size[d, _J] * fs[_J, F_PE_MULT]
+    budget = _budget(wanted_size, SIZE_PERCENT, cash[_A])
+    cnt[K_EVENTS] += 1
+    fee_rate = costs[1][t, _J]
+    fixed = costs[2][d, _J] + costs[4][d, _J]
+    lev = risk[6][d, _J]
+    spend = budget - fixed
+    units, notional, fee = 0.0, 0.0, 0.0
+    if spend > 0.0:
+        price = _taker_price(_BUY, ref, _TRUE, costs[3][d, _J])
+        notional = spend / (1.0 / lev + fee_rate)
+        units, fee = notional / price, max(budget - notional / lev, 0.0)
+    k = cnt[K_ORDERS]
+    cnt[K_ORDERS] += 1
+    reject = _REJ_CASH if not units > 0.0 else _REJ_MIN_SIZE
+    if not units > 0.0 or units < cfg[C_MIN_SIZE]:
+        _order(orders, k, _J, _A, d, t, _BUY, MARKET, np.nan, np.nan, np.nan, _REJECTED, reject,
+               0.0, np.nan, 0.0)  # fmt: skip
+        _clear_entry(fs, js, _J)
+        return
+    spent = notional / lev + fee
+    if spent >= budget:
+        spent = budget  # the order commits exactly its budget (no rounding below zero)
+    price = notional / units
+    _order(orders, k, _J, _A, d, t, _BUY, MARKET, units, np.nan, np.nan, _FILLED, _REJ_NONE, units,
+           price, fee)  # fmt: skip
+    _fill(fills, cnt[K_FILLS], k, _J, _A, t, _BUY, units, price, fee, _R_ENTRY)
+    cnt[K_FILLS] += 1
+    _open_or_add(fs, js, _J, t, _BUY, units, price, fee, spent, cash, _A)
+    fs[_J, F_LEV] = lev
+    sl_stop, tp_stop, sl_trail, ptp_stop, ptp_size, max_bars, _lev, _part = risk
+    _arm(fs, js, _J, t, d, price, fs[_J, F_PE_ANCHOR], sl_stop, tp_stop, sl_trail, ptp_stop,
+         ptp_size, max_bars, icfg, fill_not_at_close)  # fmt: skip
+    _refresh_levels(fs, js, _J, cfg)
+    _after_entry(fs, js, _J, _FILLED, units, units)
+
+
+@njit(cache=True, _nrt=False)
+def _protect_long(t, o, h, lo, costs, fs, js, cash, cnt, records, cfg, icfg):
+    """Intrabar protective exits of the armed long (``_protect`` for the common case): the stop
+    (or trailing stop) first, then the take-profit, each at its level or at the open on a gap;
+    with ``open_first`` a bar opening at or beyond the target fills it at the open. Then the
+    trailing reference moves. Returns whether the position closed, or its exit was refused."""
+    sl_level = np.nan
+    if not np.isnan(fs[_J, F_SL]):
+        sl_level = fs[_J, F_SL_BASE] * (1.0 - fs[_J, F_SL] * _BUY)
+    level = sl_level
+    reason = _R_TRAIL if fs[_J, F_TRAIL] > 0.0 else _R_SL
+    price = np.nan
+    gain_gap = icfg[I_OPEN_FIRST] != 0 and (o - fs[_J, F_GAIN_LEVEL]) * _BUY >= 0.0
+    if not np.isnan(level) and not gain_gap:
+        price = stop_hit_nb(_BUY, level, _TRUE, o, h, lo)
+    is_taker = _TRUE
+    otype = STOP
+    if np.isnan(price) and not np.isnan(fs[_J, F_TP]):
+        level = fs[_J, F_TP_BASE] * (1.0 + fs[_J, F_TP] * _BUY)
+        price = stop_hit_nb(_BUY, level, _FALSE, o, h, lo)
+        if not np.isnan(price):
+            reason = _R_TP
+            is_taker = _FALSE
+            otype = LIMIT
+    closed = False
+    refused = False
+    if not np.isnan(price):
+        slip = costs[3][t, _J] if (is_taker and icfg[I_STOP_SLIPPAGE] != 0) else 0.0
+        closed = _sell(t, t, abs(fs[_J, F_POS]), price, is_taker, slip, otype, level, reason,
+                       costs, fs, js, cash, cnt, records, cfg, icfg)  # fmt: skip
+        refused = np.isnan(fs[_J, F_PX_REMAIN])
+    if not closed and fs[_J, F_POS] != 0.0:
+        _refresh_levels(fs, js, _J, cfg)
+        _trail(fs, js, _J, h, lo, cfg)
+    return closed or refused
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _close_action(t, entries, exits, exited, fs, js, icfg):
+    """What bar t's close asks (``_signal_action`` for the common case): 0 nothing, 1 enter
+    long, 2 exit. With ``fill="close"`` a bar that exited inside asks nothing."""
+    if icfg[I_FILL_MODE] == FILL_CLOSE and exited:
+        return 0
+    le = entries[t, _J]
+    lx = exits[t, _J]
+    if le and lx:
+        return 0
+    pos = fs[_J, F_POS]
+    if pos > 0.0:
+        return 2 if lx else 0
+    if pos < 0.0 or not le:
+        return 0
+    cool = icfg[I_COOLDOWN]
+    if (
+        cool > 0
+        and t - js[_J, J_LAST_EXIT_BAR] < cool
+        and (icfg[I_COOLDOWN_SAME_DIR] == 0 or js[_J, J_LAST_EXIT_DIR] == _BUY)
+    ):
+        return 0
+    return 1
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _busy_long(t, bars, sig, spec, size, risk, costs, state, records, cfg, icfg):
+    """Phases 1-3 of bar t (see :mod:`soltrader.sim._nb`) for a bar with something to do: the
+    pending exit, then the pending entry at the open; the protective exits inside the bar; the
+    close's signal."""
+    open_, high, low, close, _volume = bars
+    entries, exits = sig[0], sig[1]
+    account_of, fs, js, cash, cnt, guard = state
+    o = open_[t, _J]
+    exited = False
+    if not np.isnan(fs[_J, F_PX_REMAIN]) and fs[_J, F_POS] != 0.0:
+        d = js[_J, J_PX_BAR]
+        exited = _sell(t, d, fs[_J, F_PX_REMAIN], o, _TRUE, costs[3][d, _J], MARKET, np.nan,
+                       js[_J, J_PX_REASON], costs, fs, js, cash, cnt, records, cfg,
+                       icfg)  # fmt: skip
+    if js[_J, J_PE_TYPE] == MARKET and fs[_J, F_POS] == 0.0:
+        _buy(t, o, _TRUE, size, risk, costs, fs, js, cash, cnt, records, cfg, icfg)
+    if fs[_J, F_POS] != 0.0 and t >= js[_J, J_ARMED_FROM]:
+        h = high[t, _J]
+        lo = low[t, _J]
+        if lo <= fs[_J, F_LOSS_LEVEL] or h >= fs[_J, F_GAIN_LEVEL]:
+            closed = _protect_long(t, o, h, lo, costs, fs, js, cash, cnt, records, cfg, icfg)
+            exited = exited or closed
+        elif fs[_J, F_TRAIL] > 0.0:
+            _trail(fs, js, _J, h, lo, cfg)
+    act = _close_action(t, entries, exits, exited, fs, js, icfg)
+    if act == 2:
+        qty = abs(fs[_J, F_POS])
+        if icfg[I_FILL_MODE] != FILL_CLOSE:
+            _pend_exit(fs, js, _J, qty, _R_SIGNAL, t)
+        else:
+            _sell(t, t, qty, close[t, _J], _TRUE, costs[3][t, _J], MARKET, np.nan, _R_SIGNAL,
+                  costs, fs, js, cash, cnt, records, cfg, icfg)  # fmt: skip
+    elif act == 1 and not _ruined(_J, t, _BUY, close, costs, risk[6], account_of, fs, cash,
+                                  guard, records[0], cnt, cfg):  # fmt: skip
+        order_type, limit_price, stop_price, tif, _post_only = spec
+        _queue_entry(fs, js, _J, t, _BUY, close, order_type, limit_price, stop_price, tif)
+        if icfg[I_FILL_MODE] == FILL_CLOSE:
+            _buy(t, close[t, _J], _FALSE, size, risk, costs, fs, js, cash, cnt, records, cfg,
+                 icfg)  # fmt: skip
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _mark(t, close, cash, pos, margin, entry, marks, every):
+    """Phase 4 of bar t: the equity (cash + the position's margin and unrealised P&L), and with
+    ``every`` the cash, position and position value too (as ``_mark_nb`` writes them)."""
+    cash_out, equity_out, pos_out, value_out = marks
+    value = 0.0
+    if pos != 0.0:
+        value = margin + pos * (close[t, _J] - entry)
+        equity_out[t, _J] = cash + value
+    else:
+        equity_out[t, _J] = cash
+    if every:
+        cash_out[t, _J] = cash
+        pos_out[t, _J] = pos
+        value_out[t, _J] = value
+
+
+@njit(cache=True, nogil=True, _nrt=False, inline="always")
+def _quiet_run(t, bars, sig, fs, js, cash, marks, every):
+    """Bars from ``t`` on with nothing pending and no signal on which the position (if any)
+    reaches no protective level and trails no stop: only marked, from locals. Returns the first
+    bar that is not such a bar."""
+    _open, high, low, close, _volume = bars
+    entries, exits = sig[0], sig[1]
+    n = close.shape[0]
+    money = cash[_A]
+    pos = fs[_J, F_POS]
+    margin = fs[_J, F_MARGIN]
+    entry = fs[_J, F_E_PRICE]
+    if pos == 0.0:
+        while t < n and not (entries[t, _J] or exits[t, _J]):
+            _mark(t, close, money, pos, margin, entry, marks, every)
+            t += 1
+        return t
+    loss = fs[_J, F_LOSS_LEVEL]
+    gain = fs[_J, F_GAIN_LEVEL]
+    armed = js[_J, J_ARMED_FROM]
+    trailing = fs[_J, F_TRAIL] > 0.0
+    while t < n and not (entries[t, _J] or exits[t, _J]):
+        if t >= armed and (trailing or not (low[t, _J] > loss and high[t, _J] < gain)):
+            return t
+        _mark(t, close, money, pos, margin, entry, marks, every)
+        t += 1
+    return t
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records, marks):
+    """Every bar of the common case: quiet stretches (nothing pending, no signal, no protective
+    level reached, no trailing stop) are only marked, in tight loops; every other bar goes through
+    :func:`_busy_long` (which would change nothing on a quiet bar).
+
+    ``marks`` is ``(cash, equity, position, value)``, each (n, 1) (quote, quote, base units,
+    quote), or with ``cash`` of no rows (a sweep): then only the equity is written. Returns the
+    bars that ended in the market."""
+    close = bars[3]
+    _account_of, fs, js, cash, _cnt, _guard = state
+    every = marks[0].shape[0] > 0
+    n = close.shape[0]
+    in_market = 0
+    t = 0
+    while t < n:
+        if js[_J, J_PE_TYPE] < 0 and np.isnan(fs[_J, F_PX_REMAIN]):
+            start = t
+            t = _quiet_run(t, bars, sig, fs, js, cash, marks, every)
+            if fs[_J, F_POS] != 0.0:
+                in_market += t - start
+            if t >= n:
+                break
+        _busy_long(t, bars, sig, spec, size, risk, costs, state, records, cfg, icfg)
+        pos = fs[_J, F_POS]
+        _mark(t, close, cash[_A], pos, fs[_J, F_MARGIN], fs[_J, F_E_PRICE], marks, every)
+        if pos != 0.0:
+            in_market += 1
+        t += 1
+    return in_market
+
+
+@njit(cache=True, nogil=True)
+def simulate_simple_nb(bars, sig, spec, size, risk, costs, account_of, account_cash, cfg, icfg,
+                       marks):  # fmt: skip
+    """:func:`soltrader.sim._nb.simulate_nb` for the common case, from its arguments grouped
+    as the busy bar takes them (``SimArgs`` names in :data:`GROUPS`); returns what it returns.
+    The small arrays are copied and the signals viewed as the fused sweep passes them, so the
+    bar loop compiles once for both."""
+    close = bars[3]
+    given_sig = sig
+    sig = (_any(given_sig[0]), _any(given_sig[1]), _any(given_sig[2]), _any(given_sig[3]),
+           _any(given_sig[4]))  # fmt: skip
+    costs = costs[:8] + (costs[8].copy(), costs[9].copy(), costs[10].copy())  # noqa: RUF005
+    state = one_asset_state_nb(account_cash[0])
+    accounts, fs, js, _cash, cnt, _guard = state
+    orders = np.zeros(icfg[I_CAP_ORDERS], dtype=order_dt)  # zeroed, as the general kernel's
+    fills = np.zeros(icfg[I_CAP_FILLS], dtype=fill_dt)
+    trades = np.zeros(icfg[I_CAP_TRADES], dtype=trade_dt)
+    records = (orders, fills, trades)
+    simple_loop_nb(bars, sig, spec, size, risk, costs, cfg.copy(), icfg.copy(), state, records,
+                   marks)  # fmt: skip
+    open_trades_at_end_nb(close, accounts, fs, js, trades, cnt)
+    cash_out, equity_out, pos_out, value_out = marks
+    return (
+        orders[: min(cnt[K_ORDERS], orders.shape[0])],
+        fills[: min(cnt[K_FILLS], fills.shape[0])],
+        trades[: min(cnt[K_TRADES], trades.shape[0])],
+        cash_out,
+        equity_out,
+        pos_out,
+        value_out,
+        cnt,
+    )
+
+
+#: The arguments of :func:`simulate_simple_nb` that are tuples of ``SimArgs`` fields, by name.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "bars": ("open_", "high", "low", "close", "volume"),
+    "sig": ("long_entry", "long_exit", "short_entry", "short_exit", "cancel"),
+    "spec": ("order_type", "limit_price", "stop_price", "tif", "post_only"),
+    "risk": (
+        "sl_stop",
+        "tp_stop",
+        "sl_trail",
+        "ptp_stop",
+        "ptp_size",
+        "max_bars",
+        "leverage",
+        "exit_size",
+    ),
+    "costs": (
+        "maker_fee",
+        "taker_fee",
+        "fixed_fee",
+        "slippage",
+        "tx_cost",
+        "tx_fail_cost",
+        "amm_liq",
+        "sigma",
+        "tier_vol",
+        "tier_maker",
+        "tier_taker",
+    ),
+    "marks": ("cash_out", "equity_out", "pos_out", "value_out"),
+}
+#: :func:`simulate_simple_nb`'s parameters in order: a group name or a ``SimArgs`` field.
+PARAMS = ("bars", "sig", "spec", "size", "risk", "costs", "account_of", "account_cash", "cfg",
+          "icfg", "marks")  # fmt: skip
+_KERNELS: dict[tuple, Any] = {}
+
+
+def _every(a: np.ndarray, test: Any) -> bool:
+    """Whether ``test`` holds for every element of ``a`` (one element of a broadcast value)."""
+    if a.size and not any(a.strides):
+        return bool(test(a.reshape(-1)[:1]).all())
+    return bool(test(a).all())
+
+
+def simple_case(args: SimArgs) -> bool:
+    """Whether :func:`simulate_simple_nb` reproduces ``simulate_nb(*args)`` (the case in the
+    module docstring).
+
+    Examples
+    --------
+    >>> from soltrader.engine.backtest import _kernel_inputs
+    >>> import pandas as pd
+    >>> idx = pd.date_range("2024-01-01", periods=4, freq="1min")
+    >>> bars = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": 1.0},
+    ...                     index=idx)
+    >>> simple_case(_kernel_inputs(bars, [True, False, False, False], sl_stop=0.02).args)
+    True
+    >>> simple_case(_kernel_inputs(bars, False, short_entries=True).args)
+    False
+    """
+    icfg, cfg = args.icfg, args.cfg
+    if args.close.shape[1] != 1 or args.account_cash.shape[0] != 1:
+        return False
+    if args.tier_vol.size or args.sub_low.shape[0]:
+        return False
+    if icfg[I_RISK] or icfg[I_ACCUMULATE] or icfg[I_IMPACT_MODEL]:
+        return False
+    if icfg[I_SIZE_TYPE] != SIZE_PERCENT or cfg[C_MAX_VOLUME_SHARE] or cfg[C_FAIL_RATE]:
+        return False
+    checks = (
+        (args.short_entry, np.logical_not),
+        (args.short_exit, np.logical_not),
+        (args.cancel, np.logical_not),
+        (args.order_type, lambda x: x == MARKET),
+        (args.ptp_stop, np.isnan),
+        (args.max_bars, lambda x: x <= 0),
+        (args.amm_liq, np.isnan),
+        (args.leverage, lambda x: x == 1.0),
+        (args.exit_size, lambda x: x == 1.0),
+    )
+    return all(_every(a, test) for a, test in checks)
+
+
+def simulate_simple(args: SimArgs) -> tuple:
+    """:func:`simulate_simple_nb` on ``args`` (:func:`simple_case` must hold), compiled once per
+    mix of dtypes and dimensions as :func:`soltrader.sim._nb.simulate` compiles its kernel."""
+    args = kernel_args(args)
+    key = tuple((value.dtype.char, value.ndim) for value in args)
+    kernel = _KERNELS.get(key)
+    typed = dict(zip(SimArgs._fields, kernel_signature(args), strict=True))
+    if kernel is None:
+        sig = tuple(
+            types.Tuple([typed[f] for f in GROUPS[p]]) if p in GROUPS else typed[p] for p in PARAMS
+        )
+        kernel = _KERNELS[key] = njit(sig, cache=True, nogil=True)(_SIMULATE_PY)
+    values = args._asdict()
+    return kernel(
+        *(tuple(values[f] for f in GROUPS[p]) if p in GROUPS else values[p] for p in PARAMS)
+    )
+
+
+_SIMULATE_PY = simulate_simple_nb.py_func
+
+
+def simulate_one_simple_nb(
+    open_,
+    high,
+    low,
+    close,
+    volume,
+    signals,
+    n_signal_rows,
+    levels,
+    level_map,
+    fcfg,
+    icfg,
+    equity_out,
+    orders,
+    fills,
+    trades,
+    sub_start,
+    counts_out,
+):  # pragma: no cover - compiled for SIMULATE_ONE_SIG by the fused sweep
+    """:func:`soltrader.sim.lean.simulate_one_nb` for a combination of the common case (the
+    sweep's plan checks its configuration); declines (returns -1) when the strategy's signals
+    hold a short entry or exit, which only the general kernel simulates."""
+    if n_signal_rows > 2:
+        for t in range(close.shape[0]):
+            if signals[2, t] or signals[3, t]:
+                return -1
+    bars, sig, spec, size, risk, costs, _sub, cfg = combo_inputs_nb(
+        open_, high, low, close, volume, signals, n_signal_rows, levels, level_map, fcfg,
+        sub_start,
+    )  # fmt: skip
+    state = one_asset_state_nb(fcfg[CASH_AT])
+    account_of, fs, js, _cash, cnt, _guard = state
+    none = np.empty((0, 1))
+    marks = (none, equity_out.reshape((close.shape[0], 1)), none, none)
+    records = (orders, fills, trades)
+    in_market = simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records,
+                               marks)  # fmt: skip
+    open_trades_at_end_nb(bars[3], account_of, fs, js, trades, cnt)
+    copy_into_nb(counts_out, cnt)
+    return in_market
