@@ -62,29 +62,30 @@ from soltrader.sim._nb import (
 
 #: The per-bar inputs of :func:`simulate_nb` that a combination holds as one float each (a
 #: sweep runs only keywords that are constant over the bars), by their ``SimArgs`` names; their
-#: positions in a combination's float configuration follow.
+#: positions in a combination's float configuration follow (numpy integers, not Python ones:
+#: numba compiles a helper once per Python-literal argument value it is called with).
 PER_BAR = PER_BAR_INPUTS
-P_SIZE = PER_BAR.index("size")
-P_ORDER_TYPE = PER_BAR.index("order_type")
-P_LIMIT = PER_BAR.index("limit_price")
-P_STOP = PER_BAR.index("stop_price")
-P_TIF = PER_BAR.index("tif")
-P_POST_ONLY = PER_BAR.index("post_only")
-P_CANCEL = PER_BAR.index("cancel")
-P_SL = PER_BAR.index("sl_stop")
-P_TP = PER_BAR.index("tp_stop")
-P_TRAIL = PER_BAR.index("sl_trail")
-P_PTP = PER_BAR.index("ptp_stop")
-P_PTP_SIZE = PER_BAR.index("ptp_size")
-P_MAX_BARS = PER_BAR.index("max_bars")
-P_MAKER = PER_BAR.index("maker_fee")
-P_TAKER = PER_BAR.index("taker_fee")
-P_FIXED = PER_BAR.index("fixed_fee")
-P_SLIPPAGE = PER_BAR.index("slippage")
-P_TX = PER_BAR.index("tx_cost")
-P_TX_FAIL = PER_BAR.index("tx_fail_cost")
-P_AMM_LIQ = PER_BAR.index("amm_liq")
-P_SIGMA = PER_BAR.index("sigma")
+P_SIZE = np.int64(PER_BAR.index("size"))
+P_ORDER_TYPE = np.int64(PER_BAR.index("order_type"))
+P_LIMIT = np.int64(PER_BAR.index("limit_price"))
+P_STOP = np.int64(PER_BAR.index("stop_price"))
+P_TIF = np.int64(PER_BAR.index("tif"))
+P_POST_ONLY = np.int64(PER_BAR.index("post_only"))
+P_CANCEL = np.int64(PER_BAR.index("cancel"))
+P_SL = np.int64(PER_BAR.index("sl_stop"))
+P_TP = np.int64(PER_BAR.index("tp_stop"))
+P_TRAIL = np.int64(PER_BAR.index("sl_trail"))
+P_PTP = np.int64(PER_BAR.index("ptp_stop"))
+P_PTP_SIZE = np.int64(PER_BAR.index("ptp_size"))
+P_MAX_BARS = np.int64(PER_BAR.index("max_bars"))
+P_MAKER = np.int64(PER_BAR.index("maker_fee"))
+P_TAKER = np.int64(PER_BAR.index("taker_fee"))
+P_FIXED = np.int64(PER_BAR.index("fixed_fee"))
+P_SLIPPAGE = np.int64(PER_BAR.index("slippage"))
+P_TX = np.int64(PER_BAR.index("tx_cost"))
+P_TX_FAIL = np.int64(PER_BAR.index("tx_fail_cost"))
+P_AMM_LIQ = np.int64(PER_BAR.index("amm_liq"))
+P_SIGMA = np.int64(PER_BAR.index("sigma"))
 N_PARAMS = len(PER_BAR)
 #: where the kernel's ``cfg`` starts in a combination's float configuration, and the cash
 CFG_START = N_PARAMS
@@ -214,7 +215,7 @@ SIMULATE_ONE_SIG = types.int64(
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def combo_inputs_nb(open_, high, low, close, volume, signals, n_signal_rows, levels, level_map,
                     fcfg, sub_start):  # fmt: skip
     """One combination's inputs as the replay kernel's busy bar takes them: ``(bars, sig, spec,
@@ -276,24 +277,45 @@ def combo_inputs_nb(open_, high, low, close, volume, signals, n_signal_rows, lev
     return bars, sig, spec, size, risk, costs, sub, fcfg[CFG_START:CASH_AT].copy()
 
 
-@njit(cache=True, nogil=True)
-def one_asset_state_nb(init_cash):
-    """The replay kernel's state for one asset in one account before bar 0: ``(account_of, fs,
-    js, cash, cnt, guard)`` (the account guards off: ``icfg[I_RISK] == 0``)."""
-    account_of = np.zeros(1, dtype=np.int64)
-    cash = np.full(1, init_cash)
+def _start_rows() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``fs``, ``js`` and ``guard`` rows of one flat asset in one account before bar 0."""
     fs = np.full((1, NF), np.nan)
-    fs[0, F_POS] = 0.0
-    fs[0, F_E_FEES] = 0.0
-    fs[0, F_MARGIN] = 0.0
+    fs[0, [F_POS, F_E_FEES, F_MARGIN]] = 0.0
     js = np.zeros((1, NI), dtype=np.int64)
     js[0, J_PE_TYPE] = -1
     js[0, J_LAST_EXIT_BAR] = -(2**40)
+    guard = np.zeros((1, NG))  # the account guards are off here (icfg[I_RISK] == 0)
+    guard[0, [G_ALLOWED, G_MULT]] = 1.0
+    return fs, js, guard
+
+
+#: One asset's state before bar 0, copied by :func:`one_asset_state_nb` and
+#: :func:`one_asset_state` (numba reads these global arrays as constants).
+FS0, JS0, GUARD0 = _start_rows()
+
+
+@njit(cache=True, nogil=True)
+def one_asset_state_nb(init_cash):
+    """The replay kernel's state for one asset in one account before bar 0: ``(account_of, fs,
+    js, cash, cnt, guard)``."""
+    cash = np.empty(1)
+    cash[0] = init_cash
     cnt = np.zeros(4, dtype=np.int64)
-    guard = np.zeros((1, NG))
-    guard[0, G_ALLOWED] = 1.0
-    guard[0, G_MULT] = 1.0
-    return account_of, fs, js, cash, cnt, guard
+    return np.zeros(1, dtype=np.int64), FS0.copy(), JS0.copy(), cash, cnt, GUARD0.copy()
+
+
+def one_asset_state(init_cash: float) -> tuple[np.ndarray, ...]:
+    """:func:`one_asset_state_nb` in numpy, for a caller that should not compile it.
+
+    Examples
+    --------
+    >>> state = one_asset_state(100.0)
+    >>> [a.shape for a in state], float(state[3][0])
+    ([(1,), (1, 22), (1, 15), (1,), (4,), (1, 11)], 100.0)
+    """
+    cash = np.array([init_cash], dtype=np.float64)
+    cnt = np.zeros(4, dtype=np.int64)
+    return np.zeros(1, dtype=np.int64), FS0.copy(), JS0.copy(), cash, cnt, GUARD0.copy()
 
 
 def simulate_one_nb(
@@ -648,6 +670,7 @@ __all__ = [
     "SIMULATE_ONE_SIG",
     "combo_inputs_nb",
     "copy_into_nb",
+    "one_asset_state",
     "one_asset_state_nb",
     "period_returns_nb",
     "run_combo_nb",

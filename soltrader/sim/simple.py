@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 from numba import njit, types
 
@@ -70,14 +71,12 @@ from soltrader.sim._nb import (
     K_EVENTS,
     K_FILLS,
     K_ORDERS,
-    K_TRADES,
     LIMIT,
     MARKET,
     SIZE_PERCENT,
     STOP,
     SimArgs,
     _after_entry,
-    _any,
     _arm,
     _budget,
     _clear_entry,
@@ -96,7 +95,13 @@ from soltrader.sim._nb import (
     open_trades_at_end_nb,
     stop_hit_nb,
 )
-from soltrader.sim.lean import CASH_AT, combo_inputs_nb, copy_into_nb, one_asset_state_nb
+from soltrader.sim.lean import (
+    CASH_AT,
+    combo_inputs_nb,
+    copy_into_nb,
+    one_asset_state,
+    one_asset_state_nb,
+)
 
 _BUY = np.int64(1)
 _SELL = np.int64(-1)
@@ -391,44 +396,11 @@ def simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records
         if pos != 0.0:
             in_market += 1
         t += 1
+    open_trades_at_end_nb(close, _account_of, fs, js, records[2], _cnt)
     return in_market
 
 
-@njit(cache=True, nogil=True)
-def simulate_simple_nb(bars, sig, spec, size, risk, costs, account_of, account_cash, cfg, icfg,
-                       marks):  # fmt: skip
-    """:func:`soltrader.sim._nb.simulate_nb` for the common case, from its arguments grouped
-    as the busy bar takes them (``SimArgs`` names in :data:`GROUPS`); returns what it returns.
-    The small arrays are copied and the signals viewed as the fused sweep passes them, so the
-    bar loop compiles once for both."""
-    close = bars[3]
-    given_sig = sig
-    sig = (_any(given_sig[0]), _any(given_sig[1]), _any(given_sig[2]), _any(given_sig[3]),
-           _any(given_sig[4]))  # fmt: skip
-    costs = costs[:8] + (costs[8].copy(), costs[9].copy(), costs[10].copy())  # noqa: RUF005
-    state = one_asset_state_nb(account_cash[0])
-    accounts, fs, js, _cash, cnt, _guard = state
-    orders = np.zeros(icfg[I_CAP_ORDERS], dtype=order_dt)  # zeroed, as the general kernel's
-    fills = np.zeros(icfg[I_CAP_FILLS], dtype=fill_dt)
-    trades = np.zeros(icfg[I_CAP_TRADES], dtype=trade_dt)
-    records = (orders, fills, trades)
-    simple_loop_nb(bars, sig, spec, size, risk, costs, cfg.copy(), icfg.copy(), state, records,
-                   marks)  # fmt: skip
-    open_trades_at_end_nb(close, accounts, fs, js, trades, cnt)
-    cash_out, equity_out, pos_out, value_out = marks
-    return (
-        orders[: min(cnt[K_ORDERS], orders.shape[0])],
-        fills[: min(cnt[K_FILLS], fills.shape[0])],
-        trades[: min(cnt[K_TRADES], trades.shape[0])],
-        cash_out,
-        equity_out,
-        pos_out,
-        value_out,
-        cnt,
-    )
-
-
-#: The arguments of :func:`simulate_simple_nb` that are tuples of ``SimArgs`` fields, by name.
+#: The arguments of :func:`simple_loop_nb` that are tuples of ``SimArgs`` fields, by name.
 GROUPS: dict[str, tuple[str, ...]] = {
     "bars": ("open_", "high", "low", "close", "volume"),
     "sig": ("long_entry", "long_exit", "short_entry", "short_exit", "cancel"),
@@ -458,9 +430,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "marks": ("cash_out", "equity_out", "pos_out", "value_out"),
 }
-#: :func:`simulate_simple_nb`'s parameters in order: a group name or a ``SimArgs`` field.
-PARAMS = ("bars", "sig", "spec", "size", "risk", "costs", "account_of", "account_cash", "cfg",
-          "icfg", "marks")  # fmt: skip
+_ANY = frozenset(("sig", "spec", "size", "risk", "costs"))
 _KERNELS: dict[tuple, Any] = {}
 
 
@@ -472,7 +442,7 @@ def _every(a: np.ndarray, test: Any) -> bool:
 
 
 def simple_case(args: SimArgs) -> bool:
-    """Whether :func:`simulate_simple_nb` reproduces ``simulate_nb(*args)`` (the case in the
+    """Whether :func:`simulate_simple` reproduces ``simulate_nb(*args)`` (the case in the
     module docstring).
 
     Examples
@@ -510,25 +480,76 @@ def simple_case(args: SimArgs) -> bool:
     return all(_every(a, test) for a, test in checks)
 
 
-def simulate_simple(args: SimArgs) -> tuple:
-    """:func:`simulate_simple_nb` on ``args`` (:func:`simple_case` must hold), compiled once per
-    mix of dtypes and dimensions as :func:`soltrader.sim._nb.simulate` compiles its kernel."""
-    args = kernel_args(args)
-    key = tuple((value.dtype.char, value.ndim) for value in args)
-    kernel = _KERNELS.get(key)
+def _loop_signature(args: SimArgs) -> tuple:
+    """The numba types of :func:`simple_loop_nb`'s arguments as the fused sweep passes them (so
+    that a backtest and a sweep share one compiled loop): the bars read-only and C-contiguous,
+    the signals and per-bar inputs read-only views of any layout, everything else arrays of its
+    own."""
     typed = dict(zip(SimArgs._fields, kernel_signature(args), strict=True))
-    if kernel is None:
-        sig = tuple(
-            types.Tuple([typed[f] for f in GROUPS[p]]) if p in GROUPS else typed[p] for p in PARAMS
-        )
-        kernel = _KERNELS[key] = njit(sig, cache=True, nogil=True)(_SIMULATE_PY)
-    values = args._asdict()
-    return kernel(
-        *(tuple(values[f] for f in GROUPS[p]) if p in GROUPS else values[p] for p in PARAMS)
+
+    def any_layout(name: str) -> types.Array:
+        t = typed[name]
+        return types.Array(t.dtype, t.ndim, "A", readonly=True)
+
+    def own(t: types.Array | Any, ndim: int = 1) -> types.Array:
+        return types.Array(t if not isinstance(t, types.Array) else t.dtype, ndim, "C")
+
+    groups = {
+        "bars": tuple(typed[f] for f in GROUPS["bars"]),
+        "sig": tuple(any_layout(f) for f in GROUPS["sig"]),
+        "spec": tuple(any_layout(f) for f in GROUPS["spec"]),
+        "risk": tuple(any_layout(f) for f in GROUPS["risk"]),
+        "costs": tuple(any_layout(f) for f in GROUPS["costs"][:8])
+        + tuple(own(typed[f]) for f in GROUPS["costs"][8:]),
+        "marks": tuple(typed[f] for f in GROUPS["marks"]),
+    }
+    f8, i8 = types.float64, types.int64
+    state = (own(i8), own(f8, 2), own(i8, 2), own(f8), own(i8), own(f8, 2))
+    records = tuple(own(numba.from_dtype(dt)) for dt in (order_dt, fill_dt, trade_dt))
+    return (
+        types.Tuple(groups["bars"]),
+        types.Tuple(groups["sig"]),
+        types.Tuple(groups["spec"]),
+        any_layout("size"),
+        types.Tuple(groups["risk"]),
+        types.Tuple(groups["costs"]),
+        own(typed["cfg"]),
+        own(typed["icfg"]),
+        types.Tuple(state),
+        types.Tuple(records),
+        types.Tuple(groups["marks"]),
     )
 
 
-_SIMULATE_PY = simulate_simple_nb.py_func
+def simulate_simple(args: SimArgs) -> tuple:
+    """``simulate_nb(*args)`` for the common case (:func:`simple_case` must hold): the state and
+    record buffers built here, then :func:`simple_loop_nb`, compiled once per mix of dtypes and
+    dimensions, for the argument types the fused sweep passes it (one compile serves both).
+    Returns what :func:`soltrader.sim._nb.simulate_nb` returns."""
+    args = kernel_args(args)
+    key = tuple((value.dtype.char, value.ndim) for value in args)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        sig = _loop_signature(args)
+        simple_loop_nb.compile(sig)
+        kernel = _KERNELS[key] = simple_loop_nb.overloads[sig].entry_point
+    values = args._asdict()
+    tiers = tuple(np.array(values[f], dtype=np.float64) for f in GROUPS["costs"][8:])
+    groups = {p: tuple(values[f] for f in fields) for p, fields in GROUPS.items()}
+    groups["costs"] = groups["costs"][:8] + tiers
+    state = one_asset_state(float(args.account_cash[0]))
+    icfg = np.array(args.icfg, dtype=np.int64)
+    caps = icfg[[I_CAP_ORDERS, I_CAP_FILLS, I_CAP_TRADES]]
+    dtypes = (order_dt, fill_dt, trade_dt)
+    records = tuple(np.zeros(c, dtype=dt) for c, dt in zip(caps, dtypes, strict=True))
+    kernel(
+        groups["bars"], groups["sig"], groups["spec"], values["size"], groups["risk"],
+        groups["costs"], np.array(args.cfg, dtype=np.float64), icfg, state, records,
+        groups["marks"],
+    )  # fmt: skip
+    cnt = state[4]
+    orders, fills, trades = (r[: min(c, len(r))] for r, c in zip(records, cnt[:3], strict=True))
+    return (orders, fills, trades, *groups["marks"], cnt)
 
 
 def simulate_one_simple_nb(
@@ -562,12 +583,11 @@ def simulate_one_simple_nb(
         sub_start,
     )  # fmt: skip
     state = one_asset_state_nb(fcfg[CASH_AT])
-    account_of, fs, js, _cash, cnt, _guard = state
+    _account_of, _fs, _js, _cash, cnt, _guard = state
     none = np.empty((0, 1))
     marks = (none, equity_out.reshape((close.shape[0], 1)), none, none)
     records = (orders, fills, trades)
     in_market = simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records,
                                marks)  # fmt: skip
-    open_trades_at_end_nb(bars[3], account_of, fs, js, trades, cnt)
     copy_into_nb(counts_out, cnt)
     return in_market
