@@ -10,7 +10,7 @@ from numba import njit
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import anchor_period_nb, sma_1d_nb
 from soltrader.strategies.live import anchored_start_nb, run_start_nb
-from soltrader.strategies.signals import crossed_above_nb, crossed_below_nb, crossings_into_nb
+from soltrader.strategies.signals import crossings_into_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
 
 
@@ -30,7 +30,10 @@ def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, n
     """
     f = sma_1d_nb(close, fast)
     s = sma_1d_nb(close, slow)
-    return crossed_above_nb(f, s), crossed_below_nb(f, s)
+    entries = np.empty(close.shape[0], dtype=np.bool_)
+    exits = np.empty(close.shape[0], dtype=np.bool_)
+    crossings_into_nb(f, s, entries, exits)  # both crossings in one pass, as the fused sweep
+    return entries, exits
 
 
 @njit(cache=True, nogil=True)
