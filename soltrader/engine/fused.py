@@ -253,10 +253,11 @@ def _key(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The scalars of one set of backtest keywords, validated exactly as ``st.backtest`` does;
-    None when they need what only the full kernel offers (several assets or accounts, per-bar
-    values, volume tiers, lower-timeframe bars, non-market entries)."""
+def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """The scalars of one set of backtest keywords, validated exactly as ``st.backtest`` does,
+    and whether they are of the common case (:func:`soltrader.sim.simple.simple_case`); None when
+    they need what only the full kernel offers (several assets or accounts, per-bar values, volume
+    tiers, lower-timeframe bars, non-market entries)."""
     inputs = _kernel_inputs(data, False, None, **keywords)
     args, icfg, acc_cash = inputs.args, inputs.icfg, inputs.account_cash
     per_bar = [getattr(args, name) for name in lean.PER_BAR]
@@ -276,7 +277,7 @@ def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.nd
         if not isinstance(keywords.get(name), bool | np.bool_ | None):
             _check_stop_loss(keywords[name], name, None, None)
     row = [float(a[0, 0]) for a in per_bar] + [float(v) for v in args.cfg] + [float(acc_cash[0])]
-    return np.array(row), icfg.copy()
+    return np.array(row), icfg.copy(), simple.simple_case(args)
 
 
 def _strategy_row(strategy: Strategy, own: dict[str, Any]) -> list[float] | None:
@@ -292,23 +293,12 @@ def _strategy_row(strategy: Strategy, own: dict[str, Any]) -> list[float] | None
         return None
 
 
-def _simple_row(fcfg: np.ndarray, icfg: np.ndarray, level_map: np.ndarray) -> bool:
-    """Whether a combination's configuration is of the common case that
-    :func:`soltrader.sim.simple.simulate_one_simple_nb` simulates (its short signals are checked
-    as it runs)."""
-    cfg = fcfg[lean.CFG_START : lean.CASH_AT]
+def _strategy_keeps_common_case(fcfg: np.ndarray, level_map: np.ndarray) -> bool:
+    """Whether what the strategy sets per combination (``Fused.levels`` rows and
+    ``Fused.scalars``) stays in the common case: no partial take-profit, no time stop (its
+    sizes, stops and targets may be anything)."""
     return bool(
-        fcfg[lean.P_CANCEL] == 0.0
-        and level_map[lean.P_PTP] < 0
-        and np.isnan(fcfg[lean.P_PTP])
-        and fcfg[lean.P_MAX_BARS] <= 0.0
-        and np.isnan(fcfg[lean.P_AMM_LIQ])
-        and cfg[sim_nb.C_LEVERAGE] == 1.0
-        and cfg[sim_nb.C_MAX_VOLUME_SHARE] == 0.0
-        and cfg[sim_nb.C_FAIL_RATE] == 0.0
-        and icfg[sim_nb.I_IMPACT_MODEL] == 0
-        and icfg[sim_nb.I_SIZE_TYPE] == sim_nb.SIZE_PERCENT
-        and icfg[sim_nb.I_ACCUMULATE] == 0
+        level_map[lean.P_PTP] < 0 and np.isnan(fcfg[lean.P_PTP]) and fcfg[lean.P_MAX_BARS] <= 0.0
     )
 
 
@@ -356,7 +346,8 @@ def fused_plan(
     params = np.empty((k, len(strategy.params)))
     fcfg = np.empty((k, lean.N_FCFG))
     icfg = np.empty((k, sim_nb.N_ICFG), dtype=np.int64)
-    configs: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
+    configs: dict[tuple, tuple[np.ndarray, np.ndarray, bool] | None] = {}
+    common = True
     for i, combo in enumerate(combos):
         merged = {**fixed_values, **combo}
         own = strategy.resolve(**{n: v for n, v in merged.items() if n in strategy.params})
@@ -375,7 +366,8 @@ def fused_plan(
         if row is None or config is None:
             return None
         params[i] = row
-        fcfg[i], icfg[i] = config
+        fcfg[i], icfg[i], config_common = config
+        common = common and config_common
         for field_name, param in strategy.fused.scalars.items():
             fcfg[i, lean.PARAM_FIELDS[field_name]] = float(own[param])
     bars = tuple(
@@ -386,7 +378,7 @@ def fused_plan(
     positions = dict(lean.LEVEL_FIELDS)
     for r, name in enumerate(levels):
         level_map[positions[name]] = r
-    common = all(_simple_row(fcfg[i], icfg[i], level_map) for i in range(k))
+    common = common and all(_strategy_keeps_common_case(fcfg[i], level_map) for i in range(k))
     return Plan(bars, params, fcfg, icfg, level_map, periods_per_year(market.index), common)
 
 

@@ -31,6 +31,20 @@ from numba import njit, types
 
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
 from soltrader.sim._nb import (
+    _BUY,
+    _FALSE,
+    _FILLED,
+    _R_ENTRY,
+    _R_SIGNAL,
+    _R_SL,
+    _R_TP,
+    _R_TRAIL,
+    _REJ_CASH,
+    _REJ_MIN_SIZE,
+    _REJ_NONE,
+    _REJECTED,
+    _SELL,
+    _TRUE,
     C_FAIL_RATE,
     C_MAX_VOLUME_SHARE,
     C_MIN_SIZE,
@@ -103,20 +117,6 @@ from soltrader.sim.lean import (
     one_asset_state_nb,
 )
 
-_BUY = np.int64(1)
-_SELL = np.int64(-1)
-_FILLED = np.int64(0)
-_REJECTED = np.int64(2)
-_REJ_NONE = np.int64(0)
-_REJ_CASH = np.int64(1)
-_REJ_MIN_SIZE = np.int64(2)
-_R_ENTRY = np.int64(-1)
-_R_SIGNAL = np.int64(0)
-_R_SL = np.int64(1)
-_R_TP = np.int64(2)
-_R_TRAIL = np.int64(3)
-_TRUE = np.bool_(True)
-_FALSE = np.bool_(False)
 _J = np.int64(0)  # the one asset
 _A = np.int64(0)  # and its account
 
