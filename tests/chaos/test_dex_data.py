@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from soltrader.adapters import dex_providers
 from soltrader.adapters.dex_data import DexFailoverError, DexMarketData
 from soltrader.adapters.dex_providers import (
     Birdeye,
@@ -72,6 +73,17 @@ def table(candles: np.ndarray) -> np.ndarray:
 def same(candles: np.ndarray, pool: str, lo: int, hi: int, tf: str = "1h") -> bool:
     want = expected(pool, tf, lo, hi)
     return len(candles) == len(want) > 0 and bool(np.array_equal(table(candles), want))
+
+
+@pytest.fixture(autouse=True)
+def fresh_guards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no provider limiter or breaker in the process.
+
+    The guards are shared per (provider, base URL), and the servers listen on ephemeral ports:
+    a server of an earlier test may have had this test's port, and its guard (another quota, or
+    a breaker opened by an outage) would otherwise carry over.
+    """
+    monkeypatch.setattr(dex_providers, "_GUARDS", {})
 
 
 def report(capsys: pytest.CaptureFixture[str], text: str) -> None:
