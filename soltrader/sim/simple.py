@@ -338,32 +338,80 @@ def _mark(t, close, cash, pos, margin, entry, marks, every):
         value_out[t, _J] = value
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _flat_run_nb(t, entries, exits, equity, money):
+    """Mark bars from ``t`` on while flat with no signal: ``equity[t] = money``. Returns the first
+    bar with a signal (or ``len(equity)``). A function of its own, on 1-D arrays, so that the
+    compiler keeps its few values in registers (inside the loop of :func:`simple_loop_nb` they
+    were reloaded from the stack on every bar)."""
+    n = np.uint64(equity.shape[0])
+    i = np.uint64(t)  # unsigned: no negative-index wraparound in the loop
+    one = np.uint64(1)
+    while i < n and not (entries[i] or exits[i]):
+        equity[i] = money
+        i += one
+    return np.int64(i)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _long_run_nb(t, entries, exits, low, high, close, equity, level):
+    """Mark bars from ``t`` on while long with no signal and no protective level reached:
+    ``equity[t] = money + (margin + pos * (close[t] - entry))``. ``level`` is ``(money, pos,
+    margin, entry, loss, gain, armed_from, trailing)``. Returns the first bar that is not such a
+    bar (a signal, a level reached or a trailing stop armed) or ``len(equity)``."""
+    money, pos, margin, entry, loss, gain, armed, trailing = level
+    n = np.uint64(equity.shape[0])
+    i = np.uint64(t)  # unsigned: no negative-index wraparound in the loop
+    one = np.uint64(1)
+    armed_at = np.uint64(max(armed, t))
+    while i < n and not (entries[i] or exits[i]):
+        if i >= armed_at and (trailing or not (low[i] > loss and high[i] < gain)):
+            break
+        equity[i] = money + (margin + pos * (close[i] - entry))
+        i += one
+    return np.int64(i)
+
+
+@njit(cache=True, nogil=True, _nrt=False)
+def _fill_marks_nb(start, stop, close, cash, pos_out, value, level):
+    """The cash, position and position value of bars ``start:stop`` of a quiet run (a backtest
+    keeps them): ``level`` is ``(money, pos, margin, entry)``; the value is ``margin + pos *
+    (close - entry)``, or 0 when flat, as :func:`_mark` writes it."""
+    money, pos, margin, entry = level
+    i = np.uint64(start)
+    stop_ = np.uint64(stop)
+    one = np.uint64(1)
+    while i < stop_:
+        cash[i] = money
+        pos_out[i] = pos
+        value[i] = 0.0 if pos == 0.0 else margin + pos * (close[i] - entry)
+        i += one
+
+
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
 def _quiet_run(t, bars, sig, fs, js, cash, marks, every):
     """Bars from ``t`` on with nothing pending and no signal on which the position (if any)
     reaches no protective level and trails no stop: only marked, from locals. Returns the first
     bar that is not such a bar."""
     _open, high, low, close, _volume = bars
-    entries, exits = sig[0], sig[1]
-    n = close.shape[0]
+    entries, exits = sig[0][:, _J], sig[1][:, _J]
+    cash_out, equity_out, pos_out, value_out = marks
+    equity = equity_out[:, _J]
     money = cash[_A]
     pos = fs[_J, F_POS]
     margin = fs[_J, F_MARGIN]
     entry = fs[_J, F_E_PRICE]
+    start = t
     if pos == 0.0:
-        while t < n and not (entries[t, _J] or exits[t, _J]):
-            _mark(t, close, money, pos, margin, entry, marks, every)
-            t += 1
-        return t
-    loss = fs[_J, F_LOSS_LEVEL]
-    gain = fs[_J, F_GAIN_LEVEL]
-    armed = js[_J, J_ARMED_FROM]
-    trailing = fs[_J, F_TRAIL] > 0.0
-    while t < n and not (entries[t, _J] or exits[t, _J]):
-        if t >= armed and (trailing or not (low[t, _J] > loss and high[t, _J] < gain)):
-            return t
-        _mark(t, close, money, pos, margin, entry, marks, every)
-        t += 1
+        t = _flat_run_nb(t, entries, exits, equity, money)
+    else:
+        level = (money, pos, margin, entry, fs[_J, F_LOSS_LEVEL], fs[_J, F_GAIN_LEVEL],
+                 js[_J, J_ARMED_FROM], fs[_J, F_TRAIL] > 0.0)  # fmt: skip
+        t = _long_run_nb(t, entries, exits, low[:, _J], high[:, _J], close[:, _J], equity, level)
+    if every:
+        level = (money, pos, margin, entry)
+        _fill_marks_nb(start, t, close[:, _J], cash_out[:, _J], pos_out[:, _J], value_out[:, _J],
+                       level)  # fmt: skip
     return t
 
 
