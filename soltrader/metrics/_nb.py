@@ -650,14 +650,14 @@ def annualized_turnover_nb(
 # everything at once: one backtest's statistics in two passes over its equity curve
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def curve_stats_nb(
     equity: np.ndarray,
     init_value: float,
     periods_per_year: float,
     risk_free_bar: float,
     scratch: np.ndarray,
-) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float]:
+) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float, bool]:
     """Every returns-based statistic of an equity curve in two passes.
 
     Gives bit for bit what the single-purpose kernels give on ``returns_from_equity_nb(equity,
@@ -665,11 +665,18 @@ def curve_stats_nb(
     and ``Result.stats`` agree exactly). ``scratch`` (at least ``len(equity)`` floats) holds the
     returns between the passes; a drawdown is only divided out on a new low since the peak.
 
+    The first pass also finds the least value: a curve with a value of zero or less is ruined
+    (a return after it is undefined), and then only ``ruined`` is meaningful (the other fields
+    are NaN or 0; :func:`backtest_stats_nb` takes its ruined path). Divisions follow IEEE rules
+    here (``error_model="numpy"``): a zero value divides without an exception, and its result is
+    discarded with the rest.
+
     Returns
     -------
     tuple
         ``(start, end, total_return, annualized_return, annualized_volatility, sharpe, sortino,
-        calmar, max_drawdown, longest_drawdown_bars, deepest_drawdown_bars, sum_of_values)``.
+        calmar, max_drawdown, longest_drawdown_bars, deepest_drawdown_bars, sum_of_values,
+        ruined)``.
 
     Examples
     --------
@@ -698,8 +705,10 @@ def curve_stats_nb(
     deepest = 0
     deepest_peak_idx = -2
     underwater = False
+    lowest = np.inf  # the least value (NaN is not compared): ruined at zero or less
     for i in range(n):
         value = equity[i]
+        lowest = value if value < lowest else lowest
         value_sum += value
         if i >= first:
             x = value / prev - 1.0
@@ -728,6 +737,9 @@ def curve_stats_nb(
             if dd > max_dd:
                 max_dd = dd
                 deepest_peak_idx = peak_idx
+    if lowest <= 0.0:
+        nan = np.nan
+        return (nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, 0, nan, True)
     if underwater:
         span = n - 1 - peak_idx
         longest = max(longest, span)
@@ -786,6 +798,7 @@ def curve_stats_nb(
         longest,
         deepest,
         value_sum,
+        False,
     )
 
 
@@ -889,29 +902,14 @@ def backtest_stats_nb(
     ``end_value`` is the last equity. The replay result and the fused sweep both call this.
     """
     n = equity.shape[0]
-    ruined = False
-    for i in range(n):
-        if equity[i] <= 0.0:
-            ruined = True
-            break
-    if not ruined:
-        (
-            out[0],
-            out[1],
-            out[2],
-            out[3],
-            out[4],
-            out[5],
-            out[6],
-            out[7],
-            out[8],
-            longest,
-            deepest,
-            value_sum,
-        ) = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar, scratch)
-        out[9] = float(longest)
-        out[10] = float(deepest)
-    else:
+    curve = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar, scratch)
+    value_sum = curve[11]
+    if not curve[12]:
+        out[0], out[1], out[2], out[3], out[4] = curve[0], curve[1], curve[2], curve[3], curve[4]
+        out[5], out[6], out[7], out[8] = curve[5], curve[6], curve[7], curve[8]
+        out[9] = float(curve[9])
+        out[10] = float(curve[10])
+    else:  # ruined: the curve's statistics come from its returns, -1 on the ruin and 0 after
         rets = np.empty(n)
         prev = init_cash
         for i in range(n):
