@@ -1270,7 +1270,7 @@ def _reduce_qty(j, t, held, wanted, ref, costs, account_of, fs, cash, cum_notion
     fee_rate = _fee_rate(t, j, a, _TRUE, costs, cum_notional, icfg)
     fixed = costs[2][t, j] + costs[4][t, j]
     price = ref * (1.0 + costs[3][t, j])
-    cash_v = _vbt_zero(cash[a] + _short_proceeds(a, account_of, fs))
+    cash_v = _vbt_add(cash[a], _short_proceeds(a, account_of, fs))
     if _fits(held * price * (1.0 + fee_rate) + fixed, wanted * cash_v):
         return held
     return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
@@ -1298,7 +1298,7 @@ def _net_qty(j, t, side, reverse, ref, price, fee_rate, fixed, size, account_of,
             units = max(min(wanted, cash[a]) - fixed, 0.0) / (price * (1.0 + fee_rate))
         return held + units if reverse else units
     if side > 0:
-        cash_v = _vbt_zero(cash[a] + _short_proceeds(a, account_of, fs))
+        cash_v = _vbt_add(cash[a], _short_proceeds(a, account_of, fs))
         return max(wanted * cash_v - fixed, 0.0) / (1.0 + fee_rate) / price
     long_size = held if fs[j, F_POS] > 0.0 else 0.0
     free = cash[a] + long_size * price * (1.0 - fee_rate)
@@ -2965,11 +2965,32 @@ def _sale_covers_fees(qty, price, fee, icfg):
 
 
 @njit(cache=True)
-def _vbt_zero(cash):
-    """vectorbt's numerical stability: a cash amount within its absolute tolerance (1e-12) of
-    zero is zero (``is_close_nb(cash, 0)``), so the float residue that closing a short leaves in
-    the cash does not size an order of a few 1e-15 units."""
-    return 0.0 if abs(cash) <= 1e-12 else cash
+def _vbt_close(a, b):
+    """vectorbt's ``is_close_nb``: ``a`` and ``b`` equal within relative 1e-9 or absolute 1e-12
+    (never when either is NaN or infinite)."""
+    if np.isnan(a) or np.isnan(b) or np.isinf(a) or np.isinf(b):
+        return False
+    return a == b or abs(a - b) <= max(1e-9 * max(abs(a), abs(b)), 1e-12)
+
+
+@njit(cache=True)
+def _vbt_add(a, b):
+    """``a + b`` as vectorbt's ``add_nb`` adds cash: zero when the two cancel within its
+    tolerance (:func:`_vbt_close`). Our cash and a short's proceeds are kept apart and added where
+    a size is worked out; vectorbt's cash holds the proceeds and cancels at each booking, so a
+    buy that spent cash and proceeds leaves it exactly 0 where our sum keeps a residue of a few
+    1e-12, which would size an order of dust.
+
+    Examples
+    --------
+    >>> _vbt_add(-16787.79178622, 16787.791786220004), _vbt_add(5.0, -2.0)
+    (0.0, 3.0)
+    """
+    if np.sign(a) != np.sign(b):
+        zero = _vbt_close(abs(a), abs(b))
+    else:
+        zero = _vbt_close(a + b, 0.0)
+    return 0.0 if zero else a + b
 
 
 @njit(cache=True)

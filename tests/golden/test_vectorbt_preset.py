@@ -420,6 +420,11 @@ def test_drawn_single_asset_cases_match_vectorbt(
 @example(start=1, length=50, seed=0, m=2, p=0.125, shorts=True, sizing=("all", None),
          fixed_fees=0.0, sl=None, init_cash=100.0, call_order="columns",
          accumulate=True)  # fmt: skip
+# a long entry spent the cash and another column's short proceeds: vectorbt's cash is then
+# exactly 0 (its add_nb), ours plus the proceeds kept 3.6e-12, and a short exit bought 1.1e-12
+@example(start=1, length=157, seed=899, m=2, p=0.09375, shorts=True, sizing=("all", None),
+         fixed_fees=0.0, sl=0.02734375, init_cash=10_000.0, call_order="columns",
+         accumulate=True)  # fmt: skip
 def test_drawn_shared_cash_cases_match_vectorbt(
     sol_1h, start, length, seed, m, p, shorts, sizing, fixed_fees, sl, init_cash, call_order,
     accumulate,
