@@ -183,7 +183,7 @@ def _sweep(
     n = close.shape[0]
     if block < k:
         ws = workspace_nb(n, n_levels)
-        scratch = np.full((n_scratch, max(n, 2)), np.nan)
+        scratch = np.full((n_scratch, max(n, n_scratch, 2)), np.nan)
         for i in range(block, k, blocks):
             rows = signal_kernel(open_, high, low, close, volume, params[i], ws[0], ws[1], scratch)
             declined[i] = not run_combo_nb(

@@ -36,19 +36,47 @@ def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, n
     return entries, exits
 
 
+#: Scratch rows of :func:`sma_cross_into_nb`: the fast average, ``SLOW_SLOTS`` slow averages and
+#: the row whose first cells hold their windows.
+SLOW_SLOTS = 5
+SCRATCH_ROWS = SLOW_SLOTS + 2
+
+
+@njit(cache=True, nogil=True)
+def _slow_slot_nb(scratch: np.ndarray, window: int) -> tuple[int, bool]:
+    """The scratch row that holds (or will hold) the slow average of ``window``, and whether it
+    is already there: rows ``1 .. len - 2`` are the slots, their windows in the first cells of
+    the last row (NaN: empty). Empty slots fill first and then keep their average; when all are
+    taken, the last slot takes each new window in turn (so a thread that cycles through more
+    windows than slots still finds most of them)."""
+    keys = scratch.shape[0] - 1
+    for row in range(1, keys):
+        key = scratch[keys, row]
+        if key == window:
+            return row, True
+        if np.isnan(key):
+            return row, False
+    return keys - 1, False
+
+
 @njit(cache=True, nogil=True)
 def sma_cross_into_nb(open_, high, low, close, volume, params, signals, levels, scratch):
     """The fused sweep's signal kernel of :data:`sma_cross` (see
     :data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`): the crossings of the ``params = (fast, slow)``
-    averages of ``close`` into ``signals`` rows 0 and 1. ``scratch`` keeps the thread's last two
-    averages (rows 0 and 1) and their windows (row 2), so an average is recomputed only when its
-    window changes.
+    averages of ``close`` into ``signals`` rows 0 and 1.
+
+    ``scratch`` (``SCRATCH_ROWS`` rows of at least as many cells, NaN at first) keeps the
+    thread's averages between combinations: row 0 the last fast one, rows 1 .. ``SLOW_SLOTS``
+    slow ones, and the last row their windows (cell 0 the fast window, cell ``k`` slot ``k``'s).
+    A sweep's grid varies the slow window fastest, so each thread meets the same few slow
+    windows again for every fast one: it computes each of them once (while they fit in the
+    slots), and the fast average once per fast window.
 
     Examples
     --------
     >>> import numpy as np
     >>> c = np.array([3.0, 2.0, 1.0, 2.0, 3.0]); c.flags.writeable = False
-    >>> sig, scratch = np.zeros((4, 5), np.bool_), np.full((3, 5), np.nan)
+    >>> sig, scratch = np.zeros((4, 5), np.bool_), np.full((SCRATCH_ROWS, 7), np.nan)
     >>> sma_cross_into_nb(c, c, c, c, c, np.array([1.0, 2.0]), sig, np.empty((1, 5)), scratch)
     2
     >>> sig[0].tolist(), sig[1].tolist()
@@ -57,14 +85,16 @@ def sma_cross_into_nb(open_, high, low, close, volume, params, signals, levels, 
     n = close.shape[0]
     fast = np.int64(params[0])
     slow = np.int64(params[1])
+    keys = scratch.shape[0] - 1
     fast_ma = scratch[0, :n]
-    slow_ma = scratch[1, :n]
-    if scratch[2, 0] != fast:
+    if scratch[keys, 0] != fast:
         sma_1d_nb(close, fast, fast_ma)
-        scratch[2, 0] = fast
-    if scratch[2, 1] != slow:
+        scratch[keys, 0] = fast
+    row, cached = _slow_slot_nb(scratch, slow)
+    slow_ma = scratch[row, :n]
+    if not cached:
         sma_1d_nb(close, slow, slow_ma)
-        scratch[2, 1] = slow
+        scratch[keys, row] = slow
     crossings_into_nb(fast_ma, slow_ma, signals[0], signals[1])
     return np.int64(2)
 
@@ -184,6 +214,6 @@ sma_cross = Strategy(
     space={"fast": range(10, 101, 10), "slow": range(50, 501, 50)},
     description="Long when SMA(fast) crosses above SMA(slow); flat when it crosses below.",
     check=check_sma_cross,
-    fused=Fused(sma_cross_into_nb, scratch=3),
+    fused=Fused(sma_cross_into_nb, scratch=SCRATCH_ROWS),
     live=sma_cross_live,
 )

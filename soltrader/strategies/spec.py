@@ -45,7 +45,8 @@ class Fused:
         Simulator inputs the strategy sets to one of its own parameters on every bar (e.g.
         ``{"max_bars": "max_hold"}``); like ``levels`` they cannot be backtest keywords.
     scratch : int
-        Rows of per-thread float scratch the signal kernel keeps between combinations.
+        Rows of per-thread float scratch the signal kernel keeps between combinations (each of
+        ``max(bars, scratch, 2)`` floats, NaN at first).
 
     Raises
     ------
