@@ -428,6 +428,7 @@ class Result:
             rf,
             out,
             np.empty(equity.shape[0]),
+            np.empty(0),  # no first pass run yet: the statistics read the curve
         )
         counts = self._rejection_counts().astype(np.float64)
         return pd.Series(

@@ -650,102 +650,85 @@ def annualized_turnover_nb(
 # everything at once: one backtest's statistics in two passes over its equity curve
 
 
+#: The first pass's state over an equity curve, as an array (:func:`curve_state_nb`): a caller
+#: that produces the curve value by value (the fused sweep's simulation) runs the pass as it goes.
+#: ``CS_RF`` holds the risk-free rate per bar, ``CS_DONE`` 1.0 once the pass has run.
+CS_PREV, CS_VALUE_SUM, CS_PEAK_IDX, CS_LOWEST = 0, 5, 8, 14
+CS_RF, CS_DONE = 15, 16
+N_CURVE_STATE = 17
+
+
+@numba.njit(cache=True, inline="always")
+def _curve_start(start: float, first: int) -> tuple:
+    """The first pass's state before the first value: ``(prev, total_rf, downside, lo, hi,
+    value_sum, peak, low, peak_idx, max_dd, longest, deepest, deepest_peak_idx, underwater,
+    lowest)``; the start value is the first peak."""
+    peak_idx = np.int64(-1 if first == 0 else 0)
+    zero = np.int64(0)
+    return (start, 0.0, 0.0, np.inf, -np.inf, 0.0, start, np.inf, peak_idx, 0.0, zero, zero,
+            np.int64(-2), peak_idx > zero, np.inf)  # fmt: skip
+
+
+@numba.njit(cache=True, inline="always")
+def curve_advance_nb(state: tuple, i: int, value: float, x: float, rf: float,
+                     scratch: np.ndarray) -> tuple:  # fmt: skip
+    """The first pass at value ``i`` of the curve, whose return is ``x`` (``value / prev - 1``,
+    kept in ``scratch[i]``): the sums, the extreme returns, the least value and the drawdown
+    state; a drawdown is only divided out on a new low since the peak. Inlined into the loops
+    that call it (its state then stays in registers); :func:`curve_step_nb` is the one value
+    form, compiled once."""
+    (prev, total_rf, downside, lo, hi, value_sum, peak, low, peak_idx, max_dd, longest, deepest,
+     deepest_peak_idx, underwater, lowest) = state  # fmt: skip
+    lowest = value if value < lowest else lowest
+    value_sum += value
+    scratch[i] = x
+    total_rf += x - rf
+    lo = x if x < lo else lo
+    hi = x if x > hi else hi
+    d = x - rf
+    d = d if d < 0.0 else 0.0  # adding 0.0 * 0.0 leaves the sum exactly as it was
+    downside += d * d
+    prev = value
+    if value >= peak:
+        if underwater:
+            span = i - peak_idx
+            longest = max(longest, span)
+            if deepest_peak_idx == peak_idx:
+                deepest = span
+            underwater = False
+        peak = value
+        low = np.inf
+        peak_idx = i
+    elif value < low:
+        underwater = True
+        low = value
+        dd = 1.0 - value / peak
+        if dd > max_dd:
+            max_dd = dd
+            deepest_peak_idx = peak_idx
+    return (prev, total_rf, downside, lo, hi, value_sum, peak, low, peak_idx, max_dd, longest,
+            deepest, deepest_peak_idx, underwater, lowest)  # fmt: skip
+
+
 @numba.njit(cache=True, error_model="numpy")
-def curve_stats_nb(
-    equity: np.ndarray,
-    init_value: float,
-    periods_per_year: float,
-    risk_free_bar: float,
-    scratch: np.ndarray,
-) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float, bool]:
-    """Every returns-based statistic of an equity curve in two passes.
-
-    Gives bit for bit what the single-purpose kernels give on ``returns_from_equity_nb(equity,
-    init_value)``: the same returns, summed in the same order (this is what lets a fused sweep
-    and ``Result.stats`` agree exactly). ``scratch`` (at least ``len(equity)`` floats) holds the
-    returns between the passes; a drawdown is only divided out on a new low since the peak.
-
-    The first pass also finds the least value: a curve with a value of zero or less is ruined
-    (a return after it is undefined), and then only ``ruined`` is meaningful (the other fields
-    are NaN or 0; :func:`backtest_stats_nb` takes its ruined path). Divisions follow IEEE rules
-    here (``error_model="numpy"``): a zero value divides without an exception, and its result is
-    discarded with the rest.
-
-    Returns
-    -------
-    tuple
-        ``(start, end, total_return, annualized_return, annualized_volatility, sharpe, sortino,
-        calmar, max_drawdown, longest_drawdown_bars, deepest_drawdown_bars, sum_of_values,
-        ruined)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> s = curve_stats_nb(np.array([110.0, 99.0, 121.0]), 100.0, 3.0, 0.0, np.empty(3))
-    >>> round(s[2], 12), round(s[8], 12), s[9]
-    (0.21, 0.1, 2)
-    """
-    n = equity.shape[0]
-    first = 0 if not np.isnan(init_value) else 1
-    n_ret = n - first
-    start = init_value if first == 0 else equity[0]
-    prev = start
-    total_rf = 0.0
-    total_0 = 0.0
-    downside = 0.0
-    lo = np.inf
-    hi = -np.inf
-    value_sum = 0.0
-    # drawdown state, as _drawdown_stats_nb (the start value is the first peak)
-    peak = start
-    low = np.inf  # lowest value since the peak: a drawdown can only deepen below it
-    peak_idx = -1 if first == 0 else 0
-    max_dd = 0.0
-    longest = 0
-    deepest = 0
-    deepest_peak_idx = -2
-    underwater = False
-    lowest = np.inf  # the least value (NaN is not compared): ruined at zero or less
-    for i in range(n):
-        value = equity[i]
-        lowest = value if value < lowest else lowest
-        value_sum += value
-        if i >= first:
-            x = value / prev - 1.0
-            scratch[i] = x
-            total_rf += x - risk_free_bar
-            lo = x if x < lo else lo
-            hi = x if x > hi else hi
-            d = x - risk_free_bar
-            d = d if d < 0.0 else 0.0  # adding 0.0 * 0.0 leaves the sum exactly as it was
-            downside += d * d
-            prev = value
-        if value >= peak:
-            if underwater:
-                span = i - peak_idx
-                longest = max(longest, span)
-                if deepest_peak_idx == peak_idx:
-                    deepest = span
-                underwater = False
-            peak = value
-            low = np.inf
-            peak_idx = i
-        elif value < low:
-            underwater = True
-            low = value
-            dd = 1.0 - value / peak
-            if dd > max_dd:
-                max_dd = dd
-                deepest_peak_idx = peak_idx
+def _curve_finish(
+    state: tuple, n: int, first: int, start: float, periods_per_year: float,
+    risk_free_bar: float, scratch: np.ndarray,
+) -> tuple:  # fmt: skip
+    """:func:`curve_stats_nb`'s result from the first pass's ``state`` over ``n`` values (the
+    returns from value ``first`` on in ``scratch``): the second pass and the ratios."""
+    (prev, total_rf, downside, lo, hi, value_sum, _peak, _low, peak_idx, max_dd, longest, deepest,
+     deepest_peak_idx, underwater, lowest) = state  # fmt: skip
     if lowest <= 0.0:
         nan = np.nan
         return (nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, 0, nan, True)
+    n_ret = n - first
     if underwater:
         span = n - 1 - peak_idx
         longest = max(longest, span)
         if deepest_peak_idx == peak_idx:
             deepest = span
-    end = equity[n - 1] if n > 0 else start
+    end = prev  # the last value (the start value when there is none)
     growth = end / start
     ann = cagr_nb(growth, n_ret, periods_per_year)
     vol = np.nan
@@ -753,6 +736,7 @@ def curve_stats_nb(
     sortino = np.nan
     if n_ret >= 2:
         mean_rf = total_rf / n_ret
+        total_0 = 0.0
         if risk_free_bar != 0.0:
             for i in range(first, n):
                 total_0 += scratch[i] - 0.0
@@ -785,21 +769,123 @@ def curve_stats_nb(
         dd_dev = np.sqrt(downside / n_ret) * np.sqrt(periods_per_year)
         sortino = safe_ratio_nb(reward, dd_dev)
     calmar = safe_ratio_nb(ann, max_dd)
-    return (
-        start,
-        end,
-        growth - 1.0,
-        ann,
-        vol,
-        sharpe,
-        sortino,
-        calmar,
-        max_dd,
-        longest,
-        deepest,
-        value_sum,
-        False,
-    )
+    return (start, end, growth - 1.0, ann, vol, sharpe, sortino, calmar, max_dd, longest, deepest,
+            value_sum, False)  # fmt: skip
+
+
+@numba.njit(cache=True, error_model="numpy")
+def curve_stats_nb(
+    equity: np.ndarray,
+    init_value: float,
+    periods_per_year: float,
+    risk_free_bar: float,
+    scratch: np.ndarray,
+) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float, bool]:
+    """Every returns-based statistic of an equity curve in two passes.
+
+    Gives bit for bit what the single-purpose kernels give on ``returns_from_equity_nb(equity,
+    init_value)``: the same returns, summed in the same order (this is what lets a fused sweep
+    and ``Result.stats`` agree exactly). ``scratch`` (at least ``len(equity)`` floats) holds the
+    returns between the passes; a drawdown is only divided out on a new low since the peak.
+
+    The first pass also finds the least value: a curve with a value of zero or less is ruined
+    (a return after it is undefined), and then only ``ruined`` is meaningful (the other fields
+    are NaN or 0; :func:`backtest_stats_nb` takes its ruined path). Divisions follow IEEE rules
+    here (``error_model="numpy"``): a zero value divides without an exception, and its result is
+    discarded with the rest. The first pass is :func:`curve_step_nb`'s, value by value, so a
+    caller that produces the curve may run it as it goes (:func:`curve_state_nb`).
+
+    Returns
+    -------
+    tuple
+        ``(start, end, total_return, annualized_return, annualized_volatility, sharpe, sortino,
+        calmar, max_drawdown, longest_drawdown_bars, deepest_drawdown_bars, sum_of_values,
+        ruined)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = curve_stats_nb(np.array([110.0, 99.0, 121.0]), 100.0, 3.0, 0.0, np.empty(3))
+    >>> round(s[2], 12), round(s[8], 12), s[9]
+    (0.21, 0.1, 2)
+    """
+    n = equity.shape[0]
+    first = np.int64(0 if not np.isnan(init_value) else 1)
+    start = init_value if first == 0 else equity[0]
+    cs = np.empty(N_CURVE_STATE)
+    curve_state_nb(cs, start, risk_free_bar)
+    if first == 1:  # the first value has no return: it only starts the sum, the least value
+        cs[CS_PEAK_IDX] = 0.0  # and the peak
+        cs[CS_VALUE_SUM] = 0.0 + start
+        cs[CS_LOWEST] = start if start < np.inf else np.inf
+    state = curve_load_nb(cs)
+    for i in range(first, n):
+        value = equity[i]
+        state = curve_advance_nb(state, i, value, value / state[CS_PREV] - 1.0, risk_free_bar,
+                                 scratch)  # fmt: skip
+    return _curve_finish(state, n, first, start, periods_per_year, risk_free_bar, scratch)
+
+
+@numba.njit(cache=True)
+def curve_load_nb(cs: np.ndarray) -> tuple:
+    """The first pass's state kept in ``cs`` (:func:`curve_state_nb`)."""
+    return (cs[0], cs[1], cs[2], cs[3], cs[4], cs[5], cs[6], cs[7], np.int64(cs[8]),
+            cs[9], np.int64(cs[10]), np.int64(cs[11]), np.int64(cs[12]), cs[13] != 0.0,
+            cs[14])  # fmt: skip
+
+
+@numba.njit(cache=True)
+def curve_store_nb(cs: np.ndarray, state: tuple) -> None:
+    """Keep the first pass's ``state`` in ``cs`` (indices and flags as exact floats)."""
+    (cs[0], cs[1], cs[2], cs[3], cs[4], cs[5], cs[6], cs[7], cs[8], cs[9], cs[10], cs[11], cs[12],
+     cs[13], cs[14]) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6],
+                        state[7], float(state[8]), state[9], float(state[10]), float(state[11]),
+                        float(state[12]), 1.0 if state[13] else 0.0, state[14])  # fmt: skip
+
+
+@numba.njit(cache=True)
+def curve_state_nb(cs: np.ndarray, init_value: float, risk_free_bar: float) -> None:
+    """Start the first pass of :func:`curve_stats_nb` in ``cs`` (``N_CURVE_STATE`` floats) for a
+    curve that starts from ``init_value`` (not NaN) at ``risk_free_bar`` per bar: a producer then
+    calls :func:`curve_step_nb` for each value (or runs :func:`curve_advance_nb` on
+    :func:`curve_load_nb`'s state in its own loop) and :func:`backtest_stats_nb` finishes from
+    ``cs`` without reading the curve again.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> equity, cs, scratch = np.array([110.0, 99.0, 121.0]), np.empty(N_CURVE_STATE), np.empty(3)
+    >>> curve_state_nb(cs, 100.0, 0.0)
+    >>> for i in range(3):
+    ...     curve_step_nb(cs, i, equity[i], scratch)
+    >>> finish_curve_nb(cs, 3, 100.0, 3.0, scratch) == curve_stats_nb(equity, 100.0, 3.0, 0.0,
+    ...                                                               np.empty(3))
+    True
+    """
+    curve_store_nb(cs, _curve_start(init_value, 0))
+    cs[CS_RF] = risk_free_bar
+    cs[CS_DONE] = 0.0
+
+
+_advance_once_nb = numba.njit(cache=True)(curve_advance_nb.py_func)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def curve_step_nb(cs: np.ndarray, i: int, value: float, scratch: np.ndarray) -> None:
+    """The first pass of :func:`curve_stats_nb` at value ``i`` of a curve, on the state in
+    ``cs`` (:func:`curve_state_nb`); the return goes to ``scratch[i]``."""
+    state = curve_load_nb(cs)
+    x = value / state[CS_PREV] - 1.0
+    curve_store_nb(cs, _advance_once_nb(state, i, value, x, cs[CS_RF], scratch))
+
+
+@numba.njit(cache=True)
+def finish_curve_nb(
+    cs: np.ndarray, n: int, init_value: float, periods_per_year: float, scratch: np.ndarray
+) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float, bool]:
+    """:func:`curve_stats_nb`'s result for the ``n`` values whose first pass ran in ``cs``."""
+    state = curve_load_nb(cs)
+    return _curve_finish(state, n, np.int64(0), init_value, periods_per_year, cs[CS_RF], scratch)
 
 
 #: Positions of the statistics in :func:`backtest_stats_nb`'s output (``SUMMARY_FIELDS`` order).
@@ -891,6 +977,7 @@ def backtest_stats_nb(
     risk_free_bar: float,
     out: np.ndarray,
     scratch: np.ndarray,
+    curve_state: np.ndarray,
 ) -> None:
     """Every statistic of one backtest into ``out`` (``SUMMARY_FIELDS`` order, 26 floats);
     ``scratch`` holds at least ``len(equity)`` floats of working space.
@@ -900,9 +987,15 @@ def backtest_stats_nb(
     account whose value reaches zero or less is ruined: its returns are -1 on that bar and 0
     after (a return after a zero value is undefined), values compound from ``init_cash``, and
     ``end_value`` is the last equity. The replay result and the fused sweep both call this.
+    A fused sweep whose simulation ran the first pass over the curve as it went
+    (:func:`curve_state_nb`) passes that state as ``curve_state`` (``CS_DONE`` set): only the
+    second pass reads the returns again.
     """
     n = equity.shape[0]
-    curve = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar, scratch)
+    if curve_state.shape[0] and curve_state[CS_DONE] != 0.0:
+        curve = finish_curve_nb(curve_state, n, init_cash, periods_per_year, scratch)
+    else:
+        curve = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar, scratch)
     value_sum = curve[11]
     if not curve[12]:
         out[0], out[1], out[2], out[3], out[4] = curve[0], curve[1], curve[2], curve[3], curve[4]

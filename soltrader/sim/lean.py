@@ -30,7 +30,13 @@ import numpy as np
 from numba import njit, types
 
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
-from soltrader.metrics._nb import N_STATS, backtest_stats_nb, fees_of_records_nb
+from soltrader.metrics._nb import (
+    N_CURVE_STATE,
+    N_STATS,
+    backtest_stats_nb,
+    curve_state_nb,
+    fees_of_records_nb,
+)
 from soltrader.sim._nb import (
     C_LEVERAGE,
     F_E_FEES,
@@ -192,8 +198,8 @@ def _param(fcfg, p, level_map, levels, n):
 #: A per-combination simulation as the fused sweep calls it (through a function pointer, so that
 #: the skeleton compiles only the simulation its plan chooses): ``(open, high, low, close,
 #: volume, signals, n_signal_rows, levels, level_map, fcfg, icfg, equity_out, orders, fills,
-#: trades, sub_start, counts_out) -> bars in the market`` (-1: declined, the combination needs
-#: the general kernel); see :func:`simulate_one_nb`.
+#: trades, sub_start, counts_out, returns_out, curve_state) -> bars in the market`` (-1:
+#: declined, the combination needs the general kernel); see :func:`simulate_one_nb`.
 SIMULATE_ONE_SIG = types.int64(
     BAR_ARRAY,
     BAR_ARRAY,
@@ -212,6 +218,8 @@ SIMULATE_ONE_SIG = types.int64(
     types.Array(numba.from_dtype(trade_dt), 1, "C"),
     types.int64[::1],
     types.int64[::1],
+    types.float64[::1],
+    types.float64[::1],
 )
 
 
@@ -336,13 +344,17 @@ def simulate_one_nb(
     trades,
     sub_start,
     counts_out,
+    returns_out,
+    curve_state,
 ):  # pragma: no cover - compiled for SIMULATE_ONE_SIG by the fused sweep
     """Simulate one asset with one account; bars as 1-D arrays, parameters as scalars in
     ``fcfg`` (or strategy rows in ``levels``, see :func:`_param`).
 
     Writes the equity per bar into ``equity_out``, the records into the buffers (as far as
     their capacity in ``icfg`` allows) and the record counts into ``counts_out`` (orders, fills,
-    trades, events: how many there are). Returns the bars in the market.
+    trades, events: how many there are). Returns the bars in the market. Leaves
+    ``returns_out`` and ``curve_state`` alone (the statistics then read the equity afterwards;
+    the common case's simulation runs their first pass as it goes).
     """
     bars, sig, spec, size, risk, costs, sub, cfg = combo_inputs_nb(
         open_, high, low, close, volume, signals, n_signal_rows, levels, level_map, fcfg,
@@ -610,8 +622,11 @@ def run_combo_nb(
     conf[I_CAP_FILLS] = fills.shape[0]
     conf[I_CAP_TRADES] = trades.shape[0]
     cnt = np.zeros(4, dtype=np.int64)
+    curve = np.empty(N_CURVE_STATE)
+    curve_state_nb(curve, fcfg[CASH_AT], risk_free_bar)
     args = (open_, high, low, close, volume, signals, n_signal_rows, levels, level_map, fcfg)
-    in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt)
+    in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt, scratch,
+                             curve)  # fmt: skip
     if in_market < 0:
         return False
     if cnt[0] > orders.shape[0] or cnt[1] > fills.shape[0] or cnt[2] > trades.shape[0]:
@@ -621,10 +636,13 @@ def run_combo_nb(
         conf[I_CAP_ORDERS] = cnt[0]
         conf[I_CAP_FILLS] = cnt[1]
         conf[I_CAP_TRADES] = cnt[2]
-        in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt)
+        curve_state_nb(curve, fcfg[CASH_AT], risk_free_bar)
+        in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt,
+                                 scratch, curve)  # fmt: skip
     _finish(
         equity,
         scratch,
+        curve,
         fcfg[CASH_AT],
         in_market,
         trades[: cnt[2]],
@@ -643,6 +661,7 @@ def run_combo_nb(
 def _finish(
     equity,
     scratch,
+    curve,
     init_cash,
     in_market,
     trades,
@@ -655,7 +674,8 @@ def _finish(
     periods_out,
 ):
     fees = fees_of_records_nb(fills, orders, _TX_FAILED)
-    backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out, scratch)
+    backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out, scratch,
+                      curve)  # fmt: skip
     period_returns_nb(equity, ends, init_cash, periods_out)
 
 

@@ -30,6 +30,16 @@ import numpy as np
 from numba import njit, types
 
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
+from soltrader.metrics._nb import (
+    CS_DONE,
+    CS_PREV,
+    CS_RF,
+    N_CURVE_STATE,
+    curve_advance_nb,
+    curve_load_nb,
+    curve_step_nb,
+    curve_store_nb,
+)
 from soltrader.sim._nb import (
     _BUY,
     _FALSE,
@@ -372,6 +382,51 @@ def _long_run_nb(t, entries, exits, low, high, close, equity, level):
     return np.int64(i)
 
 
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+def _flat_run_curve_nb(t, entries, exits, equity, money, returns, cs):
+    """:func:`_flat_run_nb` that also runs the statistics' first pass over the values it marks
+    (a sweep: ``cs`` and ``returns`` of :func:`soltrader.metrics._nb.curve_state_nb`). A flat
+    value equal to the one before has the return 0.0 without a division (their quotient is
+    exactly 1), so a flat stretch costs no division."""
+    n = np.uint64(equity.shape[0])
+    i = np.uint64(t)
+    one = np.uint64(1)
+    state = curve_load_nb(cs)
+    rf = cs[CS_RF]
+    plain = 0.0 < abs(money) < np.inf
+    while i < n and not (entries[i] or exits[i]):
+        equity[i] = money
+        prev = state[CS_PREV]
+        x = 0.0 if plain and money == prev else money / prev - 1.0
+        state = curve_advance_nb(state, np.int64(i), money, x, rf, returns)
+        i += one
+    curve_store_nb(cs, state)
+    return np.int64(i)
+
+
+@njit(cache=True, nogil=True, _nrt=False, error_model="numpy")
+def _long_run_curve_nb(t, entries, exits, low, high, close, equity, level, returns, cs):
+    """:func:`_long_run_nb` that also runs the statistics' first pass over the values it marks
+    (see :func:`_flat_run_curve_nb`)."""
+    money, pos, margin, entry, loss, gain, armed, trailing = level
+    n = np.uint64(equity.shape[0])
+    i = np.uint64(t)
+    one = np.uint64(1)
+    armed_at = np.uint64(max(armed, t))
+    state = curve_load_nb(cs)
+    rf = cs[CS_RF]
+    while i < n and not (entries[i] or exits[i]):
+        if i >= armed_at and (trailing or not (low[i] > loss and high[i] < gain)):
+            break
+        value = money + (margin + pos * (close[i] - entry))
+        equity[i] = value
+        x = value / state[CS_PREV] - 1.0
+        state = curve_advance_nb(state, np.int64(i), value, x, rf, returns)
+        i += one
+    curve_store_nb(cs, state)
+    return np.int64(i)
+
+
 @njit(cache=True, nogil=True, _nrt=False)
 def _fill_marks_nb(start, stop, close, cash, pos_out, value, level):
     """The cash, position and position value of bars ``start:stop`` of a quiet run (a backtest
@@ -389,10 +444,11 @@ def _fill_marks_nb(start, stop, close, cash, pos_out, value, level):
 
 
 @njit(cache=True, nogil=True, _nrt=False, inline="always")
-def _quiet_run(t, bars, sig, fs, js, cash, marks, every):
+def _quiet_run(t, bars, sig, fs, js, cash, marks, every, curve):
     """Bars from ``t`` on with nothing pending and no signal on which the position (if any)
-    reaches no protective level and trails no stop: only marked, from locals. Returns the first
-    bar that is not such a bar."""
+    reaches no protective level and trails no stop: only marked, from locals (and, with a
+    ``curve`` of rows, passed through the statistics' first pass). Returns the first bar that is
+    not such a bar."""
     _open, high, low, close, _volume = bars
     entries, exits = sig[0][:, _J], sig[1][:, _J]
     cash_out, equity_out, pos_out, value_out = marks
@@ -401,13 +457,21 @@ def _quiet_run(t, bars, sig, fs, js, cash, marks, every):
     pos = fs[_J, F_POS]
     margin = fs[_J, F_MARGIN]
     entry = fs[_J, F_E_PRICE]
-    start = t
+    start = t = np.int64(t)  # never the literal 0 of the first bar: one compile of each loop
+    returns, cs = curve
     if pos == 0.0:
-        t = _flat_run_nb(t, entries, exits, equity, money)
+        if returns.shape[0]:
+            t = _flat_run_curve_nb(t, entries, exits, equity, money, returns, cs)
+        else:
+            t = _flat_run_nb(t, entries, exits, equity, money)
     else:
         level = (money, pos, margin, entry, fs[_J, F_LOSS_LEVEL], fs[_J, F_GAIN_LEVEL],
                  js[_J, J_ARMED_FROM], fs[_J, F_TRAIL] > 0.0)  # fmt: skip
-        t = _long_run_nb(t, entries, exits, low[:, _J], high[:, _J], close[:, _J], equity, level)
+        bar_rows = (low[:, _J], high[:, _J], close[:, _J])
+        if returns.shape[0]:
+            t = _long_run_curve_nb(t, entries, exits, *bar_rows, equity, level, returns, cs)
+        else:
+            t = _long_run_nb(t, entries, exits, *bar_rows, equity, level)
     if every:
         level = (money, pos, margin, entry)
         _fill_marks_nb(start, t, close[:, _J], cash_out[:, _J], pos_out[:, _J], value_out[:, _J],
@@ -416,24 +480,29 @@ def _quiet_run(t, bars, sig, fs, js, cash, marks, every):
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records, marks):
+def simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records, marks, curve):
     """Every bar of the common case: quiet stretches (nothing pending, no signal, no protective
     level reached, no trailing stop) are only marked, in tight loops; every other bar goes through
     :func:`_busy_long` (which would change nothing on a quiet bar).
 
     ``marks`` is ``(cash, equity, position, value)``, each (n, 1) (quote, quote, base units,
-    quote), or with ``cash`` of no rows (a sweep): then only the equity is written. Returns the
+    quote), or with ``cash`` of no rows (a sweep): then only the equity is written. ``curve`` is
+    ``(returns, state)``: a sweep passes ``n`` floats for the returns and a started first pass of
+    the statistics (:func:`soltrader.metrics._nb.curve_state_nb`), which then runs over every
+    equity value as it is marked (and is flagged done); a backtest passes no returns. Returns the
     bars that ended in the market."""
     close = bars[3]
     _account_of, fs, js, cash, _cnt, _guard = state
     every = marks[0].shape[0] > 0
+    returns, cs = curve
+    stats = returns.shape[0] > 0
     n = close.shape[0]
     in_market = 0
     t = 0
     while t < n:
         if js[_J, J_PE_TYPE] < 0 and np.isnan(fs[_J, F_PX_REMAIN]):
             start = t
-            t = _quiet_run(t, bars, sig, fs, js, cash, marks, every)
+            t = _quiet_run(t, bars, sig, fs, js, cash, marks, every, curve)
             if fs[_J, F_POS] != 0.0:
                 in_market += t - start
             if t >= n:
@@ -441,10 +510,14 @@ def simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records
         _busy_long(t, bars, sig, spec, size, risk, costs, state, records, cfg, icfg)
         pos = fs[_J, F_POS]
         _mark(t, close, cash[_A], pos, fs[_J, F_MARGIN], fs[_J, F_E_PRICE], marks, every)
+        if stats:
+            curve_step_nb(cs, t, marks[1][t, _J], returns)
         if pos != 0.0:
             in_market += 1
         t += 1
     open_trades_at_end_nb(close, _account_of, fs, js, records[2], _cnt)
+    if stats:
+        cs[CS_DONE] = 1.0
     return in_market
 
 
@@ -566,6 +639,7 @@ def _loop_signature(args: SimArgs) -> tuple:
         types.Tuple(state),
         types.Tuple(records),
         types.Tuple(groups["marks"]),
+        types.UniTuple(own(f8), 2),
     )
 
 
@@ -590,10 +664,11 @@ def simulate_simple(args: SimArgs) -> tuple:
     caps = icfg[[I_CAP_ORDERS, I_CAP_FILLS, I_CAP_TRADES]]
     dtypes = (order_dt, fill_dt, trade_dt)
     records = tuple(np.zeros(c, dtype=dt) for c, dt in zip(caps, dtypes, strict=True))
+    no_curve = (np.empty(0), np.empty(N_CURVE_STATE))  # the statistics run on demand
     kernel(
         groups["bars"], groups["sig"], groups["spec"], values["size"], groups["risk"],
         groups["costs"], np.array(args.cfg, dtype=np.float64), icfg, state, records,
-        groups["marks"],
+        groups["marks"], no_curve,
     )  # fmt: skip
     cnt = state[4]
     orders, fills, trades = (r[: min(c, len(r))] for r, c in zip(records, cnt[:3], strict=True))
@@ -618,10 +693,14 @@ def simulate_one_simple_nb(
     trades,
     sub_start,
     counts_out,
+    returns_out,
+    curve_state,
 ):  # pragma: no cover - compiled for SIMULATE_ONE_SIG by the fused sweep
     """:func:`soltrader.sim.lean.simulate_one_nb` for a combination of the common case (the
     sweep's plan checks its configuration); declines (returns -1) when the strategy's signals
-    hold a short entry or exit, which only the general kernel simulates."""
+    hold a short entry or exit, which only the general kernel simulates. Runs the statistics'
+    first pass as it marks the equity (``curve_state``, started by the caller; the returns go
+    to ``returns_out``)."""
     if n_signal_rows > 2:
         for t in range(close.shape[0]):
             if signals[2, t] or signals[3, t]:
@@ -636,6 +715,6 @@ def simulate_one_simple_nb(
     marks = (none, equity_out.reshape((close.shape[0], 1)), none, none)
     records = (orders, fills, trades)
     in_market = simple_loop_nb(bars, sig, spec, size, risk, costs, cfg, icfg, state, records,
-                               marks)  # fmt: skip
+                               marks, (returns_out, curve_state))  # fmt: skip
     copy_into_nb(counts_out, cnt)
     return in_market
