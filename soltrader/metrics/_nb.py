@@ -659,14 +659,15 @@ N_CURVE_STATE = 17
 
 
 @numba.njit(cache=True, inline="always")
-def _curve_start(start: float, first: int) -> tuple:
+def _curve_start(start: float) -> tuple:
     """The first pass's state before the first value: ``(prev, total_rf, downside, lo, hi,
     value_sum, peak, low, peak_idx, max_dd, longest, deepest, deepest_peak_idx, underwater,
-    lowest)``; the start value is the first peak."""
-    peak_idx = np.int64(-1 if first == 0 else 0)
+    lowest)``; the start value is the first peak, before value 0."""
     zero = np.int64(0)
-    return (start, 0.0, 0.0, np.inf, -np.inf, 0.0, start, np.inf, peak_idx, 0.0, zero, zero,
-            np.int64(-2), peak_idx > zero, np.inf)  # fmt: skip
+    # integers and the flag typed as the loaded state's (int64, a bool that is not a literal),
+    # so that every caller of curve_advance_nb shares one compiled signature
+    return (start, 0.0, 0.0, np.inf, -np.inf, 0.0, start, np.inf, np.int64(-1), 0.0, zero, zero,
+            np.int64(-2), zero > zero, np.inf)  # fmt: skip
 
 
 @numba.njit(cache=True, inline="always")
@@ -862,7 +863,7 @@ def curve_state_nb(cs: np.ndarray, init_value: float, risk_free_bar: float) -> N
     ...                                                               np.empty(3))
     True
     """
-    curve_store_nb(cs, _curve_start(init_value, 0))
+    curve_store_nb(cs, _curve_start(init_value))
     cs[CS_RF] = risk_free_bar
     cs[CS_DONE] = 0.0
 
