@@ -374,6 +374,34 @@ def _solana_inputs(solana: SolanaTxCost | None, market: Market):
     return ok, failed, solana.fail_rate, solana.seed
 
 
+#: The largest read-only int64 zeros handed out by :func:`_idle_zeros` so far.
+_IDLE_ZEROS: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+
+
+def _idle_zeros(n: int) -> np.ndarray:
+    """``n`` int64 zeros, read-only and shared between runs: the per-bar input of a feature that
+    is off (no account guards, no control schedule, no sub-bars), which no kernel writes.
+
+    A fresh ``np.zeros`` of a million bars is an 8 MB memset whenever the allocator hands back
+    memory it had before (most calls after the first); three of them were about a tenth of one
+    backtest of 1M bars with statistics. The shared array grows to the longest run seen (its
+    pages are mapped lazily, so what no kernel reads costs no memory); a writer, the live loop's
+    buffers, copies it (:func:`soltrader.engine.paper._writable`).
+
+    Examples
+    --------
+    >>> a = _idle_zeros(3)
+    >>> a.tolist(), a.flags.writeable, _idle_zeros(2).base is a.base
+    ([0, 0, 0], False, True)
+    """
+    zeros = _IDLE_ZEROS[0]
+    if zeros.shape[0] < n:
+        zeros = np.zeros(n, dtype=np.int64)
+        zeros.flags.writeable = False
+        _IDLE_ZEROS[0] = zeros
+    return zeros[:n]
+
+
 def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower-timeframe lows, highs and the range of sub-bars inside every bar (see the kernel).
 
@@ -384,7 +412,7 @@ def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np
     n, m = market.shape
     if intrabar is None:
         empty = np.empty((0, m))
-        return empty, empty, np.zeros(n + 1, dtype=np.int64)
+        return empty, empty, _idle_zeros(n + 1)
     sub = market_from(intrabar, "intrabar")
     if sub.assets != market.assets and not (len(sub.assets) == 1 == m):
         raise ParameterError(
@@ -431,8 +459,8 @@ def _control_modes(control: Any, market: Market, risk: RiskLimits | None, cfg, i
     """The control mode of every bar as kernel input (all NORMAL when not given); a control
     schedule switches the account guards on (with every limit off unless ``risk`` sets them)."""
     n = market.shape[0]
-    if control is None:
-        return np.zeros(n, dtype=np.int64)
+    if control is None:  # the live loop writes a guarded run's modes: those get their own
+        return np.zeros(n, dtype=np.int64) if icfg[_nb.I_RISK] else _idle_zeros(n)
     check_aligned(control, "control", market)
     modes = np.asarray(control.to_numpy() if hasattr(control, "to_numpy") else control)
     if modes.ndim == 0:
@@ -521,7 +549,7 @@ def _utc_days(market: Market, icfg: np.ndarray) -> np.ndarray:
     """The UTC day number of every bar, read only by the account guards' daily loss limit
     (zeros without guards: an int64 division of every timestamp is not free on long data)."""
     if icfg[_nb.I_RISK] == 0:
-        return np.zeros(market.shape[0], dtype=np.int64)
+        return _idle_zeros(market.shape[0])
     return market.ticks // _NS_PER_DAY
 
 

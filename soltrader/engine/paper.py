@@ -302,10 +302,11 @@ def _kernel_run(opts: _Options, market: Market, fields: tuple[str, ...]) -> _Run
 
 
 def _writable(args: _nb.SimArgs, fields: tuple[str, ...]) -> _nb.SimArgs:
-    """The kernel's inputs as C-contiguous arrays (one compiled signature for every replay),
+    """The kernel's inputs as C-contiguous writable arrays (one compiled signature for every
+    replay; a shared read-only input, such as the zeros of a feature that is off, is copied),
     with NaN bar buffers and neutral signal buffers that the replay fills row by row."""
     n, m = args.close.shape
-    out = {k: np.ascontiguousarray(v) for k, v in args._asdict().items()}
+    out = {k: np.require(v, requirements=["C", "W"]) for k, v in args._asdict().items()}
     for k in _BAR_ARGS:
         out[k] = np.full((n, m), np.nan)
     for name in fields:

@@ -408,11 +408,7 @@ class Result:
         >>> res.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
         """
         equity = np.ascontiguousarray(_row_sums(self.account_equity), dtype=np.float64)
-        positions = self.positions.to_numpy()
-        if positions.shape[1] == 1:  # one asset: no row reduction to run
-            in_market = int(np.count_nonzero(positions != 0.0))
-        else:
-            in_market = int((positions != 0.0).any(axis=1).sum())
+        in_market = metrics_nb.rows_in_market_nb(self.positions.to_numpy())
         ppy = self.periods_per_year()
         rf = metrics_nb.per_bar_rate_nb(
             as_scalar(risk_free, "risk_free", low=-1.0, strict=True), ppy

@@ -25,6 +25,47 @@ import numpy as np
 # helpers
 
 
+@numba.njit(cache=True, nogil=True)
+def rows_in_market_nb(positions: np.ndarray) -> int:
+    """How many rows of ``positions`` (bars x assets) hold any position other than 0, in one
+    pass and without a temporary (``(positions != 0).any(axis=1).sum()``).
+
+    Examples
+    --------
+    >>> rows_in_market_nb(np.array([[0.0, 0.0], [0.0, -1.0], [2.0, 1.0]]))
+    2
+    """
+    count = 0
+    if positions.shape[1] == 1:  # one asset: a branch-free count the compiler vectorises
+        for t in range(positions.shape[0]):
+            count += positions[t, 0] != 0.0
+        return count
+    for t in range(positions.shape[0]):
+        for j in range(positions.shape[1]):
+            if positions[t, j] != 0.0:
+                count += 1
+                break
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def first_step_count_nb(ticks: np.ndarray) -> int:
+    """How many spacings of ``ticks`` (at least 2 integers) equal the first one, in one pass
+    and without a temporary (``np.count_nonzero(np.diff(ticks) == np.diff(ticks)[0])``).
+
+    Examples
+    --------
+    >>> first_step_count_nb(np.array([0, 60, 120, 300, 360]))
+    3
+    """
+    first = ticks[1] - ticks[0]
+    count = 0
+    for i in range(1, ticks.shape[0]):
+        if ticks[i] - ticks[i - 1] == first:
+            count += 1
+    return count
+
+
 @numba.njit(cache=True)
 def safe_ratio_nb(numerator: float, denominator: float) -> float:
     """``numerator / denominator`` with the library's zero-denominator rule.

@@ -82,8 +82,8 @@ _NS_PER_TICK = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 def _most_common_step(ticks: np.ndarray) -> int:
     """The most common spacing of ``ticks`` (the smallest of equally common ones), as
     ``pandas.Series.mode`` gives it. A spacing held by more than half of the gaps is the only
-    mode: the usual case (bars without or with few gaps) costs one subtraction and one comparison
-    pass instead of a hash count of every spacing.
+    mode: the usual case (bars without or with few gaps) costs one pass without a temporary
+    instead of a hash count of every spacing.
 
     Examples
     --------
@@ -92,11 +92,10 @@ def _most_common_step(ticks: np.ndarray) -> int:
     >>> _most_common_step(np.array([0, 2, 3, 5, 6]))  # 1 and 2 twice each: the smaller
     1
     """
-    steps = np.diff(ticks)
-    first = steps[0]
-    if 2 * np.count_nonzero(steps == first) > steps.size:
-        return int(first)
-    return int(pd.Series(steps).mode().iloc[0])
+    first = int(ticks[1] - ticks[0])
+    if 2 * _nb.first_step_count_nb(ticks) > ticks.size - 1:
+        return first
+    return int(pd.Series(np.diff(ticks)).mode().iloc[0])
 
 
 def elapsed_periods_per_year(times: Any, *, name: str = "data") -> float:
