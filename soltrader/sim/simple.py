@@ -663,7 +663,8 @@ def simulate_simple(args: SimArgs) -> tuple:
     icfg = np.array(args.icfg, dtype=np.int64)
     caps = icfg[[I_CAP_ORDERS, I_CAP_FILLS, I_CAP_TRADES]]
     dtypes = (order_dt, fill_dt, trade_dt)
-    records = tuple(np.zeros(c, dtype=dt) for c, dt in zip(caps, dtypes, strict=True))
+    # every record the loop counts is written whole (_order, _fill, _trade): no zeroing needed
+    records = tuple(np.empty(c, dtype=dt) for c, dt in zip(caps, dtypes, strict=True))
     no_curve = (np.empty(0), np.empty(N_CURVE_STATE))  # the statistics run on demand
     kernel(
         groups["bars"], groups["sig"], groups["spec"], values["size"], groups["risk"],
@@ -671,7 +672,10 @@ def simulate_simple(args: SimArgs) -> tuple:
         groups["marks"], no_curve,
     )  # fmt: skip
     cnt = state[4]
-    orders, fills, trades = (r[: min(c, len(r))] for r, c in zip(records, cnt[:3], strict=True))
+    # copies: the result keeps the records it made, not buffers sized for a busy run
+    orders, fills, trades = (
+        r[: min(c, len(r))].copy() for r, c in zip(records, cnt[:3], strict=True)
+    )
     return (orders, fills, trades, *groups["marks"], cnt)
 
 
