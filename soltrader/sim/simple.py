@@ -643,6 +643,25 @@ def _loop_signature(args: SimArgs) -> tuple:
     )
 
 
+def _records_made(buffer: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` records of an unzeroed ``buffer``, copied field by field into zeroed
+    records: the result keeps the records it made, not room sized for a busy run, and the
+    padding between fields is zeros, never what the memory held before.
+
+    Examples
+    --------
+    >>> buf = np.empty(4, dtype=trade_dt)
+    >>> buf["size"] = 2.0
+    >>> out = _records_made(buf, 1)
+    >>> out.shape, out["size"].tolist()
+    ((1,), [2.0])
+    """
+    out = np.zeros(count, dtype=buffer.dtype)
+    for name in buffer.dtype.names:
+        out[name] = buffer[name][:count]
+    return out
+
+
 def simulate_simple(args: SimArgs) -> tuple:
     """``simulate_nb(*args)`` for the common case (:func:`simple_case` must hold): the state and
     record buffers built here, then :func:`simple_loop_nb`, compiled once per mix of dtypes and
@@ -672,9 +691,8 @@ def simulate_simple(args: SimArgs) -> tuple:
         groups["marks"], no_curve,
     )  # fmt: skip
     cnt = state[4]
-    # copies: the result keeps the records it made, not buffers sized for a busy run
     orders, fills, trades = (
-        r[: min(c, len(r))].copy() for r, c in zip(records, cnt[:3], strict=True)
+        _records_made(r, min(c, len(r))) for r, c in zip(records, cnt[:3], strict=True)
     )
     return (orders, fills, trades, *groups["marks"], cnt)
 

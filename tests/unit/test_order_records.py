@@ -110,3 +110,35 @@ def test_ruin_is_the_smallest_order_not_zero_cash() -> None:
     assert alive.cash.iloc[1] == pytest.approx(1.5)
     assert alive.orders["status"].tolist() == ["filled"] * 3
     assert alive.trades["size"].iloc[-1] == pytest.approx(0.05)
+
+
+def _padding_bytes(dtype: np.dtype) -> np.ndarray:
+    """Byte offsets of ``dtype`` that no field covers."""
+    covered = np.zeros(dtype.itemsize, dtype=np.bool_)
+    for name in dtype.names:
+        sub, offset = dtype.fields[name][:2]
+        covered[offset : offset + sub.itemsize] = True
+    return np.flatnonzero(~covered)
+
+
+def test_records_carry_zero_padding_not_old_memory(sol_1h) -> None:
+    """Record buffers are not zeroed before the simulation: the records a result keeps must
+    still hold zeros between their fields (equal bytes for equal records, nothing of what the
+    memory held before in a saved file)."""
+    from soltrader.domain.records import fill_dt, order_dt, trade_dt
+    from soltrader.sim.simple import _records_made
+
+    for dt in (order_dt, fill_dt, trade_dt):
+        gaps = _padding_bytes(dt)
+        assert gaps.size  # aligned records: there is padding to check
+        buf = np.frombuffer(b"\xa5" * (3 * dt.itemsize), dtype=dt).copy()  # stale memory
+        out = _records_made(buf, 2)
+        raw = out.view(np.uint8).reshape(2, dt.itemsize)
+        assert not raw[:, gaps].any()
+        for name in dt.names:
+            assert out[name].tobytes() == buf[name][:2].tobytes()
+    res = st.backtest(sol_1h, st.strategies.sma_cross, fast=10, slow=40, sl_stop=0.02)
+    for records in (res.orders_records, res.fills_records, res.trades_records):
+        assert len(records)
+        raw = records.view(np.uint8).reshape(len(records), records.dtype.itemsize)
+        assert not raw[:, _padding_bytes(records.dtype)].any()
