@@ -384,9 +384,9 @@ def _idle_zeros(n: int) -> np.ndarray:
 
     A fresh ``np.zeros`` of a million bars is an 8 MB memset whenever the allocator hands back
     memory it had before (most calls after the first); three of them were about a tenth of one
-    backtest of 1M bars with statistics. The shared array grows to the longest run seen (its
-    pages are mapped lazily, so what no kernel reads costs no memory); a writer, the live loop's
-    buffers, copies it (:func:`soltrader.engine.paper._writable`).
+    backtest of 1M bars with statistics. The shared array grows to the longest run seen and is
+    kept (8 bytes a bar of that run); a writer, the live loop's buffers, copies it
+    (:func:`soltrader.engine.paper._writable`).
 
     Examples
     --------
