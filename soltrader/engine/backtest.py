@@ -24,7 +24,7 @@ from soltrader.engine.inputs import (
     numbers,
     scalar,
 )
-from soltrader.engine.result import Result
+from soltrader.engine.result import DeferredCurves, Result
 from soltrader.risk.codes import ControlMode
 from soltrader.risk.limits import RiskLimits
 from soltrader.sim import _nb, simple
@@ -500,19 +500,31 @@ def record_capacity(shape: tuple[int, int]) -> int:
     return 256 + shape[0] * shape[1] // 32
 
 
-def _run_kernel(args: _nb.SimArgs, icfg: np.ndarray, shape: tuple[int, int]) -> tuple:
+def _run_kernel(
+    args: _nb.SimArgs, icfg: np.ndarray, shape: tuple[int, int]
+) -> tuple[tuple, DeferredCurves | None]:
     """Run the kernel with record buffers sized for a typical run; in the rare run that needs
     more records, run it again with room for exactly as many as it produced (the simulation does
-    not depend on its records, so the second run is the same run)."""
+    not depend on its records, so the second run is the same run).
+
+    Returns ``(orders, fills, trades, cash, equity, position, value)`` and None; or, in the
+    common case, the equity-only run's records and equity with None for the three other curves,
+    and the :class:`DeferredCurves` that builds them when a result's reader asks."""
     start = record_capacity(shape)
     icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = start
-    simulate = simple.simulate_simple if simple.simple_case(args) else _nb.simulate
+    lean = simple.simple_case(args)
+    simulate = simple.simulate_simple_equity if lean else _nb.simulate
     out = simulate(args)
-    counts = out[-1][:3]
+    counts = (out[0] if lean else out)[-1][:3]
     if (counts > start).any():
         icfg[[_nb.I_CAP_ORDERS, _nb.I_CAP_FILLS, _nb.I_CAP_TRADES]] = counts
         out = simulate(args)
-    return out[:-1]
+    if not lean:
+        return out[:-1], None
+    (orders, fills, trades, _cash, equity, _pos, _value, _cnt), in_market = out
+    rowless = {name: getattr(args, name)[:0] for name in _nb.OUTPUTS}  # kept: not the buffers
+    deferred = DeferredCurves(args._replace(**rowless), in_market)
+    return (orders, fills, trades, None, equity, None, None), deferred
 
 
 def _check_scalars(init_cash, maintenance_margin, max_leverage, max_volume_share, cooldown):
@@ -989,7 +1001,7 @@ def backtest_signals(
     """
     # every parameter of this function is one of _kernel_inputs (same names, same order)
     inputs = _kernel_inputs(**locals())
-    out = _run_kernel(inputs.args, inputs.icfg, inputs.market.shape)
+    out, deferred = _run_kernel(inputs.args, inputs.icfg, inputs.market.shape)
     return Result.from_kernel(
         inputs.market,
         out,
@@ -997,6 +1009,7 @@ def backtest_signals(
         conventions=inputs.conventions,
         accounts=inputs.account_of,
         account_cash=inputs.account_cash,
+        deferred=deferred,
     )
 
 

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,8 @@ from soltrader.engine.inputs import Market
 from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics import _nb as metrics_nb
 from soltrader.metrics._validate import as_scalar
+from soltrader.sim import simple
+from soltrader.sim._nb import SimArgs
 from soltrader.sim.rules import Conventions
 
 _YEAR = pd.Timedelta(days=365)
@@ -85,6 +87,55 @@ def _labels(values: np.ndarray, enum: type, missing: str = "") -> np.ndarray:
     return np.array([names.get(int(v), missing) for v in values], dtype=object)
 
 
+class DeferredCurves(NamedTuple):
+    """The simulation behind a :class:`Result`'s cash, position and position-value curves,
+    kept to build them when they are first read.
+
+    A backtest of the common case writes the equity curve only (the three others are 24 MB of
+    memory traffic per million bars, about a sixth of the run with its statistics); reading one
+    of them runs the same simulation again with every curve written. The simulation is
+    deterministic, so the curves are the ones the first run would have written, bit for bit.
+    """
+
+    #: The kernel's inputs (its output arrays without rows: the build allocates them).
+    args: SimArgs
+    #: Bars that ended with a position other than 0 (what :meth:`Result.stats` counts).
+    in_market: int
+
+    def build(
+        self, equity: np.ndarray, orders: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The cash (per account), position and position-value (per asset) curves of the run
+        that gave ``equity`` (bars x accounts) and the ``orders`` records.
+
+        Raises
+        ------
+        DataError
+            The run again gives another equity curve or other orders: an input the backtest
+            read (prices, signals, sizes) or its equity curve was changed in place since it ran,
+            and the curves of that run can no longer be built.
+        """
+        n = self.args.close.shape[0]
+        accounts, assets = self.args.cash_out.shape[1], self.args.pos_out.shape[1]
+        full = self.args._replace(
+            cash_out=np.empty((n, accounts)),
+            equity_out=np.empty((n, accounts)),
+            pos_out=np.empty((n, assets)),
+            value_out=np.empty((n, assets)),
+        )
+        out = simple.simulate_simple(full)
+        same = np.array_equal(out[4].view(np.int64), np.asarray(equity).view(np.int64))
+        if not (same and out[0].tobytes() == orders.tobytes()):
+            raise DataError(
+                "result: its cash, position and position-value curves are built when first "
+                "read, by running the backtest again, and that run no longer gives its equity "
+                "and orders: an input the backtest read (prices, signals, sizes) or its equity "
+                "was changed in place since it ran; run the backtest again",
+                field="result",
+            )
+        return out[3], out[5], out[6]
+
+
 @dataclass
 class Result:
     """Everything one backtest produced.
@@ -109,6 +160,10 @@ class Result:
         Starting cash (all accounts).
     conventions : Conventions
         The fill rules in force.
+    deferred : DeferredCurves or None
+        Set by a backtest of the common case, which writes only the equity curve: the cash,
+        position and position-value curves are then built when one of them is first read (the
+        same simulation run again; :meth:`stats` does not need them).
     """
 
     market: Market
@@ -131,6 +186,9 @@ class Result:
     #: The simulator state after the last bar of a :func:`~soltrader.paper_replay` as named
     #: records (``StateRecords``: positions, pending orders, accounts); None for a backtest.
     final_state: Any = None
+    #: The run that builds ``account_cash``, ``positions`` and ``position_values`` when they are
+    #: first read (given as None then); None when they were given.
+    deferred: DeferredCurves | None = None
 
     @classmethod
     def from_kernel(
@@ -143,10 +201,12 @@ class Result:
         accounts: np.ndarray,
         account_cash: np.ndarray,
         params: dict[str, Any] | None = None,
+        deferred: DeferredCurves | None = None,
     ) -> Result:
         """Wrap the kernel's output ``(orders, fills, trades, cash, equity, position, value)``;
         warns (:class:`~soltrader.InsufficientCashWarning`, once) when entries were rejected for
-        lack of cash.
+        lack of cash. With ``deferred``, ``cash``, ``position`` and ``value`` are None: the
+        result builds them when they are first read.
 
         Raises
         ------
@@ -157,20 +217,21 @@ class Result:
             raise DataError("data: has no bars; a backtest needs at least one", field="data")
         orders, fills, trades, cash, equity, pos, value = out
         index = market.index
-        names = list(market.assets)
+        curves = (None, None, None) if deferred is not None else _curves(market, cash, pos, value)
         result = cls(
             market=market,
             orders_records=orders,
             fills_records=fills,
             trades_records=trades,
-            account_cash=pd.DataFrame(cash, index=index, copy=False),
+            account_cash=curves[0],
             account_equity=pd.DataFrame(equity, index=index, copy=False),
-            positions=pd.DataFrame(pos, index=index, columns=names, copy=False),
-            position_values=pd.DataFrame(value, index=index, columns=names, copy=False),
+            positions=curves[1],
+            position_values=curves[2],
             accounts=np.asarray(accounts),
             init_cash=init_cash,
             conventions=conventions,
             params=dict(params or {}),
+            deferred=deferred,
         )
         if not _QUIET.get():
             result._warn_insufficient_cash()
@@ -408,7 +469,10 @@ class Result:
         >>> res.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
         """
         equity = np.ascontiguousarray(_row_sums(self.account_equity), dtype=np.float64)
-        in_market = metrics_nb.rows_in_market_nb(self.positions.to_numpy())
+        if self.__dict__.get("_positions") is None and self.deferred is not None:
+            in_market = self.deferred.in_market  # the curve was not built: nobody changed it
+        else:
+            in_market = metrics_nb.rows_in_market_nb(self.positions.to_numpy())
         ppy = self.periods_per_year()
         rf = metrics_nb.per_bar_rate_nb(
             as_scalar(risk_free, "risk_free", low=-1.0, strict=True), ppy
@@ -464,3 +528,51 @@ class Result:
             f"Result({m} asset(s) x {n} bars, {len(self.trades_records)} trades, "
             f"equity {self.init_cash:,.2f} -> {end})"
         )
+
+
+def _curves(
+    market: Market, cash: np.ndarray, pos: np.ndarray, value: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The kernel's cash (per account), position and position-value (per asset) curves as the
+    frames of a :class:`Result`."""
+    index, names = market.index, list(market.assets)
+    return (
+        pd.DataFrame(cash, index=index, copy=False),
+        pd.DataFrame(pos, index=index, columns=names, copy=False),
+        pd.DataFrame(value, index=index, columns=names, copy=False),
+    )
+
+
+def _build_deferred(result: Result) -> None:
+    """Build the curves of ``result.deferred`` into the result (see :class:`DeferredCurves`)."""
+    assert result.deferred is not None
+    equity = np.ascontiguousarray(result.account_equity.to_numpy(), dtype=np.float64)
+    frames = _curves(result.market, *result.deferred.build(equity, result.orders_records))
+    for name, frame in zip(_DEFERRED, frames, strict=True):
+        if result.__dict__.get("_" + name) is None:  # another thread may have built it
+            result.__dict__["_" + name] = frame
+
+
+def _deferred_curve(name: str) -> property:
+    """The dataclass field ``name`` of :class:`Result` as a property kept in ``_name`` that
+    builds the deferred curves on first read; assigning it (the dataclass ``__init__``,
+    ``dataclasses.replace``, a user) sets it as a field would."""
+    slot = "_" + name
+
+    def get(self: Result) -> pd.DataFrame:
+        frame = self.__dict__.get(slot)
+        if frame is None and self.deferred is not None:
+            _build_deferred(self)
+            frame = self.__dict__[slot]
+        return frame
+
+    def set_(self: Result, frame: pd.DataFrame | None) -> None:
+        self.__dict__[slot] = frame
+
+    return property(get, set_, doc=f"See :class:`Result` ({name}).")
+
+
+#: The curves a backtest of the common case builds on first read.
+_DEFERRED = ("account_cash", "positions", "position_values")
+for _name in _DEFERRED:
+    setattr(Result, _name, _deferred_curve(_name))

@@ -667,6 +667,25 @@ def simulate_simple(args: SimArgs) -> tuple:
     record buffers built here, then :func:`simple_loop_nb`, compiled once per mix of dtypes and
     dimensions, for the argument types the fused sweep passes it (one compile serves both).
     Returns what :func:`soltrader.sim._nb.simulate_nb` returns."""
+    return _simulate_simple(args)[0]
+
+
+def simulate_simple_equity(args: SimArgs) -> tuple[tuple, int]:
+    """:func:`simulate_simple` writing the equity curve only (as a sweep does): the same run,
+    records and equity, without the cash, position and position-value curves (``args``' are
+    not written; the returned ones have no rows). Also returns how many bars ended in the
+    market (the bars with a position other than 0 in the full run's position curve)."""
+    accounts, assets = args.cash_out.shape[1], args.pos_out.shape[1]
+    lean = args._replace(
+        cash_out=np.empty((0, accounts)),
+        pos_out=np.empty((0, assets)),
+        value_out=np.empty((0, assets)),
+    )
+    return _simulate_simple(lean)
+
+
+def _simulate_simple(args: SimArgs) -> tuple[tuple, int]:
+    """:func:`simulate_simple`'s output and the bars that ended in the market."""
     args = kernel_args(args)
     key = tuple((value.dtype.char, value.ndim) for value in args)
     kernel = _KERNELS.get(key)
@@ -685,7 +704,7 @@ def simulate_simple(args: SimArgs) -> tuple:
     # every record the loop counts is written whole (_order, _fill, _trade): no zeroing needed
     records = tuple(np.empty(c, dtype=dt) for c, dt in zip(caps, dtypes, strict=True))
     no_curve = (np.empty(0), np.empty(N_CURVE_STATE))  # the statistics run on demand
-    kernel(
+    in_market = kernel(
         groups["bars"], groups["sig"], groups["spec"], values["size"], groups["risk"],
         groups["costs"], np.array(args.cfg, dtype=np.float64), icfg, state, records,
         groups["marks"], no_curve,
@@ -694,7 +713,7 @@ def simulate_simple(args: SimArgs) -> tuple:
     orders, fills, trades = (
         _records_made(r, min(c, len(r))) for r, c in zip(records, cnt[:3], strict=True)
     )
-    return (orders, fills, trades, *groups["marks"], cnt)
+    return (orders, fills, trades, *groups["marks"], cnt), int(in_market)
 
 
 def simulate_one_simple_nb(

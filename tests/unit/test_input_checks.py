@@ -309,7 +309,7 @@ def test_kernel_divisions_never_raise_even_past_the_checks(bars) -> None:
     )
     shape = inputs.market.shape
     args = inputs.args._replace(slippage=np.ones(shape))  # past the keyword's range check
-    orders, fills, trades, *_ = _run_kernel(args, inputs.icfg, shape)
+    (orders, fills, trades, *_), _ = _run_kernel(args, inputs.icfg, shape)
     assert len(fills) == 0 and len(trades) == 0  # nothing executes at a price <= 0
     assert orders["status"][0] == int(OrderStatus.REJECTED)
 
