@@ -168,7 +168,7 @@ def sma_1d_nb(x: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarra
     if out is None:
         out = np.empty(m)
     p = anchor_period_nb(n)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _sma_run_nb(x, n, p, t, out)
     return out
@@ -226,7 +226,7 @@ def ema_1d_nb(x: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarra
     if out is None:
         out = np.empty(m)
     a = 2.0 / (n + 1)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _ema_run_nb(x, n, a, t, out)
     return out
@@ -295,7 +295,7 @@ def wma_1d_nb(x: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarra
     if out is None:
         out = np.empty(m)
     p = anchor_period_nb(n)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _wma_run_nb(x, n, p, t, out)
     return out
@@ -391,7 +391,7 @@ def rsi_1d_nb(x: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarra
     m = x.shape[0]
     if out is None:
         out = np.empty(m)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _rsi_run_nb(x, n, t, out)
     return out
@@ -509,7 +509,7 @@ def macd_1d_nb(
     if out is None:
         out = (np.empty(m), np.empty(m), np.empty(m))
     line, sig, hist = out
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _macd_run_nb(x, fast, slow, signal, t, line, sig, hist)
     return out
@@ -551,7 +551,7 @@ def roc_1d_nb(x: np.ndarray, n: int, out: np.ndarray | None = None) -> np.ndarra
     m = x.shape[0]
     if out is None:
         out = np.empty(m)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _roc_run_nb(x, n, t, out)
     return out
@@ -675,7 +675,7 @@ def _moments_nb(
     """Run :func:`_moments_run_nb` over every run of valid bars of ``x``."""
     m = x.shape[0]
     p = anchor_period_nb(n)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _moments_run_nb(x, n, ddof, p, t, mode, scale, a, b)
 
@@ -1053,7 +1053,7 @@ def atr_1d_nb(
     m = high.shape[0]
     if out is None:
         out = np.empty(m)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _atr_run_nb(high, low, close, n, t, out)
     return out
@@ -1154,7 +1154,7 @@ def _rolling_extreme_nb(x: np.ndarray, n: int, want_max: bool, out: np.ndarray) 
     sentinel = -_INF if want_max else _INF
     buf[n] = sentinel
     buf[2 * n + 1] = sentinel
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _extreme_run_nb(x, n, want_max, t, buf, out)
 
@@ -1281,7 +1281,7 @@ def vwap_1d_nb(
     if out is None:
         out = np.empty(m)
     p = anchor_period_nb(n)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _vwap_run_nb(high, low, close, volume, n, p, t, out)
     return out
@@ -1348,7 +1348,7 @@ def volume_surge_1d_nb(volume: np.ndarray, n: int, out: np.ndarray | None = None
     if out is None:
         out = np.empty(m)
     p = anchor_period_nb(n)
-    t = 0
+    t = np.int64(0)  # not the literal 0: one compile of the run function, not two
     while t < m:
         t = _surge_run_nb(volume, n, p, t, out)
     return out

@@ -53,6 +53,45 @@ def crossed_below_nb(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return crossed_above_nb(b, a)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def cross_step_nb(
+    x: float, y: float, was_below: bool, up_ago: int, was_above: bool, down_ago: int
+) -> tuple[bool, bool, bool, int, bool, int]:
+    """One bar of :func:`crossings_into_nb`: ``(above, below)`` at this bar and the crossing
+    state after it (``was_below, up_ago, was_above, down_ago``; start from ``False, -1,
+    False, -1``), inlined into loops that compute their inputs as they go. The two spell out
+    the same rule; the sma_cross property tests hold them equal.
+
+    Examples
+    --------
+    >>> cross_step_nb(3.0, 2.0, True, -1, False, -1)
+    (True, False, True, 0, True, -1)
+    """
+    above = False
+    below = False
+    if np.isnan(x) or np.isnan(y):
+        up_ago = -1
+        was_below = False
+        down_ago = -1
+        was_above = False
+    elif x > y:
+        if was_below:
+            up_ago += 1
+            above = up_ago == 0
+        down_ago = -1
+        was_above = True
+    elif x == y:
+        up_ago = -1
+        down_ago = -1
+    else:
+        if was_above:
+            down_ago += 1
+            below = down_ago == 0
+        up_ago = -1
+        was_below = True
+    return above, below, was_below, up_ago, was_above, down_ago
+
+
 @njit(cache=True, nogil=True)
 def crossings_into_nb(a: np.ndarray, b: np.ndarray, above: np.ndarray, below: np.ndarray) -> None:
     """:func:`crossed_above_nb` and :func:`crossed_below_nb` of ``a`` and ``b`` in one pass,
@@ -66,7 +105,7 @@ def crossings_into_nb(a: np.ndarray, b: np.ndarray, above: np.ndarray, below: np
     >>> up.tolist(), down.tolist()
     ([False, True, False], [False, False, True])
     """
-    was_below = False
+    was_below = False  # the loop spells out cross_step_nb: calling it here measured 5-10 % slower
     up_ago = -1
     was_above = False
     down_ago = -1

@@ -10,8 +10,67 @@ from numba import njit
 from soltrader.domain.errors import ParameterError
 from soltrader.indicators.nb import anchor_period_nb, sma_1d_nb
 from soltrader.strategies.live import anchored_start_nb, run_start_nb
-from soltrader.strategies.signals import crossings_into_nb
+from soltrader.strategies.signals import cross_step_nb, crossings_into_nb
 from soltrader.strategies.spec import Bars, Fused, Signals, Strategy
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _window_sum_nb(x: np.ndarray, a: int, n: int, shift: float) -> float:
+    """``sum(x[a - n + 1 : a + 1] - shift)`` in index order, as ``sma_1d_nb`` recomputes it."""
+    s = 0.0
+    for i in range(a - n + 1, a + 1):
+        s += x[i] - shift
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _sma_cross_one_pass_nb(
+    close: np.ndarray, fast: int, slow: int, entries: np.ndarray, exits: np.ndarray
+) -> bool:
+    """:func:`sma_cross_nb`'s crossings with both averages advanced in the crossing loop: each
+    is ``sma_1d_nb``'s arithmetic step for step (the window sum shifted by the anchor's value,
+    recomputed every ``anchor_period_nb(n)`` bars from the first full window), so the numbers are
+    the same, but neither average is stored and the two running sums, independent chains of
+    additions, overlap instead of running one after the other.
+
+    Returns False, the outputs then undefined, as soon as a block's sum is not finite (a NaN or
+    ±inf in ``close``, or an overflow): ``sma_1d_nb`` then splits the series into runs of
+    valid bars, which the caller leaves to it.
+    """
+    period_f = anchor_period_nb(fast)
+    period_s = anchor_period_nb(slow)
+    inv_f = 1.0 / fast
+    inv_s = 1.0 / slow
+    next_f = fast - 1  # the bar of the next recomputation
+    next_s = slow - 1
+    shift_f = sum_f = shift_s = sum_s = 0.0
+    was_below, up_ago, was_above, down_ago = False, -1, False, -1
+    for i in range(close.shape[0]):
+        f = s = np.nan
+        if i >= fast - 1:
+            if i == next_f:
+                if not abs(sum_f) < np.inf:  # the block that ends here
+                    return False
+                shift_f = close[i]
+                sum_f = _window_sum_nb(close, i, fast, shift_f)
+                next_f = i + period_f
+            else:
+                sum_f += close[i] - close[i - fast]
+            f = shift_f + sum_f * inv_f
+        if i >= slow - 1:
+            if i == next_s:
+                if not abs(sum_s) < np.inf:
+                    return False
+                shift_s = close[i]
+                sum_s = _window_sum_nb(close, i, slow, shift_s)
+                next_s = i + period_s
+            else:
+                sum_s += close[i] - close[i - slow]
+            s = shift_s + sum_s * inv_s
+        entries[i], exits[i], was_below, up_ago, was_above, down_ago = cross_step_nb(
+            f, s, was_below, up_ago, was_above, down_ago
+        )
+    return abs(sum_f) < np.inf and abs(sum_s) < np.inf  # the last blocks
 
 
 @njit(cache=True, nogil=True)
@@ -20,6 +79,8 @@ def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, n
 
     Crossings follow vectorbt's ``crossed_above`` rule (see :func:`crossed_above_nb`); the first
     possible signal is at bar ``max(fast, slow)`` (both averages valid and a prior side seen).
+    The averages are ``sma_1d_nb``'s, bit for bit; on finite prices they are computed in the
+    crossing loop without being stored (:func:`_sma_cross_one_pass_nb`).
 
     Examples
     --------
@@ -28,11 +89,12 @@ def sma_cross_nb(close: np.ndarray, fast: int, slow: int) -> tuple[np.ndarray, n
     >>> np.flatnonzero(e), np.flatnonzero(x)
     (array([4]), array([7]))
     """
-    f = sma_1d_nb(close, fast)
-    s = sma_1d_nb(close, slow)
     entries = np.empty(close.shape[0], dtype=np.bool_)
     exits = np.empty(close.shape[0], dtype=np.bool_)
-    crossings_into_nb(f, s, entries, exits)  # both crossings in one pass, as the fused sweep
+    if not _sma_cross_one_pass_nb(close, fast, slow, entries, exits):
+        f = sma_1d_nb(close, fast)
+        s = sma_1d_nb(close, slow)
+        crossings_into_nb(f, s, entries, exits)  # both crossings in one pass, as the fused sweep
     return entries, exits
 
 
