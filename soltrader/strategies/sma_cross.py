@@ -23,6 +23,28 @@ def _window_sum_nb(x: np.ndarray, a: int, n: int, shift: float) -> float:
     return s
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sma_step_nb(
+    close: np.ndarray, i: int, n: int, period: int, inv: float, nxt: int, shift: float,
+    total: float,
+) -> tuple[float, int, float, float, bool]:  # fmt: skip
+    """Bar ``i`` of ``sma_1d_nb(close, n)`` on a run of valid bars from bar 0, from its state
+    (``nxt``: the bar of the next recomputation; ``shift`` and ``total``: the shifted window
+    sum): ``(average, nxt, shift, total, ok)``, NaN in the warm-up; ``ok`` is False when the
+    block that ends at this bar has a sum that is not finite."""
+    if i < n - 1:
+        return np.nan, nxt, shift, total, True
+    if i == nxt:
+        if not abs(total) < np.inf:
+            return np.nan, nxt, shift, total, False
+        shift = close[i]
+        total = _window_sum_nb(close, i, n, shift)
+        nxt = i + period
+    else:
+        total += close[i] - close[i - n]
+    return shift + total * inv, nxt, shift, total, True
+
+
 @njit(cache=True, nogil=True)
 def _sma_cross_one_pass_nb(
     close: np.ndarray, fast: int, slow: int, entries: np.ndarray, exits: np.ndarray
@@ -37,36 +59,20 @@ def _sma_cross_one_pass_nb(
     ±inf in ``close``, or an overflow): ``sma_1d_nb`` then splits the series into runs of
     valid bars, which the caller leaves to it.
     """
-    period_f = anchor_period_nb(fast)
-    period_s = anchor_period_nb(slow)
-    inv_f = 1.0 / fast
-    inv_s = 1.0 / slow
-    next_f = fast - 1  # the bar of the next recomputation
-    next_s = slow - 1
+    period_f, period_s = anchor_period_nb(fast), anchor_period_nb(slow)
+    inv_f, inv_s = 1.0 / fast, 1.0 / slow
+    next_f, next_s = fast - 1, slow - 1  # the bars of the next recomputations
     shift_f = sum_f = shift_s = sum_s = 0.0
     was_below, up_ago, was_above, down_ago = False, -1, False, -1
     for i in range(close.shape[0]):
-        f = s = np.nan
-        if i >= fast - 1:
-            if i == next_f:
-                if not abs(sum_f) < np.inf:  # the block that ends here
-                    return False
-                shift_f = close[i]
-                sum_f = _window_sum_nb(close, i, fast, shift_f)
-                next_f = i + period_f
-            else:
-                sum_f += close[i] - close[i - fast]
-            f = shift_f + sum_f * inv_f
-        if i >= slow - 1:
-            if i == next_s:
-                if not abs(sum_s) < np.inf:
-                    return False
-                shift_s = close[i]
-                sum_s = _window_sum_nb(close, i, slow, shift_s)
-                next_s = i + period_s
-            else:
-                sum_s += close[i] - close[i - slow]
-            s = shift_s + sum_s * inv_s
+        f, next_f, shift_f, sum_f, ok_f = _sma_step_nb(
+            close, i, fast, period_f, inv_f, next_f, shift_f, sum_f
+        )
+        s, next_s, shift_s, sum_s, ok_s = _sma_step_nb(
+            close, i, slow, period_s, inv_s, next_s, shift_s, sum_s
+        )
+        if not (ok_f and ok_s):
+            return False
         entries[i], exits[i], was_below, up_ago, was_above, down_ago = cross_step_nb(
             f, s, was_below, up_ago, was_above, down_ago
         )
