@@ -9,6 +9,7 @@ calendar period, bit for bit the same: the fused kernel runs the replay kernel's
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -94,7 +95,7 @@ SWEEP_SIG = types.void(
     types.float64,
     _F2,
     _F2,
-    types.boolean[::1],
+    types.int8[::1],
     types.int64,
 )
 
@@ -119,7 +120,7 @@ def _sweep(
     rf,
     stats,
     periods,
-    declined,
+    status,
     blocks,
 ):  # pragma: no cover - compiled
     """One block of the fused sweep, for every strategy (compiled by :func:`sweep_kernel`):
@@ -128,8 +129,8 @@ def _sweep(
     ``signal_kernel``
     (:data:`soltrader.sim.lean.SIGNAL_KERNEL_SIG`) and simulates the combination with
     :func:`soltrader.sim.lean.run_combo_nb` and ``simulate_one``, which writes its statistics
-    (``stats[i]``, ``SUMMARY_FIELDS`` order) and period returns (``periods[i]``), or declines it
-    (``declined[i]``).
+    (``stats[i]``, ``SUMMARY_FIELDS`` order) and period returns (``periods[i]``), and what it
+    did in ``status[i]`` (:data:`soltrader.sim.lean.COMBO_DONE`, or declined, or ruined).
 
     The kernel releases the GIL: :func:`fused_chunk` runs the blocks on Python threads. (A numba
     ``prange`` did the same work but doubled the compile time: its parallel region is compiled,
@@ -159,8 +160,9 @@ def _sweep(
         The last bar of each calendar period.
     ppy, rf : float
         Bars per year (elapsed time) and the risk-free rate per bar.
-    stats, periods, declined : ndarray
-        Outputs, one row per combination (``declined``: left for the general simulation).
+    stats, periods, status : ndarray
+        Outputs, one row per combination (``status``, int8: written, declined for the general
+        simulation, or ruined for a full backtest).
     blocks : int
         Blocks (threads) the rows are spread over.
 
@@ -186,7 +188,7 @@ def _sweep(
         scratch = np.full((n_scratch, max(n, n_scratch, 2)), np.nan)
         for i in range(block, k, blocks):
             rows = signal_kernel(open_, high, low, close, volume, params[i], ws[0], ws[1], scratch)
-            declined[i] = not run_combo_nb(
+            status[i] = run_combo_nb(
                 simulate_one,
                 open_,
                 high,
@@ -233,7 +235,8 @@ def generic_chunk(
 @dataclass(frozen=True)
 class Plan:
     """Everything the fused kernel needs: the bars as 1-D arrays and one row of configuration per
-    combination (see :mod:`soltrader.sim.lean`)."""
+    combination (see :mod:`soltrader.sim.lean`), and the sweep's own inputs for a combination
+    that only a full backtest computes (an account ruined on the way)."""
 
     bars: tuple[np.ndarray, ...]
     params: np.ndarray
@@ -243,6 +246,9 @@ class Plan:
     periods_per_year: float
     #: every combination is of the common case (:mod:`soltrader.sim.simple`)
     simple: bool = False
+    data: Any = None
+    combos: tuple[dict[str, Any], ...] = ()
+    fixed_values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def _key(value: Any) -> Any:
@@ -379,7 +385,10 @@ def fused_plan(
     for r, name in enumerate(levels):
         level_map[positions[name]] = r
     common = common and all(_strategy_keeps_common_case(fcfg[i], level_map) for i in range(k))
-    return Plan(bars, params, fcfg, icfg, level_map, periods_per_year(market.index), common)
+    return Plan(
+        bars, params, fcfg, icfg, level_map, periods_per_year(market.index), common, data,
+        tuple(combos), dict(fixed_values),
+    )  # fmt: skip
 
 
 def fused_chunk(
@@ -387,14 +396,20 @@ def fused_chunk(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run combinations ``lo:hi`` of a plan in the parallel skeleton :func:`sweep_kernel` with the
     strategy's signal kernel, on ``threads`` numba threads (default: numba's setting): with the
-    common case's simulation when the plan allows it, and then the general one for any
-    combination it declined."""
+    common case's simulation when the plan allows it, then the general one for any combination
+    it declined, then a full backtest (:func:`generic_chunk`) for any whose account was ruined."""
     rows = np.arange(lo, hi)
-    stats, rets, declined = _run_rows(plan, strategy, rows, periods, threads, plan.simple)
+    stats, rets, status = _run_rows(plan, strategy, rows, periods, threads, plan.simple)
+    declined = status == lean.COMBO_DECLINED
     if declined.any():
-        again = rows[declined]
-        stats[declined], rets[declined], _ = _run_rows(
-            plan, strategy, again, periods, threads, False
+        stats[declined], rets[declined], status[declined] = _run_rows(
+            plan, strategy, rows[declined], periods, threads, False
+        )
+    ruined = status == lean.COMBO_RUINED
+    if ruined.any():
+        combos = [plan.combos[i] for i in rows[ruined]]
+        stats[ruined], rets[ruined] = generic_chunk(
+            plan.data, strategy, combos, dict(plan.fixed_values), periods
         )
     return stats, rets
 
@@ -407,11 +422,11 @@ def _run_rows(
     threads: int | None,
     common: bool,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The skeleton over the plan's ``rows``: (statistics, period returns, declined)."""
+    """The skeleton over the plan's ``rows``: (statistics, period returns, status)."""
     k = len(rows)
     stats = np.empty((k, N_STATS))
     rets = np.empty((k, len(periods.ends)))
-    declined = np.zeros(k, dtype=np.bool_)
+    status = np.zeros(k, dtype=np.int8)
     wanted = numba.get_num_threads() if threads is None else threads
     blocks = max(1, min(wanted, numba.config.NUMBA_NUM_THREADS, k))
     fused = strategy.fused
@@ -431,7 +446,7 @@ def _run_rows(
         0.0,
         stats,
         rets,
-        declined,
+        status,
         blocks,
     )
     if blocks == 1:
@@ -440,7 +455,7 @@ def _run_rows(
         with ThreadPoolExecutor(blocks, thread_name_prefix="soltrader-sweep") as pool:
             for done in [pool.submit(kernel, b, *args) for b in range(blocks)]:
                 done.result()
-    return stats, rets, declined
+    return stats, rets, status
 
 
 def evaluate_chunk(

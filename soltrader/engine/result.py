@@ -478,11 +478,12 @@ class Result:
             as_scalar(risk_free, "risk_free", low=-1.0, strict=True), ppy
         )
         out = np.empty(metrics_nb.N_STATS)
-        metrics_nb.backtest_stats_nb(
+        trades = self.trades_records
+        complete = metrics_nb.backtest_stats_nb(
             equity,
             float(self.init_cash),
             in_market,
-            self.trades_records,
+            trades,
             self.fees_paid,
             ppy,
             rf,
@@ -490,6 +491,8 @@ class Result:
             np.empty(equity.shape[0]),
             np.empty(0),  # no first pass run yet: the statistics read the curve
         )
+        if not complete:  # a ruined account: its curve statistics by their own formulas
+            metrics_nb.ruined_stats_nb(equity, float(self.init_cash), trades, ppy, rf, out)
         counts = self._rejection_counts().astype(np.float64)
         return pd.Series(
             np.concatenate([out, [counts.sum()], counts]),

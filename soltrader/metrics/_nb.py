@@ -832,7 +832,7 @@ def curve_stats_nb(
 
     The first pass also finds the least value: a curve with a value of zero or less is ruined
     (a return after it is undefined), and then only ``ruined`` is meaningful (the other fields
-    are NaN or 0; :func:`backtest_stats_nb` takes its ruined path). Divisions follow IEEE rules
+    are NaN or 0; :func:`ruined_stats_nb` computes its statistics). Divisions follow IEEE rules
     here (``error_model="numpy"``): a zero value divides without an exception, and its result is
     discarded with the rest. The first pass is :func:`curve_step_nb`'s, value by value, so a
     caller that produces the curve may run it as it goes (:func:`curve_state_nb`).
@@ -1020,58 +1020,101 @@ def backtest_stats_nb(
     out: np.ndarray,
     scratch: np.ndarray,
     curve_state: np.ndarray,
-) -> None:
+) -> bool:
     """Every statistic of one backtest into ``out`` (``SUMMARY_FIELDS`` order, 26 floats);
-    ``scratch`` holds at least ``len(equity)`` floats of working space.
+    ``scratch`` holds at least ``len(equity)`` floats of working space. Returns False for a
+    ruined account, whose curve statistics :func:`ruined_stats_nb` completes.
 
     ``equity`` is the account value per bar (quote currency), ``n_in_market`` the number of bars
-    with an open position, ``trades`` the trade records and ``fees_paid`` every cost paid. An
-    account whose value reaches zero or less is ruined: its returns are -1 on that bar and 0
-    after (a return after a zero value is undefined), values compound from ``init_cash``, and
-    ``end_value`` is the last equity. The replay result and the fused sweep both call this.
-    A fused sweep whose simulation ran the first pass over the curve as it went
-    (:func:`curve_state_nb`) passes that state as ``curve_state`` (``CS_DONE`` set): only the
-    second pass reads the returns again.
+    with an open position, ``trades`` the trade records and ``fees_paid`` every cost paid. The
+    replay result and the fused sweep both call this. A fused sweep whose simulation ran the
+    first pass over the curve as it went (:func:`curve_state_nb`) passes that state as
+    ``curve_state`` (``CS_DONE`` set): only the second pass reads the returns again.
+
+    An account whose value reaches zero or less is ruined; its curve statistics (``out[0:11]``,
+    turnover ``out[22:24]``) are left NaN here and False returned. They come from other formulas
+    (:func:`ruined_stats_nb`), compiled apart: a rare path that every first backtest's
+    statistics and every first sweep would otherwise compile (about a second).
+
+    Examples
+    --------
+    >>> from soltrader.domain.records import trade_dt
+    >>> out, no_trades = np.empty(N_STATS), np.zeros(0, trade_dt)
+    >>> args = (100.0, 0, no_trades, 0.0, 365.0, 0.0, out, np.empty(3), np.empty(0))
+    >>> backtest_stats_nb(np.array([100.0, 110.0, 121.0]), *args), round(float(out[2]), 4)
+    (True, 0.21)
+    >>> backtest_stats_nb(np.array([100.0, -5.0, 1.0]), *args), bool(np.isnan(out[2]))
+    (False, True)
+    >>> ruined_stats_nb(np.array([100.0, -5.0, 1.0]), 100.0, no_trades, 365.0, 0.0, out)
+    >>> float(out[2]), float(out[8])
+    (-1.0, 1.0)
     """
     n = equity.shape[0]
     if curve_state.shape[0] and curve_state[CS_DONE] != 0.0:
         curve = finish_curve_nb(curve_state, n, init_cash, periods_per_year, scratch)
     else:
         curve = curve_stats_nb(equity, init_cash, periods_per_year, risk_free_bar, scratch)
-    value_sum = curve[11]
-    if not curve[12]:
-        out[0], out[1], out[2], out[3], out[4] = curve[0], curve[1], curve[2], curve[3], curve[4]
-        out[5], out[6], out[7], out[8] = curve[5], curve[6], curve[7], curve[8]
-        out[9] = float(curve[9])
-        out[10] = float(curve[10])
-    else:  # ruined: the curve's statistics come from its returns, -1 on the ruin and 0 after
-        rets = np.empty(n)
-        prev = init_cash
-        for i in range(n):
-            rets[i] = max(equity[i], 0.0) / prev - 1.0 if prev > 0.0 else 0.0
-            prev = equity[i]
-        values = equity_from_returns_nb(rets, init_cash)
-        max_dd, longest_r, deepest_r = drawdown_stats_returns_nb(rets)
-        growth = values[n - 1] / init_cash
-        ann = cagr_nb(growth, n, periods_per_year)
-        out[0] = init_cash
-        out[1] = equity[n - 1]
-        out[2] = growth - 1.0
-        out[3] = ann
-        out[4] = annualized_volatility_nb(rets, periods_per_year)
-        out[5] = sharpe_ratio_nb(rets, periods_per_year, risk_free_bar)
-        out[6] = sortino_ratio_nb(rets, periods_per_year, risk_free_bar)
-        out[7] = safe_ratio_nb(ann, max_dd)
-        out[8] = max_dd
-        out[9] = float(longest_r)
-        out[10] = float(deepest_r)
-        value_sum = 0.0
-        for i in range(n):
-            value_sum += values[i]
     out[11] = n_in_market / n if n > 0 else np.nan
     traded = trade_stats_nb(trades, out)
     out[21] = fees_paid
-    out[22] = safe_ratio_nb(traded, value_sum / n)  # a ruined account's mean value is 0
-    out[23] = out[22] * periods_per_year / n
     out[24] = float(n)
     out[25] = periods_per_year
+    if curve[12]:  # ruined
+        for k in range(11):
+            out[k] = np.nan
+        out[22] = np.nan
+        out[23] = np.nan
+        return False
+    out[0], out[1], out[2], out[3], out[4] = curve[0], curve[1], curve[2], curve[3], curve[4]
+    out[5], out[6], out[7], out[8] = curve[5], curve[6], curve[7], curve[8]
+    out[9] = float(curve[9])
+    out[10] = float(curve[10])
+    out[22] = safe_ratio_nb(traded, curve[11] / n)
+    out[23] = out[22] * periods_per_year / n
+    return True
+
+
+@numba.njit(cache=True)
+def ruined_stats_nb(
+    equity: np.ndarray,
+    init_cash: float,
+    trades: np.ndarray,
+    periods_per_year: float,
+    risk_free_bar: float,
+    out: np.ndarray,
+) -> None:
+    """The curve statistics of a ruined account (``out[0:11]`` and the turnover
+    ``out[22:24]``), which :func:`backtest_stats_nb` left NaN; the other fields stay.
+
+    A ruined account's returns are -1 on the bar its value reaches zero or less and 0 after (a
+    return after a zero value is undefined), its values compound from ``init_cash``, its mean
+    value for the turnover is theirs, and ``end_value`` is the last equity (see
+    :func:`backtest_stats_nb` for an example).
+    """
+    n = equity.shape[0]
+    rets = np.empty(n)
+    prev = init_cash
+    for i in range(n):
+        rets[i] = max(equity[i], 0.0) / prev - 1.0 if prev > 0.0 else 0.0
+        prev = equity[i]
+    values = equity_from_returns_nb(rets, init_cash)
+    max_dd, longest_r, deepest_r = drawdown_stats_returns_nb(rets)
+    growth = values[n - 1] / init_cash
+    ann = cagr_nb(growth, n, periods_per_year)
+    out[0] = init_cash
+    out[1] = equity[n - 1]
+    out[2] = growth - 1.0
+    out[3] = ann
+    out[4] = annualized_volatility_nb(rets, periods_per_year)
+    out[5] = sharpe_ratio_nb(rets, periods_per_year, risk_free_bar)
+    out[6] = sortino_ratio_nb(rets, periods_per_year, risk_free_bar)
+    out[7] = safe_ratio_nb(ann, max_dd)
+    out[8] = max_dd
+    out[9] = float(longest_r)
+    out[10] = float(deepest_r)
+    value_sum = 0.0
+    for i in range(n):
+        value_sum += values[i]
+    traded = trade_stats_nb(trades, np.empty(N_STATS))  # the notional; out keeps its fields
+    out[22] = safe_ratio_nb(traded, value_sum / n)  # a ruined account's mean value is 0
+    out[23] = out[22] * periods_per_year / n

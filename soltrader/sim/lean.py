@@ -593,6 +593,11 @@ def period_returns_nb(equity, ends, init_cash, out):
         prev = value
 
 
+#: What :func:`run_combo_nb` did with a combination: its row is written; the simulation declined
+#: it (the general one must run it); its account was ruined (a full backtest computes the row).
+COMBO_DONE, COMBO_DECLINED, COMBO_RUINED = 0, 1, 2
+
+
 @njit(cache=True, nogil=True)
 def run_combo_nb(
     simulate_one,
@@ -615,7 +620,10 @@ def run_combo_nb(
     """Simulate one combination whose signals are in the scratch ``ws`` with ``simulate_one``
     (:data:`SIMULATE_ONE_SIG`) and write its statistics (``SUMMARY_FIELDS`` order) and period
     returns. A run that produced more records than the scratch holds is run again with room for
-    all of them. Returns False when ``simulate_one`` declined the combination (nothing written)."""
+    all of them. Returns :data:`COMBO_DONE`; :data:`COMBO_DECLINED` when ``simulate_one``
+    declined the combination (nothing written); :data:`COMBO_RUINED` for an account ruined on
+    the way (its curve statistics are NaN: :func:`soltrader.metrics._nb.ruined_stats_nb` is
+    compiled only when a sweep meets one, and a full backtest computes the row)."""
     signals, levels, equity, scratch, orders, fills, trades, sub_start = ws
     conf = icfg.copy()
     conf[I_CAP_ORDERS] = orders.shape[0]
@@ -628,7 +636,7 @@ def run_combo_nb(
     in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt, scratch,
                              curve)  # fmt: skip
     if in_market < 0:
-        return False
+        return COMBO_DECLINED
     if cnt[0] > orders.shape[0] or cnt[1] > fills.shape[0] or cnt[2] > trades.shape[0]:
         orders = np.zeros(cnt[0], dtype=order_dt)
         fills = np.zeros(cnt[1], dtype=fill_dt)
@@ -639,7 +647,7 @@ def run_combo_nb(
         curve_state_nb(curve, fcfg[CASH_AT], risk_free_bar)
         in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt,
                                  scratch, curve)  # fmt: skip
-    _finish(
+    complete = _finish(
         equity,
         scratch,
         curve,
@@ -654,7 +662,7 @@ def run_combo_nb(
         stats_out,
         periods_out,
     )
-    return True
+    return COMBO_DONE if complete else COMBO_RUINED
 
 
 @njit(cache=True, nogil=True)
@@ -674,13 +682,17 @@ def _finish(
     periods_out,
 ):
     fees = fees_of_records_nb(fills, orders, _TX_FAILED)
-    backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out, scratch,
-                      curve)  # fmt: skip
+    complete = backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out,
+                                 scratch, curve)  # fmt: skip
     period_returns_nb(equity, ends, init_cash, periods_out)
+    return complete
 
 
 __all__ = [
     "BAR_ARRAY",
+    "COMBO_DECLINED",
+    "COMBO_DONE",
+    "COMBO_RUINED",
     "LEVEL_FIELDS",
     "N_FCFG",
     "N_PARAMS",

@@ -23,7 +23,7 @@ from hypothesis import strategies as hs
 import soltrader as st
 from soltrader.engine import fused
 from soltrader.engine.backtest import _kernel_inputs
-from soltrader.sim import _nb, simple
+from soltrader.sim import _nb, lean, simple
 
 EXAMPLES = int(os.environ.get("SOLTRADER_SIMPLE_EXAMPLES", "300"))
 FIELDS = ("orders", "fills", "trades", "cash", "equity", "position", "value", "counts")
@@ -196,3 +196,30 @@ def test_sweep_uses_the_common_case_and_falls_back_for_shorts() -> None:
         assert np.array_equal(stats[i], expected, equal_nan=True), combo
     shorts = st.backtest(bars, strategy, fees=0.001, **combos[-1])
     assert (shorts.trades["direction"] == "short").any()  # the fallback was needed
+
+
+def test_sweep_rows_of_ruined_accounts_equal_their_backtests() -> None:
+    """A short held through a 30x jump ruins the account (its value goes below zero): the fused
+    kernel leaves such a row to a full backtest (the ruined statistics are compiled apart), so
+    every row, ruined or not, still equals its backtest bit for bit."""
+    bars = _bars(3, 3_000, 100.0)
+    bars.iloc[190:, :4] *= 30.0  # inside a short that mean_reversion holds from bar 182
+    combos = [{"allow_short": s, "z_n": w} for s in (False, True) for w in (20, 40)]
+    strategy = st.strategies.mean_reversion
+    plan = fused.fused_plan(bars, strategy, combos, {"fees": 0.001})
+    assert plan is not None
+    periods = fused.period_index(pd.DatetimeIndex(bars.index), "1D")
+    _, _, status = fused._run_rows(plan, strategy, np.arange(4), periods, None, False)
+    assert status.tolist().count(lean.COMBO_RUINED) >= 1
+    stats, rets = fused.fused_chunk(plan, strategy, 0, len(combos), periods)
+    for i, combo in enumerate(combos):
+        result = st.backtest(bars, strategy, fees=0.001, **combo)
+        expected = result.stats()[list(st.metrics.SUMMARY_FIELDS)].to_numpy(dtype=float)
+        assert np.array_equal(stats[i], expected, equal_nan=True), combo
+        own = np.empty(len(periods.ends))
+        equity = np.ascontiguousarray(result.equity.to_numpy(), dtype=np.float64)
+        lean.period_returns_nb(equity, periods.ends, float(result.init_cash), own)
+        assert np.array_equal(rets[i], own, equal_nan=True), combo
+        if status[i] == lean.COMBO_RUINED:
+            assert result.equity.min() <= 0.0 and expected[2] == -1.0  # total return
+            assert np.isfinite(expected[:11]).sum() >= 9  # the curve statistics are computed
