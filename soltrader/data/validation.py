@@ -30,7 +30,7 @@ not produce spurious gaps.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -659,12 +659,18 @@ def _bad_bar_count_nb(
 
 
 @numba.njit(cache=True)
-def _unordered_count_nb(ts: np.ndarray) -> int:  # pragma: no cover - compiled
-    """Bars whose time is not after the previous bar's (branch-free, vectorises)."""
+def _order_counts_nb(ts: np.ndarray) -> tuple[int, int]:  # pragma: no cover - compiled
+    """Bars whose time is not after the previous bar's, and gaps as long as the first one (the
+    annualisation's spacing count, :func:`soltrader.metrics._nb.first_step_count_nb`), in one
+    branch-free pass (it vectorises)."""
     bad = 0
+    same = 0
+    first = ts[1] - ts[0] if ts.size > 1 else 0
     for i in range(1, ts.size):
-        bad += ts[i] <= ts[i - 1]
-    return bad
+        gap = ts[i] - ts[i - 1]
+        bad += gap <= 0
+        same += gap == first
+    return bad, same
 
 
 @numba.njit(cache=True)
@@ -675,13 +681,15 @@ def _bars_clean_nb(
     close: np.ndarray,
     volume: np.ndarray,
     ts: np.ndarray,
-) -> bool:  # pragma: no cover - compiled
-    """True when no rule of :func:`first_bar_error` fires: two passes, no temporaries, no early
-    exit (clean bars, the case that matters, read every row anyway). The detailed (vectorised)
-    checks run only on bars that fail it, so the reasons stay theirs."""
+) -> int:  # pragma: no cover - compiled
+    """-1 when a rule of :func:`first_bar_error` fires, else the gaps as long as the first one:
+    two passes, no temporaries, no early exit (clean bars, the case that matters, read every row
+    anyway). The detailed (vectorised) checks run only on bars that fail it, so the reasons stay
+    theirs."""
     if _bad_bar_count_nb(open_, high, low, close, volume):
-        return False
-    return _unordered_count_nb(ts) == 0
+        return -1
+    bad, same = _order_counts_nb(ts)
+    return -1 if bad else same
 
 
 def first_bar_error(bars: OHLCVArrays, ts_ns: np.ndarray) -> DataError | None:
@@ -712,9 +720,40 @@ def first_bar_error(bars: OHLCVArrays, ts_ns: np.ndarray) -> DataError | None:
     >>> err.code, err.row, err.field
     ('high_below_low', 1, 'high')
     """
+    return bar_check(bars, ts_ns).error
+
+
+class BarCheck(NamedTuple):
+    """What :func:`bar_check` found."""
+
+    #: the first error, as :func:`first_bar_error` gives it; None for clean bars
+    error: DataError | None
+    #: of clean bars, the gaps between bar times as long as the first gap (what
+    #: :func:`soltrader.metrics.elapsed_periods_per_year` counts to find the bar length), read in
+    #: the same pass as their order; -1 when not counted
+    first_step_count: int
+
+
+def bar_check(bars: OHLCVArrays, ts_ns: np.ndarray) -> BarCheck:
+    """:func:`first_bar_error`, with the spacing count its pass over the times gives for free.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ones = np.ones(4)
+    >>> bars = OHLCVArrays(np.empty(0, np.int64), ones, ones, ones, ones, ones)
+    >>> bar_check(bars, np.array([0, 60, 120, 300]) * 10**9)
+    BarCheck(error=None, first_step_count=2)
+    """
     ts_ns = np.asarray(ts_ns, dtype=np.int64)
-    if _bars_clean_nb(bars.open, bars.high, bars.low, bars.close, bars.volume, ts_ns):
-        return None
+    same = _bars_clean_nb(bars.open, bars.high, bars.low, bars.close, bars.volume, ts_ns)
+    if same >= 0:
+        return BarCheck(None, int(same))
+    return BarCheck(_first_error(bars, ts_ns), -1)
+
+
+def _first_error(bars: OHLCVArrays, ts_ns: np.ndarray) -> DataError | None:
+    """The detailed checks of bars that failed the fast one (see :func:`first_bar_error`)."""
     out = _Collector()
     _check_values(bars, out)
     _check_ranges(bars, out)

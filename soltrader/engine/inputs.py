@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from numbers import Real
 from typing import Any
@@ -14,7 +14,7 @@ import pandas as pd
 import polars as pl
 
 from soltrader.data.schema import OHLCVArrays, bar_times, ohlcv_arrays
-from soltrader.data.validation import first_bar_error
+from soltrader.data.validation import bar_check
 from soltrader.domain.errors import DataError, ParameterError
 
 
@@ -35,6 +35,27 @@ class Market:
     #: column: its index; polars data: the positions 0..n-1). A pandas argument may carry these
     #: labels or the time index.
     labels: pd.Index | None = None
+    #: The bar check's count of gaps as long as the first one, with the index it counted
+    #: (:class:`soltrader.data.validation.BarCheck`); see :meth:`first_step_count`.
+    checked_steps: tuple[pd.DatetimeIndex, int] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def first_step_count(self) -> int | None:
+        """How many gaps between bar times are as long as the first one, as the bar check
+        counted them on this very index (so annualising reads the times once, not twice); None
+        when it did not (another index, or bars it did not pass).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from soltrader.data.schema import ohlcv_frame
+        >>> bars = ohlcv_frame(np.array([0, 1, 2, 5]) * 60_000, *[np.ones(4)] * 5)
+        >>> market_from(bars).first_step_count()
+        2
+        """
+        steps = self.checked_steps
+        return steps[1] if steps is not None and steps[0] is self.index else None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -47,8 +68,9 @@ class Market:
         return _epoch_ns(self.index, "data")
 
 
-def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
-    """The time index and the five float64 columns of one OHLCV frame (views when possible)."""
+def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray], int]:
+    """The time index and the five float64 columns of one OHLCV frame (views when possible),
+    and the bar check's spacing count (:meth:`Market.first_step_count`; -1: none)."""
     if not isinstance(data, pl.DataFrame | pd.DataFrame):
         raise ParameterError(
             name, f"expected an OHLCV pandas or polars DataFrame, got {type(data).__name__}"
@@ -56,8 +78,7 @@ def _single_frame(data: Any, name: str) -> tuple[pd.DatetimeIndex, dict[str, np.
     arrays = ohlcv_arrays(data, with_time=False)
     index = bar_times(data, name)  # tz-aware UTC ns whatever the input's resolution (naive = UTC)
     columns = {c: getattr(arrays, c) for c in ("open", "high", "low", "close", "volume")}
-    _check_bars(columns, index, name)
-    return index, columns
+    return index, columns, _check_bars(columns, index, name)
 
 
 def _epoch_ns(index: pd.DatetimeIndex, name: str) -> np.ndarray:
@@ -70,12 +91,12 @@ def _epoch_ns(index: pd.DatetimeIndex, name: str) -> np.ndarray:
         raise DataError(f"{name}: bar times outside the years 1677..2262 ({exc})") from None
 
 
-def _check_bars(columns: dict[str, np.ndarray], index: pd.DatetimeIndex, name: str) -> None:
+def _check_bars(columns: dict[str, np.ndarray], index: pd.DatetimeIndex, name: str) -> int:
     """Raise the first error of :func:`soltrader.data.validate`'s rules that need no timeframe:
     finite positive prices, OHLC consistency, finite volume >= 0, sorted unique times (gaps are
-    allowed)."""
+    allowed); return the check's spacing count (-1: none)."""
     bars = OHLCVArrays(np.empty(0, np.int64), **columns)
-    error = first_bar_error(bars, _epoch_ns(index, name))
+    error, steps = bar_check(bars, _epoch_ns(index, name))
     if error is not None:
         raise DataError(
             f"{name}: {error}; the simulator needs valid bars (st.data.validate lists every "
@@ -85,6 +106,7 @@ def _check_bars(columns: dict[str, np.ndarray], index: pd.DatetimeIndex, name: s
             timestamp=error.timestamp,
             field=error.field,
         )
+    return steps
 
 
 def _row_labels(data: Any) -> pd.Index | None:
@@ -143,7 +165,14 @@ def market_from(data: Any, name: str = "data") -> Market:
             c: np.column_stack([frames[k][1][c] for k in names])
             for c in ("open", "high", "low", "close", "volume")
         }
-    return Market(index=index, assets=names, **stack, labels=_row_labels(first))
+    steps = frames[names[0]][2]
+    return Market(
+        index=index,
+        assets=names,
+        **stack,
+        labels=_row_labels(first),
+        checked_steps=(index, steps) if steps >= 0 else None,
+    )
 
 
 def as_matrix(value: Any, name: str, market: Market, dtype: type = np.float64) -> np.ndarray:

@@ -447,7 +447,10 @@ class Result:
         >>> res.periods_per_year()  # 1h bars without gaps  # doctest: +SKIP
         8760.0
         """
-        return elapsed_periods_per_year(self.market.index, name="data")
+        market = self.market
+        return elapsed_periods_per_year(
+            market.index, name="data", first_step_count=market.first_step_count()
+        )
 
     def stats(self, *, risk_free: float = 0.0) -> pd.Series:
         """Every metric of the backtest (see :func:`soltrader.metrics.summary` for definitions;

@@ -79,11 +79,12 @@ YEAR_NS = YEAR_MS * 1_000_000
 _NS_PER_TICK = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
-def _most_common_step(ticks: np.ndarray) -> int:
+def _most_common_step(ticks: np.ndarray, first_step_count: int | None = None) -> int:
     """The most common spacing of ``ticks`` (the smallest of equally common ones), as
     ``pandas.Series.mode`` gives it. A spacing held by more than half of the gaps is the only
     mode: the usual case (bars without or with few gaps) costs one pass without a temporary
-    instead of a hash count of every spacing.
+    instead of a hash count of every spacing; ``first_step_count``, the gaps as long as the
+    first one when a caller has counted them already, saves even that pass.
 
     Examples
     --------
@@ -93,12 +94,16 @@ def _most_common_step(ticks: np.ndarray) -> int:
     1
     """
     first = int(ticks[1] - ticks[0])
-    if 2 * _nb.first_step_count_nb(ticks) > ticks.size - 1:
+    if first_step_count is None:
+        first_step_count = _nb.first_step_count_nb(ticks)
+    if 2 * first_step_count > ticks.size - 1:
         return first
     return int(pd.Series(np.diff(ticks)).mode().iloc[0])
 
 
-def elapsed_periods_per_year(times: Any, *, name: str = "data") -> float:
+def elapsed_periods_per_year(
+    times: Any, *, name: str = "data", first_step_count: int | None = None
+) -> float:
     """Observations per 365-day year of **elapsed time**: the annualisation rate of a bar series.
 
     ``P = n / elapsed_years`` with ``n`` the number of bars and ``elapsed_years = (last open +
@@ -121,6 +126,10 @@ def elapsed_periods_per_year(times: Any, *, name: str = "data") -> float:
         same result) and any time zone (naive times are read as UTC).
     name : str
         The argument named in errors.
+    first_step_count : int, optional
+        How many gaps between the times are as long as the first one, when the caller has
+        counted them (the backtest's bar check does, in its pass over the times); by default
+        counted here.
 
     Returns
     -------
@@ -151,7 +160,7 @@ def elapsed_periods_per_year(times: Any, *, name: str = "data") -> float:
     if n < 2:
         raise ParameterError(name, "at least 2 bars are needed to annualise statistics")
     ticks = idx.asi8  # in the index's own unit: exact integers, nothing converted or rounded
-    step = _most_common_step(ticks)
+    step = _most_common_step(ticks, first_step_count)
     elapsed = (int(ticks[-1]) - int(ticks[0]) + step) * _NS_PER_TICK[idx.unit]
     if step <= 0 or elapsed <= 0:
         raise DataError(

@@ -102,3 +102,34 @@ def test_bad_indexes_are_refused() -> None:
     backwards = pd.DatetimeIndex(["2024-01-02", "2024-01-01"], tz="UTC")
     with pytest.raises(DataError, match="must increase"):
         st.metrics.elapsed_periods_per_year(backwards)
+
+
+@given(gaps=hs.lists(hs.sampled_from([1, 1, 1, 2, 3, 7]), min_size=1, max_size=40))
+def test_the_bar_checks_spacing_count_gives_the_counted_rate(gaps: list[int]) -> None:
+    """The backtest's bar check counts the gaps as long as the first one in its pass over the
+    times; the rate it gives equals the one counted from the index alone, for bars whose most
+    common spacing is the first one and for bars where it is not."""
+    ticks = np.cumsum([0, *gaps]) * 60_000
+    n = len(ticks)
+    bars = st.data.schema.ohlcv_frame(ticks, *[np.ones(n)] * 5)
+    res = st.backtest_signals(bars, np.zeros(n, dtype=bool))
+    counted = res.market.first_step_count()
+    assert counted == int((np.diff(ticks) == ticks[1] - ticks[0]).sum())
+    assert res.periods_per_year() == st.metrics.elapsed_periods_per_year(res.market.index)
+
+
+def test_a_market_with_another_index_counts_its_own_spacing(year, outage) -> None:
+    """The check's count belongs to the index it counted: a market given another index (by
+    ``dataclasses.replace``) counts that one's spacing, never the old count."""
+    import dataclasses
+
+    res = st.backtest(year, st.strategies.sma_cross, **KW)
+    assert res.market.first_step_count() == len(year) - 1
+    moved = dataclasses.replace(
+        res.market, index=year.index[:1].append(year.index[1:] + pd.Timedelta("1s"))
+    )
+    assert moved.first_step_count() is None
+    assert (
+        st.backtest(outage, st.strategies.sma_cross, **KW).market.first_step_count()
+        == len(outage) - 2
+    )
