@@ -452,6 +452,23 @@ class Result:
             market.index, name="data", first_step_count=market.first_step_count()
         )
 
+    def _stats_into(
+        self, out: np.ndarray, equity: np.ndarray, in_market: int, ppy: float, rf: float
+    ) -> int:
+        """:func:`soltrader.metrics._nb.backtest_stats_nb` of ``equity`` into ``out``; its flags."""
+        return metrics_nb.backtest_stats_nb(
+            equity,
+            float(self.init_cash),
+            in_market,
+            self.trades_records,
+            self.fees_paid,
+            ppy,
+            rf,
+            out,
+            np.empty(equity.shape[0]),
+            np.empty(0),  # no first pass run yet: the statistics read the curve
+        )
+
     def stats(self, *, risk_free: float = 0.0) -> pd.Series:
         """Every metric of the backtest (see :func:`soltrader.metrics.summary` for definitions;
         fractions, not percents; a 365-day year).
@@ -471,7 +488,11 @@ class Result:
         --------
         >>> res.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
         """
-        equity = np.ascontiguousarray(_row_sums(self.account_equity), dtype=np.float64)
+        frame = self.account_equity
+        values = frame.to_numpy()
+        one = values.shape[1] == 1 and values.dtype == np.float64
+        equity = values[:, 0] if one else frame.sum(axis=1).to_numpy()
+        equity = np.ascontiguousarray(equity, dtype=np.float64)
         if self.__dict__.get("_positions") is None and self.deferred is not None:
             in_market = self.deferred.in_market  # the curve was not built: nobody changed it
         else:
@@ -481,21 +502,13 @@ class Result:
             as_scalar(risk_free, "risk_free", low=-1.0, strict=True), ppy
         )
         out = np.empty(metrics_nb.N_STATS)
-        trades = self.trades_records
-        complete = metrics_nb.backtest_stats_nb(
-            equity,
-            float(self.init_cash),
-            in_market,
-            trades,
-            self.fees_paid,
-            ppy,
-            rf,
-            out,
-            np.empty(equity.shape[0]),
-            np.empty(0),  # no first pass run yet: the statistics read the curve
-        )
-        if not complete:  # a ruined account: its curve statistics by their own formulas
-            metrics_nb.ruined_stats_nb(equity, float(self.init_cash), trades, ppy, rf, out)
+        flags = self._stats_into(out, equity, in_market, ppy, rf)
+        if one and flags & metrics_nb.STATS_NAN:  # a NaN value: row sums skip it (as .equity)
+            equity = np.ascontiguousarray(frame.sum(axis=1).to_numpy(), dtype=np.float64)
+            flags = self._stats_into(out, equity, in_market, ppy, rf)
+        if flags & metrics_nb.STATS_RUINED:  # its curve statistics by their own formulas
+            init = float(self.init_cash)
+            metrics_nb.ruined_stats_nb(equity, init, self.trades_records, ppy, rf, out)
         counts = self._rejection_counts().astype(np.float64)
         return pd.Series(
             np.concatenate([out, [counts.sum()], counts]),

@@ -763,7 +763,7 @@ def _curve_finish(
      deepest_peak_idx, underwater, lowest) = state  # fmt: skip
     if lowest <= 0.0:
         nan = np.nan
-        return (nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, 0, nan, True)
+        return (nan, nan, nan, nan, nan, nan, nan, nan, nan, 0, 0, value_sum, True)
     n_ret = n - first
     if underwater:
         span = n - 1 - peak_idx
@@ -831,11 +831,13 @@ def curve_stats_nb(
     returns between the passes; a drawdown is only divided out on a new low since the peak.
 
     The first pass also finds the least value: a curve with a value of zero or less is ruined
-    (a return after it is undefined), and then only ``ruined`` is meaningful (the other fields
-    are NaN or 0; :func:`ruined_stats_nb` computes its statistics). Divisions follow IEEE rules
-    here (``error_model="numpy"``): a zero value divides without an exception, and its result is
-    discarded with the rest. The first pass is :func:`curve_step_nb`'s, value by value, so a
-    caller that produces the curve may run it as it goes (:func:`curve_state_nb`).
+    (a return after it is undefined), and then only ``ruined`` and the sum of the values are
+    meaningful (the other fields are NaN or 0; :func:`ruined_stats_nb` computes its
+    statistics). The sum is NaN when a value is (what :func:`backtest_stats_nb` reports).
+    Divisions follow IEEE rules here (``error_model="numpy"``): a zero value divides without an
+    exception, and its result is discarded with the rest. The first pass is
+    :func:`curve_step_nb`'s, value by value, so a caller that produces the curve may run it as it
+    goes (:func:`curve_state_nb`).
 
     Returns
     -------
@@ -932,6 +934,10 @@ def finish_curve_nb(
 
 #: Positions of the statistics in :func:`backtest_stats_nb`'s output (``SUMMARY_FIELDS`` order).
 N_STATS = 26
+#: Flags :func:`backtest_stats_nb` returns: every statistic written (none set); a ruined account
+#: (its curve statistics are :func:`ruined_stats_nb`'s); a curve whose values sum to NaN (a NaN
+#: value, or infinities of both signs: the statistics are the curve's as it is).
+STATS_DONE, STATS_RUINED, STATS_NAN = 0, 1, 2
 S_END_VALUE = 1
 S_FEES_PAID = 21
 
@@ -1020,10 +1026,12 @@ def backtest_stats_nb(
     out: np.ndarray,
     scratch: np.ndarray,
     curve_state: np.ndarray,
-) -> bool:
+) -> int:
     """Every statistic of one backtest into ``out`` (``SUMMARY_FIELDS`` order, 26 floats);
-    ``scratch`` holds at least ``len(equity)`` floats of working space. Returns False for a
-    ruined account, whose curve statistics :func:`ruined_stats_nb` completes.
+    ``scratch`` holds at least ``len(equity)`` floats of working space. Returns flags:
+    :data:`STATS_RUINED` for a ruined account, whose curve statistics :func:`ruined_stats_nb`
+    completes; :data:`STATS_NAN` when the values sum to NaN (so a caller that reads a frame's
+    row sums learns of a NaN value without a pass of its own); 0 otherwise.
 
     ``equity`` is the account value per bar (quote currency), ``n_in_market`` the number of bars
     with an open position, ``trades`` the trade records and ``fees_paid`` every cost paid. The
@@ -1032,7 +1040,7 @@ def backtest_stats_nb(
     ``curve_state`` (``CS_DONE`` set): only the second pass reads the returns again.
 
     An account whose value reaches zero or less is ruined; its curve statistics (``out[0:11]``,
-    turnover ``out[22:24]``) are left NaN here and False returned. They come from other formulas
+    turnover ``out[22:24]``) are left NaN here. They come from other formulas
     (:func:`ruined_stats_nb`), compiled apart: a rare path that every first backtest's
     statistics and every first sweep would otherwise compile (about a second).
 
@@ -1042,9 +1050,13 @@ def backtest_stats_nb(
     >>> out, no_trades = np.empty(N_STATS), np.zeros(0, trade_dt)
     >>> args = (100.0, 0, no_trades, 0.0, 365.0, 0.0, out, np.empty(3), np.empty(0))
     >>> backtest_stats_nb(np.array([100.0, 110.0, 121.0]), *args), round(float(out[2]), 4)
-    (True, 0.21)
-    >>> backtest_stats_nb(np.array([100.0, -5.0, 1.0]), *args), bool(np.isnan(out[2]))
-    (False, True)
+    (0, 0.21)
+    >>> backtest_stats_nb(np.array([100.0, -5.0, 1.0]), *args) == STATS_RUINED
+    True
+    >>> bool(np.isnan(out[2]))
+    True
+    >>> backtest_stats_nb(np.array([100.0, np.nan, 121.0]), *args) == STATS_NAN
+    True
     >>> ruined_stats_nb(np.array([100.0, -5.0, 1.0]), 100.0, no_trades, 365.0, 0.0, out)
     >>> float(out[2]), float(out[8])
     (-1.0, 1.0)
@@ -1059,19 +1071,20 @@ def backtest_stats_nb(
     out[21] = fees_paid
     out[24] = float(n)
     out[25] = periods_per_year
+    flags = STATS_NAN if np.isnan(curve[11]) else STATS_DONE
     if curve[12]:  # ruined
         for k in range(11):
             out[k] = np.nan
         out[22] = np.nan
         out[23] = np.nan
-        return False
+        return flags | STATS_RUINED
     out[0], out[1], out[2], out[3], out[4] = curve[0], curve[1], curve[2], curve[3], curve[4]
     out[5], out[6], out[7], out[8] = curve[5], curve[6], curve[7], curve[8]
     out[9] = float(curve[9])
     out[10] = float(curve[10])
     out[22] = safe_ratio_nb(traded, curve[11] / n)
     out[23] = out[22] * periods_per_year / n
-    return True
+    return flags
 
 
 @numba.njit(cache=True)

@@ -33,6 +33,7 @@ from soltrader.domain.records import fill_dt, order_dt, trade_dt
 from soltrader.metrics._nb import (
     N_CURVE_STATE,
     N_STATS,
+    STATS_RUINED,
     backtest_stats_nb,
     curve_state_nb,
     fees_of_records_nb,
@@ -708,10 +709,10 @@ def _finish(
     periods_out,
 ):
     fees = fees_of_records_nb(fills, orders, _TX_FAILED)
-    complete = backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out,
-                                 scratch, curve)  # fmt: skip
+    flags = backtest_stats_nb(equity, init_cash, in_market, trades, fees, ppy, rf, stats_out,
+                              scratch, curve)  # fmt: skip
     period_returns_nb(equity, ends, init_cash, periods_out)
-    return complete
+    return (flags & STATS_RUINED) == 0
 
 
 __all__ = [

@@ -154,3 +154,31 @@ def test_the_warning_names_a_ruined_account_rather_than_the_size(result) -> None
     alive = dataclasses.replace(result, orders_records=orders, account_equity=equity)
     with pytest.warns(st.InsufficientCashWarning, match="give a smaller size"):
         alive._warn_insufficient_cash()
+
+
+@pytest.mark.parametrize("spot", ["middle", "first", "last"])
+@pytest.mark.parametrize("ruin", [False, True])
+def test_a_nan_in_the_equity_counts_as_the_row_sums_do(result, spot: str, ruin: bool) -> None:
+    """The statistics read the account's value as its row sums (``Result.equity``), which skip
+    a NaN: a one-account curve with a NaN value has the statistics of that curve with 0.0 in its
+    place (the statistics' own pass finds the NaN, no pass of its own), already ruined or not."""
+    import dataclasses
+
+    n = len(result.account_equity)
+    at = {"middle": n // 2, "first": 0, "last": n - 1}[spot]
+    with_nan = result.account_equity.copy()
+    if ruin:
+        with_nan.iloc[n // 3, 0] = -1.0
+    summed = with_nan.copy()
+    with_nan.iloc[at, 0] = np.nan
+    summed.iloc[at, 0] = 0.0
+    got = dataclasses.replace(result, account_equity=with_nan).stats()
+    want = dataclasses.replace(result, account_equity=summed).stats()
+    assert np.array_equal(got.to_numpy(), want.to_numpy(), equal_nan=True)
+    assert got["total_return"] == -1.0 and got["max_drawdown"] == 1.0  # a value of 0.0 ruins
+    clean = result.stats()
+    assert np.array_equal(
+        dataclasses.replace(result, account_equity=result.account_equity.copy()).stats(),
+        clean,
+        equal_nan=True,
+    )
