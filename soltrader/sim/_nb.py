@@ -1719,11 +1719,34 @@ def _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg):
     return order * (2.0 * max(asset_value, 0.0) + max(cash[a], 0.0))
 
 
+#: Approximate order values closer than this (relative) are ties for ``call_order="value"``.
+CALL_TIE_REL = 1e-12
+
+
+@njit(cache=True, _nrt=False, inline="always")
+def _sorts_after(prev, key):
+    """Whether an order of approximate value ``prev`` goes after one of ``key``: larger by more
+    than :data:`CALL_TIE_REL` of the larger magnitude (an infinite one, all the cash, is larger
+    than any finite one), or NaN."""
+    if np.isnan(prev):
+        return True
+    if not prev > key:
+        return False
+    scale = max(abs(prev), abs(key))
+    return scale == np.inf or prev - key > CALL_TIE_REL * scale
+
+
 @njit(cache=True, _nrt=False)
 def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
     """vectorbt's ``call_seq="auto"`` for bar t: the assets in ascending order of their order's
     approximate value (:func:`_order_value`; sales first, to release cash), ties in column
-    order, NaN last (its insertion sort), into ``js[:, J_CALL_SEQ]``."""
+    order, NaN last (its insertion sort), into ``js[:, J_CALL_SEQ]``.
+
+    Values within :data:`CALL_TIE_REL` (1e-12) of each other are ties, where vectorbt compares
+    exactly: after short sales our cash and sizes can differ from vectorbt's in the last bits
+    (about 1e-16 relative, well inside the 1e-9 its orders are checked to), and two orders that
+    are exactly equal for vectorbt (200 units of two assets at one close) would otherwise be
+    ordered by that residue. With the tolerance they keep column order, as vectorbt's."""
     m = fs.shape[0]
     for j in range(m):
         fs[j, F_CALL_KEY] = _order_value(t, j, bars, sig, size, account_of, fs, js, cash, icfg)
@@ -1734,7 +1757,7 @@ def _value_call_seq(t, bars, sig, size, account_of, fs, js, cash, icfg):
         i = k - 1
         while i >= 0:
             prev = fs[js[i, J_CALL_SEQ], F_CALL_KEY]
-            if not (prev > key or np.isnan(prev)):
+            if not _sorts_after(prev, key):
                 break
             js[i + 1, J_CALL_SEQ] = js[i, J_CALL_SEQ]
             i -= 1

@@ -77,7 +77,13 @@ Remaining differences from vectorbt under the preset (each refused, or not a sim
   (units at the close; a value as given; a percent buy of the cash with short proceeds, a
   percent sale of the long position or of the most that can be sold; a stop exit as a close),
   and the assets act in ascending order of that value, ties in column order. A given
-  ``call_seq`` array has no counterpart.
+  ``call_seq`` array has no counterpart. Values within 1e-12 of each other (relative) are ties:
+  with shorts on shared cash our cash and sizes can differ from vectorbt's in the last bits
+  (about 1e-16 relative; orders agree to 1e-9), and an exact tie for vectorbt, such as 200
+  units of two assets at the same close, stays a tie here. Where vectorbt's *own* residue
+  breaks such a tie (200.00000000000003 units against 200), its order can differ from ours on
+  that bar, and another asset may get the cash first; assets at different prices never meet
+  this.
 * Features vectorbt lacks are refused: next-open fills, limit / stop entries, partial take-profit,
   time stops, partial exit signals, cooldowns, maker fees and fee tiers, impact, AMM and Solana
   costs, volume caps, leverage, intrabar resolution, account guards and control modes, and

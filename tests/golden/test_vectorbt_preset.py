@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 import soltrader as st
@@ -400,6 +400,32 @@ def test_drawn_single_asset_cases_match_vectorbt(
     assert_same_orders(ours, pf)
 
 
+def _shared_cash_case(
+    sol_1h, start, length, seed, m, p, shorts, sizing, fixed_fees, sl, init_cash, call_order,
+    accumulate, spread,
+) -> None:  # fmt: skip
+    """Several columns of real bars (gapped apart) on one cash balance, against vectorbt;
+    ``spread``: the columns trade at different price levels, as different assets do."""
+    rng = np.random.default_rng(seed)
+    window = sol_1h.iloc[start : start + length]
+    data = {f"c{i}": _gapped(window, np.random.default_rng(seed + i), 0.1) for i in range(m)}
+    if spread:
+        for i, frame in enumerate(data.values()):
+            frame[["open", "high", "low", "close"]] *= 1.0 + i / 7.0
+    signals = _draw_signals(rng, len(window), m, p, True, shorts)
+    size_type, size = sizing
+    kw = {"fees": 0.001, "fixed_fees": fixed_fees, "init_cash": init_cash}
+    kw.update(call_order=call_order, accumulate=accumulate)
+    if size is not None:
+        if size_type == "percent" and shorts and not accumulate:
+            size_type, size = "amount", 1.0
+        kw.update(size=size, size_type=size_type)
+    if sl is not None:
+        kw["sl_stop"] = sl
+    ours, pf = run_both(data, signals, **kw)
+    assert_same_orders(ours, pf)
+
+
 @settings(max_examples=60)
 @given(
     start=hs.integers(0, 40_000),
@@ -415,35 +441,52 @@ def test_drawn_single_asset_cases_match_vectorbt(
     call_order=hs.sampled_from(["columns", "value"]),
     accumulate=hs.booleans(),
 )
-# closing a short left 2.8e-14 of float residue in the cash; vectorbt reads it as 0 and orders
-# nothing at the next exit signal, where we bought 7.5e-15 units with it
-@example(start=1, length=50, seed=0, m=2, p=0.125, shorts=True, sizing=("all", None),
-         fixed_fees=0.0, sl=None, init_cash=100.0, call_order="columns",
-         accumulate=True)  # fmt: skip
-# a long entry spent the cash and another column's short proceeds: vectorbt's cash is then
-# exactly 0 (its add_nb), ours plus the proceeds kept 3.6e-12, and a short exit bought 1.1e-12
-@example(start=1, length=157, seed=899, m=2, p=0.09375, shorts=True, sizing=("all", None),
-         fixed_fees=0.0, sl=0.02734375, init_cash=10_000.0, call_order="columns",
-         accumulate=True)  # fmt: skip
 def test_drawn_shared_cash_cases_match_vectorbt(
     sol_1h, start, length, seed, m, p, shorts, sizing, fixed_fees, sl, init_cash, call_order,
     accumulate,
 ) -> None:  # fmt: skip
-    """Several columns on one cash balance, in both of vectorbt's call sequences: the default
+    """Several assets on one cash balance, in both of vectorbt's call sequences: the default
     (columns in order, each column's stop or signal order before the next column's) and "auto"
-    (``call_order="value"``: by approximate order value, sales first)."""
-    rng = np.random.default_rng(seed)
-    window = sol_1h.iloc[start : start + length]
-    data = {f"c{i}": _gapped(window, np.random.default_rng(seed + i), 0.1) for i in range(m)}
-    signals = _draw_signals(rng, len(window), m, p, True, shorts)
-    size_type, size = sizing
-    kw = {"fees": 0.001, "fixed_fees": fixed_fees, "init_cash": init_cash}
-    kw.update(call_order=call_order, accumulate=accumulate)
-    if size is not None:
-        if size_type == "percent" and shorts and not accumulate:
-            size_type, size = "amount", 1.0
-        kw.update(size=size, size_type=size_type)
-    if sl is not None:
-        kw["sl_stop"] = sl
-    ours, pf = run_both(data, signals, **kw)
-    assert_same_orders(ours, pf)
+    (``call_order="value"``: by approximate order value, sales first). The assets trade at
+    different price levels: at one shared price, amount-sized orders of two assets tie exactly
+    in value, and vectorbt may break the tie by its own float residue (``soltrader.sim.rules``:
+    the one difference left; the equal-price cases below are pinned)."""
+    _shared_cash_case(sol_1h, start, length, seed, m, p, shorts, sizing, fixed_fees, sl,
+                      init_cash, call_order, accumulate, spread=True)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # closing a short left 2.8e-14 of float residue in the cash; vectorbt reads it as 0 and
+        # orders nothing at the next exit signal, where we bought 7.5e-15 units with it
+        dict(start=1, length=50, seed=0, m=2, p=0.125, shorts=True, sizing=("all", None),
+             fixed_fees=0.0, sl=None, init_cash=100.0, call_order="columns", accumulate=True),
+        # a long entry spent the cash and another column's short proceeds: vectorbt's cash is
+        # then exactly 0 (its add_nb), ours plus the proceeds kept 3.6e-12, and a short exit
+        # bought 1.1e-12
+        dict(start=1, length=157, seed=899, m=2, p=0.09375, shorts=True, sizing=("all", None),
+             fixed_fees=0.0, sl=0.02734375, init_cash=10_000.0, call_order="columns",
+             accumulate=True),
+        # at bar 138 a short cover and a long entry of 200 units at one close tie exactly for
+        # vectorbt (column order), while our short position had kept -200.00000000000003: the
+        # tie tolerance of call_order="value" keeps the column order
+        dict(start=0, length=151, seed=680069103, m=3, p=0.125, shorts=True,
+             sizing=("amount", 200.0), fixed_fees=1.0, sl=None, init_cash=100.0,
+             call_order="value", accumulate=False),
+    ],
+)  # fmt: skip
+def test_pinned_equal_price_shared_cash_cases_match_vectorbt(sol_1h, case) -> None:
+    """Shared-cash cases where every asset trades at one price, each once a difference."""
+    _shared_cash_case(sol_1h, **case, spread=False)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="the documented difference")
+def test_vectorbts_own_residue_can_break_an_equal_price_tie_otherwise(sol_1h) -> None:
+    """The one difference left under the preset (``soltrader.sim.rules``, call_order): at bar
+    116 a short cover and a long entry of 200 units at one close tie for us, while vectorbt's
+    short position had kept -200.00000000000003 units and its cover sorted after the entry,
+    which took the cash. Fails as long as the difference exists (strict)."""
+    _shared_cash_case(sol_1h, start=0, length=151, seed=143198191, m=2, p=0.15625, shorts=True,
+                      sizing=("amount", 200.0), fixed_fees=0.0, sl=None, init_cash=100.0,
+                      call_order="value", accumulate=False, spread=False)  # fmt: skip
