@@ -66,13 +66,20 @@ def _caller_stacklevel() -> int:
     return level
 
 
+def _only_column(frame: pd.DataFrame) -> np.ndarray | None:
+    """The one float64 column of a one-account frame, as it is (None for any other frame): its
+    own row sums when it has no NaN."""
+    values = frame.to_numpy()
+    return values[:, 0] if values.shape[1] == 1 and values.dtype == np.float64 else None
+
+
 def _row_sums(frame: pd.DataFrame) -> np.ndarray:
     """``frame.sum(axis=1)`` as an array, the same numbers (NaN skipped as pandas does): a frame
     of one column without NaN is its own sum, so the common one-account case is read as it is
     (a NaN anywhere makes the column's total NaN: one reduction, no temporary, proves none)."""
-    values = frame.to_numpy()
-    if values.shape[1] == 1 and values.dtype == np.float64 and not np.isnan(values.sum()):
-        return values[:, 0]
+    column = _only_column(frame)
+    if column is not None and not np.isnan(column.sum()):
+        return column
     return frame.sum(axis=1).to_numpy()
 
 
@@ -489,9 +496,9 @@ class Result:
         >>> res.stats()[["total_return", "sharpe", "max_drawdown"]]  # doctest: +SKIP
         """
         frame = self.account_equity
-        values = frame.to_numpy()
-        one = values.shape[1] == 1 and values.dtype == np.float64
-        equity = values[:, 0] if one else frame.sum(axis=1).to_numpy()
+        column = _only_column(frame)  # _row_sums without its NaN pass: the statistics find NaN
+        one = column is not None
+        equity = column if one else frame.sum(axis=1).to_numpy()
         equity = np.ascontiguousarray(equity, dtype=np.float64)
         if self.__dict__.get("_positions") is None and self.deferred is not None:
             in_market = self.deferred.in_market  # the curve was not built: nobody changed it
@@ -504,7 +511,7 @@ class Result:
         out = np.empty(metrics_nb.N_STATS)
         flags = self._stats_into(out, equity, in_market, ppy, rf)
         if one and flags & metrics_nb.STATS_NAN:  # a NaN value: row sums skip it (as .equity)
-            equity = np.ascontiguousarray(frame.sum(axis=1).to_numpy(), dtype=np.float64)
+            equity = np.ascontiguousarray(_row_sums(frame), dtype=np.float64)
             flags = self._stats_into(out, equity, in_market, ppy, rf)
         if flags & metrics_nb.STATS_RUINED:  # its curve statistics by their own formulas
             init = float(self.init_cash)

@@ -188,29 +188,12 @@ def signals_into_nb(signals, entries, exits, short_entries, short_exits, shorts)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _float_col(value, col):
-    """``value`` on every bar: a read-only ``col``-shaped view of one cell. A scalar broadcast
-    from a (1, 1) array has the type of a broadcast column, so numba compiles ``broadcast_to``
-    once per dtype rather than once for arrays and again for scalars (0.2-0.3 s each)."""
-    cell = np.empty((1, 1))
-    cell[0, 0] = value
-    return np.broadcast_to(cell, col)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _int_col(value, col):
-    """``value`` (int64) on every bar, as :func:`_float_col`."""
-    cell = np.empty((1, 1), dtype=np.int64)
-    cell[0, 0] = value
-    return np.broadcast_to(cell, col)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _bool_col(value, col):
-    """``value`` (bool) on every bar, as :func:`_float_col`."""
-    cell = np.empty((1, 1), dtype=np.bool_)
-    cell[0, 0] = value
-    return np.broadcast_to(cell, col)
+def _const_col(value, col):
+    """``value`` on every bar: a read-only ``col``-shaped view of one cell of its dtype. A scalar
+    broadcast from a (1, 1) array has the type of a broadcast column, so numba compiles
+    ``broadcast_to`` once per dtype rather than once for arrays and again for scalars (0.2-0.3 s
+    each)."""
+    return np.broadcast_to(np.full((1, 1), value), col)
 
 
 @njit(cache=True, nogil=True)
@@ -219,7 +202,7 @@ def _param(fcfg, p, level_map, levels, n):
     row = level_map[p]
     if row >= 0:
         return np.broadcast_to(levels[row].reshape((n, 1)), (n, 1))
-    return _float_col(fcfg[p], (n, 1))
+    return _const_col(fcfg[p], (n, 1))
 
 
 #: A per-combination simulation as the fused sweep calls it (through a function pointer, so that
@@ -266,7 +249,7 @@ def combo_inputs_nb(open_, high, low, close, volume, signals, n_signal_rows, lev
         close.reshape(col),
         volume.reshape(col),
     )
-    no = _bool_col(False, col)
+    no = _const_col(False, col)
     long_entry = np.broadcast_to(signals[0].reshape(col), col)
     long_exit = np.broadcast_to(signals[1].reshape(col), col)
     short_entry = no
@@ -274,36 +257,36 @@ def combo_inputs_nb(open_, high, low, close, volume, signals, n_signal_rows, lev
     if n_signal_rows > 2:
         short_entry = np.broadcast_to(signals[2].reshape(col), col)
         short_exit = np.broadcast_to(signals[3].reshape(col), col)
-    cancel = _bool_col(fcfg[P_CANCEL] != 0.0, col)
+    cancel = _const_col(fcfg[P_CANCEL] != 0.0, col)
     sig = (long_entry, long_exit, short_entry, short_exit, cancel)
     spec = (
-        _int_col(np.int64(fcfg[P_ORDER_TYPE]), col),
+        _const_col(np.int64(fcfg[P_ORDER_TYPE]), col),
         _param(fcfg, P_LIMIT, level_map, levels, n),
         _param(fcfg, P_STOP, level_map, levels, n),
-        _int_col(np.int64(fcfg[P_TIF]), col),
-        _bool_col(fcfg[P_POST_ONLY] != 0.0, col),
+        _const_col(np.int64(fcfg[P_TIF]), col),
+        _const_col(fcfg[P_POST_ONLY] != 0.0, col),
     )
     size = _param(fcfg, P_SIZE, level_map, levels, n)
     risk = (
         _param(fcfg, P_SL, level_map, levels, n),
         _param(fcfg, P_TP, level_map, levels, n),
-        _bool_col(fcfg[P_TRAIL] != 0.0, col),
+        _const_col(fcfg[P_TRAIL] != 0.0, col),
         _param(fcfg, P_PTP, level_map, levels, n),
         _param(fcfg, P_PTP_SIZE, level_map, levels, n),
-        _int_col(np.int64(fcfg[P_MAX_BARS]), col),
-        _float_col(fcfg[CFG_START + C_LEVERAGE], col),
-        _float_col(1.0, col),  # exit signals close the whole position
+        _const_col(np.int64(fcfg[P_MAX_BARS]), col),
+        _const_col(fcfg[CFG_START + C_LEVERAGE], col),
+        _const_col(1.0, col),  # exit signals close the whole position
     )
     empty = np.empty(0)
     costs = (
-        _float_col(fcfg[P_MAKER], col),
-        _float_col(fcfg[P_TAKER], col),
-        _float_col(fcfg[P_FIXED], col),
-        _float_col(fcfg[P_SLIPPAGE], col),
-        _float_col(fcfg[P_TX], col),
-        _float_col(fcfg[P_TX_FAIL], col),
-        _float_col(fcfg[P_AMM_LIQ], col),
-        _float_col(fcfg[P_SIGMA], col),
+        _const_col(fcfg[P_MAKER], col),
+        _const_col(fcfg[P_TAKER], col),
+        _const_col(fcfg[P_FIXED], col),
+        _const_col(fcfg[P_SLIPPAGE], col),
+        _const_col(fcfg[P_TX], col),
+        _const_col(fcfg[P_TX_FAIL], col),
+        _const_col(fcfg[P_AMM_LIQ], col),
+        _const_col(fcfg[P_SIGMA], col),
         empty,
         empty,
         empty,
