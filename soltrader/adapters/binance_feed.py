@@ -626,10 +626,9 @@ class KlineFeed:
         breaker, limiter = self._breaker, self._limiter
         if breaker is not None and not breaker.allow():
             return _Retry(f"circuit {breaker.name!r} open", max(breaker.retry_in_s(), 0.001))
-        if limiter is not None:
-            await limiter.acquire()
         try:
-            answer = await self._get(session, path, params)
+            async with limiter.slot() if limiter is not None else contextlib.nullcontext():
+                answer = await self._get(session, path, params)
         except FeedError:
             if breaker is not None:
                 breaker.record_success()  # the server answered; the request was wrong

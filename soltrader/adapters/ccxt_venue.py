@@ -469,11 +469,12 @@ class CcxtVenue:
     # -- calls --------------------------------------------------------------------------------
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """One call of the exchange, through the rate limiter; a rate-limit answer penalizes
-        the limiter by its Retry-After (at least one window) before it is raised."""
+        """One call of the exchange in a slot of the rate limiter, held until the call is over;
+        a rate-limit answer penalizes the limiter by its Retry-After (at least one window)
+        before it is raised."""
         import ccxt
 
-        await self.limiter.acquire()
+        held = await self.limiter.hold()
         self.calls.append((self.limiter.clock(), method))
         try:
             return await getattr(self.exchange, method)(*args, **kwargs)
@@ -483,6 +484,8 @@ class CcxtVenue:
             self.limiter.penalize(self.limiter.clock() + (self.limiter.per_s if wait is None
                                                            else max(wait, 0.0)))  # fmt: skip
             raise
+        finally:
+            self.limiter.release(held)
 
     async def _read(self, method: str, *args: Any) -> Any:
         """A call that changes nothing at the venue (markets, balances, the book, open orders),

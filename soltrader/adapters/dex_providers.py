@@ -63,6 +63,7 @@ from soltrader.adapters.http import SessionOwner
 from soltrader.adapters.resilience import (
     BreakerState,
     CircuitBreaker,
+    Hold,
     Provider,
     RateLimiter,
     backoff_delays,
@@ -132,8 +133,10 @@ class DexRefusedError(DexProviderError):
 
 class Quota(NamedTuple):
     """A provider's request quota: at most ``max_calls`` in any ``per_s`` seconds. The limiter
-    spaces requests over ``per_s + margin_s`` seconds, so that the requests' travel time cannot
-    crowd more than ``max_calls`` into one of the provider's windows.
+    counts each request from its reply (:meth:`~soltrader.adapters.resilience.RateLimiter.hold`)
+    over ``per_s + margin_s`` seconds: its travel time cannot crowd more than ``max_calls``
+    into one of the provider's windows, and the margin allows for a provider whose own clock
+    counts a window short.
 
     Examples
     --------
@@ -721,9 +724,9 @@ class DexHttpProvider(SessionOwner):
         delays = backoff_delays(self._policy.backoff_base_s, self._policy.backoff_cap_s, self._rng)
         last: DexProviderError | None = None
         for attempt in range(1, self._policy.attempts + 1):
-            await self._slot(path)
+            held = await self._slot(path)
             try:
-                status, text, retry_after = await self._send(path, params)
+                status, text, retry_after = await self._send(path, params, held)
             except (aiohttp.ClientError, TimeoutError, OSError, UnicodeDecodeError) as exc:
                 self._guard.breaker.record_failure()
                 last = DexUnavailableError(
@@ -740,10 +743,11 @@ class DexHttpProvider(SessionOwner):
         assert last is not None
         raise last
 
-    async def _slot(self, path: str) -> None:
-        """Wait for the quota (within the budget) and the breaker's leave to send.
+    async def _slot(self, path: str) -> Hold:
+        """Wait for the quota (within the budget) and the breaker's leave to send; the slot
+        held, for :meth:`_send` to release when the request is over.
 
-        Waiters poll the limiter (``try_acquire`` after its ``wait_time``) rather than queue on
+        Waiters poll the limiter (``try_hold`` after its ``wait_time``) rather than queue on
         its lock, so the limiter can serve several event loops of one process (each ``asyncio.
         run`` of the CLI) and the budget bounds each wait; concurrent waiters are therefore not
         served strictly in arrival order.
@@ -752,7 +756,7 @@ class DexHttpProvider(SessionOwner):
         if breaker.state is BreakerState.OPEN:
             raise self._circuit_open(path)
         deadline = self._clock() + self._policy.wait_budget_s
-        while not limiter.try_acquire():
+        while (held := limiter.try_hold()) is None:
             wait = limiter.wait_time()
             if self._clock() + wait > deadline:
                 raise DexRateLimitedError(
@@ -762,7 +766,9 @@ class DexHttpProvider(SessionOwner):
                 )  # fmt: skip
             await self._sleep(max(wait, _MIN_WAIT_S))
         if not breaker.allow():
+            limiter.release(held)
             raise self._circuit_open(path)
+        return held
 
     def _circuit_open(self, path: str) -> DexUnavailableError:
         retry = self._guard.breaker.retry_in_s()
@@ -771,11 +777,20 @@ class DexHttpProvider(SessionOwner):
             provider=self.name,
         )
 
-    async def _send(self, path: str, params: Mapping[str, Any]) -> tuple[int, str, str | None]:
+    async def _send(
+        self, path: str, params: Mapping[str, Any], held: Hold
+    ) -> tuple[int, str, str | None]:
+        """GET ``path`` once in the slot ``held``, released when the reply (or the failure)
+        is in: status, body and ``Retry-After``."""
         self.requests += 1
         query = {k: str(v) for k, v in params.items()}
-        async with self._http().get(self._base + path, params=query, headers=self._headers()) as r:
-            return r.status, await r.text(), r.headers.get("Retry-After")
+        try:
+            async with self._http().get(
+                self._base + path, params=query, headers=self._headers()
+            ) as r:
+                return r.status, await r.text(), r.headers.get("Retry-After")
+        finally:
+            self._guard.limiter.release(held)
 
     def _answer(self, path: str, status: int, text: str, retry_after: str | None) -> Any:
         """The decoded answer of a 200, else the error it means (a final one is raised)."""

@@ -347,9 +347,9 @@ class JupiterClient(SessionOwner):
                     f"(retry in {self._breaker.retry_in_s():.0f} s)",
                     code=None, status=None, retryable=True,
                 )  # fmt: skip
-            await self._limiter.acquire()
             try:
-                doc = await self._once(verb, path, params, json_body)
+                async with self._limiter.slot():
+                    doc = await self._once(verb, path, params, json_body)
             except JupiterError as exc:
                 if exc.retryable:
                     self._breaker.record_failure()

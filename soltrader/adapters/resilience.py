@@ -4,10 +4,12 @@
   consecutive failures every call is refused at once (:class:`CircuitOpenError`) for
   ``reset_after_s`` seconds, then exactly one probe call is let through; its outcome closes the
   breaker or opens it again with a fresh timer.
-* :class:`RateLimiter` keeps a sliding-window log of send times, so that in *any* interval of
-  ``per_s`` seconds at most ``max_calls`` acquisitions succeed (a leaky bucket lets a full bucket
-  drain and refill inside one window: up to ``2 * max_calls - 1`` sends in one second for a
-  ``max_calls`` per second limit). :meth:`RateLimiter.penalize` honours an HTTP 429 ``Retry-After``.
+* :class:`RateLimiter` keeps a sliding-window log of its slots, so that in *any* interval of
+  ``per_s`` seconds at most ``max_calls`` requests reach the provider; a slot held for a
+  request counts from its reply, so a request's travel time cannot crowd a window. (A leaky
+  bucket lets a full bucket drain and refill inside one window: up to ``2 * max_calls - 1``
+  sends in one second for a ``max_calls`` per second limit.) :meth:`RateLimiter.penalize`
+  honours an HTTP 429 ``Retry-After``.
 * :func:`retrying` builds a :class:`tenacity.AsyncRetrying` with capped, fully jittered exponential
   backoff that retries only the exception types it is given; :func:`backoff_delays` yields the
   same delays for a reconnect loop.
@@ -29,13 +31,14 @@ object.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import enum
 import math
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -370,23 +373,43 @@ class CircuitBreaker:
 # --------------------------------------------------------------------------- rate limiter
 
 
-class RateLimiter:
-    """At most ``max_calls`` acquisitions in any interval of ``per_s`` seconds (a sliding log).
+class Hold:
+    """One slot of a :class:`RateLimiter`, taken by :meth:`RateLimiter.hold`: it counts from
+    the time :meth:`RateLimiter.release` gives it back (``at``, monotonic seconds; infinite
+    while the request is in flight)."""
 
-    The limiter keeps the times of the last ``max_calls`` acquisitions; a new one succeeds only
-    when the oldest of them is at least ``per_s`` seconds old, so every half-open interval
-    ``[t, t + per_s)`` holds at most ``max_calls`` of them, wherever it starts.
+    __slots__ = ("at",)
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __repr__(self) -> str:
+        return f"Hold(at={self.at})"
+
+
+class RateLimiter:
+    """At most ``max_calls`` requests in any interval of ``per_s`` seconds, wherever the
+    provider counts them (a sliding log).
+
+    The limiter keeps the last ``max_calls`` slots; a new one is granted only when the oldest of
+    them is at least ``per_s`` seconds old. A slot taken with :meth:`acquire` counts from the
+    moment it is granted. A slot taken with :meth:`hold` (or the :meth:`slot` context) counts
+    from the moment the request is over (:meth:`release`), when its reply (or its failure) came
+    back: the provider saw the request at some time between the two, so however late the
+    request travelled (a busy event loop, a slow network), any ``max_calls + 1`` requests reach
+    the provider at least ``per_s`` seconds apart. A slot whose request is in flight blocks its
+    turn until released.
 
     Parameters
     ----------
     max_calls : int
-        Acquisitions allowed per window (>= 1).
+        Requests allowed per window (>= 1).
     per_s : float
         The window's length in seconds (> 0).
     clock : callable, default time.monotonic
         Monotonic time in seconds.
     sleep : coroutine function, default asyncio.sleep
-        Waits a number of seconds (:meth:`acquire` uses it).
+        Waits a number of seconds (:meth:`acquire` and :meth:`hold` use it).
 
     Examples
     --------
@@ -397,13 +420,21 @@ class RateLimiter:
     >>> lim.wait_time()
     1.0
     >>> now[0] = 1.0
+    >>> held = lim.try_hold()         # a request goes out at 1.0 ...
     >>> lim.try_acquire()
     True
-    >>> lim.penalize(30.0)   # e.g. an HTTP 429 with Retry-After: 29
+    >>> now[0] = 2.5
+    >>> lim.try_acquire(), lim.wait_time()   # ... and is still out: its slot is not free
+    (False, 1.0)
+    >>> lim.release(held)             # its reply came at 2.5: the slot counts from there
+    >>> now[0] = 3.5
+    >>> lim.try_acquire()
+    True
+    >>> lim.penalize(30.0)   # e.g. an HTTP 429 with Retry-After: 26.5
     >>> lim.wait_time()
-    29.0
+    26.5
     >>> lim.acquired, lim.penalized   # what the metrics report per provider
-    (3, 1)
+    (5, 1)
     """
 
     def __init__(
@@ -418,10 +449,10 @@ class RateLimiter:
         self.per_s = _positive("per_s", per_s)
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque(maxlen=self.max_calls)
+        self._sent: deque[Hold] = deque(maxlen=self.max_calls)
         self._blocked_until = -math.inf
         self._queue: asyncio.Lock | None = None
-        self.acquired = 0  # acquisitions granted (requests sent) since construction
+        self.acquired = 0  # slots granted (requests sent) since construction
         self.penalized = 0  # penalties (rate-limit answers: HTTP 429 / 418) since construction
 
     def __repr__(self) -> str:
@@ -433,38 +464,79 @@ class RateLimiter:
         return self._clock
 
     def wait_time(self) -> float:
-        """Seconds until an acquisition could succeed (0 if one can now)."""
+        """Seconds until a slot could be granted (0 if one can now); while the oldest slot's
+        request is in flight, ``per_s``, the least it can still take."""
         now = self._clock()
         penalty = self._blocked_until - now
         window = 0.0
         if len(self._sent) == self.max_calls:
-            window = self.per_s - (now - self._sent[0])
+            window = min(self.per_s, self.per_s - (now - self._sent[0].at))
         return max(0.0, penalty, window)
 
-    def try_acquire(self) -> bool:
-        """Take a slot now if one is free; never waits."""
+    def try_hold(self) -> Hold | None:
+        """Take a slot now if one is free, to :meth:`release` when the request is over; never
+        waits. None when no slot is free."""
         now = self._clock()
         if now < self._blocked_until:
-            return False
-        if len(self._sent) == self.max_calls and now - self._sent[0] < self.per_s:
-            return False
-        self._sent.append(now)  # the deque's maxlen drops the oldest
+            return None
+        if len(self._sent) == self.max_calls and now - self._sent[0].at < self.per_s:
+            return None
+        held = Hold(math.inf)
+        self._sent.append(held)  # the deque's maxlen drops the oldest
         self.acquired += 1
-        return True
+        return held
 
-    async def acquire(self) -> None:
-        """Wait (through the injected ``sleep``) until a slot is free, then take it.
+    def release(self, held: Hold) -> None:
+        """The request of ``held`` is over (answered or failed): its slot counts from now."""
+        held.at = min(held.at, self._clock())
+
+    def try_acquire(self) -> bool:
+        """Take a slot now if one is free, counted from now; never waits."""
+        held = self.try_hold()
+        if held is not None:
+            self.release(held)
+        return held is not None
+
+    async def hold(self) -> Hold:
+        """Wait (through the injected ``sleep``) until a slot is free, then take it, to
+        :meth:`release` when the request is over.
 
         Concurrent callers are served first come, first served.
         """
         if self._queue is None:
             self._queue = asyncio.Lock()
         async with self._queue:
-            while not self.try_acquire():
+            while (held := self.try_hold()) is None:
                 await self._sleep(max(self.wait_time(), _MIN_WAIT_S))
+        return held
+
+    async def acquire(self) -> None:
+        """Wait until a slot is free, then take it, counted from now (:meth:`hold` without
+        the release)."""
+        self.release(await self.hold())
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot for the body of an ``async with``: it counts from the body's end, even
+        when the body raises or is cancelled.
+
+        Examples
+        --------
+        >>> async def fetch(lim):
+        ...     async with lim.slot():
+        ...         return "the reply"
+        >>> lim = RateLimiter(1, 1.0)
+        >>> asyncio.run(fetch(lim)), lim.wait_time() > 0.9
+        ('the reply', True)
+        """
+        held = await self.hold()
+        try:
+            yield
+        finally:
+            self.release(held)
 
     def penalize(self, until: float) -> None:
-        """Refuse every acquisition until the monotonic time ``until`` (seconds).
+        """Refuse every slot until the monotonic time ``until`` (seconds).
 
         A later penalty extends an earlier one; an earlier one never shortens it. For an HTTP
         429 or 418 with ``Retry-After: s``, call ``penalize(clock() + s)``.

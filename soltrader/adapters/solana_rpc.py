@@ -46,7 +46,13 @@ from solders.token.state import TokenAccount
 from solders.transaction import VersionedTransaction
 
 from soltrader.adapters.http import SessionOwner
-from soltrader.adapters.resilience import CircuitBreaker, Provider, RateLimiter, retry_after_s
+from soltrader.adapters.resilience import (
+    CircuitBreaker,
+    Hold,
+    Provider,
+    RateLimiter,
+    retry_after_s,
+)
 from soltrader.domain.errors import DataError, Error, ParameterError
 from soltrader.domain.secret import Secret
 
@@ -275,6 +281,13 @@ class _Health:
         )  # fmt: skip
 
 
+class _Picked(NamedTuple):
+    """The endpoint chosen for a call and the slot of its limiter, held until the call ends."""
+
+    health: _Health
+    held: Hold
+
+
 class RpcPool(SessionOwner):
     """Solana JSON-RPC calls over several endpoints (see the module docstring).
 
@@ -344,30 +357,34 @@ class RpcPool(SessionOwner):
         tried: dict[str, str] = {}
         deadline = self._clock() + self._max_wait_s
         while True:
-            health = self._pick(tried)
-            if health is None:
+            picked = self._pick(tried)
+            if picked is None:
                 wait = self._next_free(tried)
                 if wait is None or self._clock() + wait > deadline:
                     raise self._exhausted(method, tried)
                 await asyncio.sleep(wait)
                 continue
+            health = picked.health
             try:
                 return await self._one(health, method, params)
             except RpcError as exc:
                 if not exc.retryable:
                     raise
                 tried[health.endpoint.label] = str(exc)
+            finally:
+                health.limiter.release(picked.held)
 
-    def _pick(self, tried: dict[str, str]) -> _Health | None:
-        """The best endpoint not tried yet whose breaker and limiter let a call through now."""
+    def _pick(self, tried: dict[str, str]) -> _Picked | None:
+        """The best endpoint not tried yet whose breaker and limiter let a call through now,
+        with the limiter's slot held for the call."""
         ready = [
             h
             for h in self._health
             if h.endpoint.label not in tried and h.limiter.wait_time() == 0.0
         ]
         for h in sorted(ready, key=_Health.score):
-            if h.breaker.allow() and h.limiter.try_acquire():
-                return h
+            if h.breaker.allow() and (held := h.limiter.try_hold()) is not None:
+                return _Picked(h, held)
         return None
 
     def _next_free(self, tried: dict[str, str]) -> float | None:

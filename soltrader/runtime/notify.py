@@ -228,10 +228,11 @@ class Notifier:
     async def _deliver(self, text: str) -> None:
         delays = backoff_delays(1.0, 60.0, self._rng)
         for attempt in range(1, self._max_attempts + 1):
-            for limiter in self._limits:
-                await limiter.acquire()
             try:
-                await self._sender.send(text)
+                async with contextlib.AsyncExitStack() as slots:
+                    for limiter in self._limits:
+                        await slots.enter_async_context(limiter.slot())
+                    await self._sender.send(text)
             except TelegramError as exc:
                 if not exc.retryable or attempt == self._max_attempts:
                     self.failed += 1

@@ -15,6 +15,7 @@ from soltrader.adapters.resilience import (
     BreakerState,
     CircuitBreaker,
     CircuitOpenError,
+    Hold,
     RateLimiter,
     Transition,
     backoff_delays,
@@ -272,6 +273,92 @@ def test_limiter_never_exceeds_max_calls_in_any_window(
             assert len(recent) >= max_calls
             assert lim.wait_time() > 0
     assert _at_most_per_window(granted, max_calls, per_s)
+
+
+@given(
+    max_calls=hs.integers(1, 6),
+    per_s=hs.sampled_from([0.5, 1.0]),
+    actions=hs.lists(
+        hs.tuples(hs.floats(0.0, 0.7), hs.booleans(), hs.integers(0, 10), hs.floats(0.0, 1.0)),
+        max_size=200,
+    ),
+)
+def test_held_slots_keep_every_window_of_arrivals_within_the_quota(
+    max_calls: int, per_s: float, actions: list[tuple[float, bool, int, float]]
+) -> None:
+    # requests overlap and travel for any time: the provider sees each one at some moment
+    # between its slot's grant and its release (``frac`` of the way); however they travel, no
+    # window of the provider holds more than max_calls of them
+    clock = FakeClock(100.0)
+    lim = RateLimiter(max_calls, per_s, clock=clock)
+    out: list[tuple[Hold, float, float]] = []
+    arrivals: list[float] = []
+
+    def finish(k: int) -> None:
+        held, granted, frac = out.pop(k)
+        lim.release(held)
+        arrivals.append(granted + frac * (clock.t - granted))
+
+    for step, send, pick, frac in actions:
+        clock.advance(step * per_s)
+        if send or not out:
+            held = lim.try_hold()
+            if held is not None:
+                out.append((held, clock.t, frac))
+            else:
+                assert lim.wait_time() > 0
+        else:
+            finish(pick % len(out))
+    while out:
+        clock.advance(0.3)
+        finish(0)
+    assert _at_most_per_window(sorted(arrivals), max_calls, per_s)
+
+
+def test_a_slot_counts_from_its_release_so_a_late_request_cannot_crowd_a_window() -> None:
+    clock = FakeClock()
+    late = RateLimiter(2, 1.0, clock=clock)
+    held = RateLimiter(2, 1.0, clock=clock)
+    slow = held.try_hold()
+    assert late.try_acquire() and slow is not None  # a request leaves at 0.0 ...
+    clock.t = 0.9
+    held.release(slow)  # ... and reaches the provider at 0.9, answered at once
+    clock.t = 1.0
+    assert late.try_acquire() and late.try_acquire()  # counted from 0.0: 3 arrivals in 0.1 s
+    assert held.try_acquire() and not held.try_acquire()  # counted from 0.9: one more only
+    assert held.wait_time() == pytest.approx(0.9)
+    clock.t = 1.95
+    assert held.try_acquire()
+
+
+def test_slot_releases_when_the_request_fails_or_is_cancelled() -> None:
+    clock = FakeClock()
+    lim = RateLimiter(1, 1.0, clock=clock, sleep=clock.sleep)
+
+    async def failing() -> None:
+        async with lim.slot():
+            clock.advance(2.0)
+            raise DownError("venue 503")
+
+    with pytest.raises(DownError):
+        asyncio.run(failing())
+    assert lim.wait_time() == pytest.approx(1.0)  # counted from the failure at 2.0 s
+    clock.advance(1.0)
+
+    async def cancelled() -> None:
+        task = asyncio.create_task(_held_forever(lim))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled())
+    assert lim.acquired == 2 and lim.wait_time() == pytest.approx(1.0)
+
+
+async def _held_forever(lim: RateLimiter) -> None:
+    async with lim.slot():
+        await asyncio.Event().wait()
 
 
 def test_limiter_allows_no_burst_across_a_window_boundary() -> None:
