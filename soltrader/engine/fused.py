@@ -20,10 +20,11 @@ import numba
 import numpy as np
 import pandas as pd
 from numba import njit, types
+from pandas.tseries.frequencies import to_offset
 
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine.backtest import _check_stop_loss, _kernel_inputs, backtest
-from soltrader.engine.inputs import market_from
+from soltrader.engine.inputs import Market, market_from
 from soltrader.engine.result import quiet_rejections
 from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
 from soltrader.metrics._nb import N_STATS
@@ -57,10 +58,42 @@ def period_index(index: pd.DatetimeIndex, periods: str) -> Periods:
     [23, 47]
     """
     try:
-        last = pd.Series(np.arange(len(index)), index=index).resample(periods).last().dropna()
+        offset = to_offset(periods)
     except (ValueError, TypeError) as exc:
         raise ParameterError("periods", f"{periods!r} is not a pandas frequency: {exc}") from exc
+    step = _fixed_step_ns(offset, index)
+    if step:
+        return _fixed_periods(index, offset, step)
+    last = pd.Series(np.arange(len(index)), index=index).resample(offset).last().dropna()
     return Periods(last.to_numpy().astype(np.int64), last.index)
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _fixed_step_ns(offset: Any, index: pd.DatetimeIndex) -> int:
+    """The length in nanoseconds of a period that divides a UTC day (a day, hours, minutes ...)
+    on a UTC index with bars, else 0: such periods start at multiples of their length from the
+    epoch, where pandas' resampling (bins from the first day's midnight) starts them too."""
+    if len(index) == 0 or str(index.tz) not in ("None", "UTC"):
+        return 0
+    try:
+        step = int(offset.nanos)
+    except ValueError:  # a calendar period: weeks, months ...
+        return 0
+    return step if step > 0 and _DAY_NS % step == 0 else 0
+
+
+def _fixed_periods(index: pd.DatetimeIndex, offset: Any, step: int) -> Periods:
+    """:func:`period_index` for a period of ``step`` nanoseconds that divides a day: the last
+    bar of each run of bars in one period, labelled by the period's start (with pandas' ``freq``
+    when no period between the first and the last is empty, as resampling gives it)."""
+    slot = index.as_unit("ns").asi8 // step
+    ends = np.append(np.flatnonzero(slot[1:] != slot[:-1]), len(slot) - 1).astype(np.int64)
+    first = slot[ends]
+    whole = first[-1] - first[0] + 1 == len(first)
+    labels = pd.DatetimeIndex(first * step, tz=index.tz, freq=offset if whole else None)
+    return Periods(ends, labels.as_unit(index.unit))
 
 
 def periods_per_year(index: pd.DatetimeIndex) -> float:
@@ -259,12 +292,14 @@ def _key(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
-def _lean_config(data: Any, keywords: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, bool] | None:
+def _lean_config(
+    market: Market, keywords: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
     """The scalars of one set of backtest keywords, validated exactly as ``st.backtest`` does,
     and whether they are of the common case (:func:`soltrader.sim.simple.simple_case`); None when
     they need what only the full kernel offers (several assets or accounts, per-bar values, volume
     tiers, lower-timeframe bars, non-market entries)."""
-    inputs = _kernel_inputs(data, False, None, **keywords)
+    inputs = _kernel_inputs(market, False, None, **keywords)
     args, icfg, acc_cash = inputs.args, inputs.icfg, inputs.account_cash
     per_bar = [getattr(args, name) for name in lean.PER_BAR]
     if inputs.market.shape[1] != 1 or acc_cash.shape[0] != 1:
@@ -367,7 +402,7 @@ def fused_plan(
             )
         key = tuple(sorted((n, _key(v)) for n, v in rest.items()))
         if key not in configs:
-            configs[key] = _lean_config(data, rest)
+            configs[key] = _lean_config(market, rest)  # checked above: not checked again
         config = configs[key]
         if row is None or config is None:
             return None
