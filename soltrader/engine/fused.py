@@ -27,11 +27,12 @@ from soltrader.engine.backtest import _check_stop_loss, _kernel_inputs, backtest
 from soltrader.engine.inputs import Market, market_from
 from soltrader.engine.result import quiet_rejections
 from soltrader.metrics import SUMMARY_FIELDS, elapsed_periods_per_year
-from soltrader.metrics._nb import N_STATS
+from soltrader.metrics._nb import N_CURVE_STATE, N_STATS, spread_deferred_nb, spread_pair_nb
 from soltrader.sim import _nb as sim_nb
 from soltrader.sim import lean, simple
 from soltrader.sim.lean import (
     BAR_ARRAY,
+    COMBO_DONE,
     SIGNAL_KERNEL_SIG,
     SIMULATE_ONE_SIG,
     run_combo_nb,
@@ -217,9 +218,17 @@ def _sweep(
     k = params.shape[0]
     n = close.shape[0]
     if block < k:
-        ws = workspace_nb(n, n_levels)
+        first = workspace_nb(n, n_levels)
+        # two slots for the returns and the first pass of a combination: one waits for the
+        # second pass over its returns until the next combination's can run in the same loop
+        signals, levels, equity, _returns, orders, fills, trades, sub_start = first
+        slots = (first, (signals, levels, equity, np.empty(n), orders, fills, trades, sub_start))
+        curves = np.empty((2, N_CURVE_STATE))
         scratch = np.full((n_scratch, max(n, n_scratch, 2)), np.nan)
+        waiting = -1
+        slot = 0
         for i in range(block, k, blocks):
+            ws = slots[slot]
             rows = signal_kernel(open_, high, low, close, volume, params[i], ws[0], ws[1], scratch)
             status[i] = run_combo_nb(
                 simulate_one,
@@ -238,7 +247,24 @@ def _sweep(
                 rf,
                 stats[i],
                 periods[i],
+                curves[slot],
+                True,
             )
+            if status[i] != COMBO_DONE or not spread_deferred_nb(curves[slot]):
+                continue
+            if waiting < 0:
+                waiting = i
+                slot = 1 - slot
+                continue
+            other = 1 - slot
+            spread_pair_nb(curves[other], slots[other][3], stats[waiting], curves[slot], ws[3],
+                           stats[i], ppy)  # fmt: skip
+            waiting = -1
+            slot = other
+        if waiting >= 0:  # alone: its slot is the other one
+            other = 1 - slot
+            spread_pair_nb(curves[other], slots[other][3], stats[waiting], curves[other],
+                           slots[other][3], stats[waiting], ppy)  # fmt: skip
 
 
 def generic_chunk(

@@ -693,10 +693,12 @@ def annualized_turnover_nb(
 
 #: The first pass's state over an equity curve, as an array (:func:`curve_state_nb`): a caller
 #: that produces the curve value by value (the fused sweep's simulation) runs the pass as it goes.
-#: ``CS_RF`` holds the risk-free rate per bar, ``CS_DONE`` 1.0 once the pass has run.
-CS_PREV, CS_VALUE_SUM, CS_PEAK_IDX, CS_LOWEST = 0, 5, 8, 14
-CS_RF, CS_DONE = 15, 16
-N_CURVE_STATE = 17
+#: ``CS_RF`` holds the risk-free rate per bar, ``CS_DONE`` 1.0 once the pass has run;
+#: ``CS_DEFER`` 1.0 asks :func:`finish_curve_nb` to leave the spread to :func:`spread_pair_nb`
+#: and stays 1.0 where it did (:func:`spread_deferred_nb`).
+CS_PREV, CS_TOTAL_RF, CS_LO, CS_HI, CS_VALUE_SUM, CS_PEAK_IDX, CS_LOWEST = 0, 1, 3, 4, 5, 8, 14
+CS_RF, CS_DONE, CS_DEFER = 15, 16, 17
+N_CURVE_STATE = 18
 
 
 @numba.njit(cache=True, inline="always")
@@ -752,13 +754,29 @@ def curve_advance_nb(state: tuple, i: int, value: float, x: float, rf: float,
             deepest, deepest_peak_idx, underwater, lowest)  # fmt: skip
 
 
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _vol_sharpe(sq_rf: float, sq_0: float, mean_rf: float, n_ret: int, spread: bool,
+                periods_per_year: float) -> tuple[float, float]:  # fmt: skip
+    """The annualised volatility and Sharpe ratio from the second pass's sums of squared
+    deviations (``sq_rf`` around the mean excess return ``mean_rf``, ``sq_0`` around the mean
+    return); ``spread`` is False for returns that are all equal (no deviation)."""
+    std_rf = np.sqrt(sq_rf / (n_ret - 1)) if spread else 0.0
+    std_0 = np.sqrt(sq_0 / (n_ret - 1)) if spread else 0.0
+    vol = std_0 * np.sqrt(periods_per_year)
+    if std_rf == 0.0:
+        return vol, safe_ratio_nb(mean_rf, 0.0)
+    return vol, mean_rf / std_rf * np.sqrt(periods_per_year)
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _curve_finish(
     state: tuple, n: int, first: int, start: float, periods_per_year: float,
-    risk_free_bar: float, scratch: np.ndarray,
+    risk_free_bar: float, scratch: np.ndarray, skip_spread: bool,
 ) -> tuple:  # fmt: skip
     """:func:`curve_stats_nb`'s result from the first pass's ``state`` over ``n`` values (the
-    returns from value ``first`` on in ``scratch``): the second pass and the ratios."""
+    returns from value ``first`` on in ``scratch``): the second pass and the ratios. With
+    ``skip_spread`` the second pass is left to :func:`spread_pair_nb` (the volatility and the
+    Sharpe ratio are NaN here)."""
     (prev, total_rf, downside, lo, hi, value_sum, _peak, _low, peak_idx, max_dd, longest, deepest,
      deepest_peak_idx, underwater, lowest) = state  # fmt: skip
     if lowest <= 0.0:
@@ -787,7 +805,9 @@ def _curve_finish(
         mean_0 = total_0 / n_ret
         sq_rf = 0.0
         sq_0 = 0.0
-        if lo != hi:
+        if skip_spread:
+            sq_rf = sq_0 = np.nan
+        elif lo != hi:
             if risk_free_bar == 0.0:
                 for i in range(first, n):
                     d_0 = scratch[i] - 0.0 - mean_0
@@ -800,13 +820,7 @@ def _curve_finish(
                     sq_rf += d_rf * d_rf
                     d_0 = x - 0.0 - mean_0
                     sq_0 += d_0 * d_0
-        std_rf = np.sqrt(sq_rf / (n_ret - 1)) if lo != hi else 0.0
-        std_0 = np.sqrt(sq_0 / (n_ret - 1)) if lo != hi else 0.0
-        vol = std_0 * np.sqrt(periods_per_year)
-        if std_rf == 0.0:
-            sharpe = safe_ratio_nb(mean_rf, 0.0)
-        else:
-            sharpe = mean_rf / std_rf * np.sqrt(periods_per_year)
+        vol, sharpe = _vol_sharpe(sq_rf, sq_0, mean_rf, n_ret, lo != hi, periods_per_year)
         reward = total_rf / n_ret * periods_per_year
         dd_dev = np.sqrt(downside / n_ret) * np.sqrt(periods_per_year)
         sortino = safe_ratio_nb(reward, dd_dev)
@@ -867,7 +881,7 @@ def curve_stats_nb(
         value = equity[i]
         state = curve_advance_nb(state, i, value, value / state[CS_PREV] - 1.0, risk_free_bar,
                                  scratch)  # fmt: skip
-    return _curve_finish(state, n, first, start, periods_per_year, risk_free_bar, scratch)
+    return _curve_finish(state, n, first, start, periods_per_year, risk_free_bar, scratch, False)
 
 
 @numba.njit(cache=True)
@@ -909,6 +923,7 @@ def curve_state_nb(cs: np.ndarray, init_value: float, risk_free_bar: float) -> N
     curve_store_nb(cs, _curve_start(init_value))
     cs[CS_RF] = risk_free_bar
     cs[CS_DONE] = 0.0
+    cs[CS_DEFER] = 0.0
 
 
 _advance_once_nb = numba.njit(cache=True)(curve_advance_nb.py_func)
@@ -927,9 +942,72 @@ def curve_step_nb(cs: np.ndarray, i: int, value: float, scratch: np.ndarray) -> 
 def finish_curve_nb(
     cs: np.ndarray, n: int, init_value: float, periods_per_year: float, scratch: np.ndarray
 ) -> tuple[float, float, float, float, float, float, float, float, float, int, int, float, bool]:
-    """:func:`curve_stats_nb`'s result for the ``n`` values whose first pass ran in ``cs``."""
+    """:func:`curve_stats_nb`'s result for the ``n`` values whose first pass ran in ``cs``.
+
+    With ``cs[CS_DEFER]`` set, a curve whose returns (in ``scratch``) need the second pass over
+    them, at no risk-free rate and with no ruin, is left without it: its volatility and Sharpe
+    ratio are NaN until :func:`spread_pair_nb` computes them, and ``cs[CS_DEFER]`` stays set
+    (it is cleared where the pass ran or was not needed)."""
     state = curve_load_nb(cs)
-    return _curve_finish(state, n, np.int64(0), init_value, periods_per_year, cs[CS_RF], scratch)
+    defer = (
+        cs[CS_DEFER] != 0.0 and cs[CS_RF] == 0.0 and n >= 2 and cs[CS_LO] != cs[CS_HI]
+        and cs[CS_LOWEST] > 0.0
+    )  # fmt: skip
+    cs[CS_DEFER] = 1.0 if defer else 0.0
+    return _curve_finish(state, n, np.int64(0), init_value, periods_per_year, cs[CS_RF], scratch,
+                         defer)  # fmt: skip
+
+
+@numba.njit(cache=True, inline="always")
+def spread_deferred_nb(cs: np.ndarray) -> bool:
+    """Whether the statistics finished from ``cs`` wait for :func:`spread_pair_nb`."""
+    return cs[CS_DONE] != 0.0 and cs[CS_DEFER] != 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def spread_pair_nb(
+    cs_a: np.ndarray, returns_a: np.ndarray, out_a: np.ndarray,
+    cs_b: np.ndarray, returns_b: np.ndarray, out_b: np.ndarray, periods_per_year: float,
+) -> None:  # fmt: skip
+    """The second pass that :func:`finish_curve_nb` deferred, for two curves of one length at
+    once (``cs_b`` may be ``cs_a`` for a curve alone): the volatility and the Sharpe ratio into
+    ``out_a`` and ``out_b`` (``backtest_stats_nb``'s positions 4 and 5).
+
+    Each sum runs over its returns in their order, exactly as the pass of
+    :func:`curve_stats_nb` would (the numbers are the same, bit for bit); the two sums are
+    independent chains of additions, so one loop carries both in the time of about one (a
+    chain of dependent additions is what the pass waits on).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> equity, cs, returns = np.array([110.0, 99.0, 121.0]), np.empty(N_CURVE_STATE), np.empty(3)
+    >>> curve_state_nb(cs, 100.0, 0.0)
+    >>> cs[CS_DEFER] = 1.0
+    >>> for i in range(3):
+    ...     curve_step_nb(cs, i, equity[i], returns)
+    >>> cs[CS_DONE] = 1.0
+    >>> out = np.empty(N_STATS)
+    >>> curve = finish_curve_nb(cs, 3, 100.0, 3.0, returns)
+    >>> bool(np.isnan(curve[5])), spread_deferred_nb(cs)
+    (True, True)
+    >>> spread_pair_nb(cs, returns, out, cs, returns, out, 3.0)
+    >>> whole = curve_stats_nb(equity, 100.0, 3.0, 0.0, np.empty(3))
+    >>> bool(out[4] == whole[4] and out[5] == whole[5])
+    True
+    """
+    n = returns_a.shape[0]
+    mean_a = cs_a[CS_TOTAL_RF] / n
+    mean_b = cs_b[CS_TOTAL_RF] / n
+    sq_a = 0.0
+    sq_b = 0.0
+    for i in range(n):
+        d_a = returns_a[i] - 0.0 - mean_a
+        sq_a += d_a * d_a
+        d_b = returns_b[i] - 0.0 - mean_b
+        sq_b += d_b * d_b
+    out_a[4], out_a[5] = _vol_sharpe(sq_a, sq_a, mean_a, n, True, periods_per_year)
+    out_b[4], out_b[5] = _vol_sharpe(sq_b, sq_b, mean_b, n, True, periods_per_year)
 
 
 #: Positions of the statistics in :func:`backtest_stats_nb`'s output (``SUMMARY_FIELDS`` order).

@@ -31,7 +31,7 @@ from numba import njit, types
 
 from soltrader.domain.records import fill_dt, order_dt, trade_dt
 from soltrader.metrics._nb import (
-    N_CURVE_STATE,
+    CS_DEFER,
     N_STATS,
     STATS_RUINED,
     backtest_stats_nb,
@@ -626,6 +626,8 @@ def run_combo_nb(
     risk_free_bar,
     stats_out,
     periods_out,
+    curve,
+    defer,
 ):
     """Simulate one combination whose signals are in the scratch ``ws`` with ``simulate_one``
     (:data:`SIMULATE_ONE_SIG`) and write its statistics (``SUMMARY_FIELDS`` order) and period
@@ -633,15 +635,19 @@ def run_combo_nb(
     all of them. Returns :data:`COMBO_DONE`; :data:`COMBO_DECLINED` when ``simulate_one``
     declined the combination (nothing written); :data:`COMBO_RUINED` for an account ruined on
     the way (its curve statistics are NaN: :func:`soltrader.metrics._nb.ruined_stats_nb` is
-    compiled only when a sweep meets one, and a full backtest computes the row)."""
+    compiled only when a sweep meets one, and a full backtest computes the row).
+
+    ``curve`` (``N_CURVE_STATE`` floats) keeps the statistics' first pass; with ``defer`` the
+    second pass over the returns (in ``ws``) may be left for
+    :func:`soltrader.metrics._nb.spread_pair_nb` to run with another combination's
+    (:func:`soltrader.metrics._nb.spread_deferred_nb` of ``curve`` then says so)."""
     signals, levels, equity, scratch, orders, fills, trades, sub_start = ws
     conf = icfg.copy()
     conf[I_CAP_ORDERS] = orders.shape[0]
     conf[I_CAP_FILLS] = fills.shape[0]
     conf[I_CAP_TRADES] = trades.shape[0]
     cnt = np.zeros(4, dtype=np.int64)
-    curve = np.empty(N_CURVE_STATE)
-    curve_state_nb(curve, fcfg[CASH_AT], risk_free_bar)
+    _start_curve(curve, fcfg[CASH_AT], risk_free_bar, defer)
     args = (open_, high, low, close, volume, signals, n_signal_rows, levels, level_map, fcfg)
     in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt, scratch,
                              curve)  # fmt: skip
@@ -654,7 +660,7 @@ def run_combo_nb(
         conf[I_CAP_ORDERS] = cnt[0]
         conf[I_CAP_FILLS] = cnt[1]
         conf[I_CAP_TRADES] = cnt[2]
-        curve_state_nb(curve, fcfg[CASH_AT], risk_free_bar)
+        _start_curve(curve, fcfg[CASH_AT], risk_free_bar, defer)
         in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt,
                                  scratch, curve)  # fmt: skip
     complete = _finish(
@@ -673,6 +679,13 @@ def run_combo_nb(
         periods_out,
     )
     return COMBO_DONE if complete else COMBO_RUINED
+
+
+@njit(cache=True, nogil=True)
+def _start_curve(curve, init_cash, risk_free_bar, defer):
+    """Start the statistics' first pass in ``curve``, asking to defer the second with ``defer``."""
+    curve_state_nb(curve, init_cash, risk_free_bar)
+    curve[CS_DEFER] = 1.0 if defer else 0.0
 
 
 @njit(cache=True, nogil=True)

@@ -223,3 +223,26 @@ def test_sweep_rows_of_ruined_accounts_equal_their_backtests() -> None:
         if status[i] == lean.COMBO_RUINED:
             assert result.equity.min() <= 0.0 and expected[2] == -1.0  # total return
             assert np.isfinite(expected[:11]).sum() >= 9  # the curve statistics are computed
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_sweep_rows_whose_second_pass_runs_in_pairs_equal_their_backtests(threads: int) -> None:
+    """The fused sweep runs the statistics' second pass over the returns of two combinations
+    in one loop (the first waits for the next one's). With an odd number of combinations per
+    thread and combinations that never trade (their returns are all equal: no second pass)
+    between ones that do, every row still equals its backtest bit for bit."""
+    bars = _bars(5, 2_000, 100.0)
+    pairs = [(5, 20), (1_500, 1_990), (8, 30), (3, 50), (1_600, 1_995), (10, 40), (4, 12)]
+    combos = [{"fast": f, "slow": s} for f, s in pairs]
+    strategy = st.strategies.sma_cross
+    plan = fused.fused_plan(bars, strategy, combos, {"fees": 0.001, "sl_stop": 0.02})
+    assert plan is not None and plan.simple
+    periods = fused.period_index(pd.DatetimeIndex(bars.index), "1D")
+    stats, _rets = fused.fused_chunk(plan, strategy, 0, len(combos), periods, threads)
+    trades = []
+    for i, combo in enumerate(combos):
+        result = st.backtest(bars, strategy, fees=0.001, sl_stop=0.02, **combo)
+        expected = result.stats()[list(st.metrics.SUMMARY_FIELDS)].to_numpy(dtype=float)
+        assert np.array_equal(stats[i], expected, equal_nan=True), combo
+        trades.append(len(result.trades))
+    assert trades.count(0) >= 1 and sum(t > 0 for t in trades) >= 4, trades
