@@ -218,17 +218,15 @@ def _sweep(
     k = params.shape[0]
     n = close.shape[0]
     if block < k:
-        first = workspace_nb(n, n_levels)
+        ws = workspace_nb(n, n_levels)
         # two slots for the returns and the first pass of a combination: one waits for the
         # second pass over its returns until the next combination's can run in the same loop
-        signals, levels, equity, _returns, orders, fills, trades, sub_start = first
-        slots = (first, (signals, levels, equity, np.empty(n), orders, fills, trades, sub_start))
+        returns = np.empty((2, n))
         curves = np.empty((2, N_CURVE_STATE))
         scratch = np.full((n_scratch, max(n, n_scratch, 2)), np.nan)
         waiting = -1
         slot = 0
         for i in range(block, k, blocks):
-            ws = slots[slot]
             rows = signal_kernel(open_, high, low, close, volume, params[i], ws[0], ws[1], scratch)
             status[i] = run_combo_nb(
                 simulate_one,
@@ -247,6 +245,7 @@ def _sweep(
                 rf,
                 stats[i],
                 periods[i],
+                returns[slot],
                 curves[slot],
                 True,
             )
@@ -257,14 +256,14 @@ def _sweep(
                 slot = 1 - slot
                 continue
             other = 1 - slot
-            spread_pair_nb(curves[other], slots[other][3], stats[waiting], curves[slot], ws[3],
-                           stats[i], ppy)  # fmt: skip
+            spread_pair_nb(curves[other], returns[other], stats[waiting], curves[slot],
+                           returns[slot], stats[i], ppy)  # fmt: skip
             waiting = -1
             slot = other
         if waiting >= 0:  # alone: its slot is the other one
             other = 1 - slot
-            spread_pair_nb(curves[other], slots[other][3], stats[waiting], curves[other],
-                           slots[other][3], stats[waiting], ppy)  # fmt: skip
+            spread_pair_nb(curves[other], returns[other], stats[waiting], curves[other],
+                           returns[other], stats[waiting], ppy)  # fmt: skip
 
 
 def generic_chunk(

@@ -881,7 +881,10 @@ def curve_stats_nb(
         value = equity[i]
         state = curve_advance_nb(state, i, value, value / state[CS_PREV] - 1.0, risk_free_bar,
                                  scratch)  # fmt: skip
-    return _curve_finish(state, n, first, start, periods_per_year, risk_free_bar, scratch, False)
+    # no deferral: ``first < 0`` is False but not a literal, so that this call and
+    # finish_curve_nb's share one compiled _curve_finish
+    return _curve_finish(state, n, first, start, periods_per_year, risk_free_bar, scratch,
+                         first < 0)  # fmt: skip
 
 
 @numba.njit(cache=True)

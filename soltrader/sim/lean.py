@@ -150,14 +150,13 @@ SIGNAL_KERNEL_SIG = types.int64(
 @njit(cache=True, nogil=True)
 def workspace_nb(n: int, n_levels: int) -> tuple:
     """One thread's scratch: signal rows (4, n) bool (long entries, long exits, short entries,
-    short exits), level rows (n_levels, n), equity (n,), returns (n,), order / fill / trade
-    record buffers and an all-zero sub-bar index (n + 1,). A strategy kernel writes every signal
-    and level row it uses, in full."""
+    short exits), level rows (n_levels, n), equity (n,), order / fill / trade record buffers and
+    an all-zero sub-bar index (n + 1,). A strategy kernel writes every signal and level row it
+    uses, in full."""
     cap = 256 + n // 32
     return (
         np.empty((4, n), dtype=np.bool_),
         np.empty((max(n_levels, 1), n)),
-        np.empty(n),
         np.empty(n),
         np.empty(cap, dtype=order_dt),
         np.empty(cap, dtype=fill_dt),
@@ -626,6 +625,7 @@ def run_combo_nb(
     risk_free_bar,
     stats_out,
     periods_out,
+    returns,
     curve,
     defer,
 ):
@@ -637,11 +637,12 @@ def run_combo_nb(
     the way (its curve statistics are NaN: :func:`soltrader.metrics._nb.ruined_stats_nb` is
     compiled only when a sweep meets one, and a full backtest computes the row).
 
-    ``curve`` (``N_CURVE_STATE`` floats) keeps the statistics' first pass; with ``defer`` the
-    second pass over the returns (in ``ws``) may be left for
+    ``returns`` (``n`` floats) and ``curve`` (``N_CURVE_STATE`` floats) keep the statistics'
+    first pass: the returns and its state. With ``defer`` the second pass over the returns may
+    be left for
     :func:`soltrader.metrics._nb.spread_pair_nb` to run with another combination's
     (:func:`soltrader.metrics._nb.spread_deferred_nb` of ``curve`` then says so)."""
-    signals, levels, equity, scratch, orders, fills, trades, sub_start = ws
+    signals, levels, equity, orders, fills, trades, sub_start = ws
     conf = icfg.copy()
     conf[I_CAP_ORDERS] = orders.shape[0]
     conf[I_CAP_FILLS] = fills.shape[0]
@@ -649,7 +650,7 @@ def run_combo_nb(
     cnt = np.zeros(4, dtype=np.int64)
     _start_curve(curve, fcfg[CASH_AT], risk_free_bar, defer)
     args = (open_, high, low, close, volume, signals, n_signal_rows, levels, level_map, fcfg)
-    in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt, scratch,
+    in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt, returns,
                              curve)  # fmt: skip
     if in_market < 0:
         return COMBO_DECLINED
@@ -662,10 +663,10 @@ def run_combo_nb(
         conf[I_CAP_TRADES] = cnt[2]
         _start_curve(curve, fcfg[CASH_AT], risk_free_bar, defer)
         in_market = simulate_one(*args, conf, equity, orders, fills, trades, sub_start, cnt,
-                                 scratch, curve)  # fmt: skip
+                                 returns, curve)  # fmt: skip
     complete = _finish(
         equity,
-        scratch,
+        returns,
         curve,
         fcfg[CASH_AT],
         in_market,
