@@ -21,6 +21,8 @@ import numpy as np
 from soltrader.domain.errors import ParameterError
 
 _UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+#: Nanoseconds in a UTC day: ``ns // NS_PER_DAY`` is the day number of an epoch time.
+NS_PER_DAY = 86_400_000_000_000
 #: Unit spellings accepted besides the short ones, each mapped to its short unit.
 _ALIASES = {"min": "m", "S": "s", "H": "h", "D": "d", "W": "w"}
 _PATTERN = re.compile(r"^(\d+)(min|[smhdwSHDW])$")

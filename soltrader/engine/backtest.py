@@ -11,6 +11,7 @@ import numpy as np
 
 from soltrader.costs.models import LAMPORTS_PER_SOL, AMMPool, FeeSchedule, Impact, SolanaTxCost
 from soltrader.data.schema import ohlcv_arrays
+from soltrader.data.timeframes import NS_PER_DAY
 from soltrader.domain.enums import OrderType
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine._hints import did_you_mean
@@ -429,9 +430,6 @@ def _intrabar(market: Market, intrabar: Any) -> tuple[np.ndarray, np.ndarray, np
     return (np.ascontiguousarray(sub.low[keep]), np.ascontiguousarray(sub.high[keep]), sub_start)
 
 
-_NS_PER_DAY = 86_400_000_000_000
-
-
 def _risk_config(risk: RiskLimits | None, cfg: np.ndarray, icfg: np.ndarray) -> None:
     """The account guards of ``risk`` as kernel configuration (a guard set to None is off)."""
     if risk is None:
@@ -562,7 +560,7 @@ def _utc_days(market: Market, icfg: np.ndarray) -> np.ndarray:
     (zeros without guards: an int64 division of every timestamp is not free on long data)."""
     if icfg[_nb.I_RISK] == 0:
         return _idle_zeros(market.shape[0])
-    return market.ticks // _NS_PER_DAY
+    return market.ticks // NS_PER_DAY
 
 
 def _kernel_inputs(

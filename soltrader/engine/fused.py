@@ -22,6 +22,7 @@ import pandas as pd
 from numba import njit, types
 from pandas.tseries.frequencies import to_offset
 
+from soltrader.data.timeframes import NS_PER_DAY
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.engine.backtest import _check_stop_loss, _kernel_inputs, backtest
 from soltrader.engine.inputs import Market, market_from
@@ -69,9 +70,6 @@ def period_index(index: pd.DatetimeIndex, periods: str) -> Periods:
     return Periods(last.to_numpy().astype(np.int64), last.index)
 
 
-_DAY_NS = 86_400 * 10**9
-
-
 def _fixed_step_ns(offset: Any, index: pd.DatetimeIndex) -> int:
     """The length in nanoseconds of a period that divides a UTC day (a day, hours, minutes ...)
     on a UTC index with bars, else 0: such periods start at multiples of their length from the
@@ -82,7 +80,7 @@ def _fixed_step_ns(offset: Any, index: pd.DatetimeIndex) -> int:
         step = int(offset.nanos)
     except ValueError:  # a calendar period: weeks, months ...
         return 0
-    return step if step > 0 and _DAY_NS % step == 0 else 0
+    return step if step > 0 and NS_PER_DAY % step == 0 else 0
 
 
 def _fixed_periods(index: pd.DatetimeIndex, offset: Any, step: int) -> Periods:

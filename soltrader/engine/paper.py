@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from soltrader.data.schema import OHLCVArrays
+from soltrader.data.timeframes import NS_PER_DAY
 from soltrader.data.validation import first_bar_error
 from soltrader.domain.errors import DataError, ParameterError
 from soltrader.domain.records import fill_dt
@@ -176,7 +177,6 @@ _CONSTANT_ARGS = frozenset(
 )
 #: Template-only: intrabar sub-bars are refused in a live loop (nothing to copy).
 _SUB_ARGS = frozenset({"sub_low", "sub_high", "sub_start"})
-_NS_PER_DAY = 86_400 * 10**9
 #: A window longer than any history: the signal function sees every bar so far.
 _ALL_BARS = 2**62
 
@@ -1072,7 +1072,7 @@ class PaperLoop:
                     buf[t, j] = hist[k][t]
         guards = self._guards
         if guards:
-            a.day[t] = time_ns // _NS_PER_DAY
+            a.day[t] = time_ns // NS_PER_DAY
         if control is not None:
             if not guards:
                 raise ParameterError(

@@ -45,13 +45,12 @@ import numpy as np
 import pandas as pd
 
 from soltrader.data.schema import utc_index
+from soltrader.data.timeframes import NS_PER_DAY
 from soltrader.domain.enums import Direction, Side
 from soltrader.domain.errors import ParameterError
 from soltrader.risk import nb
 from soltrader.risk._inputs import Amount, fraction, positive_int, returns_array, to_decimal
 from soltrader.risk.codes import ControlMode, RiskReason
-
-_NS_PER_DAY = 86_400_000_000_000
 
 
 def _label(value: Any, name: str) -> str:
@@ -627,7 +626,7 @@ class RiskLimits:
                 )  # fmt: skip
             return np.zeros(n, dtype=np.int64)
         if isinstance(day, pd.DatetimeIndex) or np.asarray(day).dtype.kind == "M":
-            days = utc_index(day, "day").asi8 // _NS_PER_DAY  # UTC days; naive times are UTC
+            days = utc_index(day, "day").asi8 // NS_PER_DAY  # UTC days; naive times are UTC
         else:
             days = np.asarray(day)
             if days.dtype.kind not in "iu":
