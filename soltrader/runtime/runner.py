@@ -72,7 +72,7 @@ from soltrader.domain.state import (
 )
 from soltrader.engine.live_spec import LiveSpec
 from soltrader.engine.paper import BarOutcome, BarRefusedError, PaperLoop
-from soltrader.runtime.control import MODE_KEY, OperatorRequest, mode_code, take
+from soltrader.runtime.control import MODE_KEY, OperatorRequest, RequestWatch, mode_code
 from soltrader.runtime.journal import (
     PAPER_VENUE,
     BarCommit,
@@ -339,7 +339,8 @@ class Runner:
         self._last_ms: int | None = None
         self._step_ms = timeframe_ms(spec.data.timeframe)
         self._restored: int | None = None
-        self._state_dir = state_dir  # where operator requests arrive (None: none)
+        #: Operator requests arriving in the state folder (None: none are watched).
+        self._requests = None if state_dir is None else RequestWatch(state_dir)
         self._halted: HaltState | None = None
         self._mode = int(ControlMode.NORMAL)
         self._clock = clock
@@ -513,8 +514,8 @@ class Runner:
     def on_bar(self, bar: Bar) -> BarOutcome | None:
         """Decide one closed bar (see the module docstring); None if it was quarantined."""
         started = time.perf_counter()
-        if self._state_dir is not None:
-            self.apply(take(self._state_dir))
+        if self._requests is not None:
+            self.apply(self._requests.take())
         control = self._control()
         try:  # the loop checks the bar by the data rules before it changes anything
             out = self._step(bar.open_time_ms, bar.ohlcv, control)
@@ -536,8 +537,8 @@ class Runner:
         VenueOutcomeUnknownError
             An execution ended without an outcome (the runner is halted first).
         """
-        if self._state_dir is not None:
-            self.apply(take(self._state_dir))
+        if self._requests is not None:
+            self.apply(self._requests.take())
         await self._settle()
         await self._reconcile()
         started = time.perf_counter()

@@ -7,20 +7,33 @@ trades it) on the bundled SOL/USDT 1m bars: the runner first restores 2,500 bars
 then a replay server on 127.0.0.1, in its own process as an exchange would be, closes one bar
 every 100 ms with 99 in-progress kline updates between closes — 1,000 websocket messages per
 second.
+The runner is composed as ``soltrader live`` composes it: it watches its state folder for
+operator requests, and :class:`~soltrader.runtime.ops.Operations` adds its metrics listener and
+HTTP server.
 For each of the next ``LATENCY_BARS`` bars the latency runs from the moment the server hands the
 bar's closed kline to its socket (the exchange publishing the close:
 :attr:`ReplayServer.closed_sent_at`) to the moment the bar's decision, intents, fills and equity
-are committed to the SQLite journal (WAL, ``synchronous=NORMAL``): the websocket hop, parsing,
-the candle check, the signal on its window, decide, the paper venue and the commit. It is split
-into the wire part (kline sent → the closed kline received by the runtime) and the decision part
-(received → committed). The server's own lateness against its schedule (its event loop's timer
-granularity, up to a millisecond: the exchange's delay, not the runtime's) is reported apart as
-``server_late``. ``decide_cpu`` is the CPU time the runtime's thread spent in the decision part:
-where the decision's wall time exceeds it, the thread was waiting (the machine's other processes,
-a disk flush). ``back_to_back`` times the same bars' ``Runner.on_bar`` decided one after another
-with nothing in between: on this machine a decision 100 ms after the last one runs 4-6x slower
-than back to back, uniformly (Python, numba kernels and SQLite alike: caches gone cold, not the
-work), so the pair separates what the code costs from what an idle pause costs.
+are committed to the SQLite journal (WAL, ``synchronous=NORMAL``), stamped by the runner's first
+listener, which runs right after the commit: the websocket hop, parsing, the candle check, the
+signal on its window, decide, the paper venue and the commit. It is split into the wire part
+(kline sent → the closed kline received by the runtime) and the decision part (received →
+committed). ``loop_free`` runs to the end of the bar's work (the metrics listener, the kill
+switch), when the loop can take the next message. The server's own lateness against its
+schedule (its event loop's timer granularity, up to a millisecond: the exchange's delay, not the
+runtime's) is reported apart as ``server_late``. ``decide_cpu`` is the CPU time the runtime's
+thread spent in the decision part: where the decision's wall time exceeds it, the thread was
+waiting (the machine's other processes, a disk flush). ``back_to_back`` times the same bars'
+``Runner.on_bar`` decided one after another with nothing in between.
+
+**What the machine costs.** Two reference rows come first. The *cold* row times the same small
+piece of interpreter, numpy and dict work back to back and after 100 ms idle: on this machine
+code whose caches went cold runs ~25-40x slower, and a live loop deciding a bar every 100 ms (or
+every minute) pays that on every bar, in every line of Python, every compiled call and every
+system call. The *floor* row is the least a live loop in Python can do per closed bar against
+the same server and stream: the websockets client's receive, ``json.loads``, one compiled call
+on the closes and one row committed to SQLite in the same mode (no candle check, risk, paper
+fills or intent records). The latency rows read against it: what the runtime adds to the
+machine's own floor.
 
 **A day's replay.** ``soltrader live --paper --replay`` of 1,440 1m bars (24 hours) of
 sma_cross as a separate process, at max speed and paced at 100x (a bar every 0.6 s, 14.4 min):
@@ -39,6 +52,7 @@ import gc
 import json
 import os
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -46,14 +60,17 @@ import time
 from contextlib import aclosing
 from pathlib import Path
 
+import numba
 import numpy as np
+from websockets.asyncio.client import connect
 
 import soltrader as st
 from soltrader.adapters.binance_feed import KlineFeed
 from soltrader.domain.bar import Bar
 from soltrader.engine.live_spec import parse_live_spec
 from soltrader.runtime.journal import Journal
-from soltrader.runtime.runner import Runner
+from soltrader.runtime.ops import Operations
+from soltrader.runtime.runner import RunEvent, Runner
 from tests.conftest import read_sample_bars
 
 WARM_BARS = 2_500
@@ -111,38 +128,53 @@ asyncio.run(main())
 """
 
 
-async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
-    """Latencies (s) of the bars after the warm-up, against a server in another process (the
-    monotonic clock is the machine's: its schedule and our commits compare directly)."""
-    warm = _warm_bars(spec)
+async def _serve(bars, warm: int, folder: Path):
+    """The ``LATENCY_BARS`` bars after the first ``warm``, a replay server streaming them from
+    its own process, and its REST and websocket addresses."""
     rest = bars.iloc[warm : warm + LATENCY_BARS].copy()
     rest.attrs = {}  # the loader's validation report: not for a parquet file
     rest.to_parquet(folder / "rest.parquet")
-    ms = rest.index.as_unit("ms").asi8
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-c", SERVER, str(folder / "rest.parquet"), str(SPEED), str(UPDATES),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert server.stdout is not None
-    rest_url, ws_url = (await server.stdout.readline()).decode().split()
+    return rest, server, (await server.stdout.readline()).decode().split()
+
+
+async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
+    """Latencies (s) of the bars after the warm-up, against a server in another process (the
+    monotonic clock is the machine's: its schedule and our commits compare directly)."""
+    rest, server, (rest_url, ws_url) = await _serve(bars, _warm_bars(spec), folder)
+    assert server.stdout is not None
+    ms = rest.index.as_unit("ms").asi8
     feed = KlineFeed(rest_url=rest_url, ws_url=ws_url, stale_after_s=5.0)
     done: dict[int, float] = {}
     got: dict[int, float] = {}
     cpu: dict[int, float] = {}
+    committed: dict[int, float] = {}
+    committed_cpu: dict[int, float] = {}
 
     async def timed(start: int):
         async with aclosing(feed.closed(start, int(ms[-1]))) as candles:
             async for candle in candles:
                 got[candle.open_time_ms] = time.monotonic()  # the closed kline arrived
-                cpu0 = time.thread_time()
+                cpu[candle.open_time_ms] = time.thread_time()
                 yield candle
-                done[candle.open_time_ms] = time.monotonic()  # after the commit
-                cpu[candle.open_time_ms] = time.thread_time() - cpu0
+                done[candle.open_time_ms] = time.monotonic()  # on_bar returned
 
-    runner = Runner(spec, journal, timed, start_ms=int(ms[0]), until_ms=int(ms[-1]))
+    runner = Runner(
+        spec, journal, timed, start_ms=int(ms[0]), until_ms=int(ms[-1]),
+        state_dir=journal.path.parent,
+    )  # fmt: skip
+    # the first listener: it runs right after the journal commit
+    runner.subscribe(lambda event: _stamp(event, committed, committed_cpu))
     runner.restore()
+    ops = Operations(runner, speed=SPEED)  # its metrics listener and HTTP server, as the CLI's
+    ops.attach_feed(feed)
     gc.freeze()  # as soltrader live does after its restore
-    await runner.run()
+    async with ops:
+        await runner.run()
     due_at, sent_at = json.loads(await server.stdout.readline())
     due = dict(zip(ms.tolist(), due_at, strict=True))
     sent = dict(zip(ms.tolist(), sent_at, strict=True))
@@ -150,10 +182,21 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     keys = [t for t in done if sent.get(t) is not None and due.get(t) is not None]
     return np.array(
         [
-            [done[t] - sent[t], got[t] - sent[t], done[t] - got[t], sent[t] - due[t], cpu[t]]
+            [
+                committed[t] - sent[t], got[t] - sent[t], committed[t] - got[t], sent[t] - due[t],
+                committed_cpu[t] - cpu[t], done[t] - sent[t],
+            ]
             for t in keys
         ]
-    )
+    )  # fmt: skip
+
+
+def _stamp(event: RunEvent, committed: dict[int, float], cpu: dict[int, float]) -> None:
+    """The moment a bar's journal commit returned, and the thread's CPU clock then (the
+    runner's first listener)."""
+    if event.kind == "bar":
+        committed[event.at_ms] = time.monotonic()
+        cpu[event.at_ms] = time.thread_time()
 
 
 def _back_to_back(spec, bars) -> np.ndarray:
@@ -163,7 +206,9 @@ def _back_to_back(spec, bars) -> np.ndarray:
     warm = _warm_bars(spec)
     with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
         _warm(spec, journal, bars)
-        runner = Runner(spec, journal, None, start_ms=0)  # type: ignore[arg-type]
+        runner = Runner(
+            spec, journal, None, start_ms=0, state_dir=journal.path.parent,  # type: ignore[arg-type]
+        )  # fmt: skip
         runner.restore()
         ms = bars.index.as_unit("ms").asi8
         cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
@@ -185,7 +230,7 @@ def _latency_row(name: str, bars) -> dict:
         parts = asyncio.run(_latencies(spec, journal, bars, Path(tmp))) * 1e3
         sync = journal.synchronous
     hot = _back_to_back(spec, bars) * 1e3
-    lat, wire, decide, late, cpu = (parts[:, k] for k in range(5))
+    lat, wire, decide, late, cpu, free = (parts[:, k] for k in range(6))
     return {
         "case": f"bar close -> intent {name}",
         "bars": len(lat),
@@ -196,6 +241,8 @@ def _latency_row(name: str, bars) -> dict:
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
+        "loop_free_p50_ms": float(np.percentile(free, 50)),  # kline sent -> on_bar returned
+        "loop_free_p99_ms": float(np.percentile(free, 99)),
         "wire_p50_ms": float(np.percentile(wire, 50)),  # kline sent -> kline received
         "wire_p99_ms": float(np.percentile(wire, 99)),
         "decide_p50_ms": float(np.percentile(decide, 50)),  # received -> journal commit
@@ -206,6 +253,119 @@ def _latency_row(name: str, bars) -> dict:
         "server_late_p99_ms": float(np.percentile(late, 99)),
         "back_to_back_p50_ms": float(np.percentile(hot, 50)),  # on_bar, warm caches
         "back_to_back_p99_ms": float(np.percentile(hot, 99)),
+    }
+
+
+FLOOR_FAST, FLOOR_SLOW = 10, 50
+
+
+@numba.njit(cache=True)
+def _floor_decide(close: np.ndarray, n: int) -> int:
+    """The floor's whole decision: a fast and a slow mean of the last closes, long when the
+    fast one is above (1) or flat (0)."""
+    fast = 0.0
+    slow = 0.0
+    for i in range(n - FLOOR_FAST, n):
+        fast += close[i]
+    for i in range(n - FLOOR_SLOW, n):
+        slow += close[i]
+    return 1 if fast / FLOOR_FAST > slow / FLOOR_SLOW else 0
+
+
+async def _floor(bars, folder: Path) -> np.ndarray:
+    """Latencies (s) of the least a live loop in Python can do per closed bar, against the same
+    server and stream: the websockets client's receive, ``json.loads``, one compiled call on the
+    closes, and one row committed to SQLite (WAL, ``synchronous=NORMAL``). No candle check, no
+    risk, no paper fills, no history of intents: a reference for what the machine itself costs."""
+    rest, server, (_, ws_url) = await _serve(bars, WARM_BARS, folder)
+    assert server.stdout is not None
+    ms = rest.index.as_unit("ms").asi8
+    db = sqlite3.connect(folder / "floor.sqlite", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(
+        "CREATE TABLE bars (open_time_ms INTEGER PRIMARY KEY, open REAL, high REAL, low REAL, "
+        "close REAL, volume REAL, signal INTEGER)"
+    )
+    close = np.zeros(WARM_BARS + len(rest))
+    close[:WARM_BARS] = bars["close"].to_numpy()[:WARM_BARS]
+    n = WARM_BARS
+    _floor_decide(close, n)
+    got: dict[int, float] = {}
+    done: dict[int, float] = {}
+    gc.freeze()
+    async with connect(ws_url) as ws:
+        await ws.send(json.dumps({"method": "SUBSCRIBE", "params": ["solusdt@kline_1m"], "id": 1}))
+        while len(done) < len(rest):
+            k = json.loads(await ws.recv()).get("k")
+            if not k or not k["x"]:
+                continue
+            got[k["t"]] = time.monotonic()
+            close[n] = float(k["c"])
+            n += 1
+            signal = _floor_decide(close, n)
+            row = (k["t"], float(k["o"]), float(k["h"]), float(k["l"]), close[n - 1],
+                   float(k["v"]), signal)  # fmt: skip
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO bars VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            db.execute("COMMIT")
+            done[k["t"]] = time.monotonic()
+    db.close()
+    _, sent_at = json.loads(await server.stdout.readline())
+    await server.wait()
+    sent = dict(zip(ms.tolist(), sent_at, strict=True))
+    keys = [t for t in done if sent.get(t) is not None]
+    return np.array([[done[t] - sent[t], got[t] - sent[t], done[t] - got[t]] for t in keys])
+
+
+def _floor_row(bars) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        parts = asyncio.run(_floor(bars, Path(tmp))) * 1e3
+    lat, wire, decide = (parts[:, k] for k in range(3))
+    return {
+        "case": "bar close -> commit, the floor: receive, json, one compiled call, one row",
+        "bars": len(lat),
+        "messages_per_s": (UPDATES + 1) * SPEED / 60.0,
+        "journal_synchronous": "NORMAL",
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p99_ms": float(np.percentile(lat, 99)),
+        "max_ms": float(lat.max()),
+        "wire_p50_ms": float(np.percentile(wire, 50)),
+        "wire_p99_ms": float(np.percentile(wire, 99)),
+        "decide_p50_ms": float(np.percentile(decide, 50)),
+        "decide_p99_ms": float(np.percentile(decide, 99)),
+    }
+
+
+def _cold_work(table: dict[int, tuple[int, float]], prices: np.ndarray) -> float:
+    """A fixed bit of interpreter, numpy and dict work (the cold-cache probe's)."""
+    for j in range(20):
+        table[j] = (j, float(j))
+    return sum(v[1] for v in table.values()) + float(prices[-200:].mean())
+
+
+def _cold_row() -> dict:
+    """The same small piece of work back to back and after 100 ms idle: how much slower this
+    machine runs code whose caches went cold (the latency rows pay it on every bar)."""
+    prices = np.linspace(1.0, 2.0, 2_000)
+    table: dict[int, tuple[int, float]] = {}
+    for _ in range(50):
+        _cold_work(table, prices)
+    warm, cold = np.empty(100), np.empty(100)
+    for k in range(100):
+        t0 = time.perf_counter()
+        _cold_work(table, prices)
+        warm[k] = time.perf_counter() - t0
+    for k in range(100):
+        time.sleep(0.1)
+        t0 = time.perf_counter()
+        _cold_work(table, prices)
+        cold[k] = time.perf_counter() - t0
+    return {
+        "case": "the same small work back to back and after 100 ms idle",
+        "warm_p50_us": float(np.median(warm) * 1e6),
+        "cold_p50_us": float(np.median(cold) * 1e6),
+        "cold_over_warm": float(np.median(cold) / np.median(warm)),
     }
 
 
@@ -239,7 +399,8 @@ def _day_row(speed: str) -> dict:
 def run() -> list[dict]:
     bars = read_sample_bars("binance", "SOL-USDT", "1m")
     chosen = os.environ.get("SOLTRADER_BENCH_LIVE_STRATEGIES", ",".join(STRATEGIES))
-    rows = [_latency_row(name.strip(), bars) for name in chosen.split(",") if name.strip()]
+    rows = [_cold_row(), _floor_row(bars)]
+    rows += [_latency_row(name.strip(), bars) for name in chosen.split(",") if name.strip()]
     if os.environ.get("SOLTRADER_BENCH_LIVE_DAY", "1") == "0":
         return rows
     rows.append(_day_row("max"))

@@ -61,9 +61,9 @@ def _feed(rows: list[Bar]):
     return feed
 
 
-def _runner(tmp: Path, clock: Clock, **risk) -> Runner:
+def _runner(tmp: Path, clock: Clock, state_dir: Path | None = None, **risk) -> Runner:
     journal = Journal(tmp / "journal.sqlite")
-    return Runner(_spec(**risk), journal, _no_bars, start_ms=0, clock=clock)
+    return Runner(_spec(**risk), journal, _no_bars, start_ms=0, clock=clock, state_dir=state_dir)
 
 
 def test_kill_switch_limits() -> None:
@@ -153,12 +153,11 @@ def test_restart_rebuilds_the_state_from_the_journal(tmp_path: Path) -> None:
 def test_pause_takes_no_entry_and_normal_resumes(tmp_path: Path) -> None:
     from soltrader.runtime.control import OperatorRequest, submit
 
-    runner = _runner(tmp_path, Clock())
+    runner = _runner(tmp_path, Clock(), state_dir=tmp_path)  # requests arrive as from the CLI
     runner.restore()
     bars = read_sample_bars("binance", "SOL-USDT", "1m").iloc[:600]
     ms = bars.index.as_unit("ms").asi8
     cols = [bars[c].to_numpy() for c in ("open", "high", "low", "close", "volume")]
-    runner._state_dir = tmp_path  # requests arrive as files, as from the CLI
     submit(tmp_path, OperatorRequest("mode", "pause", 0))
     for t in range(300):
         runner.on_bar(Bar(int(ms[t]), *(float(c[t]) for c in cols)))
