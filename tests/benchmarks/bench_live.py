@@ -27,7 +27,7 @@ waiting (the machine's other processes, a disk flush). ``back_to_back`` times th
 
 **What the machine costs.** Two reference rows come first. The *cold* row times the same small
 piece of interpreter, numpy and dict work back to back and after 100 ms idle: on this machine
-code whose caches went cold runs ~25-40x slower, and a live loop deciding a bar every 100 ms (or
+code whose caches went cold runs 25-50x slower, and a live loop deciding a bar every 100 ms (or
 every minute) pays that on every bar, in every line of Python, every compiled call and every
 system call. The *floor* row is the least a live loop in Python can do per closed bar against
 the same server and stream: the websockets client's receive, ``json.loads``, one compiled call
