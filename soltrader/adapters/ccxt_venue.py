@@ -474,18 +474,16 @@ class CcxtVenue:
         before it is raised."""
         import ccxt
 
-        held = await self.limiter.hold()
-        self.calls.append((self.limiter.clock(), method))
-        try:
-            return await getattr(self.exchange, method)(*args, **kwargs)
-        except (ccxt.DDoSProtection, ccxt.RateLimitExceeded):
-            headers = getattr(self.exchange, "last_response_headers", None) or {}
-            wait = retry_after_s(_header(headers, "Retry-After"))
-            self.limiter.penalize(self.limiter.clock() + (self.limiter.per_s if wait is None
-                                                           else max(wait, 0.0)))  # fmt: skip
-            raise
-        finally:
-            self.limiter.release(held)
+        async with self.limiter.slot():
+            self.calls.append((self.limiter.clock(), method))
+            try:
+                return await getattr(self.exchange, method)(*args, **kwargs)
+            except (ccxt.DDoSProtection, ccxt.RateLimitExceeded):
+                headers = getattr(self.exchange, "last_response_headers", None) or {}
+                wait = retry_after_s(_header(headers, "Retry-After"))
+                self.limiter.penalize(self.limiter.clock() + (self.limiter.per_s if wait is None
+                                                               else max(wait, 0.0)))  # fmt: skip
+                raise
 
     async def _read(self, method: str, *args: Any) -> Any:
         """A call that changes nothing at the venue (markets, balances, the book, open orders),

@@ -151,7 +151,7 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     feed = KlineFeed(rest_url=rest_url, ws_url=ws_url, stale_after_s=5.0)
     done: dict[int, float] = {}
     got: dict[int, float] = {}
-    cpu: dict[int, float] = {}
+    cpu0: dict[int, float] = {}  # the thread's CPU clock when the kline arrived
     committed: dict[int, float] = {}
     committed_cpu: dict[int, float] = {}
 
@@ -159,7 +159,7 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
         async with aclosing(feed.closed(start, int(ms[-1]))) as candles:
             async for candle in candles:
                 got[candle.open_time_ms] = time.monotonic()  # the closed kline arrived
-                cpu[candle.open_time_ms] = time.thread_time()
+                cpu0[candle.open_time_ms] = time.thread_time()
                 yield candle
                 done[candle.open_time_ms] = time.monotonic()  # on_bar returned
 
@@ -184,7 +184,7 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
         [
             [
                 committed[t] - sent[t], got[t] - sent[t], committed[t] - got[t], sent[t] - due[t],
-                committed_cpu[t] - cpu[t], done[t] - sent[t],
+                committed_cpu[t] - cpu0[t], done[t] - sent[t],
             ]
             for t in keys
         ]
