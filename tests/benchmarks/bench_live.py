@@ -42,7 +42,11 @@ its CPU seconds (user + system) and peak resident memory. Never asserts a time.
 Environment: ``SOLTRADER_BENCH_LIVE_BARS`` (bars timed per strategy, default 1,000: the p99 of
 1,000 bars is their 10th worst, that of 300 only the 3rd), ``SOLTRADER_BENCH_LIVE_STRATEGIES``
 (comma-separated names, default all five), ``SOLTRADER_BENCH_LIVE_DAY=0`` (latency rows only:
-no day replay), ``SOLTRADER_BENCH_LIVE_PACED=0`` (no day replay paced at 100x, the 15-minute row).
+no day replay), ``SOLTRADER_BENCH_LIVE_PACED=0`` (no day replay paced at 100x, the 15-minute row),
+``SOLTRADER_BENCH_LIVE_JOURNAL_DIR`` (the folder the timed journals are made in, default the
+system's temporary folder). The floor and latency rows name the journal's file system
+(``journal_fs``): a journal on a RAM file system (``/dev/shm``, tmpfs) is not durable, and
+running the bench with one there shows what the disk's own write stalls add to the p99.
 """
 
 from __future__ import annotations
@@ -78,6 +82,8 @@ LATENCY_BARS = int(os.environ.get("SOLTRADER_BENCH_LIVE_BARS", "1000"))
 SPEED = 600.0  # a 1m bar every 0.1 s
 UPDATES = 99  # in-progress updates per bar: 100 messages per bar, 1,000 per second
 DAY = 1_440
+#: Where the timed journals are made (None: the system's temporary folder).
+JOURNAL_DIR = os.environ.get("SOLTRADER_BENCH_LIVE_JOURNAL_DIR") or None
 STRATEGIES = ("sma_cross", "mean_reversion", "momentum", "grid", "smc_order_block")
 #: Keywords beyond the fees: a live loop trades at the next open (smc_order_block's backtest
 #: default fills at the touching close, which a live loop refuses).
@@ -92,6 +98,23 @@ def _spec(name: str):
             "params": {"fees": 0.001, **EXTRA.get(name, {})},
         }
     )
+
+
+def _file_system(path: Path) -> str:
+    """The type and source of the file system holding ``path`` (Linux: the longest mount point
+    containing it in ``/proc/mounts``), e.g. ``"ext4 /dev/vda"``; ``"unknown"`` elsewhere."""
+    where = os.path.realpath(path)
+    best, found = "", "unknown"
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return found
+    for line in mounts:
+        source, point, kind = line.split()[:3]
+        inside = where == point or where.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > len(best):
+            best, found = point, f"{kind} {source}"
+    return found
 
 
 def _warm_bars(spec) -> int:
@@ -204,7 +227,10 @@ def _back_to_back(spec, bars) -> np.ndarray:
     in between (no feed, no pause): the code's cost with the processor's caches warm. Bars
     100 ms apart, as in the replay, pay for cold caches as well (see the module docstring)."""
     warm = _warm_bars(spec)
-    with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
+    with (
+        tempfile.TemporaryDirectory(dir=JOURNAL_DIR) as tmp,
+        Journal(Path(tmp) / "j.sqlite") as journal,
+    ):
         _warm(spec, journal, bars)
         runner = Runner(
             spec, journal, None, start_ms=0, state_dir=journal.path.parent,  # type: ignore[arg-type]
@@ -225,10 +251,14 @@ def _back_to_back(spec, bars) -> np.ndarray:
 
 def _latency_row(name: str, bars) -> dict:
     spec = _spec(name)
-    with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.sqlite") as journal:
+    with (
+        tempfile.TemporaryDirectory(dir=JOURNAL_DIR) as tmp,
+        Journal(Path(tmp) / "j.sqlite") as journal,
+    ):
         _warm(spec, journal, bars)
         parts = asyncio.run(_latencies(spec, journal, bars, Path(tmp))) * 1e3
         sync = journal.synchronous
+        fs = _file_system(Path(tmp))
     hot = _back_to_back(spec, bars) * 1e3
     lat, wire, decide, late, cpu, free = (parts[:, k] for k in range(6))
     return {
@@ -238,6 +268,7 @@ def _latency_row(name: str, bars) -> dict:
         "window": spec.strategy_spec.live_window or "all",
         "history_bars": _warm_bars(spec),
         "journal_synchronous": sync,
+        "journal_fs": fs,
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
@@ -319,14 +350,16 @@ async def _floor(bars, folder: Path) -> np.ndarray:
 
 
 def _floor_row(bars) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=JOURNAL_DIR) as tmp:
         parts = asyncio.run(_floor(bars, Path(tmp))) * 1e3
+        fs = _file_system(Path(tmp))
     lat, wire, decide = (parts[:, k] for k in range(3))
     return {
         "case": "bar close -> commit, the floor: receive, json, one compiled call, one row",
         "bars": len(lat),
         "messages_per_s": (UPDATES + 1) * SPEED / 60.0,
         "journal_synchronous": "NORMAL",
+        "journal_fs": fs,
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
