@@ -94,9 +94,28 @@ def _bell_fd(path: Path) -> int:
     """A descriptor of the bell opened for reading and writing, created with 8 zero bytes when
     missing or short (``r+b`` cannot create, ``w+b`` would empty a runner's bell)."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    if os.fstat(fd).st_size < _BELL_SIZE:
-        os.ftruncate(fd, _BELL_SIZE)
+    try:
+        if os.fstat(fd).st_size < _BELL_SIZE:
+            os.ftruncate(fd, _BELL_SIZE)
+    except OSError:
+        os.close(fd)
+        raise
     return fd
+
+
+def _mapped_bell(path: Path) -> mmap.mmap | None:
+    """The bell at ``path`` mapped into memory (created when missing); None where it cannot
+    be made or mapped."""
+    try:
+        fd = _bell_fd(path)
+    except OSError:
+        return None
+    try:
+        return mmap.mmap(fd, _BELL_SIZE)
+    except (OSError, ValueError):
+        return None
+    finally:
+        os.close(fd)  # the mapping keeps the file
 
 
 class RequestWatch:
@@ -128,17 +147,7 @@ class RequestWatch:
 
     def __init__(self, state_dir: Path) -> None:
         self._dir = state_dir
-        self._bell: mmap.mmap | None = None
-        try:
-            fd = _bell_fd(state_dir / BELL_FILE)
-        except OSError:
-            return  # no bell: a stat per take
-        try:
-            self._bell = mmap.mmap(fd, _BELL_SIZE)
-        except (OSError, ValueError):
-            self._bell = None
-        finally:
-            os.close(fd)  # the mapping keeps the file
+        self._bell = _mapped_bell(state_dir / BELL_FILE)  # None: a stat per take
         self._seen = b""  # differs from any bell: the first take looks for a request
 
     def take(self) -> OperatorRequest | None:

@@ -81,6 +81,7 @@ WARM_BARS = 2_500
 LATENCY_BARS = int(os.environ.get("SOLTRADER_BENCH_LIVE_BARS", "1000"))
 SPEED = 600.0  # a 1m bar every 0.1 s
 UPDATES = 99  # in-progress updates per bar: 100 messages per bar, 1,000 per second
+MESSAGES_PER_S = (UPDATES + 1) * SPEED / 60.0
 DAY = 1_440
 #: Where the timed journals are made (None: the system's temporary folder).
 JOURNAL_DIR = os.environ.get("SOLTRADER_BENCH_LIVE_JOURNAL_DIR") or None
@@ -165,11 +166,25 @@ async def _serve(bars, warm: int, folder: Path):
     return rest, server, (await server.stdout.readline()).decode().split()
 
 
+async def _server_times(server, ms: np.ndarray) -> tuple[dict[int, float], dict[int, float]]:
+    """When the server was due to close each bar and when it sent the closed kline (monotonic
+    seconds by open time, epoch ms; None for a close it never sent), once it has finished."""
+    assert server.stdout is not None
+    due_at, sent_at = json.loads(await server.stdout.readline())
+    await server.wait()
+    keys = ms.tolist()
+    return dict(zip(keys, due_at, strict=True)), dict(zip(keys, sent_at, strict=True))
+
+
+def _percentiles(name: str, ms: np.ndarray) -> dict[str, float]:
+    """``{name}_p50_ms`` and ``{name}_p99_ms`` of ``ms`` (milliseconds)."""
+    return {f"{name}_{q}_ms": float(np.percentile(ms, int(q[1:]))) for q in ("p50", "p99")}
+
+
 async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     """Latencies (s) of the bars after the warm-up, against a server in another process (the
     monotonic clock is the machine's: its schedule and our commits compare directly)."""
     rest, server, (rest_url, ws_url) = await _serve(bars, _warm_bars(spec), folder)
-    assert server.stdout is not None
     ms = rest.index.as_unit("ms").asi8
     feed = KlineFeed(rest_url=rest_url, ws_url=ws_url, stale_after_s=5.0)
     done: dict[int, float] = {}
@@ -198,10 +213,7 @@ async def _latencies(spec, journal: Journal, bars, folder: Path) -> np.ndarray:
     gc.freeze()  # as soltrader live does after its restore
     async with ops:
         await runner.run()
-    due_at, sent_at = json.loads(await server.stdout.readline())
-    due = dict(zip(ms.tolist(), due_at, strict=True))
-    sent = dict(zip(ms.tolist(), sent_at, strict=True))
-    await server.wait()
+    due, sent = await _server_times(server, ms)
     keys = [t for t in done if sent.get(t) is not None and due.get(t) is not None]
     return np.array(
         [
@@ -264,7 +276,7 @@ def _latency_row(name: str, bars) -> dict:
     return {
         "case": f"bar close -> intent {name}",
         "bars": len(lat),
-        "messages_per_s": (UPDATES + 1) * SPEED / 60.0,
+        "messages_per_s": MESSAGES_PER_S,
         "window": spec.strategy_spec.live_window or "all",
         "history_bars": _warm_bars(spec),
         "journal_synchronous": sync,
@@ -272,18 +284,12 @@ def _latency_row(name: str, bars) -> dict:
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
-        "loop_free_p50_ms": float(np.percentile(free, 50)),  # kline sent -> on_bar returned
-        "loop_free_p99_ms": float(np.percentile(free, 99)),
-        "wire_p50_ms": float(np.percentile(wire, 50)),  # kline sent -> kline received
-        "wire_p99_ms": float(np.percentile(wire, 99)),
-        "decide_p50_ms": float(np.percentile(decide, 50)),  # received -> journal commit
-        "decide_p99_ms": float(np.percentile(decide, 99)),
-        "decide_cpu_p50_ms": float(np.percentile(cpu, 50)),  # the thread's CPU time in it
-        "decide_cpu_p99_ms": float(np.percentile(cpu, 99)),
-        "server_late_p50_ms": float(np.percentile(late, 50)),  # scheduled close -> kline sent
-        "server_late_p99_ms": float(np.percentile(late, 99)),
-        "back_to_back_p50_ms": float(np.percentile(hot, 50)),  # on_bar, warm caches
-        "back_to_back_p99_ms": float(np.percentile(hot, 99)),
+        **_percentiles("loop_free", free),  # kline sent -> on_bar returned
+        **_percentiles("wire", wire),  # kline sent -> kline received
+        **_percentiles("decide", decide),  # received -> journal commit
+        **_percentiles("decide_cpu", cpu),  # the thread's CPU time in it
+        **_percentiles("server_late", late),  # scheduled close -> kline sent
+        **_percentiles("back_to_back", hot),  # on_bar, warm caches
     }
 
 
@@ -309,7 +315,6 @@ async def _floor(bars, folder: Path) -> np.ndarray:
     closes, and one row committed to SQLite (WAL, ``synchronous=NORMAL``). No candle check, no
     risk, no paper fills, no history of intents: a reference for what the machine itself costs."""
     rest, server, (_, ws_url) = await _serve(bars, WARM_BARS, folder)
-    assert server.stdout is not None
     ms = rest.index.as_unit("ms").asi8
     db = sqlite3.connect(folder / "floor.sqlite", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
@@ -342,9 +347,7 @@ async def _floor(bars, folder: Path) -> np.ndarray:
             db.execute("COMMIT")
             done[k["t"]] = time.monotonic()
     db.close()
-    _, sent_at = json.loads(await server.stdout.readline())
-    await server.wait()
-    sent = dict(zip(ms.tolist(), sent_at, strict=True))
+    _, sent = await _server_times(server, ms)
     keys = [t for t in done if sent.get(t) is not None]
     return np.array([[done[t] - sent[t], got[t] - sent[t], done[t] - got[t]] for t in keys])
 
@@ -357,16 +360,14 @@ def _floor_row(bars) -> dict:
     return {
         "case": "bar close -> commit, the floor: receive, json, one compiled call, one row",
         "bars": len(lat),
-        "messages_per_s": (UPDATES + 1) * SPEED / 60.0,
+        "messages_per_s": MESSAGES_PER_S,
         "journal_synchronous": "NORMAL",
         "journal_fs": fs,
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "max_ms": float(lat.max()),
-        "wire_p50_ms": float(np.percentile(wire, 50)),
-        "wire_p99_ms": float(np.percentile(wire, 99)),
-        "decide_p50_ms": float(np.percentile(decide, 50)),
-        "decide_p99_ms": float(np.percentile(decide, 99)),
+        **_percentiles("wire", wire),
+        **_percentiles("decide", decide),
     }
 
 
